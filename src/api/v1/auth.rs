@@ -1,0 +1,31 @@
+//! The extractor that authenticates an authority's JWT.
+
+use super::V1Error;
+use crate::auth::{AuthError, Credentials};
+use crate::ledger::Poster;
+use actix_web::dev::Payload;
+use actix_web::http::header::AUTHORIZATION;
+use actix_web::{web, FromRequest, HttpRequest};
+use std::future::Future;
+use std::pin::Pin;
+
+/// An authenticated authority, extracted from `Authorization: <JWT>`.
+pub struct Authority(pub Poster);
+
+impl FromRequest for Authority {
+    type Error = V1Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let credentials = req.app_data::<web::Data<Credentials>>().cloned();
+        let header = req
+            .headers()
+            .get(AUTHORIZATION)
+            .map(|v| v.to_str().map(str::to_owned).map_err(|_| AuthError::Malformed));
+        Box::pin(async move {
+            let credentials = credentials.ok_or(AuthError::Unavailable)?;
+            let header = header.transpose()?;
+            Ok(Authority(credentials.authenticate(header.as_deref()).await?))
+        })
+    }
+}

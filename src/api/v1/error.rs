@@ -1,0 +1,84 @@
+//! API v1 errors: `{"error": "<message>"}` with a fitting status.
+
+use crate::auth::AuthError;
+use crate::ledger::LedgerError;
+use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum V1Error {
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("the request body is larger than {0} bytes")]
+    TooLarge(usize),
+    #[error(transparent)]
+    Auth(#[from] AuthError),
+    #[error(transparent)]
+    Ledger(#[from] LedgerError),
+}
+
+impl ResponseError for V1Error {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            V1Error::BadRequest(_) => StatusCode::BAD_REQUEST,
+            V1Error::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            V1Error::Auth(AuthError::Unavailable) => StatusCode::SERVICE_UNAVAILABLE,
+            V1Error::Auth(_) => StatusCode::UNAUTHORIZED,
+            V1Error::Ledger(e) => match e {
+                LedgerError::Invalid(_) | LedgerError::Overflow => StatusCode::BAD_REQUEST,
+                // The SDK turns 402 into NotEnoughFundsError.
+                LedgerError::InsufficientFunds => StatusCode::PAYMENT_REQUIRED,
+                LedgerError::NotFound(_) => StatusCode::NOT_FOUND,
+                LedgerError::Conflict(_) | LedgerError::WrongStatus(_) => StatusCode::CONFLICT,
+                LedgerError::Storage(s) if s.is_unavailable() => StatusCode::SERVICE_UNAVAILABLE,
+                LedgerError::Storage(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            },
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let status = self.status_code();
+        let message = if status.is_server_error() {
+            // The cause goes to the log, never to the client.
+            log::error!("API v1 request failed: {self}");
+            match status {
+                StatusCode::SERVICE_UNAVAILABLE => {
+                    "the service cannot take this request right now; nothing was changed"
+                }
+                _ => "internal error",
+            }
+            .to_owned()
+        } else {
+            self.to_string()
+        };
+        HttpResponse::build(status).json(serde_json::json!({ "error": message }))
+    }
+}
+
+impl From<JsonPayloadError> for V1Error {
+    fn from(e: JsonPayloadError) -> Self {
+        match e {
+            JsonPayloadError::Overflow { limit } | JsonPayloadError::OverflowKnownLength { limit, .. } => {
+                V1Error::TooLarge(limit)
+            }
+            JsonPayloadError::ContentType => {
+                V1Error::BadRequest("the body must be JSON (Content-Type: application/json)".to_owned())
+            }
+            JsonPayloadError::Deserialize(e) => V1Error::BadRequest(format!("invalid JSON body: {e}")),
+            other => V1Error::BadRequest(format!("invalid JSON body: {other}")),
+        }
+    }
+}
+
+impl From<QueryPayloadError> for V1Error {
+    fn from(e: QueryPayloadError) -> Self {
+        V1Error::BadRequest(format!("invalid query string: {e}"))
+    }
+}
+
+impl From<PathError> for V1Error {
+    fn from(e: PathError) -> Self {
+        V1Error::BadRequest(format!("invalid path: {e}"))
+    }
+}

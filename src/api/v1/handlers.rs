@@ -1,0 +1,82 @@
+//! API v1 handlers: extract, call the ledger, map the result.
+
+use super::auth::Authority;
+use super::types::*;
+use super::{V1Error, API_VERSION};
+use crate::domain::CustomerId;
+use crate::ledger::Ledger;
+use crate::storage::{InventoryFilter, WalletTotalsFilter};
+use actix_web::{web, HttpResponse};
+use serde_json::json;
+
+/// The SDK calls this before every request, so it touches no database.
+pub async fn health() -> HttpResponse {
+    HttpResponse::Ok().json(json!({ "ok": true, "version": API_VERSION }))
+}
+
+pub async fn get_wallets(
+    Authority(poster): Authority,
+    ledger: web::Data<Ledger>,
+    query: web::Query<WalletQuery>,
+) -> Result<HttpResponse, V1Error> {
+    let user_ids = parse_list(query.user_ids.as_deref(), "user_ids")?;
+    if let Some(ids) = &user_ids {
+        for id in ids {
+            CustomerId::parse(id).map_err(|e| V1Error::BadRequest(e.0))?;
+        }
+    }
+    let filter = WalletTotalsFilter {
+        user_ids,
+        authority_ids: parse_list(query.authority_ids.as_deref(), "authority_ids")?,
+    };
+    let wallets = ledger.v1_wallet_totals(&poster, filter).await?;
+    let wallets: Vec<_> = wallets
+        .into_iter()
+        .map(|w| json!({ "user_id": w.user_id, "total": w.total }))
+        .collect();
+    Ok(HttpResponse::Ok().json(json!({ "wallets": wallets })))
+}
+
+pub async fn create_entry(
+    Authority(poster): Authority,
+    ledger: web::Data<Ledger>,
+    body: web::Json<CreateEntryBody>,
+) -> Result<HttpResponse, V1Error> {
+    let request = body.into_inner().into_request()?;
+    let entry = ledger.post_v1_entry(&poster, request).await?;
+    Ok(HttpResponse::Ok().json(json!({ "entry": EntryJson::from(entry) })))
+}
+
+pub async fn get_inventory(
+    Authority(poster): Authority,
+    ledger: web::Data<Ledger>,
+    query: web::Query<InventoryQuery>,
+) -> Result<HttpResponse, V1Error> {
+    let entry_ids = parse_list(query.entry_ids.as_deref(), "entry_ids")?.map(|ids| {
+        // An id that is not one of ours can match nothing; it stays a filter.
+        ids.iter()
+            .filter_map(|id| id.parse::<i64>().ok())
+            .collect::<Vec<_>>()
+    });
+    let filter = InventoryFilter {
+        entry_ids,
+        user_ids: parse_list(query.user_ids.as_deref(), "user_ids")?,
+        authority_ids: parse_list(query.authority_ids.as_deref(), "authority_ids")?,
+        used: parse_used(query.used.as_deref())?,
+    };
+    let inventory = ledger.v1_inventory(&poster, filter).await?;
+    let inventory: Vec<InventoryJson> = inventory.into_iter().map(InventoryJson::from).collect();
+    Ok(HttpResponse::Ok().json(json!({ "inventory": inventory })))
+}
+
+pub async fn use_item(
+    Authority(poster): Authority,
+    ledger: web::Data<Ledger>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, V1Error> {
+    let entry: i64 = path
+        .parse()
+        .map_err(|_| V1Error::Ledger(crate::ledger::LedgerError::NotFound("entry with an item")))?;
+    let entry = ledger.use_v1_item(&poster, entry).await?;
+    Ok(HttpResponse::Ok().json(json!({ "entry": EntryJson::from(entry) })))
+}

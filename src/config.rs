@@ -1,0 +1,145 @@
+//! Settings: command-line flags > environment variables > config file > defaults.
+//!
+//! Flags and their variables (`WALLET_LISTEN`, `WALLET_DB`, `WALLET_CONFIG`)
+//! are read by clap in `cli.rs`; this module merges them over the TOML file
+//! documented by `config.example.toml`.
+
+use crate::storage::Durability;
+use anyhow::Context;
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+pub const DEFAULT_DB: &str = "./data/wallet.db";
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Address the HTTP server binds, e.g. `127.0.0.1:8080` (port 0 = any free port).
+    pub listen: String,
+    /// The SQLite database file; missing folders are created.
+    pub db: PathBuf,
+    pub durability: Durability,
+    /// HTTP worker threads; 0 = one per core.
+    pub workers: usize,
+    pub read_connections: u32,
+    pub max_batch: usize,
+    pub max_body_bytes: usize,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            listen: DEFAULT_LISTEN.to_owned(),
+            db: PathBuf::from(DEFAULT_DB),
+            durability: Durability::Full,
+            workers: 0,
+            read_connections: 8,
+            max_batch: 1024,
+            max_body_bytes: 64 * 1024,
+        }
+    }
+}
+
+/// What the command line (or its environment variables) set.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    pub config: Option<PathBuf>,
+    pub listen: Option<String>,
+    pub db: Option<PathBuf>,
+}
+
+/// The config file; every key optional, unknown keys refused (a typo must
+/// not be silently ignored).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    listen: Option<String>,
+    db: Option<PathBuf>,
+    durability: Option<Durability>,
+    workers: Option<usize>,
+    read_connections: Option<u32>,
+    max_batch: Option<usize>,
+    max_body_bytes: Option<usize>,
+}
+
+impl Settings {
+    pub fn load(overrides: &Overrides) -> anyhow::Result<Self> {
+        let file = match &overrides.config {
+            Some(path) => read_file(path)?,
+            None => FileConfig::default(),
+        };
+        let defaults = Settings::default();
+        let settings = Settings {
+            listen: overrides
+                .listen
+                .clone()
+                .or(file.listen)
+                .unwrap_or(defaults.listen),
+            db: overrides.db.clone().or(file.db).unwrap_or(defaults.db),
+            durability: file.durability.unwrap_or(defaults.durability),
+            workers: file.workers.unwrap_or(defaults.workers),
+            read_connections: file.read_connections.unwrap_or(defaults.read_connections),
+            max_batch: file.max_batch.unwrap_or(defaults.max_batch),
+            max_body_bytes: file.max_body_bytes.unwrap_or(defaults.max_body_bytes),
+        };
+        anyhow::ensure!(
+            settings.read_connections >= 1,
+            "read_connections must be at least 1"
+        );
+        anyhow::ensure!(settings.max_batch >= 1, "max_batch must be at least 1");
+        anyhow::ensure!(
+            settings.max_body_bytes >= 1024,
+            "max_body_bytes must be at least 1024"
+        );
+        Ok(settings)
+    }
+}
+
+fn read_file(path: &Path) -> anyhow::Result<FileConfig> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading config file {}", path.display()))?;
+    toml::from_str(&text).with_context(|| format!("parsing config file {}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn precedence_is_flags_then_file_then_defaults() -> anyhow::Result<()> {
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("c.toml");
+        std::fs::write(
+            &path,
+            "listen = \"0.0.0.0:9000\"\ndb = \"/tmp/file.db\"\ndurability = \"normal\"\n",
+        )?;
+        let from_file = Settings::load(&Overrides {
+            config: Some(path.clone()),
+            ..Overrides::default()
+        })?;
+        assert_eq!(from_file.listen, "0.0.0.0:9000");
+        assert_eq!(from_file.durability, Durability::Normal);
+        let flagged = Settings::load(&Overrides {
+            config: Some(path),
+            listen: Some("127.0.0.1:1".into()),
+            db: None,
+        })?;
+        assert_eq!(flagged.listen, "127.0.0.1:1");
+        assert_eq!(flagged.db, PathBuf::from("/tmp/file.db"));
+        assert_eq!(Settings::load(&Overrides::default())?.listen, DEFAULT_LISTEN);
+        Ok(())
+    }
+
+    #[test]
+    fn unknown_keys_are_refused() -> anyhow::Result<()> {
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("c.toml");
+        std::fs::write(&path, "lisen = \"x\"\n")?;
+        assert!(Settings::load(&Overrides {
+            config: Some(path),
+            ..Overrides::default()
+        })
+        .is_err());
+        Ok(())
+    }
+}

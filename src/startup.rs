@@ -1,0 +1,115 @@
+//! Building and running the server: binds its listener first and reports the
+//! port, so tests can pass port 0.
+
+use crate::api::{self, Limits};
+use crate::auth::Credentials;
+use crate::config::Settings;
+use crate::ledger::Ledger;
+use crate::storage::{Store, StoreOptions};
+use actix_web::dev::{Server, ServerHandle};
+use actix_web::middleware::{ErrorHandlers, Logger};
+use actix_web::{web, App, HttpServer};
+use anyhow::Context;
+use std::net::TcpListener;
+
+pub struct Application {
+    port: u16,
+    server: Server,
+    store: Store,
+}
+
+impl Application {
+    /// Opens the database and binds the listener; the server starts serving
+    /// when `run_until_stopped` is awaited.
+    pub fn build(settings: &Settings) -> anyhow::Result<Self> {
+        let store = open_store(settings)?;
+        let listener =
+            TcpListener::bind(&settings.listen).with_context(|| format!("binding {}", settings.listen))?;
+        let port = listener.local_addr()?.port();
+        let ledger = web::Data::new(Ledger::new(store.clone()));
+        let credentials = web::Data::new(Credentials::new(store.clone()));
+        let limits = Limits {
+            max_body_bytes: settings.max_body_bytes,
+        };
+        let mut server = HttpServer::new(move || {
+            App::new()
+                .wrap(ErrorHandlers::new().default_handler(api::json_error_body))
+                // One line per request; no header is logged, so no token either.
+                .wrap(Logger::new("%a \"%r\" %s %b %Dms"))
+                .app_data(ledger.clone())
+                .app_data(credentials.clone())
+                .configure(|c| api::configure(c, limits))
+                .default_service(web::to(api::not_found))
+        })
+        .listen(listener)?
+        // Signals are handled in `run_until_stopped`: SIGINT and SIGTERM both
+        // finish in-flight requests.
+        .disable_signals()
+        .shutdown_timeout(30);
+        if settings.workers > 0 {
+            server = server.workers(settings.workers);
+        }
+        Ok(Self {
+            port,
+            server: server.run(),
+            store,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn handle(&self) -> ServerHandle {
+        self.server.handle()
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// Serves until stopped by `ServerHandle::stop`, SIGTERM or SIGINT, then
+    /// lets the writer commit what is queued before returning.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let handle = self.server.handle();
+        let signals = actix_web::rt::spawn(async move {
+            wait_for_shutdown_signal().await;
+            log::info!("shutting down: finishing in-flight requests");
+            handle.stop(true).await;
+        });
+        let result = self.server.await;
+        signals.abort();
+        drop(self.store);
+        result
+    }
+}
+
+pub fn open_store(settings: &Settings) -> anyhow::Result<Store> {
+    let mut options = StoreOptions::new(&settings.db);
+    options.durability = settings.durability;
+    options.read_connections = settings.read_connections;
+    options.max_batch = settings.max_batch;
+    Store::open(&options).with_context(|| format!("opening database {}", settings.db.display()))
+}
+
+async fn wait_for_shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

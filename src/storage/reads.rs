@@ -1,0 +1,188 @@
+//! Every read-only statement. Runs on pooled read-only connections.
+
+use super::rows::*;
+use super::StorageError;
+use rusqlite::{params, Connection, OptionalExtension};
+
+/// The statement set available to a read.
+pub struct ReadTx<'c> {
+    conn: &'c Connection,
+}
+
+/// Filters of the v1 wallet query. `None` = no filter; `Some(empty)` matches nothing.
+#[derive(Debug, Clone, Default)]
+pub struct WalletTotalsFilter {
+    pub user_ids: Option<Vec<String>>,
+    pub authority_ids: Option<Vec<String>>,
+}
+
+/// Filters of the v1 inventory query. `None` = no filter.
+#[derive(Debug, Clone, Default)]
+pub struct InventoryFilter {
+    pub entry_ids: Option<Vec<i64>>,
+    pub user_ids: Option<Vec<String>>,
+    pub authority_ids: Option<Vec<String>>,
+    pub used: Option<bool>,
+}
+
+/// A list filter as one JSON-array parameter, so the SQL text is fixed (and
+/// its statement cached) whatever the list's length.
+fn json_list<T: serde::Serialize>(list: &Option<Vec<T>>) -> Result<Option<String>, StorageError> {
+    list.as_ref()
+        .map(|l| serde_json::to_string(l).map_err(|_| StorageError::Corrupt("filter list")))
+        .transpose()
+}
+
+impl<'c> ReadTx<'c> {
+    pub(super) fn new(conn: &'c Connection) -> Self {
+        Self { conn }
+    }
+
+    pub fn authority(&self, public_id: &str) -> Result<Option<AuthorityRow>, StorageError> {
+        Ok(self
+            .conn
+            .prepare_cached(
+                "SELECT a.id, a.public_id, a.project_id, a.name, a.public_key_pem, a.created_at,
+                        a.revoked_at, p.default_asset
+                 FROM authorities a JOIN projects p ON p.id = a.project_id
+                 WHERE a.public_id = ?1",
+            )?
+            .query_row([public_id], authority_from_row)
+            .optional()?)
+    }
+
+    /// Authorities, oldest first; of one project or of all.
+    pub fn authorities(&self, project: Option<&str>) -> Result<Vec<AuthorityRow>, StorageError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT a.id, a.public_id, a.project_id, a.name, a.public_key_pem, a.created_at,
+                    a.revoked_at, p.default_asset
+             FROM authorities a JOIN projects p ON p.id = a.project_id
+             WHERE ?1 IS NULL OR a.project_id = ?1
+             ORDER BY a.id",
+        )?;
+        let rows = stmt.query_map([project], authority_from_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// API v1 wallet totals: per user of the project, the sum of the running
+    /// totals of the (filtered) authorities in the user's default wallet of
+    /// `asset`. Users with no matching entries are left out.
+    pub fn v1_wallet_totals(
+        &self,
+        project: &str,
+        asset: i64,
+        filter: &WalletTotalsFilter,
+    ) -> Result<Vec<WalletTotalRow>, StorageError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT c.external_id, sum(t.total)
+             FROM wallets w
+             JOIN customers c ON c.id = w.customer_id
+             JOIN authority_totals t ON t.wallet_id = w.id
+             JOIN authorities a ON a.id = t.authority_id
+             WHERE w.project_id = ?1 AND w.asset_id = ?2 AND w.is_default = 1
+               AND (?3 IS NULL OR c.external_id IN (SELECT value FROM json_each(?3)))
+               AND (?4 IS NULL OR a.public_id IN (SELECT value FROM json_each(?4)))
+             GROUP BY c.external_id
+             ORDER BY c.external_id",
+        )?;
+        let users = json_list(&filter.user_ids)?;
+        let authorities = json_list(&filter.authority_ids)?;
+        let rows = stmt.query_map(params![project, asset, users, authorities], |r| {
+            Ok(WalletTotalRow {
+                user_id: r.get(0)?,
+                total: r.get(1)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// API v1 inventory of the project, oldest entry first.
+    pub fn v1_inventory(
+        &self,
+        project: &str,
+        filter: &InventoryFilter,
+    ) -> Result<Vec<InventoryRow>, StorageError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT i.entry_id, a.public_id, c.external_id, i.name, i.data, i.used
+             FROM items i
+             JOIN entries e ON e.id = i.entry_id
+             JOIN wallets w ON w.id = e.wallet_id
+             JOIN customers c ON c.id = w.customer_id
+             JOIN authorities a ON a.id = e.authority_id
+             WHERE w.project_id = ?1
+               AND (?2 IS NULL OR i.entry_id IN (SELECT value FROM json_each(?2)))
+               AND (?3 IS NULL OR c.external_id IN (SELECT value FROM json_each(?3)))
+               AND (?4 IS NULL OR a.public_id IN (SELECT value FROM json_each(?4)))
+               AND (?5 IS NULL OR i.used = ?5)
+             ORDER BY i.entry_id",
+        )?;
+        let entries = json_list(&filter.entry_ids)?;
+        let users = json_list(&filter.user_ids)?;
+        let authorities = json_list(&filter.authority_ids)?;
+        let rows = stmt.query_map(params![project, entries, users, authorities, filter.used], |r| {
+            Ok(InventoryRow {
+                entry_id: r.get(0)?,
+                authority_id: r.get(1)?,
+                user_id: r.get(2)?,
+                item: ItemRow {
+                    name: r.get(3)?,
+                    data: r.get(4)?,
+                    used: r.get(5)?,
+                },
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Verifies the invariants of the ledger (see `docs/architecture.md`).
+    pub fn check(&self) -> Result<CheckReport, StorageError> {
+        super::check::run(self.conn)
+    }
+}
+
+pub(super) fn v1_entry(conn: &Connection, entry: i64) -> Result<Option<V1EntryRow>, StorageError> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT e.id, a.public_id, c.external_id, e.created_at, e.amount, coalesce(e.reason, ''),
+                    i.name, i.data, i.used
+             FROM entries e
+             JOIN authorities a ON a.id = e.authority_id
+             JOIN wallets w ON w.id = e.wallet_id
+             JOIN customers c ON c.id = w.customer_id
+             LEFT JOIN items i ON i.entry_id = e.id
+             WHERE e.id = ?1",
+        )?
+        .query_row([entry], |r| {
+            let item_name: Option<String> = r.get(6)?;
+            Ok(V1EntryRow {
+                entry_id: r.get(0)?,
+                authority_id: r.get(1)?,
+                user_id: r.get(2)?,
+                created_at: r.get(3)?,
+                amount: r.get(4)?,
+                reason: r.get(5)?,
+                item: match item_name {
+                    Some(name) => Some(ItemRow {
+                        name,
+                        data: r.get(7)?,
+                        used: r.get(8)?,
+                    }),
+                    None => None,
+                },
+            })
+        })
+        .optional()?)
+}
+
+fn authority_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AuthorityRow> {
+    Ok(AuthorityRow {
+        rowid: r.get(0)?,
+        public_id: r.get(1)?,
+        project_id: r.get(2)?,
+        name: r.get(3)?,
+        public_key_pem: r.get(4)?,
+        created_at: r.get(5)?,
+        revoked_at: r.get(6)?,
+        default_asset: r.get(7)?,
+    })
+}

@@ -1,0 +1,225 @@
+//! Plain rows read from or written to the database.
+
+/// A new asset's definition.
+#[derive(Debug, Clone)]
+pub struct NewAsset {
+    pub code: String,
+    pub name: String,
+    pub fractions: i64,
+}
+
+impl NewAsset {
+    /// The default asset of a new project: whole points, as API v1 counts.
+    pub fn default_points() -> Self {
+        Self {
+            code: "PTS".to_owned(),
+            name: "Points".to_owned(),
+            fractions: 1,
+        }
+    }
+}
+
+/// An authority as the authentication step needs it.
+#[derive(Debug, Clone)]
+pub struct AuthorityRow {
+    pub rowid: i64,
+    pub public_id: String,
+    pub project_id: String,
+    pub name: String,
+    pub public_key_pem: String,
+    pub created_at: i64,
+    pub revoked_at: Option<i64>,
+    /// The project's default asset (API v1's currency).
+    pub default_asset: i64,
+}
+
+/// A customer's rowid and status, read inside a write.
+#[derive(Debug, Clone, Copy)]
+pub struct CustomerState {
+    pub rowid: i64,
+    pub status: CustomerStatus,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CustomerStatus {
+    Active,
+    Suspended,
+    Deleted,
+}
+
+impl CustomerStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CustomerStatus::Active => "Active",
+            CustomerStatus::Suspended => "Suspended",
+            CustomerStatus::Deleted => "Deleted",
+        }
+    }
+
+    pub(super) fn from_db(s: &str) -> Option<Self> {
+        match s {
+            "Active" => Some(CustomerStatus::Active),
+            "Suspended" => Some(CustomerStatus::Suspended),
+            "Deleted" => Some(CustomerStatus::Deleted),
+            _ => None,
+        }
+    }
+}
+
+/// A wallet's rowid, status and balance, read inside a write.
+#[derive(Debug, Clone, Copy)]
+pub struct WalletState {
+    pub rowid: i64,
+    pub asset_id: i64,
+    pub status: WalletStatus,
+    pub balance: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WalletStatus {
+    Open,
+    Suspended,
+    Closed,
+}
+
+impl WalletStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WalletStatus::Open => "Open",
+            WalletStatus::Suspended => "Suspended",
+            WalletStatus::Closed => "Closed",
+        }
+    }
+
+    pub(super) fn from_db(s: &str) -> Option<Self> {
+        match s {
+            "Open" => Some(WalletStatus::Open),
+            "Suspended" => Some(WalletStatus::Suspended),
+            "Closed" => Some(WalletStatus::Closed),
+            _ => None,
+        }
+    }
+}
+
+/// The kind of operation an entry records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EntryKind {
+    Issue,
+    Redeem,
+    Transfer,
+}
+
+impl EntryKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EntryKind::Issue => "Issue",
+            EntryKind::Redeem => "Redeem",
+            EntryKind::Transfer => "Transfer",
+        }
+    }
+}
+
+/// A new line for one wallet's ledger.
+#[derive(Debug, Clone)]
+pub struct NewEntry<'a> {
+    pub wallet: i64,
+    pub transaction: i64,
+    pub authority: i64,
+    pub kind: EntryKind,
+    pub amount: i64,
+    pub balance_after: i64,
+    pub reason: Option<&'a str>,
+    pub created_at: i64,
+}
+
+/// A new transaction record.
+#[derive(Debug, Clone)]
+pub struct NewTransaction<'a> {
+    pub project_id: &'a str,
+    pub reference_id: Option<&'a str>,
+    pub authority: i64,
+    pub completed: bool,
+    pub error: Option<&'a str>,
+    pub description: Option<&'a str>,
+    pub operations: Option<&'a str>,
+    pub created_at: i64,
+}
+
+/// An API v1 entry with its optional item, as the SDK sees it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct V1EntryRow {
+    pub entry_id: i64,
+    pub authority_id: String,
+    pub user_id: String,
+    pub created_at: i64,
+    pub amount: i64,
+    pub reason: String,
+    pub item: Option<ItemRow>,
+}
+
+/// An inventory item.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ItemRow {
+    pub name: String,
+    /// JSON text, as the authority gave it.
+    pub data: Option<String>,
+    pub used: bool,
+}
+
+/// One line of the v1 inventory.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InventoryRow {
+    pub entry_id: i64,
+    pub authority_id: String,
+    pub user_id: String,
+    pub item: ItemRow,
+}
+
+/// A v1 wallet total.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WalletTotalRow {
+    pub user_id: String,
+    pub total: i64,
+}
+
+/// Whether an item could be marked used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ItemUse {
+    Marked,
+    AlreadyUsed,
+    NoSuchItem,
+}
+
+/// What `check` found on the database. Empty lists mean every invariant holds.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct CheckReport {
+    pub wallets: i64,
+    pub entries: i64,
+    pub transactions: i64,
+    /// Wallets whose balance differs from the sum of their entries, or whose
+    /// last entry's balance_after differs from the balance.
+    pub balance_mismatches: Vec<String>,
+    pub negative_balances: Vec<String>,
+    /// Assets where sum of balances != issued - redeemed.
+    pub asset_mismatches: Vec<String>,
+    /// Transfers whose two sides are in different assets or projects, or do
+    /// not cancel out.
+    pub transfer_mismatches: Vec<String>,
+    /// Failed transactions that left entries behind.
+    pub failed_with_entries: Vec<String>,
+    /// Per-authority totals that differ from the sum of that authority's entries.
+    pub authority_total_mismatches: Vec<String>,
+    pub integrity: Vec<String>,
+}
+
+impl CheckReport {
+    pub fn is_ok(&self) -> bool {
+        self.balance_mismatches.is_empty()
+            && self.negative_balances.is_empty()
+            && self.asset_mismatches.is_empty()
+            && self.transfer_mismatches.is_empty()
+            && self.failed_with_entries.is_empty()
+            && self.authority_total_mismatches.is_empty()
+            && self.integrity.is_empty()
+    }
+}
