@@ -72,7 +72,7 @@ impl Application {
     /// lets the writer commit what is queued before returning.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let handle = self.server.handle();
-        let signals = actix_web::rt::spawn(async move {
+        let signals = tokio::spawn(async move {
             wait_for_shutdown_signal().await;
             log::info!("shutting down: finishing in-flight requests");
             handle.stop(true).await;

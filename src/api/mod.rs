@@ -17,7 +17,15 @@ pub struct Limits {
 
 /// Registers every API on an app: used by the server and by the tests.
 pub fn configure(cfg: &mut web::ServiceConfig, limits: Limits) {
-    cfg.service(web::scope("/api/v1").configure(|c| v1::configure(c, limits)));
+    cfg.route("/", web::get().to(index))
+        .service(web::scope("/api/v1").configure(|c| v1::configure(c, limits)));
+}
+
+/// The landing page at `/`, compiled into the binary.
+pub async fn index() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .body(include_str!("../../static/index.html"))
 }
 
 /// The answer to a path no route matches.

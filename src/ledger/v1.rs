@@ -13,8 +13,8 @@ use crate::storage::{
 #[derive(Debug, Clone)]
 pub struct NewItem {
     pub name: ItemName,
-    /// Any JSON value, kept as the authority sent it.
-    pub data: Option<Box<serde_json::value::RawValue>>,
+    /// Any JSON value, as JSON text.
+    pub data: Option<String>,
 }
 
 /// A validated `POST /api/v1/entry`.
@@ -90,7 +90,7 @@ impl Ledger {
                 })?;
                 tx.set_authority_total(wallet.rowid, poster.authority, authority_total)?;
                 if let Some(item) = &request.item {
-                    tx.insert_item(entry, item.name.as_str(), item.data.as_deref().map(|d| d.get()))?;
+                    tx.insert_item(entry, item.name.as_str(), item.data.as_deref())?;
                 }
                 Ok(tx.v1_entry(entry)?.ok_or(StorageError::Corrupt("entries.id"))?)
             })

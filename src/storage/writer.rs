@@ -195,3 +195,82 @@ fn run_jobs(conn: &Connection, group: &mut [Box<dyn Job>]) -> Result<(), Storage
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::domain::ProjectId;
+    use crate::storage::{NewAsset, StorageError, Store, StoreOptions};
+    use std::time::Duration;
+
+    #[derive(Debug)]
+    enum TestError {
+        Refused,
+        Storage(StorageError),
+    }
+
+    impl From<StorageError> for TestError {
+        fn from(e: StorageError) -> Self {
+            TestError::Storage(e)
+        }
+    }
+
+    fn project(n: usize) -> ProjectId {
+        ProjectId::parse(&format!("p{n}")).expect("valid id")
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn queued_jobs_commit_as_one_group_and_a_failing_job_sinks_only_itself() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = Store::open(&StoreOptions::new(dir.path().join("w.db"))).expect("store opens");
+
+        // Hold the writer busy so the next jobs queue up behind it.
+        let blocker = {
+            let store = store.clone();
+            tokio::spawn(async move {
+                store
+                    .write(|_| -> Result<(), TestError> {
+                        std::thread::sleep(Duration::from_millis(300));
+                        Ok(())
+                    })
+                    .await
+            })
+        };
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let mut jobs = Vec::new();
+        for n in 0..20 {
+            let store = store.clone();
+            jobs.push(tokio::spawn(async move {
+                store
+                    .write(move |tx| -> Result<(), TestError> {
+                        tx.create_project(&project(n), "p", &NewAsset::default_points(), 0)?;
+                        // Every fifth job fails after writing: its writes must vanish.
+                        if n % 5 == 0 {
+                            return Err(TestError::Refused);
+                        }
+                        Ok(())
+                    })
+                    .await
+            }));
+        }
+        assert!(blocker.await.expect("joined").is_ok());
+        for (n, job) in jobs.into_iter().enumerate() {
+            let result = job.await.expect("joined");
+            assert_eq!(result.is_ok(), n % 5 != 0, "job {n}: {result:?}");
+        }
+
+        let stats = store.writer_stats();
+        assert!(
+            stats.largest_group >= 10,
+            "jobs queued behind a busy writer share a commit: {stats:?}"
+        );
+        assert!(stats.commits < stats.jobs, "{stats:?}");
+        for n in 0..20 {
+            let id = project(n);
+            let exists = store
+                .write(move |tx| -> Result<bool, TestError> { Ok(tx.project_exists(&id)?) })
+                .await
+                .expect("read");
+            assert_eq!(exists, n % 5 != 0, "project p{n}");
+        }
+    }
+}

@@ -30,11 +30,14 @@ pub async fn get_wallets(
         authority_ids: parse_list(query.authority_ids.as_deref(), "authority_ids")?,
     };
     let wallets = ledger.v1_wallet_totals(&poster, filter).await?;
-    let wallets: Vec<_> = wallets
+    let wallets = wallets
         .into_iter()
-        .map(|w| json!({ "user_id": w.user_id, "total": w.total }))
+        .map(|w| WalletTotalJson {
+            user_id: w.user_id,
+            total: w.total,
+        })
         .collect();
-    Ok(HttpResponse::Ok().json(json!({ "wallets": wallets })))
+    Ok(HttpResponse::Ok().json(WalletsResponse { wallets }))
 }
 
 pub async fn create_entry(
@@ -44,7 +47,7 @@ pub async fn create_entry(
 ) -> Result<HttpResponse, V1Error> {
     let request = body.into_inner().into_request()?;
     let entry = ledger.post_v1_entry(&poster, request).await?;
-    Ok(HttpResponse::Ok().json(json!({ "entry": EntryJson::from(entry) })))
+    Ok(HttpResponse::Ok().json(EntryResponse { entry: entry.into() }))
 }
 
 pub async fn get_inventory(
@@ -65,8 +68,8 @@ pub async fn get_inventory(
         used: parse_used(query.used.as_deref())?,
     };
     let inventory = ledger.v1_inventory(&poster, filter).await?;
-    let inventory: Vec<InventoryJson> = inventory.into_iter().map(InventoryJson::from).collect();
-    Ok(HttpResponse::Ok().json(json!({ "inventory": inventory })))
+    let inventory = inventory.into_iter().map(InventoryJson::from).collect();
+    Ok(HttpResponse::Ok().json(InventoryResponse { inventory }))
 }
 
 pub async fn use_item(
@@ -78,5 +81,5 @@ pub async fn use_item(
         .parse()
         .map_err(|_| V1Error::Ledger(crate::ledger::LedgerError::NotFound("entry with an item")))?;
     let entry = ledger.use_v1_item(&poster, entry).await?;
-    Ok(HttpResponse::Ok().json(json!({ "entry": EntryJson::from(entry) })))
+    Ok(HttpResponse::Ok().json(EntryResponse { entry: entry.into() }))
 }

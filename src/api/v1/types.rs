@@ -26,8 +26,10 @@ pub struct CreateEntryBody {
 #[serde(deny_unknown_fields)]
 pub struct ItemBody {
     name: String,
+    /// Parsed (not kept raw) so serde_json's nesting limit applies: an
+    /// absurdly deep value is refused here instead of stored.
     #[serde(default)]
-    data: Option<Box<RawValue>>,
+    data: Option<serde_json::Value>,
 }
 
 impl CreateEntryBody {
@@ -42,7 +44,7 @@ impl CreateEntryBody {
                 .map(|item| {
                     Ok::<_, V1Error>(NewItem {
                         name: ItemName::parse(&item.name).map_err(bad)?,
-                        data: item.data,
+                        data: item.data.map(|d| d.to_string()),
                     })
                 })
                 .transpose()?,
@@ -139,6 +141,27 @@ impl From<V1EntryRow> for EntryJson {
             item: e.item.map(ItemJson::from),
         }
     }
+}
+
+#[derive(Debug, Serialize)]
+pub struct EntryResponse {
+    pub entry: EntryJson,
+}
+
+#[derive(Debug, Serialize)]
+pub struct WalletTotalJson {
+    pub user_id: String,
+    pub total: i64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct WalletsResponse {
+    pub wallets: Vec<WalletTotalJson>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct InventoryResponse {
+    pub inventory: Vec<InventoryJson>,
 }
 
 #[derive(Debug, Serialize)]

@@ -1,0 +1,195 @@
+//! `TestApp`: the real application on port 0 over a temp-dir database.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use p256::pkcs8::{EncodePrivateKey, LineEnding};
+use serde_json::{json, Value};
+use std::path::{Path, PathBuf};
+use tempfile::TempDir;
+use wallet_service::auth::Credentials;
+use wallet_service::config::Settings;
+use wallet_service::domain::{ProjectId, Text};
+use wallet_service::ledger::Ledger;
+use wallet_service::startup::Application;
+use wallet_service::storage::CheckReport;
+
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub db: PathBuf,
+    credentials: Credentials,
+    ledger: Ledger,
+    handle: actix_web::dev::ServerHandle,
+    server: tokio::task::JoinHandle<std::io::Result<()>>,
+    /// Kept so the database outlives the app; `None` when the caller owns the folder.
+    _dir: Option<TempDir>,
+}
+
+/// An authority created for a test, with what a client holds.
+pub struct TestAuthority {
+    pub id: String,
+    pub private_pem: String,
+    /// A token exactly as the SDK makes it: `{"sub": id}`, ES256, no expiry.
+    pub token: String,
+}
+
+pub async fn spawn_app() -> TestApp {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("wallet.db");
+    let mut app = spawn_app_at(&db).await;
+    app._dir = Some(dir);
+    app
+}
+
+/// Starts the app on an existing (or new) database file.
+pub async fn spawn_app_at(db: &Path) -> TestApp {
+    let settings = Settings {
+        listen: "127.0.0.1:0".into(),
+        db: db.to_path_buf(),
+        workers: 2,
+        ..Settings::default()
+    };
+    let app = Application::build(&settings).expect("the app builds");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    let credentials = Credentials::new(app.store().clone());
+    let ledger = Ledger::new(app.store().clone());
+    let handle = app.handle();
+    let server = tokio::spawn(app.run_until_stopped());
+    TestApp {
+        address,
+        client: reqwest::Client::new(),
+        db: db.to_path_buf(),
+        credentials,
+        ledger,
+        handle,
+        server,
+        _dir: None,
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    pub async fn create_authority(&self, project: &str) -> TestAuthority {
+        let created = self
+            .credentials
+            .create_authority(
+                ProjectId::parse(project).expect("project id"),
+                Text::parse("test", "name", 200).expect("name"),
+                &self.address,
+            )
+            .await
+            .expect("authority created");
+        let id = created.config.authority_id.clone();
+        let private_pem = created.config.private_key.clone();
+        let token = sign_es256(&private_pem, &json!({ "sub": id }));
+        TestAuthority {
+            id,
+            private_pem,
+            token,
+        }
+    }
+
+    pub async fn revoke(&self, authority: &TestAuthority) {
+        let id = wallet_service::domain::PublicId::parse(&authority.id).expect("id");
+        self.credentials.revoke_authority(id).await.expect("revoked");
+    }
+
+    pub async fn post_entry(&self, token: &str, body: &Value) -> reqwest::Response {
+        self.client
+            .post(self.url("/api/v1/entry"))
+            .header("Authorization", token)
+            .json(body)
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    /// Posts an entry that must succeed and returns the entry.
+    pub async fn entry(&self, token: &str, user: &str, amount: i64) -> Value {
+        let response = self
+            .post_entry(
+                token,
+                &json!({ "user_id": user, "amount": amount, "reason": "test", "item": null }),
+            )
+            .await;
+        assert_eq!(response.status().as_u16(), 200, "posting {amount} for {user}");
+        let body: Value = response.json().await.expect("json");
+        body["entry"].clone()
+    }
+
+    pub async fn get(&self, token: &str, path_and_query: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path_and_query))
+            .header("Authorization", token)
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    /// The v1 total of one user, `None` when the user is omitted.
+    pub async fn total(&self, token: &str, user: &str) -> Option<i64> {
+        let response = self
+            .get(token, &format!("/api/v1/wallet?user_ids={user}&authority_ids="))
+            .await;
+        assert_eq!(response.status().as_u16(), 200);
+        let body: Value = response.json().await.expect("json");
+        body["wallets"]
+            .as_array()
+            .expect("wallets array")
+            .iter()
+            .find(|w| w["user_id"] == user)
+            .map(|w| w["total"].as_i64().expect("integer total"))
+    }
+
+    /// Runs every invariant check on the live database.
+    pub async fn check(&self) -> CheckReport {
+        self.ledger.check().await.expect("check runs")
+    }
+
+    pub async fn assert_invariants(&self) {
+        let report = self.check().await;
+        assert!(report.is_ok(), "invariants violated: {report:#?}");
+    }
+
+    /// Stops the server gracefully and waits until it has stopped.
+    pub async fn stop(self) -> Option<TempDir> {
+        self.handle.stop(true).await;
+        self.server.await.expect("server task").expect("server result");
+        drop(self.credentials);
+        drop(self.ledger);
+        self._dir
+    }
+}
+
+pub fn sign_es256(private_pem: &str, claims: &Value) -> String {
+    let key = EncodingKey::from_ec_pem(private_pem.as_bytes()).expect("private key");
+    jsonwebtoken::encode(&Header::new(Algorithm::ES256), claims, &key).expect("signed")
+}
+
+/// A fresh P-256 private key that no authority has.
+pub fn foreign_private_pem() -> String {
+    let secret = p256::SecretKey::random(&mut rand_core::OsRng);
+    secret.to_pkcs8_pem(LineEnding::LF).expect("pem").to_string()
+}
+
+/// A JWT with any header and claims and the given raw signature part.
+pub fn raw_jwt(header: &Value, claims: &Value, signature: &str) -> String {
+    format!(
+        "{}.{}.{}",
+        URL_SAFE_NO_PAD.encode(header.to_string()),
+        URL_SAFE_NO_PAD.encode(claims.to_string()),
+        signature
+    )
+}
+
+pub async fn json_of(response: reqwest::Response) -> (u16, Value) {
+    let status = response.status().as_u16();
+    let text = response.text().await.expect("body");
+    let body =
+        serde_json::from_str(&text).unwrap_or_else(|_| panic!("body is not JSON ({status}): {text:?}"));
+    (status, body)
+}

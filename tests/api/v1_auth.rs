@@ -1,0 +1,156 @@
+//! Who may call API v1: only live authorities with valid ES256 tokens.
+
+use crate::helpers::{foreign_private_pem, json_of, raw_jwt, sign_es256, spawn_app, TestApp};
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use p256::pkcs8::{DecodePrivateKey, EncodePublicKey, LineEnding};
+use serde_json::{json, Value};
+
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+/// Asserts a token is refused with 401 and a JSON error on a write and a
+/// read, and that the write changed nothing.
+async fn assert_refused(app: &TestApp, token: &str, good_token: &str, case: &str) {
+    let before = app.check().await;
+    let response = app
+        .post_entry(
+            token,
+            &json!({ "user_id": "victim", "amount": 1000, "reason": "attack" }),
+        )
+        .await;
+    let (status, body) = json_of(response).await;
+    assert_eq!(status, 401, "{case}: write must be 401, got {body}");
+    assert!(body["error"].is_string(), "{case}: {body}");
+    let (status, _) = json_of(app.get(token, "/api/v1/wallet").await).await;
+    assert_eq!(status, 401, "{case}: read must be 401");
+    let after = app.check().await;
+    assert_eq!(before.entries, after.entries, "{case}: nothing may change");
+    assert_eq!(
+        app.total(good_token, "victim").await,
+        Some(1),
+        "{case}: balance unchanged"
+    );
+}
+
+#[tokio::test]
+async fn missing_authorization_is_401() {
+    let app = spawn_app().await;
+    for path in ["/api/v1/wallet", "/api/v1/entry/inventory"] {
+        let (status, body) = json_of(app.client.get(app.url(path)).send().await.unwrap()).await;
+        assert_eq!(status, 401, "{path}");
+        assert!(body["error"].as_str().unwrap().contains("missing"), "{body}");
+    }
+}
+
+#[tokio::test]
+async fn bearer_prefix_is_accepted_too() {
+    let app = spawn_app().await;
+    let a = app.create_authority("default").await;
+    let response = app.get(&format!("Bearer {}", a.token), "/api/v1/wallet").await;
+    assert_eq!(response.status().as_u16(), 200);
+}
+
+#[tokio::test]
+async fn forged_revoked_and_crafted_tokens_are_refused_and_change_nothing() {
+    let app = spawn_app().await;
+    let a = app.create_authority("default").await;
+    let victim = app.create_authority("default").await;
+    app.entry(&a.token, "victim", 1).await;
+
+    let public_pem = p256::SecretKey::from_pkcs8_pem(&victim.private_pem)
+        .unwrap()
+        .public_key()
+        .to_public_key_pem(LineEnding::LF)
+        .unwrap();
+    let sub = json!({ "sub": victim.id });
+    let es256_header = json!({ "alg": "ES256", "typ": "JWT" });
+    let valid_signature = victim.token.rsplit('.').next().unwrap().to_owned();
+
+    let mut cases: Vec<(&str, String)> = vec![
+        (
+            "forged key: right id, another private key",
+            sign_es256(&foreign_private_pem(), &sub),
+        ),
+        (
+            "alg none",
+            raw_jwt(&json!({ "alg": "none", "typ": "JWT" }), &sub, ""),
+        ),
+        (
+            "HS256 keyed with the public key",
+            jsonwebtoken::encode(
+                &Header::new(Algorithm::HS256),
+                &sub,
+                &EncodingKey::from_secret(public_pem.as_bytes()),
+            )
+            .unwrap(),
+        ),
+        (
+            "expired exp",
+            sign_es256(
+                &victim.private_pem,
+                &json!({ "sub": victim.id, "exp": now() - 3600 }),
+            ),
+        ),
+        (
+            "nbf in the future",
+            sign_es256(
+                &victim.private_pem,
+                &json!({ "sub": victim.id, "nbf": now() + 3600 }),
+            ),
+        ),
+        (
+            "a customer token (has aud) used as an authority token",
+            sign_es256(
+                &victim.private_pem,
+                &json!({ "sub": victim.id, "aud": "customer:victim", "exp": now() + 3600 }),
+            ),
+        ),
+        ("stripped signature", raw_jwt(&es256_header, &sub, "")),
+        (
+            "claims altered under a valid signature",
+            raw_jwt(
+                &es256_header,
+                &json!({ "sub": victim.id, "x": 1 }),
+                &valid_signature,
+            ),
+        ),
+        (
+            "unknown authority",
+            sign_es256(&victim.private_pem, &json!({ "sub": "au_unknown" })),
+        ),
+        (
+            "sub is not a string",
+            sign_es256(&victim.private_pem, &json!({ "sub": 7 })),
+        ),
+        ("no sub", sign_es256(&victim.private_pem, &json!({}))),
+        ("not a JWT", "hello".to_owned()),
+        ("empty", String::new()),
+        ("bearer only", "Bearer ".to_owned()),
+    ];
+    // Sanity: the victim's own token works before revocation.
+    assert_eq!(
+        app.get(&victim.token, "/api/v1/wallet").await.status().as_u16(),
+        200
+    );
+    app.revoke(&victim).await;
+    cases.push(("revoked authority", victim.token.clone()));
+
+    for (case, token) in &cases {
+        assert_refused(&app, token, &a.token, case).await;
+    }
+    // Revoking one authority leaves the others working.
+    assert_eq!(app.get(&a.token, "/api/v1/wallet").await.status().as_u16(), 200);
+}
+
+#[tokio::test]
+async fn a_token_with_a_future_exp_is_accepted() {
+    let app = spawn_app().await;
+    let a = app.create_authority("default").await;
+    let token = sign_es256(&a.private_pem, &json!({ "sub": a.id, "exp": now() + 3600 }));
+    let (status, body): (u16, Value) = json_of(app.get(&token, "/api/v1/wallet").await).await;
+    assert_eq!(status, 200, "{body}");
+}
