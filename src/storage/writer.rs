@@ -205,7 +205,7 @@ mod tests {
     #[derive(Debug)]
     enum TestError {
         Refused,
-        Storage(StorageError),
+        Storage(#[allow(dead_code)] StorageError),
     }
 
     impl From<StorageError> for TestError {
