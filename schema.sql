@@ -28,16 +28,21 @@ CREATE TABLE assets (
     UNIQUE (project_id, code)
 );
 
--- Trusted applications of one project: the SDK's "authority". The server
--- keeps only the public key; the private key exists only in the client file.
+-- Trusted applications of one project: the SDK's "authority", the Cloud
+-- Wallet "access key". An authority proves itself either with an ES256 key
+-- pair (the server keeps only the public key; the private key exists only in
+-- the client config file) or with an opaque access key (the server keeps only
+-- its SHA-256 digest).
 CREATE TABLE authorities (
     id             INTEGER PRIMARY KEY,
     public_id      TEXT NOT NULL UNIQUE CHECK (length(public_id) BETWEEN 1 AND 30),
     project_id     TEXT NOT NULL REFERENCES projects(id),
     name           TEXT NOT NULL CHECK (length(name) <= 200),
-    public_key_pem TEXT NOT NULL,
+    public_key_pem TEXT,
+    token_digest   BLOB,
     created_at     INTEGER NOT NULL,
-    revoked_at     INTEGER
+    revoked_at     INTEGER,
+    CHECK ((public_key_pem IS NULL) != (token_digest IS NULL))
 );
 
 CREATE TABLE customers (
@@ -51,6 +56,19 @@ CREATE TABLE customers (
     created_at  INTEGER NOT NULL,
     UNIQUE (project_id, external_id)
 );
+
+-- Read-only keys of one customer, for end users' devices. Only the SHA-256
+-- digest of the secret is kept.
+CREATE TABLE customer_keys (
+    id           INTEGER PRIMARY KEY,
+    public_id    TEXT NOT NULL UNIQUE CHECK (length(public_id) BETWEEN 1 AND 30),
+    customer_id  INTEGER NOT NULL REFERENCES customers(id),
+    token_digest BLOB NOT NULL,
+    created_at   INTEGER NOT NULL,
+    expires_at   INTEGER,
+    revoked_at   INTEGER
+);
+CREATE INDEX customer_keys_by_customer ON customer_keys (customer_id);
 
 CREATE TABLE wallets (
     id          INTEGER PRIMARY KEY,

@@ -1,11 +1,11 @@
-//! Creating, listing, revoking and authenticating authorities.
+//! Creating, listing and revoking authorities: key-pair authorities (API v1's
+//! SDK) and access keys (opaque tokens for API v2).
 
-use super::jwt::{self, AuthError};
-use super::keys;
+use super::{keys, tokens, Credentials};
 use crate::clock;
 use crate::domain::{ProjectId, PublicId, Text};
-use crate::ledger::{LedgerError, Poster};
-use crate::storage::{AuthorityRow, Store};
+use crate::ledger::{LedgerError, Missing};
+use crate::storage::{AuthorityCredential, AuthorityRow};
 use serde::Serialize;
 
 /// The client config file the Python SDK loads (`WalletClient.LoadFromConfig`).
@@ -28,11 +28,23 @@ impl std::fmt::Debug for ClientConfig {
     }
 }
 
-/// The result of creating an authority.
+/// The result of creating a key-pair authority.
 #[derive(Debug)]
 pub struct NewAuthority {
     pub info: AuthorityInfo,
     pub config: ClientConfig,
+}
+
+/// The result of creating an access key: the token is shown once.
+pub struct NewAccessKey {
+    pub info: AuthorityInfo,
+    pub token: String,
+}
+
+impl std::fmt::Debug for NewAccessKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewAccessKey").field("info", &self.info).field("token", &"<redacted>").finish()
+    }
 }
 
 /// What anyone may see of an authority.
@@ -41,6 +53,8 @@ pub struct AuthorityInfo {
     pub id: String,
     pub project: String,
     pub name: String,
+    /// `key-pair` (ES256 JWTs, the SDK) or `access-key` (an opaque token).
+    pub kind: &'static str,
     pub created_at: i64,
     pub revoked_at: Option<i64>,
 }
@@ -48,6 +62,7 @@ pub struct AuthorityInfo {
 impl From<AuthorityRow> for AuthorityInfo {
     fn from(row: AuthorityRow) -> Self {
         Self {
+            kind: if row.public_key_pem.is_some() { "key-pair" } else { "access-key" },
             id: row.public_id,
             project: row.project_id,
             name: row.name,
@@ -57,17 +72,7 @@ impl From<AuthorityRow> for AuthorityInfo {
     }
 }
 
-/// Credential operations over one store. Cheap to clone.
-#[derive(Clone)]
-pub struct Credentials {
-    store: Store,
-}
-
 impl Credentials {
-    pub fn new(store: Store) -> Self {
-        Self { store }
-    }
-
     /// Generates a key pair, stores the public key, and returns the client
     /// config holding the private key.
     pub async fn create_authority(
@@ -79,21 +84,11 @@ impl Credentials {
         let api_base_url = parse_base_url(api_base_url)?;
         let pair = keys::generate().map_err(LedgerError::Invalid)?;
         let public_id = PublicId::random("au_");
-        let public_pem = pair.public_pem;
-        let id = public_id.clone();
-        self.store
-            .write(move |tx| {
-                if !tx.project_exists(&project)? {
-                    return Err(LedgerError::NotFound("project"));
-                }
-                tx.insert_authority(id.as_str(), &project, name.as_str(), &public_pem, clock::now_ms())?;
-                Ok(())
+        let row = self
+            .insert(project, name, public_id, move |tx, id, project, name| {
+                tx.insert_authority(id, project, name, AuthorityCredential::PublicKey(&pair.public_pem), clock::now_ms())
             })
             .await?;
-        let row = self
-            .authority(public_id.as_str())
-            .await?
-            .ok_or(LedgerError::NotFound("authority"))?;
         Ok(NewAuthority {
             config: ClientConfig {
                 config_schema_version: "0.1.0",
@@ -105,10 +100,41 @@ impl Credentials {
         })
     }
 
-    pub async fn list_authorities(
-        &self,
-        project: Option<ProjectId>,
-    ) -> Result<Vec<AuthorityInfo>, LedgerError> {
+    /// Creates an authority whose credential is an opaque access key, and
+    /// returns the key (the only time it is shown).
+    pub async fn create_access_key(&self, project: ProjectId, name: Text) -> Result<NewAccessKey, LedgerError> {
+        let minted = tokens::mint(tokens::ACCESS_KEY_PREFIX);
+        let digest = minted.digest;
+        let row = self
+            .insert(project, name, minted.id, move |tx, id, project, name| {
+                tx.insert_authority(id, project, name, AuthorityCredential::TokenDigest(&digest), clock::now_ms())
+            })
+            .await?;
+        Ok(NewAccessKey {
+            info: row.into(),
+            token: minted.token,
+        })
+    }
+
+    async fn insert<F>(&self, project: ProjectId, name: Text, id: PublicId, insert: F) -> Result<AuthorityRow, LedgerError>
+    where
+        F: FnOnce(&crate::storage::WriteTx<'_>, &str, &ProjectId, &str) -> Result<i64, crate::storage::StorageError>
+            + Send
+            + 'static,
+    {
+        let lookup = id.clone();
+        self.store
+            .write(move |tx| {
+                if !tx.project_exists(&project)? {
+                    return Err(LedgerError::NotFound(Missing::Project));
+                }
+                insert(tx, id.as_str(), &project, name.as_str())?;
+                Ok(tx.read().authority(lookup.as_str())?.ok_or(LedgerError::NotFound(Missing::Authority))?)
+            })
+            .await
+    }
+
+    pub async fn list_authorities(&self, project: Option<ProjectId>) -> Result<Vec<AuthorityInfo>, LedgerError> {
         let rows = self
             .store
             .read(move |r| Ok::<_, LedgerError>(r.authorities(project.as_ref().map(ProjectId::as_str))?))
@@ -116,56 +142,15 @@ impl Credentials {
         Ok(rows.into_iter().map(AuthorityInfo::from).collect())
     }
 
-    /// Revokes an authority: from the next request on, its tokens are refused.
+    /// Revokes an authority or access key: from the next request on, its
+    /// credential is refused.
     pub async fn revoke_authority(&self, id: PublicId) -> Result<(), LedgerError> {
         self.store
-            .write(
-                move |tx| match tx.revoke_authority(id.as_str(), clock::now_ms())? {
-                    true => Ok(()),
-                    false => Err(LedgerError::NotFound("authority")),
-                },
-            )
+            .write(move |tx| match tx.revoke_authority(id.as_str(), clock::now_ms())? {
+                true => Ok(()),
+                false => Err(LedgerError::NotFound(Missing::Authority)),
+            })
             .await
-    }
-
-    async fn authority(&self, public_id: &str) -> Result<Option<AuthorityRow>, LedgerError> {
-        let public_id = public_id.to_owned();
-        self.store.read(move |r| Ok(r.authority(&public_id)?)).await
-    }
-
-    /// Authenticates an `Authorization` header value as an authority's JWT.
-    /// The authority is looked up on every request, so a revocation (even by
-    /// the CLI in another process) takes effect at once.
-    pub async fn authenticate(&self, header: Option<&str>) -> Result<Poster, AuthError> {
-        let token = jwt::token_of(header.ok_or(AuthError::Missing)?);
-        if token.is_empty() {
-            return Err(AuthError::Missing);
-        }
-        let subject = jwt::unverified_subject(token)?;
-        if PublicId::parse(&subject).is_err() {
-            return Err(AuthError::UnknownAuthority);
-        }
-        let row = self
-            .authority(&subject)
-            .await
-            .map_err(|e| {
-                log::error!("authority lookup failed: {e}");
-                AuthError::Unavailable
-            })?
-            .ok_or(AuthError::UnknownAuthority)?;
-        if row.revoked_at.is_some() {
-            return Err(AuthError::UnknownAuthority);
-        }
-        let claims = jwt::verify(token, &row.public_key_pem)?;
-        if claims.sub != row.public_id {
-            return Err(AuthError::UnknownAuthority);
-        }
-        Ok(Poster {
-            authority: row.rowid,
-            authority_id: row.public_id,
-            project_id: row.project_id,
-            default_asset: row.default_asset,
-        })
     }
 }
 
@@ -176,13 +161,13 @@ fn parse_base_url(url: &str) -> Result<String, LedgerError> {
     let rest = trimmed
         .strip_prefix("http://")
         .or_else(|| trimmed.strip_prefix("https://"))
-        .ok_or_else(|| {
-            LedgerError::Invalid("the API base URL must start with http:// or https://".to_owned())
-        })?;
-    if rest.is_empty() || rest.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err(LedgerError::Invalid(
-            "the API base URL has no host or contains spaces".to_owned(),
-        ));
+        .ok_or_else(|| LedgerError::Invalid("the API base URL must start with http:// or https://".to_owned()))?;
+    let host = rest.split('/').next().unwrap_or_default();
+    let bad = host.is_empty()
+        || host.ends_with(':')
+        || rest.chars().any(|c| c.is_whitespace() || c.is_control());
+    if bad {
+        return Err(LedgerError::Invalid("the API base URL needs a host, and no spaces".to_owned()));
     }
     Ok(trimmed.to_owned())
 }
@@ -193,15 +178,9 @@ mod tests {
 
     #[test]
     fn base_urls() {
-        assert_eq!(
-            parse_base_url("http://127.0.0.1:8080/").ok().as_deref(),
-            Some("http://127.0.0.1:8080")
-        );
-        assert_eq!(
-            parse_base_url("https://w.example/x").ok().as_deref(),
-            Some("https://w.example/x")
-        );
-        for bad in ["", "127.0.0.1:8080", "ftp://x", "http://", "http://a b"] {
+        assert_eq!(parse_base_url("http://127.0.0.1:8080/").ok().as_deref(), Some("http://127.0.0.1:8080"));
+        assert_eq!(parse_base_url("https://w.example/x").ok().as_deref(), Some("https://w.example/x"));
+        for bad in ["", "127.0.0.1:8080", "ftp://x", "http://", "http://a b", "http://127.0.0.1:"] {
             assert!(parse_base_url(bad).is_err(), "{bad:?}");
         }
     }

@@ -1,4 +1,4 @@
-//! Verifying an authority's ES256 JWT.
+//! Verifying ES256 JWTs signed by an authority's key.
 
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
@@ -9,14 +9,14 @@ use serde::Deserialize;
 pub enum AuthError {
     #[error("missing Authorization header")]
     Missing,
-    #[error("the token is not a valid ES256 JWT")]
+    #[error("the token is not a valid key or ES256 JWT")]
     Malformed,
     #[error("the token's signature does not verify")]
     BadSignature,
     #[error("the token has expired")]
     Expired,
-    #[error("unknown or revoked authority")]
-    UnknownAuthority,
+    #[error("unknown or revoked key")]
+    UnknownKey,
     #[error("the credential store is unavailable")]
     Unavailable,
 }
@@ -24,6 +24,9 @@ pub enum AuthError {
 #[derive(Debug, Deserialize)]
 pub(super) struct Claims {
     pub sub: String,
+    /// Present only on customer tokens: `customer:<customerId>`.
+    #[serde(default)]
+    pub aud: Option<serde_json::Value>,
 }
 
 /// The `Authorization` header value without an optional `Bearer ` prefix.
@@ -35,24 +38,32 @@ pub(super) fn token_of(header: &str) -> &str {
     }
 }
 
-/// The `sub` claim, read before the signature is checked so the right public
-/// key can be found. Nothing in it is trusted until `verify` passes.
-pub(super) fn unverified_subject(token: &str) -> Result<String, AuthError> {
+/// The claims, read before the signature is checked so the right public key
+/// can be found. Nothing in them is trusted until `verify` passes.
+pub(super) fn unverified_claims(token: &str) -> Result<Claims, AuthError> {
     let data = jsonwebtoken::dangerous::insecure_decode::<Claims>(token).map_err(|_| AuthError::Malformed)?;
     if data.header.alg != Algorithm::ES256 {
         return Err(AuthError::Malformed);
     }
-    Ok(data.claims.sub)
+    Ok(data.claims)
 }
 
 /// Verifies the signature with the authority's key. Only ES256 is accepted
 /// (no `none`, no HMAC keyed with the public key); `exp` and `nbf` are
-/// enforced when present; a token with an `aud` (a customer key) is refused.
-pub(super) fn verify(token: &str, public_key_pem: &str) -> Result<Claims, AuthError> {
+/// enforced when present. With `audience` `None` a token carrying an `aud`
+/// is refused (a customer token is no authority token); with `Some`, the
+/// `aud` must be exactly that and `exp` is required.
+pub(super) fn verify(token: &str, public_key_pem: &str, audience: Option<&str>) -> Result<Claims, AuthError> {
     let key = DecodingKey::from_ec_pem(public_key_pem.as_bytes()).map_err(|_| AuthError::Unavailable)?;
     let mut validation = Validation::new(Algorithm::ES256);
-    validation.set_required_spec_claims(&["sub"]);
     validation.validate_nbf = true;
+    match audience {
+        Some(audience) => {
+            validation.set_required_spec_claims(&["sub", "aud", "exp"]);
+            validation.set_audience(&[audience]);
+        }
+        None => validation.set_required_spec_claims(&["sub"]),
+    }
     jsonwebtoken::decode::<Claims>(token, &key, &validation)
         .map(|data| data.claims)
         .map_err(|e| match e.kind() {
@@ -77,11 +88,7 @@ mod tests {
     #[test]
     fn garbage_is_malformed_not_a_panic() {
         for token in ["", ".", "..", "a.b.c", "eyJhbGciOiJub25lIn0.e30.", "\u{0}\u{1}"] {
-            assert_eq!(
-                unverified_subject(token).err(),
-                Some(AuthError::Malformed),
-                "{token:?}"
-            );
+            assert_eq!(unverified_claims(token).err(), Some(AuthError::Malformed), "{token:?}");
         }
     }
 }

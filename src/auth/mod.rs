@@ -1,12 +1,30 @@
-//! Credentials: authorities' P-256 keys, and the verification of the ES256
-//! JWTs they sign.
+//! Credentials: authorities (ES256 key pairs or opaque access keys), customer
+//! keys (opaque or offline JWTs), and authenticating a request as one of them.
 //!
-//! The server stores only public keys. A private key is generated here, put
-//! into the client config file once, and forgotten.
+//! The server stores only public keys and SHA-256 digests. Private keys and
+//! opaque tokens are shown once and forgotten.
 
+mod authenticate;
 mod authorities;
+mod customer_keys;
 mod jwt;
 mod keys;
+mod tokens;
 
-pub use authorities::{AuthorityInfo, ClientConfig, Credentials, NewAuthority};
+pub use authorities::{AuthorityInfo, ClientConfig, NewAccessKey, NewAuthority};
+pub use customer_keys::{CustomerKeyInfo, NewCustomerKey};
 pub use jwt::AuthError;
+
+use crate::storage::Store;
+
+/// Credential operations over one store. Cheap to clone.
+#[derive(Clone)]
+pub struct Credentials {
+    store: Store,
+}
+
+impl Credentials {
+    pub fn new(store: Store) -> Self {
+        Self { store }
+    }
+}

@@ -104,16 +104,55 @@ impl PublicId {
 
     /// A fresh random id: a prefix and 20 base-32 characters (100 bits).
     pub fn random(prefix: &str) -> Self {
-        use rand::Rng;
-        const ALPHABET: &[u8; 32] = b"abcdefghijkmnpqrstuvwxyz23456789";
-        let mut rng = rand::rng();
-        let mut id = String::with_capacity(prefix.len() + 20);
-        id.push_str(prefix);
-        for _ in 0..20 {
-            id.push(char::from(ALPHABET[rng.random_range(0..ALPHABET.len())]));
-        }
-        Self(id)
+        Self(format!("{prefix}{}", random_base32(20)))
     }
+}
+
+string_newtype!(
+    /// An asset code: 1–16 characters of `A-Z a-z 0-9 _ -` (e.g. `GOLD`, `EUR`).
+    AssetCode
+);
+
+impl AssetCode {
+    pub fn parse(value: &str) -> Result<Self, InvalidValue> {
+        let ok_chars = value
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+        if value.is_empty() || value.len() > 16 || !ok_chars {
+            return Err(InvalidValue::new(
+                "asset code must be 1-16 characters of A-Z, a-z, 0-9, '_' or '-'",
+            ));
+        }
+        Ok(Self(value.to_owned()))
+    }
+}
+
+string_newtype!(
+    /// A transaction's reference id, unique per project: 1–30 characters
+    /// without control characters.
+    ReferenceId
+);
+
+impl ReferenceId {
+    pub fn parse(value: &str) -> Result<Self, InvalidValue> {
+        if value.is_empty() || value.chars().count() > 30 || has_control_chars(value) {
+            return Err(InvalidValue::new(
+                "referenceId must be 1-30 characters without control characters",
+            ));
+        }
+        Ok(Self(value.to_owned()))
+    }
+}
+
+/// `len` characters of a 32-letter alphabet (5 random bits each) from the
+/// operating system's generator, without look-alike letters.
+pub fn random_base32(len: usize) -> String {
+    use rand::Rng;
+    const ALPHABET: &[u8; 32] = b"abcdefghijkmnpqrstuvwxyz23456789";
+    let mut rng = rand::rng();
+    (0..len)
+        .map(|_| char::from(ALPHABET[rng.random_range(0..ALPHABET.len())]))
+        .collect()
 }
 
 /// Free text with a length limit and no control characters other than

@@ -2,6 +2,35 @@ use crate::domain::InvalidValue;
 use crate::storage::StorageError;
 use thiserror::Error;
 
+/// What a request named that does not exist (in the caller's project).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Missing {
+    Project,
+    Asset,
+    Customer,
+    Wallet,
+    Transaction,
+    Authority,
+    Key,
+    /// API v1: an entry that carries an item.
+    Item,
+}
+
+impl std::fmt::Display for Missing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Missing::Project => "project",
+            Missing::Asset => "asset",
+            Missing::Customer => "customer",
+            Missing::Wallet => "wallet",
+            Missing::Transaction => "transaction",
+            Missing::Authority => "authority",
+            Missing::Key => "key",
+            Missing::Item => "entry with an item",
+        })
+    }
+}
+
 /// Why the ledger refused or failed an operation. Every variant but
 /// `Storage` is the client's doing and changes nothing.
 #[derive(Debug, Error)]
@@ -15,13 +44,24 @@ pub enum LedgerError {
     #[error("the balance would pass the largest amount a wallet can hold")]
     Overflow,
     #[error("{0} not found")]
-    NotFound(&'static str),
-    /// The request conflicts with the current state (e.g. an item already used).
+    NotFound(Missing),
+    /// The caller may not see or do this.
+    #[error("access denied: {0}")]
+    AccessDenied(&'static str),
+    /// The request conflicts with the current state (an item already used, a
+    /// code already taken).
     #[error("{0}")]
     Conflict(String),
     /// A customer or wallet is not in a status that allows this.
     #[error("{0}")]
     WrongStatus(String),
+    /// A wallet status change that is not allowed.
+    #[error("{0}")]
+    ChangeWalletStatus(String),
+    #[error("the asset is used by a wallet and cannot be deleted")]
+    AssetIsUsed,
+    #[error("the customer has wallets that are not closed")]
+    CustomerHasActiveWallets,
     #[error(transparent)]
     Storage(#[from] StorageError),
 }

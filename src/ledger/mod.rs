@@ -1,13 +1,18 @@
 //! The ledger core: the rules of money, and nothing of HTTP.
 //!
-//! Each operation runs as one job of the storage writer, so its checks (funds,
+//! Each write runs as one job of the storage writer, so its checks (funds,
 //! statuses, overflow) and its writes see one consistent state and apply
-//! all-or-nothing. See `spec/model.md` for the invariants kept here.
+//! all-or-nothing. Every operation is scoped to the caller's project; a
+//! customer caller sees only its own customer. See `spec/model.md` for the
+//! invariants kept here.
 
+mod catalog;
 mod error;
+mod transactions;
 mod v1;
 
-pub use error::LedgerError;
+pub use error::{LedgerError, Missing};
+pub use transactions::{FailReason, Operation, TransactionOutcome, TransactionRequest};
 pub use v1::{NewItem, V1EntryRequest};
 
 use crate::storage::{CheckReport, Store};
@@ -20,6 +25,46 @@ pub struct Poster {
     pub project_id: String,
     /// The project's default asset (API v1's currency).
     pub default_asset: i64,
+}
+
+/// A read-only caller bound to one customer (a customer key).
+#[derive(Debug, Clone)]
+pub struct CustomerViewer {
+    pub project_id: String,
+    pub customer: i64,
+    pub customer_id: String,
+}
+
+/// Whoever made a request.
+#[derive(Debug, Clone)]
+pub enum Caller {
+    Authority(Poster),
+    Customer(CustomerViewer),
+}
+
+impl Caller {
+    pub fn project_id(&self) -> &str {
+        match self {
+            Caller::Authority(p) => &p.project_id,
+            Caller::Customer(c) => &c.project_id,
+        }
+    }
+
+    /// The authority, or `AccessDenied` for a customer (which never writes).
+    pub fn poster(&self) -> Result<&Poster, LedgerError> {
+        match self {
+            Caller::Authority(p) => Ok(p),
+            Caller::Customer(_) => Err(LedgerError::AccessDenied("customer keys are read-only")),
+        }
+    }
+
+    /// Whether the caller may see data of the customer with this rowid.
+    fn may_see_customer(&self, customer: Option<i64>) -> bool {
+        match self {
+            Caller::Authority(_) => true,
+            Caller::Customer(c) => customer == Some(c.customer),
+        }
+    }
 }
 
 /// The ledger over one store. Cheap to clone.

@@ -1,7 +1,7 @@
 //! API v1's operations: signed entries in a user's default wallet of the
 //! project's default asset, optionally carrying an inventory item.
 
-use super::{checked_add, Ledger, LedgerError, Poster};
+use super::{checked_add, Ledger, LedgerError, Missing, Poster};
 use crate::clock;
 use crate::domain::{Amount, CustomerId, ItemName, Reason};
 use crate::storage::{
@@ -103,7 +103,7 @@ impl Ledger {
         let project = poster.project_id.clone();
         self.store
             .write(move |tx| match tx.use_item(&project, entry)? {
-                ItemUse::NoSuchItem => Err(LedgerError::NotFound("entry with an item")),
+                ItemUse::NoSuchItem => Err(LedgerError::NotFound(Missing::Item)),
                 ItemUse::AlreadyUsed => {
                     Err(LedgerError::Conflict("the item has already been used".to_owned()))
                 }

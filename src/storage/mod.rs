@@ -6,8 +6,11 @@
 //! sets [`WriteTx`] and [`ReadTx`] and never sees a connection, so another
 //! backend (PostgreSQL, later) has to provide exactly these methods.
 
+mod catalog;
 mod check;
 mod connection;
+mod keys;
+mod ledger_reads;
 mod error;
 mod reads;
 mod rows;
@@ -19,7 +22,7 @@ pub use error::StorageError;
 pub use reads::{InventoryFilter, ReadTx, WalletTotalsFilter};
 pub use rows::*;
 pub use writer::WriterStats;
-pub use writes::WriteTx;
+pub use writes::{AuthorityCredential, WriteTx};
 
 use r2d2_sqlite::SqliteConnectionManager;
 use std::path::{Path, PathBuf};

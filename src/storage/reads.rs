@@ -6,7 +6,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 
 /// The statement set available to a read.
 pub struct ReadTx<'c> {
-    conn: &'c Connection,
+    pub(super) conn: &'c Connection,
 }
 
 /// Filters of the v1 wallet query. `None` = no filter; `Some(empty)` matches nothing.
@@ -27,7 +27,7 @@ pub struct InventoryFilter {
 
 /// A list filter as one JSON-array parameter, so the SQL text is fixed (and
 /// its statement cached) whatever the list's length.
-fn json_list<T: serde::Serialize>(list: &Option<Vec<T>>) -> Result<Option<String>, StorageError> {
+pub(super) fn json_list<T: serde::Serialize>(list: &Option<Vec<T>>) -> Result<Option<String>, StorageError> {
     list.as_ref()
         .map(|l| serde_json::to_string(l).map_err(|_| StorageError::Corrupt("filter list")))
         .transpose()
@@ -174,7 +174,7 @@ pub(super) fn v1_entry(conn: &Connection, entry: i64) -> Result<Option<V1EntryRo
         .optional()?)
 }
 
-fn authority_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AuthorityRow> {
+pub(super) fn authority_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AuthorityRow> {
     Ok(AuthorityRow {
         rowid: r.get(0)?,
         public_id: r.get(1)?,

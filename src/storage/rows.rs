@@ -26,7 +26,8 @@ pub struct AuthorityRow {
     pub public_id: String,
     pub project_id: String,
     pub name: String,
-    pub public_key_pem: String,
+    /// `None` for an access-key authority.
+    pub public_key_pem: Option<String>,
     pub created_at: i64,
     pub revoked_at: Option<i64>,
     /// The project's default asset (API v1's currency).
@@ -56,7 +57,7 @@ impl CustomerStatus {
         }
     }
 
-    pub(super) fn from_db(s: &str) -> Option<Self> {
+    pub fn from_db(s: &str) -> Option<Self> {
         match s {
             "Active" => Some(CustomerStatus::Active),
             "Suspended" => Some(CustomerStatus::Suspended),
@@ -91,7 +92,7 @@ impl WalletStatus {
         }
     }
 
-    pub(super) fn from_db(s: &str) -> Option<Self> {
+    pub fn from_db(s: &str) -> Option<Self> {
         match s {
             "Open" => Some(WalletStatus::Open),
             "Suspended" => Some(WalletStatus::Suspended),
@@ -222,4 +223,117 @@ impl CheckReport {
             && self.authority_total_mismatches.is_empty()
             && self.integrity.is_empty()
     }
+}
+
+/// A page of a list: `page` counts from 0.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PageRequest {
+    pub page: u32,
+    pub size: u32,
+}
+
+impl PageRequest {
+    pub(super) fn offset(self) -> i64 {
+        i64::from(self.page) * i64::from(self.size)
+    }
+}
+
+/// One page of rows and the number of rows in all pages.
+#[derive(Debug, Clone)]
+pub struct Paged<T> {
+    pub items: Vec<T>,
+    pub total: i64,
+}
+
+/// A half-open time range in epoch milliseconds: `from <= t < to`.
+#[derive(Debug, Clone, Copy)]
+pub struct TimeRange {
+    pub from: i64,
+    pub to: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct ProjectRow {
+    pub id: String,
+    pub name: String,
+    pub default_asset: i64,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct AssetRow {
+    pub id: i64,
+    pub code: String,
+    pub name: String,
+    pub fractions: i64,
+    pub used: bool,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct CustomerRow {
+    pub rowid: i64,
+    pub id: String,
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub status: CustomerStatus,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct WalletRow {
+    pub id: i64,
+    pub project_id: String,
+    pub asset_id: i64,
+    /// The owner's rowid and id; `None` for a system wallet.
+    pub customer: Option<(i64, String)>,
+    pub customer_status: Option<CustomerStatus>,
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub status: WalletStatus,
+    pub balance: i64,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct EntryRow {
+    pub id: i64,
+    pub wallet_id: i64,
+    pub transaction_id: i64,
+    pub kind: String,
+    pub amount: i64,
+    pub balance_after: i64,
+    pub reason: Option<String>,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct TransactionRow {
+    pub id: i64,
+    pub reference_id: Option<String>,
+    pub completed: bool,
+    pub error: Option<String>,
+    pub description: Option<String>,
+    /// The operations as JSON text.
+    pub operations: Option<String>,
+    pub created_at: i64,
+}
+
+/// An access-key authority, as authentication needs it.
+#[derive(Debug, Clone)]
+pub struct KeyAuthorityRow {
+    pub authority: AuthorityRow,
+    pub token_digest: Option<Vec<u8>>,
+}
+
+#[derive(Debug, Clone)]
+pub struct CustomerKeyRow {
+    pub id: String,
+    pub project_id: String,
+    pub customer: i64,
+    pub customer_id: String,
+    pub token_digest: Vec<u8>,
+    pub created_at: i64,
+    pub expires_at: Option<i64>,
+    pub revoked_at: Option<i64>,
 }

@@ -8,7 +8,14 @@ use rusqlite::{params, Connection, OptionalExtension};
 
 /// The statement set available inside a write job.
 pub struct WriteTx<'c> {
-    conn: &'c Connection,
+    pub(super) conn: &'c Connection,
+}
+
+/// How an authority proves itself.
+#[derive(Debug, Clone, Copy)]
+pub enum AuthorityCredential<'a> {
+    PublicKey(&'a str),
+    TokenDigest(&'a [u8]),
 }
 
 impl<'c> WriteTx<'c> {
@@ -55,21 +62,32 @@ impl<'c> WriteTx<'c> {
         Ok(self.conn.last_insert_rowid())
     }
 
+    /// Stores an authority with exactly one credential: an ES256 public key
+    /// or the digest of an access key.
     pub fn insert_authority(
         &self,
         public_id: &str,
         project: &ProjectId,
         name: &str,
-        public_key_pem: &str,
+        credential: AuthorityCredential<'_>,
         now: i64,
     ) -> Result<i64, StorageError> {
+        let (pem, digest) = match credential {
+            AuthorityCredential::PublicKey(pem) => (Some(pem), None),
+            AuthorityCredential::TokenDigest(digest) => (None, Some(digest)),
+        };
         self.conn
             .prepare_cached(
-                "INSERT INTO authorities (public_id, project_id, name, public_key_pem, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                "INSERT INTO authorities (public_id, project_id, name, public_key_pem, token_digest, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             )?
-            .execute(params![public_id, project.as_str(), name, public_key_pem, now])?;
+            .execute(params![public_id, project.as_str(), name, pem, digest, now])?;
         Ok(self.conn.last_insert_rowid())
+    }
+
+    /// Reads inside the write, on the same snapshot.
+    pub fn read(&self) -> super::ReadTx<'_> {
+        super::ReadTx::new(self.conn)
     }
 
     /// Marks an authority revoked. Returns false if there is no such

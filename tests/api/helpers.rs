@@ -193,3 +193,44 @@ pub async fn json_of(response: reqwest::Response) -> (u16, Value) {
         serde_json::from_str(&text).unwrap_or_else(|_| panic!("body is not JSON ({status}): {text:?}"));
     (status, body)
 }
+
+impl TestApp {
+    /// Creates a project (with its default asset), as `wallet-service project create` does.
+    pub async fn create_project(&self, id: &str) {
+        self.ledger
+            .create_project(ProjectId::parse(id).expect("project id"), Text::parse(id, "name", 200).expect("name"))
+            .await
+            .expect("project created");
+    }
+
+    /// An opaque API v2 access key of `project`, as `wallet-service key create` prints it.
+    pub async fn access_key(&self, project: &str) -> String {
+        self.credentials
+            .create_access_key(ProjectId::parse(project).expect("project id"), Text::parse("test", "name", 200).expect("name"))
+            .await
+            .expect("access key created")
+            .token
+    }
+
+    /// One API v2 call: `Authorization: Bearer <token>` when a token is given,
+    /// a JSON body when one is given. Returns the status and the parsed body
+    /// (`Value::Null` for an empty body).
+    pub async fn v2(&self, method: &str, path: &str, token: Option<&str>, body: Option<&Value>) -> (u16, Value) {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
+        let mut request = self.client.request(method, self.url(&format!("/api/v2{path}")));
+        if let Some(token) = token {
+            request = request.header("Authorization", format!("Bearer {token}"));
+        }
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        let response = request.send().await.expect("request sent");
+        let status = response.status().as_u16();
+        let text = response.text().await.expect("body");
+        if text.is_empty() {
+            return (status, Value::Null);
+        }
+        let body = serde_json::from_str(&text).unwrap_or_else(|_| panic!("body is not JSON ({status}): {text:?}"));
+        (status, body)
+    }
+}

@@ -30,7 +30,11 @@ impl ResponseError for V1Error {
                 // The SDK turns 402 into NotEnoughFundsError.
                 LedgerError::InsufficientFunds => StatusCode::PAYMENT_REQUIRED,
                 LedgerError::NotFound(_) => StatusCode::NOT_FOUND,
-                LedgerError::Conflict(_) | LedgerError::WrongStatus(_) => StatusCode::CONFLICT,
+                LedgerError::AccessDenied(_) | LedgerError::AssetIsUsed => StatusCode::FORBIDDEN,
+                LedgerError::Conflict(_)
+                | LedgerError::WrongStatus(_)
+                | LedgerError::ChangeWalletStatus(_)
+                | LedgerError::CustomerHasActiveWallets => StatusCode::CONFLICT,
                 LedgerError::Storage(s) if s.is_unavailable() => StatusCode::SERVICE_UNAVAILABLE,
                 LedgerError::Storage(_) => StatusCode::INTERNAL_SERVER_ERROR,
             },

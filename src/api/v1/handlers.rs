@@ -79,7 +79,7 @@ pub async fn use_item(
 ) -> Result<HttpResponse, V1Error> {
     let entry: i64 = path
         .parse()
-        .map_err(|_| V1Error::Ledger(crate::ledger::LedgerError::NotFound("entry with an item")))?;
+        .map_err(|_| V1Error::Ledger(crate::ledger::LedgerError::NotFound(crate::ledger::Missing::Item)))?;
     let entry = ledger.use_v1_item(&poster, entry).await?;
     Ok(HttpResponse::Ok().json(EntryResponse { entry: entry.into() }))
 }

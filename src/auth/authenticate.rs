@@ -1,0 +1,126 @@
+//! Turning an `Authorization` header into a caller.
+//!
+//! Credentials are looked up on every request, so a revocation (even by the
+//! CLI in another process) takes effect at once.
+
+use super::jwt::{self, AuthError};
+use super::{tokens, Credentials};
+use crate::clock;
+use crate::domain::PublicId;
+use crate::ledger::{Caller, CustomerViewer, Poster};
+use crate::storage::{AuthorityRow, StorageError};
+
+impl Credentials {
+    /// Authenticates any credential: an authority's JWT or access key, or a
+    /// customer's key or JWT.
+    pub async fn authenticate(&self, header: Option<&str>) -> Result<Caller, AuthError> {
+        let token = jwt::token_of(header.ok_or(AuthError::Missing)?).to_owned();
+        if token.is_empty() {
+            return Err(AuthError::Missing);
+        }
+        self.store
+            .read(move |r| {
+                if token.contains('.') {
+                    return from_jwt(r, &token);
+                }
+                if token.starts_with(tokens::ACCESS_KEY_PREFIX) {
+                    return from_access_key(r, &token);
+                }
+                if token.starts_with(tokens::CUSTOMER_KEY_PREFIX) {
+                    return from_customer_key(r, &token);
+                }
+                Err(AuthError::Malformed)
+            })
+            .await
+    }
+
+    /// Authenticates an authority only (API v1): customer credentials are refused.
+    pub async fn authenticate_authority(&self, header: Option<&str>) -> Result<Poster, AuthError> {
+        match self.authenticate(header).await? {
+            Caller::Authority(poster) => Ok(poster),
+            Caller::Customer(_) => Err(AuthError::UnknownKey),
+        }
+    }
+}
+
+impl From<StorageError> for AuthError {
+    fn from(e: StorageError) -> Self {
+        log::error!("credential lookup failed: {e}");
+        AuthError::Unavailable
+    }
+}
+
+fn live_authority(r: &crate::storage::ReadTx<'_>, id: &str) -> Result<AuthorityRow, AuthError> {
+    if PublicId::parse(id).is_err() {
+        return Err(AuthError::UnknownKey);
+    }
+    let row = r.authority(id)?.ok_or(AuthError::UnknownKey)?;
+    if row.revoked_at.is_some() {
+        return Err(AuthError::UnknownKey);
+    }
+    Ok(row)
+}
+
+fn poster(row: AuthorityRow) -> Poster {
+    Poster {
+        authority: row.rowid,
+        authority_id: row.public_id,
+        project_id: row.project_id,
+        default_asset: row.default_asset,
+    }
+}
+
+fn from_jwt(r: &crate::storage::ReadTx<'_>, token: &str) -> Result<Caller, AuthError> {
+    let claims = jwt::unverified_claims(token)?;
+    let row = live_authority(r, &claims.sub)?;
+    // An access-key authority has no key pair: it cannot sign.
+    let pem = row.public_key_pem.as_deref().ok_or(AuthError::UnknownKey)?;
+    let Some(audience) = claims.aud.as_ref() else {
+        let verified = jwt::verify(token, pem, None)?;
+        if verified.sub != row.public_id {
+            return Err(AuthError::UnknownKey);
+        }
+        return Ok(Caller::Authority(poster(row)));
+    };
+    let customer_id = audience
+        .as_str()
+        .and_then(|aud| aud.strip_prefix("customer:"))
+        .ok_or(AuthError::Malformed)?
+        .to_owned();
+    jwt::verify(token, pem, Some(&format!("customer:{customer_id}")))?;
+    let customer = r
+        .customer_row(&row.project_id, &customer_id)?
+        .filter(|c| c.status != crate::storage::CustomerStatus::Deleted)
+        .ok_or(AuthError::UnknownKey)?;
+    Ok(Caller::Customer(CustomerViewer {
+        project_id: row.project_id,
+        customer: customer.rowid,
+        customer_id: customer.id,
+    }))
+}
+
+fn from_access_key(r: &crate::storage::ReadTx<'_>, token: &str) -> Result<Caller, AuthError> {
+    let (id, secret) = tokens::split(token).ok_or(AuthError::Malformed)?;
+    let row = r.key_authority(id)?.ok_or(AuthError::UnknownKey)?;
+    let digest = row.token_digest.as_deref().ok_or(AuthError::UnknownKey)?;
+    if !tokens::matches(secret, digest) || row.authority.revoked_at.is_some() {
+        return Err(AuthError::UnknownKey);
+    }
+    Ok(Caller::Authority(poster(row.authority)))
+}
+
+fn from_customer_key(r: &crate::storage::ReadTx<'_>, token: &str) -> Result<Caller, AuthError> {
+    let (id, secret) = tokens::split(token).ok_or(AuthError::Malformed)?;
+    let key = r.customer_key(id)?.ok_or(AuthError::UnknownKey)?;
+    if !tokens::matches(secret, &key.token_digest) || key.revoked_at.is_some() {
+        return Err(AuthError::UnknownKey);
+    }
+    if key.expires_at.is_some_and(|at| at <= clock::now_ms()) {
+        return Err(AuthError::Expired);
+    }
+    Ok(Caller::Customer(CustomerViewer {
+        project_id: key.project_id,
+        customer: key.customer,
+        customer_id: key.customer_id,
+    }))
+}

@@ -1,0 +1,338 @@
+//! Transactions: ordered Issue/Redeem/Transfer operations, applied
+//! all-or-nothing, at most once per reference id.
+//!
+//! A transaction is planned first, in memory, on the state the writer sees:
+//! every operation in order, with every check (statuses, assets, funds,
+//! overflow). Only a plan that fully succeeds is written. A plan that fails is
+//! recorded as a `Failed` transaction with no entries, so the reference id is
+//! spent and a retry learns the outcome.
+
+use super::{checked_add, Ledger, LedgerError, Missing, Poster};
+use crate::clock;
+use crate::domain::{PositiveAmount, ReferenceId, Text};
+use crate::storage::{
+    CustomerStatus, EntryKind, NewEntry, NewTransaction, PageRequest, Paged, TimeRange, TransactionRow,
+    WalletRow, WalletStatus, WriteTx,
+};
+use serde::Serialize;
+use std::collections::HashMap;
+
+/// Most operations one transaction may hold.
+pub const MAX_OPERATIONS: usize = 100;
+
+/// One operation; wallets are ids in the poster's project.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(tag = "type")]
+pub enum Operation {
+    Issue {
+        #[serde(serialize_with = "as_string")]
+        destination: i64,
+        #[serde(serialize_with = "positive")]
+        amount: PositiveAmount,
+    },
+    Redeem {
+        #[serde(serialize_with = "as_string")]
+        source: i64,
+        #[serde(serialize_with = "positive")]
+        amount: PositiveAmount,
+    },
+    Transfer {
+        #[serde(serialize_with = "as_string")]
+        source: i64,
+        #[serde(serialize_with = "as_string")]
+        destination: i64,
+        #[serde(serialize_with = "positive")]
+        amount: PositiveAmount,
+    },
+}
+
+fn as_string<S: serde::Serializer>(id: &i64, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(id)
+}
+
+fn positive<S: serde::Serializer>(a: &PositiveAmount, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_i64(a.get())
+}
+
+impl Operation {
+    fn wallets(&self) -> impl Iterator<Item = i64> {
+        let (a, b) = match *self {
+            Operation::Issue { destination, .. } => (destination, None),
+            Operation::Redeem { source, .. } => (source, None),
+            Operation::Transfer {
+                source, destination, ..
+            } => (source, Some(destination)),
+        };
+        std::iter::once(a).chain(b)
+    }
+}
+
+/// A validated `POST /transactions`.
+#[derive(Debug, Clone)]
+pub struct TransactionRequest {
+    pub reference_id: ReferenceId,
+    pub operations: Vec<Operation>,
+    pub description: Option<Text>,
+}
+
+impl TransactionRequest {
+    pub fn new(
+        reference_id: ReferenceId,
+        operations: Vec<Operation>,
+        description: Option<Text>,
+    ) -> Result<Self, LedgerError> {
+        if operations.is_empty() || operations.len() > MAX_OPERATIONS {
+            return Err(LedgerError::Invalid(format!("a transaction has 1 to {MAX_OPERATIONS} operations")));
+        }
+        for (i, op) in operations.iter().enumerate() {
+            if let Operation::Transfer {
+                source, destination, ..
+            } = op
+            {
+                if source == destination {
+                    return Err(LedgerError::Invalid(format!(
+                        "operation {i}: a transfer needs two different wallets"
+                    )));
+                }
+            }
+        }
+        Ok(Self {
+            reference_id,
+            operations,
+            description,
+        })
+    }
+}
+
+/// Why a recorded transaction failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FailReason {
+    WrongWalletStatus(String),
+    InsufficientFunds(String),
+    Invalid(String),
+}
+
+impl FailReason {
+    /// The error status stored with the transaction.
+    pub fn code(&self) -> &'static str {
+        match self {
+            FailReason::WrongWalletStatus(_) => "WRONG_WALLET_STATUS",
+            FailReason::InsufficientFunds(_) => "INSUFFICIENT_FUNDS",
+            FailReason::Invalid(_) => "VALIDATION_ERROR",
+        }
+    }
+
+    pub fn message(&self) -> &str {
+        match self {
+            FailReason::WrongWalletStatus(m) | FailReason::InsufficientFunds(m) | FailReason::Invalid(m) => m,
+        }
+    }
+}
+
+/// What became of a transaction request.
+#[derive(Debug, Clone)]
+pub enum TransactionOutcome {
+    Completed(TransactionRow),
+    Failed(TransactionRow, FailReason),
+    /// The reference id was used before: nothing was applied now; this is the
+    /// stored transaction.
+    Duplicate(TransactionRow),
+}
+
+/// One planned ledger line.
+struct Line {
+    wallet: i64,
+    kind: EntryKind,
+    amount: i64,
+    balance_after: i64,
+}
+
+impl Ledger {
+    pub async fn post_transaction(
+        &self,
+        poster: &Poster,
+        request: TransactionRequest,
+    ) -> Result<TransactionOutcome, LedgerError> {
+        let poster = poster.clone();
+        self.store.write(move |tx| apply(tx, &poster, &request)).await
+    }
+
+    pub async fn transaction(&self, poster: &Poster, id: i64) -> Result<TransactionRow, LedgerError> {
+        let project = poster.project_id.clone();
+        self.store
+            .read(move |r| r.transaction(&project, id)?.ok_or(LedgerError::NotFound(Missing::Transaction)))
+            .await
+    }
+
+    pub async fn transactions(
+        &self,
+        poster: &Poster,
+        range: TimeRange,
+        page: PageRequest,
+    ) -> Result<Paged<TransactionRow>, LedgerError> {
+        let project = poster.project_id.clone();
+        self.store.read(move |r| Ok(r.transactions_page(&project, range, page)?)).await
+    }
+}
+
+fn apply(tx: &WriteTx<'_>, poster: &Poster, request: &TransactionRequest) -> Result<TransactionOutcome, LedgerError> {
+    let project = poster.project_id.as_str();
+    let read = tx.read();
+    if let Some(existing) = read.transaction_by_reference(project, request.reference_id.as_str())? {
+        return Ok(TransactionOutcome::Duplicate(existing));
+    }
+    // Unknown wallets make the request invalid: nothing is recorded.
+    let mut wallets: HashMap<i64, WalletRow> = HashMap::new();
+    for id in request.operations.iter().flat_map(Operation::wallets) {
+        if !wallets.contains_key(&id) {
+            let wallet = read.wallet(project, id)?.ok_or(LedgerError::NotFound(Missing::Wallet))?;
+            wallets.insert(id, wallet);
+        }
+    }
+    let now = clock::now_ms();
+    let operations = serde_json::to_string(&request.operations)
+        .map_err(|e| LedgerError::Invalid(format!("operations: {e}")))?;
+    let mut record = NewTransaction {
+        project_id: project,
+        reference_id: Some(request.reference_id.as_str()),
+        authority: poster.authority,
+        completed: true,
+        error: None,
+        description: request.description.as_ref().map(Text::as_str),
+        operations: Some(&operations),
+        created_at: now,
+    };
+    let lines = match plan(&request.operations, &mut wallets) {
+        Ok(lines) => lines,
+        Err(reason) => {
+            record.completed = false;
+            record.error = Some(reason.code());
+            let id = tx.insert_transaction(&record)?;
+            let row = read.transaction(project, id)?.ok_or(LedgerError::NotFound(Missing::Transaction))?;
+            return Ok(TransactionOutcome::Failed(row, reason));
+        }
+    };
+    let transaction = tx.insert_transaction(&record)?;
+    let mut totals: HashMap<i64, i64> = HashMap::new();
+    for line in &lines {
+        let total = match totals.get(&line.wallet) {
+            Some(total) => *total,
+            None => tx.authority_total(line.wallet, poster.authority)?.unwrap_or(0),
+        };
+        totals.insert(line.wallet, checked_add(total, line.amount)?);
+        tx.append_entry(&NewEntry {
+            wallet: line.wallet,
+            transaction,
+            authority: poster.authority,
+            kind: line.kind,
+            amount: line.amount,
+            balance_after: line.balance_after,
+            reason: record.description,
+            created_at: now,
+        })?;
+    }
+    for (wallet, total) in totals {
+        tx.set_authority_total(wallet, poster.authority, total)?;
+    }
+    let row = read
+        .transaction(project, transaction)?
+        .ok_or(LedgerError::NotFound(Missing::Transaction))?;
+    Ok(TransactionOutcome::Completed(row))
+}
+
+/// Runs the operations in order on in-memory balances. Returns the ledger
+/// lines of a transaction that fully succeeds, or why it fails.
+fn plan(operations: &[Operation], wallets: &mut HashMap<i64, WalletRow>) -> Result<Vec<Line>, FailReason> {
+    let mut lines = Vec::with_capacity(operations.len() * 2);
+    for (i, op) in operations.iter().enumerate() {
+        for id in op.wallets() {
+            usable(i, wallets.get(&id))?;
+        }
+        match *op {
+            Operation::Issue { destination, amount } => {
+                lines.push(credit(i, wallets, destination, amount.get(), EntryKind::Issue)?);
+            }
+            Operation::Redeem { source, amount } => {
+                lines.push(debit(i, wallets, source, amount.get(), EntryKind::Redeem)?);
+            }
+            Operation::Transfer {
+                source,
+                destination,
+                amount,
+            } => {
+                let assets = (wallets.get(&source).map(|w| w.asset_id), wallets.get(&destination).map(|w| w.asset_id));
+                if assets.0 != assets.1 {
+                    return Err(FailReason::Invalid(format!(
+                        "operation {i}: wallets {source} and {destination} hold different assets"
+                    )));
+                }
+                lines.push(debit(i, wallets, source, amount.get(), EntryKind::Transfer)?);
+                lines.push(credit(i, wallets, destination, amount.get(), EntryKind::Transfer)?);
+            }
+        }
+    }
+    Ok(lines)
+}
+
+fn usable(i: usize, wallet: Option<&WalletRow>) -> Result<(), FailReason> {
+    let wallet = wallet.ok_or_else(|| FailReason::Invalid(format!("operation {i}: unknown wallet")))?;
+    if wallet.status != WalletStatus::Open {
+        return Err(FailReason::WrongWalletStatus(format!(
+            "operation {i}: wallet {} is {}",
+            wallet.id,
+            wallet.status.as_str()
+        )));
+    }
+    if let Some(status) = wallet.customer_status.filter(|s| *s != CustomerStatus::Active) {
+        return Err(FailReason::WrongWalletStatus(format!(
+            "operation {i}: the customer of wallet {} is {}",
+            wallet.id,
+            status.as_str()
+        )));
+    }
+    Ok(())
+}
+
+fn credit(
+    i: usize,
+    wallets: &mut HashMap<i64, WalletRow>,
+    id: i64,
+    amount: i64,
+    kind: EntryKind,
+) -> Result<Line, FailReason> {
+    let wallet = wallets.get_mut(&id).ok_or_else(|| FailReason::Invalid(format!("operation {i}: unknown wallet")))?;
+    let balance_after = wallet.balance.checked_add(amount).ok_or_else(|| {
+        FailReason::Invalid(format!("operation {i}: wallet {id}'s balance would pass the largest amount"))
+    })?;
+    wallet.balance = balance_after;
+    Ok(Line {
+        wallet: id,
+        kind,
+        amount,
+        balance_after,
+    })
+}
+
+fn debit(
+    i: usize,
+    wallets: &mut HashMap<i64, WalletRow>,
+    id: i64,
+    amount: i64,
+    kind: EntryKind,
+) -> Result<Line, FailReason> {
+    let wallet = wallets.get_mut(&id).ok_or_else(|| FailReason::Invalid(format!("operation {i}: unknown wallet")))?;
+    let balance_after = wallet.balance - amount;
+    if balance_after < 0 {
+        return Err(FailReason::InsufficientFunds(format!(
+            "operation {i}: wallet {id} holds {} but {amount} would leave it",
+            wallet.balance
+        )));
+    }
+    wallet.balance = balance_after;
+    Ok(Line {
+        wallet: id,
+        kind,
+        amount: -amount,
+        balance_after,
+    })
+}
