@@ -38,6 +38,12 @@ enum Command {
     /// Manage authorities: the applications that may post entries.
     #[command(subcommand)]
     Authority(AuthorityCommand),
+    /// Manage projects: tenants, each with its own assets, customers and credentials.
+    #[command(subcommand)]
+    Project(ProjectCommand),
+    /// Manage API v2 access keys: opaque tokens of one project.
+    #[command(subcommand)]
+    Key(KeyCommand),
     /// Verify every ledger invariant on the database; exits 1 on a violation.
     /// Safe while the server runs.
     Check,
@@ -68,6 +74,38 @@ enum AuthorityCommand {
     Revoke { id: String },
 }
 
+#[derive(Debug, Subcommand)]
+enum ProjectCommand {
+    /// Create a project, with a default asset (PTS, whole units) for API v1.
+    Create {
+        /// 1-30 characters of A-Z a-z 0-9 _ -
+        id: String,
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// List projects.
+    List,
+}
+
+#[derive(Debug, Subcommand)]
+enum KeyCommand {
+    /// Create an access key and print it once (only its digest is stored).
+    Create {
+        #[arg(long, default_value = "default")]
+        project: String,
+        /// A name to recognise it by.
+        #[arg(long, default_value = "access key")]
+        name: String,
+    },
+    /// List access keys and authorities.
+    List {
+        #[arg(long)]
+        project: Option<String>,
+    },
+    /// Revoke an access key: it is refused from the next request on.
+    Revoke { id: String },
+}
+
 /// Parses the command line and runs it.
 pub fn run() -> anyhow::Result<ExitCode> {
     let cli = Cli::parse();
@@ -80,6 +118,8 @@ pub fn run() -> anyhow::Result<ExitCode> {
         match cli.command.unwrap_or(Command::Serve) {
             Command::Serve => serve(&settings).await,
             Command::Authority(command) => authority(&settings, command).await,
+            Command::Project(command) => project(&settings, command).await,
+            Command::Key(command) => key(&settings, command).await,
             Command::Check => check(&settings).await,
         }
     })
@@ -146,6 +186,60 @@ async fn authority(settings: &Settings, command: AuthorityCommand) -> anyhow::Re
         AuthorityCommand::Revoke { id } => {
             credentials.revoke_authority(PublicId::parse(&id)?).await?;
             eprintln!("authority {id} revoked");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn print_authorities(credentials: &Credentials, project: Option<String>) -> anyhow::Result<()> {
+    let project = project.as_deref().map(ProjectId::parse).transpose()?;
+    for a in credentials.list_authorities(project).await? {
+        let state = if a.revoked_at.is_some() {
+            "revoked"
+        } else {
+            "active"
+        };
+        println!("{}\t{}\t{}\t{}\t{}", a.id, a.project, a.kind, state, a.name);
+    }
+    Ok(())
+}
+
+async fn project(settings: &Settings, command: ProjectCommand) -> anyhow::Result<ExitCode> {
+    let ledger = Ledger::new(startup::open_store(settings)?);
+    match command {
+        ProjectCommand::Create { id, name } => {
+            let id = ProjectId::parse(&id)?;
+            let name = Text::parse(name.as_deref().unwrap_or(id.as_str()), "name", 200)?;
+            let project = ledger.create_project(id, name).await?;
+            eprintln!("project {} created", project.id);
+        }
+        ProjectCommand::List => {
+            for p in ledger.projects().await? {
+                println!("{}\t{}", p.id, p.name);
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn key(settings: &Settings, command: KeyCommand) -> anyhow::Result<ExitCode> {
+    let credentials = Credentials::new(startup::open_store(settings)?);
+    match command {
+        KeyCommand::Create { project, name } => {
+            let project = ProjectId::parse(&project)?;
+            let created = credentials
+                .create_access_key(project, Text::parse(&name, "name", 200)?)
+                .await?;
+            eprintln!(
+                "access key {} created in project {}; it is shown only now:",
+                created.info.id, created.info.project
+            );
+            println!("{}", created.token);
+        }
+        KeyCommand::List { project } => print_authorities(&credentials, project).await?,
+        KeyCommand::Revoke { id } => {
+            credentials.revoke_authority(PublicId::parse(&id)?).await?;
+            eprintln!("key {id} revoked");
         }
     }
     Ok(ExitCode::SUCCESS)

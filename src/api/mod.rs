@@ -2,6 +2,7 @@
 //! map the result; each API has its own error body and its own `configure`.
 
 pub mod v1;
+pub mod v2;
 
 use actix_web::dev::ServiceResponse;
 use actix_web::http::header::{self, HeaderValue};
@@ -18,7 +19,8 @@ pub struct Limits {
 /// Registers every API on an app: used by the server and by the tests.
 pub fn configure(cfg: &mut web::ServiceConfig, limits: Limits) {
     cfg.route("/", web::get().to(index))
-        .service(web::scope("/api/v1").configure(|c| v1::configure(c, limits)));
+        .service(web::scope("/api/v1").configure(|c| v1::configure(c, limits)))
+        .service(web::scope("/api/v2").configure(|c| v2::configure(c, limits)));
 }
 
 /// The landing page at `/`, compiled into the binary.

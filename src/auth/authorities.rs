@@ -43,7 +43,10 @@ pub struct NewAccessKey {
 
 impl std::fmt::Debug for NewAccessKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("NewAccessKey").field("info", &self.info).field("token", &"<redacted>").finish()
+        f.debug_struct("NewAccessKey")
+            .field("info", &self.info)
+            .field("token", &"<redacted>")
+            .finish()
     }
 }
 
@@ -62,7 +65,11 @@ pub struct AuthorityInfo {
 impl From<AuthorityRow> for AuthorityInfo {
     fn from(row: AuthorityRow) -> Self {
         Self {
-            kind: if row.public_key_pem.is_some() { "key-pair" } else { "access-key" },
+            kind: if row.public_key_pem.is_some() {
+                "key-pair"
+            } else {
+                "access-key"
+            },
             id: row.public_id,
             project: row.project_id,
             name: row.name,
@@ -86,7 +93,13 @@ impl Credentials {
         let public_id = PublicId::random("au_");
         let row = self
             .insert(project, name, public_id, move |tx, id, project, name| {
-                tx.insert_authority(id, project, name, AuthorityCredential::PublicKey(&pair.public_pem), clock::now_ms())
+                tx.insert_authority(
+                    id,
+                    project,
+                    name,
+                    AuthorityCredential::PublicKey(&pair.public_pem),
+                    clock::now_ms(),
+                )
             })
             .await?;
         Ok(NewAuthority {
@@ -102,12 +115,22 @@ impl Credentials {
 
     /// Creates an authority whose credential is an opaque access key, and
     /// returns the key (the only time it is shown).
-    pub async fn create_access_key(&self, project: ProjectId, name: Text) -> Result<NewAccessKey, LedgerError> {
+    pub async fn create_access_key(
+        &self,
+        project: ProjectId,
+        name: Text,
+    ) -> Result<NewAccessKey, LedgerError> {
         let minted = tokens::mint(tokens::ACCESS_KEY_PREFIX);
         let digest = minted.digest;
         let row = self
             .insert(project, name, minted.id, move |tx, id, project, name| {
-                tx.insert_authority(id, project, name, AuthorityCredential::TokenDigest(&digest), clock::now_ms())
+                tx.insert_authority(
+                    id,
+                    project,
+                    name,
+                    AuthorityCredential::TokenDigest(&digest),
+                    clock::now_ms(),
+                )
             })
             .await?;
         Ok(NewAccessKey {
@@ -116,9 +139,20 @@ impl Credentials {
         })
     }
 
-    async fn insert<F>(&self, project: ProjectId, name: Text, id: PublicId, insert: F) -> Result<AuthorityRow, LedgerError>
+    async fn insert<F>(
+        &self,
+        project: ProjectId,
+        name: Text,
+        id: PublicId,
+        insert: F,
+    ) -> Result<AuthorityRow, LedgerError>
     where
-        F: FnOnce(&crate::storage::WriteTx<'_>, &str, &ProjectId, &str) -> Result<i64, crate::storage::StorageError>
+        F: FnOnce(
+                &crate::storage::WriteTx<'_>,
+                &str,
+                &ProjectId,
+                &str,
+            ) -> Result<i64, crate::storage::StorageError>
             + Send
             + 'static,
     {
@@ -129,12 +163,17 @@ impl Credentials {
                     return Err(LedgerError::NotFound(Missing::Project));
                 }
                 insert(tx, id.as_str(), &project, name.as_str())?;
-                Ok(tx.read().authority(lookup.as_str())?.ok_or(LedgerError::NotFound(Missing::Authority))?)
+                tx.read()
+                    .authority(lookup.as_str())?
+                    .ok_or(LedgerError::NotFound(Missing::Authority))
             })
             .await
     }
 
-    pub async fn list_authorities(&self, project: Option<ProjectId>) -> Result<Vec<AuthorityInfo>, LedgerError> {
+    pub async fn list_authorities(
+        &self,
+        project: Option<ProjectId>,
+    ) -> Result<Vec<AuthorityInfo>, LedgerError> {
         let rows = self
             .store
             .read(move |r| Ok::<_, LedgerError>(r.authorities(project.as_ref().map(ProjectId::as_str))?))
@@ -146,10 +185,12 @@ impl Credentials {
     /// credential is refused.
     pub async fn revoke_authority(&self, id: PublicId) -> Result<(), LedgerError> {
         self.store
-            .write(move |tx| match tx.revoke_authority(id.as_str(), clock::now_ms())? {
-                true => Ok(()),
-                false => Err(LedgerError::NotFound(Missing::Authority)),
-            })
+            .write(
+                move |tx| match tx.revoke_authority(id.as_str(), clock::now_ms())? {
+                    true => Ok(()),
+                    false => Err(LedgerError::NotFound(Missing::Authority)),
+                },
+            )
             .await
     }
 }
@@ -161,13 +202,16 @@ fn parse_base_url(url: &str) -> Result<String, LedgerError> {
     let rest = trimmed
         .strip_prefix("http://")
         .or_else(|| trimmed.strip_prefix("https://"))
-        .ok_or_else(|| LedgerError::Invalid("the API base URL must start with http:// or https://".to_owned()))?;
+        .ok_or_else(|| {
+            LedgerError::Invalid("the API base URL must start with http:// or https://".to_owned())
+        })?;
     let host = rest.split('/').next().unwrap_or_default();
-    let bad = host.is_empty()
-        || host.ends_with(':')
-        || rest.chars().any(|c| c.is_whitespace() || c.is_control());
+    let bad =
+        host.is_empty() || host.ends_with(':') || rest.chars().any(|c| c.is_whitespace() || c.is_control());
     if bad {
-        return Err(LedgerError::Invalid("the API base URL needs a host, and no spaces".to_owned()));
+        return Err(LedgerError::Invalid(
+            "the API base URL needs a host, and no spaces".to_owned(),
+        ));
     }
     Ok(trimmed.to_owned())
 }
@@ -178,9 +222,22 @@ mod tests {
 
     #[test]
     fn base_urls() {
-        assert_eq!(parse_base_url("http://127.0.0.1:8080/").ok().as_deref(), Some("http://127.0.0.1:8080"));
-        assert_eq!(parse_base_url("https://w.example/x").ok().as_deref(), Some("https://w.example/x"));
-        for bad in ["", "127.0.0.1:8080", "ftp://x", "http://", "http://a b", "http://127.0.0.1:"] {
+        assert_eq!(
+            parse_base_url("http://127.0.0.1:8080/").ok().as_deref(),
+            Some("http://127.0.0.1:8080")
+        );
+        assert_eq!(
+            parse_base_url("https://w.example/x").ok().as_deref(),
+            Some("https://w.example/x")
+        );
+        for bad in [
+            "",
+            "127.0.0.1:8080",
+            "ftp://x",
+            "http://",
+            "http://a b",
+            "http://127.0.0.1:",
+        ] {
             assert!(parse_base_url(bad).is_err(), "{bad:?}");
         }
     }

@@ -54,7 +54,9 @@ impl Credentials {
             .write(move |tx| {
                 let customer = live_customer(tx.read(), &project, &customer)?;
                 tx.insert_customer_key(id.as_str(), customer, &digest, expires_at, now)?;
-                tx.read().customer_key(id.as_str())?.ok_or(LedgerError::NotFound(Missing::Key))
+                tx.read()
+                    .customer_key(id.as_str())?
+                    .ok_or(LedgerError::NotFound(Missing::Key))
             })
             .await?;
         Ok(NewCustomerKey {
@@ -107,7 +109,9 @@ impl Credentials {
 }
 
 fn live_customer(r: crate::storage::ReadTx<'_>, project: &str, id: &CustomerId) -> Result<i64, LedgerError> {
-    let customer = r.customer_row(project, id.as_str())?.ok_or(LedgerError::NotFound(Missing::Customer))?;
+    let customer = r
+        .customer_row(project, id.as_str())?
+        .ok_or(LedgerError::NotFound(Missing::Customer))?;
     if customer.status == crate::storage::CustomerStatus::Deleted {
         return Err(LedgerError::NotFound(Missing::Customer));
     }

@@ -88,7 +88,11 @@ mod tests {
     #[test]
     fn garbage_is_malformed_not_a_panic() {
         for token in ["", ".", "..", "a.b.c", "eyJhbGciOiJub25lIn0.e30.", "\u{0}\u{1}"] {
-            assert_eq!(unverified_claims(token).err(), Some(AuthError::Malformed), "{token:?}");
+            assert_eq!(
+                unverified_claims(token).err(),
+                Some(AuthError::Malformed),
+                "{token:?}"
+            );
         }
     }
 }

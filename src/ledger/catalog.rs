@@ -14,7 +14,8 @@ fn customer_in(r: &ReadTx<'_>, project: &str, id: &CustomerId) -> Result<Custome
 }
 
 fn wallet_in(r: &ReadTx<'_>, project: &str, id: i64) -> Result<WalletRow, LedgerError> {
-    r.wallet(project, id)?.ok_or(LedgerError::NotFound(Missing::Wallet))
+    r.wallet(project, id)?
+        .ok_or(LedgerError::NotFound(Missing::Wallet))
 }
 
 fn asset_in(r: &ReadTx<'_>, project: &str, id: i64) -> Result<AssetRow, LedgerError> {
@@ -39,7 +40,9 @@ impl Ledger {
                     return Err(LedgerError::Conflict(format!("project {id} already exists")));
                 }
                 tx.create_project(&id, name.as_str(), &NewAsset::default_points(), clock::now_ms())?;
-                Ok(tx.read().project(id.as_str())?.ok_or(LedgerError::NotFound(Missing::Project))?)
+                tx.read()
+                    .project(id.as_str())?
+                    .ok_or(LedgerError::NotFound(Missing::Project))
             })
             .await
     }
@@ -53,7 +56,9 @@ impl Ledger {
         let project = poster.project_id.clone();
         self.store
             .read(move |r| {
-                let row = r.project(&project)?.ok_or(LedgerError::NotFound(Missing::Project))?;
+                let row = r
+                    .project(&project)?
+                    .ok_or(LedgerError::NotFound(Missing::Project))?;
                 Ok((row, r.assets(&project)?))
             })
             .await
@@ -67,13 +72,17 @@ impl Ledger {
         fractions: i64,
     ) -> Result<AssetRow, LedgerError> {
         if !(1..=1_000_000_000_000_000_000).contains(&fractions) {
-            return Err(LedgerError::Invalid("fractions must be an integer from 1 to 10^18".to_owned()));
+            return Err(LedgerError::Invalid(
+                "fractions must be an integer from 1 to 10^18".to_owned(),
+            ));
         }
         let project = ProjectId::parse(&poster.project_id)?;
         self.store
             .write(move |tx| {
                 if tx.read().asset_code_taken(project.as_str(), code.as_str())? {
-                    return Err(LedgerError::Conflict(format!("asset code {code} is taken in this project")));
+                    return Err(LedgerError::Conflict(format!(
+                        "asset code {code} is taken in this project"
+                    )));
                 }
                 let asset = NewAsset {
                     code: code.into_inner(),
@@ -115,7 +124,9 @@ impl Ledger {
             .write(move |tx| {
                 let asset = asset_in(&tx.read(), &project, id)?;
                 if asset.id == default_asset {
-                    return Err(LedgerError::Conflict("the project's default asset cannot be deleted".to_owned()));
+                    return Err(LedgerError::Conflict(
+                        "the project's default asset cannot be deleted".to_owned(),
+                    ));
                 }
                 if asset.used || !tx.delete_unused_asset(id)? {
                     return Err(LedgerError::AssetIsUsed);
@@ -159,9 +170,15 @@ impl Ledger {
             .await
     }
 
-    pub async fn customers(&self, poster: &Poster, page: PageRequest) -> Result<Paged<CustomerRow>, LedgerError> {
+    pub async fn customers(
+        &self,
+        poster: &Poster,
+        page: PageRequest,
+    ) -> Result<Paged<CustomerRow>, LedgerError> {
         let project = poster.project_id.clone();
-        self.store.read(move |r| Ok(r.customers_page(&project, page)?)).await
+        self.store
+            .read(move |r| Ok(r.customers_page(&project, page)?))
+            .await
     }
 
     pub async fn customer(&self, caller: &Caller, id: CustomerId) -> Result<CustomerRow, LedgerError> {
@@ -178,7 +195,11 @@ impl Ledger {
     }
 
     /// Suspends a customer and every one of its Open wallets.
-    pub async fn suspend_customer(&self, poster: &Poster, id: CustomerId) -> Result<CustomerRow, LedgerError> {
+    pub async fn suspend_customer(
+        &self,
+        poster: &Poster,
+        id: CustomerId,
+    ) -> Result<CustomerRow, LedgerError> {
         let project = poster.project_id.clone();
         self.store
             .write(move |tx| {
@@ -213,7 +234,9 @@ impl Ledger {
                         return Err(LedgerError::NotFound(Missing::Wallet));
                     }
                     if row.status == WalletStatus::Closed {
-                        return Err(LedgerError::ChangeWalletStatus(format!("wallet {wallet} is Closed")));
+                        return Err(LedgerError::ChangeWalletStatus(format!(
+                            "wallet {wallet} is Closed"
+                        )));
                     }
                     tx.set_wallet_status(*wallet, WalletStatus::Open)?;
                 }
@@ -230,7 +253,10 @@ impl Ledger {
         self.store
             .write(move |tx| {
                 let customer = customer_in(&tx.read(), &project, &id)?;
-                let all = PageRequest { page: 0, size: u32::MAX };
+                let all = PageRequest {
+                    page: 0,
+                    size: u32::MAX,
+                };
                 let wallets = tx.read().customer_wallets(customer.rowid, all)?;
                 if wallets.items.iter().any(|w| w.status != WalletStatus::Closed) {
                     return Err(LedgerError::CustomerHasActiveWallets);
@@ -305,14 +331,26 @@ impl Ledger {
     }
 
     /// The wallets of a customer key's own customer.
-    pub async fn own_wallets(&self, viewer: &CustomerViewer, page: PageRequest) -> Result<Paged<WalletRow>, LedgerError> {
+    pub async fn own_wallets(
+        &self,
+        viewer: &CustomerViewer,
+        page: PageRequest,
+    ) -> Result<Paged<WalletRow>, LedgerError> {
         let customer = viewer.customer;
-        self.store.read(move |r| Ok(r.customer_wallets(customer, page)?)).await
+        self.store
+            .read(move |r| Ok(r.customer_wallets(customer, page)?))
+            .await
     }
 
-    pub async fn system_wallets(&self, poster: &Poster, page: PageRequest) -> Result<Paged<WalletRow>, LedgerError> {
+    pub async fn system_wallets(
+        &self,
+        poster: &Poster,
+        page: PageRequest,
+    ) -> Result<Paged<WalletRow>, LedgerError> {
         let project = poster.project_id.clone();
-        self.store.read(move |r| Ok(r.system_wallets(&project, page)?)).await
+        self.store
+            .read(move |r| Ok(r.system_wallets(&project, page)?))
+            .await
     }
 
     /// Sets a wallet's name or description. A customer key may do this on its
@@ -359,11 +397,16 @@ impl Ledger {
                     return refuse(format!("wallet {id} is Closed, which is final"));
                 }
                 if status == WalletStatus::Closed && wallet.balance != 0 {
-                    return refuse(format!("wallet {id} has a balance of {}; only an empty wallet closes", wallet.balance));
+                    return refuse(format!(
+                        "wallet {id} has a balance of {}; only an empty wallet closes",
+                        wallet.balance
+                    ));
                 }
                 let owner_active = wallet.customer_status.is_none_or(|s| s == CustomerStatus::Active);
                 if status == WalletStatus::Open && !owner_active {
-                    return refuse(format!("wallet {id}'s customer is not Active; resume the customer"));
+                    return refuse(format!(
+                        "wallet {id}'s customer is not Active; resume the customer"
+                    ));
                 }
                 tx.set_wallet_status(id, status)?;
                 wallet_in(&tx.read(), &project, id)

@@ -82,7 +82,9 @@ impl TransactionRequest {
         description: Option<Text>,
     ) -> Result<Self, LedgerError> {
         if operations.is_empty() || operations.len() > MAX_OPERATIONS {
-            return Err(LedgerError::Invalid(format!("a transaction has 1 to {MAX_OPERATIONS} operations")));
+            return Err(LedgerError::Invalid(format!(
+                "a transaction has 1 to {MAX_OPERATIONS} operations"
+            )));
         }
         for (i, op) in operations.iter().enumerate() {
             if let Operation::Transfer {
@@ -160,7 +162,10 @@ impl Ledger {
     pub async fn transaction(&self, poster: &Poster, id: i64) -> Result<TransactionRow, LedgerError> {
         let project = poster.project_id.clone();
         self.store
-            .read(move |r| r.transaction(&project, id)?.ok_or(LedgerError::NotFound(Missing::Transaction)))
+            .read(move |r| {
+                r.transaction(&project, id)?
+                    .ok_or(LedgerError::NotFound(Missing::Transaction))
+            })
             .await
     }
 
@@ -171,11 +176,17 @@ impl Ledger {
         page: PageRequest,
     ) -> Result<Paged<TransactionRow>, LedgerError> {
         let project = poster.project_id.clone();
-        self.store.read(move |r| Ok(r.transactions_page(&project, range, page)?)).await
+        self.store
+            .read(move |r| Ok(r.transactions_page(&project, range, page)?))
+            .await
     }
 }
 
-fn apply(tx: &WriteTx<'_>, poster: &Poster, request: &TransactionRequest) -> Result<TransactionOutcome, LedgerError> {
+fn apply(
+    tx: &WriteTx<'_>,
+    poster: &Poster,
+    request: &TransactionRequest,
+) -> Result<TransactionOutcome, LedgerError> {
     let project = poster.project_id.as_str();
     let read = tx.read();
     if let Some(existing) = read.transaction_by_reference(project, request.reference_id.as_str())? {
@@ -184,9 +195,11 @@ fn apply(tx: &WriteTx<'_>, poster: &Poster, request: &TransactionRequest) -> Res
     // Unknown wallets make the request invalid: nothing is recorded.
     let mut wallets: HashMap<i64, WalletRow> = HashMap::new();
     for id in request.operations.iter().flat_map(Operation::wallets) {
-        if !wallets.contains_key(&id) {
-            let wallet = read.wallet(project, id)?.ok_or(LedgerError::NotFound(Missing::Wallet))?;
-            wallets.insert(id, wallet);
+        if let std::collections::hash_map::Entry::Vacant(slot) = wallets.entry(id) {
+            slot.insert(
+                read.wallet(project, id)?
+                    .ok_or(LedgerError::NotFound(Missing::Wallet))?,
+            );
         }
     }
     let now = clock::now_ms();
@@ -208,7 +221,9 @@ fn apply(tx: &WriteTx<'_>, poster: &Poster, request: &TransactionRequest) -> Res
             record.completed = false;
             record.error = Some(reason.code());
             let id = tx.insert_transaction(&record)?;
-            let row = read.transaction(project, id)?.ok_or(LedgerError::NotFound(Missing::Transaction))?;
+            let row = read
+                .transaction(project, id)?
+                .ok_or(LedgerError::NotFound(Missing::Transaction))?;
             return Ok(TransactionOutcome::Failed(row, reason));
         }
     };
@@ -260,14 +275,23 @@ fn plan(operations: &[Operation], wallets: &mut HashMap<i64, WalletRow>) -> Resu
                 destination,
                 amount,
             } => {
-                let assets = (wallets.get(&source).map(|w| w.asset_id), wallets.get(&destination).map(|w| w.asset_id));
+                let assets = (
+                    wallets.get(&source).map(|w| w.asset_id),
+                    wallets.get(&destination).map(|w| w.asset_id),
+                );
                 if assets.0 != assets.1 {
                     return Err(FailReason::Invalid(format!(
                         "operation {i}: wallets {source} and {destination} hold different assets"
                     )));
                 }
                 lines.push(debit(i, wallets, source, amount.get(), EntryKind::Transfer)?);
-                lines.push(credit(i, wallets, destination, amount.get(), EntryKind::Transfer)?);
+                lines.push(credit(
+                    i,
+                    wallets,
+                    destination,
+                    amount.get(),
+                    EntryKind::Transfer,
+                )?);
             }
         }
     }
@@ -300,9 +324,13 @@ fn credit(
     amount: i64,
     kind: EntryKind,
 ) -> Result<Line, FailReason> {
-    let wallet = wallets.get_mut(&id).ok_or_else(|| FailReason::Invalid(format!("operation {i}: unknown wallet")))?;
+    let wallet = wallets
+        .get_mut(&id)
+        .ok_or_else(|| FailReason::Invalid(format!("operation {i}: unknown wallet")))?;
     let balance_after = wallet.balance.checked_add(amount).ok_or_else(|| {
-        FailReason::Invalid(format!("operation {i}: wallet {id}'s balance would pass the largest amount"))
+        FailReason::Invalid(format!(
+            "operation {i}: wallet {id}'s balance would pass the largest amount"
+        ))
     })?;
     wallet.balance = balance_after;
     Ok(Line {
@@ -320,7 +348,9 @@ fn debit(
     amount: i64,
     kind: EntryKind,
 ) -> Result<Line, FailReason> {
-    let wallet = wallets.get_mut(&id).ok_or_else(|| FailReason::Invalid(format!("operation {i}: unknown wallet")))?;
+    let wallet = wallets
+        .get_mut(&id)
+        .ok_or_else(|| FailReason::Invalid(format!("operation {i}: unknown wallet")))?;
     let balance_after = wallet.balance - amount;
     if balance_after < 0 {
         return Err(FailReason::InsufficientFunds(format!(

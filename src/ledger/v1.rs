@@ -64,6 +64,19 @@ impl Ledger {
                     tx.authority_total(wallet.rowid, poster.authority)?.unwrap_or(0),
                     amount,
                 )?;
+                let kind = if amount < 0 {
+                    EntryKind::Redeem
+                } else {
+                    EntryKind::Issue
+                };
+                // The same shape API v2 shows: one Issue or Redeem of the magnitude.
+                let side = if amount < 0 { "source" } else { "destination" };
+                let operations = serde_json::json!([{
+                    "type": kind.as_str(),
+                    side: wallet.rowid.to_string(),
+                    "amount": amount.unsigned_abs(),
+                }])
+                .to_string();
                 let transaction = tx.insert_transaction(&NewTransaction {
                     project_id: project,
                     reference_id: None,
@@ -71,7 +84,7 @@ impl Ledger {
                     completed: true,
                     error: None,
                     description: Some(request.reason.as_str()),
-                    operations: None,
+                    operations: Some(&operations),
                     created_at: now,
                 })?;
                 let entry = tx.append_entry(&NewEntry {

@@ -86,8 +86,9 @@ impl ReadTx<'_> {
     }
 
     pub fn projects(&self) -> Result<Vec<ProjectRow>, StorageError> {
-        let mut stmt =
-            self.conn.prepare_cached("SELECT id, name, default_asset, created_at FROM projects ORDER BY id")?;
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT id, name, default_asset, created_at FROM projects ORDER BY id")?;
         let rows = stmt.query_map([], project_from_row)?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
@@ -143,7 +144,11 @@ impl ReadTx<'_> {
             .transpose()
     }
 
-    pub fn customers_page(&self, project: &str, page: PageRequest) -> Result<Paged<CustomerRow>, StorageError> {
+    pub fn customers_page(
+        &self,
+        project: &str,
+        page: PageRequest,
+    ) -> Result<Paged<CustomerRow>, StorageError> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT id, external_id, name, description, status, created_at FROM customers
              WHERE project_id = ?1 ORDER BY id LIMIT ?2 OFFSET ?3",
@@ -168,7 +173,11 @@ impl ReadTx<'_> {
     }
 
     /// A customer's wallets (all of them, or one page), oldest first.
-    pub fn customer_wallets(&self, customer: i64, page: PageRequest) -> Result<Paged<WalletRow>, StorageError> {
+    pub fn customer_wallets(
+        &self,
+        customer: i64,
+        page: PageRequest,
+    ) -> Result<Paged<WalletRow>, StorageError> {
         let mut stmt = self.conn.prepare_cached(&format!(
             "SELECT {WALLET_COLUMNS} FROM wallets w LEFT JOIN customers c ON c.id = w.customer_id
              WHERE w.customer_id = ?1 ORDER BY w.id LIMIT ?2 OFFSET ?3"
@@ -197,14 +206,18 @@ impl ReadTx<'_> {
 
 impl WriteTx<'_> {
     pub fn rename_asset(&self, id: i64, name: &str) -> Result<(), StorageError> {
-        self.conn.prepare_cached("UPDATE assets SET name = ?2 WHERE id = ?1")?.execute(params![id, name])?;
+        self.conn
+            .prepare_cached("UPDATE assets SET name = ?2 WHERE id = ?1")?
+            .execute(params![id, name])?;
         Ok(())
     }
 
     /// Deletes an asset no wallet ever used. Returns false if it is used.
     pub fn delete_unused_asset(&self, id: i64) -> Result<bool, StorageError> {
-        let deleted =
-            self.conn.prepare_cached("DELETE FROM assets WHERE id = ?1 AND used = 0")?.execute([id])?;
+        let deleted = self
+            .conn
+            .prepare_cached("DELETE FROM assets WHERE id = ?1 AND used = 0")?
+            .execute([id])?;
         Ok(deleted > 0)
     }
 
@@ -251,7 +264,9 @@ impl WriteTx<'_> {
     /// Suspends every Open wallet of a customer.
     pub fn suspend_open_wallets(&self, customer: i64) -> Result<(), StorageError> {
         self.conn
-            .prepare_cached("UPDATE wallets SET status = 'Suspended' WHERE customer_id = ?1 AND status = 'Open'")?
+            .prepare_cached(
+                "UPDATE wallets SET status = 'Suspended' WHERE customer_id = ?1 AND status = 'Open'",
+            )?
             .execute([customer])?;
         Ok(())
     }
@@ -287,7 +302,9 @@ impl WriteTx<'_> {
     }
 
     pub fn set_wallet_name(&self, id: i64, name: &str) -> Result<(), StorageError> {
-        self.conn.prepare_cached("UPDATE wallets SET name = ?2 WHERE id = ?1")?.execute(params![id, name])?;
+        self.conn
+            .prepare_cached("UPDATE wallets SET name = ?2 WHERE id = ?1")?
+            .execute(params![id, name])?;
         Ok(())
     }
 

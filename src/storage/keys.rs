@@ -52,7 +52,11 @@ impl ReadTx<'_> {
             .optional()?)
     }
 
-    pub fn customer_keys_page(&self, customer: i64, page: PageRequest) -> Result<Paged<CustomerKeyRow>, StorageError> {
+    pub fn customer_keys_page(
+        &self,
+        customer: i64,
+        page: PageRequest,
+    ) -> Result<Paged<CustomerKeyRow>, StorageError> {
         let mut stmt = self.conn.prepare_cached(&format!(
             "SELECT {CUSTOMER_KEY_COLUMNS} FROM customer_keys k JOIN customers c ON c.id = k.customer_id
              WHERE k.customer_id = ?1 ORDER BY k.id LIMIT ?2 OFFSET ?3"
@@ -86,7 +90,12 @@ impl WriteTx<'_> {
     }
 
     /// Revokes a key of `customer`. Returns false if the customer has no such key.
-    pub fn revoke_customer_key(&self, customer: i64, public_id: &str, now: i64) -> Result<bool, StorageError> {
+    pub fn revoke_customer_key(
+        &self,
+        customer: i64,
+        public_id: &str,
+        now: i64,
+    ) -> Result<bool, StorageError> {
         let changed = self
             .conn
             .prepare_cached(

@@ -45,7 +45,10 @@ impl ReadTx<'_> {
              FROM entries WHERE wallet_id = ?1 AND created_at >= ?2 AND created_at < ?3
              ORDER BY created_at DESC, id DESC LIMIT ?4 OFFSET ?5",
         )?;
-        let rows = stmt.query_map(params![wallet, range.from, range.to, page.size, page.offset()], entry_from_row)?;
+        let rows = stmt.query_map(
+            params![wallet, range.from, range.to, page.size, page.offset()],
+            entry_from_row,
+        )?;
         let items = rows.collect::<Result<_, _>>()?;
         let total = self
             .conn
@@ -92,8 +95,10 @@ impl ReadTx<'_> {
              WHERE project_id = ?1 AND created_at >= ?2 AND created_at < ?3
              ORDER BY created_at DESC, id DESC LIMIT ?4 OFFSET ?5"
         ))?;
-        let rows =
-            stmt.query_map(params![project, range.from, range.to, page.size, page.offset()], transaction_from_row)?;
+        let rows = stmt.query_map(
+            params![project, range.from, range.to, page.size, page.offset()],
+            transaction_from_row,
+        )?;
         let items = rows.collect::<Result<_, _>>()?;
         let total = self
             .conn

@@ -9,9 +9,9 @@
 mod catalog;
 mod check;
 mod connection;
+mod error;
 mod keys;
 mod ledger_reads;
-mod error;
 mod reads;
 mod rows;
 mod writer;

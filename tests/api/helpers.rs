@@ -5,7 +5,7 @@ use base64::Engine;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use p256::pkcs8::{EncodePrivateKey, LineEnding};
 use serde_json::{json, Value};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use tempfile::TempDir;
 use wallet_service::auth::Credentials;
 use wallet_service::config::Settings;
@@ -17,7 +17,6 @@ use wallet_service::storage::CheckReport;
 pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
-    pub db: PathBuf,
     credentials: Credentials,
     ledger: Ledger,
     handle: actix_web::dev::ServerHandle,
@@ -59,7 +58,6 @@ pub async fn spawn_app_at(db: &Path) -> TestApp {
     TestApp {
         address,
         client: reqwest::Client::new(),
-        db: db.to_path_buf(),
         credentials,
         ledger,
         handle,
@@ -198,7 +196,10 @@ impl TestApp {
     /// Creates a project (with its default asset), as `wallet-service project create` does.
     pub async fn create_project(&self, id: &str) {
         self.ledger
-            .create_project(ProjectId::parse(id).expect("project id"), Text::parse(id, "name", 200).expect("name"))
+            .create_project(
+                ProjectId::parse(id).expect("project id"),
+                Text::parse(id, "name", 200).expect("name"),
+            )
             .await
             .expect("project created");
     }
@@ -206,7 +207,10 @@ impl TestApp {
     /// An opaque API v2 access key of `project`, as `wallet-service key create` prints it.
     pub async fn access_key(&self, project: &str) -> String {
         self.credentials
-            .create_access_key(ProjectId::parse(project).expect("project id"), Text::parse("test", "name", 200).expect("name"))
+            .create_access_key(
+                ProjectId::parse(project).expect("project id"),
+                Text::parse("test", "name", 200).expect("name"),
+            )
             .await
             .expect("access key created")
             .token
@@ -215,7 +219,13 @@ impl TestApp {
     /// One API v2 call: `Authorization: Bearer <token>` when a token is given,
     /// a JSON body when one is given. Returns the status and the parsed body
     /// (`Value::Null` for an empty body).
-    pub async fn v2(&self, method: &str, path: &str, token: Option<&str>, body: Option<&Value>) -> (u16, Value) {
+    pub async fn v2(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+    ) -> (u16, Value) {
         let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
         let mut request = self.client.request(method, self.url(&format!("/api/v2{path}")));
         if let Some(token) = token {
@@ -230,7 +240,8 @@ impl TestApp {
         if text.is_empty() {
             return (status, Value::Null);
         }
-        let body = serde_json::from_str(&text).unwrap_or_else(|_| panic!("body is not JSON ({status}): {text:?}"));
+        let body =
+            serde_json::from_str(&text).unwrap_or_else(|_| panic!("body is not JSON ({status}): {text:?}"));
         (status, body)
     }
 }

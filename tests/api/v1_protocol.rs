@@ -2,8 +2,6 @@
 
 use crate::helpers::{json_of, spawn_app};
 use serde_json::{json, Value};
-use wallet_service::domain::ProjectId;
-use wallet_service::storage::NewAsset;
 
 #[tokio::test]
 async fn health_needs_no_auth_and_reports_a_compatible_version() {
@@ -269,8 +267,7 @@ async fn inventory_filters_and_use_item() {
 #[tokio::test]
 async fn an_authority_sees_nothing_of_another_project() {
     let app = spawn_app().await;
-    let store_project = ProjectId::parse("other").unwrap();
-    app_store_create_project(&app, store_project).await;
+    app.create_project("other").await;
     let mine = app.create_authority("default").await;
     let theirs = app.create_authority("other").await;
     app.entry(&mine.token, "shared-name", 10).await;
@@ -311,18 +308,6 @@ async fn an_authority_sees_nothing_of_another_project() {
         .await;
     assert_eq!(response.status().as_u16(), 402);
     assert_eq!(app.total(&mine.token, "shared-name").await, Some(10));
-}
-
-async fn app_store_create_project(app: &crate::helpers::TestApp, id: ProjectId) {
-    use wallet_service::storage::{StorageError, StoreOptions};
-    // The project CLI arrives with API v2; until then a test opens the store directly.
-    let store = wallet_service::storage::Store::open(&StoreOptions::new(&app.db)).unwrap();
-    store
-        .write(move |tx| -> Result<(), StorageError> {
-            tx.create_project(&id, "Other", &NewAsset::default_points(), 0)
-        })
-        .await
-        .unwrap();
 }
 
 #[tokio::test]

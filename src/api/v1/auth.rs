@@ -25,7 +25,9 @@ impl FromRequest for Authority {
         Box::pin(async move {
             let credentials = credentials.ok_or(AuthError::Unavailable)?;
             let header = header.transpose()?;
-            Ok(Authority(credentials.authenticate_authority(header.as_deref()).await?))
+            Ok(Authority(
+                credentials.authenticate_authority(header.as_deref()).await?,
+            ))
         })
     }
 }

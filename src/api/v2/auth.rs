@@ -1,0 +1,49 @@
+//! The extractor that authenticates any v2 credential.
+
+use super::error::V2Error;
+use crate::auth::{AuthError, Credentials};
+use crate::ledger::{Caller, CustomerViewer, Poster};
+use actix_web::dev::Payload;
+use actix_web::http::header::AUTHORIZATION;
+use actix_web::{web, FromRequest, HttpRequest};
+use std::future::Future;
+use std::pin::Pin;
+
+/// An authenticated caller: an authority (access key or JWT) or a customer.
+pub struct Auth(pub Caller);
+
+impl Auth {
+    /// The authority, or 403 `ACCESS_DENIED` for a customer key.
+    pub fn poster(&self) -> Result<&Poster, V2Error> {
+        Ok(self.0.poster()?)
+    }
+
+    /// The customer, or 403 `ACCESS_DENIED` for an authority.
+    pub fn customer(&self) -> Result<&CustomerViewer, V2Error> {
+        match &self.0 {
+            Caller::Customer(c) => Ok(c),
+            Caller::Authority(_) => Err(V2Error::new(
+                super::error::ErrorStatus::AccessDenied,
+                "only a customer key lists its own wallets here; use /customers/{customerId}/wallets",
+            )),
+        }
+    }
+}
+
+impl FromRequest for Auth {
+    type Error = V2Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let credentials = req.app_data::<web::Data<Credentials>>().cloned();
+        let header = req
+            .headers()
+            .get(AUTHORIZATION)
+            .map(|v| v.to_str().map(str::to_owned).map_err(|_| AuthError::Malformed));
+        Box::pin(async move {
+            let credentials = credentials.ok_or(AuthError::Unavailable)?;
+            let header = header.transpose()?;
+            Ok(Auth(credentials.authenticate(header.as_deref()).await?))
+        })
+    }
+}

@@ -1,0 +1,217 @@
+//! Customers and their read-only keys.
+
+use crate::api::v2::auth::Auth;
+use crate::api::v2::error::{ErrorBody, V2Error};
+use crate::api::v2::requests::{
+    description, name, optional, row_id, CustomerBody, CustomerUpdateBody, NewKeyBody, PageQuery, ResumeBody,
+};
+use crate::api::v2::types::{Customer, CustomerKey, CustomerKeyPage, CustomerPage};
+use crate::auth::Credentials;
+use crate::domain::{CustomerId, PublicId};
+use crate::ledger::{Ledger, Missing};
+use actix_web::{web, HttpResponse};
+
+/// A customer id in a path: one that cannot exist is simply not found.
+fn path_customer(id: &str) -> Result<CustomerId, V2Error> {
+    CustomerId::parse(id).map_err(|_| V2Error::not_found(Missing::Customer))
+}
+
+async fn upsert(
+    auth: &Auth,
+    ledger: &Ledger,
+    id: CustomerId,
+    fields: CustomerUpdateBody,
+) -> Result<HttpResponse, V2Error> {
+    let (customer, created) = ledger
+        .upsert_customer(
+            auth.poster()?,
+            id,
+            optional(fields.name.as_deref(), name)?,
+            optional(fields.description.as_deref(), description)?,
+        )
+        .await?;
+    let mut response = if created {
+        HttpResponse::Created()
+    } else {
+        HttpResponse::Ok()
+    };
+    Ok(response.json(Customer::from(customer)))
+}
+
+/// Creates a customer, or updates the given fields of an existing one.
+#[utoipa::path(post, path = "/api/v2/customers", tag = "customers", request_body = CustomerBody,
+    responses((status = 201, body = Customer), (status = 200, body = Customer), (status = "4XX", body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn create_customer(
+    auth: Auth,
+    ledger: web::Data<Ledger>,
+    body: web::Json<CustomerBody>,
+) -> Result<HttpResponse, V2Error> {
+    let body = body.into_inner();
+    let fields = CustomerUpdateBody {
+        name: body.name,
+        description: body.description,
+    };
+    upsert(&auth, &ledger, CustomerId::parse(&body.id)?, fields).await
+}
+
+/// Creates or updates the customer with this id.
+#[utoipa::path(put, path = "/api/v2/customers/{customerId}", tag = "customers", request_body = CustomerUpdateBody,
+    params(("customerId" = String, Path)),
+    responses((status = 201, body = Customer), (status = 200, body = Customer), (status = "4XX", body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn put_customer(
+    auth: Auth,
+    ledger: web::Data<Ledger>,
+    path: web::Path<String>,
+    body: web::Json<CustomerUpdateBody>,
+) -> Result<HttpResponse, V2Error> {
+    upsert(&auth, &ledger, CustomerId::parse(&path)?, body.into_inner()).await
+}
+
+/// The project's customers, oldest first.
+#[utoipa::path(get, path = "/api/v2/customers", tag = "customers", params(PageQuery),
+    responses((status = 200, body = CustomerPage), (status = "4XX", body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn list_customers(
+    auth: Auth,
+    ledger: web::Data<Ledger>,
+    query: web::Query<PageQuery>,
+) -> Result<HttpResponse, V2Error> {
+    let page = query.page()?;
+    let customers = ledger.customers(auth.poster()?, page).await?;
+    Ok(HttpResponse::Ok().json(CustomerPage::new(customers, page)))
+}
+
+/// One customer. A customer key reads only its own.
+#[utoipa::path(get, path = "/api/v2/customers/{customerId}", tag = "customers",
+    params(("customerId" = String, Path)),
+    responses((status = 200, body = Customer), (status = "4XX", body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn get_customer(
+    auth: Auth,
+    ledger: web::Data<Ledger>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, V2Error> {
+    let customer = ledger.customer(&auth.0, path_customer(&path)?).await?;
+    Ok(HttpResponse::Ok().json(Customer::from(customer)))
+}
+
+/// Suspends a customer and all its open wallets.
+#[utoipa::path(post, path = "/api/v2/customers/{customerId}/suspend", tag = "customers",
+    params(("customerId" = String, Path)),
+    responses((status = 200, body = Customer), (status = "4XX", body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn suspend_customer(
+    auth: Auth,
+    ledger: web::Data<Ledger>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, V2Error> {
+    let customer = ledger
+        .suspend_customer(auth.poster()?, path_customer(&path)?)
+        .await?;
+    Ok(HttpResponse::Ok().json(Customer::from(customer)))
+}
+
+/// Makes a customer Active and opens exactly the listed wallets.
+#[utoipa::path(post, path = "/api/v2/customers/{customerId}/resume", tag = "customers", request_body = ResumeBody,
+    params(("customerId" = String, Path)),
+    responses((status = 200, body = Customer), (status = "4XX", body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn resume_customer(
+    auth: Auth,
+    ledger: web::Data<Ledger>,
+    path: web::Path<String>,
+    body: web::Json<ResumeBody>,
+) -> Result<HttpResponse, V2Error> {
+    let poster = auth.poster()?;
+    let wallets = body
+        .wallet_ids
+        .iter()
+        .map(|id| row_id(id, Missing::Wallet))
+        .collect::<Result<Vec<_>, _>>()?;
+    let customer = ledger
+        .resume_customer(poster, path_customer(&path)?, wallets)
+        .await?;
+    Ok(HttpResponse::Ok().json(Customer::from(customer)))
+}
+
+/// Marks a customer Deleted; all its wallets must be Closed first.
+#[utoipa::path(delete, path = "/api/v2/customers/{customerId}", tag = "customers",
+    params(("customerId" = String, Path)),
+    responses((status = 200, body = Customer), (status = "4XX", body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn delete_customer(
+    auth: Auth,
+    ledger: web::Data<Ledger>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, V2Error> {
+    let customer = ledger
+        .delete_customer(auth.poster()?, path_customer(&path)?)
+        .await?;
+    Ok(HttpResponse::Ok().json(Customer::from(customer)))
+}
+
+/// Mints a read-only key of this customer. The token is in this reply only.
+#[utoipa::path(post, path = "/api/v2/customers/{customerId}/keys", tag = "customers", request_body = NewKeyBody,
+    params(("customerId" = String, Path)),
+    responses((status = 201, body = CustomerKey), (status = "4XX", body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn create_key(
+    auth: Auth,
+    credentials: web::Data<Credentials>,
+    path: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, V2Error> {
+    let poster = auth.poster()?;
+    // The body is optional: no body means a key without expiry.
+    let body: NewKeyBody = if body.iter().all(u8::is_ascii_whitespace) {
+        NewKeyBody::default()
+    } else {
+        serde_json::from_slice(&body).map_err(|e| V2Error::invalid(format!("invalid JSON body: {e}")))?
+    };
+    let created = credentials
+        .create_customer_key(poster, path_customer(&path)?, body.expires_at)
+        .await?;
+    let mut key = CustomerKey::from(created.info);
+    key.token = Some(created.token);
+    Ok(HttpResponse::Created()
+        .insert_header(("Cache-Control", "no-store"))
+        .json(key))
+}
+
+/// The customer's keys (never their tokens).
+#[utoipa::path(get, path = "/api/v2/customers/{customerId}/keys", tag = "customers", params(("customerId" = String, Path), PageQuery),
+    responses((status = 200, body = CustomerKeyPage), (status = "4XX", body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn list_keys(
+    auth: Auth,
+    credentials: web::Data<Credentials>,
+    path: web::Path<String>,
+    query: web::Query<PageQuery>,
+) -> Result<HttpResponse, V2Error> {
+    let page = query.page()?;
+    let keys = credentials
+        .customer_keys(auth.poster()?, path_customer(&path)?, page)
+        .await?;
+    Ok(HttpResponse::Ok().json(CustomerKeyPage::new(keys, page)))
+}
+
+/// Revokes a customer key at once.
+#[utoipa::path(delete, path = "/api/v2/customers/{customerId}/keys/{keyId}", tag = "customers",
+    params(("customerId" = String, Path), ("keyId" = String, Path)),
+    responses((status = 204), (status = "4XX", body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn revoke_key(
+    auth: Auth,
+    credentials: web::Data<Credentials>,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, V2Error> {
+    let poster = auth.poster()?;
+    let (customer, key) = path.into_inner();
+    let key = PublicId::parse(&key).map_err(|_| V2Error::not_found(Missing::Key))?;
+    credentials
+        .revoke_customer_key(poster, path_customer(&customer)?, key)
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}

@@ -1,0 +1,7 @@
+//! API v2 handlers: extract, call the ledger, map the result. Each carries
+//! its OpenAPI description, so the served document cannot drift.
+
+pub mod customers;
+pub mod project;
+pub mod transactions;
+pub mod wallets;

@@ -1,0 +1,87 @@
+//! The OpenAPI 3.1 document of API v2, generated from the handlers' and
+//! bodies' annotations, and served without authentication.
+
+use super::handlers::{customers, project, transactions, wallets};
+use actix_web::HttpResponse;
+use std::sync::OnceLock;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "wallet-service API v2",
+        version = "2.0.0",
+        description = "A multi-asset ledger: projects, assets, customers, customer and system wallets, \
+                       and transactions of ordered Issue/Redeem/Transfer operations applied all-or-nothing. \
+                       Amounts are integers counting an asset's smallest parts; times are epoch milliseconds."
+    ),
+    paths(
+        project::get_project,
+        project::create_asset,
+        project::list_assets,
+        project::get_asset,
+        project::rename_asset,
+        project::delete_asset,
+        customers::create_customer,
+        customers::put_customer,
+        customers::list_customers,
+        customers::get_customer,
+        customers::suspend_customer,
+        customers::resume_customer,
+        customers::delete_customer,
+        customers::create_key,
+        customers::list_keys,
+        customers::revoke_key,
+        wallets::create_wallet,
+        wallets::create_system_wallet,
+        wallets::list_system_wallets,
+        wallets::get_wallet,
+        wallets::list_customer_wallets,
+        wallets::list_own_wallets,
+        wallets::rename_wallet,
+        wallets::describe_wallet,
+        wallets::set_wallet_status,
+        wallets::list_entries,
+        transactions::post_transaction,
+        transactions::get_transaction,
+        transactions::list_transactions,
+    ),
+    modifiers(&BearerAuth)
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "An access key (ak_...), a customer key (ck_...), or an ES256 JWT signed by an authority",
+                    ))
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// The document as JSON text, built once.
+pub fn document() -> &'static str {
+    static DOCUMENT: OnceLock<String> = OnceLock::new();
+    DOCUMENT.get_or_init(|| {
+        ApiDoc::openapi()
+            .to_pretty_json()
+            .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+    })
+}
+
+pub async fn serve() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .body(document())
+}

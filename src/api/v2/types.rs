@@ -1,0 +1,331 @@
+//! API v2 bodies: what clients send and get, with their OpenAPI schemas.
+
+use crate::auth::CustomerKeyInfo;
+use crate::storage::{AssetRow, CustomerRow, EntryRow, ProjectRow, TransactionRow, WalletRow};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Asset {
+    pub id: String,
+    pub code: String,
+    pub name: String,
+    /// Smallest parts per unit: 100 for cents. Amounts count these parts.
+    pub fractions: i64,
+    /// Whether a wallet was ever opened in this asset (then it cannot be deleted).
+    pub used: bool,
+    pub created_at: i64,
+}
+
+impl From<AssetRow> for Asset {
+    fn from(a: AssetRow) -> Self {
+        Self {
+            id: a.id.to_string(),
+            code: a.code,
+            name: a.name,
+            fractions: a.fractions,
+            used: a.used,
+            created_at: a.created_at,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Project {
+    pub id: String,
+    pub name: String,
+    /// The asset API v1 counts in.
+    pub default_asset_id: String,
+    pub assets: Vec<Asset>,
+    pub created_at: i64,
+}
+
+impl Project {
+    pub fn new(p: ProjectRow, assets: Vec<AssetRow>) -> Self {
+        Self {
+            id: p.id,
+            name: p.name,
+            default_asset_id: p.default_asset.to_string(),
+            assets: assets.into_iter().map(Asset::from).collect(),
+            created_at: p.created_at,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
+pub enum CustomerStatus {
+    Active,
+    Suspended,
+    Deleted,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Customer {
+    pub id: String,
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub status: CustomerStatus,
+    pub created_at: i64,
+}
+
+impl From<CustomerRow> for Customer {
+    fn from(c: CustomerRow) -> Self {
+        use crate::storage::CustomerStatus as S;
+        Self {
+            id: c.id,
+            name: c.name,
+            description: c.description,
+            status: match c.status {
+                S::Active => CustomerStatus::Active,
+                S::Suspended => CustomerStatus::Suspended,
+                S::Deleted => CustomerStatus::Deleted,
+            },
+            created_at: c.created_at,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
+pub enum WalletStatus {
+    Open,
+    Suspended,
+    Closed,
+}
+
+impl From<WalletStatus> for crate::storage::WalletStatus {
+    fn from(s: WalletStatus) -> Self {
+        match s {
+            WalletStatus::Open => Self::Open,
+            WalletStatus::Suspended => Self::Suspended,
+            WalletStatus::Closed => Self::Closed,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Wallet {
+    pub id: String,
+    /// The owner; null for a system wallet.
+    pub customer_id: Option<String>,
+    pub asset_id: String,
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub status: WalletStatus,
+    /// In the asset's smallest parts; never below zero.
+    pub balance: i64,
+    pub created_at: i64,
+}
+
+impl From<WalletRow> for Wallet {
+    fn from(w: WalletRow) -> Self {
+        use crate::storage::WalletStatus as S;
+        Self {
+            id: w.id.to_string(),
+            customer_id: w.customer.map(|c| c.1),
+            asset_id: w.asset_id.to_string(),
+            name: w.name,
+            description: w.description,
+            status: match w.status {
+                S::Open => WalletStatus::Open,
+                S::Suspended => WalletStatus::Suspended,
+                S::Closed => WalletStatus::Closed,
+            },
+            balance: w.balance,
+            created_at: w.created_at,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema, Clone, Copy)]
+pub enum OperationType {
+    Issue,
+    Redeem,
+    Transfer,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Entry {
+    pub id: String,
+    pub wallet_id: String,
+    pub transaction_id: String,
+    #[serde(rename = "type")]
+    pub kind: OperationType,
+    /// Signed: positive into the wallet, negative out of it.
+    pub amount: i64,
+    pub balance_after: i64,
+    pub created_at: i64,
+    pub description: Option<String>,
+}
+
+impl From<EntryRow> for Entry {
+    fn from(e: EntryRow) -> Self {
+        Self {
+            id: e.id.to_string(),
+            wallet_id: e.wallet_id.to_string(),
+            transaction_id: e.transaction_id.to_string(),
+            kind: match e.kind.as_str() {
+                "Redeem" => OperationType::Redeem,
+                "Transfer" => OperationType::Transfer,
+                _ => OperationType::Issue,
+            },
+            amount: e.amount,
+            balance_after: e.balance_after,
+            created_at: e.created_at,
+            description: e.reason,
+        }
+    }
+}
+
+/// An operation as stored and shown.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct OperationView {
+    #[serde(rename = "type")]
+    pub kind: OperationType,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub destination: Option<String>,
+    pub amount: i64,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema, Clone, Copy, PartialEq, Eq)]
+pub enum TransactionStatus {
+    Completed,
+    Failed,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Transaction {
+    pub id: String,
+    /// Null for API v1 entries, which carry none.
+    pub reference_id: Option<String>,
+    pub status: TransactionStatus,
+    pub operations: Vec<OperationView>,
+    pub description: Option<String>,
+    pub created_at: i64,
+    /// Why it failed (an error status), only when `Failed`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// A human-readable reason, in the reply that failed it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+impl From<TransactionRow> for Transaction {
+    fn from(t: TransactionRow) -> Self {
+        Self {
+            id: t.id.to_string(),
+            reference_id: t.reference_id,
+            status: if t.completed {
+                TransactionStatus::Completed
+            } else {
+                TransactionStatus::Failed
+            },
+            operations: t
+                .operations
+                .as_deref()
+                .and_then(|o| serde_json::from_str(o).ok())
+                .unwrap_or_default(),
+            description: t.description,
+            created_at: t.created_at,
+            error: t.error,
+            message: None,
+        }
+    }
+}
+
+/// The reply to a `referenceId` used before: the stored transaction.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Duplicate {
+    /// Always `DuplicateReferenceId`.
+    pub status: &'static str,
+    pub message: String,
+    pub transaction: Transaction,
+}
+
+/// A 409 from `POST /transactions`: the transaction failed (status `Failed`)
+/// or its `referenceId` was used before.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum TransactionConflict {
+    Failed(Transaction),
+    Duplicate(Duplicate),
+}
+
+/// A 400 from `POST /transactions`: refused before anything was attempted
+/// (an error body), or recorded as `Failed` with `VALIDATION_ERROR`.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum TransactionRefused {
+    Failed(Transaction),
+    /// Documents the shape only: plain errors are written by `V2Error`.
+    #[allow(dead_code)]
+    Error(super::error::ErrorBody),
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CustomerKey {
+    pub id: String,
+    pub customer_id: String,
+    pub created_at: i64,
+    pub expires_at: Option<i64>,
+    pub revoked_at: Option<i64>,
+    /// The key itself: present only in the reply that creates it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
+}
+
+impl From<CustomerKeyInfo> for CustomerKey {
+    fn from(k: CustomerKeyInfo) -> Self {
+        Self {
+            id: k.id,
+            customer_id: k.customer_id,
+            created_at: k.created_at,
+            expires_at: k.expires_at,
+            revoked_at: k.revoked_at,
+            token: None,
+        }
+    }
+}
+
+macro_rules! page_type {
+    ($name:ident, $item:ty) => {
+        #[derive(Debug, Serialize, ToSchema)]
+        #[serde(rename_all = "camelCase")]
+        pub struct $name {
+            pub items: Vec<$item>,
+            pub page: u32,
+            pub page_size: u32,
+            /// Items in all pages.
+            pub total: i64,
+        }
+
+        impl $name {
+            pub fn new<R>(paged: crate::storage::Paged<R>, page: crate::storage::PageRequest) -> Self
+            where
+                $item: From<R>,
+            {
+                Self {
+                    items: paged.items.into_iter().map(<$item>::from).collect(),
+                    page: page.page,
+                    page_size: page.size,
+                    total: paged.total,
+                }
+            }
+        }
+    };
+}
+
+page_type!(AssetPage, Asset);
+page_type!(CustomerPage, Customer);
+page_type!(WalletPage, Wallet);
+page_type!(EntryPage, Entry);
+page_type!(TransactionPage, Transaction);
+page_type!(CustomerKeyPage, CustomerKey);
