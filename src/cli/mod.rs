@@ -1,0 +1,86 @@
+//! The command line: `serve` (the default) and the administration commands.
+//! Each group of subcommands lives in its own module; this one parses and
+//! dispatches.
+
+mod check;
+mod credentials;
+mod projects;
+
+use crate::config::{Overrides, Settings};
+use crate::startup::Application;
+use clap::{Parser, Subcommand};
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "wallet-service",
+    version,
+    about = "Self-hosted wallet and ledger server"
+)]
+pub struct Cli {
+    /// The SQLite database file (folders are created).
+    #[arg(long, global = true, env = "WALLET_DB", value_name = "FILE")]
+    db: Option<PathBuf>,
+    /// A TOML config file (see config.example.toml).
+    #[arg(long, global = true, env = "WALLET_CONFIG", value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Address to listen on [default: 127.0.0.1:8080].
+    #[arg(long, global = true, env = "WALLET_LISTEN", value_name = "ADDR")]
+    listen: Option<String>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the HTTP server (what runs without a subcommand).
+    Serve,
+    /// Manage authorities: the applications that may post entries.
+    #[command(subcommand)]
+    Authority(credentials::AuthorityCommand),
+    /// Manage projects: tenants, each with its own assets, customers and credentials.
+    #[command(subcommand)]
+    Project(projects::ProjectCommand),
+    /// Manage API v2 access keys: opaque tokens of one project.
+    #[command(subcommand)]
+    Key(credentials::KeyCommand),
+    /// Verify every ledger invariant on the database; exits 1 on a violation.
+    /// Safe while the server runs.
+    Check,
+}
+
+/// Parses the command line and runs it.
+pub fn run() -> anyhow::Result<ExitCode> {
+    let cli = Cli::parse();
+    let settings = Settings::load(&Overrides {
+        config: cli.config.clone(),
+        listen: cli.listen.clone(),
+        db: cli.db.clone(),
+    })?;
+    actix_web::rt::System::new().block_on(async move {
+        match cli.command.unwrap_or(Command::Serve) {
+            Command::Serve => serve(&settings).await,
+            Command::Authority(command) => credentials::authority(&settings, command).await,
+            Command::Project(command) => projects::project(&settings, command).await,
+            Command::Key(command) => credentials::key(&settings, command).await,
+            Command::Check => check::check(&settings).await,
+        }
+    })
+}
+
+async fn serve(settings: &Settings) -> anyhow::Result<ExitCode> {
+    let app = Application::build(settings)?;
+    let addr = settings
+        .listen
+        .rsplit_once(':')
+        .map_or("127.0.0.1", |(host, _)| host);
+    log::info!("database {}", settings.db.display());
+    // On stdout so scripts (and the SDK test) can read the chosen port.
+    println!("wallet-service listening on http://{addr}:{}", app.port());
+    std::io::stdout().flush()?;
+    app.run_until_stopped().await?;
+    log::info!("stopped");
+    Ok(ExitCode::SUCCESS)
+}
