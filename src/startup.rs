@@ -30,6 +30,7 @@ impl Application {
         let credentials = web::Data::new(Credentials::new(store.clone()));
         let limits = Limits {
             max_body_bytes: settings.max_body_bytes,
+            max_batch_body_bytes: settings.max_body_bytes.max(8 * 1024 * 1024),
         };
         let mut server = HttpServer::new(move || {
             App::new()

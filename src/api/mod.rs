@@ -14,6 +14,8 @@ use actix_web::{web, HttpResponse};
 pub struct Limits {
     /// Largest accepted request body, in bytes.
     pub max_body_bytes: usize,
+    /// Largest accepted body of `POST /api/v2/transactions/batch`.
+    pub max_batch_body_bytes: usize,
 }
 
 /// Registers every API on an app: used by the server and by the tests.

@@ -159,6 +159,24 @@ impl Ledger {
         self.store.write(move |tx| apply(tx, &poster, &request)).await
     }
 
+    /// Applies independent transactions, each all-or-nothing on its own, in
+    /// one writer job: one commit (one fsync) for all of them.
+    pub async fn post_batch(
+        &self,
+        poster: &Poster,
+        requests: Vec<TransactionRequest>,
+    ) -> Result<Vec<Result<TransactionOutcome, LedgerError>>, LedgerError> {
+        let poster = poster.clone();
+        self.store
+            .write(move |tx| {
+                Ok(requests
+                    .iter()
+                    .map(|request| tx.atomically(|tx| apply(tx, &poster, request)))
+                    .collect())
+            })
+            .await
+    }
+
     pub async fn transaction(&self, poster: &Poster, id: i64) -> Result<TransactionRow, LedgerError> {
         let project = poster.project_id.clone();
         self.store

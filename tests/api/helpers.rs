@@ -245,3 +245,10 @@ impl TestApp {
         (status, body)
     }
 }
+
+impl TestApp {
+    /// The writer's counters: commits, jobs, largest group.
+    pub fn writer_stats(&self) -> wallet_service::storage::WriterStats {
+        self.ledger.store().writer_stats()
+    }
+}

@@ -33,6 +33,7 @@ const OPERATIONS: &[(&str, &str)] = &[
     ("put", "/api/v2/wallets/{walletId}/status"),
     ("get", "/api/v2/wallets/{walletId}/entries"),
     ("post", "/api/v2/transactions"),
+    ("post", "/api/v2/transactions/batch"),
     ("get", "/api/v2/transactions"),
     ("get", "/api/v2/transactions/{txId}"),
 ];
@@ -271,6 +272,18 @@ async fn real_responses_match_the_declared_schemas() {
         None,
     )
     .await;
+    let batch = json!({"transactions": [
+        {"referenceId": "t3", "operations": [{"type": "Issue", "destination": alice, "amount": 5}]},
+        {"referenceId": "t3", "operations": [{"type": "Issue", "destination": alice, "amount": 5}]},
+        {"referenceId": "t4", "operations": [{"type": "Issue", "destination": alice, "amount": 0}]}]});
+    let (s, _) = call(
+        "post",
+        "/api/v2/transactions/batch",
+        "/transactions/batch".into(),
+        Some(batch),
+    )
+    .await;
+    assert_eq!(s, 200);
     call(
         "get",
         "/api/v2/wallets/{walletId}/entries",

@@ -81,6 +81,16 @@ pub fn configure(cfg: &mut web::ServiceConfig, limits: Limits) {
         web::get().to(wallets::list_entries),
     )
     .route("/transactions", web::post().to(transactions::post_transaction))
+    .service(
+        web::resource("/transactions/batch")
+            // A batch of 8,000 transactions needs a larger body than one request.
+            .app_data(
+                web::JsonConfig::default()
+                    .limit(limits.max_batch_body_bytes)
+                    .error_handler(|e, _| V2Error::from(e).into()),
+            )
+            .route(web::post().to(transactions::post_batch)),
+    )
     .route("/transactions", web::get().to(transactions::list_transactions))
     .route(
         "/transactions/{txId}",

@@ -44,6 +44,7 @@ use utoipa::{Modify, OpenApi};
         wallets::set_wallet_status,
         wallets::list_entries,
         transactions::post_transaction,
+        transactions::post_batch,
         transactions::get_transaction,
         transactions::list_transactions,
     ),

@@ -148,6 +148,16 @@ pub struct TransactionBody {
     pub description: Option<String>,
 }
 
+/// Most transactions one batch may hold.
+pub const MAX_BATCH: usize = 8000;
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BatchBody {
+    /// 1 to 8,000 independent transactions.
+    pub transactions: Vec<TransactionBody>,
+}
+
 impl TransactionBody {
     pub fn into_request(self) -> Result<TransactionRequest, V2Error> {
         let reference_id = ReferenceId::parse(&self.reference_id)?;

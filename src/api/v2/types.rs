@@ -249,24 +249,51 @@ pub struct Duplicate {
     pub transaction: Transaction,
 }
 
-/// A 409 from `POST /transactions`: the transaction failed (status `Failed`)
-/// or its `referenceId` was used before.
+/// Any reply of `POST /transactions` other than a plain success: a
+/// transaction (`Completed`, or `Failed` with `error` and `message`), a
+/// `DuplicateReferenceId`, or an error refused before anything was attempted.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(untagged)]
-pub enum TransactionConflict {
-    Failed(Transaction),
+pub enum TransactionReply {
+    Transaction(Transaction),
     Duplicate(Duplicate),
+    Error(super::error::ErrorBody),
 }
 
-/// A 400 from `POST /transactions`: refused before anything was attempted
-/// (an error body), or recorded as `Failed` with `VALIDATION_ERROR`.
+/// One transaction's result in a batch: what `POST /transactions` would have
+/// answered for it.
 #[derive(Debug, Serialize, ToSchema)]
-#[serde(untagged)]
-pub enum TransactionRefused {
-    Failed(Transaction),
-    /// Documents the shape only: plain errors are written by `V2Error`.
-    #[allow(dead_code)]
-    Error(super::error::ErrorBody),
+#[serde(rename_all = "camelCase")]
+pub struct BatchResult {
+    pub http_status: u16,
+    pub body: TransactionReply,
+}
+
+impl From<(actix_web::http::StatusCode, TransactionReply)> for BatchResult {
+    fn from((status, body): (actix_web::http::StatusCode, TransactionReply)) -> Self {
+        Self {
+            http_status: status.as_u16(),
+            body,
+        }
+    }
+}
+
+impl BatchResult {
+    pub fn error(e: super::error::V2Error) -> Self {
+        Self {
+            http_status: e.http.as_u16(),
+            body: TransactionReply::Error(super::error::ErrorBody {
+                status: e.status,
+                message: e.message,
+            }),
+        }
+    }
+}
+
+/// The results of a batch, in request order.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BatchReply {
+    pub results: Vec<BatchResult>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -2,11 +2,12 @@
 
 use crate::api::v2::auth::Auth;
 use crate::api::v2::error::{ErrorBody, ErrorStatus, V2Error};
-use crate::api::v2::requests::{row_id, RangeQuery, TransactionBody};
+use crate::api::v2::requests::{row_id, BatchBody, RangeQuery, TransactionBody, MAX_BATCH};
 use crate::api::v2::types::{
-    Duplicate, Transaction, TransactionConflict, TransactionPage, TransactionRefused,
+    BatchReply, BatchResult, Duplicate, Transaction, TransactionPage, TransactionReply,
 };
 use crate::ledger::{FailReason, Ledger, Missing, TransactionOutcome};
+use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 
 /// Applies ordered operations all-or-nothing. 201 `Completed`; a recorded
@@ -15,8 +16,8 @@ use actix_web::{web, HttpResponse};
 #[utoipa::path(post, path = "/api/v2/transactions", tag = "transactions", request_body = TransactionBody,
     responses(
         (status = 201, body = Transaction),
-        (status = 400, description = "Invalid request, or recorded as Failed with VALIDATION_ERROR", body = TransactionRefused),
-        (status = 409, description = "Failed transaction, or DuplicateReferenceId", body = TransactionConflict),
+        (status = 400, description = "Invalid request, or recorded as Failed with VALIDATION_ERROR", body = TransactionReply),
+        (status = 409, description = "Failed transaction, or DuplicateReferenceId", body = TransactionReply),
         (status = "4XX", body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn post_transaction(
@@ -26,29 +27,81 @@ pub async fn post_transaction(
 ) -> Result<HttpResponse, V2Error> {
     let poster = auth.poster()?;
     let request = body.into_inner().into_request()?;
-    Ok(match ledger.post_transaction(poster, request).await? {
-        TransactionOutcome::Completed(row) => HttpResponse::Created().json(Transaction::from(row)),
+    let (status, reply) = reply(ledger.post_transaction(poster, request).await?);
+    Ok(HttpResponse::build(status).json(reply))
+}
+
+/// What `POST /transactions` answers for an outcome: the status and the body.
+fn reply(outcome: TransactionOutcome) -> (StatusCode, TransactionReply) {
+    match outcome {
+        TransactionOutcome::Completed(row) => {
+            (StatusCode::CREATED, TransactionReply::Transaction(row.into()))
+        }
         TransactionOutcome::Failed(row, reason) => {
             let mut transaction = Transaction::from(row);
             transaction.message = Some(reason.message().to_owned());
-            match reason {
-                FailReason::Invalid(_) => HttpResponse::build(ErrorStatus::ValidationError.http())
-                    .json(TransactionRefused::Failed(transaction)),
-                FailReason::InsufficientFunds(_) | FailReason::WrongWalletStatus(_) => {
-                    HttpResponse::Conflict().json(TransactionConflict::Failed(transaction))
-                }
-            }
+            let status = match reason {
+                FailReason::Invalid(_) => ErrorStatus::ValidationError.http(),
+                FailReason::InsufficientFunds(_) | FailReason::WrongWalletStatus(_) => StatusCode::CONFLICT,
+            };
+            (status, TransactionReply::Transaction(transaction))
         }
-        TransactionOutcome::Duplicate(row) => {
-            HttpResponse::Conflict().json(TransactionConflict::Duplicate(Duplicate {
+        TransactionOutcome::Duplicate(row) => (
+            StatusCode::CONFLICT,
+            TransactionReply::Duplicate(Duplicate {
                 status: "DuplicateReferenceId",
                 message: "this referenceId was used before; nothing was applied now. \
-                      The stored transaction is attached"
+                          The stored transaction is attached"
                     .to_owned(),
                 transaction: Transaction::from(row),
-            }))
+            }),
+        ),
+    }
+}
+
+/// Up to 8,000 independent transactions, each atomic with its own result,
+/// committed together with one fsync.
+#[utoipa::path(post, path = "/api/v2/transactions/batch", tag = "transactions", request_body = BatchBody,
+    responses((status = 200, body = BatchReply), (status = "4XX", body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn post_batch(
+    auth: Auth,
+    ledger: web::Data<Ledger>,
+    body: web::Json<BatchBody>,
+) -> Result<HttpResponse, V2Error> {
+    let poster = auth.poster()?;
+    let items = body.into_inner().transactions;
+    if items.is_empty() || items.len() > MAX_BATCH {
+        return Err(V2Error::invalid(format!(
+            "a batch holds 1 to {MAX_BATCH} transactions"
+        )));
+    }
+    // Requests refused before anything is attempted keep their place in the
+    // results; the valid ones go to the ledger together.
+    let mut results: Vec<Option<BatchResult>> = Vec::with_capacity(items.len());
+    let mut valid = Vec::with_capacity(items.len());
+    for item in items {
+        match item.into_request() {
+            Ok(request) => {
+                valid.push(request);
+                results.push(None);
+            }
+            Err(e) => results.push(Some(BatchResult::error(e))),
         }
-    })
+    }
+    let mut outcomes = ledger.post_batch(poster, valid).await?.into_iter();
+    let results = results
+        .into_iter()
+        .map(|slot| match slot {
+            Some(refused) => refused,
+            None => match outcomes.next() {
+                Some(Ok(outcome)) => BatchResult::from(reply(outcome)),
+                Some(Err(e)) => BatchResult::error(V2Error::from(e)),
+                None => BatchResult::error(V2Error::invalid("no result")),
+            },
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(BatchReply { results }))
 }
 
 /// A transaction's current state.
