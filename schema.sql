@@ -149,3 +149,9 @@ CREATE TABLE items (
     used     INTEGER NOT NULL DEFAULT 0 CHECK (used IN (0, 1))
 );
 CREATE INDEX items_unused ON items (used, entry_id);
+
+-- Server settings: the admin password's argon2id hash, the maintenance switch.
+CREATE TABLE settings (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+) WITHOUT ROWID;

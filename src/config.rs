@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 pub const DEFAULT_DB: &str = "./data/wallet.db";
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Settings {
     /// Address the HTTP server binds, e.g. `127.0.0.1:8080` (port 0 = any free port).
     pub listen: String,
@@ -24,6 +24,33 @@ pub struct Settings {
     pub read_connections: u32,
     pub max_batch: usize,
     pub max_body_bytes: usize,
+    /// Requests per second allowed per credential (`Authorization` value);
+    /// over it, 429. `None`: no limit.
+    pub rate_limit_per_second: Option<u32>,
+    /// Lets `Authorization: Bearer <token>` read `/metrics` without an admin session.
+    pub metrics_token: Option<String>,
+    /// The admin password to set on the first start (`WALLET_ADMIN_PASSWORD`);
+    /// without it one is generated. Never read from the config file.
+    pub admin_password: Option<String>,
+}
+
+impl std::fmt::Debug for Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Settings")
+            .field("listen", &self.listen)
+            .field("db", &self.db)
+            .field("durability", &self.durability)
+            .field("workers", &self.workers)
+            .field(
+                "metrics_token",
+                &self.metrics_token.as_ref().map(|_| "<redacted>"),
+            )
+            .field(
+                "admin_password",
+                &self.admin_password.as_ref().map(|_| "<redacted>"),
+            )
+            .finish_non_exhaustive()
+    }
 }
 
 impl Default for Settings {
@@ -36,6 +63,9 @@ impl Default for Settings {
             read_connections: 8,
             max_batch: 1024,
             max_body_bytes: 64 * 1024,
+            rate_limit_per_second: None,
+            metrics_token: None,
+            admin_password: None,
         }
     }
 }
@@ -60,6 +90,8 @@ struct FileConfig {
     read_connections: Option<u32>,
     max_batch: Option<usize>,
     max_body_bytes: Option<usize>,
+    rate_limit_per_second: Option<u32>,
+    metrics_token: Option<String>,
 }
 
 impl Settings {
@@ -81,6 +113,11 @@ impl Settings {
             read_connections: file.read_connections.unwrap_or(defaults.read_connections),
             max_batch: file.max_batch.unwrap_or(defaults.max_batch),
             max_body_bytes: file.max_body_bytes.unwrap_or(defaults.max_body_bytes),
+            rate_limit_per_second: file.rate_limit_per_second.filter(|r| *r > 0),
+            metrics_token: file.metrics_token,
+            admin_password: std::env::var("WALLET_ADMIN_PASSWORD")
+                .ok()
+                .filter(|p| !p.is_empty()),
         };
         anyhow::ensure!(
             settings.read_connections >= 1,

@@ -1,13 +1,16 @@
 //! Building and running the server: binds its listener first and reports the
 //! port, so tests can pass port 0.
 
+use crate::api::admin::AdminState;
+use crate::api::maintenance::Maintenance;
+use crate::api::metrics::{Metrics, MetricsToken};
 use crate::api::{self, Limits};
 use crate::auth::Credentials;
 use crate::config::Settings;
 use crate::ledger::Ledger;
 use crate::storage::{Store, StoreOptions};
 use actix_web::dev::{Server, ServerHandle};
-use actix_web::middleware::{ErrorHandlers, Logger};
+use actix_web::middleware::{from_fn, ErrorHandlers, Logger};
 use actix_web::{web, App, HttpServer};
 use anyhow::Context;
 use std::net::TcpListener;
@@ -19,10 +22,16 @@ pub struct Application {
 }
 
 impl Application {
-    /// Opens the database and binds the listener; the server starts serving
-    /// when `run_until_stopped` is awaited.
-    pub fn build(settings: &Settings) -> anyhow::Result<Self> {
+    /// Opens the database, makes sure an admin password exists, and binds the
+    /// listener; the server starts serving when `run_until_stopped` is awaited.
+    pub async fn build(settings: &Settings) -> anyhow::Result<Self> {
         let store = open_store(settings)?;
+        api::admin::password::ensure(&store, settings.admin_password.clone()).await?;
+        let maintenance = web::Data::new(Maintenance::load(&store).await?);
+        let metrics = web::Data::new(Metrics::default());
+        let metrics_token = web::Data::new(MetricsToken(settings.metrics_token.clone()));
+        let admin = web::Data::new(AdminState::default());
+        let rate_limit = web::Data::new(api::rate_limit::RateLimiter::new(settings.rate_limit_per_second));
         let listener =
             TcpListener::bind(&settings.listen).with_context(|| format!("binding {}", settings.listen))?;
         let port = listener.local_addr()?.port();
@@ -34,11 +43,19 @@ impl Application {
         };
         let mut server = HttpServer::new(move || {
             App::new()
+                .wrap(from_fn(api::maintenance::guard))
+                .wrap(from_fn(api::rate_limit::limit))
                 .wrap(ErrorHandlers::new().default_handler(api::json_error_body))
+                .wrap(from_fn(api::metrics::record))
                 // One line per request; no header is logged, so no token either.
                 .wrap(Logger::new("%a \"%r\" %s %b %Dms"))
                 .app_data(ledger.clone())
                 .app_data(credentials.clone())
+                .app_data(maintenance.clone())
+                .app_data(metrics.clone())
+                .app_data(metrics_token.clone())
+                .app_data(admin.clone())
+                .app_data(rate_limit.clone())
                 .configure(|c| api::configure(c, limits))
                 .default_service(web::to(api::not_found))
         })

@@ -9,66 +9,14 @@
 
 mod common;
 
-use common::{run_with_timeout, wallet_service, Server, BIN, CLI_TIMEOUT};
+use common::{run_with_timeout, sdk_python, wallet_service, Server, BIN, CLI_TIMEOUT};
 use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-const SDK_REQUIREMENT: &str = "wallet-sdk-Noah-Huppert==1.1.0";
-const PIP_TIMEOUT: Duration = Duration::from_secs(600);
 const E2E_TIMEOUT: Duration = Duration::from_secs(120);
 const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// Returns the venv's python, creating the venv and installing the SDK if needed.
-fn sdk_python(manifest_dir: &Path) -> PathBuf {
-    let venv = manifest_dir.join("target").join("sdk-venv");
-    let python = venv.join("bin").join("python");
-    let usable = || {
-        python.exists()
-            && run_with_timeout(
-                Command::new(&python).args(["-c", "import wallet_sdk, cryptography"]),
-                CLI_TIMEOUT,
-            )
-            .ok()
-    };
-    if usable() {
-        return python;
-    }
-    eprintln!("creating the SDK virtualenv at {}", venv.display());
-    let created = run_with_timeout(
-        Command::new("python3").args(["-m", "venv", "--clear"]).arg(&venv),
-        PIP_TIMEOUT,
-    );
-    assert!(
-        created.ok(),
-        "`python3 -m venv --clear {}` failed (python3 with the venv module is required):\n{}",
-        venv.display(),
-        created.describe()
-    );
-    let installed = run_with_timeout(
-        Command::new(venv.join("bin").join("pip")).args([
-            "install",
-            "--quiet",
-            "--disable-pip-version-check",
-            SDK_REQUIREMENT,
-            "cryptography",
-        ]),
-        PIP_TIMEOUT,
-    );
-    assert!(
-        installed.ok(),
-        "`pip install {SDK_REQUIREMENT} cryptography` into {} failed (network access to PyPI is required):\n{}",
-        venv.display(),
-        installed.describe()
-    );
-    assert!(
-        usable(),
-        "the SDK virtualenv at {} still cannot `import wallet_sdk, cryptography` after installing",
-        venv.display()
-    );
-    python
-}
 
 fn create_authority(db: &Path, name: &str, port: u16, out: &Path) {
     let created = run_with_timeout(

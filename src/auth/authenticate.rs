@@ -4,6 +4,7 @@
 //! CLI in another process) takes effect at once.
 
 use super::jwt::{self, AuthError};
+use super::verified::VerifiedTokens;
 use super::{tokens, Credentials};
 use crate::clock;
 use crate::domain::PublicId;
@@ -18,10 +19,11 @@ impl Credentials {
         if token.is_empty() {
             return Err(AuthError::Missing);
         }
+        let verified = std::sync::Arc::clone(&self.verified);
         self.store
             .read(move |r| {
                 if token.contains('.') {
-                    return from_jwt(r, &token);
+                    return from_jwt(r, &token, &verified);
                 }
                 if token.starts_with(tokens::ACCESS_KEY_PREFIX) {
                     return from_access_key(r, &token);
@@ -70,15 +72,26 @@ fn poster(row: AuthorityRow) -> Poster {
     }
 }
 
-fn from_jwt(r: &crate::storage::ReadTx<'_>, token: &str) -> Result<Caller, AuthError> {
+fn from_jwt(
+    r: &crate::storage::ReadTx<'_>,
+    token: &str,
+    cache: &VerifiedTokens,
+) -> Result<Caller, AuthError> {
     let claims = jwt::unverified_claims(token)?;
+    // Checked on every request, cached or not: revocation is never cached.
     let row = live_authority(r, &claims.sub)?;
     // An access-key authority has no key pair: it cannot sign.
     let pem = row.public_key_pem.as_deref().ok_or(AuthError::UnknownKey)?;
     let Some(audience) = claims.aud.as_ref() else {
-        let verified = jwt::verify(token, pem, None)?;
-        if verified.sub != row.public_id {
-            return Err(AuthError::UnknownKey);
+        let now = u64::try_from(clock::now_ms() / 1000).unwrap_or(0);
+        if !cache.knows(token, &row.public_id, now) {
+            let verified = jwt::verify(token, pem, None)?;
+            if verified.sub != row.public_id {
+                return Err(AuthError::UnknownKey);
+            }
+            if let Ok(expiry) = verified.expiry() {
+                cache.remember(token, &row.public_id, expiry);
+            }
         }
         return Ok(Caller::Authority(poster(row)));
     };
@@ -112,7 +125,7 @@ fn from_access_key(r: &crate::storage::ReadTx<'_>, token: &str) -> Result<Caller
 fn from_customer_key(r: &crate::storage::ReadTx<'_>, token: &str) -> Result<Caller, AuthError> {
     let (id, secret) = tokens::split(token).ok_or(AuthError::Malformed)?;
     let key = r.customer_key(id)?.ok_or(AuthError::UnknownKey)?;
-    if !tokens::matches(secret, &key.token_digest) || key.revoked_at.is_some() {
+    if !tokens::matches(secret, &key.token_digest) || key.revoked_at.is_some() || key.customer_deleted {
         return Err(AuthError::UnknownKey);
     }
     if key.expires_at.is_some_and(|at| at <= clock::now_ms()) {

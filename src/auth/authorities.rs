@@ -52,6 +52,7 @@ impl std::fmt::Debug for NewAccessKey {
 
 /// What anyone may see of an authority.
 #[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct AuthorityInfo {
     pub id: String,
     pub project: String,
@@ -179,6 +180,18 @@ impl Credentials {
             .read(move |r| Ok::<_, LedgerError>(r.authorities(project.as_ref().map(ProjectId::as_str))?))
             .await?;
         Ok(rows.into_iter().map(AuthorityInfo::from).collect())
+    }
+
+    /// What may be shown of one authority or access key.
+    pub async fn authority_info(&self, id: &PublicId) -> Result<AuthorityInfo, LedgerError> {
+        let id = id.clone();
+        self.store
+            .read(move |r| {
+                r.authority(id.as_str())?
+                    .ok_or(LedgerError::NotFound(Missing::Authority))
+            })
+            .await
+            .map(AuthorityInfo::from)
     }
 
     /// Revokes an authority or access key: from the next request on, its

@@ -27,6 +27,16 @@ pub(super) struct Claims {
     /// Present only on customer tokens: `customer:<customerId>`.
     #[serde(default)]
     pub aud: Option<serde_json::Value>,
+    /// Checked by `verify`; kept to bound how long a verified token is remembered.
+    #[serde(default)]
+    pub exp: Option<serde_json::Value>,
+}
+
+impl Claims {
+    /// `exp` in whole Unix seconds; `Err` if present but not such a number.
+    pub fn expiry(&self) -> Result<Option<u64>, ()> {
+        self.exp.as_ref().map(|e| e.as_u64().ok_or(())).transpose()
+    }
 }
 
 /// The `Authorization` header value without an optional `Bearer ` prefix.
@@ -93,6 +103,64 @@ mod tests {
                 Some(AuthError::Malformed),
                 "{token:?}"
             );
+        }
+    }
+}
+
+/// Property tests of JWT parsing (issue 6: bad input at scale).
+#[cfg(test)]
+mod parse_properties {
+    use super::*;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine;
+    use proptest::prelude::*;
+
+    fn part(json: &serde_json::Value) -> String {
+        URL_SAFE_NO_PAD.encode(json.to_string())
+    }
+
+    proptest! {
+        #[test]
+        fn arbitrary_text_never_panics(token in "\\PC{0,300}") {
+            let token = token_of(&token);
+            let _ = unverified_claims(token);
+        }
+
+        #[test]
+        fn only_es256_headers_are_read(alg in "[A-Za-z0-9]{0,8}", sub in "[a-z0-9_]{1,30}") {
+            prop_assume!(alg != "ES256");
+            let token = format!(
+                "{}.{}.c2ln",
+                part(&serde_json::json!({ "alg": alg, "typ": "JWT" })),
+                part(&serde_json::json!({ "sub": sub }))
+            );
+            prop_assert_eq!(unverified_claims(&token).err(), Some(AuthError::Malformed));
+        }
+    }
+
+    proptest! {
+        // Each case makes a key pair and signs: fewer cases, still many keys.
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        #[test]
+        fn no_signature_but_the_key_holders_verifies(signature in proptest::collection::vec(any::<u8>(), 0..96)) {
+            let pair = crate::auth::keys::generate().map_err(TestCaseError::fail)?;
+            let head = format!(
+                "{}.{}",
+                part(&serde_json::json!({ "alg": "ES256", "typ": "JWT" })),
+                part(&serde_json::json!({ "sub": "au_x" }))
+            );
+            let forged = format!("{head}.{}", URL_SAFE_NO_PAD.encode(&signature));
+            prop_assert!(verify(&forged, &pair.public_pem, None).is_err());
+            let key = jsonwebtoken::EncodingKey::from_ec_pem(pair.private_pem.as_bytes())
+                .map_err(|e| TestCaseError::fail(e.to_string()))?;
+            let signed = jsonwebtoken::encode(
+                &jsonwebtoken::Header::new(Algorithm::ES256),
+                &serde_json::json!({ "sub": "au_x" }),
+                &key,
+            )
+            .map_err(|e| TestCaseError::fail(e.to_string()))?;
+            prop_assert!(verify(&signed, &pair.public_pem, None).is_ok());
         }
     }
 }

@@ -10,6 +10,7 @@ mod customer_keys;
 mod jwt;
 mod keys;
 mod tokens;
+mod verified;
 
 pub use authorities::{AuthorityInfo, ClientConfig, NewAccessKey, NewAuthority};
 pub use customer_keys::{CustomerKeyInfo, NewCustomerKey};
@@ -21,10 +22,14 @@ use crate::storage::Store;
 #[derive(Clone)]
 pub struct Credentials {
     store: Store,
+    verified: std::sync::Arc<verified::VerifiedTokens>,
 }
 
 impl Credentials {
     pub fn new(store: Store) -> Self {
-        Self { store }
+        Self {
+            store,
+            verified: Default::default(),
+        }
     }
 }

@@ -69,3 +69,28 @@ mod tests {
         }
     }
 }
+
+/// Property tests of opaque-key parsing (issue 6: bad input at scale).
+#[cfg(test)]
+mod split_properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn split_never_panics_and_only_cuts_at_the_last_underscore(token in "(ak_|ck_)?\\PC{0,80}") {
+            if let Some((id, secret)) = split(&token) {
+                prop_assert_eq!(format!("{id}_{secret}"), token.as_str());
+                prop_assert!(!secret.is_empty() && !secret.contains('_'));
+            }
+        }
+
+        #[test]
+        fn only_the_exact_secret_matches(secret in "[a-z2-9]{1,64}", other in "[a-z2-9]{1,64}") {
+            let stored = digest(&secret);
+            prop_assert!(matches(&secret, &stored));
+            prop_assert_eq!(matches(&other, &stored), other == secret);
+            prop_assert!(!matches(&secret, &stored[..31]), "a truncated digest never matches");
+        }
+    }
+}

@@ -2,8 +2,10 @@
 //! Each group of subcommands lives in its own module; this one parses and
 //! dispatches.
 
+mod admin;
 mod check;
 mod credentials;
+mod ops;
 mod projects;
 
 use crate::config::{Overrides, Settings};
@@ -40,6 +42,9 @@ enum Command {
     /// Manage authorities: the applications that may post entries.
     #[command(subcommand)]
     Authority(credentials::AuthorityCommand),
+    /// The operator's own credentials (the admin page's password).
+    #[command(subcommand)]
+    Admin(admin::AdminCommand),
     /// Manage projects: tenants, each with its own assets, customers and credentials.
     #[command(subcommand)]
     Project(projects::ProjectCommand),
@@ -49,6 +54,21 @@ enum Command {
     /// Verify every ledger invariant on the database; exits 1 on a violation.
     /// Safe while the server runs.
     Check,
+    /// Measure throughput and latency (in-process server on a temporary
+    /// database, or --url), then check that money was conserved.
+    Bench(crate::bench::BenchArgs),
+    /// Write a consistent copy of the database to a new file; safe while the
+    /// server runs. Exits 1 if the copy fails `check`.
+    Backup(ops::BackupArgs),
+    /// Replace the database with a backup after verifying it; refused while
+    /// the server (or anything else) has the database open.
+    Restore(ops::RestoreArgs),
+    /// Write one project as JSON Lines (no private key or token); safe while
+    /// the server runs.
+    Export(ops::ExportArgs),
+    /// Add a project from an export file, all or nothing; refused if the
+    /// project exists or the result would break an invariant.
+    Import(ops::ImportArgs),
 }
 
 /// Parses the command line and runs it.
@@ -65,13 +85,19 @@ pub fn run() -> anyhow::Result<ExitCode> {
             Command::Authority(command) => credentials::authority(&settings, command).await,
             Command::Project(command) => projects::project(&settings, command).await,
             Command::Key(command) => credentials::key(&settings, command).await,
+            Command::Admin(command) => admin::admin(&settings, command).await,
             Command::Check => check::check(&settings).await,
+            Command::Bench(args) => crate::bench::run(&settings, args).await,
+            Command::Backup(args) => ops::backup(&settings, args),
+            Command::Restore(args) => ops::restore(&settings, args),
+            Command::Export(args) => ops::export(&settings, args),
+            Command::Import(args) => ops::import(&settings, args),
         }
     })
 }
 
 async fn serve(settings: &Settings) -> anyhow::Result<ExitCode> {
-    let app = Application::build(settings)?;
+    let app = Application::build(settings).await?;
     let addr = settings
         .listen
         .rsplit_once(':')

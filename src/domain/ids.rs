@@ -3,6 +3,20 @@
 use super::InvalidValue;
 use std::fmt;
 
+/// 1 to `max` characters of `A-Z a-z 0-9 _ -`: ids that go into URLs and
+/// logs unescaped.
+fn slug(value: &str, max: usize, what: &str) -> Result<String, InvalidValue> {
+    let ok_chars = value
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    if value.is_empty() || value.len() > max || !ok_chars {
+        return Err(InvalidValue::new(format!(
+            "{what} must be 1-{max} characters of A-Z, a-z, 0-9, '_' or '-'"
+        )));
+    }
+    Ok(value.to_owned())
+}
+
 fn has_control_chars(s: &str) -> bool {
     s.chars().any(char::is_control)
 }
@@ -44,15 +58,7 @@ string_newtype!(
 
 impl ProjectId {
     pub fn parse(value: &str) -> Result<Self, InvalidValue> {
-        let ok_chars = value
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
-        if value.is_empty() || value.len() > 30 || !ok_chars {
-            return Err(InvalidValue::new(
-                "project id must be 1-30 characters of A-Z, a-z, 0-9, '_' or '-'",
-            ));
-        }
-        Ok(Self(value.to_owned()))
+        slug(value, 30, "project id").map(Self)
     }
 
     /// The project every fresh database has, and the one API v1 authorities
@@ -91,15 +97,7 @@ string_newtype!(
 
 impl PublicId {
     pub fn parse(value: &str) -> Result<Self, InvalidValue> {
-        let ok_chars = value
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
-        if value.is_empty() || value.len() > 30 || !ok_chars {
-            return Err(InvalidValue::new(
-                "id must be 1-30 characters of A-Z, a-z, 0-9, '_' or '-'",
-            ));
-        }
-        Ok(Self(value.to_owned()))
+        slug(value, 30, "id").map(Self)
     }
 
     /// A fresh random id: a prefix and 20 base-32 characters (100 bits).
@@ -115,15 +113,7 @@ string_newtype!(
 
 impl AssetCode {
     pub fn parse(value: &str) -> Result<Self, InvalidValue> {
-        let ok_chars = value
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
-        if value.is_empty() || value.len() > 16 || !ok_chars {
-            return Err(InvalidValue::new(
-                "asset code must be 1-16 characters of A-Z, a-z, 0-9, '_' or '-'",
-            ));
-        }
-        Ok(Self(value.to_owned()))
+        slug(value, 16, "asset code").map(Self)
     }
 }
 
@@ -257,6 +247,36 @@ mod tests {
             if let Ok(t) = Text::parse(&s, "text", max) {
                 prop_assert!(t.as_str().chars().count() <= max);
             }
+        }
+    }
+}
+
+/// Property tests of id parsing (issue 6: bad input at scale).
+#[cfg(test)]
+mod id_properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn text() -> impl Strategy<Value = String> {
+        prop_oneof!["[A-Za-z0-9_-]{0,40}", "\\PC{0,40}", "[a-z\\x00-\\x1f\\x7f]{0,8}"]
+    }
+
+    proptest! {
+        #[test]
+        fn ids_take_exactly_their_alphabet_and_length(s in text()) {
+            let simple = !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+            prop_assert_eq!(ProjectId::parse(&s).is_ok(), simple && s.len() <= 30);
+            prop_assert_eq!(PublicId::parse(&s).is_ok(), simple && s.len() <= 30);
+            prop_assert_eq!(AssetCode::parse(&s).is_ok(), simple && s.len() <= 16);
+            let reference = !s.is_empty() && s.chars().count() <= 30 && !s.chars().any(char::is_control);
+            prop_assert_eq!(ReferenceId::parse(&s).is_ok(), reference);
+        }
+
+        #[test]
+        fn parsed_ids_keep_the_text(s in "[A-Za-z0-9_-]{1,16}") {
+            prop_assert_eq!(ProjectId::parse(&s).map(ProjectId::into_inner), Ok(s.clone()));
+            prop_assert_eq!(AssetCode::parse(&s).map(AssetCode::into_inner), Ok(s.clone()));
+            prop_assert_eq!(ReferenceId::parse(&s).map(ReferenceId::into_inner), Ok(s));
         }
     }
 }

@@ -47,6 +47,16 @@ impl Ledger {
             .await
     }
 
+    pub async fn project_row(&self, id: &ProjectId) -> Result<ProjectRow, LedgerError> {
+        let id = id.clone();
+        self.store
+            .read(move |r| {
+                r.project(id.as_str())?
+                    .ok_or(LedgerError::NotFound(Missing::Project))
+            })
+            .await
+    }
+
     pub async fn projects(&self) -> Result<Vec<ProjectRow>, LedgerError> {
         self.store.read(|r| Ok(r.projects()?)).await
     }
@@ -285,13 +295,13 @@ impl Ledger {
                     None => None,
                     Some(id) => {
                         let customer = customer_in(&tx.read(), &project, id)?;
-                        match customer.status {
-                            CustomerStatus::Active => Some(customer.rowid),
-                            CustomerStatus::Deleted => return Err(LedgerError::NotFound(Missing::Customer)),
-                            CustomerStatus::Suspended => {
-                                return Err(LedgerError::WrongStatus(format!("customer {id} is Suspended")))
-                            }
+                        if customer.status != CustomerStatus::Active {
+                            return Err(LedgerError::WrongStatus(format!(
+                                "customer {id} is {}; only an Active customer gets a new wallet",
+                                customer.status.as_str()
+                            )));
                         }
+                        Some(customer.rowid)
                     }
                 };
                 let id = tx.create_wallet(

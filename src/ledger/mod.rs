@@ -27,6 +27,20 @@ pub struct Poster {
     pub default_asset: i64,
 }
 
+impl Poster {
+    /// The server's operator acting inside one project (the admin API): it
+    /// reads and manages everything there, and posts no transactions (no
+    /// entry may reference authority 0, so the database would refuse one).
+    pub fn operator(project: &crate::storage::ProjectRow) -> Self {
+        Self {
+            authority: 0,
+            authority_id: "admin".to_owned(),
+            project_id: project.id.clone(),
+            default_asset: project.default_asset,
+        }
+    }
+}
+
 /// A read-only caller bound to one customer (a customer key).
 #[derive(Debug, Clone)]
 pub struct CustomerViewer {

@@ -7,7 +7,7 @@
 //! recorded as a `Failed` transaction with no entries, so the reference id is
 //! spent and a retry learns the outcome.
 
-use super::{checked_add, Ledger, LedgerError, Missing, Poster};
+use super::{Ledger, LedgerError, Missing, Poster};
 use crate::clock;
 use crate::domain::{PositiveAmount, ReferenceId, Text};
 use crate::storage::{
@@ -169,10 +169,19 @@ impl Ledger {
         let poster = poster.clone();
         self.store
             .write(move |tx| {
-                Ok(requests
-                    .iter()
-                    .map(|request| tx.atomically(|tx| apply(tx, &poster, request)))
-                    .collect())
+                let mut outcomes = Vec::with_capacity(requests.len());
+                for request in &requests {
+                    // No savepoint per transaction: `apply` checks everything
+                    // before it writes, so a refused or failed transaction
+                    // wrote nothing of its own (a savepoint each made a batch
+                    // quadratic in SQLite's sub-journal). A database failure
+                    // fails the whole batch, and nothing of it is applied.
+                    match apply(tx, &poster, request) {
+                        Err(LedgerError::Storage(e)) => return Err(LedgerError::Storage(e)),
+                        outcome => outcomes.push(outcome),
+                    }
+                }
+                Ok(outcomes)
             })
             .await
     }
@@ -233,9 +242,15 @@ fn apply(
         operations: Some(&operations),
         created_at: now,
     };
-    let lines = match plan(&request.operations, &mut wallets) {
-        Ok(lines) => lines,
-        Err(reason) => {
+    // Everything is checked before the first write, so the writes below can
+    // only fail if the database does (and then the whole job rolls back).
+    let planned = plan(&request.operations, &mut wallets)
+        .map_err(Refusal::Fail)
+        .and_then(|lines| Ok((running_totals(tx, poster.authority, &lines)?, lines)));
+    let (totals, lines) = match planned {
+        Ok(planned) => planned,
+        Err(Refusal::Storage(e)) => return Err(e.into()),
+        Err(Refusal::Fail(reason)) => {
             record.completed = false;
             record.error = Some(reason.code());
             let id = tx.insert_transaction(&record)?;
@@ -246,13 +261,7 @@ fn apply(
         }
     };
     let transaction = tx.insert_transaction(&record)?;
-    let mut totals: HashMap<i64, i64> = HashMap::new();
     for line in &lines {
-        let total = match totals.get(&line.wallet) {
-            Some(total) => *total,
-            None => tx.authority_total(line.wallet, poster.authority)?.unwrap_or(0),
-        };
-        totals.insert(line.wallet, checked_add(total, line.amount)?);
         tx.append_entry(&NewEntry {
             wallet: line.wallet,
             transaction,
@@ -271,6 +280,47 @@ fn apply(
         .transaction(project, transaction)?
         .ok_or(LedgerError::NotFound(Missing::Transaction))?;
     Ok(TransactionOutcome::Completed(row))
+}
+
+/// Why a plan stops: the transaction fails (and is recorded), or the
+/// database failed under it.
+enum Refusal {
+    Fail(FailReason),
+    Storage(crate::storage::StorageError),
+}
+
+impl From<FailReason> for Refusal {
+    fn from(reason: FailReason) -> Self {
+        Refusal::Fail(reason)
+    }
+}
+
+impl From<crate::storage::StorageError> for Refusal {
+    fn from(e: crate::storage::StorageError) -> Self {
+        Refusal::Storage(e)
+    }
+}
+
+/// The poster's running total in each wallet after the lines. A total is
+/// bookkeeping for API v1's per-authority view; should it pass i64 (an
+/// authority issuing again what another redeemed, many times over), the
+/// transaction fails rather than the count wrapping.
+fn running_totals(tx: &WriteTx<'_>, authority: i64, lines: &[Line]) -> Result<HashMap<i64, i64>, Refusal> {
+    let mut totals: HashMap<i64, i64> = HashMap::new();
+    for line in lines {
+        let total = match totals.get(&line.wallet) {
+            Some(total) => *total,
+            None => tx.authority_total(line.wallet, authority)?.unwrap_or(0),
+        };
+        let total = total.checked_add(line.amount).ok_or_else(|| {
+            FailReason::Invalid(format!(
+                "wallet {}: this authority's running total would pass the largest amount",
+                line.wallet
+            ))
+        })?;
+        totals.insert(line.wallet, total);
+    }
+    Ok(totals)
 }
 
 /// Runs the operations in order on in-memory balances. Returns the ledger

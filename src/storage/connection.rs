@@ -13,6 +13,11 @@ const SCHEMA: &str = include_str!("../../schema.sql");
 /// that has shipped is never edited.
 const STEPS: &[&str] = &[SCHEMA];
 
+/// How many schema steps this binary knows (a database beyond is refused).
+pub(super) fn schema_steps() -> i64 {
+    STEPS.len() as i64
+}
+
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// How hard a commit waits for the disk.
@@ -50,10 +55,14 @@ pub(super) fn open_writer(path: &Path, durability: Durability) -> Result<Connect
             "could not switch the database to WAL mode (got {mode})"
         )));
     }
+    // A 64 MiB page cache for the writer: transfers touch wallets and running
+    // totals all over the file, and re-reading their pages showed in profiles.
+    // Readers get 4 MiB each, so the process stays small with 8 of them.
     conn.execute_batch(&format!(
         "PRAGMA synchronous = {synchronous};
          PRAGMA foreign_keys = ON;
-         PRAGMA temp_store = MEMORY;"
+         PRAGMA temp_store = MEMORY;
+         PRAGMA cache_size = -65536;"
     ))?;
     conn.set_prepared_statement_cache_capacity(64);
     Ok(conn)
@@ -68,7 +77,7 @@ pub(super) fn reader_pool(
         .with_init(|c| {
             c.busy_timeout(BUSY_TIMEOUT)?;
             c.set_prepared_statement_cache_capacity(64);
-            c.execute_batch("PRAGMA query_only = ON; PRAGMA temp_store = MEMORY;")
+            c.execute_batch("PRAGMA query_only = ON; PRAGMA temp_store = MEMORY; PRAGMA cache_size = -4096;")
         });
     Ok(r2d2::Pool::builder()
         .max_size(size.max(1))

@@ -15,11 +15,12 @@ fn customer_key_from_row(r: &Row<'_>) -> rusqlite::Result<CustomerKeyRow> {
         created_at: r.get(5)?,
         expires_at: r.get(6)?,
         revoked_at: r.get(7)?,
+        customer_deleted: r.get::<_, String>(8)? == "Deleted",
     })
 }
 
 const CUSTOMER_KEY_COLUMNS: &str = "k.public_id, c.project_id, k.customer_id, c.external_id, k.token_digest,
-     k.created_at, k.expires_at, k.revoked_at";
+     k.created_at, k.expires_at, k.revoked_at, c.status";
 
 impl ReadTx<'_> {
     /// An authority with its access-key digest (`None` for key-pair authorities).

@@ -6,19 +6,28 @@
 //! sets [`WriteTx`] and [`ReadTx`] and never sees a connection, so another
 //! backend (PostgreSQL, later) has to provide exactly these methods.
 
+mod bulk;
 mod catalog;
 mod check;
 mod connection;
 mod error;
 mod keys;
 mod ledger_reads;
+mod maintenance;
 mod reads;
 mod rows;
+mod settings;
 mod writer;
 mod writes;
 
+pub use bulk::{AssetTotals, BulkLoader, BulkTx};
 pub use connection::Durability;
 pub use error::StorageError;
+pub use maintenance::{
+    backup_into, export_project, restrict_permissions, verify, AssetDump, AuthorityDump, CustomerDump,
+    CustomerKeyDump, DumpCounts, DumpRecord, EntryDump, ExclusiveDb, Fault, Import, ItemDump,
+    MaintenanceError, ProjectDump, TransactionDump, WalletDump,
+};
 pub use reads::{InventoryFilter, ReadTx, WalletTotalsFilter};
 pub use rows::*;
 pub use writer::WriterStats;
@@ -26,6 +35,7 @@ pub use writes::{AuthorityCredential, WriteTx};
 
 use r2d2_sqlite::SqliteConnectionManager;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 /// How to open the database.
@@ -60,7 +70,22 @@ struct StoreInner {
     path: PathBuf,
     writer: writer::Writer,
     readers: r2d2::Pool<SqliteConnectionManager>,
+    pool_waits: AtomicU64,
+    pool_wait_micros: AtomicU64,
 }
+
+/// The read pool's state, for metrics.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ReadPoolStats {
+    pub connections: u32,
+    pub idle: u32,
+    /// Reads that waited more than a millisecond for a connection.
+    pub waits: u64,
+    pub wait_micros: u64,
+}
+
+/// A wait for a pooled connection longer than this counts as waiting.
+const POOL_WAIT: std::time::Duration = std::time::Duration::from_millis(1);
 
 impl Store {
     /// Opens (creating if needed) the database file, brings its schema up to
@@ -79,6 +104,8 @@ impl Store {
                 path: options.path.clone(),
                 writer,
                 readers,
+                pool_waits: AtomicU64::new(0),
+                pool_wait_micros: AtomicU64::new(0),
             }),
         })
     }
@@ -108,9 +135,17 @@ impl Store {
         T: Send + 'static,
         E: From<StorageError> + Send + 'static,
     {
-        let pool = self.inner.readers.clone();
+        let inner = Arc::clone(&self.inner);
         let joined = tokio::task::spawn_blocking(move || {
-            let mut conn = pool.get().map_err(StorageError::from)?;
+            let asked = std::time::Instant::now();
+            let mut conn = inner.readers.get().map_err(StorageError::from)?;
+            let waited = asked.elapsed();
+            if waited > POOL_WAIT {
+                inner.pool_waits.fetch_add(1, Ordering::Relaxed);
+                inner
+                    .pool_wait_micros
+                    .fetch_add(waited.as_micros() as u64, Ordering::Relaxed);
+            }
             let tx = conn.transaction().map_err(StorageError::from)?;
             let out = work(&ReadTx::new(&tx))?;
             // A read transaction has nothing to commit; ending it frees the snapshot.
@@ -119,6 +154,16 @@ impl Store {
         })
         .await;
         joined.unwrap_or_else(|_| Err(E::from(StorageError::WorkerPanicked)))
+    }
+
+    pub fn read_pool_stats(&self) -> ReadPoolStats {
+        let state = self.inner.readers.state();
+        ReadPoolStats {
+            connections: state.connections,
+            idle: state.idle_connections,
+            waits: self.inner.pool_waits.load(Ordering::Relaxed),
+            wait_micros: self.inner.pool_wait_micros.load(Ordering::Relaxed),
+        }
     }
 
     /// Counters of the writer (commits, jobs, largest group).

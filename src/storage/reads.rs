@@ -73,18 +73,32 @@ impl<'c> ReadTx<'c> {
         asset: i64,
         filter: &WalletTotalsFilter,
     ) -> Result<Vec<WalletTotalRow>, StorageError> {
-        let mut stmt = self.conn.prepare_cached(
+        // With users named, the query starts from their ids and walks the
+        // indexes; without, it is a scan of the project by nature. One SQL
+        // with `?3 IS NULL OR ...` would scan in both cases.
+        let sql = if filter.user_ids.is_some() {
+            "SELECT c.external_id, sum(t.total)
+             FROM (SELECT DISTINCT value FROM json_each(?3)) u
+             CROSS JOIN customers c ON c.project_id = ?1 AND c.external_id = u.value
+             JOIN wallets w ON w.customer_id = c.id AND w.asset_id = ?2 AND w.is_default = 1
+             JOIN authority_totals t ON t.wallet_id = w.id
+             JOIN authorities a ON a.id = t.authority_id
+             WHERE (?4 IS NULL OR a.public_id IN (SELECT value FROM json_each(?4)))
+             GROUP BY c.external_id
+             ORDER BY c.external_id"
+        } else {
             "SELECT c.external_id, sum(t.total)
              FROM wallets w
              JOIN customers c ON c.id = w.customer_id
              JOIN authority_totals t ON t.wallet_id = w.id
              JOIN authorities a ON a.id = t.authority_id
              WHERE w.project_id = ?1 AND w.asset_id = ?2 AND w.is_default = 1
-               AND (?3 IS NULL OR c.external_id IN (SELECT value FROM json_each(?3)))
+               AND ?3 IS NULL
                AND (?4 IS NULL OR a.public_id IN (SELECT value FROM json_each(?4)))
              GROUP BY c.external_id
-             ORDER BY c.external_id",
-        )?;
+             ORDER BY c.external_id"
+        };
+        let mut stmt = self.conn.prepare_cached(sql)?;
         let users = json_list(&filter.user_ids)?;
         let authorities = json_list(&filter.authority_ids)?;
         let rows = stmt.query_map(params![project, asset, users, authorities], |r| {
@@ -102,20 +116,37 @@ impl<'c> ReadTx<'c> {
         project: &str,
         filter: &InventoryFilter,
     ) -> Result<Vec<InventoryRow>, StorageError> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT i.entry_id, a.public_id, c.external_id, i.name, i.data, i.used
-             FROM items i
-             JOIN entries e ON e.id = i.entry_id
-             JOIN wallets w ON w.id = e.wallet_id
-             JOIN customers c ON c.id = w.customer_id
-             JOIN authorities a ON a.id = e.authority_id
-             WHERE w.project_id = ?1
-               AND (?2 IS NULL OR i.entry_id IN (SELECT value FROM json_each(?2)))
+        // As for wallet totals: start from the named users or entries so the
+        // indexes are used; only an unfiltered inventory scans the project.
+        const FILTERS: &str = "(?2 IS NULL OR i.entry_id IN (SELECT value FROM json_each(?2)))
                AND (?3 IS NULL OR c.external_id IN (SELECT value FROM json_each(?3)))
                AND (?4 IS NULL OR a.public_id IN (SELECT value FROM json_each(?4)))
-               AND (?5 IS NULL OR i.used = ?5)
-             ORDER BY i.entry_id",
-        )?;
+               AND (?5 IS NULL OR i.used = ?5)";
+        let from = if filter.user_ids.is_some() {
+            "FROM (SELECT DISTINCT value FROM json_each(?3)) u
+             CROSS JOIN customers c ON c.project_id = ?1 AND c.external_id = u.value
+             CROSS JOIN wallets w ON w.customer_id = c.id
+             CROSS JOIN entries e ON e.wallet_id = w.id
+             JOIN items i ON i.entry_id = e.id"
+        } else if filter.entry_ids.is_some() {
+            "FROM (SELECT DISTINCT value FROM json_each(?2)) x
+             CROSS JOIN items i ON i.entry_id = x.value
+             JOIN entries e ON e.id = i.entry_id
+             JOIN wallets w ON w.id = e.wallet_id AND w.project_id = ?1
+             JOIN customers c ON c.id = w.customer_id"
+        } else {
+            "FROM items i
+             JOIN entries e ON e.id = i.entry_id
+             JOIN wallets w ON w.id = e.wallet_id AND w.project_id = ?1
+             JOIN customers c ON c.id = w.customer_id"
+        };
+        let sql = format!(
+            "SELECT i.entry_id, a.public_id, c.external_id, i.name, i.data, i.used {from}
+             JOIN authorities a ON a.id = e.authority_id
+             WHERE {FILTERS}
+             ORDER BY i.entry_id"
+        );
+        let mut stmt = self.conn.prepare_cached(&sql)?;
         let entries = json_list(&filter.entry_ids)?;
         let users = json_list(&filter.user_ids)?;
         let authorities = json_list(&filter.authority_ids)?;

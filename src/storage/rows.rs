@@ -336,4 +336,6 @@ pub struct CustomerKeyRow {
     pub created_at: i64,
     pub expires_at: Option<i64>,
     pub revoked_at: Option<i64>,
+    /// A deleted customer's keys open nothing.
+    pub customer_deleted: bool,
 }

@@ -185,13 +185,27 @@ fn commit_group(conn: &Connection, group: &mut [Box<dyn Job>]) -> Result<(), Sto
 
 fn run_jobs(conn: &Connection, group: &mut [Box<dyn Job>]) -> Result<(), StorageError> {
     let tx = WriteTx::new(conn);
+    // Cached: these run for every job, and parsing them each time shows up.
+    let run = |sql: &str| -> Result<(), StorageError> {
+        conn.prepare_cached(sql)?.execute([])?;
+        Ok(())
+    };
     for job in group.iter_mut() {
-        conn.execute_batch("SAVEPOINT job")?;
-        if job.run(&tx) {
-            conn.execute_batch("RELEASE job")?;
-        } else {
-            conn.execute_batch("ROLLBACK TO job; RELEASE job")?;
+        run("SAVEPOINT job")?;
+        let ok = job.run(&tx);
+        // On some errors (SQLITE_FULL, SQLITE_IOERR, ...) SQLite rolls the
+        // whole transaction back by itself. Going on would run the next jobs
+        // in autocommit mode: each would persist on its own while the group
+        // reports failure. Stop: the group failed, and nothing of it applied.
+        if conn.is_autocommit() {
+            return Err(StorageError::CommitFailed(
+                "SQLite rolled the transaction back after an error".to_owned(),
+            ));
         }
+        if !ok {
+            run("ROLLBACK TO job")?;
+        }
+        run("RELEASE job")?;
     }
     Ok(())
 }

@@ -85,26 +85,6 @@ impl<'c> WriteTx<'c> {
         Ok(self.conn.last_insert_rowid())
     }
 
-    /// Runs `work` in a savepoint of its own: an `Err` rolls back exactly what
-    /// it wrote, and the rest of the job goes on (a batch of independent
-    /// transactions inside one commit).
-    pub fn atomically<T, E: From<StorageError>>(
-        &self,
-        work: impl FnOnce(&WriteTx<'_>) -> Result<T, E>,
-    ) -> Result<T, E> {
-        self.conn
-            .execute_batch("SAVEPOINT atomically")
-            .map_err(StorageError::from)?;
-        let outcome = work(self);
-        let end = if outcome.is_ok() {
-            "RELEASE atomically"
-        } else {
-            "ROLLBACK TO atomically; RELEASE atomically"
-        };
-        self.conn.execute_batch(end).map_err(StorageError::from)?;
-        outcome
-    }
-
     /// Reads inside the write, on the same snapshot.
     pub fn read(&self) -> super::ReadTx<'_> {
         super::ReadTx::new(self.conn)

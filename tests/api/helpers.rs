@@ -5,7 +5,7 @@ use base64::Engine;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use p256::pkcs8::{EncodePrivateKey, LineEnding};
 use serde_json::{json, Value};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use tempfile::TempDir;
 use wallet_service::auth::Credentials;
 use wallet_service::config::Settings;
@@ -17,6 +17,7 @@ use wallet_service::storage::CheckReport;
 pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
+    pub db: PathBuf,
     credentials: Credentials,
     ledger: Ledger,
     handle: actix_web::dev::ServerHandle,
@@ -49,7 +50,7 @@ pub async fn spawn_app_at(db: &Path) -> TestApp {
         workers: 2,
         ..Settings::default()
     };
-    let app = Application::build(&settings).expect("the app builds");
+    let app = Application::build(&settings).await.expect("the app builds");
     let address = format!("http://127.0.0.1:{}", app.port());
     let credentials = Credentials::new(app.store().clone());
     let ledger = Ledger::new(app.store().clone());
@@ -58,6 +59,7 @@ pub async fn spawn_app_at(db: &Path) -> TestApp {
     TestApp {
         address,
         client: reqwest::Client::new(),
+        db: db.to_path_buf(),
         credentials,
         ledger,
         handle,
@@ -250,5 +252,60 @@ impl TestApp {
     /// The writer's counters: commits, jobs, largest group.
     pub fn writer_stats(&self) -> wallet_service::storage::WriterStats {
         self.ledger.store().writer_stats()
+    }
+}
+
+impl TestApp {
+    /// The admin password the server generated on its first start.
+    pub fn admin_password(&self) -> String {
+        let file = self.db.parent().expect("db folder").join("admin-password.txt");
+        std::fs::read_to_string(&file)
+            .expect("the generated admin password file")
+            .trim()
+            .to_owned()
+    }
+
+    /// Logs in as admin; returns the session cookie (`name=value`) and the CSRF token.
+    pub async fn admin_login(&self) -> (String, String) {
+        let response = self
+            .client
+            .post(self.url("/admin/api/login"))
+            .json(&json!({ "username": "admin", "password": self.admin_password() }))
+            .send()
+            .await
+            .expect("login sent");
+        assert_eq!(response.status().as_u16(), 200, "admin login");
+        let cookie = response
+            .headers()
+            .get("set-cookie")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .expect("a session cookie")
+            .to_owned();
+        let body: Value = response.json().await.expect("json");
+        (cookie, body["csrfToken"].as_str().expect("csrf token").to_owned())
+    }
+
+    /// One admin API call with the session cookie and, when given, the CSRF header.
+    pub async fn admin(
+        &self,
+        method: &str,
+        path: &str,
+        cookie: &str,
+        csrf: Option<&str>,
+        body: Option<&Value>,
+    ) -> reqwest::Response {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
+        let mut request = self
+            .client
+            .request(method, self.url(&format!("/admin/api{path}")))
+            .header("Cookie", cookie);
+        if let Some(csrf) = csrf {
+            request = request.header("X-CSRF-Token", csrf);
+        }
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        request.send().await.expect("request sent")
     }
 }

@@ -1,9 +1,10 @@
 //! Running the real `wallet-service` binary from integration tests: the
-//! server on a free port, CLI commands, and any command with a timeout.
+//! server on a free port, CLI commands, any command with a timeout, and the
+//! Python SDK's virtualenv.
 #![allow(dead_code)] // each test binary uses a different part of it
 
 use std::io::{BufRead, BufReader, Read};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
@@ -13,6 +14,8 @@ use std::time::{Duration, Instant};
 pub const BIN: &str = env!("CARGO_BIN_EXE_wallet-service");
 pub const STARTUP_TIMEOUT: Duration = Duration::from_secs(30);
 pub const CLI_TIMEOUT: Duration = Duration::from_secs(60);
+pub const SDK_REQUIREMENT: &str = "wallet-sdk-Noah-Huppert==1.1.0";
+pub const PIP_TIMEOUT: Duration = Duration::from_secs(600);
 
 /// What a finished (or killed) child process printed.
 pub struct Finished {
@@ -110,7 +113,13 @@ pub struct Server {
 
 impl Server {
     pub fn start(db: &Path) -> Server {
+        Self::start_with_env(db, &[])
+    }
+
+    /// Starts the server with extra environment variables (e.g. `RUST_LOG`).
+    pub fn start_with_env(db: &Path, env: &[(&str, &str)]) -> Server {
         let mut child = wallet_service(db)
+            .envs(env.iter().copied())
             .args(["--listen", "127.0.0.1:0", "serve"])
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -205,4 +214,56 @@ impl Drop for Server {
             let _ = child.wait();
         }
     }
+}
+
+/// Returns the python of the SDK virtualenv at `target/sdk-venv`, creating the
+/// venv and installing the SDK from PyPI when it is missing or broken. Needs
+/// `python3` with the `venv` module on the PATH.
+pub fn sdk_python(manifest_dir: &Path) -> PathBuf {
+    let venv = manifest_dir.join("target").join("sdk-venv");
+    let python = venv.join("bin").join("python");
+    let usable = || {
+        python.exists()
+            && run_with_timeout(
+                Command::new(&python).args(["-c", "import wallet_sdk, cryptography"]),
+                CLI_TIMEOUT,
+            )
+            .ok()
+    };
+    if usable() {
+        return python;
+    }
+    eprintln!("creating the SDK virtualenv at {}", venv.display());
+    let created = run_with_timeout(
+        Command::new("python3").args(["-m", "venv", "--clear"]).arg(&venv),
+        PIP_TIMEOUT,
+    );
+    assert!(
+        created.ok(),
+        "`python3 -m venv --clear {}` failed (python3 with the venv module is required):\n{}",
+        venv.display(),
+        created.describe()
+    );
+    let installed = run_with_timeout(
+        Command::new(venv.join("bin").join("pip")).args([
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            SDK_REQUIREMENT,
+            "cryptography",
+        ]),
+        PIP_TIMEOUT,
+    );
+    assert!(
+        installed.ok(),
+        "`pip install {SDK_REQUIREMENT} cryptography` into {} failed (network access to PyPI is required):\n{}",
+        venv.display(),
+        installed.describe()
+    );
+    assert!(
+        usable(),
+        "the SDK virtualenv at {} still cannot `import wallet_sdk, cryptography` after installing",
+        venv.display()
+    );
+    python
 }

@@ -1,11 +1,10 @@
 //! The extractor that authenticates an authority's JWT.
 
 use super::V1Error;
-use crate::auth::{AuthError, Credentials};
+use crate::auth::AuthError;
 use crate::ledger::Poster;
 use actix_web::dev::Payload;
-use actix_web::http::header::AUTHORIZATION;
-use actix_web::{web, FromRequest, HttpRequest};
+use actix_web::{FromRequest, HttpRequest};
 use std::future::Future;
 use std::pin::Pin;
 
@@ -17,14 +16,10 @@ impl FromRequest for Authority {
     type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let credentials = req.app_data::<web::Data<Credentials>>().cloned();
-        let header = req
-            .headers()
-            .get(AUTHORIZATION)
-            .map(|v| v.to_str().map(str::to_owned).map_err(|_| AuthError::Malformed));
+        let (credentials, header) = crate::api::credentials_and_header(req);
         Box::pin(async move {
             let credentials = credentials.ok_or(AuthError::Unavailable)?;
-            let header = header.transpose()?;
+            let header = header?;
             Ok(Authority(
                 credentials.authenticate_authority(header.as_deref()).await?,
             ))

@@ -3,15 +3,20 @@
 use super::auth::Authority;
 use super::types::*;
 use super::{V1Error, API_VERSION};
+use crate::api::maintenance::Maintenance;
 use crate::domain::CustomerId;
 use crate::ledger::Ledger;
 use crate::storage::{InventoryFilter, WalletTotalsFilter};
 use actix_web::{web, HttpResponse};
 use serde_json::json;
 
-/// The SDK calls this before every request, so it touches no database.
-pub async fn health() -> HttpResponse {
-    HttpResponse::Ok().json(json!({ "ok": true, "version": API_VERSION }))
+/// A JSON object body, with this API's error replies.
+type Json<T> = crate::api::json::Object<T, V1Error>;
+
+/// The SDK calls this before every request, so it touches no database: the
+/// maintenance switch is read from memory.
+pub async fn health(maintenance: web::Data<Maintenance>) -> HttpResponse {
+    HttpResponse::Ok().json(json!({ "ok": !maintenance.enabled(), "version": API_VERSION }))
 }
 
 pub async fn get_wallets(
@@ -43,7 +48,7 @@ pub async fn get_wallets(
 pub async fn create_entry(
     Authority(poster): Authority,
     ledger: web::Data<Ledger>,
-    body: web::Json<CreateEntryBody>,
+    body: Json<CreateEntryBody>,
 ) -> Result<HttpResponse, V1Error> {
     let request = body.into_inner().into_request()?;
     let entry = ledger.post_v1_entry(&poster, request).await?;

@@ -32,6 +32,10 @@ pub enum ErrorStatus {
     InsufficientFunds,
     Conflict,
     LimitExceeded,
+    /// No such endpoint (a path no route matches).
+    NotFound,
+    /// The endpoint exists, but not with this method.
+    MethodNotAllowed,
     UnknownError,
 }
 
@@ -50,6 +54,8 @@ impl ErrorStatus {
             | InsufficientFunds
             | Conflict => StatusCode::CONFLICT,
             LimitExceeded => StatusCode::TOO_MANY_REQUESTS,
+            NotFound => StatusCode::NOT_FOUND,
+            MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             UnknownError => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

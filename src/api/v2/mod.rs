@@ -4,14 +4,14 @@ mod auth;
 mod error;
 mod handlers;
 mod openapi;
-mod requests;
-mod types;
+pub(crate) mod requests;
+pub(crate) mod types;
 
 pub use error::{ErrorStatus, V2Error};
 pub use openapi::document;
 
 use super::Limits;
-use actix_web::web;
+use actix_web::{web, HttpResponse};
 use handlers::{customers, project, transactions, wallets};
 
 pub fn configure(cfg: &mut web::ServiceConfig, limits: Limits) {
@@ -23,64 +23,67 @@ pub fn configure(cfg: &mut web::ServiceConfig, limits: Limits) {
     .app_data(web::PayloadConfig::default().limit(limits.max_body_bytes))
     .app_data(web::QueryConfig::default().error_handler(|e, _| V2Error::from(e).into()))
     .app_data(web::PathConfig::default().error_handler(|e, _| V2Error::from(e).into()))
-    .route("/openapi.json", web::get().to(openapi::serve))
-    .route("/project", web::get().to(project::get_project))
-    .route("/assets", web::post().to(project::create_asset))
-    .route("/assets", web::get().to(project::list_assets))
-    .route("/assets/{assetId}", web::get().to(project::get_asset))
-    .route("/assets/{assetId}", web::delete().to(project::delete_asset))
-    .route("/assets/{assetId}/name", web::put().to(project::rename_asset))
-    .route("/customers", web::post().to(customers::create_customer))
-    .route("/customers", web::get().to(customers::list_customers))
-    .route("/customers/{customerId}", web::get().to(customers::get_customer))
-    .route("/customers/{customerId}", web::put().to(customers::put_customer))
-    .route(
-        "/customers/{customerId}",
-        web::delete().to(customers::delete_customer),
+    .service(web::resource("/openapi.json").route(web::get().to(openapi::serve)))
+    .service(web::resource("/project").route(web::get().to(project::get_project)))
+    .service(
+        web::resource("/assets")
+            .route(web::post().to(project::create_asset))
+            .route(web::get().to(project::list_assets)),
     )
-    .route(
-        "/customers/{customerId}/suspend",
-        web::post().to(customers::suspend_customer),
+    .service(
+        web::resource("/assets/{assetId}")
+            .route(web::get().to(project::get_asset))
+            .route(web::delete().to(project::delete_asset)),
     )
-    .route(
-        "/customers/{customerId}/resume",
-        web::post().to(customers::resume_customer),
+    .service(web::resource("/assets/{assetId}/name").route(web::put().to(project::rename_asset)))
+    .service(
+        web::resource("/customers")
+            .route(web::post().to(customers::create_customer))
+            .route(web::get().to(customers::list_customers)),
     )
-    .route(
-        "/customers/{customerId}/keys",
-        web::post().to(customers::create_key),
+    .service(
+        web::resource("/customers/{customerId}")
+            .route(web::get().to(customers::get_customer))
+            .route(web::put().to(customers::put_customer))
+            .route(web::delete().to(customers::delete_customer)),
     )
-    .route(
-        "/customers/{customerId}/keys",
-        web::get().to(customers::list_keys),
+    .service(
+        web::resource("/customers/{customerId}/suspend").route(web::post().to(customers::suspend_customer)),
     )
-    .route(
-        "/customers/{customerId}/keys/{keyId}",
-        web::delete().to(customers::revoke_key),
+    .service(
+        web::resource("/customers/{customerId}/resume").route(web::post().to(customers::resume_customer)),
     )
-    .route(
-        "/customers/{customerId}/wallets",
-        web::get().to(wallets::list_customer_wallets),
+    .service(
+        web::resource("/customers/{customerId}/keys")
+            .route(web::post().to(customers::create_key))
+            .route(web::get().to(customers::list_keys)),
     )
-    .route("/wallets", web::post().to(wallets::create_wallet))
-    .route("/wallets", web::get().to(wallets::list_own_wallets))
-    .route("/system-wallets", web::post().to(wallets::create_system_wallet))
-    .route("/system-wallets", web::get().to(wallets::list_system_wallets))
-    .route("/wallets/{walletId}", web::get().to(wallets::get_wallet))
-    .route("/wallets/{walletId}/name", web::put().to(wallets::rename_wallet))
-    .route(
-        "/wallets/{walletId}/description",
-        web::put().to(wallets::describe_wallet),
+    .service(
+        web::resource("/customers/{customerId}/keys/{keyId}").route(web::delete().to(customers::revoke_key)),
     )
-    .route(
-        "/wallets/{walletId}/status",
-        web::put().to(wallets::set_wallet_status),
+    .service(
+        web::resource("/customers/{customerId}/wallets").route(web::get().to(wallets::list_customer_wallets)),
     )
-    .route(
-        "/wallets/{walletId}/entries",
-        web::get().to(wallets::list_entries),
+    .service(
+        web::resource("/wallets")
+            .route(web::post().to(wallets::create_wallet))
+            .route(web::get().to(wallets::list_own_wallets)),
     )
-    .route("/transactions", web::post().to(transactions::post_transaction))
+    .service(
+        web::resource("/system-wallets")
+            .route(web::post().to(wallets::create_system_wallet))
+            .route(web::get().to(wallets::list_system_wallets)),
+    )
+    .service(web::resource("/wallets/{walletId}").route(web::get().to(wallets::get_wallet)))
+    .service(web::resource("/wallets/{walletId}/name").route(web::put().to(wallets::rename_wallet)))
+    .service(web::resource("/wallets/{walletId}/description").route(web::put().to(wallets::describe_wallet)))
+    .service(web::resource("/wallets/{walletId}/status").route(web::put().to(wallets::set_wallet_status)))
+    .service(web::resource("/wallets/{walletId}/entries").route(web::get().to(wallets::list_entries)))
+    .service(
+        web::resource("/transactions")
+            .route(web::post().to(transactions::post_transaction))
+            .route(web::get().to(transactions::list_transactions)),
+    )
     .service(
         web::resource("/transactions/batch")
             // A batch of 8,000 transactions needs a larger body than one request.
@@ -91,9 +94,8 @@ pub fn configure(cfg: &mut web::ServiceConfig, limits: Limits) {
             )
             .route(web::post().to(transactions::post_batch)),
     )
-    .route("/transactions", web::get().to(transactions::list_transactions))
-    .route(
-        "/transactions/{txId}",
-        web::get().to(transactions::get_transaction),
-    );
+    .service(web::resource("/transactions/{txId}").route(web::get().to(transactions::get_transaction)))
+    // A path no resource matches: an empty 404 that `json_error_body` turns
+    // into this API's error body.
+    .default_service(web::to(HttpResponse::NotFound));
 }

@@ -120,9 +120,19 @@ pub enum StatusBody {
 }
 
 impl StatusBody {
-    pub fn status(&self) -> WalletStatus {
-        match self {
-            StatusBody::Plain(s) | StatusBody::Object(StatusObject { status: s }) => *s,
+    /// `"Open"` or `{"status": "Open"}`; anything else (an array too, which
+    /// serde would read as the object) is a validation error.
+    pub fn parse(body: serde_json::Value) -> Result<WalletStatus, V2Error> {
+        let parsed = match body {
+            serde_json::Value::String(_) | serde_json::Value::Object(_) => serde_json::from_value(body),
+            _ => {
+                return Err(V2Error::invalid(
+                    "the body must be a status string or {\"status\": ...}",
+                ))
+            }
+        };
+        match parsed.map_err(|e| V2Error::invalid(format!("invalid status: {e}")))? {
+            StatusBody::Plain(s) | StatusBody::Object(StatusObject { status: s }) => Ok(s),
         }
     }
 }
@@ -330,5 +340,53 @@ mod tests {
         assert!(page(None, Some(1001)).is_err());
         assert!(page(None, Some(0)).is_err());
         assert_eq!(page(None, None).ok(), Some(PageRequest { page: 0, size: 20 }));
+    }
+}
+
+/// Property tests of amount parsing (issue 6: bad input at scale).
+#[cfg(test)]
+mod amount_properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn amount(text: &str) -> Result<i64, ErrorStatus> {
+        let raw = RawValue::from_string(text.to_owned()).map_err(|_| ErrorStatus::ValidationError)?;
+        parse_amount(&raw, 0)
+            .map(PositiveAmount::get)
+            .map_err(|e| e.status)
+    }
+
+    proptest! {
+        #[test]
+        fn an_integer_literal_is_itself_if_positive_else_a_validation_error(v in any::<i64>()) {
+            match amount(&v.to_string()) {
+                Ok(a) => prop_assert!(v > 0 && a == v),
+                Err(status) => prop_assert!(v <= 0 && status == ErrorStatus::ValidationError),
+            }
+        }
+
+        #[test]
+        fn fractions_and_exponents_are_fraction_errors(int in 0u32..1_000_000, frac in "[0-9]{1,6}", exp in -5i32..20) {
+            for text in [format!("{int}.{frac}"), format!("{int}e{exp}"), format!("-{int}.{frac}E{exp}")] {
+                prop_assert_eq!(amount(&text), Err(ErrorStatus::FractionInAmountNotValid), "{}", text);
+            }
+        }
+
+        #[test]
+        fn integers_beyond_i64_are_validation_errors(digits in "[1-9][0-9]{19,60}") {
+            prop_assert_eq!(amount(&digits), Err(ErrorStatus::ValidationError));
+            prop_assert_eq!(amount(&format!("-{digits}")), Err(ErrorStatus::ValidationError));
+        }
+
+        #[test]
+        fn any_text_is_a_positive_amount_or_a_400(text in "\\PC{0,40}") {
+            match amount(&text) {
+                Ok(a) => prop_assert!(a > 0),
+                Err(status) => prop_assert!(matches!(
+                    status,
+                    ErrorStatus::ValidationError | ErrorStatus::FractionInAmountNotValid
+                )),
+            }
+        }
     }
 }

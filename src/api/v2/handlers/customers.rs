@@ -11,6 +11,9 @@ use crate::domain::{CustomerId, PublicId};
 use crate::ledger::{Ledger, Missing};
 use actix_web::{web, HttpResponse};
 
+/// A JSON object body, with this API's error replies.
+type Json<T> = crate::api::json::Object<T, V2Error>;
+
 /// A customer id in a path: one that cannot exist is simply not found.
 fn path_customer(id: &str) -> Result<CustomerId, V2Error> {
     CustomerId::parse(id).map_err(|_| V2Error::not_found(Missing::Customer))
@@ -45,7 +48,7 @@ async fn upsert(
 pub async fn create_customer(
     auth: Auth,
     ledger: web::Data<Ledger>,
-    body: web::Json<CustomerBody>,
+    body: Json<CustomerBody>,
 ) -> Result<HttpResponse, V2Error> {
     let body = body.into_inner();
     let fields = CustomerUpdateBody {
@@ -64,7 +67,7 @@ pub async fn put_customer(
     auth: Auth,
     ledger: web::Data<Ledger>,
     path: web::Path<String>,
-    body: web::Json<CustomerUpdateBody>,
+    body: Json<CustomerUpdateBody>,
 ) -> Result<HttpResponse, V2Error> {
     upsert(&auth, &ledger, CustomerId::parse(&path)?, body.into_inner()).await
 }
@@ -122,7 +125,7 @@ pub async fn resume_customer(
     auth: Auth,
     ledger: web::Data<Ledger>,
     path: web::Path<String>,
-    body: web::Json<ResumeBody>,
+    body: Json<ResumeBody>,
 ) -> Result<HttpResponse, V2Error> {
     let poster = auth.poster()?;
     let wallets = body

@@ -8,6 +8,9 @@ use crate::domain::AssetCode;
 use crate::ledger::{Ledger, Missing};
 use actix_web::{web, HttpResponse};
 
+/// A JSON object body, with this API's error replies.
+type Json<T> = crate::api::json::Object<T, V2Error>;
+
 /// The caller's project and its assets.
 #[utoipa::path(get, path = "/api/v2/project", tag = "project",
     responses((status = 200, body = Project), (status = "4XX", body = ErrorBody)),
@@ -24,7 +27,7 @@ pub async fn get_project(auth: Auth, ledger: web::Data<Ledger>) -> Result<HttpRe
 pub async fn create_asset(
     auth: Auth,
     ledger: web::Data<Ledger>,
-    body: web::Json<NewAssetBody>,
+    body: Json<NewAssetBody>,
 ) -> Result<HttpResponse, V2Error> {
     let body = body.into_inner();
     let asset = ledger
@@ -75,7 +78,7 @@ pub async fn rename_asset(
     auth: Auth,
     ledger: web::Data<Ledger>,
     path: web::Path<String>,
-    body: web::Json<NameBody>,
+    body: Json<NameBody>,
 ) -> Result<HttpResponse, V2Error> {
     let poster = auth.poster()?;
     let asset = ledger

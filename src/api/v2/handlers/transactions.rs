@@ -10,6 +10,9 @@ use crate::ledger::{FailReason, Ledger, Missing, TransactionOutcome};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 
+/// A JSON object body, with this API's error replies.
+type Json<T> = crate::api::json::Object<T, V2Error>;
+
 /// Applies ordered operations all-or-nothing. 201 `Completed`; a recorded
 /// failure is the transaction with status `Failed` (409 or 400); a used
 /// `referenceId` is 409 `DuplicateReferenceId` with the stored transaction.
@@ -23,7 +26,7 @@ use actix_web::{web, HttpResponse};
 pub async fn post_transaction(
     auth: Auth,
     ledger: web::Data<Ledger>,
-    body: web::Json<TransactionBody>,
+    body: Json<TransactionBody>,
 ) -> Result<HttpResponse, V2Error> {
     let poster = auth.poster()?;
     let request = body.into_inner().into_request()?;
@@ -67,7 +70,7 @@ fn reply(outcome: TransactionOutcome) -> (StatusCode, TransactionReply) {
 pub async fn post_batch(
     auth: Auth,
     ledger: web::Data<Ledger>,
-    body: web::Json<BatchBody>,
+    body: Json<BatchBody>,
 ) -> Result<HttpResponse, V2Error> {
     let poster = auth.poster()?;
     let items = body.into_inner().transactions;

@@ -11,6 +11,9 @@ use crate::domain::CustomerId;
 use crate::ledger::{Ledger, Missing};
 use actix_web::{web, HttpResponse};
 
+/// A JSON object body, with this API's error replies.
+type Json<T> = crate::api::json::Object<T, V2Error>;
+
 fn wallet_id(path: &str) -> Result<i64, V2Error> {
     row_id(path, Missing::Wallet)
 }
@@ -22,7 +25,7 @@ fn wallet_id(path: &str) -> Result<i64, V2Error> {
 pub async fn create_wallet(
     auth: Auth,
     ledger: web::Data<Ledger>,
-    body: web::Json<NewWalletBody>,
+    body: Json<NewWalletBody>,
 ) -> Result<HttpResponse, V2Error> {
     let customer = CustomerId::parse(&body.customer_id).map_err(|_| V2Error::not_found(Missing::Customer))?;
     let wallet = ledger
@@ -44,7 +47,7 @@ pub async fn create_wallet(
 pub async fn create_system_wallet(
     auth: Auth,
     ledger: web::Data<Ledger>,
-    body: web::Json<NewSystemWalletBody>,
+    body: Json<NewSystemWalletBody>,
 ) -> Result<HttpResponse, V2Error> {
     let wallet = ledger
         .create_wallet(
@@ -126,7 +129,7 @@ pub async fn rename_wallet(
     auth: Auth,
     ledger: web::Data<Ledger>,
     path: web::Path<String>,
-    body: web::Json<NameBody>,
+    body: Json<NameBody>,
 ) -> Result<HttpResponse, V2Error> {
     let wallet = ledger
         .label_wallet(&auth.0, wallet_id(&path)?, Some(name(&body.name)?), None)
@@ -143,7 +146,7 @@ pub async fn describe_wallet(
     auth: Auth,
     ledger: web::Data<Ledger>,
     path: web::Path<String>,
-    body: web::Json<DescriptionBody>,
+    body: Json<DescriptionBody>,
 ) -> Result<HttpResponse, V2Error> {
     let text = description(&body.description)?;
     let wallet = ledger
@@ -161,11 +164,12 @@ pub async fn set_wallet_status(
     auth: Auth,
     ledger: web::Data<Ledger>,
     path: web::Path<String>,
-    body: web::Json<StatusBody>,
+    body: web::Json<serde_json::Value>,
 ) -> Result<HttpResponse, V2Error> {
     let poster = auth.poster()?;
+    let status = StatusBody::parse(body.into_inner())?;
     let wallet = ledger
-        .set_wallet_status(poster, wallet_id(&path)?, body.status().into())
+        .set_wallet_status(poster, wallet_id(&path)?, status.into())
         .await?;
     Ok(HttpResponse::Ok().json(Wallet::from(wallet)))
 }

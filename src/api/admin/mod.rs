@@ -1,0 +1,153 @@
+//! The admin API (`/admin/api/`) and the admin page (`/admin/`), for the
+//! server's operator across all projects. See `docs/admin.md`.
+//!
+//! Cookie sessions with a CSRF token on every write; a strict CSP on every
+//! `/admin/` response; the page's static files are compiled into the binary.
+
+mod auth;
+mod error;
+mod handlers;
+pub mod password;
+mod session;
+
+pub use auth::session_of;
+pub use error::AdminError;
+
+use actix_web::middleware::DefaultHeaders;
+use actix_web::{web, HttpResponse};
+use handlers::{customers, login, projects};
+use session::{LoginLimiter, Sessions};
+
+/// What the admin endpoints share.
+#[derive(Default)]
+pub struct AdminState {
+    sessions: Sessions,
+    limiter: LoginLimiter,
+}
+
+const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+                   connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+
+/// The page's files, compiled in: no build step, nothing to deploy beside the binary.
+const PAGE: &[(&str, &str, &str)] = &[
+    (
+        "",
+        "text/html; charset=utf-8",
+        include_str!("../../../static/admin/index.html"),
+    ),
+    (
+        "app.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../../static/admin/app.js"),
+    ),
+    (
+        "app.css",
+        "text/css; charset=utf-8",
+        include_str!("../../../static/admin/app.css"),
+    ),
+];
+
+async fn page_file(path: web::Path<String>) -> HttpResponse {
+    match PAGE.iter().find(|(name, _, _)| *name == path.as_str()) {
+        Some((_, content_type, body)) => HttpResponse::Ok()
+            .content_type(*content_type)
+            .insert_header(("Cache-Control", "no-cache"))
+            .body(*body),
+        None => HttpResponse::NotFound().json(serde_json::json!({ "error": "no such file" })),
+    }
+}
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    let headers = DefaultHeaders::new()
+        .add(("Content-Security-Policy", CSP))
+        .add(("X-Frame-Options", "DENY"))
+        .add(("X-Content-Type-Options", "nosniff"))
+        .add(("Referrer-Policy", "no-referrer"));
+    cfg.route(
+        "/admin",
+        web::get().to(|| async {
+            HttpResponse::PermanentRedirect()
+                .insert_header(("Location", "/admin/"))
+                .finish()
+        }),
+    )
+    .service(
+        web::scope("/admin")
+            .wrap(headers)
+            .app_data(
+                web::JsonConfig::default()
+                    .limit(64 * 1024)
+                    .error_handler(|e, _| AdminError::from(e).into()),
+            )
+            .app_data(web::QueryConfig::default().error_handler(|e, _| AdminError::from(e).into()))
+            .service(web::scope("/api").configure(api_routes))
+            .route("/{file:[a-z.]*}", web::get().to(page_file)),
+    );
+}
+
+fn api_routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/login", web::post().to(login::login))
+        .route("/logout", web::post().to(login::logout))
+        .route("/session", web::get().to(login::session))
+        .route("/maintenance", web::get().to(login::get_maintenance))
+        .route("/maintenance", web::put().to(login::set_maintenance))
+        .route("/projects", web::get().to(projects::list_projects))
+        .route("/projects", web::post().to(projects::create_project))
+        .route("/projects/{p}/assets", web::get().to(projects::list_assets))
+        .route("/projects/{p}/assets", web::post().to(projects::create_asset))
+        .route(
+            "/projects/{p}/authorities",
+            web::get().to(projects::list_authorities),
+        )
+        .route(
+            "/projects/{p}/authorities",
+            web::post().to(projects::create_authority),
+        )
+        .route(
+            "/projects/{p}/access-keys",
+            web::post().to(projects::create_access_key),
+        )
+        .route(
+            "/authorities/{id}/revoke",
+            web::post().to(projects::revoke_authority),
+        )
+        .route(
+            "/projects/{p}/customers",
+            web::get().to(customers::list_customers),
+        )
+        .route(
+            "/projects/{p}/customers/{c}",
+            web::get().to(customers::get_customer),
+        )
+        .route(
+            "/projects/{p}/customers/{c}/suspend",
+            web::post().to(customers::suspend_customer),
+        )
+        .route(
+            "/projects/{p}/customers/{c}/resume",
+            web::post().to(customers::resume_customer),
+        )
+        .route(
+            "/projects/{p}/customers/{c}/keys",
+            web::get().to(customers::list_keys),
+        )
+        .route(
+            "/projects/{p}/customers/{c}/keys",
+            web::post().to(customers::create_key),
+        )
+        .route(
+            "/projects/{p}/customers/{c}/keys/{k}",
+            web::delete().to(customers::revoke_key),
+        )
+        .route(
+            "/projects/{p}/wallets/{w}/entries",
+            web::get().to(customers::list_entries),
+        )
+        .route(
+            "/projects/{p}/transactions/{t}",
+            web::get().to(customers::get_transaction),
+        )
+        .default_service(web::to(|| async {
+            HttpResponse::NotFound().json(serde_json::json!({ "error": "no such admin endpoint" }))
+        }));
+}

@@ -1,0 +1,143 @@
+//! The admin password: argon2id PHC string in the settings table, verified
+//! off the async threads. The plain password is never stored.
+
+use crate::domain::random_base32;
+use crate::storage::{StorageError, Store};
+use anyhow::Context;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// The one admin user's name.
+pub const ADMIN_USER: &str = "admin";
+const HASH_SETTING: &str = "admin_password_hash";
+/// The file a generated password is written to, next to the database.
+pub const PASSWORD_FILE: &str = "admin-password.txt";
+
+fn hash(password: &str) -> anyhow::Result<String> {
+    let salt = SaltString::generate(&mut rand_core::OsRng);
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| anyhow::anyhow!("hashing the admin password: {e}"))
+}
+
+/// Hashes on a blocking thread: argon2 takes tens of milliseconds on purpose.
+async fn hash_blocking(password: String) -> anyhow::Result<String> {
+    tokio::task::spawn_blocking(move || hash(&password))
+        .await
+        .context("hashing thread")?
+}
+
+/// Whether `username`/`password` are the admin's. Runs the same argon2
+/// verification whatever is wrong, so a wrong user name and a wrong password
+/// take the same time and get the same answer.
+pub async fn verify(store: &Store, username: &str, password: &str) -> Result<bool, StorageError> {
+    let stored = store.read(|r| r.setting(HASH_SETTING)).await?;
+    let (username, password) = (username.to_owned(), password.to_owned());
+    let verified = tokio::task::spawn_blocking(move || {
+        // A hash of a random password stands in when none is set.
+        let fallback;
+        let phc = match &stored {
+            Some(phc) => phc.as_str(),
+            None => {
+                fallback = hash(&random_base32(24)).unwrap_or_default();
+                fallback.as_str()
+            }
+        };
+        let matches = PasswordHash::new(phc)
+            .map(|parsed| {
+                Argon2::default()
+                    .verify_password(password.as_bytes(), &parsed)
+                    .is_ok()
+            })
+            .unwrap_or(false);
+        matches && stored.is_some() && username == ADMIN_USER
+    })
+    .await;
+    Ok(verified.unwrap_or(false))
+}
+
+/// Sets (or replaces) the admin password.
+pub async fn set(store: &Store, password: &str) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        password.chars().count() >= 12,
+        "the admin password must be at least 12 characters"
+    );
+    let phc = hash_blocking(password.to_owned()).await?;
+    store
+        .write(move |tx| tx.set_setting(HASH_SETTING, &phc))
+        .await
+        .context("storing the admin password hash")
+}
+
+/// On server start: makes sure an admin password exists. Takes
+/// `from_env` if given, else generates one, writes it to
+/// `admin-password.txt` next to the database (mode 0600) and logs where it is.
+pub async fn ensure(store: &Store, from_env: Option<String>) -> anyhow::Result<()> {
+    if store.read(|r| r.setting(HASH_SETTING)).await?.is_some() {
+        return Ok(());
+    }
+    let generated = from_env.is_none();
+    let password = from_env.unwrap_or_else(|| random_base32(24));
+    let phc = hash_blocking(password.clone()).await?;
+    let stored = store
+        .write(move |tx| tx.set_setting_if_absent(HASH_SETTING, &phc))
+        .await?;
+    if stored && generated {
+        let file = password_file(store.path());
+        write_password_file(&file, &password)?;
+        // The log says where the password is, never the password itself:
+        // logs travel (journald, log shippers) and secrets never go there.
+        log::warn!(
+            "generated the admin password (user `{ADMIN_USER}`); it is in {} (mode 0600). \
+             Change it with `wallet-service admin set-password`",
+            file.display()
+        );
+    }
+    Ok(())
+}
+
+/// Where a generated password is written: next to the database file.
+pub fn password_file(db: &Path) -> PathBuf {
+    db.parent().unwrap_or(Path::new(".")).join(PASSWORD_FILE)
+}
+
+fn write_password_file(path: &Path, password: &str) -> anyhow::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options
+        .open(path)
+        .with_context(|| format!("writing {}", path.display()))?;
+    writeln!(file, "{password}")?;
+    #[cfg(unix)]
+    {
+        // An older file may have had looser permissions.
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hashes_are_argon2id_phc_strings_that_verify() -> anyhow::Result<()> {
+        let phc = hash("correct horse battery staple")?;
+        assert!(phc.starts_with("$argon2id$"), "{phc}");
+        let parsed = PasswordHash::new(&phc).map_err(|e| anyhow::anyhow!("{e}"))?;
+        assert!(Argon2::default()
+            .verify_password(b"correct horse battery staple", &parsed)
+            .is_ok());
+        assert!(Argon2::default().verify_password(b"wrong", &parsed).is_err());
+        Ok(())
+    }
+}

@@ -1,0 +1,63 @@
+//! The maintenance switch: while on, the APIs take no writes (503) and API v1
+//! health reports not ok; reads and the admin API keep working. The flag is
+//! kept in the database so it survives restarts, and in memory so checking it
+//! costs nothing.
+
+use crate::storage::{StorageError, Store};
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::Method;
+use actix_web::middleware::Next;
+use actix_web::{web, HttpResponse};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+const SETTING: &str = "maintenance";
+
+#[derive(Clone, Default)]
+pub struct Maintenance(Arc<AtomicBool>);
+
+impl Maintenance {
+    /// The switch as the database last saw it.
+    pub async fn load(store: &Store) -> Result<Self, StorageError> {
+        let on = store.read(|r| r.setting(SETTING)).await?.as_deref() == Some("on");
+        Ok(Self(Arc::new(AtomicBool::new(on))))
+    }
+
+    pub fn enabled(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
+    }
+
+    pub async fn set(&self, store: &Store, on: bool) -> Result<(), StorageError> {
+        let value = if on { "on" } else { "off" };
+        store.write(move |tx| tx.set_setting(SETTING, value)).await?;
+        self.0.store(on, Ordering::Relaxed);
+        Ok(())
+    }
+}
+
+/// Middleware: refuses writes to `/api/` while maintenance is on, with each
+/// API's own error body.
+pub async fn guard(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let on = req
+        .app_data::<web::Data<Maintenance>>()
+        .is_some_and(|m| m.enabled());
+    let write = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    let path = req.path();
+    if on && write && path.starts_with("/api/") {
+        let message = "the service is in maintenance: it takes no writes now; nothing was changed";
+        let body = if path.starts_with("/api/v1/") {
+            serde_json::json!({ "error": message })
+        } else {
+            serde_json::json!({ "status": "UNKNOWN_ERROR", "message": message })
+        };
+        let response = HttpResponse::ServiceUnavailable()
+            .insert_header(("Retry-After", "60"))
+            .json(body);
+        return Ok(req.into_response(response).map_into_right_body());
+    }
+    next.call(req).await.map(ServiceResponse::map_into_left_body)
+}

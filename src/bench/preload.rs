@@ -1,0 +1,172 @@
+//! Filling a fresh database with users, funded wallets and a history of
+//! transfers, through the storage module's bulk loader.
+//!
+//! Rows look like what the ledger itself writes: each user (`u<i>`) has a
+//! default wallet funded by one API v1 entry that carries an inventory item,
+//! then random transfers of API v2 (one transaction row, two entries, the
+//! operations as JSON) fill the rest. Balances are tracked here, so every
+//! entry's `balance_after`, every wallet's balance and the authority's running
+//! totals come out exactly as the writer would have left them.
+
+use crate::storage::{BulkLoader, EntryKind, NewEntry, NewTransaction};
+use rand::rngs::SmallRng;
+use rand::{Rng, SeedableRng};
+use std::path::Path;
+use std::time::Instant;
+
+/// What every wallet is funded with: transfers of 1..=100 never run dry.
+pub(super) const FUNDING: i64 = 1_000_000;
+
+/// Rows per SQLite transaction.
+const CHUNK: usize = 50_000;
+
+pub(super) struct Plan<'a> {
+    pub project: &'a str,
+    pub asset: i64,
+    /// Row id of the authority that posts everything.
+    pub authority: i64,
+    pub wallets: usize,
+    /// Entries in total, the funding entries included.
+    pub entries: u64,
+}
+
+/// The users' names: the wallet at index i belongs to `u<i>`.
+pub(super) const USER_PREFIX: &str = "u";
+
+/// The preloaded wallets, in creation order.
+pub(super) struct Preloaded {
+    pub wallets: Vec<i64>,
+    pub entries: u64,
+}
+
+pub(super) fn run(path: &Path, plan: &Plan<'_>) -> anyhow::Result<Preloaded> {
+    let started = Instant::now();
+    let transfers = plan.entries.saturating_sub(plan.wallets as u64) / 2;
+    // Timestamps: one millisecond apart, ending now, so entry pages have a
+    // realistic spread and nothing lies in the future.
+    let mut clock = crate::clock::now_ms() - (plan.wallets as i64 + transfers as i64);
+    let mut loader = BulkLoader::open(path)?;
+    let mut wallets = Vec::with_capacity(plan.wallets);
+    loader.chunk(|tx| tx.mark_asset_used(plan.asset))?;
+    while wallets.len() < plan.wallets {
+        let first = wallets.len();
+        let last = (first + CHUNK).min(plan.wallets);
+        let ids = loader.chunk(|tx| {
+            let mut ids = Vec::with_capacity(last - first);
+            for i in first..last {
+                clock += 1;
+                let user = format!("{USER_PREFIX}{i}");
+                let wallet = tx.customer_wallet(plan.project, plan.asset, &user, clock)?;
+                let operations =
+                    format!(r#"[{{"type":"Issue","destination":"{wallet}","amount":{FUNDING}}}]"#);
+                let transaction = tx.transaction(&NewTransaction {
+                    project_id: plan.project,
+                    reference_id: None,
+                    authority: plan.authority,
+                    completed: true,
+                    error: None,
+                    description: Some("welcome bonus"),
+                    operations: Some(&operations),
+                    created_at: clock,
+                })?;
+                let entry = tx.entry(&NewEntry {
+                    wallet,
+                    transaction,
+                    authority: plan.authority,
+                    kind: EntryKind::Issue,
+                    amount: FUNDING,
+                    balance_after: FUNDING,
+                    reason: Some("welcome bonus"),
+                    created_at: clock,
+                })?;
+                tx.item(entry, "Starter pack", Some(r#"{"level":1}"#))?;
+                ids.push(wallet);
+            }
+            Ok(ids)
+        })?;
+        wallets.extend(ids);
+        progress("wallets", wallets.len() as u64, plan.wallets as u64, started);
+    }
+    let mut balances = vec![FUNDING; wallets.len()];
+    let mut rng = SmallRng::seed_from_u64(7);
+    let (mut done, mut made) = (0u64, 0u64);
+    while done < transfers && wallets.len() >= 2 {
+        let batch = (transfers - done).min(CHUNK as u64);
+        made += loader.chunk(|tx| {
+            let mut made = 0;
+            for n in done..done + batch {
+                let source = rng.random_range(0..wallets.len());
+                let destination = (source + rng.random_range(1..wallets.len())) % wallets.len();
+                let amount = rng.random_range(1..=100);
+                if balances[source] < amount {
+                    continue;
+                }
+                made += 1;
+                let (from, to) = (wallets[source], wallets[destination]);
+                clock += 1;
+                let reference = format!("pl-{n}");
+                let operations = format!(
+                    r#"[{{"type":"Transfer","source":"{from}","destination":"{to}","amount":{amount}}}]"#
+                );
+                let transaction = tx.transaction(&NewTransaction {
+                    project_id: plan.project,
+                    reference_id: Some(&reference),
+                    authority: plan.authority,
+                    completed: true,
+                    error: None,
+                    description: None,
+                    operations: Some(&operations),
+                    created_at: clock,
+                })?;
+                balances[source] -= amount;
+                balances[destination] += amount;
+                for (wallet, amount, balance_after) in [
+                    (from, -amount, balances[source]),
+                    (to, amount, balances[destination]),
+                ] {
+                    tx.entry(&NewEntry {
+                        wallet,
+                        transaction,
+                        authority: plan.authority,
+                        kind: EntryKind::Transfer,
+                        amount,
+                        balance_after,
+                        reason: None,
+                        created_at: clock,
+                    })?;
+                }
+            }
+            Ok(made)
+        })?;
+        done += batch;
+        progress("transfers", done, transfers, started);
+    }
+    let pairs: Vec<(i64, i64)> = wallets.iter().copied().zip(balances.iter().copied()).collect();
+    for chunk in pairs.chunks(CHUNK) {
+        loader.chunk(|tx| {
+            for &(wallet, balance) in chunk {
+                tx.set_balance(wallet, plan.authority, balance)?;
+            }
+            Ok(())
+        })?;
+    }
+    loader.finish()?;
+    let entries = wallets.len() as u64 + 2 * made;
+    eprintln!(
+        "preload: {} wallets, {entries} entries in {:.1} s",
+        wallets.len(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(Preloaded { wallets, entries })
+}
+
+/// A progress line at most every tenth of the work.
+fn progress(what: &str, done: u64, total: u64, started: Instant) {
+    let step = (total / 10).max(CHUNK as u64);
+    if done == total || done % step < CHUNK as u64 {
+        eprintln!(
+            "preload: {what} {done}/{total} ({:.0} s)",
+            started.elapsed().as_secs_f64()
+        );
+    }
+}

@@ -1,0 +1,119 @@
+//! Printing what a run measured, in a shape both people and scripts
+//! (`bench/compare.sh`, the smoke test) can read: `key: value` lines.
+
+use super::load::Totals;
+use super::WorkloadKind;
+use crate::storage::{CheckReport, WriterStats};
+use std::process::ExitCode;
+
+/// A line of `/proc/self/status` (`VmRSS`, `VmHWM`) in KiB, where there is one.
+pub(super) fn rss_kib(field: &str) -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix(field)?.strip_prefix(':'))
+        .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
+}
+
+/// Resets the peak RSS (`VmHWM`) so that a later reading covers only what
+/// follows, e.g. the measured phase after a preload. Linux ≥ 4.0; elsewhere
+/// the reading keeps the earlier peak, which is reported as such.
+pub(super) fn reset_peak_rss() -> bool {
+    std::fs::write("/proc/self/clear_refs", "5").is_ok()
+}
+
+fn ms(micros: u64) -> String {
+    format!("{:.2} ms", micros as f64 / 1000.0)
+}
+
+/// Throughput, latency percentiles and errors of one run. `unit` names what
+/// an op is (`transfers`, `reads`, ...).
+pub(super) fn print_totals(name: &str, unit: &str, clients: usize, totals: &Totals) {
+    let secs = totals.elapsed.as_secs_f64().max(1e-9);
+    let h = &totals.latency;
+    println!("== {name}");
+    println!("clients: {clients}");
+    println!("duration: {:.1} s", secs);
+    println!("requests: {}", totals.requests);
+    println!("throughput: {:.0} {unit}/s", totals.ops as f64 / secs);
+    if totals.requests != totals.ops {
+        println!("requests/s: {:.0}", totals.requests as f64 / secs);
+    }
+    println!(
+        "latency: p50 {}  p90 {}  p99 {}  max {}",
+        ms(h.value_at_quantile(0.50)),
+        ms(h.value_at_quantile(0.90)),
+        ms(h.value_at_quantile(0.99)),
+        ms(h.max())
+    );
+    println!("errors: {}", totals.error_count());
+    for (kind, n) in &totals.errors {
+        println!("  {kind}: {n}");
+    }
+}
+
+pub(super) fn print_writer(stats: &WriterStats) {
+    let per_commit = stats.jobs as f64 / (stats.commits.max(1)) as f64;
+    println!(
+        "writer: {} commits, {} jobs ({per_commit:.1} per commit), largest group {}",
+        stats.commits, stats.jobs, stats.largest_group
+    );
+}
+
+/// Memory of this process (server and load generator when in-process).
+pub(super) fn print_rss(peak_during_run_kib: Option<u64>) {
+    if let Some(kib) = peak_during_run_kib {
+        println!("server rss (largest sample during the run): {} MB", kib / 1024);
+    }
+    if let Some(kib) = rss_kib("VmHWM") {
+        println!("server rss peak (VmHWM): {} MB", kib / 1024);
+    }
+}
+
+/// Prints the invariant check; returns whether it passed.
+pub(super) fn print_check(report: &CheckReport) -> bool {
+    let ok = report.is_ok();
+    println!(
+        "check: {} ({} wallets, {} entries, {} transactions)",
+        if ok { "ok" } else { "FAILED" },
+        report.wallets,
+        report.entries,
+        report.transactions
+    );
+    if !ok {
+        println!("{report:#?}");
+    }
+    ok
+}
+
+/// Transfers and reads must leave the sum of balances unchanged; v1 entries
+/// must move it by exactly the amounts acknowledged.
+pub(super) fn money(workload: WorkloadKind, before: i64, after: i64, totals: &Totals) -> bool {
+    let expected = match workload {
+        WorkloadKind::Entry => before + totals.acknowledged,
+        _ => before,
+    };
+    if workload == WorkloadKind::Entry && totals.unanswered > 0 && after != expected {
+        println!(
+            "money: undetermined ({} entries got no answer and may have applied): before {before}, \
+             after {after}, acknowledged {:+}",
+            totals.unanswered, totals.acknowledged
+        );
+        return true;
+    }
+    if after == expected {
+        println!("money conserved: sum of balances before {before}, after {after} (expected {expected})");
+        true
+    } else {
+        println!("money NOT conserved: sum of balances before {before}, after {after}, expected {expected}");
+        false
+    }
+}
+
+pub(super) fn exit_code(ok: bool) -> ExitCode {
+    if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}

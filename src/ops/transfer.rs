@@ -1,0 +1,136 @@
+//! `export` and `import`: one project as JSON Lines.
+//!
+//! The first line is an [`ExportHeader`]; every other line is one
+//! [`DumpRecord`](crate::storage::DumpRecord), tagged by `type`, each after
+//! the rows it refers to (project, assets, authorities, customers, customer
+//! keys, wallets, transactions, entries, items). Credentials appear as the
+//! server holds them: public keys and SHA-256 digests, never a private key
+//! or a token.
+
+use super::{write_new_file, OpsError};
+use crate::domain::ProjectId;
+use crate::storage::{self, DumpCounts, DumpRecord, Import, MaintenanceError};
+use serde::{Deserialize, Serialize};
+use std::io::{BufRead, BufReader, BufWriter, Write};
+use std::path::Path;
+
+pub const EXPORT_FORMAT: &str = "wallet-service-export";
+pub const EXPORT_VERSION: u32 = 1;
+
+/// The first line of an export file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ExportHeader {
+    pub format: String,
+    pub version: u32,
+    pub project: String,
+    pub exported_at: i64,
+}
+
+/// Writes `project` into `out` (a new file, mode 0600) from one consistent
+/// snapshot; safe while the server runs.
+pub fn export(db: &Path, project: &ProjectId, out: &Path) -> Result<DumpCounts, OpsError> {
+    write_new_file(out, |file| {
+        let mut writer = BufWriter::new(file);
+        let header = ExportHeader {
+            format: EXPORT_FORMAT.to_owned(),
+            version: EXPORT_VERSION,
+            project: project.to_string(),
+            exported_at: crate::clock::now_ms(),
+        };
+        write_line(&mut writer, &header).map_err(OpsError::file(out))?;
+        // A failed write is the export file's fault, not the database's: keep
+        // the error to report it against the file.
+        let mut write_error = None;
+        let counts = storage::export_project(db, project, &mut |record| {
+            write_line(&mut writer, &record).map_err(|e| {
+                let message = e.to_string();
+                write_error = Some(e);
+                MaintenanceError::Invalid(message)
+            })
+        });
+        if let Some(error) = write_error {
+            return Err(OpsError::File {
+                path: out.to_owned(),
+                error,
+            });
+        }
+        let counts = counts?;
+        writer.flush().map_err(OpsError::file(out))?;
+        Ok(counts)
+    })
+}
+
+fn write_line(writer: &mut impl Write, value: &impl Serialize) -> std::io::Result<()> {
+    serde_json::to_writer(&mut *writer, value)?;
+    writer.write_all(b"\n")
+}
+
+fn at(line: usize) -> impl FnOnce(MaintenanceError) -> OpsError {
+    move |e| OpsError::Line {
+        line,
+        error: Box::new(e),
+    }
+}
+
+fn parse<T: serde::de::DeserializeOwned>(text: &str, line: usize) -> Result<T, OpsError> {
+    serde_json::from_str(text).map_err(|e| at(line)(MaintenanceError::Invalid(e.to_string())))
+}
+
+/// Imports the project of an export file in one transaction, into a
+/// database that does not hold it yet. Nothing is written unless every row
+/// is valid and every invariant of `check` holds on the result.
+pub fn import(db: &Path, file: &Path) -> Result<(String, DumpCounts), OpsError> {
+    let existed = db.exists();
+    let outcome = import_into(db, file);
+    if outcome.is_err() && !existed {
+        // Leave no empty database behind where there was none.
+        for suffix in ["", "-wal", "-shm"] {
+            let mut path = db.as_os_str().to_owned();
+            path.push(suffix);
+            let _ = std::fs::remove_file(path);
+        }
+    }
+    outcome
+}
+
+fn import_into(db: &Path, file: &Path) -> Result<(String, DumpCounts), OpsError> {
+    let reader = BufReader::new(std::fs::File::open(file).map_err(OpsError::file(file))?);
+    let mut lines = reader.lines().enumerate().map(|(i, text)| (i + 1, text));
+    let mut next = || -> Result<Option<(usize, String)>, OpsError> {
+        match lines.next() {
+            None => Ok(None),
+            Some((n, text)) => Ok(Some((n, text.map_err(OpsError::file(file))?))),
+        }
+    };
+    let missing = |what: &str| MaintenanceError::Invalid(format!("the file ends before its {what} line"));
+    let (n, text) = next()?.ok_or_else(|| missing("header"))?;
+    let header: ExportHeader = parse(&text, n)?;
+    if header.format != EXPORT_FORMAT || header.version != EXPORT_VERSION {
+        return Err(at(n)(MaintenanceError::Invalid(format!(
+            "not a {EXPORT_FORMAT} file of version {EXPORT_VERSION}"
+        ))));
+    }
+    let (n, text) = next()?.ok_or_else(|| missing("project"))?;
+    let DumpRecord::Project(project) = parse(&text, n)? else {
+        return Err(at(n)(MaintenanceError::Invalid(
+            "the second line must be the project".to_owned(),
+        )));
+    };
+    if project.id != header.project {
+        return Err(at(n)(MaintenanceError::Invalid(format!(
+            "the header names project {} but the file holds {}",
+            header.project, project.id
+        ))));
+    }
+    let mut import = Import::begin(db, &project).map_err(at(n))?;
+    while let Some((n, text)) = next()? {
+        if text.trim().is_empty() {
+            continue;
+        }
+        let record: DumpRecord = parse(&text, n)?;
+        import.insert(&record).map_err(at(n))?;
+    }
+    let counts = import.finish()?;
+    Ok((project.id, counts))
+}

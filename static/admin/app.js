@@ -1,0 +1,815 @@
+// The admin page of wallet-service: plain DOM over the admin API (docs/admin.md).
+// No framework and no build step. Every text that comes from the server is put
+// on the page with textContent (through h()), never parsed as HTML, so an id or
+// a name cannot inject markup. The page needs no inline script or style.
+'use strict';
+
+(() => {
+  const API = '/admin/api';
+  const PAGE_SIZE = 20;
+
+  const state = {
+    csrf: null,
+    expiryTimer: null,
+    project: null, // id of the current project
+    projects: [], // for the project picker
+    assets: new Map(), // asset id → Asset, of the current project
+    walletAssets: new Map(), // wallet id → asset id, of wallets seen on this page
+    customerId: null,
+    wallets: [],
+    lists: {}, // name → pager
+  };
+
+  // ---------- small DOM helpers ----------
+
+  const $ = (id) => document.getElementById(id);
+
+  /** Builds an element. Children that are not nodes become text nodes. */
+  function h(tag, props, ...children) {
+    const node = document.createElement(tag);
+    for (const [key, value] of Object.entries(props || {})) {
+      if (value === null || value === undefined || value === false) continue;
+      if (key === 'class') node.className = value;
+      else if (key === 'text') node.textContent = value;
+      else if (key.startsWith('on')) node.addEventListener(key.slice(2), value);
+      else node.setAttribute(key, value === true ? '' : String(value));
+    }
+    for (const child of children.flat()) {
+      if (child === null || child === undefined || child === false) continue;
+      node.append(child instanceof Node ? child : String(child));
+    }
+    return node;
+  }
+
+  const show = (node, visible) => { node.hidden = !visible; };
+
+  function msgOf(section) {
+    return section.querySelector(':scope > .msg, :scope .msg');
+  }
+
+  function setMsg(section, text, kind) {
+    const msg = msgOf(section);
+    if (!msg) return;
+    msg.textContent = text || '';
+    msg.className = 'msg' + (text ? ' ' + (kind || 'error') : '');
+  }
+
+  /** Runs an action for a section: disables the button, shows any error there. */
+  async function act(section, button, fn) {
+    setMsg(section, '');
+    if (button) button.disabled = true;
+    try {
+      await fn();
+    } catch (err) {
+      setMsg(section, err.message || String(err));
+    } finally {
+      if (button) button.disabled = false;
+    }
+  }
+
+  // ---------- formatting ----------
+
+  function formatTime(ms) {
+    if (ms === null || ms === undefined) return '—';
+    const d = new Date(Number(ms));
+    if (Number.isNaN(d.getTime())) return String(ms);
+    const p = (n) => String(n).padStart(2, '0');
+    return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
+  }
+
+  /** An amount in smallest parts shown in units: 1234 with fractions 100 → "12.34". */
+  function formatUnits(value, fractions) {
+    let n;
+    try { n = BigInt(value); } catch { return String(value); }
+    const f = BigInt(fractions || 1);
+    if (f <= 1n) return n.toString();
+    const negative = n < 0n;
+    if (negative) n = -n;
+    const whole = n / f;
+    const rest = n % f;
+    let text;
+    if (/^10*$/.test(f.toString())) {
+      text = `${whole}.${rest.toString().padStart(f.toString().length - 1, '0')}`;
+    } else {
+      text = rest === 0n ? whole.toString() : `${whole} ${rest}/${f}`;
+    }
+    return (negative ? '-' : '') + text;
+  }
+
+  /** A money cell: units and asset code when the wallet's asset is known, else raw parts. */
+  function money(value, walletId, signed) {
+    const asset = state.assets.get(state.walletAssets.get(walletId));
+    const raw = String(value);
+    const positive = !raw.startsWith('-') && raw !== '0';
+    const units = asset ? formatUnits(value, asset.fractions) : raw;
+    const text = (signed && positive ? '+' : '') + units;
+    return h('span', {
+      class: 'amount' + (signed ? (positive ? ' pos' : raw.startsWith('-') ? ' neg' : '') : ''),
+      title: `${raw} smallest parts` + (asset ? ` (${asset.fractions} per unit)` : ''),
+    }, text, asset ? h('span', { class: 'code', text: ' ' + asset.code }) : ' parts');
+  }
+
+  function idText(id) {
+    return h('code', { class: 'id', text: id === null || id === undefined ? '—' : String(id) });
+  }
+
+  function badge(text) {
+    return h('span', { class: 'badge b-' + String(text).toLowerCase().replace(/[^a-z]/g, ''), text });
+  }
+
+  /** Amounts may pass 2^53: keep such integers as their exact decimal text. */
+  function parseJson(text) {
+    return JSON.parse(text, function (key, value, context) {
+      if (typeof value === 'number' && !Number.isSafeInteger(value) && context
+        && typeof context.source === 'string' && /^-?\d+$/.test(context.source)) {
+        return context.source;
+      }
+      return value;
+    });
+  }
+
+  // ---------- the admin API ----------
+
+  class ApiError extends Error {
+    constructor(status, message) {
+      super(message);
+      this.status = status;
+    }
+  }
+
+  const seg = (s) => encodeURIComponent(String(s));
+  const projectPath = (rest) => `/projects/${seg(state.project)}${rest}`;
+
+  /** One call; resolves to {data, text, response}, or throws ApiError with the server's message. */
+  async function request(method, path, body) {
+    const init = { method, credentials: 'same-origin', headers: { Accept: 'application/json' } };
+    if (method !== 'GET' && method !== 'HEAD') init.headers['X-CSRF-Token'] = state.csrf || '';
+    if (body !== undefined) {
+      init.headers['Content-Type'] = 'application/json';
+      init.body = JSON.stringify(body);
+    }
+    let response;
+    try {
+      response = await fetch(API + path, init);
+    } catch (err) {
+      throw new ApiError(0, `Cannot reach the server (${err.message}).`);
+    }
+    const text = await response.text();
+    let data = null;
+    if (text) {
+      try { data = parseJson(text); } catch { data = null; }
+    }
+    if (!response.ok) {
+      let message = data && typeof data.error === 'string' ? data.error
+        : data && typeof data.message === 'string' ? data.message
+          : `${response.status} ${response.statusText || 'error'}`;
+      if (response.status === 401 && path !== '/login' && path !== '/session') {
+        loggedOut('Your session has ended. Log in again.');
+      }
+      if (response.status === 429) message = `Too many attempts: ${message}`;
+      throw new ApiError(response.status, message);
+    }
+    return { data, text, response };
+  }
+
+  const api = async (method, path, body) => (await request(method, path, body)).data;
+
+  // ---------- paged lists ----------
+
+  /**
+   * A table with previous/next paging. columns: [{label, cell(item) → Node|string, className?}].
+   * load(page, pageSize) → a Page. On a phone each row becomes a card with labels.
+   */
+  function pager(container, { columns, load, empty, rowClass }) {
+    const self = { page: 0, total: 0 };
+    const table = h('table', { class: 'list' });
+    const info = h('span', { class: 'page-info' });
+    const prev = h('button', { type: 'button', class: 'quiet', text: '← Previous' });
+    const next = h('button', { type: 'button', class: 'quiet', text: 'Next →' });
+    const again = h('button', { type: 'button', class: 'quiet reload', text: 'Reload', title: 'Load this page again' });
+    const bar = h('div', { class: 'pager' }, prev, info, next, again);
+    container.replaceChildren(h('div', { class: 'table-wrap' }, table), bar);
+
+    self.reload = async (page = self.page) => {
+      const result = await load(page, PAGE_SIZE);
+      const items = result.items || [];
+      self.page = result.page ?? page;
+      self.total = result.total ?? items.length;
+      const size = result.pageSize || PAGE_SIZE;
+      const pages = Math.max(1, Math.ceil(self.total / size));
+      const head = h('thead', null, h('tr', null, columns.map((c) => h('th', { scope: 'col', class: c.className || null, text: c.label }))));
+      const body = h('tbody');
+      for (const item of items) {
+        body.append(h('tr', { class: rowClass ? rowClass(item) : null },
+          columns.map((c) => h('td', { 'data-label': c.label, class: c.className || null }, c.cell(item)))));
+      }
+      if (items.length === 0) {
+        body.append(h('tr', { class: 'empty' }, h('td', { colspan: columns.length, text: empty || 'Nothing yet.' })));
+      }
+      table.replaceChildren(head, body);
+      info.textContent = pages > 1 || self.page > 0 ? `Page ${self.page + 1} of ${pages} · ${self.total} in all`
+        : self.total > 0 ? `${self.total} in all` : '';
+      prev.disabled = self.page <= 0;
+      next.disabled = self.page + 1 >= pages;
+      const single = pages <= 1 && self.page === 0;
+      prev.hidden = single;
+      next.hidden = single;
+    };
+
+    const section = container.closest('section');
+    prev.addEventListener('click', () => act(section, prev, () => self.reload(self.page - 1)));
+    next.addEventListener('click', () => act(section, next, () => self.reload(self.page + 1)));
+    again.addEventListener('click', () => act(section, again, () => self.reload()));
+    return self;
+  }
+
+  const pageQuery = (page, size) => `?page=${page}&pageSize=${size}`;
+
+  // ---------- secrets shown once ----------
+
+  /**
+   * Shows a secret once: a warning, the text, a copy button and optionally a file download.
+   * "I have saved it" removes it from the page.
+   */
+  function showSecret(container, { title, warning, text, filename }) {
+    let url = null;
+    let shown = text;
+    if (filename) {
+      // Readable on the page; the download keeps the server's exact bytes.
+      try { shown = JSON.stringify(JSON.parse(text), null, 2); } catch { shown = text; }
+    }
+    const area = h('textarea', { class: 'secret-text', readonly: true, rows: filename ? 7 : 2, spellcheck: 'false', 'aria-label': title });
+    area.value = shown;
+    const copied = h('span', { class: 'copied', role: 'status' });
+    const copy = h('button', { type: 'button', text: 'Copy' });
+    copy.addEventListener('click', async () => {
+      copied.textContent = (await copyText(area)) ? 'Copied.' : 'Select the text and copy it by hand.';
+    });
+    const buttons = h('div', { class: 'actions' });
+    if (filename) {
+      url = URL.createObjectURL(new Blob([text], { type: 'application/json' }));
+      buttons.append(h('a', { class: 'button primary', href: url, download: filename, id: 'secret-download' }, `Download ${filename}`));
+    }
+    const done = h('button', { type: 'button', class: 'quiet', text: 'I have saved it — hide' });
+    buttons.append(copy, done, copied);
+    const box = h('div', { class: 'secret', role: 'region', 'aria-label': title },
+      h('h3', { text: title }),
+      h('p', { class: 'warning' }, h('strong', { text: 'Shown only once. ' }), warning),
+      area, buttons);
+    done.addEventListener('click', () => clearSecret(container));
+    container.replaceChildren(box);
+    container.secretUrl = url;
+    box.scrollIntoView({ block: 'nearest' });
+  }
+
+  function clearSecret(container) {
+    if (container.secretUrl) URL.revokeObjectURL(container.secretUrl);
+    container.secretUrl = null;
+    container.replaceChildren();
+  }
+
+  async function copyText(area) {
+    try {
+      if (navigator.clipboard && window.isSecureContext) {
+        await navigator.clipboard.writeText(area.value);
+        return true;
+      }
+    } catch { /* fall back below */ }
+    area.focus();
+    area.select();
+    try { return document.execCommand('copy'); } catch { return false; }
+  }
+
+  // ---------- session ----------
+
+  function loggedIn(session) {
+    state.csrf = session.csrfToken;
+    clearTimeout(state.expiryTimer);
+    const left = Number(session.expiresAt) - Date.now();
+    if (left > 0 && left < 2 ** 31) {
+      state.expiryTimer = setTimeout(() => loggedOut('Your session has expired. Log in again.'), left);
+    }
+    show($('login'), false);
+    show($('app'), true);
+    show($('session-bar'), true);
+    show($('nav'), true);
+    $('login-password').value = '';
+    $('login-error').textContent = '';
+  }
+
+  function loggedOut(message) {
+    state.csrf = null;
+    clearTimeout(state.expiryTimer);
+    for (const id of ['credential-secret', 'customer-key-secret']) clearSecret($(id));
+    show($('app'), false);
+    show($('session-bar'), false);
+    show($('nav'), false);
+    show($('maintenance-banner'), false);
+    show($('login'), true);
+    const error = $('login-error');
+    error.textContent = message || '';
+    error.className = 'msg' + (message ? ' error' : '');
+    $('login-password').focus();
+  }
+
+  async function login(event) {
+    event.preventDefault();
+    const form = event.currentTarget;
+    const button = form.querySelector('button[type=submit]');
+    const error = $('login-error');
+    error.textContent = '';
+    error.className = 'msg';
+    button.disabled = true;
+    try {
+      const session = await api('POST', '/login', {
+        username: $('login-username').value,
+        password: $('login-password').value,
+      });
+      loggedIn(session);
+      await startApp();
+    } catch (err) {
+      error.textContent = err.message;
+      error.className = 'msg error';
+      $('login-password').select();
+    } finally {
+      button.disabled = false;
+    }
+  }
+
+  async function logout() {
+    try { await request('POST', '/logout'); } catch { /* logged out either way */ }
+    loggedOut('You are logged out.');
+    $('login-error').className = 'msg ok';
+  }
+
+  // ---------- projects ----------
+
+  async function loadProjectPicker() {
+    const page = await api('GET', '/projects' + pageQuery(0, 1000));
+    state.projects = page.items || [];
+    const stored = localStorage.getItem('wallet-admin-project');
+    const ids = state.projects.map((p) => p.id);
+    const wanted = [state.project, stored, 'default'].find((id) => id && ids.includes(id)) || ids[0] || null;
+    const select = $('project-select');
+    select.replaceChildren(...state.projects.map((p) => h('option', { value: p.id, text: p.name && p.name !== p.id ? `${p.name} (${p.id})` : p.id })));
+    if (wanted) select.value = wanted;
+    return wanted;
+  }
+
+  async function switchProject(id) {
+    state.project = id;
+    $('project-select').value = id;
+    localStorage.setItem('wallet-admin-project', id);
+    state.walletAssets.clear();
+    for (const name of ['customer', 'entries', 'transaction']) show($(name), false);
+    clearSecret($('credential-secret'));
+    await Promise.all([
+      act($('assets'), null, loadAssets),
+      act($('customers'), null, () => state.lists.customers.reload(0)),
+      act($('credentials'), null, () => state.lists.authorities.reload(0)),
+      act($('projects'), null, () => state.lists.projects.reload()),
+    ]);
+  }
+
+  function projectsList() {
+    return pager($('projects-list'), {
+      load: (page, size) => api('GET', '/projects' + pageQuery(page, size)),
+      rowClass: (p) => (p.id === state.project ? 'current' : null),
+      columns: [
+        { label: 'Id', cell: (p) => idText(p.id) },
+        { label: 'Name', cell: (p) => p.name || '—' },
+        { label: 'Created', cell: (p) => formatTime(p.createdAt) },
+        {
+          label: '',
+          className: 'row-actions',
+          cell: (p) => (p.id === state.project ? badge('Current')
+            : h('button', { type: 'button', onclick: () => switchProject(p.id) }, 'Switch to')),
+        },
+      ],
+    });
+  }
+
+  async function createProject(event) {
+    event.preventDefault();
+    const form = event.currentTarget;
+    await act($('projects'), form.querySelector('button'), async () => {
+      const project = await api('POST', '/projects', { id: $('project-id').value.trim(), name: $('project-name').value.trim() });
+      form.reset();
+      await loadProjectPicker();
+      await switchProject(project.id);
+      setMsg($('projects'), `Project ${project.id} created; it is now the current project.`, 'ok');
+    });
+  }
+
+  // ---------- assets ----------
+
+  async function loadAssets() {
+    // Every asset, for units on the page; the list below shows them paged.
+    const all = await api('GET', projectPath('/assets') + pageQuery(0, 1000));
+    state.assets = new Map((all.items || []).map((a) => [a.id, a]));
+    await state.lists.assets.reload(0);
+  }
+
+  function assetsList() {
+    return pager($('assets-list'), {
+      load: (page, size) => api('GET', projectPath('/assets') + pageQuery(page, size)),
+      empty: 'No assets.',
+      columns: [
+        { label: 'Code', cell: (a) => h('strong', { text: a.code }) },
+        { label: 'Name', cell: (a) => a.name || '—' },
+        { label: 'Parts per unit', cell: (a) => String(a.fractions) },
+        { label: 'Id', cell: (a) => idText(a.id) },
+        { label: 'Used', cell: (a) => (a.used ? 'yes' : 'no') },
+        { label: 'Created', cell: (a) => formatTime(a.createdAt) },
+      ],
+    });
+  }
+
+  async function createAsset(event) {
+    event.preventDefault();
+    const form = event.currentTarget;
+    await act($('assets'), form.querySelector('button'), async () => {
+      const asset = await api('POST', projectPath('/assets'), {
+        code: $('asset-code').value.trim(),
+        name: $('asset-name').value.trim(),
+        fractions: Number($('asset-fractions').value),
+      });
+      form.reset();
+      await loadAssets();
+      setMsg($('assets'), `Asset ${asset.code} created.`, 'ok');
+    });
+  }
+
+  // ---------- authorities and access keys ----------
+
+  function authoritiesList() {
+    return pager($('authorities-list'), {
+      load: (page, size) => api('GET', projectPath('/authorities') + pageQuery(page, size)),
+      empty: 'No authorities or access keys yet.',
+      rowClass: (a) => (a.revokedAt ? 'revoked' : null),
+      columns: [
+        { label: 'Name', cell: (a) => h('strong', { text: a.name || '—' }) },
+        { label: 'Kind', cell: (a) => (a.kind === 'access-key' ? 'access key' : 'authority') },
+        { label: 'Id', cell: (a) => idText(a.id) },
+        { label: 'Created', cell: (a) => formatTime(a.createdAt) },
+        { label: 'Status', cell: (a) => (a.revokedAt ? h('span', null, badge('Revoked'), ' ', formatTime(a.revokedAt)) : badge('Active')) },
+        {
+          label: '',
+          className: 'row-actions',
+          cell: (a) => (a.revokedAt ? '' : h('button', {
+            type: 'button',
+            class: 'danger',
+            onclick: (e) => revokeAuthority(a, e.currentTarget),
+          }, 'Revoke')),
+        },
+      ],
+    });
+  }
+
+  async function revokeAuthority(authority, button) {
+    const what = authority.kind === 'access-key' ? 'access key' : 'authority';
+    if (!window.confirm(`Revoke the ${what} "${authority.name}" (${authority.id})? It stops working at once, for good.`)) return;
+    await act($('credentials'), button, async () => {
+      await api('POST', `/authorities/${seg(authority.id)}/revoke`);
+      await state.lists.authorities.reload();
+      setMsg($('credentials'), `The ${what} ${authority.name} is revoked.`, 'ok');
+    });
+  }
+
+  async function createAuthority(event) {
+    event.preventDefault();
+    const form = event.currentTarget;
+    await act($('credentials'), form.querySelector('button'), async () => {
+      const name = $('authority-name').value.trim();
+      const { data, text } = await request('POST', projectPath('/authorities'), {
+        name,
+        apiBaseUrl: $('authority-url').value.trim(),
+      });
+      const id = data && data.authority_id ? String(data.authority_id) : 'authority';
+      showSecret($('credential-secret'), {
+        title: `Client config file of authority ${name} (${id})`,
+        warning: 'It holds the only copy of the authority\'s private key: the server keeps just the public key and cannot show this again. Download it now and hand it to the app over a safe channel; anyone with it can write to this project.',
+        text,
+        filename: `${id}.json`,
+      });
+      $('authority-name').value = '';
+      await state.lists.authorities.reload(0);
+    });
+  }
+
+  async function createAccessKey(event) {
+    event.preventDefault();
+    const form = event.currentTarget;
+    await act($('credentials'), form.querySelector('button'), async () => {
+      const name = $('access-key-name').value.trim();
+      const key = await api('POST', projectPath('/access-keys'), { name });
+      showSecret($('credential-secret'), {
+        title: `Access key ${name} (${key.id})`,
+        warning: 'The server stores only a digest of this token and cannot show it again. Copy it now; it can do everything in this project through API v2.',
+        text: key.token,
+      });
+      form.reset();
+      await state.lists.authorities.reload(0);
+    });
+  }
+
+  // ---------- customers ----------
+
+  function customersList() {
+    return pager($('customers-list'), {
+      load: (page, size) => api('GET', projectPath('/customers') + pageQuery(page, size)),
+      empty: 'No customers yet.',
+      columns: [
+        { label: 'Id', cell: (c) => h('button', { type: 'button', class: 'link', onclick: () => openCustomer(c.id) }, c.id) },
+        { label: 'Name', cell: (c) => c.name || '—' },
+        { label: 'Status', cell: (c) => badge(c.status) },
+        { label: 'Created', cell: (c) => formatTime(c.createdAt) },
+      ],
+    });
+  }
+
+  async function openCustomer(id) {
+    const section = $('customer');
+    const detail = await api('GET', projectPath(`/customers/${seg(id)}`));
+    if (detail.customer.id !== state.customerId) {
+      // Another customer's entries and transaction would be misleading next to this one.
+      show($('entries'), false);
+      show($('transaction'), false);
+    }
+    state.customerId = detail.customer.id;
+    state.wallets = detail.wallets || [];
+    for (const w of state.wallets) state.walletAssets.set(w.id, w.assetId);
+    // An asset created through API v2 since the page loaded: fetch them again for its units.
+    if (state.wallets.some((w) => !state.assets.has(w.assetId))) await loadAssets();
+    renderCustomer(detail.customer);
+    show($('resume-form'), false);
+    clearSecret($('customer-key-secret'));
+    setMsg(section, '');
+    show(section, true);
+    section.scrollIntoView({ block: 'start' });
+    await act(section, null, () => state.lists.customerKeys.reload(0));
+  }
+
+  function renderCustomer(c) {
+    $('customer-id').textContent = c.id;
+    $('customer-facts').replaceChildren(
+      h('dt', { text: 'Status' }), h('dd', null, badge(c.status)),
+      h('dt', { text: 'Name' }), h('dd', { text: c.name || '—' }),
+      h('dt', { text: 'Description' }), h('dd', { text: c.description || '—' }),
+      h('dt', { text: 'Created' }), h('dd', { text: formatTime(c.createdAt) }),
+    );
+    show($('customer-suspend'), c.status === 'Active');
+    // Resume also reopens wallets suspended one by one while the customer stayed active.
+    show($('customer-resume'), c.status === 'Suspended'
+      || (c.status === 'Active' && state.wallets.some((w) => w.status === 'Suspended')));
+    const rows = state.wallets.map((w) => h('tr', { class: w.status === 'Closed' ? 'revoked' : null },
+      h('td', { 'data-label': 'Asset' }, assetLabel(w.assetId)),
+      h('td', { 'data-label': 'Balance', class: 'balance num' }, money(w.balance, w.id)),
+      h('td', { 'data-label': 'Status' }, badge(w.status)),
+      h('td', { 'data-label': 'Name', text: w.name || '—' }),
+      h('td', { 'data-label': 'Wallet id' }, idText(w.id)),
+      h('td', { class: 'row-actions' }, h('button', { type: 'button', onclick: (e) => act($('customer'), e.currentTarget, () => openEntries(w.id)) }, 'Entries'))));
+    if (rows.length === 0) rows.push(h('tr', { class: 'empty' }, h('td', { colspan: 6, text: 'No wallets.' })));
+    $('customer-wallets').replaceChildren(h('div', { class: 'table-wrap' }, h('table', { class: 'list', id: 'wallets-table' },
+      h('thead', null, h('tr', null, ['Asset', 'Balance', 'Status', 'Name', 'Wallet id', ''].map((t) => h('th', { scope: 'col', class: t === 'Balance' ? 'num' : null, text: t })))),
+      h('tbody', null, rows))));
+  }
+
+  function assetLabel(assetId) {
+    const asset = state.assets.get(assetId);
+    return asset ? h('span', null, h('strong', { text: asset.code }), ' ', asset.name || '') : idText(assetId);
+  }
+
+  async function suspendCustomer(event) {
+    const id = state.customerId;
+    if (!window.confirm(`Suspend customer ${id}? Its open wallets are suspended too and refuse transactions.`)) return;
+    await act($('customer'), event.currentTarget, async () => {
+      await api('POST', projectPath(`/customers/${seg(id)}/suspend`));
+      await openCustomer(id);
+      setMsg($('customer'), 'Suspended.', 'ok');
+    });
+  }
+
+  function showResume() {
+    const boxes = state.wallets.map((w) => h('label', { class: 'check' },
+      h('input', { type: 'checkbox', value: w.id, checked: w.status !== 'Closed', disabled: w.status === 'Closed' }),
+      ' ', assetLabel(w.assetId), ' ', badge(w.status), ' ', idText(w.id)));
+    $('resume-wallets').replaceChildren(...(boxes.length ? boxes : [h('p', { class: 'hint', text: 'It has no wallets.' })]));
+    show($('resume-form'), true);
+  }
+
+  async function resumeCustomer(event) {
+    event.preventDefault();
+    const id = state.customerId;
+    const walletIds = [...$('resume-wallets').querySelectorAll('input:checked')].map((i) => i.value);
+    await act($('customer'), event.currentTarget.querySelector('button[type=submit]'), async () => {
+      await api('POST', projectPath(`/customers/${seg(id)}/resume`), { walletIds });
+      await openCustomer(id);
+      setMsg($('customer'), `Resumed; ${walletIds.length} wallet(s) open.`, 'ok');
+    });
+  }
+
+  function customerKeysList() {
+    return pager($('customer-keys'), {
+      load: (page, size) => api('GET', projectPath(`/customers/${seg(state.customerId)}/keys`) + pageQuery(page, size)),
+      empty: 'No customer keys.',
+      rowClass: (k) => (k.revokedAt ? 'revoked' : null),
+      columns: [
+        { label: 'Key id', cell: (k) => idText(k.id) },
+        { label: 'Created', cell: (k) => formatTime(k.createdAt) },
+        { label: 'Expires', cell: (k) => (k.expiresAt ? formatTime(k.expiresAt) : 'never') },
+        { label: 'Status', cell: (k) => (k.revokedAt ? badge('Revoked') : k.expiresAt && k.expiresAt <= Date.now() ? badge('Expired') : badge('Active')) },
+        {
+          label: '',
+          className: 'row-actions',
+          cell: (k) => (k.revokedAt ? '' : h('button', { type: 'button', class: 'danger', onclick: (e) => revokeCustomerKey(k, e.currentTarget) }, 'Revoke')),
+        },
+      ],
+    });
+  }
+
+  async function createCustomerKey(event) {
+    event.preventDefault();
+    const form = event.currentTarget;
+    await act($('customer'), form.querySelector('button'), async () => {
+      const expiry = $('customer-key-expiry').value;
+      const body = {};
+      if (expiry) {
+        const at = new Date(expiry).getTime();
+        if (Number.isNaN(at)) throw new Error('The expiry is not a valid date and time.');
+        body.expiresAt = at;
+      }
+      const key = await api('POST', projectPath(`/customers/${seg(state.customerId)}/keys`), body);
+      showSecret($('customer-key-secret'), {
+        title: `Customer key ${key.id}`,
+        warning: 'The server stores only a digest of this token and cannot show it again. Copy it now and give it to the customer\'s app; it reads this customer\'s wallets.',
+        text: key.token,
+      });
+      form.reset();
+      await state.lists.customerKeys.reload(0);
+    });
+  }
+
+  async function revokeCustomerKey(key, button) {
+    if (!window.confirm(`Revoke customer key ${key.id}? It stops working at once.`)) return;
+    await act($('customer'), button, async () => {
+      await request('DELETE', projectPath(`/customers/${seg(state.customerId)}/keys/${seg(key.id)}`));
+      await state.lists.customerKeys.reload();
+      setMsg($('customer'), `Key ${key.id} revoked.`, 'ok');
+    });
+  }
+
+  // ---------- entries and transactions ----------
+
+  async function openEntries(walletId) {
+    state.entriesWallet = walletId;
+    $('entries-wallet').textContent = walletId;
+    await state.lists.entries.reload(0);
+    setMsg($('entries'), '');
+    show($('entries'), true);
+    $('entries').scrollIntoView({ block: 'start' });
+  }
+
+  function entriesList() {
+    return pager($('entries-list'), {
+      load: (page, size) => api('GET', projectPath(`/wallets/${seg(state.entriesWallet)}/entries`) + pageQuery(page, size)),
+      empty: 'No entries.',
+      columns: [
+        { label: 'Time', cell: (e) => formatTime(e.createdAt) },
+        { label: 'Type', cell: (e) => e.type },
+        { label: 'Amount', className: 'num', cell: (e) => money(e.amount, e.walletId, true) },
+        { label: 'Balance after', className: 'num', cell: (e) => money(e.balanceAfter, e.walletId) },
+        { label: 'Description', cell: (e) => e.description || '—' },
+        {
+          label: 'Transaction',
+          cell: (e) => h('button', { type: 'button', class: 'link', onclick: (ev) => act($('entries'), ev.currentTarget, () => openTransaction(e.transactionId)) }, e.transactionId),
+        },
+      ],
+    });
+  }
+
+  async function openTransaction(id) {
+    const t = await api('GET', projectPath(`/transactions/${seg(id)}`));
+    $('transaction-id').textContent = t.id;
+    const facts = [
+      ['Status', badge(t.status)],
+      ['Reference id', t.referenceId === null || t.referenceId === undefined ? '— (API v1 entry)' : idText(t.referenceId)],
+      ['Description', t.description || '—'],
+      ['Created', formatTime(t.createdAt)],
+    ];
+    if (t.error) facts.push(['Error', h('strong', { class: 'neg', text: t.error })]);
+    $('transaction-facts').replaceChildren(...facts.flatMap(([k, v]) => [h('dt', { text: k }), h('dd', null, v)]));
+    const walletCell = (w) => (w ? idText(w) : '—');
+    const ops = (t.operations || []).map((op) => h('tr', null,
+      h('td', { 'data-label': 'Type', text: op.type }),
+      h('td', { 'data-label': 'Source' }, walletCell(op.source)),
+      h('td', { 'data-label': 'Destination' }, walletCell(op.destination)),
+      h('td', { 'data-label': 'Amount', class: 'num' }, money(op.amount, op.source || op.destination))));
+    $('transaction-operations').replaceChildren(h('div', { class: 'table-wrap' }, h('table', { class: 'list' },
+      h('thead', null, h('tr', null, ['Type', 'Source', 'Destination', 'Amount'].map((x) => h('th', { scope: 'col', class: x === 'Amount' ? 'num' : null, text: x })))),
+      h('tbody', null, ops))));
+    setMsg($('transaction'), '');
+    show($('transaction'), true);
+    $('transaction').scrollIntoView({ block: 'start' });
+  }
+
+  // ---------- maintenance ----------
+
+  function renderMaintenance(enabled) {
+    state.maintenance = enabled;
+    $('maintenance-state').replaceChildren(enabled
+      ? h('span', null, badge('On'), ' Writes to API v1 and v2 are refused with 503.')
+      : h('span', null, badge('Off'), ' The APIs accept writes.'));
+    $('maintenance-toggle').textContent = enabled ? 'Turn maintenance off' : 'Turn maintenance on';
+    $('maintenance-toggle').className = enabled ? 'primary' : 'danger';
+    show($('maintenance-banner'), enabled);
+  }
+
+  async function toggleMaintenance(event) {
+    const enable = !state.maintenance;
+    if (enable && !window.confirm('Turn maintenance on? Every write to API v1 and v2 gets 503 until you turn it off.')) return;
+    await act($('maintenance'), event.currentTarget, async () => {
+      const reply = await api('PUT', '/maintenance', { enabled: enable });
+      renderMaintenance(Boolean(reply.enabled));
+    });
+  }
+
+  // ---------- start ----------
+
+  async function startApp() {
+    $('authority-url').value = window.location.origin;
+    const lookup = $('lookup');
+    await act(lookup, null, async () => {
+      const project = await loadProjectPicker();
+      if (!project) throw new Error('There is no project yet: create one below.');
+      await switchProject(project);
+    });
+    await act($('maintenance'), null, async () => renderMaintenance(Boolean((await api('GET', '/maintenance')).enabled)));
+  }
+
+  function wire() {
+    state.lists.projects = projectsList();
+    state.lists.assets = assetsList();
+    state.lists.authorities = authoritiesList();
+    state.lists.customers = customersList();
+    state.lists.customerKeys = customerKeysList();
+    state.lists.entries = entriesList();
+
+    $('login-form').addEventListener('submit', login);
+    $('logout').addEventListener('click', logout);
+    $('project-select').addEventListener('change', (e) => switchProject(e.currentTarget.value));
+    $('project-form').addEventListener('submit', createProject);
+    $('asset-form').addEventListener('submit', createAsset);
+    $('authority-form').addEventListener('submit', createAuthority);
+    $('access-key-form').addEventListener('submit', createAccessKey);
+    $('customer-search').addEventListener('submit', (event) => {
+      event.preventDefault();
+      const id = $('customer-search-id').value;
+      act($('lookup'), event.currentTarget.querySelector('button'), async () => {
+        try {
+          await openCustomer(id);
+          // The list may predate this customer (created through the APIs since).
+          await state.lists.customers.reload();
+        } catch (err) {
+          if (err.status === 404) throw new Error(`No customer with the id "${id}" in project ${state.project}.`);
+          throw err;
+        }
+      });
+    });
+    $('transaction-search').addEventListener('submit', (event) => {
+      event.preventDefault();
+      const id = $('transaction-search-id').value.trim();
+      act($('lookup'), event.currentTarget.querySelector('button'), async () => {
+        try {
+          await openTransaction(id);
+        } catch (err) {
+          if (err.status === 404) throw new Error(`No transaction with the id "${id}" in project ${state.project}.`);
+          throw err;
+        }
+      });
+    });
+    $('customer-suspend').addEventListener('click', suspendCustomer);
+    $('customer-resume').addEventListener('click', showResume);
+    $('resume-cancel').addEventListener('click', () => show($('resume-form'), false));
+    $('resume-form').addEventListener('submit', resumeCustomer);
+    $('customer-reload').addEventListener('click', (e) => act($('customer'), e.currentTarget, () => openCustomer(state.customerId)));
+    $('customer-key-form').addEventListener('submit', createCustomerKey);
+    $('maintenance-toggle').addEventListener('click', toggleMaintenance);
+    for (const button of document.querySelectorAll('[data-close]')) {
+      button.addEventListener('click', () => show($(button.dataset.close), false));
+    }
+  }
+
+  async function boot() {
+    wire();
+    try {
+      loggedIn(await api('GET', '/session'));
+      await startApp();
+    } catch (err) {
+      loggedOut(err.status === 401 ? '' : err.message);
+    }
+  }
+
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', boot);
+  else boot();
+})();

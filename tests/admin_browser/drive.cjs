@@ -1,0 +1,314 @@
+// Drives the admin page in Debian's headless Chromium through playwright-core.
+// Started by tests/admin_browser.rs, which starts the server, installs
+// playwright-core into target/admin-e2e and passes everything in the environment:
+//   ADMIN_URL          http://127.0.0.1:PORT/admin/
+//   ADMIN_PASSWORD     the generated password from admin-password.txt
+//   PLAYWRIGHT_CORE    folder of the installed playwright-core package
+//   CHROMIUM           the browser to launch (/usr/bin/chromium); never downloaded
+//   SDK_PYTHON         the SDK virtualenv's python
+//   SDK_SCRIPT         tests/admin_browser/sdk_entry.py
+//   DOWNLOAD_DIR       where the authority's config file is saved
+//   SCREENSHOT_DIR     where desktop.png and phone.png go
+// Prints one line per step and "admin browser checks passed" at the end;
+// any failure exits 1 with the reason.
+'use strict';
+
+const { execFileSync } = require('node:child_process');
+const fs = require('node:fs');
+const path = require('node:path');
+
+const env = (name) => {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set`);
+  return value;
+};
+
+const ADMIN_URL = env('ADMIN_URL');
+const ORIGIN = new URL(ADMIN_URL).origin;
+const USER_ID = 'browser-user';
+const AMOUNT = 1234;
+const STEP_TIMEOUT_MS = 15000;
+
+function step(text) {
+  console.log(`step: ${text}`);
+}
+
+function check(condition, message) {
+  if (!condition) throw new Error(message);
+}
+
+async function main() {
+  const { chromium } = require(env('PLAYWRIGHT_CORE'));
+  const browser = await chromium.launch({
+    executablePath: env('CHROMIUM'),
+    args: [
+      '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync',
+    ],
+    timeout: 30000,
+  });
+  try {
+    await run(browser);
+  } finally {
+    await browser.close();
+  }
+}
+
+async function run(browser) {
+  const context = await browser.newContext({
+    acceptDownloads: true,
+    viewport: { width: 1280, height: 800 },
+    permissions: ['clipboard-read', 'clipboard-write'],
+  });
+  const page = await context.newPage();
+  page.setDefaultTimeout(STEP_TIMEOUT_MS);
+
+  // Anything the page complains about fails the test: CSP violations, script errors.
+  const problems = [];
+  page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
+  page.on('console', (msg) => {
+    // The browser logs every non-2xx reply; the wrong-password 401 is expected.
+    if (msg.type() === 'error' && !/Failed to load resource/.test(msg.text())) {
+      problems.push(`console error: ${msg.text()}`);
+    }
+  });
+  // Only 127.0.0.1 may be contacted.
+  page.on('request', (request) => {
+    const url = new URL(request.url());
+    if ((url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '127.0.0.1') {
+      problems.push(`request to another host: ${request.url()}`);
+    }
+  });
+  try {
+    await steps(page, problems);
+  } catch (err) {
+    // A picture of the moment it failed, beside the screenshots.
+    await page.screenshot({ path: path.join(env('SCREENSHOT_DIR'), 'failure.png'), fullPage: true }).catch(() => {});
+    throw err;
+  }
+}
+
+/** A secret panel shows the warning, the text and a copy button; "I have saved it" hides it. */
+async function expectSecret(page, container, title) {
+  const panel = page.locator(`${container} .secret`, { has: page.locator('h3', { hasText: title }) });
+  await panel.waitFor();
+  const warning = await panel.locator('.warning').innerText();
+  check(/only once/i.test(warning), `no "shown only once" warning in ${container}: ${warning}`);
+  const secret = await panel.locator('textarea').inputValue();
+  check(secret.length > 20, `no secret in ${container}`);
+  await panel.locator('button', { hasText: 'Copy' }).click();
+  await panel.locator('.copied', { hasText: 'Copied' }).waitFor();
+  const copied = await page.evaluate(() => navigator.clipboard.readText());
+  check(copied === secret, `the Copy button put ${JSON.stringify(copied)} on the clipboard, not ${JSON.stringify(secret)}`);
+  await panel.locator('button', { hasText: 'I have saved it' }).click();
+  await panel.waitFor({ state: 'detached' });
+  return secret;
+}
+
+async function steps(page, problems) {
+  // Revoking and switching maintenance on ask first; the test says yes.
+  page.on('dialog', (dialog) => {
+    if (dialog.type() !== 'confirm') problems.push(`unexpected ${dialog.type()} dialog: ${dialog.message()}`);
+    dialog.accept();
+  });
+  const sessionStatus = () => page.evaluate(async () => (await fetch('/admin/api/session', { credentials: 'same-origin' })).status);
+
+  step(`open ${ADMIN_URL}`);
+  const response = await page.goto(ADMIN_URL);
+  check(response && response.ok(), `GET ${ADMIN_URL} answered ${response && response.status()}`);
+  const csp = response.headers()['content-security-policy'] || '';
+  check(csp.includes("script-src 'self'"), `the page has no strict Content-Security-Policy: ${JSON.stringify(csp)}`);
+  await page.locator('#login-form').waitFor({ state: 'visible' });
+
+  step('a wrong password shows the error and stays logged out');
+  await page.fill('#login-password', 'not-the-password');
+  await page.click('#login-form button[type=submit]');
+  await page.locator('#login-error', { hasText: 'wrong user name or password' }).waitFor();
+  check(await page.locator('#app').isHidden(), 'the app is shown after a wrong password');
+  check(await page.locator('#login-form').isVisible(), 'the login form is gone after a wrong password');
+  check((await sessionStatus()) === 401, 'GET /admin/api/session is not 401 after a wrong password');
+
+  step('log in with the generated password');
+  await page.fill('#login-password', env('ADMIN_PASSWORD'));
+  await page.click('#login-form button[type=submit]');
+  await page.locator('#app').waitFor({ state: 'visible' });
+  check((await sessionStatus()) === 200, 'GET /admin/api/session is not 200 after logging in');
+  await page.waitForFunction(() => document.getElementById('project-select').value === 'default');
+  await page.locator('#assets-list tbody tr:not(.empty)').first().waitFor();
+  const defaultAsset = (await page.locator('#assets-list tbody tr').first().innerText()).trim();
+  step(`current project: default; its asset: ${defaultAsset.replace(/\s+/g, ' ')}`);
+
+  step('create an authority in project default');
+  check((await page.inputValue('#authority-url')) === ORIGIN, 'the API base URL does not default to location.origin');
+  await page.fill('#authority-name', 'browser-e2e');
+  await page.click('#authority-form button[type=submit]');
+  const download = page.locator('#credential-secret a[download]');
+  await download.waitFor();
+  const warning = await page.locator('#credential-secret .warning').innerText();
+  check(/only once/i.test(warning), `no "shown only once" warning next to the config: ${warning}`);
+  check(await page.locator('#credential-secret button', { hasText: 'Copy' }).isVisible(), 'no copy button next to the config');
+
+  step('download the client config file');
+  const [file] = await Promise.all([page.waitForEvent('download'), download.click()]);
+  const name = file.suggestedFilename();
+  const target = path.join(env('DOWNLOAD_DIR'), name);
+  await file.saveAs(target);
+  const config = JSON.parse(fs.readFileSync(target, 'utf8'));
+  check(name === `${config.authority_id}.json`, `downloaded ${name}, expected ${config.authority_id}.json`);
+  check(config.api_base_url === ORIGIN, `api_base_url is ${config.api_base_url}, expected ${ORIGIN}`);
+  check(/PRIVATE KEY/.test(config.private_key || ''), 'the config has no private key');
+  step(`downloaded ${name}`);
+  await page.click('#credential-secret button:has-text("I have saved it")');
+  await page.locator('#credential-secret .secret').waitFor({ state: 'detached' });
+  await page.locator('#authorities-list tbody tr', { hasText: 'browser-e2e' }).waitFor();
+
+  step(`the Python SDK creates an entry of ${AMOUNT} for ${USER_ID} with that file`);
+  const sdk = execFileSync(env('SDK_PYTHON'), [env('SDK_SCRIPT'), target, USER_ID, String(AMOUNT)], {
+    encoding: 'utf8',
+    timeout: 60000,
+    env: { ...process.env, PYTHONUNBUFFERED: '1' },
+  });
+  process.stdout.write(sdk);
+
+  step('find the customer with the search box');
+  await page.fill('#customer-search-id', USER_ID);
+  await page.click('#customer-search button[type=submit]');
+  await page.locator('#customer').waitFor({ state: 'visible' });
+  check((await page.textContent('#customer-id')) === USER_ID, 'the customer section shows another customer');
+  const balance = page.locator('#wallets-table td.balance').first();
+  await balance.waitFor();
+  const balanceText = (await balance.innerText()).trim();
+  check(new RegExp(`^${AMOUNT}\\b`).test(balanceText), `the balance shows ${JSON.stringify(balanceText)}, expected ${AMOUNT}`);
+  step(`the page shows the balance: ${balanceText}`);
+
+  step('screenshots: desktop.png and phone.png');
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await page.screenshot({ path: path.join(env('SCREENSHOT_DIR'), 'desktop.png') });
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await page.screenshot({ path: path.join(env('SCREENSHOT_DIR'), 'phone.png') });
+  await page.setViewportSize({ width: 1280, height: 800 });
+
+  step("open the wallet's entries and the entry's transaction");
+  await page.click('#wallets-table button:has-text("Entries")');
+  await page.locator('#entries').waitFor({ state: 'visible' });
+  const entryRow = page.locator('#entries-list tbody tr').first();
+  const entryText = await entryRow.innerText();
+  check(entryText.includes(`+${AMOUNT}`) && entryText.includes('e2e'), `the entry row reads ${JSON.stringify(entryText)}`);
+  await entryRow.locator('button.link').click();
+  await page.locator('#transaction').waitFor({ state: 'visible' });
+  await page.locator('#transaction-facts', { hasText: 'Completed' }).waitFor();
+
+  step('a customer key: shown once, then revoked');
+  await page.click('#customer-key-form button[type=submit]');
+  await expectSecret(page, '#customer-key-secret', 'Customer key');
+  const keyRow = page.locator('#customer-keys tbody tr').first();
+  await keyRow.locator('.badge', { hasText: 'Active' }).waitFor();
+  await keyRow.locator('button', { hasText: 'Revoke' }).click();
+  await keyRow.locator('.badge', { hasText: 'Revoked' }).waitFor();
+
+  step('an access key: shown once, with a copy button');
+  await page.fill('#access-key-name', 'browser-key');
+  await page.click('#access-key-form button[type=submit]');
+  const accessKey = await expectSecret(page, '#credential-secret', 'Access key browser-key');
+
+  // API v2 with that key, from the page's origin.
+  const v2 = (method, route, body) => page.evaluate(async ([token, m, r, b]) => {
+    const response = await fetch(`/api/v2${r}`, {
+      method: m,
+      headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify(b),
+    });
+    return { status: response.status, body: await response.json() };
+  }, [accessKey, method, route, body]);
+
+  step('an asset with 100 parts per unit: a balance of 1234 shows as 12.34');
+  const gold = await v2('POST', '/assets', { name: 'Gold', code: 'GOLD', fractions: 100 });
+  check(gold.status === 201, `creating an asset answered ${JSON.stringify(gold)}`);
+  const wallet = await v2('POST', '/wallets', { customerId: USER_ID, assetId: gold.body.id });
+  check(wallet.status === 201, `creating a wallet answered ${JSON.stringify(wallet)}`);
+  const issued = await v2('POST', '/transactions', {
+    referenceId: 'browser-gold',
+    operations: [{ type: 'Issue', destination: wallet.body.id, amount: AMOUNT }],
+  });
+  check(issued.status === 201, `issuing answered ${JSON.stringify(issued)}`);
+  await page.click('#customer-reload');
+  const goldRow = page.locator('#wallets-table tbody tr', { hasText: 'GOLD' });
+  await goldRow.waitFor();
+  const goldBalance = (await goldRow.locator('td.balance').innerText()).trim();
+  check(goldBalance === '12.34 GOLD', `the GOLD balance shows ${JSON.stringify(goldBalance)}, expected "12.34 GOLD"`);
+
+  step('a customer id made of markup is shown as text');
+  const hostile = '<img src=x onerror=alert(1)>';
+  const created = await v2('POST', '/customers', { id: hostile, name: '<b>bold</b>' });
+  check(created.status === 201, `creating a customer with the access key answered ${JSON.stringify(created)}`);
+  await page.fill('#customer-search-id', hostile);
+  await page.click('#customer-search button[type=submit]');
+  await page.locator('#customer-facts', { hasText: '<b>bold</b>' }).waitFor();
+  check((await page.textContent('#customer-id')) === hostile, 'the hostile customer id is not shown as typed');
+  check((await page.locator('main img, main b').count()) === 0, 'markup from a customer id or name made it into the page');
+
+  step('revoke the access key on the page: listed as revoked, and API v2 refuses it at once');
+  const accessRow = page.locator('#authorities-list tbody tr', { hasText: 'browser-key' });
+  await accessRow.waitFor();
+  const accessCreated = (await accessRow.locator('td[data-label=Created]').innerText()).trim();
+  check(/^\d{4}-\d\d-\d\d /.test(accessCreated), `the access key's Created cell reads ${JSON.stringify(accessCreated)}`);
+  await accessRow.locator('button', { hasText: 'Revoke' }).click();
+  await accessRow.locator('.badge', { hasText: 'Revoked' }).waitFor();
+  const locked = await v2('GET', '/project');
+  check(locked.status === 401, `the revoked access key still gets ${JSON.stringify(locked)}`);
+
+  step('the maintenance switch, on and off');
+  await page.click('#maintenance-toggle');
+  await page.locator('#maintenance-banner').waitFor({ state: 'visible' });
+  const health = await page.evaluate(async () => (await fetch('/api/v1/health')).json());
+  check(health.ok === false, `with maintenance on, /api/v1/health answers ${JSON.stringify(health)}`);
+  await page.click('#maintenance-toggle');
+  await page.locator('#maintenance-banner').waitFor({ state: 'hidden' });
+
+  step('full-page screenshots with every section open, and no sideways scrolling on a phone');
+  const shots = env('SCREENSHOT_DIR');
+  // From the top, or the sticky header is painted where the page was scrolled to.
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await page.screenshot({ path: path.join(shots, 'desktop-full.png'), fullPage: true });
+  for (const width of [390, 360]) {
+    await page.setViewportSize({ width, height: 844 });
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    check(overflow <= 0, `on a ${width} px wide screen the page is ${overflow} px too wide`);
+  }
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await page.screenshot({ path: path.join(shots, 'phone-full.png'), fullPage: true });
+
+  step('create a project (it becomes current), an asset in it, then switch back');
+  await page.setViewportSize({ width: 1280, height: 800 });
+  await page.click('#projects summary');
+  await page.fill('#project-id', 'browser-project');
+  await page.fill('#project-name', 'Browser project');
+  await page.click('#project-form button[type=submit]');
+  await page.waitForFunction(() => document.getElementById('project-select').value === 'browser-project');
+  await page.locator('#projects-list tr.current', { hasText: 'browser-project' }).waitFor();
+  await page.click('#assets summary');
+  await page.fill('#asset-code', 'GOLD');
+  await page.fill('#asset-name', 'Gold');
+  await page.fill('#asset-fractions', '100');
+  await page.click('#asset-form button[type=submit]');
+  await page.locator('#assets-list tbody tr', { hasText: 'GOLD' }).waitFor();
+  await page.locator('#customers-list tbody tr.empty').waitFor();
+  check((await page.locator('#customers-list tbody tr', { hasText: USER_ID }).count()) === 0, 'the new project lists customers of another');
+  await page.selectOption('#project-select', 'default');
+  await page.locator('#customers-list tbody tr', { hasText: USER_ID }).waitFor();
+
+  step('log out');
+  await page.click('#logout');
+  await page.locator('#login-form').waitFor({ state: 'visible' });
+  check((await sessionStatus()) === 401, 'GET /admin/api/session is not 401 after logging out');
+
+  check(problems.length === 0, `the page had problems:\n  ${problems.join('\n  ')}`);
+  console.log('admin browser checks passed');
+}
+
+main().catch((err) => {
+  console.error(`FAILED: ${err && err.stack ? err.stack : err}`);
+  process.exit(1);
+});
