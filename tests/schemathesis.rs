@@ -23,7 +23,6 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 const SCHEMATHESIS: &str = "schemathesis==4.32.5";
-const PIP_TIMEOUT: Duration = Duration::from_secs(600);
 
 /// The checks asserted. Left out, each for a reason recorded in
 /// docs/reliability.md: `positive_data_acceptance` (the document does not
@@ -36,46 +35,15 @@ const PIP_TIMEOUT: Duration = Duration::from_secs(600);
 const CHECKS: &str = "not_a_server_error,status_code_conformance,content_type_conformance,\
                       response_headers_conformance,response_schema_conformance,ignored_auth";
 
-/// Returns the venv's `st`, creating the venv and installing schemathesis if needed.
+/// The `st` of a virtualenv with schemathesis, created when missing.
 fn schemathesis(manifest_dir: &Path) -> PathBuf {
-    let venv = manifest_dir.join("target").join("schemathesis-venv");
-    let st = venv.join("bin").join("st");
-    let usable = || st.exists() && run_with_timeout(Command::new(&st).arg("--version"), CLI_TIMEOUT).ok();
-    if usable() {
-        return st;
-    }
-    eprintln!("creating the schemathesis virtualenv at {}", venv.display());
-    let created = run_with_timeout(
-        Command::new("python3").args(["-m", "venv", "--clear"]).arg(&venv),
-        PIP_TIMEOUT,
-    );
-    assert!(
-        created.ok(),
-        "`python3 -m venv --clear {}` failed (python3 with the venv module is required):\n{}",
-        venv.display(),
-        created.describe()
-    );
-    let installed = run_with_timeout(
-        Command::new(venv.join("bin").join("pip")).args([
-            "install",
-            "--quiet",
-            "--disable-pip-version-check",
-            SCHEMATHESIS,
-        ]),
-        PIP_TIMEOUT,
-    );
-    assert!(
-        installed.ok(),
-        "`pip install {SCHEMATHESIS}` into {} failed (network access to PyPI is required):\n{}",
-        venv.display(),
-        installed.describe()
-    );
-    assert!(
-        usable(),
-        "{} does not run after installing {SCHEMATHESIS}",
-        st.display()
-    );
-    st
+    common::python_venv(
+        manifest_dir,
+        "schemathesis-venv",
+        &[SCHEMATHESIS],
+        &["st", "--version"],
+    )
+    .join("st")
 }
 
 fn env_number(name: &str) -> Option<u64> {

@@ -216,24 +216,23 @@ impl Drop for Server {
     }
 }
 
-/// Returns the python of the SDK virtualenv at `target/sdk-venv`, creating the
-/// venv and installing the SDK from PyPI when it is missing or broken. Needs
-/// `python3` with the `venv` module on the PATH.
-pub fn sdk_python(manifest_dir: &Path) -> PathBuf {
-    let venv = manifest_dir.join("target").join("sdk-venv");
-    let python = venv.join("bin").join("python");
+/// A virtualenv at `target/<name>` with `packages` installed from PyPI,
+/// created (or re-created) unless `probe` — a program in the venv's `bin/`
+/// and its arguments — already runs. Returns the venv's `bin/` folder.
+/// Needs `python3` with the `venv` module on the PATH; fails the test (never
+/// skips it) when the venv cannot be made.
+pub fn python_venv(manifest_dir: &Path, name: &str, packages: &[&str], probe: &[&str]) -> PathBuf {
+    let venv = manifest_dir.join("target").join(name);
+    let bin = venv.join("bin");
     let usable = || {
-        python.exists()
-            && run_with_timeout(
-                Command::new(&python).args(["-c", "import wallet_sdk, cryptography"]),
-                CLI_TIMEOUT,
-            )
-            .ok()
+        let (program, args) = probe.split_first().expect("a probe command");
+        bin.join(program).exists()
+            && run_with_timeout(Command::new(bin.join(program)).args(args), CLI_TIMEOUT).ok()
     };
     if usable() {
-        return python;
+        return bin;
     }
-    eprintln!("creating the SDK virtualenv at {}", venv.display());
+    eprintln!("creating the virtualenv at {}", venv.display());
     let created = run_with_timeout(
         Command::new("python3").args(["-m", "venv", "--clear"]).arg(&venv),
         PIP_TIMEOUT,
@@ -245,25 +244,35 @@ pub fn sdk_python(manifest_dir: &Path) -> PathBuf {
         created.describe()
     );
     let installed = run_with_timeout(
-        Command::new(venv.join("bin").join("pip")).args([
-            "install",
-            "--quiet",
-            "--disable-pip-version-check",
-            SDK_REQUIREMENT,
-            "cryptography",
-        ]),
+        Command::new(bin.join("pip"))
+            .args(["install", "--quiet", "--disable-pip-version-check"])
+            .args(packages),
         PIP_TIMEOUT,
     );
     assert!(
         installed.ok(),
-        "`pip install {SDK_REQUIREMENT} cryptography` into {} failed (network access to PyPI is required):\n{}",
+        "`pip install {}` into {} failed (network access to PyPI is required):\n{}",
+        packages.join(" "),
         venv.display(),
         installed.describe()
     );
     assert!(
         usable(),
-        "the SDK virtualenv at {} still cannot `import wallet_sdk, cryptography` after installing",
+        "`{}` does not run in {} after installing",
+        probe.join(" "),
         venv.display()
     );
-    python
+    bin
+}
+
+/// The python of the SDK virtualenv at `target/sdk-venv`.
+pub fn sdk_python(manifest_dir: &Path) -> PathBuf {
+    let probe = ["python", "-c", "import wallet_sdk, cryptography"];
+    python_venv(
+        manifest_dir,
+        "sdk-venv",
+        &[SDK_REQUIREMENT, "cryptography"],
+        &probe,
+    )
+    .join("python")
 }
