@@ -1,17 +1,8 @@
 //! API v2 catalog: the project, assets and customers (suspend, resume, delete).
 
 use crate::helpers::spawn_app;
-use crate::v2_helpers::{assert_error, assert_failed, ctx, issue, next_ref, redeem};
+use crate::v2_helpers::{assert_error, assert_failed, ctx, ids, issue, next_ref, redeem};
 use serde_json::{json, Value};
-
-fn ids(page: &Value) -> Vec<String> {
-    page["items"]
-        .as_array()
-        .expect("items")
-        .iter()
-        .map(|i| i["id"].as_str().unwrap().to_owned())
-        .collect()
-}
 
 #[tokio::test]
 async fn the_project_shows_its_default_asset() {

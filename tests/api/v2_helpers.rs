@@ -253,3 +253,13 @@ pub async fn raw(app: &TestApp, method: &str, path: &str, token: &str, body: Str
         .expect("request sent");
     crate::helpers::json_of(response).await
 }
+
+/// The `id`s of a page's items, in order.
+pub fn ids(page: &Value) -> Vec<String> {
+    page["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|i| i["id"].as_str().expect("string id").to_owned())
+        .collect()
+}

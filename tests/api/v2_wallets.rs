@@ -2,18 +2,9 @@
 //! ranges, transaction lists, paging, and the ledger shared with API v1.
 
 use crate::helpers::spawn_app;
-use crate::v2_helpers::{assert_error, assert_failed, ctx, issue, next_ref, redeem, Failures};
-use serde_json::{json, Value};
+use crate::v2_helpers::{assert_error, assert_failed, ctx, ids, issue, next_ref, redeem, Failures};
+use serde_json::json;
 use std::time::Duration;
-
-fn ids(page: &Value) -> Vec<String> {
-    page["items"]
-        .as_array()
-        .expect("items")
-        .iter()
-        .map(|i| i["id"].as_str().unwrap().to_owned())
-        .collect()
-}
 
 #[tokio::test]
 async fn wallets_and_system_wallets_are_created_listed_and_described() {

@@ -7,18 +7,27 @@ pub mod projects;
 use super::error::AdminError;
 use crate::api::v2::requests::PageQuery;
 use crate::domain::ProjectId;
-use crate::ledger::{Ledger, Poster};
+use crate::ledger::{Ledger, LedgerError, Missing, Poster};
 use crate::storage::{PageRequest, Paged};
 use actix_web::{HttpResponse, HttpResponseBuilder};
 
+/// A project id from a path: one that cannot exist is simply not found.
+fn project_id(path: &str) -> Result<ProjectId, AdminError> {
+    ProjectId::parse(path).map_err(|_| LedgerError::NotFound(Missing::Project).into())
+}
+
 /// The operator acting in the project named by the path.
 async fn operator(ledger: &Ledger, project: &str) -> Result<Poster, AdminError> {
-    let id = ProjectId::parse(project).map_err(|_| {
-        AdminError::from(crate::ledger::LedgerError::NotFound(
-            crate::ledger::Missing::Project,
-        ))
-    })?;
-    Ok(Poster::operator(&ledger.project_row(&id).await?))
+    Ok(Poster::operator(
+        &ledger.project_row(&project_id(project)?).await?,
+    ))
+}
+
+/// The id of an existing project named by the path (404 otherwise).
+async fn existing_project(ledger: &Ledger, path: &str) -> Result<ProjectId, AdminError> {
+    let id = project_id(path)?;
+    ledger.project_row(&id).await?;
+    Ok(id)
 }
 
 fn page(query: &PageQuery) -> Result<PageRequest, AdminError> {

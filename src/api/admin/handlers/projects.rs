@@ -1,12 +1,12 @@
 //! Projects, assets, authorities and access keys.
 
-use super::{created, ok, operator, page, page_of};
+use super::{created, existing_project, ok, operator, page, page_of};
 use crate::api::admin::auth::Admin;
 use crate::api::admin::error::AdminError;
 use crate::api::v2::requests::{name, PageQuery};
 use crate::api::v2::types::{Asset, AssetPage};
 use crate::auth::{AuthorityInfo, Credentials};
-use crate::domain::{AssetCode, ProjectId, PublicId, Text};
+use crate::domain::{AssetCode, ProjectId, PublicId};
 use crate::ledger::Ledger;
 use crate::storage::ProjectRow;
 use actix_web::{web, HttpResponse};
@@ -127,7 +127,7 @@ pub async fn list_authorities(
     path: web::Path<String>,
     query: web::Query<PageQuery>,
 ) -> Result<HttpResponse, AdminError> {
-    let project = ProjectId::parse(&operator(&ledger, &path).await?.project_id)?;
+    let project = existing_project(&ledger, &path).await?;
     let page: ListPage<AuthorityInfo> = list(credentials.list_authorities(Some(project)).await?, &query)?;
     Ok(ok().json(page))
 }
@@ -148,8 +148,8 @@ pub async fn create_authority(
     path: web::Path<String>,
     body: Json<NewAuthority>,
 ) -> Result<HttpResponse, AdminError> {
-    let project = ProjectId::parse(&operator(&ledger, &path).await?.project_id)?;
-    let name = Text::parse(&body.name, "name", 200)?;
+    let project = existing_project(&ledger, &path).await?;
+    let name = name(&body.name)?;
     let created = credentials
         .create_authority(project, name, &body.api_base_url)
         .await?;
@@ -176,10 +176,8 @@ pub async fn create_access_key(
     path: web::Path<String>,
     body: Json<NewAccessKey>,
 ) -> Result<HttpResponse, AdminError> {
-    let project = ProjectId::parse(&operator(&ledger, &path).await?.project_id)?;
-    let key = credentials
-        .create_access_key(project, Text::parse(&body.name, "name", 200)?)
-        .await?;
+    let project = existing_project(&ledger, &path).await?;
+    let key = credentials.create_access_key(project, name(&body.name)?).await?;
     Ok(created().json(serde_json::json!({ "id": key.info.id, "token": key.token })))
 }
 
