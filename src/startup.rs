@@ -36,7 +36,8 @@ impl Application {
             TcpListener::bind(&settings.listen).with_context(|| format!("binding {}", settings.listen))?;
         let port = listener.local_addr()?.port();
         let ledger = web::Data::new(Ledger::new(store.clone()));
-        let credentials = web::Data::new(Credentials::new(store.clone()));
+        let credentials =
+            web::Data::new(Credentials::new(store.clone()).with_jwt_leeway(settings.jwt_leeway_seconds));
         let limits = Limits {
             max_body_bytes: settings.max_body_bytes,
             max_batch_body_bytes: settings.max_body_bytes.max(8 * 1024 * 1024),

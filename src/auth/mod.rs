@@ -23,13 +23,23 @@ use crate::storage::Store;
 pub struct Credentials {
     store: Store,
     verified: std::sync::Arc<verified::VerifiedTokens>,
+    /// Seconds of skew allowed on JWT `exp`/`nbf` (`jwt_leeway_seconds`).
+    jwt_leeway: u64,
 }
 
 impl Credentials {
+    /// Credentials with JWT times enforced exactly (no leeway).
     pub fn new(store: Store) -> Self {
         Self {
             store,
             verified: Default::default(),
+            jwt_leeway: 0,
         }
+    }
+
+    /// Allows `seconds` of clock skew on JWT `exp` and `nbf`.
+    pub fn with_jwt_leeway(mut self, seconds: u64) -> Self {
+        self.jwt_leeway = seconds;
+        self
     }
 }

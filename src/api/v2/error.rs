@@ -119,7 +119,9 @@ impl From<AuthError> for V2Error {
     fn from(e: AuthError) -> Self {
         let status = match e {
             AuthError::Missing => ErrorStatus::NoKey,
-            AuthError::Malformed | AuthError::UnknownKey => ErrorStatus::IllegalToken,
+            AuthError::Malformed | AuthError::NotYetValid | AuthError::UnknownKey => {
+                ErrorStatus::IllegalToken
+            }
             AuthError::BadSignature => ErrorStatus::IllegalSignature,
             AuthError::Expired => ErrorStatus::Expired,
             AuthError::Unavailable => {
