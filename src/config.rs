@@ -26,8 +26,9 @@ pub struct Settings {
     pub read_connections: u32,
     pub max_batch: usize,
     pub max_body_bytes: usize,
-    /// Requests per second allowed per credential (`Authorization` value);
-    /// over it, 429. `None`: no limit.
+    /// Requests per second allowed per credential identity (an authority, a
+    /// customer key, an authority's JWTs for one customer; see
+    /// `api::rate_limit`); over it, 429. `None`: no limit.
     pub rate_limit_per_second: Option<u32>,
     /// Seconds of clock skew allowed on JWT `exp` and `nbf`; 0 (the default):
     /// enforced to the second. At most `MAX_JWT_LEEWAY_SECONDS`.
