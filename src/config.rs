@@ -11,6 +11,8 @@ use std::path::{Path, PathBuf};
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 pub const DEFAULT_DB: &str = "./data/wallet.db";
+/// The most `jwt_leeway_seconds` accepts: clock skew, not a grace period.
+pub const MAX_JWT_LEEWAY_SECONDS: u64 = 300;
 
 #[derive(Clone)]
 pub struct Settings {
@@ -24,9 +26,13 @@ pub struct Settings {
     pub read_connections: u32,
     pub max_batch: usize,
     pub max_body_bytes: usize,
-    /// Requests per second allowed per credential (`Authorization` value);
-    /// over it, 429. `None`: no limit.
+    /// Requests per second allowed per credential identity (an authority, a
+    /// customer key, an authority's JWTs for one customer; see
+    /// `api::rate_limit`); over it, 429. `None`: no limit.
     pub rate_limit_per_second: Option<u32>,
+    /// Seconds of clock skew allowed on JWT `exp` and `nbf`; 0 (the default):
+    /// enforced to the second. At most `MAX_JWT_LEEWAY_SECONDS`.
+    pub jwt_leeway_seconds: u64,
     /// Lets `Authorization: Bearer <token>` read `/metrics` without an admin session.
     pub metrics_token: Option<String>,
     /// The admin password to set on the first start (`WALLET_ADMIN_PASSWORD`);
@@ -64,6 +70,7 @@ impl Default for Settings {
             max_batch: 1024,
             max_body_bytes: 64 * 1024,
             rate_limit_per_second: None,
+            jwt_leeway_seconds: 0,
             metrics_token: None,
             admin_password: None,
         }
@@ -91,6 +98,7 @@ struct FileConfig {
     max_batch: Option<usize>,
     max_body_bytes: Option<usize>,
     rate_limit_per_second: Option<u32>,
+    jwt_leeway_seconds: Option<u64>,
     metrics_token: Option<String>,
 }
 
@@ -114,6 +122,7 @@ impl Settings {
             max_batch: file.max_batch.unwrap_or(defaults.max_batch),
             max_body_bytes: file.max_body_bytes.unwrap_or(defaults.max_body_bytes),
             rate_limit_per_second: file.rate_limit_per_second.filter(|r| *r > 0),
+            jwt_leeway_seconds: file.jwt_leeway_seconds.unwrap_or(defaults.jwt_leeway_seconds),
             metrics_token: file.metrics_token,
             admin_password: std::env::var("WALLET_ADMIN_PASSWORD")
                 .ok()
@@ -127,6 +136,10 @@ impl Settings {
         anyhow::ensure!(
             settings.max_body_bytes >= 1024,
             "max_body_bytes must be at least 1024"
+        );
+        anyhow::ensure!(
+            settings.jwt_leeway_seconds <= MAX_JWT_LEEWAY_SECONDS,
+            "jwt_leeway_seconds must be at most {MAX_JWT_LEEWAY_SECONDS}"
         );
         Ok(settings)
     }
@@ -177,6 +190,26 @@ mod tests {
             ..Overrides::default()
         })
         .is_err());
+        Ok(())
+    }
+
+    #[test]
+    fn jwt_leeway_is_zero_unless_set_and_bounded() -> anyhow::Result<()> {
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("c.toml");
+        let load = |text: &str| {
+            std::fs::write(&path, text)?;
+            Settings::load(&Overrides {
+                config: Some(path.clone()),
+                ..Overrides::default()
+            })
+            .map(|s| s.jwt_leeway_seconds)
+        };
+        assert_eq!(load("")?, 0, "exact by default");
+        assert_eq!(load("jwt_leeway_seconds = 30\n")?, 30);
+        assert_eq!(load("jwt_leeway_seconds = 300\n")?, 300);
+        assert!(load("jwt_leeway_seconds = 301\n").is_err(), "over the maximum");
+        assert!(load("jwt_leeway_seconds = -1\n").is_err(), "negative");
         Ok(())
     }
 }

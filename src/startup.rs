@@ -31,12 +31,14 @@ impl Application {
         let metrics = web::Data::new(Metrics::default());
         let metrics_token = web::Data::new(MetricsToken(settings.metrics_token.clone()));
         let admin = web::Data::new(AdminState::default());
+        // Charged by each API's authentication extractor, by credential identity.
         let rate_limit = web::Data::new(api::rate_limit::RateLimiter::new(settings.rate_limit_per_second));
         let listener =
             TcpListener::bind(&settings.listen).with_context(|| format!("binding {}", settings.listen))?;
         let port = listener.local_addr()?.port();
         let ledger = web::Data::new(Ledger::new(store.clone()));
-        let credentials = web::Data::new(Credentials::new(store.clone()));
+        let credentials =
+            web::Data::new(Credentials::new(store.clone()).with_jwt_leeway(settings.jwt_leeway_seconds));
         let limits = Limits {
             max_body_bytes: settings.max_body_bytes,
             max_batch_body_bytes: settings.max_body_bytes.max(8 * 1024 * 1024),
@@ -44,7 +46,6 @@ impl Application {
         let mut server = HttpServer::new(move || {
             App::new()
                 .wrap(from_fn(api::maintenance::guard))
-                .wrap(from_fn(api::rate_limit::limit))
                 .wrap(ErrorHandlers::new().default_handler(api::json_error_body))
                 .wrap(from_fn(api::metrics::record))
                 // One line per request; no header is logged, so no token either.

@@ -1,27 +1,41 @@
-//! Request-rate limits per credential: a token bucket per `Authorization`
-//! value, refilled at `rate_limit_per_second` and holding one second's worth
-//! (so a client may burst that many, then keeps the rate). Over the limit a
-//! request is answered 429 with each API's own error body, before any
-//! handler or database work.
+//! Request-rate limits per credential: a token bucket per credential
+//! identity, refilled at `rate_limit_per_second` and holding one second's
+//! worth (so a client may burst that many, then keeps the rate).
 //!
-//! Buckets are keyed by the SHA-256 digest of the credential: the limiter
-//! never holds a token. Requests without an `Authorization` header (health,
-//! the OpenAPI document, the landing page) are not limited.
+//! A bucket belongs to who the credential is (`auth::Identity`), never to the
+//! token's bytes: an authority's bucket is shared by its access key and by
+//! every JWT it signs (re-signed with other claims, or the same signature
+//! with its other `s`); a customer key has its own, by key id; offline
+//! customer JWTs share one per authority and customer. So a client cannot
+//! mint its way past its limit, and the limiter holds no secret.
+//!
+//! The limit is charged inside each API's authentication extractor, once the
+//! credential has verified: the 429 then has the error body of the API whose
+//! route is serving the request (however its path is spelled), and its
+//! Retry-After says when to come back. What is not charged:
+//! - a request whose credential is missing or refused: it gets its 401 and
+//!   changes nothing (charging it would key on unverified bytes, or let a
+//!   forger spend a victim's budget);
+//! - routes that authenticate no client: `/api/v1/health` (the SDK calls it
+//!   before its requests), the OpenAPI document, the landing page, metrics,
+//!   the admin API (its login has its own limit).
+//!
+//! The limit protects the ledger from authenticated clients that misbehave,
+//! per process; it is no anti-DDoS device (put a proxy in front for that).
 
-use actix_web::body::MessageBody;
-use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::header;
-use actix_web::middleware::Next;
-use actix_web::{web, HttpResponse};
-use sha2::{Digest, Sha256};
+use crate::auth::Identity;
+use actix_web::{web, HttpRequest};
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Instant;
 
-/// Credentials tracked at most; beyond, idle buckets are forgotten (a
+/// Identities tracked at most; beyond, idle buckets are forgotten (a
 /// forgotten bucket is a full one, so forgetting never loosens a limit that
 /// is being hit).
 const MAX_TRACKED: usize = 100_000;
+
+/// Seconds a refused client is told to wait (`Retry-After`).
+pub const RETRY_AFTER_SECONDS: &str = "1";
 
 struct Bucket {
     tokens: f64,
@@ -31,8 +45,14 @@ struct Bucket {
 /// The limiter shared by every worker of one server.
 pub struct RateLimiter {
     per_second: Option<u32>,
-    buckets: Mutex<HashMap<[u8; 32], Bucket>>,
+    buckets: Mutex<HashMap<Identity, Bucket>>,
 }
+
+/// A request over its credential's rate; each API answers it 429 in its own
+/// error body, with `Retry-After`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("too many requests with this credential; retry in a second")]
+pub struct OverLimit;
 
 impl RateLimiter {
     /// `None` (or 0) turns limiting off.
@@ -43,24 +63,23 @@ impl RateLimiter {
         }
     }
 
-    /// Whether one more request with this credential may go through now.
-    pub fn allow(&self, credential: &str) -> bool {
+    /// Whether one more request of this identity may go through now.
+    pub fn allow(&self, identity: &Identity) -> bool {
         let Some(rate) = self.per_second.map(f64::from) else {
             return true;
         };
-        let key: [u8; 32] = Sha256::digest(credential.as_bytes()).into();
         let now = Instant::now();
         let mut buckets = self
             .buckets
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        if buckets.len() >= MAX_TRACKED && !buckets.contains_key(&key) {
+        if buckets.len() >= MAX_TRACKED && !buckets.contains_key(identity) {
             buckets.retain(|_, b| b.tokens + now.duration_since(b.refilled).as_secs_f64() * rate < rate);
             if buckets.len() >= MAX_TRACKED {
                 buckets.clear();
             }
         }
-        let bucket = buckets.entry(key).or_insert(Bucket {
+        let bucket = buckets.entry(identity.clone()).or_insert(Bucket {
             tokens: rate,
             refilled: now,
         });
@@ -76,68 +95,74 @@ impl RateLimiter {
     }
 }
 
-/// The credential of a request: the `Authorization` value without `Bearer `.
-fn credential(req: &ServiceRequest) -> Option<&str> {
-    let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?.trim();
-    let token = match value.get(..7) {
-        Some(prefix) if prefix.eq_ignore_ascii_case("bearer ") => value[7..].trim_start(),
-        _ => value,
-    };
-    (!token.is_empty()).then_some(token)
-}
+/// The limiter of the app serving a request, taken before the request is
+/// moved into an extractor's future; an app without one limits nothing.
+pub(crate) struct Limiter(Option<web::Data<RateLimiter>>);
 
-/// Middleware: 429 when the request's credential is over its rate.
-pub async fn limit(
-    req: ServiceRequest,
-    next: Next<impl MessageBody + 'static>,
-) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    let limiter = req.app_data::<web::Data<RateLimiter>>();
-    let over = match (limiter, credential(&req)) {
-        (Some(limiter), Some(token)) => !limiter.allow(token),
-        _ => false,
-    };
-    if over {
-        let message = "too many requests with this credential; retry in a second";
-        let body = if req.path().starts_with("/api/v2") {
-            serde_json::json!({ "status": "LIMIT_EXCEEDED", "message": message })
-        } else {
-            serde_json::json!({ "error": message })
-        };
-        let response = HttpResponse::TooManyRequests()
-            .insert_header((header::RETRY_AFTER, "1"))
-            .json(body);
-        return Ok(req.into_response(response).map_into_right_body());
+impl Limiter {
+    pub fn of(req: &HttpRequest) -> Self {
+        Self(req.app_data::<web::Data<RateLimiter>>().cloned())
     }
-    next.call(req).await.map(ServiceResponse::map_into_left_body)
+
+    /// Charges one request to `identity`'s bucket.
+    pub fn admit(&self, identity: &Identity) -> Result<(), OverLimit> {
+        match &self.0 {
+            Some(limiter) if !limiter.allow(identity) => Err(OverLimit),
+            _ => Ok(()),
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn a_bucket_holds_one_second_and_is_per_credential() {
-        let limiter = RateLimiter::new(Some(5));
-        let allowed = (0..20).filter(|_| limiter.allow("ak_a_secret")).count();
-        assert_eq!(allowed, 5, "a burst of one second's worth, then refused");
-        assert!(
-            limiter.allow("ak_b_secret"),
-            "another credential has its own bucket"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(250));
-        assert!(limiter.allow("ak_a_secret"), "refilled at 5 per second");
+    fn authority(id: &str) -> Identity {
+        Identity::Authority(id.to_owned())
     }
 
     #[test]
-    fn off_means_unlimited_and_no_token_is_kept() {
+    fn a_bucket_holds_one_second_and_is_per_identity() {
+        let limiter = RateLimiter::new(Some(5));
+        let allowed = (0..20).filter(|_| limiter.allow(&authority("au_a"))).count();
+        assert_eq!(allowed, 5, "a burst of one second's worth, then refused");
+        assert!(
+            limiter.allow(&authority("au_b")),
+            "another authority has its own bucket"
+        );
+        let others = [
+            Identity::CustomerKey("au_a".into()),
+            Identity::CustomerToken {
+                authority: "au_a".into(),
+                customer: "c".into(),
+            },
+        ];
+        for other in &others {
+            assert!(limiter.allow(other), "{other:?} is not the authority au_a");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(250));
+        assert!(limiter.allow(&authority("au_a")), "refilled at 5 per second");
+    }
+
+    #[test]
+    fn off_means_unlimited() {
         let off = RateLimiter::new(None);
-        assert!((0..1000).all(|_| off.allow("x")));
+        assert!((0..1000).all(|_| off.allow(&authority("x"))));
         let zero = RateLimiter::new(Some(0));
-        assert!((0..1000).all(|_| zero.allow("x")));
-        let on = RateLimiter::new(Some(1));
-        on.allow("wsa_secret_token");
-        let buckets = on.buckets.lock().expect("not poisoned");
-        let expected: [u8; 32] = Sha256::digest(b"wsa_secret_token").into();
-        assert!(buckets.contains_key(&expected), "keyed by the digest");
+        assert!((0..1000).all(|_| zero.allow(&authority("x"))));
+        assert!(
+            Limiter(None).admit(&authority("x")).is_ok(),
+            "no limiter, no limit"
+        );
+    }
+
+    #[test]
+    fn the_limiter_stays_bounded() {
+        let limiter = RateLimiter::new(Some(1));
+        for n in 0..=MAX_TRACKED {
+            limiter.allow(&authority(&n.to_string()));
+        }
+        let tracked = limiter.buckets.lock().map(|b| b.len()).unwrap_or(usize::MAX);
+        assert!(tracked <= MAX_TRACKED, "{tracked}");
     }
 }

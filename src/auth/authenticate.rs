@@ -20,10 +20,11 @@ impl Credentials {
             return Err(AuthError::Missing);
         }
         let verified = std::sync::Arc::clone(&self.verified);
+        let leeway = self.jwt_leeway;
         self.store
             .read(move |r| {
                 if token.contains('.') {
-                    return from_jwt(r, &token, &verified);
+                    return from_jwt(r, &token, &verified, leeway);
                 }
                 if token.starts_with(tokens::ACCESS_KEY_PREFIX) {
                     return from_access_key(r, &token);
@@ -76,6 +77,7 @@ fn from_jwt(
     r: &crate::storage::ReadTx<'_>,
     token: &str,
     cache: &VerifiedTokens,
+    leeway: u64,
 ) -> Result<Caller, AuthError> {
     let claims = jwt::unverified_claims(token)?;
     // Checked on every request, cached or not: revocation is never cached.
@@ -84,13 +86,16 @@ fn from_jwt(
     let pem = row.public_key_pem.as_deref().ok_or(AuthError::UnknownKey)?;
     let Some(audience) = claims.aud.as_ref() else {
         let now = u64::try_from(clock::now_ms() / 1000).unwrap_or(0);
-        if !cache.knows(token, &row.public_id, now) {
-            let verified = jwt::verify(token, pem, None)?;
+        // Keyed by the low-S form: a token and its high-S twin are one entry.
+        let key = jwt::canonical(token);
+        if !cache.knows(&key, &row.public_id, now) {
+            let verified = jwt::verify(token, pem, None, leeway)?;
             if verified.sub != row.public_id {
                 return Err(AuthError::UnknownKey);
             }
             if let Ok(expiry) = verified.expiry() {
-                cache.remember(token, &row.public_id, expiry);
+                let usable_until = expiry.map(|exp| exp.saturating_add(leeway));
+                cache.remember(&key, &row.public_id, usable_until);
             }
         }
         return Ok(Caller::Authority(poster(row)));
@@ -100,7 +105,7 @@ fn from_jwt(
         .and_then(|aud| aud.strip_prefix("customer:"))
         .ok_or(AuthError::Malformed)?
         .to_owned();
-    jwt::verify(token, pem, Some(&format!("customer:{customer_id}")))?;
+    jwt::verify(token, pem, Some(&format!("customer:{customer_id}")), leeway)?;
     let customer = r
         .customer_row(&row.project_id, &customer_id)?
         .filter(|c| c.status != crate::storage::CustomerStatus::Deleted)

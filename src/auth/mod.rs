@@ -1,5 +1,6 @@
 //! Credentials: authorities (ES256 key pairs or opaque access keys), customer
-//! keys (opaque or offline JWTs), and authenticating a request as one of them.
+//! keys (opaque or offline JWTs), authenticating a request as one of them,
+//! and naming the identity behind it (what the rate limit keys on).
 //!
 //! The server stores only public keys and SHA-256 digests. Private keys and
 //! opaque tokens are shown once and forgotten.
@@ -7,6 +8,7 @@
 mod authenticate;
 mod authorities;
 mod customer_keys;
+mod identity;
 mod jwt;
 mod keys;
 mod tokens;
@@ -14,6 +16,7 @@ mod verified;
 
 pub use authorities::{AuthorityInfo, ClientConfig, NewAccessKey, NewAuthority};
 pub use customer_keys::{CustomerKeyInfo, NewCustomerKey};
+pub use identity::Identity;
 pub use jwt::AuthError;
 
 use crate::storage::Store;
@@ -23,13 +26,23 @@ use crate::storage::Store;
 pub struct Credentials {
     store: Store,
     verified: std::sync::Arc<verified::VerifiedTokens>,
+    /// Seconds of skew allowed on JWT `exp`/`nbf` (`jwt_leeway_seconds`).
+    jwt_leeway: u64,
 }
 
 impl Credentials {
+    /// Credentials with JWT times enforced exactly (no leeway).
     pub fn new(store: Store) -> Self {
         Self {
             store,
             verified: Default::default(),
+            jwt_leeway: 0,
         }
+    }
+
+    /// Allows `seconds` of clock skew on JWT `exp` and `nbf`.
+    pub fn with_jwt_leeway(mut self, seconds: u64) -> Self {
+        self.jwt_leeway = seconds;
+        self
     }
 }

@@ -5,6 +5,12 @@
 //! once against an authority's key verifies again (the key never changes), so
 //! it is remembered. Revocation is not cached: the authority is looked up on
 //! every request, and a revoked one is refused whatever this cache holds.
+//!
+//! Callers key it by `jwt::canonical` (the token with its signature's low
+//! `s`), so a token and its high-S twin, which verify alike, are one entry:
+//! flipping signatures can neither grow the cache nor flush it faster. The
+//! expiry remembered is `exp` plus the configured leeway, so a cached token
+//! stops being accepted exactly when a fresh verification would refuse it.
 
 use std::collections::HashMap;
 use std::sync::Mutex;

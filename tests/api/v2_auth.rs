@@ -1,7 +1,7 @@
 //! API v2 credentials: access keys, authority JWTs, customer keys and
 //! offline customer JWTs, and project isolation.
 
-use crate::helpers::{foreign_private_pem, sign_es256, spawn_app, TestApp};
+use crate::helpers::{foreign_private_pem, sign_es256, sign_with_header, spawn_app, TestApp};
 use crate::v2_helpers::{assert_error, assert_error_body, ctx, issue, redeem, transfer, Ctx, Failures};
 use serde_json::{json, Value};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -30,6 +30,15 @@ async fn credentials_are_checked() {
         &a.private_pem,
         &json!({ "sub": a.id, "exp": now_ms() / 1000 - 3600 }),
     );
+    let expired_10_s_ago = sign_es256(
+        &a.private_pem,
+        &json!({ "sub": a.id, "exp": now_ms() / 1000 - 10 }),
+    );
+    let crit = sign_with_header(
+        &a.private_pem,
+        &json!({ "alg": "ES256", "crit": ["x-policy"], "x-policy": "strict" }),
+        &json!({ "sub": a.id }),
+    );
     // The same key with its last secret character changed (to another one of the alphabet).
     let last = if c.key.ends_with('a') { 'b' } else { 'a' };
     let wrong_secret = format!("{}{last}", &c.key[..c.key.len() - 1]);
@@ -53,6 +62,13 @@ async fn credentials_are_checked() {
         ("revoked authority", Some(&revoked.token), 401, "ILLEGAL_TOKEN"),
         ("forged signature", Some(&forged), 401, "ILLEGAL_SIGNATURE"),
         ("expired authority JWT", Some(&expired), 401, "EXPIRED"),
+        (
+            "authority JWT expired 10 s ago (no leeway)",
+            Some(&expired_10_s_ago),
+            401,
+            "EXPIRED",
+        ),
+        ("a crit header", Some(&crit), 401, "ILLEGAL_TOKEN"),
     ];
     for (case, token, http, status) in cases {
         let reply = app.v2("GET", "/project", token, None).await;
@@ -337,6 +353,11 @@ async fn an_offline_customer_jwt_reads_only_that_customer() {
         (
             "expired",
             jwt("customer:alice", Some(exp - 7200)),
+            Some("EXPIRED"),
+        ),
+        (
+            "expired 10 s ago (no leeway)",
+            jwt("customer:alice", Some(exp - 610)),
             Some("EXPIRED"),
         ),
         ("forged", forged, Some("ILLEGAL_SIGNATURE")),

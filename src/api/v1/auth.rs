@@ -1,6 +1,7 @@
 //! The extractor that authenticates an authority's JWT.
 
 use super::V1Error;
+use crate::api::rate_limit::Limiter;
 use crate::auth::AuthError;
 use crate::ledger::Poster;
 use actix_web::dev::Payload;
@@ -15,14 +16,17 @@ impl FromRequest for Authority {
     type Error = V1Error;
     type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
 
+    /// Authenticates, then charges the authority's rate-limit bucket (a
+    /// refused credential is a 401 and charges nothing).
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let (credentials, header) = crate::api::credentials_and_header(req);
+        let limiter = Limiter::of(req);
         Box::pin(async move {
             let credentials = credentials.ok_or(AuthError::Unavailable)?;
             let header = header?;
-            Ok(Authority(
-                credentials.authenticate_authority(header.as_deref()).await?,
-            ))
+            let (poster, identity) = credentials.identify_authority(header.as_deref()).await?;
+            limiter.admit(&identity)?;
+            Ok(Authority(poster))
         })
     }
 }

@@ -1,9 +1,10 @@
 //! API v1 errors: `{"error": "<message>"}` with a fitting status.
 
+use crate::api::rate_limit::{OverLimit, RETRY_AFTER_SECONDS};
 use crate::auth::AuthError;
 use crate::ledger::LedgerError;
 use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
-use actix_web::http::StatusCode;
+use actix_web::http::{header, StatusCode};
 use actix_web::{HttpResponse, ResponseError};
 
 #[derive(Debug, thiserror::Error)]
@@ -15,6 +16,8 @@ pub enum V1Error {
     #[error(transparent)]
     Auth(#[from] AuthError),
     #[error(transparent)]
+    OverLimit(#[from] OverLimit),
+    #[error(transparent)]
     Ledger(#[from] LedgerError),
 }
 
@@ -25,6 +28,7 @@ impl ResponseError for V1Error {
             V1Error::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             V1Error::Auth(AuthError::Unavailable) => StatusCode::SERVICE_UNAVAILABLE,
             V1Error::Auth(_) => StatusCode::UNAUTHORIZED,
+            V1Error::OverLimit(_) => StatusCode::TOO_MANY_REQUESTS,
             V1Error::Ledger(e) => match e {
                 LedgerError::Invalid(_) | LedgerError::Overflow => StatusCode::BAD_REQUEST,
                 // The SDK turns 402 into NotEnoughFundsError.
@@ -56,7 +60,11 @@ impl ResponseError for V1Error {
         } else {
             self.to_string()
         };
-        HttpResponse::build(status).json(serde_json::json!({ "error": message }))
+        let mut response = HttpResponse::build(status);
+        if let V1Error::OverLimit(_) = self {
+            response.insert_header((header::RETRY_AFTER, RETRY_AFTER_SECONDS));
+        }
+        response.json(serde_json::json!({ "error": message }))
     }
 }
 

@@ -1,6 +1,7 @@
 //! The extractor that authenticates any v2 credential.
 
 use super::error::V2Error;
+use crate::api::rate_limit::Limiter;
 use crate::auth::AuthError;
 use crate::ledger::{Caller, CustomerViewer, Poster};
 use actix_web::dev::Payload;
@@ -33,12 +34,17 @@ impl FromRequest for Auth {
     type Error = V2Error;
     type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
 
+    /// Authenticates, then charges the credential's rate-limit bucket (a
+    /// refused credential is a 401 and charges nothing).
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let (credentials, header) = crate::api::credentials_and_header(req);
+        let limiter = Limiter::of(req);
         Box::pin(async move {
             let credentials = credentials.ok_or(AuthError::Unavailable)?;
             let header = header?;
-            Ok(Auth(credentials.authenticate(header.as_deref()).await?))
+            let (caller, identity) = credentials.identify(header.as_deref()).await?;
+            limiter.admit(&identity)?;
+            Ok(Auth(caller))
         })
     }
 }

@@ -1,9 +1,10 @@
 //! API v2 errors: `{"status": "<ERROR_STATUS>", "message": "..."}`.
 
+use crate::api::rate_limit::{OverLimit, RETRY_AFTER_SECONDS};
 use crate::auth::AuthError;
 use crate::ledger::{LedgerError, Missing};
 use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
-use actix_web::http::StatusCode;
+use actix_web::http::{header, StatusCode};
 use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -108,7 +109,11 @@ impl ResponseError for V2Error {
     }
 
     fn error_response(&self) -> HttpResponse {
-        HttpResponse::build(self.http).json(ErrorBody {
+        let mut response = HttpResponse::build(self.http);
+        if self.status == ErrorStatus::LimitExceeded {
+            response.insert_header((header::RETRY_AFTER, RETRY_AFTER_SECONDS));
+        }
+        response.json(ErrorBody {
             status: self.status,
             message: self.message.clone(),
         })
@@ -119,7 +124,9 @@ impl From<AuthError> for V2Error {
     fn from(e: AuthError) -> Self {
         let status = match e {
             AuthError::Missing => ErrorStatus::NoKey,
-            AuthError::Malformed | AuthError::UnknownKey => ErrorStatus::IllegalToken,
+            AuthError::Malformed | AuthError::NotYetValid | AuthError::UnknownKey => {
+                ErrorStatus::IllegalToken
+            }
             AuthError::BadSignature => ErrorStatus::IllegalSignature,
             AuthError::Expired => ErrorStatus::Expired,
             AuthError::Unavailable => {
@@ -133,6 +140,12 @@ impl From<AuthError> for V2Error {
             }
         };
         V2Error::new(status, e.to_string())
+    }
+}
+
+impl From<OverLimit> for V2Error {
+    fn from(e: OverLimit) -> Self {
+        V2Error::new(ErrorStatus::LimitExceeded, e.to_string())
     }
 }
 
