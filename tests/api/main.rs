@@ -3,6 +3,8 @@
 
 mod admin;
 mod customer_keys;
+mod edge_body_timeout;
+mod edge_routing;
 mod helpers;
 mod openapi;
 mod persistence;
