@@ -20,6 +20,7 @@ mod v2_auth;
 mod v2_bad_input;
 mod v2_batch;
 mod v2_catalog;
+mod v2_customer_privacy;
 mod v2_helpers;
 mod v2_idempotency;
 mod v2_isolation;
