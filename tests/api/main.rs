@@ -4,6 +4,7 @@
 mod admin;
 mod customer_keys;
 mod edge_body_timeout;
+mod edge_input;
 mod edge_routing;
 mod helpers;
 mod openapi;

@@ -170,11 +170,16 @@ pub async fn create_key(
     body: web::Bytes,
 ) -> Result<HttpResponse, V2Error> {
     let poster = auth.poster()?;
-    // The body is optional: no body means a key without expiry.
+    // The body is optional: no body means a key without expiry. A body must
+    // be an object: serde would read `[null]` as `{"expiresAt": null}`.
     let body: NewKeyBody = if body.iter().all(u8::is_ascii_whitespace) {
         NewKeyBody::default()
     } else {
-        serde_json::from_slice(&body).map_err(|e| V2Error::invalid(format!("invalid JSON body: {e}")))?
+        let invalid = |e: serde_json::Error| V2Error::invalid(format!("invalid JSON body: {e}"));
+        match serde_json::from_slice::<serde_json::Value>(&body).map_err(invalid)? {
+            object @ serde_json::Value::Object(_) => serde_json::from_value(object).map_err(invalid)?,
+            _ => return Err(V2Error::invalid("the body must be a JSON object (or empty)")),
+        }
     };
     let created = credentials
         .create_customer_key(poster, path_customer(&auth, &path)?, body.expires_at)
