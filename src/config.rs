@@ -8,11 +8,14 @@ use crate::storage::Durability;
 use anyhow::Context;
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 pub const DEFAULT_DB: &str = "./data/wallet.db";
 /// The most `jwt_leeway_seconds` accepts: clock skew, not a grace period.
 pub const MAX_JWT_LEEWAY_SECONDS: u64 = 300;
+/// Ten seconds: 8 MiB (a large batch) at 7 Mbit/s, 64 KiB at 52 kbit/s.
+pub const DEFAULT_BODY_TIMEOUT_SECONDS: u64 = 10;
 
 #[derive(Clone)]
 pub struct Settings {
@@ -26,6 +29,9 @@ pub struct Settings {
     pub read_connections: u32,
     pub max_batch: usize,
     pub max_body_bytes: usize,
+    /// How long a request's whole body may take to arrive after its head;
+    /// past it, 408 and the connection is closed (`body_timeout_seconds`).
+    pub body_timeout: Duration,
     /// Requests per second allowed per credential identity (an authority, a
     /// customer key, an authority's JWTs for one customer; see
     /// `api::rate_limit`); over it, 429. `None`: no limit.
@@ -69,6 +75,7 @@ impl Default for Settings {
             read_connections: 8,
             max_batch: 1024,
             max_body_bytes: 64 * 1024,
+            body_timeout: Duration::from_secs(DEFAULT_BODY_TIMEOUT_SECONDS),
             rate_limit_per_second: None,
             jwt_leeway_seconds: 0,
             metrics_token: None,
@@ -97,6 +104,7 @@ struct FileConfig {
     read_connections: Option<u32>,
     max_batch: Option<usize>,
     max_body_bytes: Option<usize>,
+    body_timeout_seconds: Option<f64>,
     rate_limit_per_second: Option<u32>,
     jwt_leeway_seconds: Option<u64>,
     metrics_token: Option<String>,
@@ -121,6 +129,10 @@ impl Settings {
             read_connections: file.read_connections.unwrap_or(defaults.read_connections),
             max_batch: file.max_batch.unwrap_or(defaults.max_batch),
             max_body_bytes: file.max_body_bytes.unwrap_or(defaults.max_body_bytes),
+            body_timeout: match file.body_timeout_seconds {
+                Some(s) => body_timeout(s)?,
+                None => defaults.body_timeout,
+            },
             rate_limit_per_second: file.rate_limit_per_second.filter(|r| *r > 0),
             jwt_leeway_seconds: file.jwt_leeway_seconds.unwrap_or(defaults.jwt_leeway_seconds),
             metrics_token: file.metrics_token,
@@ -143,6 +155,16 @@ impl Settings {
         );
         Ok(settings)
     }
+}
+
+/// `body_timeout_seconds`: from 0.1 s (less would refuse honest clients on
+/// any real network) to one hour.
+fn body_timeout(seconds: f64) -> anyhow::Result<Duration> {
+    anyhow::ensure!(
+        (0.1..=3600.0).contains(&seconds),
+        "body_timeout_seconds must be from 0.1 to 3600"
+    );
+    Ok(Duration::from_secs_f64(seconds))
 }
 
 fn read_file(path: &Path) -> anyhow::Result<FileConfig> {
@@ -177,6 +199,35 @@ mod tests {
         assert_eq!(flagged.listen, "127.0.0.1:1");
         assert_eq!(flagged.db, PathBuf::from("/tmp/file.db"));
         assert_eq!(Settings::load(&Overrides::default())?.listen, DEFAULT_LISTEN);
+        Ok(())
+    }
+
+    #[test]
+    fn body_timeout_is_seconds_within_bounds() -> anyhow::Result<()> {
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("c.toml");
+        let load = |text: &str| {
+            std::fs::write(&path, text)?;
+            Settings::load(&Overrides {
+                config: Some(path.clone()),
+                ..Overrides::default()
+            })
+        };
+        assert_eq!(load("")?.body_timeout, Duration::from_secs(10));
+        assert_eq!(
+            load("body_timeout_seconds = 3\n")?.body_timeout,
+            Duration::from_secs(3)
+        );
+        assert_eq!(
+            load("body_timeout_seconds = 0.5\n")?.body_timeout,
+            Duration::from_millis(500)
+        );
+        for bad in ["0", "-1", "0.01", "3601", "nan", "inf"] {
+            assert!(
+                load(&format!("body_timeout_seconds = {bad}\n")).is_err(),
+                "body_timeout_seconds = {bad}"
+            );
+        }
         Ok(())
     }
 

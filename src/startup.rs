@@ -42,11 +42,12 @@ impl Application {
         let limits = Limits {
             max_body_bytes: settings.max_body_bytes,
             max_batch_body_bytes: settings.max_body_bytes.max(8 * 1024 * 1024),
+            body_timeout: settings.body_timeout,
         };
         let mut server = HttpServer::new(move || {
             App::new()
-                .wrap(from_fn(api::maintenance::guard))
-                .wrap(ErrorHandlers::new().default_handler(api::json_error_body))
+                // Outside the APIs' scopes (each has its own error body).
+                .wrap(ErrorHandlers::new().default_handler(|res| api::json_error_body(api::Api::Other, res)))
                 .wrap(from_fn(api::metrics::record))
                 // One line per request; no header is logged, so no token either.
                 .wrap(Logger::new("%a \"%r\" %s %b %Dms"))

@@ -3,6 +3,8 @@
 //! kept in the database so it survives restarts, and in memory so checking it
 //! costs nothing.
 
+use crate::api::v2::ErrorStatus;
+use crate::api::Api;
 use crate::storage::{StorageError, Store};
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -36,9 +38,13 @@ impl Maintenance {
     }
 }
 
-/// Middleware: refuses writes to `/api/` while maintenance is on, with each
-/// API's own error body.
+/// Middleware of each API's scope (API v1 and v2; not the admin API, which
+/// turns the switch off again, nor `/metrics`): refuses writes while
+/// maintenance is on, with the API's own error body. It runs after routing,
+/// so however the client spells the path, a request routed to an API is
+/// guarded by it.
 pub async fn guard(
+    api: Api,
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
@@ -46,17 +52,11 @@ pub async fn guard(
         .app_data::<web::Data<Maintenance>>()
         .is_some_and(|m| m.enabled());
     let write = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
-    let path = req.path();
-    if on && write && path.starts_with("/api/") {
+    if on && write {
         let message = "the service is in maintenance: it takes no writes now; nothing was changed";
-        let body = if path.starts_with("/api/v1/") {
-            serde_json::json!({ "error": message })
-        } else {
-            serde_json::json!({ "status": "UNKNOWN_ERROR", "message": message })
-        };
         let response = HttpResponse::ServiceUnavailable()
             .insert_header(("Retry-After", "60"))
-            .json(body);
+            .json(api.error_body(ErrorStatus::UnknownError, message));
         return Ok(req.into_response(response).map_into_right_body());
     }
     next.call(req).await.map(ServiceResponse::map_into_left_body)

@@ -8,7 +8,7 @@ mod ids;
 
 pub use amount::{Amount, PositiveAmount};
 pub use ids::{
-    random_base32, AssetCode, CustomerId, ItemName, ProjectId, PublicId, Reason, ReferenceId, Text,
+    random_base32, row_id, AssetCode, CustomerId, ItemName, ProjectId, PublicId, Reason, ReferenceId, Text,
 };
 
 /// Why a client value was refused. The message is safe to show to the client.

@@ -22,13 +22,19 @@ fn asset_in(r: &ReadTx<'_>, project: &str, id: i64) -> Result<AssetRow, LedgerEr
     r.asset(project, id)?.ok_or(LedgerError::NotFound(Missing::Asset))
 }
 
-/// A wallet the caller may see: another customer's wallet is `AccessDenied`.
+/// A wallet the caller may see. One it may not see is, to a customer key,
+/// the same as one that does not exist (`Caller::not_found`).
 fn visible_wallet(r: &ReadTx<'_>, caller: &Caller, id: i64) -> Result<WalletRow, LedgerError> {
-    let wallet = wallet_in(r, caller.project_id(), id)?;
-    if !caller.may_see_customer(wallet.customer.as_ref().map(|c| c.0)) {
-        return Err(LedgerError::AccessDenied("not a wallet of this customer"));
-    }
-    Ok(wallet)
+    r.wallet(caller.project_id(), id)?
+        .filter(|w| caller.may_see_customer(w.customer.as_ref().map(|c| c.0)))
+        .ok_or_else(|| caller.not_found(Missing::Wallet))
+}
+
+/// A customer the caller may see, as `visible_wallet`.
+fn visible_customer(r: &ReadTx<'_>, caller: &Caller, id: &CustomerId) -> Result<CustomerRow, LedgerError> {
+    r.customer_row(caller.project_id(), id.as_str())?
+        .filter(|c| caller.may_see_customer(Some(c.rowid)))
+        .ok_or_else(|| caller.not_found(Missing::Customer))
 }
 
 impl Ledger {
@@ -193,15 +199,7 @@ impl Ledger {
 
     pub async fn customer(&self, caller: &Caller, id: CustomerId) -> Result<CustomerRow, LedgerError> {
         let caller = caller.clone();
-        self.store
-            .read(move |r| {
-                let customer = customer_in(r, caller.project_id(), &id)?;
-                if !caller.may_see_customer(Some(customer.rowid)) {
-                    return Err(LedgerError::AccessDenied("another customer"));
-                }
-                Ok(customer)
-            })
-            .await
+        self.store.read(move |r| visible_customer(r, &caller, &id)).await
     }
 
     /// Suspends a customer and every one of its Open wallets.
@@ -331,10 +329,7 @@ impl Ledger {
         let caller = caller.clone();
         self.store
             .read(move |r| {
-                let customer = customer_in(r, caller.project_id(), &customer)?;
-                if !caller.may_see_customer(Some(customer.rowid)) {
-                    return Err(LedgerError::AccessDenied("another customer"));
-                }
+                let customer = visible_customer(r, &caller, &customer)?;
                 Ok(r.customer_wallets(customer.rowid, page)?)
             })
             .await

@@ -49,6 +49,9 @@ pub struct CustomerViewer {
     pub customer_id: String,
 }
 
+/// Why a customer key may not see a customer, wallet or transaction.
+const NOT_ITS_OWN: &str = "a customer key sees only its own customer and that customer's wallets";
+
 /// Whoever made a request.
 #[derive(Debug, Clone)]
 pub enum Caller {
@@ -69,6 +72,17 @@ impl Caller {
         match self {
             Caller::Authority(p) => Ok(p),
             Caller::Customer(_) => Err(LedgerError::AccessDenied("customer keys are read-only")),
+        }
+    }
+
+    /// What a caller is told about a customer, wallet or transaction it does
+    /// not see: an authority, that it is not found; a customer key, only
+    /// that it is not its own — the same whether it exists or not, so a key
+    /// cannot probe which other customers and wallets exist.
+    pub fn not_found(&self, what: Missing) -> LedgerError {
+        match self {
+            Caller::Authority(_) => LedgerError::NotFound(what),
+            Caller::Customer(_) => LedgerError::AccessDenied(NOT_ITS_OWN),
         }
     }
 

@@ -42,28 +42,31 @@ pub async fn spawn_app() -> TestApp {
     app
 }
 
-/// Starts the app on a fresh database with some settings changed.
-pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
+/// Starts the app on an existing (or new) database file.
+pub async fn spawn_app_at(db: &Path) -> TestApp {
+    start(test_settings(db)).await
+}
+
+/// Starts the app on a fresh database with settings changed by `change`.
+pub async fn spawn_app_with(change: impl FnOnce(&mut Settings)) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
-    let db = dir.path().join("wallet.db");
-    let mut app = start(&db, configure).await;
+    let mut settings = test_settings(&dir.path().join("wallet.db"));
+    change(&mut settings);
+    let mut app = start(settings).await;
     app._dir = Some(dir);
     app
 }
 
-/// Starts the app on an existing (or new) database file.
-pub async fn spawn_app_at(db: &Path) -> TestApp {
-    start(db, |_| {}).await
-}
-
-async fn start(db: &Path, configure: impl FnOnce(&mut Settings)) -> TestApp {
-    let mut settings = Settings {
+fn test_settings(db: &Path) -> Settings {
+    Settings {
         listen: "127.0.0.1:0".into(),
         db: db.to_path_buf(),
         workers: 2,
         ..Settings::default()
-    };
-    configure(&mut settings);
+    }
+}
+
+async fn start(settings: Settings) -> TestApp {
     let app = Application::build(&settings).await.expect("the app builds");
     let address = format!("http://127.0.0.1:{}", app.port());
     let credentials = Credentials::new(app.store().clone());
@@ -73,7 +76,7 @@ async fn start(db: &Path, configure: impl FnOnce(&mut Settings)) -> TestApp {
     TestApp {
         address,
         client: reqwest::Client::new(),
-        db: db.to_path_buf(),
+        db: settings.db.clone(),
         credentials,
         ledger,
         handle,

@@ -3,6 +3,9 @@
 
 mod admin;
 mod customer_keys;
+mod edge_body_timeout;
+mod edge_input;
+mod edge_routing;
 mod helpers;
 mod openapi;
 mod persistence;
@@ -18,6 +21,7 @@ mod v2_auth;
 mod v2_bad_input;
 mod v2_batch;
 mod v2_catalog;
+mod v2_customer_privacy;
 mod v2_helpers;
 mod v2_idempotency;
 mod v2_isolation;

@@ -13,7 +13,7 @@ mod session;
 pub use auth::session_of;
 pub use error::AdminError;
 
-use actix_web::middleware::DefaultHeaders;
+use actix_web::middleware::{from_fn, DefaultHeaders};
 use actix_web::{web, HttpResponse};
 use handlers::{customers, login, projects};
 use session::{LoginLimiter, Sessions};
@@ -57,7 +57,7 @@ async fn page_file(path: web::Path<String>) -> HttpResponse {
     }
 }
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn configure(cfg: &mut web::ServiceConfig, limits: super::Limits) {
     let headers = DefaultHeaders::new()
         .add(("Content-Security-Policy", CSP))
         .add(("X-Frame-Options", "DENY"))
@@ -74,6 +74,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .service(
         web::scope("/admin")
             .wrap(headers)
+            // The login body is read before any authentication: bound its wait.
+            .wrap(from_fn(move |req, next| {
+                super::body_timeout::limit(super::Api::Other, limits.body_timeout, req, next)
+            }))
             .app_data(
                 web::JsonConfig::default()
                     .limit(64 * 1024)

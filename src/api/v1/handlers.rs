@@ -63,7 +63,7 @@ pub async fn get_inventory(
     let entry_ids = parse_list(query.entry_ids.as_deref(), "entry_ids")?.map(|ids| {
         // An id that is not one of ours can match nothing; it stays a filter.
         ids.iter()
-            .filter_map(|id| id.parse::<i64>().ok())
+            .filter_map(|id| crate::domain::row_id(id))
             .collect::<Vec<_>>()
     });
     let filter = InventoryFilter {
@@ -82,9 +82,9 @@ pub async fn use_item(
     ledger: web::Data<Ledger>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, V1Error> {
-    let entry: i64 = path
-        .parse()
-        .map_err(|_| V1Error::Ledger(crate::ledger::LedgerError::NotFound(crate::ledger::Missing::Item)))?;
+    let entry = crate::domain::row_id(&path).ok_or(V1Error::Ledger(crate::ledger::LedgerError::NotFound(
+        crate::ledger::Missing::Item,
+    )))?;
     let entry = ledger.use_v1_item(&poster, entry).await?;
     Ok(HttpResponse::Ok().json(EntryResponse { entry: entry.into() }))
 }

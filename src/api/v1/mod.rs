@@ -28,5 +28,6 @@ pub fn configure(cfg: &mut web::ServiceConfig, limits: Limits) {
     .route(
         "/entry/{entry_id}/inventory/use",
         web::post().to(handlers::use_item),
-    );
+    )
+    .default_service(web::to(super::not_found));
 }

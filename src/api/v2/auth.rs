@@ -3,7 +3,7 @@
 use super::error::V2Error;
 use crate::api::rate_limit::Limiter;
 use crate::auth::AuthError;
-use crate::ledger::{Caller, CustomerViewer, Poster};
+use crate::ledger::{Caller, CustomerViewer, Missing, Poster};
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest};
 use std::future::Future;
@@ -16,6 +16,12 @@ impl Auth {
     /// The authority, or 403 `ACCESS_DENIED` for a customer key.
     pub fn poster(&self) -> Result<&Poster, V2Error> {
         Ok(self.0.poster()?)
+    }
+
+    /// "Not found" as this caller must hear it: a customer key hears the
+    /// same 403 for what is not its own and for what does not exist.
+    pub fn not_found(&self, what: Missing) -> V2Error {
+        self.0.not_found(what).into()
     }
 
     /// The customer, or 403 `ACCESS_DENIED` for an authority.

@@ -30,13 +30,10 @@ pub fn optional(
 }
 
 /// An id in a path or body that names a row of ours: anything that is not one
-/// cannot exist, so it is "not found" rather than invalid.
+/// in its one canonical spelling (`domain::row_id`) cannot exist, so it is
+/// "not found" rather than invalid.
 pub fn row_id(value: &str, what: Missing) -> Result<i64, V2Error> {
-    value
-        .parse::<i64>()
-        .ok()
-        .filter(|id| *id > 0)
-        .ok_or_else(|| V2Error::not_found(what))
+    crate::domain::row_id(value).ok_or_else(|| V2Error::not_found(what))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

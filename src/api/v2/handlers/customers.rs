@@ -14,9 +14,10 @@ use actix_web::{web, HttpResponse};
 /// A JSON object body, with this API's error replies.
 type Json<T> = crate::api::json::Object<T, V2Error>;
 
-/// A customer id in a path: one that cannot exist is simply not found.
-fn path_customer(id: &str) -> Result<CustomerId, V2Error> {
-    CustomerId::parse(id).map_err(|_| V2Error::not_found(Missing::Customer))
+/// A customer id in a path: one that cannot exist is simply not found (to a
+/// customer key: not its own, as an existing one of another customer).
+fn path_customer(auth: &Auth, id: &str) -> Result<CustomerId, V2Error> {
+    CustomerId::parse(id).map_err(|_| auth.not_found(Missing::Customer))
 }
 
 async fn upsert(
@@ -50,6 +51,7 @@ pub async fn create_customer(
     ledger: web::Data<Ledger>,
     body: Json<CustomerBody>,
 ) -> Result<HttpResponse, V2Error> {
+    auth.poster()?;
     let body = body.into_inner();
     let fields = CustomerUpdateBody {
         name: body.name,
@@ -69,6 +71,7 @@ pub async fn put_customer(
     path: web::Path<String>,
     body: Json<CustomerUpdateBody>,
 ) -> Result<HttpResponse, V2Error> {
+    auth.poster()?;
     upsert(&auth, &ledger, CustomerId::parse(&path)?, body.into_inner()).await
 }
 
@@ -96,7 +99,7 @@ pub async fn get_customer(
     ledger: web::Data<Ledger>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, V2Error> {
-    let customer = ledger.customer(&auth.0, path_customer(&path)?).await?;
+    let customer = ledger.customer(&auth.0, path_customer(&auth, &path)?).await?;
     Ok(HttpResponse::Ok().json(Customer::from(customer)))
 }
 
@@ -111,7 +114,7 @@ pub async fn suspend_customer(
     path: web::Path<String>,
 ) -> Result<HttpResponse, V2Error> {
     let customer = ledger
-        .suspend_customer(auth.poster()?, path_customer(&path)?)
+        .suspend_customer(auth.poster()?, path_customer(&auth, &path)?)
         .await?;
     Ok(HttpResponse::Ok().json(Customer::from(customer)))
 }
@@ -134,7 +137,7 @@ pub async fn resume_customer(
         .map(|id| row_id(id, Missing::Wallet))
         .collect::<Result<Vec<_>, _>>()?;
     let customer = ledger
-        .resume_customer(poster, path_customer(&path)?, wallets)
+        .resume_customer(poster, path_customer(&auth, &path)?, wallets)
         .await?;
     Ok(HttpResponse::Ok().json(Customer::from(customer)))
 }
@@ -150,7 +153,7 @@ pub async fn delete_customer(
     path: web::Path<String>,
 ) -> Result<HttpResponse, V2Error> {
     let customer = ledger
-        .delete_customer(auth.poster()?, path_customer(&path)?)
+        .delete_customer(auth.poster()?, path_customer(&auth, &path)?)
         .await?;
     Ok(HttpResponse::Ok().json(Customer::from(customer)))
 }
@@ -167,14 +170,19 @@ pub async fn create_key(
     body: web::Bytes,
 ) -> Result<HttpResponse, V2Error> {
     let poster = auth.poster()?;
-    // The body is optional: no body means a key without expiry.
+    // The body is optional: no body means a key without expiry. A body must
+    // be an object: serde would read `[null]` as `{"expiresAt": null}`.
     let body: NewKeyBody = if body.iter().all(u8::is_ascii_whitespace) {
         NewKeyBody::default()
     } else {
-        serde_json::from_slice(&body).map_err(|e| V2Error::invalid(format!("invalid JSON body: {e}")))?
+        let invalid = |e: serde_json::Error| V2Error::invalid(format!("invalid JSON body: {e}"));
+        match serde_json::from_slice::<serde_json::Value>(&body).map_err(invalid)? {
+            object @ serde_json::Value::Object(_) => serde_json::from_value(object).map_err(invalid)?,
+            _ => return Err(V2Error::invalid("the body must be a JSON object (or empty)")),
+        }
     };
     let created = credentials
-        .create_customer_key(poster, path_customer(&path)?, body.expires_at)
+        .create_customer_key(poster, path_customer(&auth, &path)?, body.expires_at)
         .await?;
     let mut key = CustomerKey::from(created.info);
     key.token = Some(created.token);
@@ -195,7 +203,7 @@ pub async fn list_keys(
 ) -> Result<HttpResponse, V2Error> {
     let page = query.page()?;
     let keys = credentials
-        .customer_keys(auth.poster()?, path_customer(&path)?, page)
+        .customer_keys(auth.poster()?, path_customer(&auth, &path)?, page)
         .await?;
     Ok(HttpResponse::Ok().json(CustomerKeyPage::new(keys, page)))
 }
@@ -214,7 +222,7 @@ pub async fn revoke_key(
     let (customer, key) = path.into_inner();
     let key = PublicId::parse(&key).map_err(|_| V2Error::not_found(Missing::Key))?;
     credentials
-        .revoke_customer_key(poster, path_customer(&customer)?, key)
+        .revoke_customer_key(poster, path_customer(&auth, &customer)?, key)
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -14,8 +14,10 @@ use actix_web::{web, HttpResponse};
 /// A JSON object body, with this API's error replies.
 type Json<T> = crate::api::json::Object<T, V2Error>;
 
-fn wallet_id(path: &str) -> Result<i64, V2Error> {
-    row_id(path, Missing::Wallet)
+/// A wallet id in a path: one that cannot exist is not found, or, to a
+/// customer key, not its own.
+fn wallet_id(auth: &Auth, path: &str) -> Result<i64, V2Error> {
+    row_id(path, Missing::Wallet).map_err(|_| auth.not_found(Missing::Wallet))
 }
 
 /// Opens a wallet for a customer.
@@ -27,10 +29,11 @@ pub async fn create_wallet(
     ledger: web::Data<Ledger>,
     body: Json<NewWalletBody>,
 ) -> Result<HttpResponse, V2Error> {
+    let poster = auth.poster()?;
     let customer = CustomerId::parse(&body.customer_id).map_err(|_| V2Error::not_found(Missing::Customer))?;
     let wallet = ledger
         .create_wallet(
-            auth.poster()?,
+            poster,
             Some(customer),
             row_id(&body.asset_id, Missing::Asset)?,
             optional(body.name.as_deref(), name)?,
@@ -85,7 +88,7 @@ pub async fn get_wallet(
     ledger: web::Data<Ledger>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, V2Error> {
-    let wallet = ledger.wallet(&auth.0, wallet_id(&path)?).await?;
+    let wallet = ledger.wallet(&auth.0, wallet_id(&auth, &path)?).await?;
     Ok(HttpResponse::Ok().json(Wallet::from(wallet)))
 }
 
@@ -101,7 +104,7 @@ pub async fn list_customer_wallets(
     query: web::Query<PageQuery>,
 ) -> Result<HttpResponse, V2Error> {
     let page = query.page()?;
-    let customer = CustomerId::parse(&path).map_err(|_| V2Error::not_found(Missing::Customer))?;
+    let customer = CustomerId::parse(&path).map_err(|_| auth.not_found(Missing::Customer))?;
     let wallets = ledger.customer_wallets(&auth.0, customer, page).await?;
     Ok(HttpResponse::Ok().json(WalletPage::new(wallets, page)))
 }
@@ -132,7 +135,7 @@ pub async fn rename_wallet(
     body: Json<NameBody>,
 ) -> Result<HttpResponse, V2Error> {
     let wallet = ledger
-        .label_wallet(&auth.0, wallet_id(&path)?, Some(name(&body.name)?), None)
+        .label_wallet(&auth.0, wallet_id(&auth, &path)?, Some(name(&body.name)?), None)
         .await?;
     Ok(HttpResponse::Ok().json(Wallet::from(wallet)))
 }
@@ -150,7 +153,7 @@ pub async fn describe_wallet(
 ) -> Result<HttpResponse, V2Error> {
     let text = description(&body.description)?;
     let wallet = ledger
-        .label_wallet(&auth.0, wallet_id(&path)?, None, Some(text))
+        .label_wallet(&auth.0, wallet_id(&auth, &path)?, None, Some(text))
         .await?;
     Ok(HttpResponse::Ok().json(Wallet::from(wallet)))
 }
@@ -169,7 +172,7 @@ pub async fn set_wallet_status(
     let poster = auth.poster()?;
     let status = StatusBody::parse(body.into_inner())?;
     let wallet = ledger
-        .set_wallet_status(poster, wallet_id(&path)?, status.into())
+        .set_wallet_status(poster, wallet_id(&auth, &path)?, status.into())
         .await?;
     Ok(HttpResponse::Ok().json(Wallet::from(wallet)))
 }
@@ -187,7 +190,7 @@ pub async fn list_entries(
 ) -> Result<HttpResponse, V2Error> {
     let page = query.page()?;
     let entries = ledger
-        .wallet_entries(&auth.0, wallet_id(&path)?, query.range(), page)
+        .wallet_entries(&auth.0, wallet_id(&auth, &path)?, query.range(), page)
         .await?;
     Ok(HttpResponse::Ok().json(EntryPage::new(entries, page)))
 }
