@@ -8,7 +8,7 @@ use super::verified::VerifiedTokens;
 use super::{tokens, Credentials};
 use crate::clock;
 use crate::domain::PublicId;
-use crate::ledger::{Caller, CustomerViewer, Poster};
+use crate::ledger::{Caller, CustomerCredential, CustomerViewer, Poster};
 use crate::storage::{AuthorityRow, StorageError};
 
 impl Credentials {
@@ -63,12 +63,30 @@ fn live_authority(r: &crate::storage::ReadTx<'_>, id: &str) -> Result<AuthorityR
     Ok(row)
 }
 
-fn poster(row: AuthorityRow) -> Poster {
+fn poster(row: AuthorityRow, expires_at: Option<i64>) -> Poster {
     Poster {
         authority: row.rowid,
         authority_id: row.public_id,
         project_id: row.project_id,
         default_asset: row.default_asset,
+        expires_at,
+    }
+}
+
+/// A token's `exp` in Unix ms, for the writer to check again.
+fn expiry_ms(claims: &jwt::Claims) -> Option<i64> {
+    let secs = claims.expiry().ok().flatten()?;
+    i64::try_from(secs).ok()?.checked_mul(1000)
+}
+
+impl From<crate::ledger::Lapse> for AuthError {
+    /// A credential that lapsed between a request's arrival and its write is
+    /// refused as it would have been on arrival.
+    fn from(lapse: crate::ledger::Lapse) -> Self {
+        match lapse {
+            crate::ledger::Lapse::Revoked => AuthError::UnknownKey,
+            crate::ledger::Lapse::Expired => AuthError::Expired,
+        }
     }
 }
 
@@ -93,7 +111,7 @@ fn from_jwt(
                 cache.remember(token, &row.public_id, expiry);
             }
         }
-        return Ok(Caller::Authority(poster(row)));
+        return Ok(Caller::Authority(poster(row, expiry_ms(&claims))));
     };
     let customer_id = audience
         .as_str()
@@ -109,6 +127,8 @@ fn from_jwt(
         project_id: row.project_id,
         customer: customer.rowid,
         customer_id: customer.id,
+        credential: CustomerCredential::Token { authority: row.rowid },
+        expires_at: expiry_ms(&claims),
     }))
 }
 
@@ -119,7 +139,7 @@ fn from_access_key(r: &crate::storage::ReadTx<'_>, token: &str) -> Result<Caller
     if !tokens::matches(secret, digest) || row.authority.revoked_at.is_some() {
         return Err(AuthError::UnknownKey);
     }
-    Ok(Caller::Authority(poster(row.authority)))
+    Ok(Caller::Authority(poster(row.authority, None)))
 }
 
 fn from_customer_key(r: &crate::storage::ReadTx<'_>, token: &str) -> Result<Caller, AuthError> {
@@ -135,5 +155,23 @@ fn from_customer_key(r: &crate::storage::ReadTx<'_>, token: &str) -> Result<Call
         project_id: key.project_id,
         customer: key.customer,
         customer_id: key.customer_id,
+        credential: CustomerCredential::Key(key.id),
+        expires_at: key.expires_at,
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ledger::{Lapse, LedgerError};
+
+    #[test]
+    fn a_lapse_found_at_write_reads_as_the_refusal_on_arrival() {
+        for lapse in [Lapse::Revoked, Lapse::Expired] {
+            assert_eq!(
+                LedgerError::Credential(lapse).to_string(),
+                AuthError::from(lapse).to_string()
+            );
+        }
+    }
 }

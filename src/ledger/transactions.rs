@@ -156,7 +156,12 @@ impl Ledger {
         request: TransactionRequest,
     ) -> Result<TransactionOutcome, LedgerError> {
         let poster = poster.clone();
-        self.store.write(move |tx| apply(tx, &poster, &request)).await
+        self.store
+            .write(move |tx| {
+                poster.admit(tx)?;
+                apply(tx, &poster, &request)
+            })
+            .await
     }
 
     /// Applies independent transactions, each all-or-nothing on its own, in
@@ -169,6 +174,8 @@ impl Ledger {
         let poster = poster.clone();
         self.store
             .write(move |tx| {
+                // Once for the batch: one poster, one job, one transaction.
+                poster.admit(tx)?;
                 let mut outcomes = Vec::with_capacity(requests.len());
                 for request in &requests {
                     // No savepoint per transaction: `apply` checks everything

@@ -51,6 +51,14 @@ impl<'c> ReadTx<'c> {
             .optional()?)
     }
 
+    /// Whether the authority with this rowid exists and is not revoked.
+    pub fn authority_is_live(&self, rowid: i64) -> Result<bool, StorageError> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT 1 FROM authorities WHERE id = ?1 AND revoked_at IS NULL")?
+            .exists([rowid])?)
+    }
+
     /// Authorities, oldest first; of one project or of all.
     pub fn authorities(&self, project: Option<&str>) -> Result<Vec<AuthorityRow>, StorageError> {
         let mut stmt = self.conn.prepare_cached(

@@ -10,6 +10,7 @@ mod reliability_backup;
 mod reliability_bad_input;
 mod reliability_rate_limit;
 mod reliability_security;
+mod revocation_at_write;
 mod v1_auth;
 mod v1_bad_input;
 mod v1_concurrency;
