@@ -147,7 +147,9 @@ impl<'c> WriteTx<'c> {
     }
 
     /// The customer's default wallet of `asset`, opened (and the asset marked
-    /// used) if it does not exist yet.
+    /// used) if the customer has no wallet of it yet. A customer with wallets
+    /// of the asset but no default (an import of an old export) gets its
+    /// oldest one made the default: one default per asset, never two.
     pub fn ensure_default_wallet(
         &self,
         project: &str,
@@ -158,13 +160,22 @@ impl<'c> WriteTx<'c> {
         let found = self
             .conn
             .prepare_cached(
-                "SELECT id, asset_id, status, balance FROM wallets
-                 WHERE customer_id = ?1 AND asset_id = ?2 AND is_default = 1",
+                "SELECT id, asset_id, status, balance, is_default FROM wallets
+                 WHERE customer_id = ?1 AND asset_id = ?2
+                 ORDER BY is_default DESC, id LIMIT 1",
             )?
-            .query_row(params![customer_rowid, asset], wallet_state_from_row)
+            .query_row(params![customer_rowid, asset], |r| {
+                Ok((wallet_state_from_row(r)?, r.get::<_, bool>(4)?))
+            })
             .optional()?;
-        if let Some(found) = found {
-            return found;
+        if let Some((found, is_default)) = found {
+            let found = found?;
+            if !is_default {
+                self.conn
+                    .prepare_cached("UPDATE wallets SET is_default = 1 WHERE id = ?1")?
+                    .execute([found.rowid])?;
+            }
+            return Ok(found);
         }
         self.conn
             .prepare_cached(

@@ -3,6 +3,7 @@
 
 mod admin;
 mod customer_keys;
+mod default_wallet;
 mod helpers;
 mod openapi;
 mod persistence;
