@@ -61,10 +61,14 @@ impl Ledger {
                 if balance_after < 0 {
                     return Err(LedgerError::InsufficientFunds);
                 }
-                let authority_total = checked_add(
-                    tx.authority_total(wallet.rowid, poster.authority)?.unwrap_or(0),
-                    amount,
-                )?;
+                // i128: what one authority put into a wallet may pass i64
+                // while the balance does not (another authority redeemed it).
+                let authority_total = tx
+                    .authority_total(wallet.rowid, poster.authority)?
+                    .unwrap_or(0)
+                    .checked_add(i128::from(amount))
+                    .filter(|t| crate::storage::split_total(*t).is_some())
+                    .ok_or(LedgerError::Overflow)?;
                 let kind = if amount < 0 {
                     EntryKind::Redeem
                 } else {

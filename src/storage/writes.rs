@@ -246,22 +246,28 @@ impl<'c> WriteTx<'c> {
         Ok(entry)
     }
 
-    /// The running total of `authority`'s entries in `wallet` (0 if none).
-    pub fn authority_total(&self, wallet: i64, authority: i64) -> Result<Option<i64>, StorageError> {
+    /// The running total of `authority`'s entries in `wallet` (`None` if none).
+    pub fn authority_total(&self, wallet: i64, authority: i64) -> Result<Option<i128>, StorageError> {
         Ok(self
             .conn
-            .prepare_cached("SELECT total FROM authority_totals WHERE wallet_id = ?1 AND authority_id = ?2")?
-            .query_row(params![wallet, authority], |r| r.get(0))
+            .prepare_cached(
+                "SELECT total, total_high FROM authority_totals WHERE wallet_id = ?1 AND authority_id = ?2",
+            )?
+            .query_row(params![wallet, authority], |r| {
+                Ok(join_total(r.get(0)?, r.get(1)?))
+            })
             .optional()?)
     }
 
-    pub fn set_authority_total(&self, wallet: i64, authority: i64, total: i64) -> Result<(), StorageError> {
+    pub fn set_authority_total(&self, wallet: i64, authority: i64, total: i128) -> Result<(), StorageError> {
+        let (low, high) = split_total(total).ok_or(StorageError::Corrupt("authority_totals.total"))?;
         self.conn
             .prepare_cached(
-                "INSERT INTO authority_totals (wallet_id, authority_id, total) VALUES (?1, ?2, ?3)
-                 ON CONFLICT (wallet_id, authority_id) DO UPDATE SET total = excluded.total",
+                "INSERT INTO authority_totals (wallet_id, authority_id, total, total_high) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (wallet_id, authority_id)
+                 DO UPDATE SET total = excluded.total, total_high = excluded.total_high",
             )?
-            .execute(params![wallet, authority, total])?;
+            .execute(params![wallet, authority, low, high])?;
         Ok(())
     }
 

@@ -151,7 +151,9 @@ pub struct EntryResponse {
 #[derive(Debug, Serialize)]
 pub struct WalletTotalJson {
     pub user_id: String,
-    pub total: i64,
+    /// An exact JSON integer, also beyond i64 (a sum over some authorities
+    /// may be); the SDK reads it as a Python int.
+    pub total: i128,
 }
 
 #[derive(Debug, Serialize)]
