@@ -16,6 +16,7 @@ mod revocation_at_write;
 mod v1_auth;
 mod v1_bad_input;
 mod v1_concurrency;
+mod v1_item_data;
 mod v1_protocol;
 mod v2_auth;
 mod v2_bad_input;
