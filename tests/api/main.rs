@@ -5,6 +5,7 @@ mod admin;
 mod big_totals;
 mod customer_keys;
 mod default_wallet;
+mod export_roundtrip;
 mod helpers;
 mod openapi;
 mod persistence;
