@@ -548,3 +548,43 @@ async fn every_write_of_the_core_rechecks_its_credential() {
     assert!(wrong.is_empty(), "refused as revoked:\n{}", wrong.join("\n"));
     assert_eq!((row_counts(&app), labels(&app)), before, "nothing was written");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_write_primed_with_a_jwt_that_expires_before_its_body_is_refused() {
+    let app = spawn_app().await;
+    let authority = app.create_authority("default").await;
+    let c = ctx(&app, "default").await;
+    let wallet = c.customer_wallet(&app, "alice").await;
+    // Whole seconds: the token lapses within two seconds from now.
+    let exp = now_ms() / 1000 + 2;
+    let token = sign_es256(
+        &authority.private_pem,
+        &json!({ "sub": authority.id, "exp": exp }),
+    );
+    let entry = json!({ "user_id": "bob", "amount": 5, "reason": "late" });
+    let tx = json!({ "referenceId": next_ref("late"), "operations": [issue(&wallet, 1)] });
+    let primed = vec![
+        prime(&app, "v1 entry", "POST", "/api/v1/entry", &token, &entry).await,
+        prime(
+            &app,
+            "v2 transaction",
+            "POST",
+            "/api/v2/transactions",
+            &format!("Bearer {token}"),
+            &tx,
+        )
+        .await,
+    ];
+    tokio::time::sleep(HEAD_SETTLES).await;
+    let before = row_counts(&app);
+    tokio::time::sleep(Duration::from_millis((exp * 1000 - now_ms()).max(0) as u64 + 100)).await;
+    let mut replies = Vec::new();
+    for request in primed {
+        replies.push(request.finish().await);
+    }
+
+    assert_refused(&replies);
+    assert_eq!(replies[0].2["error"], "the token has expired", "{replies:?}");
+    assert_eq!(replies[1].2["status"], "EXPIRED", "{replies:?}");
+    assert_eq!(row_counts(&app), before, "nothing was written");
+}
