@@ -8,7 +8,7 @@ use super::verified::VerifiedTokens;
 use super::{tokens, Credentials};
 use crate::clock;
 use crate::domain::PublicId;
-use crate::ledger::{Caller, CustomerViewer, Poster};
+use crate::ledger::{Caller, CustomerCredential, CustomerViewer, Poster};
 use crate::storage::{AuthorityRow, StorageError};
 
 impl Credentials {
@@ -64,12 +64,31 @@ fn live_authority(r: &crate::storage::ReadTx<'_>, id: &str) -> Result<AuthorityR
     Ok(row)
 }
 
-fn poster(row: AuthorityRow) -> Poster {
+fn poster(row: AuthorityRow, expires_at: Option<i64>) -> Poster {
     Poster {
         authority: row.rowid,
         authority_id: row.public_id,
         project_id: row.project_id,
         default_asset: row.default_asset,
+        expires_at,
+    }
+}
+
+/// When a token stops being usable, in Unix ms, for the writer to check
+/// again: its `exp` widened by the same leeway as on arrival.
+fn expiry_ms(claims: &jwt::Claims, leeway: u64) -> Option<i64> {
+    let secs = claims.expiry().ok().flatten()?.saturating_add(leeway);
+    i64::try_from(secs).ok()?.checked_mul(1000)
+}
+
+impl From<crate::ledger::Lapse> for AuthError {
+    /// A credential that lapsed between a request's arrival and its write is
+    /// refused as it would have been on arrival.
+    fn from(lapse: crate::ledger::Lapse) -> Self {
+        match lapse {
+            crate::ledger::Lapse::Revoked => AuthError::UnknownKey,
+            crate::ledger::Lapse::Expired => AuthError::Expired,
+        }
     }
 }
 
@@ -98,7 +117,7 @@ fn from_jwt(
                 cache.remember(&key, &row.public_id, usable_until);
             }
         }
-        return Ok(Caller::Authority(poster(row)));
+        return Ok(Caller::Authority(poster(row, expiry_ms(&claims, leeway))));
     };
     let customer_id = audience
         .as_str()
@@ -114,6 +133,8 @@ fn from_jwt(
         project_id: row.project_id,
         customer: customer.rowid,
         customer_id: customer.id,
+        credential: CustomerCredential::Token { authority: row.rowid },
+        expires_at: expiry_ms(&claims, leeway),
     }))
 }
 
@@ -124,7 +145,7 @@ fn from_access_key(r: &crate::storage::ReadTx<'_>, token: &str) -> Result<Caller
     if !tokens::matches(secret, digest) || row.authority.revoked_at.is_some() {
         return Err(AuthError::UnknownKey);
     }
-    Ok(Caller::Authority(poster(row.authority)))
+    Ok(Caller::Authority(poster(row.authority, None)))
 }
 
 fn from_customer_key(r: &crate::storage::ReadTx<'_>, token: &str) -> Result<Caller, AuthError> {
@@ -140,5 +161,23 @@ fn from_customer_key(r: &crate::storage::ReadTx<'_>, token: &str) -> Result<Call
         project_id: key.project_id,
         customer: key.customer,
         customer_id: key.customer_id,
+        credential: CustomerCredential::Key(key.id),
+        expires_at: key.expires_at,
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ledger::{Lapse, LedgerError};
+
+    #[test]
+    fn a_lapse_found_at_write_reads_as_the_refusal_on_arrival() {
+        for lapse in [Lapse::Revoked, Lapse::Expired] {
+            assert_eq!(
+                LedgerError::Credential(lapse).to_string(),
+                AuthError::from(lapse).to_string()
+            );
+        }
+    }
 }

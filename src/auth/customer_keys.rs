@@ -46,12 +46,13 @@ impl Credentials {
         if expires_at.is_some_and(|at| at <= now) {
             return Err(LedgerError::Invalid("expiresAt must be in the future".to_owned()));
         }
-        let project = poster.project_id.clone();
+        let (project, admitted) = (poster.project_id.clone(), poster.clone());
         let minted = tokens::mint(tokens::CUSTOMER_KEY_PREFIX);
         let (id, digest) = (minted.id.clone(), minted.digest);
         let row = self
             .store
             .write(move |tx| {
+                admitted.admit(tx)?;
                 let customer = live_customer(tx.read(), &project, &customer)?;
                 tx.insert_customer_key(id.as_str(), customer, &digest, expires_at, now)?;
                 tx.read()
@@ -92,9 +93,10 @@ impl Credentials {
         customer: CustomerId,
         key: PublicId,
     ) -> Result<(), LedgerError> {
-        let project = poster.project_id.clone();
+        let (project, admitted) = (poster.project_id.clone(), poster.clone());
         self.store
             .write(move |tx| {
+                admitted.admit(tx)?;
                 let customer = tx
                     .read()
                     .customer_row(&project, customer.as_str())?

@@ -93,8 +93,10 @@ impl Ledger {
             ));
         }
         let project = ProjectId::parse(&poster.project_id)?;
+        let admitted = poster.clone();
         self.store
             .write(move |tx| {
+                admitted.admit(tx)?;
                 if tx.read().asset_code_taken(project.as_str(), code.as_str())? {
                     return Err(LedgerError::Conflict(format!(
                         "asset code {code} is taken in this project"
@@ -123,8 +125,10 @@ impl Ledger {
 
     pub async fn rename_asset(&self, poster: &Poster, id: i64, name: Text) -> Result<AssetRow, LedgerError> {
         let project = poster.project_id.clone();
+        let admitted = poster.clone();
         self.store
             .write(move |tx| {
+                admitted.admit(tx)?;
                 asset_in(&tx.read(), &project, id)?;
                 tx.rename_asset(id, name.as_str())?;
                 asset_in(&tx.read(), &project, id)
@@ -136,8 +140,10 @@ impl Ledger {
     pub async fn delete_asset(&self, poster: &Poster, id: i64) -> Result<(), LedgerError> {
         let project = poster.project_id.clone();
         let default_asset = poster.default_asset;
+        let admitted = poster.clone();
         self.store
             .write(move |tx| {
+                admitted.admit(tx)?;
                 let asset = asset_in(&tx.read(), &project, id)?;
                 if asset.id == default_asset {
                     return Err(LedgerError::Conflict(
@@ -162,8 +168,10 @@ impl Ledger {
         description: Option<Text>,
     ) -> Result<(CustomerRow, bool), LedgerError> {
         let project = poster.project_id.clone();
+        let admitted = poster.clone();
         self.store
             .write(move |tx| {
+                admitted.admit(tx)?;
                 let name = name.as_ref().map(Text::as_str);
                 let description = description.as_ref().map(Text::as_str);
                 let created = match tx.read().customer_row(&project, id.as_str())? {
@@ -209,8 +217,10 @@ impl Ledger {
         id: CustomerId,
     ) -> Result<CustomerRow, LedgerError> {
         let project = poster.project_id.clone();
+        let admitted = poster.clone();
         self.store
             .write(move |tx| {
+                admitted.admit(tx)?;
                 let customer = customer_in(&tx.read(), &project, &id)?;
                 if customer.status == CustomerStatus::Deleted {
                     return Err(LedgerError::NotFound(Missing::Customer));
@@ -230,8 +240,10 @@ impl Ledger {
         wallets: Vec<i64>,
     ) -> Result<CustomerRow, LedgerError> {
         let project = poster.project_id.clone();
+        let admitted = poster.clone();
         self.store
             .write(move |tx| {
+                admitted.admit(tx)?;
                 let customer = customer_in(&tx.read(), &project, &id)?;
                 if customer.status == CustomerStatus::Deleted {
                     return Err(LedgerError::NotFound(Missing::Customer));
@@ -258,8 +270,10 @@ impl Ledger {
     /// their history are kept).
     pub async fn delete_customer(&self, poster: &Poster, id: CustomerId) -> Result<CustomerRow, LedgerError> {
         let project = poster.project_id.clone();
+        let admitted = poster.clone();
         self.store
             .write(move |tx| {
+                admitted.admit(tx)?;
                 let customer = customer_in(&tx.read(), &project, &id)?;
                 let all = PageRequest {
                     page: 0,
@@ -286,8 +300,10 @@ impl Ledger {
         description: Option<Text>,
     ) -> Result<WalletRow, LedgerError> {
         let project = poster.project_id.clone();
+        let admitted = poster.clone();
         self.store
             .write(move |tx| {
+                admitted.admit(tx)?;
                 asset_in(&tx.read(), &project, asset)?;
                 let customer = match &owner {
                     None => None,
@@ -370,6 +386,7 @@ impl Ledger {
         let caller = caller.clone();
         self.store
             .write(move |tx| {
+                caller.admit(tx)?;
                 visible_wallet(&tx.read(), &caller, id)?;
                 if let Some(name) = &name {
                     tx.set_wallet_name(id, name.as_str())?;
@@ -391,8 +408,10 @@ impl Ledger {
         status: WalletStatus,
     ) -> Result<WalletRow, LedgerError> {
         let project = poster.project_id.clone();
+        let admitted = poster.clone();
         self.store
             .write(move |tx| {
+                admitted.admit(tx)?;
                 let wallet = wallet_in(&tx.read(), &project, id)?;
                 if wallet.status == status {
                     return Ok(wallet);

@@ -31,6 +31,16 @@ impl std::fmt::Display for Missing {
     }
 }
 
+/// Why a credential that was good when its request arrived no longer is,
+/// found inside the write. The APIs answer it exactly as they refuse such a
+/// credential when a request arrives (401).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lapse {
+    /// Revoked, or its customer deleted.
+    Revoked,
+    Expired,
+}
+
 /// Why the ledger refused or failed an operation. Every variant but
 /// `Storage` is the client's doing and changes nothing.
 #[derive(Debug, Error)]
@@ -62,6 +72,9 @@ pub enum LedgerError {
     AssetIsUsed,
     #[error("the customer has wallets that are not closed")]
     CustomerHasActiveWallets,
+    /// The caller's credential lapsed before its write ran; nothing was written.
+    #[error("{}", match .0 { Lapse::Revoked => "unknown or revoked key", Lapse::Expired => "the token has expired" })]
+    Credential(Lapse),
     #[error(transparent)]
     Storage(#[from] StorageError),
 }

@@ -156,7 +156,12 @@ impl Ledger {
         request: TransactionRequest,
     ) -> Result<TransactionOutcome, LedgerError> {
         let poster = poster.clone();
-        self.store.write(move |tx| apply(tx, &poster, &request)).await
+        self.store
+            .write(move |tx| {
+                poster.admit(tx)?;
+                apply(tx, &poster, &request)
+            })
+            .await
     }
 
     /// Applies independent transactions, each all-or-nothing on its own, in
@@ -169,6 +174,8 @@ impl Ledger {
         let poster = poster.clone();
         self.store
             .write(move |tx| {
+                // Once for the batch: one poster, one job, one transaction.
+                poster.admit(tx)?;
                 let mut outcomes = Vec::with_capacity(requests.len());
                 for request in &requests {
                     // No savepoint per transaction: `apply` checks everything
@@ -302,22 +309,26 @@ impl From<crate::storage::StorageError> for Refusal {
 }
 
 /// The poster's running total in each wallet after the lines. A total is
-/// bookkeeping for API v1's per-authority view; should it pass i64 (an
-/// authority issuing again what another redeemed, many times over), the
-/// transaction fails rather than the count wrapping.
-fn running_totals(tx: &WriteTx<'_>, authority: i64, lines: &[Line]) -> Result<HashMap<i64, i64>, Refusal> {
-    let mut totals: HashMap<i64, i64> = HashMap::new();
+/// bookkeeping for API v1's per-authority view, kept in i128: it may pass
+/// i64 on a legal ledger (an authority issuing again what another redeemed),
+/// and must not stop a legal issue. Only past about ±2^127, which takes 2^63
+/// entries, would a transaction fail for it.
+fn running_totals(tx: &WriteTx<'_>, authority: i64, lines: &[Line]) -> Result<HashMap<i64, i128>, Refusal> {
+    let mut totals: HashMap<i64, i128> = HashMap::new();
     for line in lines {
         let total = match totals.get(&line.wallet) {
             Some(total) => *total,
             None => tx.authority_total(line.wallet, authority)?.unwrap_or(0),
         };
-        let total = total.checked_add(line.amount).ok_or_else(|| {
-            FailReason::Invalid(format!(
-                "wallet {}: this authority's running total would pass the largest amount",
-                line.wallet
-            ))
-        })?;
+        let total = total
+            .checked_add(i128::from(line.amount))
+            .filter(|t| crate::storage::split_total(*t).is_some())
+            .ok_or_else(|| {
+                FailReason::Invalid(format!(
+                    "wallet {}: this authority's running total would pass the largest amount",
+                    line.wallet
+                ))
+            })?;
         totals.insert(line.wallet, total);
     }
     Ok(totals)

@@ -37,6 +37,7 @@ impl Ledger {
         let poster = poster.clone();
         self.store
             .write(move |tx| {
+                poster.admit(tx)?;
                 let now = clock::now_ms();
                 let project = poster.project_id.as_str();
                 let customer = tx.ensure_customer(project, &request.user, now)?;
@@ -60,10 +61,14 @@ impl Ledger {
                 if balance_after < 0 {
                     return Err(LedgerError::InsufficientFunds);
                 }
-                let authority_total = checked_add(
-                    tx.authority_total(wallet.rowid, poster.authority)?.unwrap_or(0),
-                    amount,
-                )?;
+                // i128: what one authority put into a wallet may pass i64
+                // while the balance does not (another authority redeemed it).
+                let authority_total = tx
+                    .authority_total(wallet.rowid, poster.authority)?
+                    .unwrap_or(0)
+                    .checked_add(i128::from(amount))
+                    .filter(|t| crate::storage::split_total(*t).is_some())
+                    .ok_or(LedgerError::Overflow)?;
                 let kind = if amount < 0 {
                     EntryKind::Redeem
                 } else {
@@ -113,14 +118,17 @@ impl Ledger {
     /// Marks the item of an entry used. Any authority of the entry's project
     /// may do so; an unknown entry or one without an item is `NotFound`.
     pub async fn use_v1_item(&self, poster: &Poster, entry: i64) -> Result<V1EntryRow, LedgerError> {
-        let project = poster.project_id.clone();
+        let poster = poster.clone();
         self.store
-            .write(move |tx| match tx.use_item(&project, entry)? {
-                ItemUse::NoSuchItem => Err(LedgerError::NotFound(Missing::Item)),
-                ItemUse::AlreadyUsed => {
-                    Err(LedgerError::Conflict("the item has already been used".to_owned()))
+            .write(move |tx| {
+                poster.admit(tx)?;
+                match tx.use_item(&poster.project_id, entry)? {
+                    ItemUse::NoSuchItem => Err(LedgerError::NotFound(Missing::Item)),
+                    ItemUse::AlreadyUsed => {
+                        Err(LedgerError::Conflict("the item has already been used".to_owned()))
+                    }
+                    ItemUse::Marked => Ok(tx.v1_entry(entry)?.ok_or(StorageError::Corrupt("entries.id"))?),
                 }
-                ItemUse::Marked => Ok(tx.v1_entry(entry)?.ok_or(StorageError::Corrupt("entries.id"))?),
             })
             .await
     }

@@ -272,7 +272,8 @@ impl WriteTx<'_> {
     }
 
     /// Opens a wallet (and marks its asset used). `customer` is `None` for a
-    /// system wallet.
+    /// system wallet. A customer's first wallet of an asset is its default
+    /// for that asset: the one API v1 uses, whichever API opened it.
     pub fn create_wallet(
         &self,
         project: &str,
@@ -286,7 +287,10 @@ impl WriteTx<'_> {
             .prepare_cached(
                 "INSERT INTO wallets (project_id, asset_id, customer_id, is_default, name, description, status,
                                       balance, created_at)
-                 VALUES (?1, ?2, ?3, 0, ?4, ?5, 'Open', 0, ?6)",
+                 VALUES (?1, ?2, ?3,
+                         ?3 IS NOT NULL AND NOT EXISTS (SELECT 1 FROM wallets
+                                                        WHERE customer_id = ?3 AND asset_id = ?2 AND is_default = 1),
+                         ?4, ?5, 'Open', 0, ?6)",
             )?
             .execute(params![project, asset, customer, name, description, now])?;
         let id = self.conn.last_insert_rowid();

@@ -51,6 +51,14 @@ impl<'c> ReadTx<'c> {
             .optional()?)
     }
 
+    /// Whether the authority with this rowid exists and is not revoked.
+    pub fn authority_is_live(&self, rowid: i64) -> Result<bool, StorageError> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT 1 FROM authorities WHERE id = ?1 AND revoked_at IS NULL")?
+            .exists([rowid])?)
+    }
+
     /// Authorities, oldest first; of one project or of all.
     pub fn authorities(&self, project: Option<&str>) -> Result<Vec<AuthorityRow>, StorageError> {
         let mut stmt = self.conn.prepare_cached(
@@ -66,7 +74,10 @@ impl<'c> ReadTx<'c> {
 
     /// API v1 wallet totals: per user of the project, the sum of the running
     /// totals of the (filtered) authorities in the user's default wallet of
-    /// `asset`. Users with no matching entries are left out.
+    /// `asset`. Users with no matching entries are left out. Summed here in
+    /// i128, not by SQLite's `sum()`, which fails on an integer overflow:
+    /// a sum over some authorities may pass i64 on a legal ledger, and even
+    /// one that ends within i64 may pass it on the way.
     pub fn v1_wallet_totals(
         &self,
         project: &str,
@@ -77,17 +88,16 @@ impl<'c> ReadTx<'c> {
         // indexes; without, it is a scan of the project by nature. One SQL
         // with `?3 IS NULL OR ...` would scan in both cases.
         let sql = if filter.user_ids.is_some() {
-            "SELECT c.external_id, sum(t.total)
+            "SELECT c.external_id, t.total, t.total_high
              FROM (SELECT DISTINCT value FROM json_each(?3)) u
              CROSS JOIN customers c ON c.project_id = ?1 AND c.external_id = u.value
              JOIN wallets w ON w.customer_id = c.id AND w.asset_id = ?2 AND w.is_default = 1
              JOIN authority_totals t ON t.wallet_id = w.id
              JOIN authorities a ON a.id = t.authority_id
              WHERE (?4 IS NULL OR a.public_id IN (SELECT value FROM json_each(?4)))
-             GROUP BY c.external_id
              ORDER BY c.external_id"
         } else {
-            "SELECT c.external_id, sum(t.total)
+            "SELECT c.external_id, t.total, t.total_high
              FROM wallets w
              JOIN customers c ON c.id = w.customer_id
              JOIN authority_totals t ON t.wallet_id = w.id
@@ -95,19 +105,27 @@ impl<'c> ReadTx<'c> {
              WHERE w.project_id = ?1 AND w.asset_id = ?2 AND w.is_default = 1
                AND ?3 IS NULL
                AND (?4 IS NULL OR a.public_id IN (SELECT value FROM json_each(?4)))
-             GROUP BY c.external_id
              ORDER BY c.external_id"
         };
         let mut stmt = self.conn.prepare_cached(sql)?;
         let users = json_list(&filter.user_ids)?;
         let authorities = json_list(&filter.authority_ids)?;
-        let rows = stmt.query_map(params![project, asset, users, authorities], |r| {
-            Ok(WalletTotalRow {
-                user_id: r.get(0)?,
-                total: r.get(1)?,
-            })
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        let mut rows = stmt.query(params![project, asset, users, authorities])?;
+        let mut totals: Vec<WalletTotalRow> = Vec::new();
+        while let Some(row) = rows.next()? {
+            let user: String = row.get(0)?;
+            let total = join_total(row.get(1)?, row.get(2)?);
+            match totals.last_mut() {
+                Some(last) if last.user_id == user => {
+                    last.total = last
+                        .total
+                        .checked_add(total)
+                        .ok_or(StorageError::Corrupt("authority_totals.total"))?;
+                }
+                _ => totals.push(WalletTotalRow { user_id: user, total }),
+            }
+        }
+        Ok(totals)
     }
 
     /// API v1 inventory of the project, oldest entry first.

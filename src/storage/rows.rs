@@ -176,11 +176,30 @@ pub struct InventoryRow {
     pub item: ItemRow,
 }
 
-/// A v1 wallet total.
+/// A v1 wallet total: the sum of the listed authorities' entries in the
+/// user's default wallet. A balance fits i64, but a sum over some of its
+/// authorities need not (one issued MAX twice while another redeemed it).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WalletTotalRow {
     pub user_id: String,
-    pub total: i64,
+    pub total: i128,
+}
+
+/// A running total of `authority_totals` as its two columns: `total` holds
+/// the low 64 bits (as a signed integer) and `total_high` the rest, so the
+/// exact value is `total_high * 2^64 + total`. Every total within i64 has
+/// `total_high = 0` and `total` equal to it, so rows written before schema
+/// step 3 read the same. `None` past about ±2^127, which takes 2^63 entries.
+pub fn split_total(total: i128) -> Option<(i64, i64)> {
+    // Truncation to the low 64 bits is the point here.
+    let low = total as i64;
+    let high = total.checked_sub(i128::from(low))? >> 64;
+    Some((low, i64::try_from(high).ok()?))
+}
+
+/// The exact running total from its two columns (see [`split_total`]).
+pub fn join_total(low: i64, high: i64) -> i128 {
+    (i128::from(high) << 64) + i128::from(low)
 }
 
 /// Whether an item could be marked used.
@@ -338,4 +357,28 @@ pub struct CustomerKeyRow {
     pub revoked_at: Option<i64>,
     /// A deleted customer's keys open nothing.
     pub customer_deleted: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn running_totals_split_and_join_exactly(hi in any::<i64>(), lo in any::<u64>()) {
+            // Every i128 up to about ±2^127: far past what 2^63 entries can reach.
+            let total = (i128::from(hi) << 64) | i128::from(lo);
+            if let Some((low, high)) = split_total(total) {
+                prop_assert_eq!(join_total(low, high), total);
+            } else {
+                prop_assert!(total > i128::MAX - (1 << 63), "only the very top is refused: {}", total);
+            }
+        }
+
+        #[test]
+        fn a_total_within_i64_is_its_own_low_column(total in any::<i64>()) {
+            prop_assert_eq!(split_total(i128::from(total)), Some((total, 0)));
+        }
+    }
 }

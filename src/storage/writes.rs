@@ -147,7 +147,9 @@ impl<'c> WriteTx<'c> {
     }
 
     /// The customer's default wallet of `asset`, opened (and the asset marked
-    /// used) if it does not exist yet.
+    /// used) if the customer has no wallet of it yet. A customer with wallets
+    /// of the asset but no default (an import of an old export) gets its
+    /// oldest one made the default: one default per asset, never two.
     pub fn ensure_default_wallet(
         &self,
         project: &str,
@@ -158,13 +160,22 @@ impl<'c> WriteTx<'c> {
         let found = self
             .conn
             .prepare_cached(
-                "SELECT id, asset_id, status, balance FROM wallets
-                 WHERE customer_id = ?1 AND asset_id = ?2 AND is_default = 1",
+                "SELECT id, asset_id, status, balance, is_default FROM wallets
+                 WHERE customer_id = ?1 AND asset_id = ?2
+                 ORDER BY is_default DESC, id LIMIT 1",
             )?
-            .query_row(params![customer_rowid, asset], wallet_state_from_row)
+            .query_row(params![customer_rowid, asset], |r| {
+                Ok((wallet_state_from_row(r)?, r.get::<_, bool>(4)?))
+            })
             .optional()?;
-        if let Some(found) = found {
-            return found;
+        if let Some((found, is_default)) = found {
+            let found = found?;
+            if !is_default {
+                self.conn
+                    .prepare_cached("UPDATE wallets SET is_default = 1 WHERE id = ?1")?
+                    .execute([found.rowid])?;
+            }
+            return Ok(found);
         }
         self.conn
             .prepare_cached(
@@ -235,22 +246,28 @@ impl<'c> WriteTx<'c> {
         Ok(entry)
     }
 
-    /// The running total of `authority`'s entries in `wallet` (0 if none).
-    pub fn authority_total(&self, wallet: i64, authority: i64) -> Result<Option<i64>, StorageError> {
+    /// The running total of `authority`'s entries in `wallet` (`None` if none).
+    pub fn authority_total(&self, wallet: i64, authority: i64) -> Result<Option<i128>, StorageError> {
         Ok(self
             .conn
-            .prepare_cached("SELECT total FROM authority_totals WHERE wallet_id = ?1 AND authority_id = ?2")?
-            .query_row(params![wallet, authority], |r| r.get(0))
+            .prepare_cached(
+                "SELECT total, total_high FROM authority_totals WHERE wallet_id = ?1 AND authority_id = ?2",
+            )?
+            .query_row(params![wallet, authority], |r| {
+                Ok(join_total(r.get(0)?, r.get(1)?))
+            })
             .optional()?)
     }
 
-    pub fn set_authority_total(&self, wallet: i64, authority: i64, total: i64) -> Result<(), StorageError> {
+    pub fn set_authority_total(&self, wallet: i64, authority: i64, total: i128) -> Result<(), StorageError> {
+        let (low, high) = split_total(total).ok_or(StorageError::Corrupt("authority_totals.total"))?;
         self.conn
             .prepare_cached(
-                "INSERT INTO authority_totals (wallet_id, authority_id, total) VALUES (?1, ?2, ?3)
-                 ON CONFLICT (wallet_id, authority_id) DO UPDATE SET total = excluded.total",
+                "INSERT INTO authority_totals (wallet_id, authority_id, total, total_high) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (wallet_id, authority_id)
+                 DO UPDATE SET total = excluded.total, total_high = excluded.total_high",
             )?
-            .execute(params![wallet, authority, total])?;
+            .execute(params![wallet, authority, low, high])?;
         Ok(())
     }
 

@@ -299,6 +299,16 @@ impl TestApp {
 }
 
 impl TestApp {
+    /// The ledger the app runs on, for tests that call the core directly.
+    pub fn ledger(&self) -> &Ledger {
+        &self.ledger
+    }
+
+    /// The app's credentials, as a request's `Authorization` header would find them.
+    pub fn credentials(&self) -> &Credentials {
+        &self.credentials
+    }
+
     /// The writer's counters: commits, jobs, largest group.
     pub fn writer_stats(&self) -> wallet_service::storage::WriterStats {
         self.ledger.store().writer_stats()

@@ -2,10 +2,13 @@
 #![allow(clippy::unwrap_used)]
 
 mod admin;
+mod big_totals;
 mod customer_keys;
+mod default_wallet;
 mod edge_body_timeout;
 mod edge_input;
 mod edge_routing;
+mod export_roundtrip;
 mod helpers;
 mod openapi;
 mod persistence;
@@ -13,9 +16,11 @@ mod reliability_backup;
 mod reliability_bad_input;
 mod reliability_rate_limit;
 mod reliability_security;
+mod revocation_at_write;
 mod v1_auth;
 mod v1_bad_input;
 mod v1_concurrency;
+mod v1_item_data;
 mod v1_protocol;
 mod v2_auth;
 mod v2_bad_input;

@@ -316,6 +316,19 @@ def main():
     check_eq(wallets_map(a.get_wallets(authority_ids=[id_b]), "final"),
              {alice: 45, bob: -27, carol: 7}, "revoked B's entries still count")
 
+    # --- item data exactly as sent ---------------------------------------------
+    # None is sent as null and comes back as null (not dropped); an integer
+    # beyond 64 bits keeps every digit (not rounded to a float).
+    erin = "erin"
+    big = {"serial": 2**70, "below": -(2**64) - 1, "price": 1.5}
+    for name, data in (("Null", None), ("Big", big), ("Huge", 10**30)):
+        made = a.create_entry(erin, 0, f"{name} data", item={"name": name, "data": data})
+        item = made.get("item") or {}
+        check("data" in item and item["data"] == data and type(item["data"]) is type(data),
+              f"create_entry with {name} data keeps it exactly: {made!r}")
+        rows = a.get_inventory(entry_ids=[made["entry_id"]])
+        check_eq([r["item"].get("data", "absent") for r in rows], [data], f"inventory keeps {name} data")
+
     print(f"sdk e2e: {CHECKS} checks passed")
 
 

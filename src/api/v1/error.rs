@@ -18,7 +18,17 @@ pub enum V1Error {
     #[error(transparent)]
     OverLimit(#[from] OverLimit),
     #[error(transparent)]
-    Ledger(#[from] LedgerError),
+    Ledger(LedgerError),
+}
+
+impl From<LedgerError> for V1Error {
+    fn from(e: LedgerError) -> Self {
+        match e {
+            // Refused exactly as the same credential is on a request's arrival.
+            LedgerError::Credential(lapse) => V1Error::Auth(lapse.into()),
+            other => V1Error::Ledger(other),
+        }
+    }
 }
 
 impl ResponseError for V1Error {
@@ -39,6 +49,7 @@ impl ResponseError for V1Error {
                 | LedgerError::WrongStatus(_)
                 | LedgerError::ChangeWalletStatus(_)
                 | LedgerError::CustomerHasActiveWallets => StatusCode::CONFLICT,
+                LedgerError::Credential(_) => StatusCode::UNAUTHORIZED,
                 LedgerError::Storage(s) if s.is_unavailable() => StatusCode::SERVICE_UNAVAILABLE,
                 LedgerError::Storage(_) => StatusCode::INTERNAL_SERVER_ERROR,
             },

@@ -26,10 +26,26 @@ pub struct CreateEntryBody {
 #[serde(deny_unknown_fields)]
 pub struct ItemBody {
     name: String,
-    /// Parsed (not kept raw) so serde_json's nesting limit applies: an
-    /// absurdly deep value is refused here instead of stored.
-    #[serde(default)]
-    data: Option<serde_json::Value>,
+    /// Kept as the raw JSON text sent: a parsed value would round integers
+    /// beyond u64 to floats and respell numbers (`1e3` as `1000.0`). `null`
+    /// is kept too (`Some("null")`); only an absent `data` is `None`.
+    #[serde(default, deserialize_with = "present")]
+    data: Option<Box<RawValue>>,
+}
+
+/// A field that is present, even as `null`: `Option`'s own deserializer
+/// would turn `null` into `None`.
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Box<RawValue>>, D::Error> {
+    Box::<RawValue>::deserialize(d).map(Some)
+}
+
+/// The item's data as stored: the text as sent, once it is known to parse
+/// within serde_json's nesting limit (128), so an absurdly deep value is
+/// refused here instead of stored for every later reader to choke on.
+fn item_data(raw: Box<RawValue>) -> Result<String, V1Error> {
+    serde_json::from_str::<serde_json::Value>(raw.get())
+        .map_err(|e| V1Error::BadRequest(format!("item data: {e}")))?;
+    Ok(String::from(Box::<str>::from(raw)))
 }
 
 impl CreateEntryBody {
@@ -44,7 +60,7 @@ impl CreateEntryBody {
                 .map(|item| {
                     Ok::<_, V1Error>(NewItem {
                         name: ItemName::parse(&item.name).map_err(bad)?,
-                        data: item.data.map(|d| d.to_string()),
+                        data: item.data.map(item_data).transpose()?,
                     })
                 })
                 .transpose()?,
@@ -151,7 +167,9 @@ pub struct EntryResponse {
 #[derive(Debug, Serialize)]
 pub struct WalletTotalJson {
     pub user_id: String,
-    pub total: i64,
+    /// An exact JSON integer, also beyond i64 (a sum over some authorities
+    /// may be); the SDK reads it as a Python int.
+    pub total: i128,
 }
 
 #[derive(Debug, Serialize)]

@@ -155,6 +155,8 @@ impl From<LedgerError> for V2Error {
             LedgerError::Invalid(_) | LedgerError::Overflow => ErrorStatus::ValidationError,
             LedgerError::InsufficientFunds => ErrorStatus::InsufficientFunds,
             LedgerError::NotFound(what) => return V2Error::not_found(*what),
+            // Refused exactly as the same credential is on a request's arrival.
+            LedgerError::Credential(lapse) => return AuthError::from(*lapse).into(),
             LedgerError::AccessDenied(_) => ErrorStatus::AccessDenied,
             LedgerError::Conflict(_) => ErrorStatus::Conflict,
             LedgerError::WrongStatus(_) => ErrorStatus::WrongWalletStatus,
