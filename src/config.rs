@@ -4,6 +4,10 @@
 //! are read by clap in `cli.rs`; this module merges them over the TOML file
 //! documented by `config.example.toml`.
 
+mod validate;
+
+use crate::api::client_addr::TrustedProxies;
+use crate::domain::AdminPassword;
 use crate::storage::Durability;
 use anyhow::Context;
 use serde::Deserialize;
@@ -14,7 +18,7 @@ pub const DEFAULT_DB: &str = "./data/wallet.db";
 
 #[derive(Clone)]
 pub struct Settings {
-    /// Address the HTTP server binds, e.g. `127.0.0.1:8080` (port 0 = any free port).
+    /// Address the HTTP server binds, `HOST:PORT`, e.g. `127.0.0.1:8080` (port 0 = any free port).
     pub listen: String,
     /// The SQLite database file; missing folders are created.
     pub db: PathBuf,
@@ -31,7 +35,10 @@ pub struct Settings {
     pub metrics_token: Option<String>,
     /// The admin password to set on the first start (`WALLET_ADMIN_PASSWORD`);
     /// without it one is generated. Never read from the config file.
-    pub admin_password: Option<String>,
+    pub admin_password: Option<AdminPassword>,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (for the
+    /// admin login's lockout); empty: the header is ignored.
+    pub trusted_proxies: TrustedProxies,
 }
 
 impl std::fmt::Debug for Settings {
@@ -49,6 +56,7 @@ impl std::fmt::Debug for Settings {
                 "admin_password",
                 &self.admin_password.as_ref().map(|_| "<redacted>"),
             )
+            .field("trusted_proxies", &self.trusted_proxies)
             .finish_non_exhaustive()
     }
 }
@@ -66,6 +74,7 @@ impl Default for Settings {
             rate_limit_per_second: None,
             metrics_token: None,
             admin_password: None,
+            trusted_proxies: TrustedProxies::default(),
         }
     }
 }
@@ -92,6 +101,7 @@ struct FileConfig {
     max_body_bytes: Option<usize>,
     rate_limit_per_second: Option<u32>,
     metrics_token: Option<String>,
+    trusted_proxies: Option<Vec<String>>,
 }
 
 impl Settings {
@@ -115,19 +125,10 @@ impl Settings {
             max_body_bytes: file.max_body_bytes.unwrap_or(defaults.max_body_bytes),
             rate_limit_per_second: file.rate_limit_per_second.filter(|r| *r > 0),
             metrics_token: file.metrics_token,
-            admin_password: std::env::var("WALLET_ADMIN_PASSWORD")
-                .ok()
-                .filter(|p| !p.is_empty()),
+            admin_password: validate::admin_password(std::env::var("WALLET_ADMIN_PASSWORD").ok())?,
+            trusted_proxies: validate::trusted_proxies(file.trusted_proxies.unwrap_or_default())?,
         };
-        anyhow::ensure!(
-            settings.read_connections >= 1,
-            "read_connections must be at least 1"
-        );
-        anyhow::ensure!(settings.max_batch >= 1, "max_batch must be at least 1");
-        anyhow::ensure!(
-            settings.max_body_bytes >= 1024,
-            "max_body_bytes must be at least 1024"
-        );
+        settings.validate()?;
         Ok(settings)
     }
 }

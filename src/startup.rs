@@ -25,6 +25,7 @@ impl Application {
     /// Opens the database, makes sure an admin password exists, and binds the
     /// listener; the server starts serving when `run_until_stopped` is awaited.
     pub async fn build(settings: &Settings) -> anyhow::Result<Self> {
+        settings.validate()?;
         let store = open_store(settings)?;
         api::admin::password::ensure(&store, settings.admin_password.clone()).await?;
         let maintenance = web::Data::new(Maintenance::load(&store).await?);
@@ -102,11 +103,23 @@ impl Application {
     }
 }
 
+/// Opens the database for the server, creating it (and its folders) on the first start.
 pub fn open_store(settings: &Settings) -> anyhow::Result<Store> {
+    open(settings, true)
+}
+
+/// Opens an existing database for a maintenance command: a missing file is
+/// an error, so a mistyped `--db` never quietly starts a new, empty ledger.
+pub fn open_existing_store(settings: &Settings) -> anyhow::Result<Store> {
+    open(settings, false)
+}
+
+fn open(settings: &Settings, create: bool) -> anyhow::Result<Store> {
     let mut options = StoreOptions::new(&settings.db);
     options.durability = settings.durability;
     options.read_connections = settings.read_connections;
     options.max_batch = settings.max_batch;
+    options.create = create;
     Store::open(&options).with_context(|| format!("opening database {}", settings.db.display()))
 }
 

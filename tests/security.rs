@@ -4,11 +4,15 @@
 //! its WAL and shared-memory files and every secret file are mode 0600; the
 //! server keeps only digests of opaque keys, compared in constant time.
 //!
+//! `operations`: maintenance commands on a missing database, bad settings
+//! and the admin password policy, on the binary too.
+//!
 //! The JWT attacks and the customer-key sweep run in-process, in
 //! `tests/api/reliability_security.rs`.
 #![allow(clippy::unwrap_used)]
 
 mod common;
+mod operations;
 
 use common::{run_with_timeout, wallet_service, Finished, Server, CLI_TIMEOUT};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};

@@ -2,6 +2,7 @@
 //! map the result; each API has its own error body and its own `configure`.
 
 pub mod admin;
+pub mod client_addr;
 pub mod json;
 pub mod maintenance;
 pub mod metrics;

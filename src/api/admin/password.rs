@@ -1,7 +1,7 @@
 //! The admin password: argon2id PHC string in the settings table, verified
 //! off the async threads. The plain password is never stored.
 
-use crate::domain::random_base32;
+use crate::domain::{random_base32, AdminPassword};
 use crate::storage::{StorageError, Store};
 use anyhow::Context;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
@@ -60,12 +60,8 @@ pub async fn verify(store: &Store, username: &str, password: &str) -> Result<boo
 }
 
 /// Sets (or replaces) the admin password.
-pub async fn set(store: &Store, password: &str) -> anyhow::Result<()> {
-    anyhow::ensure!(
-        password.chars().count() >= 12,
-        "the admin password must be at least 12 characters"
-    );
-    let phc = hash_blocking(password.to_owned()).await?;
+pub async fn set(store: &Store, password: &AdminPassword) -> anyhow::Result<()> {
+    let phc = hash_blocking(password.expose().to_owned()).await?;
     store
         .write(move |tx| tx.set_setting(HASH_SETTING, &phc))
         .await
@@ -75,12 +71,15 @@ pub async fn set(store: &Store, password: &str) -> anyhow::Result<()> {
 /// On server start: makes sure an admin password exists. Takes
 /// `from_env` if given, else generates one, writes it to
 /// `admin-password.txt` next to the database (mode 0600) and logs where it is.
-pub async fn ensure(store: &Store, from_env: Option<String>) -> anyhow::Result<()> {
+pub async fn ensure(store: &Store, from_env: Option<AdminPassword>) -> anyhow::Result<()> {
     if store.read(|r| r.setting(HASH_SETTING)).await?.is_some() {
         return Ok(());
     }
     let generated = from_env.is_none();
-    let password = from_env.unwrap_or_else(|| random_base32(24));
+    let password = match from_env {
+        Some(password) => password.expose().to_owned(),
+        None => random_base32(24),
+    };
     let phc = hash_blocking(password.clone()).await?;
     let stored = store
         .write(move |tx| tx.set_setting_if_absent(HASH_SETTING, &phc))
