@@ -31,7 +31,7 @@ impl Application {
         let maintenance = web::Data::new(Maintenance::load(&store).await?);
         let metrics = web::Data::new(Metrics::default());
         let metrics_token = web::Data::new(MetricsToken(settings.metrics_token.clone()));
-        let admin = web::Data::new(AdminState::default());
+        let admin = web::Data::new(AdminState::new(settings.trusted_proxies.clone())?);
         let rate_limit = web::Data::new(api::rate_limit::RateLimiter::new(settings.rate_limit_per_second));
         let listener =
             TcpListener::bind(&settings.listen).with_context(|| format!("binding {}", settings.listen))?;

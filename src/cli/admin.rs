@@ -34,7 +34,7 @@ pub async fn admin(settings: &Settings, command: AdminCommand) -> anyhow::Result
                 .context("reading the password from stdin")?;
             let new_password = AdminPassword::parse(line.trim_end_matches(['\r', '\n']))?;
             password::set(&store, &new_password).await?;
-            eprintln!("admin password set");
+            eprintln!("admin password set; every admin session has ended");
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -42,14 +42,27 @@ pub async fn spawn_app() -> TestApp {
     app
 }
 
+/// Starts the app on a new database, with settings changed by `adjust`.
+pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut app = spawn_app_configured(&dir.path().join("wallet.db"), adjust).await;
+    app._dir = Some(dir);
+    app
+}
+
 /// Starts the app on an existing (or new) database file.
 pub async fn spawn_app_at(db: &Path) -> TestApp {
-    let settings = Settings {
+    spawn_app_configured(db, |_| {}).await
+}
+
+async fn spawn_app_configured(db: &Path, adjust: impl FnOnce(&mut Settings)) -> TestApp {
+    let mut settings = Settings {
         listen: "127.0.0.1:0".into(),
         db: db.to_path_buf(),
         workers: 2,
         ..Settings::default()
     };
+    adjust(&mut settings);
     let app = Application::build(&settings).await.expect("the app builds");
     let address = format!("http://127.0.0.1:{}", app.port());
     let credentials = Credentials::new(app.store().clone());
