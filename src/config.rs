@@ -4,6 +4,10 @@
 //! are read by clap in `cli.rs`; this module merges them over the TOML file
 //! documented by `config.example.toml`.
 
+mod validate;
+
+use crate::api::client_addr::TrustedProxies;
+use crate::domain::AdminPassword;
 use crate::storage::Durability;
 use anyhow::Context;
 use serde::Deserialize;
@@ -19,7 +23,7 @@ pub const DEFAULT_BODY_TIMEOUT_SECONDS: u64 = 10;
 
 #[derive(Clone)]
 pub struct Settings {
-    /// Address the HTTP server binds, e.g. `127.0.0.1:8080` (port 0 = any free port).
+    /// Address the HTTP server binds, `HOST:PORT`, e.g. `127.0.0.1:8080` (port 0 = any free port).
     pub listen: String,
     /// The SQLite database file; missing folders are created.
     pub db: PathBuf,
@@ -43,7 +47,10 @@ pub struct Settings {
     pub metrics_token: Option<String>,
     /// The admin password to set on the first start (`WALLET_ADMIN_PASSWORD`);
     /// without it one is generated. Never read from the config file.
-    pub admin_password: Option<String>,
+    pub admin_password: Option<AdminPassword>,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (for the
+    /// admin login's lockout); empty: the header is ignored.
+    pub trusted_proxies: TrustedProxies,
 }
 
 impl std::fmt::Debug for Settings {
@@ -61,6 +68,7 @@ impl std::fmt::Debug for Settings {
                 "admin_password",
                 &self.admin_password.as_ref().map(|_| "<redacted>"),
             )
+            .field("trusted_proxies", &self.trusted_proxies)
             .finish_non_exhaustive()
     }
 }
@@ -80,6 +88,7 @@ impl Default for Settings {
             jwt_leeway_seconds: 0,
             metrics_token: None,
             admin_password: None,
+            trusted_proxies: TrustedProxies::default(),
         }
     }
 }
@@ -108,6 +117,7 @@ struct FileConfig {
     rate_limit_per_second: Option<u32>,
     jwt_leeway_seconds: Option<u64>,
     metrics_token: Option<String>,
+    trusted_proxies: Option<Vec<String>>,
 }
 
 impl Settings {
@@ -136,33 +146,23 @@ impl Settings {
             rate_limit_per_second: file.rate_limit_per_second.filter(|r| *r > 0),
             jwt_leeway_seconds: file.jwt_leeway_seconds.unwrap_or(defaults.jwt_leeway_seconds),
             metrics_token: file.metrics_token,
-            admin_password: std::env::var("WALLET_ADMIN_PASSWORD")
-                .ok()
-                .filter(|p| !p.is_empty()),
+            admin_password: validate::admin_password(std::env::var("WALLET_ADMIN_PASSWORD").ok())?,
+            trusted_proxies: validate::trusted_proxies(file.trusted_proxies.unwrap_or_default())?,
         };
-        anyhow::ensure!(
-            settings.read_connections >= 1,
-            "read_connections must be at least 1"
-        );
-        anyhow::ensure!(settings.max_batch >= 1, "max_batch must be at least 1");
-        anyhow::ensure!(
-            settings.max_body_bytes >= 1024,
-            "max_body_bytes must be at least 1024"
-        );
-        anyhow::ensure!(
-            settings.jwt_leeway_seconds <= MAX_JWT_LEEWAY_SECONDS,
-            "jwt_leeway_seconds must be at most {MAX_JWT_LEEWAY_SECONDS}"
-        );
+        settings.validate()?;
         Ok(settings)
     }
 }
 
 /// `body_timeout_seconds`: from 0.1 s (less would refuse honest clients on
 /// any real network) to one hour.
+pub const MIN_BODY_TIMEOUT_SECONDS: f64 = 0.1;
+pub const MAX_BODY_TIMEOUT_SECONDS: f64 = 3600.0;
+
 fn body_timeout(seconds: f64) -> anyhow::Result<Duration> {
     anyhow::ensure!(
-        (0.1..=3600.0).contains(&seconds),
-        "body_timeout_seconds must be from 0.1 to 3600"
+        (MIN_BODY_TIMEOUT_SECONDS..=MAX_BODY_TIMEOUT_SECONDS).contains(&seconds),
+        "`body_timeout_seconds` = {seconds}: must be from {MIN_BODY_TIMEOUT_SECONDS} to {MAX_BODY_TIMEOUT_SECONDS}"
     );
     Ok(Duration::from_secs_f64(seconds))
 }

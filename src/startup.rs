@@ -25,12 +25,13 @@ impl Application {
     /// Opens the database, makes sure an admin password exists, and binds the
     /// listener; the server starts serving when `run_until_stopped` is awaited.
     pub async fn build(settings: &Settings) -> anyhow::Result<Self> {
+        settings.validate()?;
         let store = open_store(settings)?;
         api::admin::password::ensure(&store, settings.admin_password.clone()).await?;
         let maintenance = web::Data::new(Maintenance::load(&store).await?);
         let metrics = web::Data::new(Metrics::default());
         let metrics_token = web::Data::new(MetricsToken(settings.metrics_token.clone()));
-        let admin = web::Data::new(AdminState::default());
+        let admin = web::Data::new(AdminState::new(settings.trusted_proxies.clone())?);
         // Charged by each API's authentication extractor, by credential identity.
         let rate_limit = web::Data::new(api::rate_limit::RateLimiter::new(settings.rate_limit_per_second));
         let listener =
@@ -104,11 +105,23 @@ impl Application {
     }
 }
 
+/// Opens the database for the server, creating it (and its folders) on the first start.
 pub fn open_store(settings: &Settings) -> anyhow::Result<Store> {
+    open(settings, true)
+}
+
+/// Opens an existing database for a maintenance command: a missing file is
+/// an error, so a mistyped `--db` never quietly starts a new, empty ledger.
+pub fn open_existing_store(settings: &Settings) -> anyhow::Result<Store> {
+    open(settings, false)
+}
+
+fn open(settings: &Settings, create: bool) -> anyhow::Result<Store> {
     let mut options = StoreOptions::new(&settings.db);
     options.durability = settings.durability;
     options.read_connections = settings.read_connections;
     options.max_batch = settings.max_batch;
+    options.create = create;
     Store::open(&options).with_context(|| format!("opening database {}", settings.db.display()))
 }
 

@@ -2,13 +2,18 @@
 //! takes effect at the next request of the running server; no secret or
 //! token ever reaches the logs (captured at `RUST_LOG=debug`); the database,
 //! its WAL and shared-memory files and every secret file are mode 0600; the
-//! server keeps only digests of opaque keys, compared in constant time.
+//! server keeps only digests of opaque keys, compared in constant time; a
+//! flood of admin logins keeps the process's peak memory bounded.
+//!
+//! `operations`: maintenance commands on a missing database, bad settings
+//! and the admin password policy, on the binary too.
 //!
 //! The JWT attacks and the customer-key sweep run in-process, in
 //! `tests/api/reliability_security.rs`.
 #![allow(clippy::unwrap_used)]
 
 mod common;
+mod operations;
 
 use common::{run_with_timeout, wallet_service, Finished, Server, CLI_TIMEOUT};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
@@ -415,4 +420,61 @@ fn opaque_keys_are_stored_as_digests_and_compared_in_constant_time() {
         2,
         "access keys and customer keys are both verified by tokens::matches"
     );
+}
+
+/// The most memory the process has held so far (`VmHWM`), in MiB.
+fn peak_rss_mib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let kib: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap();
+    kib / 1024
+}
+
+#[test]
+fn a_wave_of_admin_logins_keeps_memory_bounded() {
+    // Each argon2 verification needs 19 MiB; two run at once, each thread
+    // in a buffer of its own. Before: 1109 MiB for this wave.
+    const BOUND_MIB: u64 = 64;
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("wallet.db");
+    let mut server = Server::start(&db);
+    let http = Http::new(server.port);
+    assert_eq!(http.call("GET", "/api/v1/health", None, None).0, 200);
+    let before = peak_rss_mib(server.pid());
+
+    // 60 guesses at once, each under its own user name so the lockout
+    // admits every one: only the bound on verifications holds memory down.
+    let statuses = http.runtime.block_on(async {
+        let mut set = tokio::task::JoinSet::new();
+        for n in 0..60 {
+            let (client, url) = (http.client.clone(), format!("{}/admin/api/login", http.base));
+            set.spawn(async move {
+                let body = json!({ "username": format!("user-{n}"), "password": "wrong guess" });
+                client
+                    .post(url)
+                    .json(&body)
+                    .send()
+                    .await
+                    .unwrap()
+                    .status()
+                    .as_u16()
+            });
+        }
+        let mut statuses = Vec::new();
+        while let Some(status) = set.join_next().await {
+            statuses.push(status.unwrap());
+        }
+        statuses
+    });
+    assert!(statuses.iter().all(|s| [401, 429].contains(s)), "{statuses:?}");
+    let grown = peak_rss_mib(server.pid()).saturating_sub(before);
+    drop(server.stop_and_collect_logs());
+    assert!(
+        grown <= BOUND_MIB,
+        "60 concurrent logins grew the peak memory by {grown} MiB (bound {BOUND_MIB} MiB)"
+    );
+    println!("peak memory grew by {grown} MiB under 60 concurrent logins");
 }

@@ -2,7 +2,7 @@
 //! histogram, the writer's commits and groups, and read-pool waits. Counters
 //! are plain atomics; the text is written on demand.
 
-use crate::api::admin::session_of;
+use crate::api::admin::{session_of, AdminState};
 use crate::ledger::Ledger;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -58,8 +58,8 @@ pub async fn record(
     Ok(response)
 }
 
-fn allowed(req: &HttpRequest, token: &MetricsToken) -> bool {
-    if session_of(req).is_some() {
+async fn allowed(req: &HttpRequest, token: &MetricsToken) -> bool {
+    if session_of(req).await.is_ok_and(|s| s.is_some()) {
         return true;
     }
     let given = req
@@ -78,20 +78,21 @@ pub async fn serve(
     metrics: web::Data<Metrics>,
     token: web::Data<MetricsToken>,
     ledger: web::Data<Ledger>,
+    admin: web::Data<AdminState>,
 ) -> HttpResponse {
-    if !allowed(&req, &token) {
+    if !allowed(&req, &token).await {
         return HttpResponse::Unauthorized()
             .json(serde_json::json!({ "error": "log in as admin or send the metrics token" }));
     }
     let mut out = String::with_capacity(2048);
-    let _ = render(&mut out, &metrics, &ledger);
+    let _ = render(&mut out, &metrics, &ledger, &admin);
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4")
         .insert_header(("Cache-Control", "no-store"))
         .body(out)
 }
 
-fn render(out: &mut String, m: &Metrics, ledger: &Ledger) -> std::fmt::Result {
+fn render(out: &mut String, m: &Metrics, ledger: &Ledger, admin: &AdminState) -> std::fmt::Result {
     writeln!(
         out,
         "# HELP wallet_http_requests_total HTTP requests answered, by status class."
@@ -128,6 +129,7 @@ fn render(out: &mut String, m: &Metrics, ledger: &Ledger) -> std::fmt::Result {
     let store = ledger.store();
     let writer = store.writer_stats();
     let pool = store.read_pool_stats();
+    let login = admin.login_stats();
     let gauges = [
         (
             "wallet_writer_commits_total",
@@ -170,6 +172,30 @@ fn render(out: &mut String, m: &Metrics, ledger: &Ledger) -> std::fmt::Result {
             "counter",
             "Time reads waited for a connection.",
             pool.wait_micros,
+        ),
+        (
+            "wallet_admin_login_verifications_total",
+            "counter",
+            "Admin passwords verified with argon2.",
+            login.verifier.verifications,
+        ),
+        (
+            "wallet_admin_login_verifications_peak",
+            "gauge",
+            "Most admin password verifications that ran at once so far.",
+            login.verifier.peak,
+        ),
+        (
+            "wallet_admin_login_busy_total",
+            "counter",
+            "Admin logins refused because too many were waiting to be verified.",
+            login.verifier.busy,
+        ),
+        (
+            "wallet_admin_login_locked_out_total",
+            "counter",
+            "Admin logins refused by the lockout on failed attempts.",
+            login.locked_out,
         ),
     ];
     for (name, kind, help, value) in gauges {

@@ -2,6 +2,7 @@
 
 use crate::api::admin::password;
 use crate::config::Settings;
+use crate::domain::AdminPassword;
 use crate::startup;
 use anyhow::Context;
 use clap::Subcommand;
@@ -18,18 +19,22 @@ pub enum AdminCommand {
 pub async fn admin(settings: &Settings, command: AdminCommand) -> anyhow::Result<ExitCode> {
     match command {
         AdminCommand::SetPassword => {
-            let store = startup::open_store(settings)?;
+            let store = startup::open_existing_store(settings)?;
             if atty_stdin() {
-                eprintln!("new admin password (at least 12 characters), then Enter:");
+                eprintln!(
+                    "new admin password ({} to {} characters), then Enter:",
+                    AdminPassword::MIN_CHARS,
+                    AdminPassword::MAX_CHARS
+                );
             }
             let mut line = String::new();
             std::io::stdin()
                 .lock()
                 .read_line(&mut line)
                 .context("reading the password from stdin")?;
-            let new_password = line.trim_end_matches(['\r', '\n']);
-            password::set(&store, new_password).await?;
-            eprintln!("admin password set");
+            let new_password = AdminPassword::parse(line.trim_end_matches(['\r', '\n']))?;
+            password::set(&store, &new_password).await?;
+            eprintln!("admin password set; every admin session has ended");
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -6,7 +6,7 @@ use crate::startup;
 use std::process::ExitCode;
 
 pub async fn check(settings: &Settings) -> anyhow::Result<ExitCode> {
-    let ledger = Ledger::new(startup::open_store(settings)?);
+    let ledger = Ledger::new(startup::open_existing_store(settings)?);
     let report = ledger.check().await?;
     println!("{}", serde_json::to_string_pretty(&report)?);
     if report.is_ok() {

@@ -55,7 +55,7 @@ pub enum KeyCommand {
 }
 
 pub async fn authority(settings: &Settings, command: AuthorityCommand) -> anyhow::Result<ExitCode> {
-    let credentials = Credentials::new(startup::open_store(settings)?);
+    let credentials = Credentials::new(startup::open_existing_store(settings)?);
     match command {
         AuthorityCommand::Create {
             name,
@@ -119,7 +119,7 @@ async fn print_authorities(credentials: &Credentials, project: Option<String>) -
 }
 
 pub async fn key(settings: &Settings, command: KeyCommand) -> anyhow::Result<ExitCode> {
-    let credentials = Credentials::new(startup::open_store(settings)?);
+    let credentials = Credentials::new(startup::open_existing_store(settings)?);
     match command {
         KeyCommand::Create { project, name } => {
             let project = ProjectId::parse(&project)?;

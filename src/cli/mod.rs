@@ -22,7 +22,8 @@ use std::process::ExitCode;
     about = "Self-hosted wallet and ledger server"
 )]
 pub struct Cli {
-    /// The SQLite database file (folders are created).
+    /// The SQLite database file. `serve` creates it (and its folders) on the
+    /// first start; every other command needs an existing one.
     #[arg(long, global = true, env = "WALLET_DB", value_name = "FILE")]
     db: Option<PathBuf>,
     /// A TOML config file (see config.example.toml).

@@ -21,7 +21,7 @@ pub enum ProjectCommand {
 }
 
 pub async fn project(settings: &Settings, command: ProjectCommand) -> anyhow::Result<ExitCode> {
-    let ledger = Ledger::new(startup::open_store(settings)?);
+    let ledger = Ledger::new(startup::open_existing_store(settings)?);
     match command {
         ProjectCommand::Create { id, name } => {
             let id = ProjectId::parse(&id)?;

@@ -5,11 +5,13 @@
 
 mod amount;
 mod ids;
+mod password;
 
 pub use amount::{Amount, PositiveAmount};
 pub use ids::{
     random_base32, row_id, AssetCode, CustomerId, ItemName, ProjectId, PublicId, Reason, ReferenceId, Text,
 };
+pub use password::AdminPassword;
 
 /// Why a client value was refused. The message is safe to show to the client.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

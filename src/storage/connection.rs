@@ -109,6 +109,32 @@ pub(super) fn reader_pool(
         .build(manager)?)
 }
 
+/// Refuses, without changing anything, a path that holds no wallet-service
+/// database: no file, or a file without its schema (an empty file, another
+/// program's database, not a database at all).
+pub(super) fn require_existing(path: &Path) -> Result<(), StorageError> {
+    if !path.is_file() {
+        return Err(StorageError::Missing(format!(
+            "no database at {}; `wallet-service serve` creates one on its first start \
+             (check --db, WALLET_DB or `db` in the config file)",
+            path.display()
+        )));
+    }
+    let not_ours = || StorageError::Missing(format!("{} is not a wallet-service database", path.display()));
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    let step: i64 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .map_err(|_| not_ours())?;
+    if step < 1 {
+        return Err(not_ours());
+    }
+    Ok(())
+}
+
 /// Brings the schema up to date: each missing step in one transaction, then
 /// makes sure the `default` project exists.
 pub(super) fn migrate(conn: &mut Connection) -> Result<(), StorageError> {

@@ -16,6 +16,9 @@ pub enum StorageError {
     WriterStopped,
     #[error("a storage worker panicked")]
     WorkerPanicked,
+    /// No database where one must already exist (the message says where).
+    #[error("{0}")]
+    Missing(String),
     #[error("database schema: {0}")]
     Schema(String),
     /// A stored value that the schema should have made impossible.

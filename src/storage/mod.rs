@@ -47,6 +47,10 @@ pub struct StoreOptions {
     pub read_connections: u32,
     /// The most jobs the writer commits in one SQLite transaction.
     pub max_batch: usize,
+    /// Whether a missing file becomes a new database (the server's first
+    /// start). Without it, opening refuses a missing file or one that is not
+    /// a wallet-service database, and changes nothing.
+    pub create: bool,
 }
 
 impl StoreOptions {
@@ -56,6 +60,7 @@ impl StoreOptions {
             durability: Durability::Full,
             read_connections: 8,
             max_batch: 1024,
+            create: true,
         }
     }
 }
@@ -88,11 +93,15 @@ pub struct ReadPoolStats {
 const POOL_WAIT: std::time::Duration = std::time::Duration::from_millis(1);
 
 impl Store {
-    /// Opens (creating if needed) the database file, brings its schema up to
-    /// date, and starts the writer thread.
+    /// Opens (creating it if `options.create`) the database file, brings its
+    /// schema up to date, and starts the writer thread.
     pub fn open(options: &StoreOptions) -> Result<Self, StorageError> {
-        if let Some(dir) = options.path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir)?;
+        if options.create {
+            if let Some(dir) = options.path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir)?;
+            }
+        } else {
+            connection::require_existing(&options.path)?;
         }
         let mut write_conn = connection::open_writer(&options.path, options.durability)?;
         connection::migrate(&mut write_conn)?;

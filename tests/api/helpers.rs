@@ -42,31 +42,27 @@ pub async fn spawn_app() -> TestApp {
     app
 }
 
-/// Starts the app on an existing (or new) database file.
-pub async fn spawn_app_at(db: &Path) -> TestApp {
-    start(test_settings(db)).await
-}
-
-/// Starts the app on a fresh database with settings changed by `change`.
-pub async fn spawn_app_with(change: impl FnOnce(&mut Settings)) -> TestApp {
+/// Starts the app on a new database, with settings changed by `adjust`.
+pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
-    let mut settings = test_settings(&dir.path().join("wallet.db"));
-    change(&mut settings);
-    let mut app = start(settings).await;
+    let mut app = spawn_app_configured(&dir.path().join("wallet.db"), adjust).await;
     app._dir = Some(dir);
     app
 }
 
-fn test_settings(db: &Path) -> Settings {
-    Settings {
+/// Starts the app on an existing (or new) database file.
+pub async fn spawn_app_at(db: &Path) -> TestApp {
+    spawn_app_configured(db, |_| {}).await
+}
+
+async fn spawn_app_configured(db: &Path, adjust: impl FnOnce(&mut Settings)) -> TestApp {
+    let mut settings = Settings {
         listen: "127.0.0.1:0".into(),
         db: db.to_path_buf(),
         workers: 2,
         ..Settings::default()
-    }
-}
-
-async fn start(settings: Settings) -> TestApp {
+    };
+    adjust(&mut settings);
     let app = Application::build(&settings).await.expect("the app builds");
     let address = format!("http://127.0.0.1:{}", app.port());
     let credentials = Credentials::new(app.store().clone());

@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod admin;
+mod admin_login;
 mod big_totals;
 mod customer_keys;
 mod default_wallet;

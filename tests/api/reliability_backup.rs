@@ -340,8 +340,9 @@ async fn a_tampered_export_is_refused_and_changes_nothing() {
     }
     // Into a database that exists, a refused import leaves it as it was.
     let existing = dir.path().join("existing.db");
-    let created = cli(&existing, &["project", "list"]).await;
-    assert!(created.status.success(), "{}", describe(&created));
+    // Created as the server's first start does (`project list` refuses a missing file).
+    let options = wallet_service::storage::StoreOptions::new(&existing);
+    drop(wallet_service::storage::Store::open(&options).unwrap());
     let path = dir.path().join("tampered.jsonl");
     std::fs::write(&path, &cases[0].1).unwrap();
     let refused = cli(&existing, &["import", "--file", path_str(&path)]).await;

@@ -57,13 +57,28 @@ pub fn drain<R: Read + Send + 'static>(mut pipe: R) -> thread::JoinHandle<String
 
 /// Runs a command with captured output, killing it if it runs longer than `timeout`.
 pub fn run_with_timeout(cmd: &mut Command, timeout: Duration) -> Finished {
+    run_with_input(cmd, None, timeout)
+}
+
+/// As [`run_with_timeout`], with `input` on stdin (then closed) when given.
+pub fn run_with_input(cmd: &mut Command, input: Option<&str>, timeout: Duration) -> Finished {
     let what = format!("{cmd:?}");
+    let stdin = if input.is_some() {
+        Stdio::piped()
+    } else {
+        Stdio::null()
+    };
     let mut child = cmd
-        .stdin(Stdio::null())
+        .stdin(stdin)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap_or_else(|e| panic!("could not start {what}: {e}"));
+    if let (Some(input), Some(mut pipe)) = (input, child.stdin.take()) {
+        use std::io::Write;
+        // A command that exits without reading closes the pipe; that is its answer.
+        let _ = pipe.write_all(input.as_bytes());
+    }
     let stdout = drain(child.stdout.take().expect("stdout was piped"));
     let stderr = drain(child.stderr.take().expect("stderr was piped"));
     let deadline = Instant::now() + timeout;

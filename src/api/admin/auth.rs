@@ -1,12 +1,15 @@
 //! The extractor that requires an admin session, and its CSRF token on writes.
 
 use super::error::AdminError;
+use super::password;
 use super::session::{Session, COOKIE};
 use super::AdminState;
+use crate::ledger::Ledger;
 use actix_web::dev::Payload;
 use actix_web::http::{Method, StatusCode};
 use actix_web::{web, FromRequest, HttpRequest};
-use std::future::{ready, Ready};
+use std::future::Future;
+use std::pin::Pin;
 
 /// The header a cookie-authenticated write must carry.
 pub const CSRF_HEADER: &str = "X-CSRF-Token";
@@ -14,25 +17,35 @@ pub const CSRF_HEADER: &str = "X-CSRF-Token";
 /// A logged-in admin.
 pub struct Admin(pub Session);
 
-/// The session of this request, if its cookie names a live one.
-pub fn session_of(req: &HttpRequest) -> Option<Session> {
-    let state = req.app_data::<web::Data<AdminState>>()?;
-    let cookie = req.cookie(COOKIE)?;
-    state.sessions.get(cookie.value())
+/// The session of this request, if its cookie names a live one opened under
+/// the password stored now. The stored hash, not this process's memory,
+/// decides: `admin set-password` may have run in another process.
+pub async fn session_of(req: &HttpRequest) -> Result<Option<Session>, AdminError> {
+    let (Some(state), Some(ledger), Some(cookie)) = (
+        req.app_data::<web::Data<AdminState>>(),
+        req.app_data::<web::Data<Ledger>>(),
+        req.cookie(COOKIE),
+    ) else {
+        return Ok(None);
+    };
+    let current = password::current_stamp(ledger.store()).await?;
+    Ok(state.sessions.get(cookie.value(), current.as_ref()))
 }
 
 impl FromRequest for Admin {
     type Error = AdminError;
-    type Future = Ready<Result<Self, Self::Error>>;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(authorize(req))
+        let req = req.clone();
+        Box::pin(async move { authorize(&req).await })
     }
 }
 
-fn authorize(req: &HttpRequest) -> Result<Admin, AdminError> {
-    let session =
-        session_of(req).ok_or_else(|| AdminError::new(StatusCode::UNAUTHORIZED, "not logged in"))?;
+async fn authorize(req: &HttpRequest) -> Result<Admin, AdminError> {
+    let session = session_of(req)
+        .await?
+        .ok_or_else(|| AdminError::new(StatusCode::UNAUTHORIZED, "not logged in"))?;
     let reads_only = matches!(*req.method(), Method::GET | Method::HEAD);
     if !reads_only {
         // A cookie rides along with any cross-site request; this header

@@ -7,22 +7,56 @@
 mod auth;
 mod error;
 mod handlers;
+mod lockout;
 pub mod password;
 mod session;
+mod verifier;
 
 pub use auth::session_of;
 pub use error::AdminError;
 
+use crate::api::client_addr::TrustedProxies;
 use actix_web::middleware::{from_fn, DefaultHeaders};
 use actix_web::{web, HttpResponse};
 use handlers::{customers, login, projects};
-use session::{LoginLimiter, Sessions};
+use lockout::LoginLimiter;
+use session::Sessions;
+use verifier::Verifier;
 
 /// What the admin endpoints share.
-#[derive(Default)]
 pub struct AdminState {
     sessions: Sessions,
     limiter: LoginLimiter,
+    verifier: Verifier,
+    proxies: TrustedProxies,
+}
+
+/// The login's counters, for `/metrics`.
+#[derive(Debug, Clone, Copy)]
+pub struct LoginStats {
+    pub verifier: verifier::VerifierStats,
+    /// Attempts refused by the lockout.
+    pub locked_out: u64,
+}
+
+impl AdminState {
+    /// `proxies`: whose `X-Forwarded-For` names the client for the lockout.
+    /// Starts the password-verifying threads.
+    pub fn new(proxies: TrustedProxies) -> std::io::Result<Self> {
+        Ok(Self {
+            sessions: Sessions::default(),
+            limiter: LoginLimiter::default(),
+            verifier: Verifier::start()?,
+            proxies,
+        })
+    }
+
+    pub fn login_stats(&self) -> LoginStats {
+        LoginStats {
+            verifier: self.verifier.stats(),
+            locked_out: self.limiter.refused(),
+        }
+    }
 }
 
 const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \

@@ -1,11 +1,13 @@
 //! The admin password: argon2id PHC string in the settings table, verified
-//! off the async threads. The plain password is never stored.
+//! off the async threads (a bounded number at a time: `verifier`). The
+//! plain password is never stored.
 
-use crate::domain::random_base32;
+use crate::domain::{random_base32, AdminPassword};
 use crate::storage::{StorageError, Store};
 use anyhow::Context;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::password_hash::{PasswordHasher, SaltString};
 use argon2::Argon2;
+use sha2::{Digest, Sha256};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -15,7 +17,7 @@ const HASH_SETTING: &str = "admin_password_hash";
 /// The file a generated password is written to, next to the database.
 pub const PASSWORD_FILE: &str = "admin-password.txt";
 
-fn hash(password: &str) -> anyhow::Result<String> {
+pub(super) fn hash(password: &str) -> anyhow::Result<String> {
     let salt = SaltString::generate(&mut rand_core::OsRng);
     Argon2::default()
         .hash_password(password.as_bytes(), &salt)
@@ -30,42 +32,34 @@ async fn hash_blocking(password: String) -> anyhow::Result<String> {
         .context("hashing thread")?
 }
 
-/// Whether `username`/`password` are the admin's. Runs the same argon2
-/// verification whatever is wrong, so a wrong user name and a wrong password
-/// take the same time and get the same answer.
-pub async fn verify(store: &Store, username: &str, password: &str) -> Result<bool, StorageError> {
+/// Identifies one stored password hash: the SHA-256 of its PHC string.
+/// Every `set` hashes with a fresh salt, so the stamp changes with every
+/// change of password, even to the same one.
+#[derive(Clone, PartialEq, Eq)]
+pub struct PasswordStamp([u8; 32]);
+
+impl PasswordStamp {
+    pub(super) fn of(phc: &str) -> Self {
+        Self(Sha256::digest(phc.as_bytes()).into())
+    }
+}
+
+/// The stamp of the password stored now (`None`: none is set). One indexed
+/// read of the settings table, so sessions follow a change made by another
+/// process at the next request.
+pub async fn current_stamp(store: &Store) -> Result<Option<PasswordStamp>, StorageError> {
     let stored = store.read(|r| r.setting(HASH_SETTING)).await?;
-    let (username, password) = (username.to_owned(), password.to_owned());
-    let verified = tokio::task::spawn_blocking(move || {
-        // A hash of a random password stands in when none is set.
-        let fallback;
-        let phc = match &stored {
-            Some(phc) => phc.as_str(),
-            None => {
-                fallback = hash(&random_base32(24)).unwrap_or_default();
-                fallback.as_str()
-            }
-        };
-        let matches = PasswordHash::new(phc)
-            .map(|parsed| {
-                Argon2::default()
-                    .verify_password(password.as_bytes(), &parsed)
-                    .is_ok()
-            })
-            .unwrap_or(false);
-        matches && stored.is_some() && username == ADMIN_USER
-    })
-    .await;
-    Ok(verified.unwrap_or(false))
+    Ok(stored.as_deref().map(PasswordStamp::of))
+}
+
+/// The stored PHC string, if a password is set.
+pub(super) async fn stored_hash(store: &Store) -> Result<Option<String>, StorageError> {
+    store.read(|r| r.setting(HASH_SETTING)).await
 }
 
 /// Sets (or replaces) the admin password.
-pub async fn set(store: &Store, password: &str) -> anyhow::Result<()> {
-    anyhow::ensure!(
-        password.chars().count() >= 12,
-        "the admin password must be at least 12 characters"
-    );
-    let phc = hash_blocking(password.to_owned()).await?;
+pub async fn set(store: &Store, password: &AdminPassword) -> anyhow::Result<()> {
+    let phc = hash_blocking(password.expose().to_owned()).await?;
     store
         .write(move |tx| tx.set_setting(HASH_SETTING, &phc))
         .await
@@ -75,12 +69,15 @@ pub async fn set(store: &Store, password: &str) -> anyhow::Result<()> {
 /// On server start: makes sure an admin password exists. Takes
 /// `from_env` if given, else generates one, writes it to
 /// `admin-password.txt` next to the database (mode 0600) and logs where it is.
-pub async fn ensure(store: &Store, from_env: Option<String>) -> anyhow::Result<()> {
+pub async fn ensure(store: &Store, from_env: Option<AdminPassword>) -> anyhow::Result<()> {
     if store.read(|r| r.setting(HASH_SETTING)).await?.is_some() {
         return Ok(());
     }
     let generated = from_env.is_none();
-    let password = from_env.unwrap_or_else(|| random_base32(24));
+    let password = match from_env {
+        Some(password) => password.expose().to_owned(),
+        None => random_base32(24),
+    };
     let phc = hash_blocking(password.clone()).await?;
     let stored = store
         .write(move |tx| tx.set_setting_if_absent(HASH_SETTING, &phc))
@@ -128,6 +125,7 @@ fn write_password_file(path: &Path, password: &str) -> anyhow::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use argon2::password_hash::{PasswordHash, PasswordVerifier};
 
     #[test]
     fn hashes_are_argon2id_phc_strings_that_verify() -> anyhow::Result<()> {

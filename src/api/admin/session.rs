@@ -1,10 +1,16 @@
-//! Admin sessions (in memory: a restart logs everyone out), CSRF tokens, and
-//! the limit on failed logins.
+//! Admin sessions (in memory: a restart logs everyone out) and their CSRF
+//! tokens.
+//!
+//! Each session remembers the stamp of the password hash it was opened
+//! under; it counts only while that is still the stored hash. So setting the
+//! password (`admin set-password`, from any process) ends every session:
+//! the next check sees another stamp. Sessions kept in a database later
+//! would store the stamp beside them and compare it the same way.
 
+use super::password::PasswordStamp;
 use crate::domain::random_base32;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
-use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 use subtle::ConstantTimeEq;
@@ -13,16 +19,23 @@ use subtle::ConstantTimeEq;
 pub const SESSION_TTL: Duration = Duration::from_secs(8 * 3600);
 /// The session cookie's name.
 pub const COOKIE: &str = "wallet_admin";
-/// Failed logins allowed per address and window.
-const MAX_FAILURES: u32 = 5;
-const FAILURE_WINDOW: Duration = Duration::from_secs(60);
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Session {
     pub csrf: String,
     expires: Instant,
     /// Epoch milliseconds, for the client.
     pub expires_at: i64,
+    password: PasswordStamp,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("csrf", &"<redacted>")
+            .field("expires_at", &self.expires_at)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Session {
@@ -43,68 +56,36 @@ fn key(token: &str) -> Vec<u8> {
 }
 
 impl Sessions {
-    /// Starts a session; returns the cookie value and the session.
-    pub fn create(&self) -> (String, Session) {
+    /// Starts a session under the password `stamp` that was just verified;
+    /// returns the cookie value and the session.
+    pub fn create(&self, password: PasswordStamp) -> (String, Session) {
         let token = random_base32(40);
         let session = Session {
             csrf: random_base32(32),
             expires: Instant::now() + SESSION_TTL,
             expires_at: crate::clock::now_ms() + SESSION_TTL.as_millis() as i64,
+            password,
         };
-        if let Ok(mut live) = self.live.lock() {
-            let now = Instant::now();
-            live.retain(|_, s| s.expires > now);
-            live.insert(key(&token), session.clone());
-        }
+        let mut live = self.live.lock().unwrap_or_else(|p| p.into_inner());
+        let now = Instant::now();
+        live.retain(|_, s| s.expires > now);
+        live.insert(key(&token), session.clone());
         (token, session)
     }
 
-    pub fn get(&self, token: &str) -> Option<Session> {
-        let live = self.live.lock().ok()?;
+    /// The session of `token`, if it is live and was opened under the
+    /// `current` password. Sessions of any other password are ended here.
+    pub fn get(&self, token: &str, current: Option<&PasswordStamp>) -> Option<Session> {
+        let mut live = self.live.lock().unwrap_or_else(|p| p.into_inner());
+        live.retain(|_, s| Some(&s.password) == current);
         live.get(&key(token))
             .filter(|s| s.expires > Instant::now())
             .cloned()
     }
 
     pub fn end(&self, token: &str) {
-        if let Ok(mut live) = self.live.lock() {
-            live.remove(&key(token));
-        }
-    }
-}
-
-/// Counts failed logins per client address.
-#[derive(Default)]
-pub struct LoginLimiter {
-    failures: Mutex<HashMap<IpAddr, (u32, Instant)>>,
-}
-
-impl LoginLimiter {
-    /// Whether this address may try to log in now.
-    pub fn allows(&self, ip: IpAddr) -> bool {
-        let Ok(failures) = self.failures.lock() else {
-            return false;
-        };
-        match failures.get(&ip) {
-            Some((count, since)) => *count < MAX_FAILURES || since.elapsed() >= FAILURE_WINDOW,
-            None => true,
-        }
-    }
-
-    pub fn failed(&self, ip: IpAddr) {
-        if let Ok(mut failures) = self.failures.lock() {
-            let entry = failures.entry(ip).or_insert((0, Instant::now()));
-            if entry.1.elapsed() >= FAILURE_WINDOW {
-                *entry = (0, Instant::now());
-            }
-            entry.0 += 1;
-        }
-    }
-
-    pub fn succeeded(&self, ip: IpAddr) {
-        if let Ok(mut failures) = self.failures.lock() {
-            failures.remove(&ip);
-        }
+        let mut live = self.live.lock().unwrap_or_else(|p| p.into_inner());
+        live.remove(&key(token));
     }
 }
 
@@ -115,30 +96,31 @@ mod tests {
     #[test]
     fn sessions_start_find_and_end() {
         let sessions = Sessions::default();
-        let (token, session) = sessions.create();
+        let stamp = PasswordStamp::of("$argon2id$first");
+        let (token, session) = sessions.create(stamp.clone());
         assert!(sessions
-            .get(&token)
+            .get(&token, Some(&stamp))
             .is_some_and(|s| s.csrf_matches(&session.csrf)));
         assert!(!session.csrf_matches("nope"));
-        assert!(sessions.get("other").is_none());
+        assert!(sessions.get("other", Some(&stamp)).is_none());
         sessions.end(&token);
-        assert!(sessions.get(&token).is_none());
+        assert!(sessions.get(&token, Some(&stamp)).is_none());
     }
 
     #[test]
-    fn five_failures_lock_an_address_out() {
-        let limiter = LoginLimiter::default();
-        let ip = IpAddr::from([127, 0, 0, 1]);
-        for _ in 0..5 {
-            assert!(limiter.allows(ip));
-            limiter.failed(ip);
+    fn another_password_ends_every_session() {
+        let sessions = Sessions::default();
+        let old = PasswordStamp::of("$argon2id$old");
+        let tokens = [sessions.create(old.clone()).0, sessions.create(old.clone()).0];
+        let new = PasswordStamp::of("$argon2id$new");
+        for token in &tokens {
+            assert!(sessions.get(token, Some(&new)).is_none());
+            assert!(
+                sessions.get(token, Some(&old)).is_none(),
+                "ended, not just hidden: going back to the old hash does not revive it"
+            );
         }
-        assert!(!limiter.allows(ip));
-        assert!(
-            limiter.allows(IpAddr::from([127, 0, 0, 2])),
-            "other addresses are not affected"
-        );
-        limiter.succeeded(ip);
-        assert!(limiter.allows(ip));
+        let (token, _) = sessions.create(old.clone());
+        assert!(sessions.get(&token, None).is_none(), "no password: no session");
     }
 }

@@ -1,10 +1,10 @@
 //! Login, logout, the session, and the maintenance switch.
 
 use super::{ok, reply};
-use crate::api::admin::auth::{session_of, Admin};
+use crate::api::admin::auth::Admin;
 use crate::api::admin::error::AdminError;
-use crate::api::admin::password;
 use crate::api::admin::session::{COOKIE, SESSION_TTL};
+use crate::api::admin::verifier::Verdict;
 use crate::api::admin::AdminState;
 use crate::api::maintenance::Maintenance;
 use crate::ledger::Ledger;
@@ -30,25 +30,49 @@ pub async fn login(
     ledger: web::Data<Ledger>,
     body: Json<LoginBody>,
 ) -> Result<HttpResponse, AdminError> {
-    let ip = req
+    let peer = req
         .peer_addr()
         .map(|a| a.ip())
         .unwrap_or(std::net::IpAddr::from([0, 0, 0, 0]));
-    if !state.limiter.allows(ip) {
+    let client = state.proxies.client(peer, req.headers());
+    // Counted now, before argon2: guesses sent at once cannot slip past.
+    let Some(attempt) = state.limiter.admit(client, &body.username) else {
         return Err(AdminError::new(
             StatusCode::TOO_MANY_REQUESTS,
-            "too many failed logins from this address; wait a minute",
+            "too many failed logins for this user name from this address; wait a minute",
         ));
-    }
-    if !password::verify(ledger.store(), &body.username, &body.password).await? {
-        state.limiter.failed(ip);
-        return Err(AdminError::new(
-            StatusCode::UNAUTHORIZED,
-            "wrong user name or password",
-        ));
-    }
-    state.limiter.succeeded(ip);
-    let (token, session) = state.sessions.create();
+    };
+    let verdict = match state
+        .verifier
+        .verify(ledger.store(), &body.username, &body.password)
+        .await
+    {
+        Ok(verdict) => verdict,
+        Err(e) => {
+            state.limiter.refund(attempt);
+            return Err(e.into());
+        }
+    };
+    let stamp = match verdict {
+        Verdict::Admin(stamp) => {
+            state.limiter.succeeded(attempt);
+            stamp
+        }
+        Verdict::Wrong => {
+            return Err(AdminError::new(
+                StatusCode::UNAUTHORIZED,
+                "wrong user name or password",
+            ))
+        }
+        Verdict::Busy => {
+            state.limiter.refund(attempt);
+            return Err(AdminError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "the server is busy checking other logins; try again in a few seconds",
+            ));
+        }
+    };
+    let (token, session) = state.sessions.create(stamp);
     let cookie = Cookie::build(COOKIE, token)
         .http_only(true)
         .same_site(SameSite::Strict)
@@ -66,7 +90,8 @@ pub async fn session(Admin(session): Admin) -> HttpResponse {
 }
 
 pub async fn logout(req: HttpRequest, _admin: Admin, state: web::Data<AdminState>) -> HttpResponse {
-    if let (Some(cookie), Some(_)) = (req.cookie(COOKIE), session_of(&req)) {
+    // `Admin` found this cookie's session live.
+    if let Some(cookie) = req.cookie(COOKIE) {
         state.sessions.end(cookie.value());
     }
     let mut gone = Cookie::build(COOKIE, "").path("/").finish();
