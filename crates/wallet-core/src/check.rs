@@ -1,0 +1,35 @@
+//! What `check` found: the invariants of `docs/model.md`, verified on a whole
+//! store by its backend. Empty lists mean every invariant holds.
+
+/// What `check` found on a store.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct CheckReport {
+    pub wallets: i64,
+    pub entries: i64,
+    pub transactions: i64,
+    /// Wallets whose balance differs from the sum of their entries, or whose
+    /// last entry's balance_after differs from the balance.
+    pub balance_mismatches: Vec<String>,
+    pub negative_balances: Vec<String>,
+    /// Assets where sum of balances != issued - redeemed.
+    pub asset_mismatches: Vec<String>,
+    /// Transfers whose two sides are in different assets or projects, or do
+    /// not cancel out.
+    pub transfer_mismatches: Vec<String>,
+    /// Failed transactions that left entries behind.
+    pub failed_with_entries: Vec<String>,
+    /// Per-authority totals that differ from the sum of that authority's entries.
+    pub authority_total_mismatches: Vec<String>,
+    pub integrity: Vec<String>,
+}
+impl CheckReport {
+    pub fn is_ok(&self) -> bool {
+        self.balance_mismatches.is_empty()
+            && self.negative_balances.is_empty()
+            && self.asset_mismatches.is_empty()
+            && self.transfer_mismatches.is_empty()
+            && self.failed_with_entries.is_empty()
+            && self.authority_total_mismatches.is_empty()
+            && self.integrity.is_empty()
+    }
+}

@@ -1,0 +1,126 @@
+//! Access inside jobs: the caller's credential checked again where the write
+//! commits, and the one way a job finds a resource the caller may see.
+
+use crate::ids::{AssetId, CustomerRowId, WalletId};
+use crate::model::{Asset, Customer, CustomerStatus, Millis, Wallet};
+use crate::policy::{self, Action, AuthorityCaller, Caller, CustomerCredential};
+use crate::port::ReadTx;
+use crate::{LedgerError, Missing};
+
+/// Asks the policy; a refusal is `AccessDenied`.
+pub(super) fn authorize(caller: &Caller, action: Action) -> Result<(), LedgerError> {
+    policy::authorize(caller, action).map_err(|denied| LedgerError::AccessDenied(denied.0))
+}
+
+/// The authority behind a caller that posts: only authorities post.
+pub(super) fn poster(caller: &Caller) -> Result<&AuthorityCaller, LedgerError> {
+    authorize(caller, Action::PostTransactions)?;
+    match caller {
+        Caller::Authority(a) => Ok(a),
+        _ => Err(LedgerError::AccessDenied("only an authority posts transactions")),
+    }
+}
+
+/// The credential the request was authenticated with is still valid now,
+/// read in the write's own transaction: a revocation (or an expiry, or a
+/// customer's deletion) that committed before this write is seen, so no
+/// write by a credential commits after its revocation.
+pub(super) fn recheck(r: &mut dyn ReadTx, caller: &Caller, now: Millis) -> Result<(), LedgerError> {
+    let expired = |at: Option<Millis>| at.is_some_and(|at| at <= now);
+    match caller {
+        Caller::Operator(_) => Ok(()),
+        Caller::Authority(a) => {
+            let live = r
+                .authority_by_rowid(a.authority)?
+                .is_some_and(|row| row.revoked_at.is_none());
+            if !live || expired(a.expires_at) {
+                return Err(LedgerError::CredentialRevoked);
+            }
+            Ok(())
+        }
+        Caller::Customer(c) => {
+            let live = match c.credential {
+                CustomerCredential::Key(key) => r
+                    .customer_key_by_rowid(key)?
+                    .is_some_and(|k| k.revoked_at.is_none() && !k.customer_deleted && !expired(k.expires_at)),
+                CustomerCredential::Token(authority) => {
+                    let signer_live = r
+                        .authority_by_rowid(authority)?
+                        .is_some_and(|row| row.revoked_at.is_none());
+                    let customer_live = r
+                        .customer(&c.project_id, &c.customer_id)?
+                        .is_some_and(|row| row.rowid == c.customer && row.status != CustomerStatus::Deleted);
+                    signer_live && customer_live
+                }
+            };
+            if !live || expired(c.expires_at) {
+                return Err(LedgerError::CredentialRevoked);
+            }
+            Ok(())
+        }
+    }
+}
+
+/// What a customer caller is answered for anything not its own, found or
+/// not; others learn that it is missing.
+fn missing(caller: &Caller, what: Missing) -> LedgerError {
+    match caller {
+        Caller::Customer(_) => LedgerError::AccessDenied(policy::NOT_YOURS.0),
+        _ => LedgerError::NotFound(what),
+    }
+}
+
+/// A wallet of the caller's project that the caller may read.
+pub(super) fn readable_wallet(
+    r: &mut dyn ReadTx,
+    caller: &Caller,
+    id: WalletId,
+) -> Result<Wallet, LedgerError> {
+    let wallet = r
+        .wallet(caller.project_id(), id)?
+        .ok_or_else(|| missing(caller, Missing::Wallet))?;
+    authorize(caller, Action::ReadWallet(wallet.owner_rowid()))?;
+    Ok(wallet)
+}
+
+/// A customer of the caller's project that the caller may read.
+pub(super) fn readable_customer(
+    r: &mut dyn ReadTx,
+    caller: &Caller,
+    id: &str,
+) -> Result<Customer, LedgerError> {
+    let customer = r
+        .customer(caller.project_id(), id)?
+        .ok_or_else(|| missing(caller, Missing::Customer))?;
+    authorize(caller, Action::ReadCustomer(customer.rowid))?;
+    Ok(customer)
+}
+
+/// A wallet of `project`, for jobs whose caller was already authorized.
+pub(super) fn wallet_in(r: &mut dyn ReadTx, project: &str, id: WalletId) -> Result<Wallet, LedgerError> {
+    r.wallet(project, id)?
+        .ok_or(LedgerError::NotFound(Missing::Wallet))
+}
+
+pub(super) fn customer_in(r: &mut dyn ReadTx, project: &str, id: &str) -> Result<Customer, LedgerError> {
+    r.customer(project, id)?
+        .ok_or(LedgerError::NotFound(Missing::Customer))
+}
+
+pub(super) fn asset_in(r: &mut dyn ReadTx, project: &str, id: AssetId) -> Result<Asset, LedgerError> {
+    r.asset(project, id)?.ok_or(LedgerError::NotFound(Missing::Asset))
+}
+
+/// A customer that is not Deleted (deleted customers keep their history but
+/// take part in nothing new).
+pub(super) fn live_customer(
+    r: &mut dyn ReadTx,
+    project: &str,
+    id: &str,
+) -> Result<CustomerRowId, LedgerError> {
+    let customer = customer_in(r, project, id)?;
+    if customer.status == CustomerStatus::Deleted {
+        return Err(LedgerError::NotFound(Missing::Customer));
+    }
+    Ok(customer.rowid)
+}

@@ -1,0 +1,461 @@
+//! Projects, assets, customers and wallets: the rules of the catalog.
+
+use super::access::{
+    asset_in, authorize, customer_in, readable_customer, readable_wallet, recheck, wallet_in,
+};
+use super::Ledger;
+use crate::ids::{AssetId, WalletId};
+use crate::model::{
+    Asset, Customer, CustomerStatus, Entry, NewAsset, Page, PageRequest, Project, TimeRange, Wallet,
+    WalletStatus,
+};
+use crate::policy::{Action, Caller};
+use crate::port::NewWallet;
+use crate::text::{AssetCode, CustomerId, ProjectId, Text};
+use crate::{LedgerError, Missing};
+
+impl Ledger {
+    /// Creates a project with its default asset (`PTS`, whole units). An
+    /// operator's act (CLI, admin page), outside any project.
+    pub async fn create_project(&self, id: ProjectId, name: Text) -> Result<Project, LedgerError> {
+        let now = self.now();
+        self.store
+            .write(move |tx| {
+                if !tx.create_project(id.as_str(), name.as_str(), &NewAsset::default_points(), now)? {
+                    return Err(LedgerError::Conflict(format!("project {id} already exists")));
+                }
+                tx.project(id.as_str())?
+                    .ok_or(LedgerError::NotFound(Missing::Project))
+            })
+            .await
+    }
+
+    /// A project by id, for the operator.
+    pub async fn project_by_id(&self, id: &ProjectId) -> Result<Project, LedgerError> {
+        let id = id.clone();
+        self.store
+            .read(move |r| {
+                r.project(id.as_str())?
+                    .ok_or(LedgerError::NotFound(Missing::Project))
+            })
+            .await
+    }
+
+    pub async fn projects(&self) -> Result<Vec<Project>, LedgerError> {
+        self.store.read(|r| Ok(r.projects()?)).await
+    }
+
+    /// The caller's project and all its assets.
+    pub async fn project(&self, caller: &Caller) -> Result<(Project, Vec<Asset>), LedgerError> {
+        authorize(caller, Action::ReadProject)?;
+        let project = caller.project_id().to_owned();
+        self.store
+            .read(move |r| {
+                let row = r
+                    .project(&project)?
+                    .ok_or(LedgerError::NotFound(Missing::Project))?;
+                Ok((row, r.assets(&project, PageRequest::ALL)?.items))
+            })
+            .await
+    }
+
+    pub async fn create_asset(
+        &self,
+        caller: &Caller,
+        code: AssetCode,
+        name: Text,
+        fractions: i64,
+    ) -> Result<Asset, LedgerError> {
+        authorize(caller, Action::ManageAssets)?;
+        if !(1..=NewAsset::MAX_FRACTIONS).contains(&fractions) {
+            return Err(LedgerError::Invalid(
+                "fractions must be an integer from 1 to 10^18".to_owned(),
+            ));
+        }
+        let (caller, now) = (caller.clone(), self.now());
+        self.store
+            .write(move |tx| {
+                recheck(tx, &caller, now)?;
+                let project = caller.project_id();
+                if tx.asset_code_taken(project, code.as_str())? {
+                    return Err(LedgerError::Conflict(format!(
+                        "asset code {code} is taken in this project"
+                    )));
+                }
+                let asset = NewAsset {
+                    code: code.as_str().to_owned(),
+                    name: name.as_str().to_owned(),
+                    fractions,
+                };
+                let id = tx.insert_asset(project, &asset, now)?;
+                asset_in(tx, project, id)
+            })
+            .await
+    }
+
+    pub async fn assets(&self, caller: &Caller, page: PageRequest) -> Result<Page<Asset>, LedgerError> {
+        authorize(caller, Action::ReadAssets)?;
+        let project = caller.project_id().to_owned();
+        self.store.read(move |r| Ok(r.assets(&project, page)?)).await
+    }
+
+    pub async fn asset(&self, caller: &Caller, id: AssetId) -> Result<Asset, LedgerError> {
+        authorize(caller, Action::ReadAssets)?;
+        let project = caller.project_id().to_owned();
+        self.store.read(move |r| asset_in(r, &project, id)).await
+    }
+
+    pub async fn rename_asset(&self, caller: &Caller, id: AssetId, name: Text) -> Result<Asset, LedgerError> {
+        authorize(caller, Action::ManageAssets)?;
+        let (caller, now) = (caller.clone(), self.now());
+        self.store
+            .write(move |tx| {
+                recheck(tx, &caller, now)?;
+                asset_in(tx, caller.project_id(), id)?;
+                tx.rename_asset(id, name.as_str())?;
+                asset_in(tx, caller.project_id(), id)
+            })
+            .await
+    }
+
+    /// Deletes an asset that no wallet ever used; never the project's default.
+    pub async fn delete_asset(&self, caller: &Caller, id: AssetId) -> Result<(), LedgerError> {
+        authorize(caller, Action::ManageAssets)?;
+        let (caller, now) = (caller.clone(), self.now());
+        self.store
+            .write(move |tx| {
+                recheck(tx, &caller, now)?;
+                let project = caller.project_id();
+                let asset = asset_in(tx, project, id)?;
+                let default = tx.project(project)?.map(|p| p.default_asset);
+                if default == Some(asset.id) {
+                    return Err(LedgerError::Conflict(
+                        "the project's default asset cannot be deleted".to_owned(),
+                    ));
+                }
+                if asset.used || !tx.delete_unused_asset(id)? {
+                    return Err(LedgerError::AssetIsUsed);
+                }
+                Ok(())
+            })
+            .await
+    }
+
+    /// Creates a customer, or updates the given fields of an existing one.
+    /// Returns the customer and whether it was created.
+    pub async fn upsert_customer(
+        &self,
+        caller: &Caller,
+        id: CustomerId,
+        name: Option<Text>,
+        description: Option<Text>,
+    ) -> Result<(Customer, bool), LedgerError> {
+        authorize(caller, Action::ManageCustomers)?;
+        let (caller, now) = (caller.clone(), self.now());
+        self.store
+            .write(move |tx| {
+                recheck(tx, &caller, now)?;
+                let project = caller.project_id();
+                let name = name.as_ref().map(Text::as_str);
+                let description = description.as_ref().map(Text::as_str);
+                let created = match tx.lock_customer(project, id.as_str())? {
+                    Some(c) if c.status == CustomerStatus::Deleted => {
+                        return Err(LedgerError::Conflict(format!(
+                            "customer {id} was deleted; customer ids are not reused"
+                        )))
+                    }
+                    Some(c) => {
+                        tx.update_customer(c.rowid, name, description)?;
+                        false
+                    }
+                    None => {
+                        if tx
+                            .insert_customer(project, id.as_str(), name, description, now)?
+                            .is_none()
+                        {
+                            // Created by a concurrent writer since the lock
+                            // found nothing: run again and update it.
+                            return Err(crate::StoreError::Retryable(format!(
+                                "customer {id} was just created"
+                            ))
+                            .into());
+                        }
+                        true
+                    }
+                };
+                Ok((customer_in(tx, project, id.as_str())?, created))
+            })
+            .await
+    }
+
+    pub async fn customers(&self, caller: &Caller, page: PageRequest) -> Result<Page<Customer>, LedgerError> {
+        authorize(caller, Action::ManageCustomers)?;
+        let project = caller.project_id().to_owned();
+        self.store.read(move |r| Ok(r.customers(&project, page)?)).await
+    }
+
+    pub async fn customer(&self, caller: &Caller, id: CustomerId) -> Result<Customer, LedgerError> {
+        let caller = caller.clone();
+        self.store
+            .read(move |r| readable_customer(r, &caller, id.as_str()))
+            .await
+    }
+
+    /// Suspends a customer and every one of its Open wallets.
+    pub async fn suspend_customer(&self, caller: &Caller, id: CustomerId) -> Result<Customer, LedgerError> {
+        authorize(caller, Action::ManageCustomers)?;
+        let (caller, now) = (caller.clone(), self.now());
+        self.store
+            .write(move |tx| {
+                recheck(tx, &caller, now)?;
+                let project = caller.project_id();
+                let customer = tx
+                    .lock_customer(project, id.as_str())?
+                    .filter(|c| c.status != CustomerStatus::Deleted)
+                    .ok_or(LedgerError::NotFound(Missing::Customer))?;
+                tx.set_customer_status(customer.rowid, CustomerStatus::Suspended)?;
+                tx.suspend_open_wallets(customer.rowid)?;
+                customer_in(tx, project, id.as_str())
+            })
+            .await
+    }
+
+    /// Makes a customer Active again and opens exactly the listed wallets.
+    pub async fn resume_customer(
+        &self,
+        caller: &Caller,
+        id: CustomerId,
+        wallets: Vec<WalletId>,
+    ) -> Result<Customer, LedgerError> {
+        authorize(caller, Action::ManageCustomers)?;
+        let (caller, now) = (caller.clone(), self.now());
+        self.store
+            .write(move |tx| {
+                recheck(tx, &caller, now)?;
+                let project = caller.project_id();
+                let customer = tx
+                    .lock_customer(project, id.as_str())?
+                    .filter(|c| c.status != CustomerStatus::Deleted)
+                    .ok_or(LedgerError::NotFound(Missing::Customer))?;
+                let mut ids = wallets.clone();
+                ids.sort_unstable();
+                ids.dedup();
+                let locked = tx.lock_wallets(project, &ids)?;
+                for wallet in &wallets {
+                    let row = locked
+                        .iter()
+                        .find(|w| w.id == *wallet && w.owner_rowid() == Some(customer.rowid))
+                        .ok_or(LedgerError::NotFound(Missing::Wallet))?;
+                    if row.status == WalletStatus::Closed {
+                        return Err(LedgerError::ChangeWalletStatus(format!(
+                            "wallet {wallet} is Closed"
+                        )));
+                    }
+                }
+                for wallet in &ids {
+                    tx.set_wallet_status(*wallet, WalletStatus::Open)?;
+                }
+                tx.set_customer_status(customer.rowid, CustomerStatus::Active)?;
+                customer_in(tx, project, id.as_str())
+            })
+            .await
+    }
+
+    /// Marks a customer Deleted; all its wallets must be Closed (they and
+    /// their history are kept).
+    pub async fn delete_customer(&self, caller: &Caller, id: CustomerId) -> Result<Customer, LedgerError> {
+        authorize(caller, Action::ManageCustomers)?;
+        let (caller, now) = (caller.clone(), self.now());
+        self.store
+            .write(move |tx| {
+                recheck(tx, &caller, now)?;
+                let project = caller.project_id();
+                let customer = tx
+                    .lock_customer(project, id.as_str())?
+                    .ok_or(LedgerError::NotFound(Missing::Customer))?;
+                let wallets = tx.customer_wallets(customer.rowid, PageRequest::ALL)?;
+                if wallets.items.iter().any(|w| w.status != WalletStatus::Closed) {
+                    return Err(LedgerError::CustomerHasActiveWallets);
+                }
+                tx.set_customer_status(customer.rowid, CustomerStatus::Deleted)?;
+                customer_in(tx, project, id.as_str())
+            })
+            .await
+    }
+
+    /// Opens a wallet of `asset` for a customer (who must be Active), or a
+    /// system wallet when `owner` is `None`.
+    pub async fn create_wallet(
+        &self,
+        caller: &Caller,
+        owner: Option<CustomerId>,
+        asset: AssetId,
+        name: Option<Text>,
+        description: Option<Text>,
+    ) -> Result<Wallet, LedgerError> {
+        authorize(caller, Action::ManageWallets)?;
+        let (caller, now) = (caller.clone(), self.now());
+        self.store
+            .write(move |tx| {
+                recheck(tx, &caller, now)?;
+                let project = caller.project_id();
+                asset_in(tx, project, asset)?;
+                let owner = match &owner {
+                    None => None,
+                    Some(id) => {
+                        let customer = tx
+                            .lock_customer(project, id.as_str())?
+                            .ok_or(LedgerError::NotFound(Missing::Customer))?;
+                        if customer.status != CustomerStatus::Active {
+                            return Err(LedgerError::WrongStatus(format!(
+                                "customer {id} is {}; only an Active customer gets a new wallet",
+                                customer.status
+                            )));
+                        }
+                        Some(customer.rowid)
+                    }
+                };
+                let id = tx.insert_wallet(&NewWallet {
+                    project_id: project,
+                    asset,
+                    owner,
+                    name: name.as_ref().map(Text::as_str),
+                    description: description.as_ref().map(Text::as_str),
+                    created_at: now,
+                })?;
+                wallet_in(tx, project, id)
+            })
+            .await
+    }
+
+    pub async fn wallet(&self, caller: &Caller, id: WalletId) -> Result<Wallet, LedgerError> {
+        let caller = caller.clone();
+        self.store.read(move |r| readable_wallet(r, &caller, id)).await
+    }
+
+    pub async fn customer_wallets(
+        &self,
+        caller: &Caller,
+        customer: CustomerId,
+        page: PageRequest,
+    ) -> Result<Page<Wallet>, LedgerError> {
+        let caller = caller.clone();
+        self.store
+            .read(move |r| {
+                let customer = readable_customer(r, &caller, customer.as_str())?;
+                Ok(r.customer_wallets(customer.rowid, page)?)
+            })
+            .await
+    }
+
+    /// The wallets of a customer key's own customer.
+    pub async fn own_wallets(&self, caller: &Caller, page: PageRequest) -> Result<Page<Wallet>, LedgerError> {
+        authorize(caller, Action::ListOwnWallets)?;
+        let customer = caller.customer().ok_or(LedgerError::AccessDenied(
+            "only a customer key has its own wallets",
+        ))?;
+        self.store
+            .read(move |r| Ok(r.customer_wallets(customer, page)?))
+            .await
+    }
+
+    pub async fn system_wallets(
+        &self,
+        caller: &Caller,
+        page: PageRequest,
+    ) -> Result<Page<Wallet>, LedgerError> {
+        authorize(caller, Action::ManageWallets)?;
+        let project = caller.project_id().to_owned();
+        self.store
+            .read(move |r| Ok(r.system_wallets(&project, page)?))
+            .await
+    }
+
+    /// Sets a wallet's name or description. A customer key may do this on its
+    /// own wallets (the one write the seed API allows it).
+    pub async fn label_wallet(
+        &self,
+        caller: &Caller,
+        id: WalletId,
+        name: Option<Text>,
+        description: Option<Text>,
+    ) -> Result<Wallet, LedgerError> {
+        let (caller, now) = (caller.clone(), self.now());
+        self.store
+            .write(move |tx| {
+                recheck(tx, &caller, now)?;
+                let wallet = readable_wallet(tx, &caller, id)?;
+                authorize(&caller, Action::LabelWallet(wallet.owner_rowid()))?;
+                if let Some(name) = &name {
+                    tx.set_wallet_name(id, name.as_str())?;
+                }
+                if let Some(description) = &description {
+                    tx.set_wallet_description(id, description.as_str())?;
+                }
+                wallet_in(tx, caller.project_id(), id)
+            })
+            .await
+    }
+
+    /// Open ↔ Suspended; → Closed only at balance 0; Closed is final; a
+    /// suspended customer's wallet cannot be opened (resume the customer).
+    pub async fn set_wallet_status(
+        &self,
+        caller: &Caller,
+        id: WalletId,
+        status: WalletStatus,
+    ) -> Result<Wallet, LedgerError> {
+        authorize(caller, Action::ManageWallets)?;
+        let (caller, now) = (caller.clone(), self.now());
+        self.store
+            .write(move |tx| {
+                recheck(tx, &caller, now)?;
+                let project = caller.project_id();
+                let wallet = tx
+                    .lock_wallets(project, &[id])?
+                    .pop()
+                    .ok_or(LedgerError::NotFound(Missing::Wallet))?;
+                if wallet.status == status {
+                    return Ok(wallet);
+                }
+                let refuse = |why: String| Err(LedgerError::ChangeWalletStatus(why));
+                if wallet.status == WalletStatus::Closed {
+                    return refuse(format!("wallet {id} is Closed, which is final"));
+                }
+                if status == WalletStatus::Closed && wallet.balance != 0 {
+                    return refuse(format!(
+                        "wallet {id} has a balance of {}; only an empty wallet closes",
+                        wallet.balance
+                    ));
+                }
+                let owner_active = wallet
+                    .owner
+                    .as_ref()
+                    .is_none_or(|o| o.status == CustomerStatus::Active);
+                if status == WalletStatus::Open && !owner_active {
+                    return refuse(format!(
+                        "wallet {id}'s customer is not Active; resume the customer"
+                    ));
+                }
+                tx.set_wallet_status(id, status)?;
+                wallet_in(tx, project, id)
+            })
+            .await
+    }
+
+    pub async fn wallet_entries(
+        &self,
+        caller: &Caller,
+        id: WalletId,
+        range: TimeRange,
+        page: PageRequest,
+    ) -> Result<Page<Entry>, LedgerError> {
+        let caller = caller.clone();
+        self.store
+            .read(move |r| {
+                readable_wallet(r, &caller, id)?;
+                Ok(r.wallet_entries(id, range, page)?)
+            })
+            .await
+    }
+}

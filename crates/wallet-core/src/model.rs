@@ -1,0 +1,293 @@
+//! The ledger's entities and their statuses, as the core and every backend
+//! see them. `docs/model.md` describes them and the invariants they keep.
+
+use crate::ids::{
+    AssetId, AuthorityRowId, CustomerKeyRowId, CustomerRowId, EntryId, TransactionId, WalletId,
+};
+use serde::{Deserialize, Serialize};
+
+/// A point in time: Unix epoch milliseconds, as every `*_at` is stored.
+pub type Millis = i64;
+
+macro_rules! status {
+    ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident),+ $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        pub enum $name {
+            $($(#[$vdoc])* $variant),+
+        }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            /// The name clients and the database use.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => stringify!($variant)),+
+                }
+            }
+
+            /// The status named `text`, if it is one.
+            pub fn parse(text: &str) -> Option<Self> {
+                Self::ALL.iter().copied().find(|s| s.as_str() == text)
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+status!(
+    /// A customer's standing. Deleted is final; a deleted customer's id is
+    /// never reused.
+    CustomerStatus { Active, Suspended, Deleted }
+);
+
+status!(
+    /// A wallet's standing. Only Open wallets take part in transactions;
+    /// Closed is final and needs a zero balance.
+    WalletStatus { Open, Suspended, Closed }
+);
+
+status!(
+    /// What became of a transaction. Transactions apply synchronously, so
+    /// these are the only two stored.
+    TransactionStatus { Completed, Failed }
+);
+
+status!(
+    /// The operation an entry records.
+    EntryKind { Issue, Redeem, Transfer }
+);
+
+/// A tenant. Every credential belongs to exactly one project.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Project {
+    pub id: String,
+    pub name: String,
+    /// The asset API v1 counts in.
+    pub default_asset: AssetId,
+    pub created_at: Millis,
+}
+
+/// A new asset's definition.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewAsset {
+    pub code: String,
+    pub name: String,
+    pub fractions: i64,
+}
+
+impl NewAsset {
+    /// Most smallest parts a unit may have (10^18: still exact in i64).
+    pub const MAX_FRACTIONS: i64 = 1_000_000_000_000_000_000;
+
+    /// The default asset of a new project: whole points, as API v1 counts.
+    pub fn default_points() -> Self {
+        Self {
+            code: "PTS".to_owned(),
+            name: "Points".to_owned(),
+            fractions: 1,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Asset {
+    pub id: AssetId,
+    pub code: String,
+    pub name: String,
+    /// Smallest parts per unit (100 for cents).
+    pub fractions: i64,
+    /// A wallet was opened in it once: it can no longer be deleted.
+    pub used: bool,
+    pub created_at: Millis,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Customer {
+    pub rowid: CustomerRowId,
+    /// The caller-chosen id (API v1's `user_id`).
+    pub id: String,
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub status: CustomerStatus,
+    pub created_at: Millis,
+}
+
+/// The customer who owns a wallet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Owner {
+    pub rowid: CustomerRowId,
+    pub id: String,
+    pub status: CustomerStatus,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Wallet {
+    pub id: WalletId,
+    pub project_id: String,
+    pub asset_id: AssetId,
+    /// `None` for a system wallet (fees, issuance pools, escrow).
+    pub owner: Option<Owner>,
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub status: WalletStatus,
+    /// Posted value in the asset's smallest parts.
+    pub balance: i64,
+    pub created_at: Millis,
+}
+
+impl Wallet {
+    pub fn owner_rowid(&self) -> Option<CustomerRowId> {
+        self.owner.as_ref().map(|o| o.rowid)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    pub id: EntryId,
+    pub wallet_id: WalletId,
+    pub transaction_id: TransactionId,
+    pub kind: EntryKind,
+    /// Signed: positive into the wallet, negative out of it.
+    pub amount: i64,
+    pub balance_after: i64,
+    pub reason: Option<String>,
+    pub created_at: Millis,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Transaction {
+    pub id: TransactionId,
+    pub reference_id: Option<String>,
+    pub status: TransactionStatus,
+    /// The failure's code (`INSUFFICIENT_FUNDS`, ...) of a Failed one.
+    pub error: Option<String>,
+    pub description: Option<String>,
+    /// The operations as requested, as JSON text.
+    pub operations: Option<String>,
+    pub created_at: Millis,
+}
+
+/// How an authority proves itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AuthorityCredential {
+    /// An ES256 public key (PEM); the private key exists only in the
+    /// client's config file.
+    PublicKey(String),
+    /// The SHA-256 digest of an opaque access key.
+    TokenDigest(Vec<u8>),
+}
+
+/// A trusted application of one project.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Authority {
+    pub rowid: AuthorityRowId,
+    pub public_id: String,
+    pub project_id: String,
+    pub name: String,
+    pub credential: AuthorityCredential,
+    pub created_at: Millis,
+    pub revoked_at: Option<Millis>,
+    /// The project's default asset (API v1's currency).
+    pub default_asset: AssetId,
+}
+
+impl Authority {
+    /// The ES256 public key, for a key-pair authority.
+    pub fn public_key_pem(&self) -> Option<&str> {
+        match &self.credential {
+            AuthorityCredential::PublicKey(pem) => Some(pem),
+            AuthorityCredential::TokenDigest(_) => None,
+        }
+    }
+}
+
+/// A read-only credential of one customer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CustomerKey {
+    pub rowid: CustomerKeyRowId,
+    pub public_id: String,
+    pub project_id: String,
+    pub customer: CustomerRowId,
+    pub customer_id: String,
+    pub token_digest: Vec<u8>,
+    pub created_at: Millis,
+    pub expires_at: Option<Millis>,
+    pub revoked_at: Option<Millis>,
+    /// A deleted customer's keys open nothing.
+    pub customer_deleted: bool,
+}
+
+/// A page of a list: `page` counts from 0.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PageRequest {
+    pub page: u32,
+    pub size: u32,
+}
+
+impl PageRequest {
+    /// Every row at once (for rules that must see all of a customer's wallets).
+    pub const ALL: PageRequest = PageRequest {
+        page: 0,
+        size: u32::MAX,
+    };
+
+    pub fn offset(self) -> i64 {
+        i64::from(self.page) * i64::from(self.size)
+    }
+}
+
+/// One page of rows and the number of rows in all pages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub total: i64,
+}
+
+impl<T> Page<T> {
+    pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
+        Page {
+            items: self.items.into_iter().map(f).collect(),
+            total: self.total,
+        }
+    }
+}
+
+/// A half-open time range: `from <= t < to`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TimeRange {
+    pub from: Millis,
+    pub to: Millis,
+}
+
+impl TimeRange {
+    pub const ALL: TimeRange = TimeRange {
+        from: i64::MIN,
+        to: i64::MAX,
+    };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses_round_trip_through_their_names() {
+        for s in WalletStatus::ALL {
+            assert_eq!(WalletStatus::parse(s.as_str()), Some(*s));
+        }
+        for s in CustomerStatus::ALL {
+            assert_eq!(CustomerStatus::parse(s.as_str()), Some(*s));
+        }
+        for s in EntryKind::ALL {
+            assert_eq!(EntryKind::parse(s.as_str()), Some(*s));
+        }
+        assert_eq!(WalletStatus::parse("open"), None, "names are exact");
+    }
+}

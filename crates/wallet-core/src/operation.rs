@@ -1,0 +1,182 @@
+//! What a transaction asks for: operations, run in order, all-or-nothing.
+
+use crate::amount::PositiveAmount;
+use crate::ids::WalletId;
+use crate::text::{ReferenceId, Text};
+use crate::LedgerError;
+use serde::{Serialize, Serializer};
+
+/// Most operations one transaction may hold.
+pub const MAX_OPERATIONS: usize = 100;
+
+/// How much of an asset an operation moves: a count of smallest parts,
+/// never negative. API v2 asks for positive amounts at its edge; API v1's
+/// entries may move 0 (an entry that only carries an item).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Quantity(i64);
+
+impl Quantity {
+    pub const ZERO: Quantity = Quantity(0);
+
+    /// `None` below zero.
+    pub fn new(parts: i64) -> Option<Self> {
+        (parts >= 0).then_some(Self(parts))
+    }
+
+    pub fn get(self) -> i64 {
+        self.0
+    }
+}
+
+impl From<PositiveAmount> for Quantity {
+    fn from(amount: PositiveAmount) -> Self {
+        Self(amount.get())
+    }
+}
+
+impl Serialize for Quantity {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_i64(self.0)
+    }
+}
+
+/// One operation on wallets of the caller's project. Serialized, it is the
+/// record of the request kept with the transaction (and shown by API v2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(tag = "type")]
+pub enum Operation {
+    /// Creates value in a wallet.
+    Issue { destination: WalletId, amount: Quantity },
+    /// Destroys value in a wallet.
+    Redeem { source: WalletId, amount: Quantity },
+    /// Moves value between two wallets of one asset.
+    Transfer {
+        source: WalletId,
+        destination: WalletId,
+        amount: Quantity,
+    },
+}
+
+impl Operation {
+    /// The wallets value leaves: they are locked before planning, since
+    /// their funds are checked.
+    pub fn debited(&self) -> Option<WalletId> {
+        match *self {
+            Operation::Issue { .. } => None,
+            Operation::Redeem { source, .. } | Operation::Transfer { source, .. } => Some(source),
+        }
+    }
+
+    /// The wallets value arrives in.
+    pub fn credited(&self) -> Option<WalletId> {
+        match *self {
+            Operation::Redeem { .. } => None,
+            Operation::Issue { destination, .. } | Operation::Transfer { destination, .. } => {
+                Some(destination)
+            }
+        }
+    }
+
+    /// Every wallet the operation touches.
+    pub fn wallets(&self) -> impl Iterator<Item = WalletId> {
+        self.debited().into_iter().chain(self.credited())
+    }
+}
+
+/// A validated API v2 transaction request.
+#[derive(Debug, Clone)]
+pub struct TransactionRequest {
+    pub reference_id: ReferenceId,
+    pub operations: Vec<Operation>,
+    pub description: Option<Text>,
+}
+
+impl TransactionRequest {
+    /// Refuses what is not a transaction at all: no operations, too many,
+    /// or a transfer from a wallet to itself.
+    pub fn new(
+        reference_id: ReferenceId,
+        operations: Vec<Operation>,
+        description: Option<Text>,
+    ) -> Result<Self, LedgerError> {
+        if operations.is_empty() || operations.len() > MAX_OPERATIONS {
+            return Err(LedgerError::Invalid(format!(
+                "a transaction has 1 to {MAX_OPERATIONS} operations"
+            )));
+        }
+        for (i, op) in operations.iter().enumerate() {
+            if let Operation::Transfer {
+                source, destination, ..
+            } = op
+            {
+                if source == destination {
+                    return Err(LedgerError::Invalid(format!(
+                        "operation {i}: a transfer needs two different wallets"
+                    )));
+                }
+            }
+        }
+        Ok(Self {
+            reference_id,
+            operations,
+            description,
+        })
+    }
+
+    /// The operations as the JSON kept with the transaction.
+    pub fn operations_json(&self) -> String {
+        operations_json(&self.operations)
+    }
+}
+
+/// Operations as the JSON kept with a transaction.
+pub fn operations_json(operations: &[Operation]) -> String {
+    // Serializing plain enums of ids and integers cannot fail.
+    serde_json::to_string(operations).unwrap_or_else(|_| "[]".to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn w(n: i64) -> WalletId {
+        WalletId::new(n)
+    }
+
+    #[test]
+    fn operations_serialize_as_the_api_shows_them() {
+        let ops = [
+            Operation::Issue {
+                destination: w(1),
+                amount: Quantity(5),
+            },
+            Operation::Transfer {
+                source: w(1),
+                destination: w(2),
+                amount: Quantity(3),
+            },
+        ];
+        assert_eq!(
+            operations_json(&ops),
+            r#"[{"type":"Issue","destination":"1","amount":5},{"type":"Transfer","source":"1","destination":"2","amount":3}]"#
+        );
+    }
+
+    #[test]
+    fn a_request_needs_operations_and_two_wallets_per_transfer() {
+        let reference = ReferenceId::parse("r").expect("valid");
+        assert!(TransactionRequest::new(reference.clone(), vec![], None).is_err());
+        let to_self = Operation::Transfer {
+            source: w(1),
+            destination: w(1),
+            amount: Quantity(1),
+        };
+        assert!(TransactionRequest::new(reference.clone(), vec![to_self], None).is_err());
+        let issue = Operation::Issue {
+            destination: w(1),
+            amount: Quantity(1),
+        };
+        assert!(TransactionRequest::new(reference.clone(), vec![issue; MAX_OPERATIONS + 1], None).is_err());
+        assert!(TransactionRequest::new(reference, vec![issue; MAX_OPERATIONS], None).is_ok());
+    }
+}

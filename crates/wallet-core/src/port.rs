@@ -1,0 +1,353 @@
+//! The storage port: what the ledger needs of a database, and nothing more.
+//!
+//! A backend (SQLite, PostgreSQL) implements [`Backend`], and inside its
+//! transactions [`ReadTx`] and [`WriteTx`]. The ledger composes these into
+//! jobs; it never sees a connection, a statement or a backend's error code.
+//!
+//! The write primitives stay correct with several writers at once, so a
+//! backend that has them (PostgreSQL, several server processes) needs no
+//! SERIALIZABLE isolation:
+//! - [`WriteTx::lock_wallets`] locks the wallets a job debits or checks, in
+//!   id order (a no-op where one writer runs at a time);
+//! - [`WriteTx::debit`] is guarded (`balance - x >= floor`) and
+//!   [`WriteTx::credit`] adds a delta: neither writes a balance it read;
+//! - [`WriteTx::insert_transaction`] claims the `referenceId` before any
+//!   entry is written, and answers [`Claim::Duplicate`] if it is taken;
+//! - [`WriteTx::mark_item_used`] marks an item only if it is unused.
+//!
+//! A write job may run more than once: a backend re-runs it (from a clean
+//! transaction) when it answers [`Verdict::Retry`] (a primitive reported
+//! [`StoreError::Retryable`]), so jobs are `FnMut` and keep no state across
+//! runs that a rerun would not rebuild.
+
+use crate::check::CheckReport;
+use crate::dump::{DumpCounts, DumpRecord};
+use crate::ids::{
+    AssetId, AuthorityRowId, CustomerKeyRowId, CustomerRowId, EntryId, TransactionId, WalletId,
+};
+use crate::model::{
+    Asset, Authority, AuthorityCredential, Customer, CustomerKey, CustomerStatus, Entry, EntryKind, Millis,
+    NewAsset, Page, PageRequest, Project, TimeRange, Transaction, TransactionStatus, Wallet, WalletStatus,
+};
+use crate::v1::{InventoryFilter, InventoryLine, V1Entry, WalletTotal, WalletTotalsFilter};
+use crate::StoreError;
+use std::future::Future;
+use std::pin::Pin;
+
+/// A boxed future, so [`Backend`] stays object-safe.
+pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
+
+/// Whether a write job keeps what it wrote.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// Keep the job's writes; they commit with its group.
+    Keep,
+    /// Roll back everything the job wrote; its neighbours are unaffected.
+    Discard,
+    /// Roll back, and run the job again on a fresh transaction: it met a
+    /// concurrent change ([`StoreError::Retryable`]). A backend retries a
+    /// bounded number of times; after that the job's last answer stands.
+    Retry,
+}
+
+/// A write job: runs inside the backend's write transaction.
+pub type WriteJob = Box<dyn FnMut(&mut dyn WriteTx) -> Verdict + Send>;
+
+/// A read job: runs inside one read transaction (one consistent snapshot).
+pub type ReadJob = Box<dyn FnOnce(&mut dyn ReadTx) + Send>;
+
+/// A database the ledger runs on.
+pub trait Backend: Send + Sync + 'static {
+    /// Runs `job` in a write transaction and resolves once its fate is
+    /// durable: `Ok` when the transaction holding the job committed (with
+    /// the job's writes if it said [`Verdict::Keep`]), `Err` when it could
+    /// not commit, in which case nothing of the job applied.
+    fn write(&self, job: WriteJob) -> BoxFuture<Result<(), StoreError>>;
+
+    /// Runs `job` on a read-only snapshot.
+    fn read(&self, job: ReadJob) -> BoxFuture<Result<(), StoreError>>;
+
+    /// Counters for metrics and benchmarks.
+    fn stats(&self) -> BackendStats;
+
+    /// `sqlite` or `postgres`, for logs and metrics.
+    fn kind(&self) -> &'static str;
+}
+
+/// Counters of a backend, for metrics and benchmarks.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct BackendStats {
+    /// Write transactions committed.
+    pub commits: u64,
+    /// Write jobs run (a commit may hold many).
+    pub jobs: u64,
+    /// Most jobs in one commit.
+    pub largest_group: u64,
+    /// Jobs run again after a retryable conflict.
+    pub retries: u64,
+    /// Connections for reads, and how many are idle now.
+    pub read_connections: u32,
+    pub idle_read_connections: u32,
+    /// Reads that waited more than a millisecond for a connection.
+    pub read_waits: u64,
+    pub read_wait_micros: u64,
+}
+
+/// The outcome of claiming a transaction's `referenceId`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Claim {
+    /// The transaction row is written; the reference is this job's.
+    Inserted(TransactionId),
+    /// Another transaction of the project holds the reference.
+    Duplicate,
+}
+
+/// Whether an item could be marked used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ItemUse {
+    Marked,
+    AlreadyUsed,
+    NoSuchItem,
+}
+
+/// A transaction record to write.
+#[derive(Debug, Clone)]
+pub struct NewTransaction<'a> {
+    pub project_id: &'a str,
+    /// `None` for API v1 entries (the SDK sends none).
+    pub reference_id: Option<&'a str>,
+    pub authority: AuthorityRowId,
+    pub status: TransactionStatus,
+    pub error: Option<&'a str>,
+    pub description: Option<&'a str>,
+    pub operations: Option<&'a str>,
+    pub created_at: Millis,
+}
+
+/// A ledger line to append.
+#[derive(Debug, Clone)]
+pub struct NewEntry<'a> {
+    pub wallet: WalletId,
+    pub transaction: TransactionId,
+    pub authority: AuthorityRowId,
+    pub kind: EntryKind,
+    pub amount: i64,
+    pub balance_after: i64,
+    pub reason: Option<&'a str>,
+    pub created_at: Millis,
+}
+
+/// A wallet to open.
+#[derive(Debug, Clone)]
+pub struct NewWallet<'a> {
+    pub project_id: &'a str,
+    pub asset: AssetId,
+    /// `None` for a system wallet.
+    pub owner: Option<CustomerRowId>,
+    pub name: Option<&'a str>,
+    pub description: Option<&'a str>,
+    pub created_at: Millis,
+}
+
+/// A customer key to store (only the digest of its secret).
+#[derive(Debug, Clone)]
+pub struct NewCustomerKey<'a> {
+    pub public_id: &'a str,
+    pub customer: CustomerRowId,
+    pub token_digest: &'a [u8],
+    pub created_at: Millis,
+    pub expires_at: Option<Millis>,
+}
+
+/// Statements available on a read snapshot (and inside a write, where they
+/// see the write's own changes).
+pub trait ReadTx {
+    // ---- settings and credentials ----
+    fn setting(&mut self, key: &str) -> Result<Option<String>, StoreError>;
+    fn authority(&mut self, public_id: &str) -> Result<Option<Authority>, StoreError>;
+    fn authority_by_rowid(&mut self, rowid: AuthorityRowId) -> Result<Option<Authority>, StoreError>;
+    /// Every authority, or those of one project, oldest first.
+    fn authorities(&mut self, project: Option<&str>) -> Result<Vec<Authority>, StoreError>;
+    fn customer_key(&mut self, public_id: &str) -> Result<Option<CustomerKey>, StoreError>;
+    fn customer_key_by_rowid(&mut self, rowid: CustomerKeyRowId) -> Result<Option<CustomerKey>, StoreError>;
+    fn customer_keys(
+        &mut self,
+        customer: CustomerRowId,
+        page: PageRequest,
+    ) -> Result<Page<CustomerKey>, StoreError>;
+
+    // ---- catalog ----
+    fn project(&mut self, id: &str) -> Result<Option<Project>, StoreError>;
+    fn projects(&mut self) -> Result<Vec<Project>, StoreError>;
+    fn asset(&mut self, project: &str, id: AssetId) -> Result<Option<Asset>, StoreError>;
+    fn asset_code_taken(&mut self, project: &str, code: &str) -> Result<bool, StoreError>;
+    /// A project's assets, oldest first.
+    fn assets(&mut self, project: &str, page: PageRequest) -> Result<Page<Asset>, StoreError>;
+    fn customer(&mut self, project: &str, id: &str) -> Result<Option<Customer>, StoreError>;
+    fn customers(&mut self, project: &str, page: PageRequest) -> Result<Page<Customer>, StoreError>;
+    fn wallet(&mut self, project: &str, id: WalletId) -> Result<Option<Wallet>, StoreError>;
+    /// The customer's default wallet of `asset` (API v1's wallet), if opened.
+    fn default_wallet(
+        &mut self,
+        customer: CustomerRowId,
+        asset: AssetId,
+    ) -> Result<Option<Wallet>, StoreError>;
+    /// A customer's wallets, oldest first.
+    fn customer_wallets(
+        &mut self,
+        customer: CustomerRowId,
+        page: PageRequest,
+    ) -> Result<Page<Wallet>, StoreError>;
+    fn system_wallets(&mut self, project: &str, page: PageRequest) -> Result<Page<Wallet>, StoreError>;
+
+    // ---- ledger ----
+    /// A wallet's entries in `range`, newest first.
+    fn wallet_entries(
+        &mut self,
+        wallet: WalletId,
+        range: TimeRange,
+        page: PageRequest,
+    ) -> Result<Page<Entry>, StoreError>;
+    fn transaction(&mut self, project: &str, id: TransactionId) -> Result<Option<Transaction>, StoreError>;
+    fn transaction_by_reference(
+        &mut self,
+        project: &str,
+        reference: &str,
+    ) -> Result<Option<Transaction>, StoreError>;
+    /// A project's transactions in `range`, newest first.
+    fn transactions(
+        &mut self,
+        project: &str,
+        range: TimeRange,
+        page: PageRequest,
+    ) -> Result<Page<Transaction>, StoreError>;
+    /// The running total of `authority`'s entries in `wallet`, if it has any.
+    fn authority_total(
+        &mut self,
+        wallet: WalletId,
+        authority: AuthorityRowId,
+    ) -> Result<Option<i128>, StoreError>;
+
+    // ---- API v1 ----
+    fn v1_wallet_totals(
+        &mut self,
+        project: &str,
+        asset: AssetId,
+        filter: &WalletTotalsFilter,
+    ) -> Result<Vec<WalletTotal>, StoreError>;
+    fn v1_inventory(
+        &mut self,
+        project: &str,
+        filter: &InventoryFilter,
+    ) -> Result<Vec<InventoryLine>, StoreError>;
+    fn v1_entry(&mut self, entry: EntryId) -> Result<Option<V1Entry>, StoreError>;
+
+    // ---- whole-store ----
+    /// Verifies every invariant on the whole store.
+    fn check(&mut self) -> Result<CheckReport, StoreError>;
+    /// Every row of a project, each after the rows it refers to.
+    fn export_project(
+        &mut self,
+        project: &str,
+        sink: &mut dyn FnMut(DumpRecord) -> Result<(), StoreError>,
+    ) -> Result<DumpCounts, StoreError>;
+}
+
+/// Statements available inside a write job. Every `Err` leaves the write
+/// transaction unusable for the rest of the job: return it.
+pub trait WriteTx: ReadTx {
+    // ---- settings and credentials ----
+    fn set_setting(&mut self, key: &str, value: &str) -> Result<(), StoreError>;
+    /// Sets `key` unless it is set; returns whether it was set now.
+    fn set_setting_if_absent(&mut self, key: &str, value: &str) -> Result<bool, StoreError>;
+    fn insert_authority(
+        &mut self,
+        public_id: &str,
+        project: &str,
+        name: &str,
+        credential: &AuthorityCredential,
+        now: Millis,
+    ) -> Result<AuthorityRowId, StoreError>;
+    /// Marks an authority revoked (the first time stays). `false` if there
+    /// is no such authority.
+    fn revoke_authority(&mut self, public_id: &str, now: Millis) -> Result<bool, StoreError>;
+    fn insert_customer_key(&mut self, key: &NewCustomerKey<'_>) -> Result<CustomerKeyRowId, StoreError>;
+    /// Revokes a key of `customer`; `false` if it has no such key.
+    fn revoke_customer_key(
+        &mut self,
+        customer: CustomerRowId,
+        public_id: &str,
+        now: Millis,
+    ) -> Result<bool, StoreError>;
+
+    // ---- catalog ----
+    /// Creates a project and its default asset; `false` if the id is taken.
+    fn create_project(
+        &mut self,
+        id: &str,
+        name: &str,
+        default_asset: &NewAsset,
+        now: Millis,
+    ) -> Result<bool, StoreError>;
+    fn insert_asset(&mut self, project: &str, asset: &NewAsset, now: Millis) -> Result<AssetId, StoreError>;
+    fn rename_asset(&mut self, id: AssetId, name: &str) -> Result<(), StoreError>;
+    /// Deletes an asset no wallet ever used; `false` if it is used.
+    fn delete_unused_asset(&mut self, id: AssetId) -> Result<bool, StoreError>;
+    /// Creates an Active customer; `None` if the project has that id already.
+    fn insert_customer(
+        &mut self,
+        project: &str,
+        id: &str,
+        name: Option<&str>,
+        description: Option<&str>,
+        now: Millis,
+    ) -> Result<Option<CustomerRowId>, StoreError>;
+    /// Reads a customer and locks it against concurrent status changes.
+    fn lock_customer(&mut self, project: &str, id: &str) -> Result<Option<Customer>, StoreError>;
+    /// Sets the given fields; `None` leaves a field as it is.
+    fn update_customer(
+        &mut self,
+        rowid: CustomerRowId,
+        name: Option<&str>,
+        description: Option<&str>,
+    ) -> Result<(), StoreError>;
+    fn set_customer_status(&mut self, rowid: CustomerRowId, status: CustomerStatus)
+        -> Result<(), StoreError>;
+    /// Suspends every Open wallet of a customer.
+    fn suspend_open_wallets(&mut self, customer: CustomerRowId) -> Result<(), StoreError>;
+    /// Opens a wallet and marks its asset used. The first wallet of an asset
+    /// opened for a customer becomes its default wallet of that asset.
+    fn insert_wallet(&mut self, wallet: &NewWallet<'_>) -> Result<WalletId, StoreError>;
+    fn set_wallet_status(&mut self, id: WalletId, status: WalletStatus) -> Result<(), StoreError>;
+    fn set_wallet_name(&mut self, id: WalletId, name: &str) -> Result<(), StoreError>;
+    fn set_wallet_description(&mut self, id: WalletId, description: &str) -> Result<(), StoreError>;
+
+    // ---- ledger ----
+    /// Reads the wallets of `project` with these ids and locks them until
+    /// the write ends, in id order. Missing ids are left out.
+    fn lock_wallets(&mut self, project: &str, ids: &[WalletId]) -> Result<Vec<Wallet>, StoreError>;
+    /// Writes the transaction row, claiming its reference id.
+    fn insert_transaction(&mut self, transaction: &NewTransaction<'_>) -> Result<Claim, StoreError>;
+    /// Takes `amount` from an Open wallet unless its balance would go below
+    /// `floor`; returns the balance after. A wallet that changed since it
+    /// was planned on is [`StoreError::Retryable`].
+    fn debit(&mut self, wallet: WalletId, amount: i64, floor: i64) -> Result<i64, StoreError>;
+    /// Adds `amount` to an Open wallet; returns the balance after. Overflow
+    /// or a wallet that is no longer Open is [`StoreError::Retryable`]: the
+    /// rerun plans on the new state.
+    fn credit(&mut self, wallet: WalletId, amount: i64) -> Result<i64, StoreError>;
+    /// Appends an entry; balances move with `debit` and `credit`.
+    fn append_entry(&mut self, entry: &NewEntry<'_>) -> Result<EntryId, StoreError>;
+    /// Adds `delta` to the running total of `authority`'s entries in `wallet`.
+    fn add_authority_total(
+        &mut self,
+        wallet: WalletId,
+        authority: AuthorityRowId,
+        delta: i64,
+    ) -> Result<(), StoreError>;
+    /// Attaches an API v1 item to an entry.
+    fn insert_item(&mut self, entry: EntryId, name: &str, data: Option<&str>) -> Result<(), StoreError>;
+    /// Marks the item of `entry` used, if that entry is in `project`, has an
+    /// item, and it is unused.
+    fn mark_item_used(&mut self, project: &str, entry: EntryId) -> Result<ItemUse, StoreError>;
+}

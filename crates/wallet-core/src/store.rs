@@ -1,0 +1,120 @@
+//! [`Store`]: a backend behind typed `read` and `write` calls.
+//!
+//! The port is object-safe (jobs are boxed closures that answer a
+//! [`Verdict`]); this wrapper gives the ledger closures that return their
+//! own `Result<T, E>`, keeps the last run's result of a job the backend may
+//! have run more than once, and turns the backend's verdict into it.
+
+use crate::port::{Backend, BackendStats, ReadTx, Verdict, WriteTx};
+use crate::{LedgerError, StoreError};
+use std::sync::{Arc, Mutex, PoisonError};
+
+/// A database, cheap to clone.
+#[derive(Clone)]
+pub struct Store {
+    backend: Arc<dyn Backend>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("backend", &self.backend.kind())
+            .finish()
+    }
+}
+
+/// An error a job may return: it can carry a [`StoreError`], and a
+/// retryable one makes the backend run the job again.
+pub trait JobError: From<StoreError> + Send + 'static {
+    fn store_error(&self) -> Option<&StoreError>;
+}
+
+impl JobError for StoreError {
+    fn store_error(&self) -> Option<&StoreError> {
+        Some(self)
+    }
+}
+
+impl JobError for LedgerError {
+    fn store_error(&self) -> Option<&StoreError> {
+        match self {
+            LedgerError::Storage(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+/// The result slot a job fills on each run.
+type Slot<T, E> = Arc<Mutex<Option<Result<T, E>>>>;
+
+fn take<T, E>(slot: &Slot<T, E>) -> Option<Result<T, E>> {
+    slot.lock().unwrap_or_else(PoisonError::into_inner).take()
+}
+
+impl Store {
+    pub fn new(backend: Arc<dyn Backend>) -> Self {
+        Self { backend }
+    }
+
+    /// Runs `work` in a write transaction. If it returns `Err`, everything it
+    /// wrote is rolled back (and its neighbours in a group are unaffected).
+    /// Resolves after the commit: a success is durable. `work` may run more
+    /// than once if the backend retries a conflict; only the last run counts.
+    pub async fn write<T, E, F>(&self, mut work: F) -> Result<T, E>
+    where
+        F: FnMut(&mut dyn WriteTx) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: JobError,
+    {
+        let slot: Slot<T, E> = Arc::default();
+        let job_slot = Arc::clone(&slot);
+        let job = Box::new(move |tx: &mut dyn WriteTx| {
+            let outcome = work(tx);
+            let verdict = match &outcome {
+                Ok(_) => Verdict::Keep,
+                Err(e) if matches!(e.store_error(), Some(StoreError::Retryable(_))) => Verdict::Retry,
+                Err(_) => Verdict::Discard,
+            };
+            *job_slot.lock().unwrap_or_else(PoisonError::into_inner) = Some(outcome);
+            verdict
+        });
+        let committed = self.backend.write(job).await;
+        match (committed, take(&slot)) {
+            (Ok(()), Some(outcome)) => outcome,
+            // The job failed on its own and wrote nothing: its reason stands.
+            (Err(_), Some(Err(own))) => Err(own),
+            (Err(e), _) => Err(E::from(e)),
+            (Ok(()), None) => Err(E::from(StoreError::Internal(
+                "a write job did not run".to_owned(),
+            ))),
+        }
+    }
+
+    /// Runs `work` on one read-only snapshot.
+    pub async fn read<T, E, F>(&self, work: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut dyn ReadTx) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+    {
+        let slot: Slot<T, E> = Arc::default();
+        let job_slot = Arc::clone(&slot);
+        let job = Box::new(move |tx: &mut dyn ReadTx| {
+            *job_slot.lock().unwrap_or_else(PoisonError::into_inner) = Some(work(tx));
+        });
+        let done = self.backend.read(job).await;
+        match (done, take(&slot)) {
+            (Ok(()), Some(outcome)) => outcome,
+            (Err(e), _) => Err(E::from(e)),
+            (Ok(()), None) => Err(E::from(StoreError::Internal("a read job did not run".to_owned()))),
+        }
+    }
+
+    pub fn stats(&self) -> BackendStats {
+        self.backend.stats()
+    }
+
+    pub fn kind(&self) -> &'static str {
+        self.backend.kind()
+    }
+}

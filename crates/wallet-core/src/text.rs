@@ -1,0 +1,292 @@
+//! Identifiers and bounded texts chosen by clients.
+
+use std::fmt;
+
+/// Why a client value was refused. The message is safe to show to the client.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct InvalidValue(pub String);
+
+impl InvalidValue {
+    pub fn new(message: impl Into<String>) -> Self {
+        Self(message.into())
+    }
+}
+
+/// 1 to `max` characters of `A-Z a-z 0-9 _ -`: ids that go into URLs and
+/// logs unescaped.
+fn slug(value: &str, max: usize, what: &str) -> Result<String, InvalidValue> {
+    let ok_chars = value
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    if value.is_empty() || value.len() > max || !ok_chars {
+        return Err(InvalidValue::new(format!(
+            "{what} must be 1-{max} characters of A-Z, a-z, 0-9, '_' or '-'"
+        )));
+    }
+    Ok(value.to_owned())
+}
+
+fn has_control_chars(s: &str) -> bool {
+    s.chars().any(char::is_control)
+}
+
+macro_rules! string_newtype {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub struct $name(String);
+
+        impl $name {
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+
+            pub fn into_inner(self) -> String {
+                self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "{}({:?})", stringify!($name), self.0)
+            }
+        }
+    };
+}
+
+string_newtype!(
+    /// A project id: 1–30 characters of `A-Z a-z 0-9 _ -`.
+    ProjectId
+);
+
+impl ProjectId {
+    pub fn parse(value: &str) -> Result<Self, InvalidValue> {
+        slug(value, 30, "project id").map(Self)
+    }
+
+    /// The project every fresh database has, and the one API v1 authorities
+    /// are created in unless told otherwise.
+    pub fn default_project() -> Self {
+        Self("default".to_owned())
+    }
+}
+
+string_newtype!(
+    /// A customer id chosen by the caller (API v1's `user_id`): 1–64 characters
+    /// without control characters. 64, not 30, so UUIDs (36) fit: they are the
+    /// most common user ids and the SDK puts no limit on them.
+    CustomerId
+);
+
+impl CustomerId {
+    pub const MAX_LEN: usize = 64;
+
+    pub fn parse(value: &str) -> Result<Self, InvalidValue> {
+        if value.is_empty() || value.chars().count() > Self::MAX_LEN || has_control_chars(value) {
+            return Err(InvalidValue::new(format!(
+                "user id must be 1-{} characters without control characters",
+                Self::MAX_LEN
+            )));
+        }
+        Ok(Self(value.to_owned()))
+    }
+}
+
+string_newtype!(
+    /// A public identifier the server generated or a client quotes back
+    /// (authority ids, entry ids): 1–30 characters of `A-Z a-z 0-9 _ -`.
+    PublicId
+);
+
+impl PublicId {
+    pub fn parse(value: &str) -> Result<Self, InvalidValue> {
+        slug(value, 30, "id").map(Self)
+    }
+
+    /// A fresh random id: a prefix and 20 base-32 characters (100 bits).
+    pub fn random(prefix: &str) -> Self {
+        Self(format!("{prefix}{}", random_base32(20)))
+    }
+}
+
+string_newtype!(
+    /// An asset code: 1–16 characters of `A-Z a-z 0-9 _ -` (e.g. `GOLD`, `EUR`).
+    AssetCode
+);
+
+impl AssetCode {
+    pub fn parse(value: &str) -> Result<Self, InvalidValue> {
+        slug(value, 16, "asset code").map(Self)
+    }
+}
+
+string_newtype!(
+    /// A transaction's reference id, unique per project: 1–30 characters
+    /// without control characters.
+    ReferenceId
+);
+
+impl ReferenceId {
+    pub fn parse(value: &str) -> Result<Self, InvalidValue> {
+        if value.is_empty() || value.chars().count() > 30 || has_control_chars(value) {
+            return Err(InvalidValue::new(
+                "referenceId must be 1-30 characters without control characters",
+            ));
+        }
+        Ok(Self(value.to_owned()))
+    }
+}
+
+/// `len` characters of a 32-letter alphabet (5 random bits each) from the
+/// operating system's generator, without look-alike letters.
+pub fn random_base32(len: usize) -> String {
+    use rand::Rng;
+    const ALPHABET: &[u8; 32] = b"abcdefghijkmnpqrstuvwxyz23456789";
+    let mut rng = rand::rng();
+    (0..len)
+        .map(|_| char::from(ALPHABET[rng.random_range(0..ALPHABET.len())]))
+        .collect()
+}
+
+/// Free text with a length limit and no control characters other than
+/// newlines and tabs (names, descriptions, reasons).
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct Text(String);
+
+impl Text {
+    pub fn parse(value: &str, what: &str, max_chars: usize) -> Result<Self, InvalidValue> {
+        let bad_control = value.chars().any(|c| c.is_control() && c != '\n' && c != '\t');
+        if value.chars().count() > max_chars || bad_control {
+            return Err(InvalidValue::new(format!(
+                "{what} must be at most {max_chars} characters without control characters"
+            )));
+        }
+        Ok(Self(value.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn into_inner(self) -> String {
+        self.0
+    }
+}
+
+/// Why an entry was posted (API v1 `reason`): at most 1,000 characters.
+pub type Reason = Text;
+
+/// The name of an inventory item: 1–200 characters.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct ItemName(String);
+
+impl ItemName {
+    pub fn parse(value: &str) -> Result<Self, InvalidValue> {
+        if value.is_empty() || value.chars().count() > 200 || has_control_chars(value) {
+            return Err(InvalidValue::new(
+                "item name must be 1-200 characters without control characters",
+            ));
+        }
+        Ok(Self(value.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn ids_refuse_bad_values() {
+        let (max, over) = ("x".repeat(30), "x".repeat(31));
+        let cases: &[(&str, bool)] = &[
+            ("", false),
+            ("a", true),
+            ("default", true),
+            ("has space", false),
+            ("ünïcode", false),
+            (max.as_str(), true),
+            (over.as_str(), false),
+        ];
+        for (value, ok) in cases {
+            assert_eq!(ProjectId::parse(value).is_ok(), *ok, "project id {value:?}");
+            assert_eq!(PublicId::parse(value).is_ok(), *ok, "public id {value:?}");
+        }
+    }
+
+    #[test]
+    fn customer_ids_take_uuids_and_unicode_but_not_control_chars() {
+        assert!(CustomerId::parse("0b8e1f8e-5d7c-4b8a-9d55-3c7f0e9a1b2c").is_ok());
+        assert!(CustomerId::parse("bobcats9").is_ok());
+        assert!(CustomerId::parse("jöhn").is_ok());
+        assert!(CustomerId::parse("").is_err());
+        assert!(CustomerId::parse("a\nb").is_err());
+        assert!(CustomerId::parse(&"x".repeat(65)).is_err());
+    }
+
+    #[test]
+    fn random_public_ids_parse_and_differ() {
+        let a = PublicId::random("au_");
+        let b = PublicId::random("au_");
+        assert_ne!(a, b);
+        assert!(PublicId::parse(a.as_str()).is_ok());
+    }
+
+    proptest! {
+        #[test]
+        fn customer_id_parse_never_panics_and_roundtrips(s in ".{0,80}") {
+            if let Ok(id) = CustomerId::parse(&s) {
+                prop_assert_eq!(id.as_str(), s.as_str());
+                prop_assert!(!id.as_str().is_empty());
+            }
+        }
+
+        #[test]
+        fn text_respects_its_limit(s in "\\PC{0,40}", max in 0usize..40) {
+            if let Ok(t) = Text::parse(&s, "text", max) {
+                prop_assert!(t.as_str().chars().count() <= max);
+            }
+        }
+    }
+}
+
+/// Property tests of id parsing (issue 6: bad input at scale).
+#[cfg(test)]
+mod id_properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn text() -> impl Strategy<Value = String> {
+        prop_oneof!["[A-Za-z0-9_-]{0,40}", "\\PC{0,40}", "[a-z\\x00-\\x1f\\x7f]{0,8}"]
+    }
+
+    proptest! {
+        #[test]
+        fn ids_take_exactly_their_alphabet_and_length(s in text()) {
+            let simple = !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+            prop_assert_eq!(ProjectId::parse(&s).is_ok(), simple && s.len() <= 30);
+            prop_assert_eq!(PublicId::parse(&s).is_ok(), simple && s.len() <= 30);
+            prop_assert_eq!(AssetCode::parse(&s).is_ok(), simple && s.len() <= 16);
+            let reference = !s.is_empty() && s.chars().count() <= 30 && !s.chars().any(char::is_control);
+            prop_assert_eq!(ReferenceId::parse(&s).is_ok(), reference);
+        }
+
+        #[test]
+        fn parsed_ids_keep_the_text(s in "[A-Za-z0-9_-]{1,16}") {
+            prop_assert_eq!(ProjectId::parse(&s).map(ProjectId::into_inner), Ok(s.clone()));
+            prop_assert_eq!(AssetCode::parse(&s).map(AssetCode::into_inner), Ok(s.clone()));
+            prop_assert_eq!(ReferenceId::parse(&s).map(ReferenceId::into_inner), Ok(s));
+        }
+    }
+}
