@@ -45,3 +45,4 @@ pub use backend::{SqliteBackend, SqliteOptions};
 pub use bulk::{AssetTotals, BulkLoader, BulkTx};
 pub use connection::{restrict_permissions, Durability};
 pub use maintenance::{backup_into, verify, ExclusiveDb, Import, MaintenanceError};
+pub use writer::MAX_RUNS;

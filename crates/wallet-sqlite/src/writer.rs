@@ -36,7 +36,7 @@ const QUEUE_DEPTH: usize = 16 * 1024;
 /// The most times one job runs. A `Retry` means the job met a change it had
 /// not planned on; with one writer that cannot come from a neighbour, so a
 /// job still asking after this many runs is stuck, and its last answer stands.
-pub(crate) const MAX_RUNS: u32 = 8;
+pub const MAX_RUNS: u32 = 8;
 
 /// What the thread runs for one queued job.
 enum Work {
