@@ -14,7 +14,8 @@
 //!   is all a caller needs.
 //! - `writer`: the single writer and its group commit; a job's
 //!   [`Verdict`](wallet_core::port::Verdict) keeps, discards or reruns its
-//!   savepoint. `pool`: the read connections.
+//!   savepoint (a job runs at most [`MAX_RUNS`] times). `pool`: the read
+//!   connections.
 //! - `tx`: the port's statement sets over a connection; a job that swallowed
 //!   a storage error is never committed. `statements`: every SQL statement,
 //!   prepared once per connection. `error`: SQLite's errors onto the core's

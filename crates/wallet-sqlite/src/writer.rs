@@ -141,10 +141,15 @@ impl Drop for Writer {
         let (closed, _) = mpsc::unbounded_channel();
         drop(std::mem::replace(&mut self.queue, closed));
         let handle = self.thread.lock().unwrap_or_else(PoisonError::into_inner).take();
-        if let Some(handle) = handle {
-            if handle.join().is_err() {
-                log::error!("the ledger writer thread panicked");
-            }
+        let Some(handle) = handle else { return };
+        // A job that held the last handle on the backend drops it on the
+        // writer thread itself: that thread ends by itself once the queue
+        // is drained, and must not wait for itself.
+        if handle.thread().id() == std::thread::current().id() {
+            return;
+        }
+        if handle.join().is_err() {
+            log::error!("the ledger writer thread panicked");
         }
     }
 }

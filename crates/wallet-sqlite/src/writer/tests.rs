@@ -197,3 +197,29 @@ async fn futures_join<T>(jobs: Vec<tokio::task::JoinHandle<T>>) -> Vec<T> {
     }
     out
 }
+
+/// A job may hold the last handle on the backend (its caller went away):
+/// the backend is then dropped on the writer thread, which must neither
+/// wait for itself nor lose the job's commit.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_backend_may_be_dropped_by_a_job_on_the_writer_thread() {
+    let (dir, backend, store) = open();
+    let mut last_handle = Some(store);
+    let job = wallet_core::port::Backend::write(
+        backend.as_ref(),
+        Box::new(move |tx| {
+            // The last handle drops here: on the writer thread, mid-group.
+            let _store = last_handle.take();
+            match tx.set_setting("kept", "v") {
+                Ok(()) => Verdict::Keep,
+                Err(_) => Verdict::Discard,
+            }
+        }),
+    );
+    drop(backend);
+    job.await.expect("commits");
+
+    let reopened = SqliteBackend::open(&SqliteOptions::new(dir.path().join("w.db"))).expect("reopens");
+    let store = Store::new(Arc::new(reopened));
+    assert_eq!(setting(&store, "kept").await.as_deref(), Some("v"));
+}
