@@ -1,0 +1,183 @@
+//! Transactions, entries and the per-authority running totals.
+
+use super::rows::{self, ENTRY_COLUMNS, TRANSACTION_COLUMNS};
+use crate::error::{DbError, DbResult};
+use rusqlite::{params, Connection, OptionalExtension};
+use wallet_core::ids::{AuthorityRowId, EntryId, TransactionId, WalletId};
+use wallet_core::model::{Entry, Page, PageRequest, TimeRange, Transaction};
+use wallet_core::port::{Claim, NewEntry, NewTransaction};
+use wallet_core::StoreError;
+
+/// A wallet's entries in `range`, newest first.
+pub(crate) fn wallet_entries(
+    conn: &Connection,
+    wallet: WalletId,
+    range: TimeRange,
+    page: PageRequest,
+) -> DbResult<Page<Entry>> {
+    rows::page(
+        conn,
+        &format!(
+            "SELECT {ENTRY_COLUMNS} FROM entries
+             WHERE wallet_id = ?1 AND created_at >= ?2 AND created_at < ?3
+             ORDER BY created_at DESC, id DESC LIMIT ?4 OFFSET ?5"
+        ),
+        params![wallet.get(), range.from, range.to, page.size, page.offset()],
+        "SELECT count(*) FROM entries WHERE wallet_id = ?1 AND created_at >= ?2 AND created_at < ?3",
+        params![wallet.get(), range.from, range.to],
+        rows::entry,
+    )
+}
+
+pub(crate) fn transaction(
+    conn: &Connection,
+    project: &str,
+    id: TransactionId,
+) -> DbResult<Option<Transaction>> {
+    Ok(conn
+        .prepare_cached(&format!(
+            "SELECT {TRANSACTION_COLUMNS} FROM transactions WHERE id = ?1 AND project_id = ?2"
+        ))?
+        .query_row(params![id.get(), project], rows::transaction)
+        .optional()?)
+}
+
+pub(crate) fn transaction_by_reference(
+    conn: &Connection,
+    project: &str,
+    reference: &str,
+) -> DbResult<Option<Transaction>> {
+    Ok(conn
+        .prepare_cached(&format!(
+            "SELECT {TRANSACTION_COLUMNS} FROM transactions WHERE project_id = ?1 AND reference_id = ?2"
+        ))?
+        .query_row(params![project, reference], rows::transaction)
+        .optional()?)
+}
+
+/// A project's transactions in `range`, newest first.
+pub(crate) fn transactions(
+    conn: &Connection,
+    project: &str,
+    range: TimeRange,
+    page: PageRequest,
+) -> DbResult<Page<Transaction>> {
+    rows::page(
+        conn,
+        &format!(
+            "SELECT {TRANSACTION_COLUMNS} FROM transactions
+             WHERE project_id = ?1 AND created_at >= ?2 AND created_at < ?3
+             ORDER BY created_at DESC, id DESC LIMIT ?4 OFFSET ?5"
+        ),
+        params![project, range.from, range.to, page.size, page.offset()],
+        "SELECT count(*) FROM transactions WHERE project_id = ?1 AND created_at >= ?2 AND created_at < ?3",
+        params![project, range.from, range.to],
+        rows::transaction,
+    )
+}
+
+/// Writes the transaction row. A reference id the project used before is
+/// not an error but [`Claim::Duplicate`]: `DO NOTHING` on exactly the
+/// `transactions_reference` index (any other constraint still fails), so the
+/// job learns of the race without a failed statement.
+pub(crate) fn insert_transaction(conn: &Connection, t: &NewTransaction<'_>) -> DbResult<Claim> {
+    let id: Option<i64> = conn
+        .prepare_cached(
+            "INSERT INTO transactions
+               (project_id, reference_id, authority_id, status, error, description, operations, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+             ON CONFLICT (project_id, reference_id) WHERE reference_id IS NOT NULL DO NOTHING
+             RETURNING id",
+        )?
+        .query_row(
+            params![
+                t.project_id,
+                t.reference_id,
+                t.authority.get(),
+                t.status.as_str(),
+                t.error,
+                t.description,
+                t.operations,
+                t.created_at
+            ],
+            |r| r.get(0),
+        )
+        .optional()?;
+    Ok(match id {
+        Some(id) => Claim::Inserted(TransactionId::new(id)),
+        None => Claim::Duplicate,
+    })
+}
+
+/// Appends an entry. Balances move with `debit` and `credit`, not here.
+pub(crate) fn append_entry(conn: &Connection, e: &NewEntry<'_>) -> DbResult<EntryId> {
+    conn.prepare_cached(
+        "INSERT INTO entries
+           (wallet_id, transaction_id, authority_id, kind, amount, balance_after, reason, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )?
+    .execute(params![
+        e.wallet.get(),
+        e.transaction.get(),
+        e.authority.get(),
+        e.kind.as_str(),
+        e.amount,
+        e.balance_after,
+        e.reason,
+        e.created_at
+    ])?;
+    Ok(EntryId::new(conn.last_insert_rowid()))
+}
+
+// The running totals are stored in one i64 column (`authority_totals.total`)
+// and widened to i128 on the way out. `TOTAL_TYPE` and the two functions
+// below are the only code that knows the column's width.
+
+/// The running total of `authority`'s entries in `wallet`, if it has any.
+pub(crate) fn authority_total(
+    conn: &Connection,
+    wallet: WalletId,
+    authority: AuthorityRowId,
+) -> DbResult<Option<i128>> {
+    let total: Option<i64> = conn
+        .prepare_cached("SELECT total FROM authority_totals WHERE wallet_id = ?1 AND authority_id = ?2")?
+        .query_row(params![wallet.get(), authority.get()], |r| r.get(0))
+        .optional()?;
+    Ok(total.map(i128::from))
+}
+
+/// Adds `delta` to a running total (creating it at `delta`). The old total
+/// must lie in `[lower, upper]` for the sum to fit the column: computed here
+/// exactly, and checked in the upsert's `WHERE`, because SQLite would turn
+/// an overflowing sum into a REAL and store it.
+pub(crate) fn add_authority_total(
+    conn: &Connection,
+    wallet: WalletId,
+    authority: AuthorityRowId,
+    delta: i64,
+) -> DbResult<()> {
+    let (lower, upper) = if delta < 0 {
+        (i64::MIN - delta, i64::MAX)
+    } else {
+        (i64::MIN, i64::MAX - delta)
+    };
+    let changed = conn
+        .prepare_cached(
+            "INSERT INTO authority_totals (wallet_id, authority_id, total) VALUES (?1, ?2, ?3)
+             ON CONFLICT (wallet_id, authority_id) DO UPDATE SET total = total + excluded.total
+             WHERE total BETWEEN ?4 AND ?5",
+        )?
+        .execute(params![wallet.get(), authority.get(), delta, lower, upper])?;
+    if changed == 0 {
+        // Not a conflict (a rerun would meet the same total) nor the
+        // client's fault the planner could have caught: the column is too
+        // narrow for this authority's history in this wallet.
+        return Err(DbError(StoreError::Internal(format!(
+            "authority {authority}'s running total in wallet {wallet} would pass {TOTAL_TYPE}; nothing was written"
+        ))));
+    }
+    Ok(())
+}
+
+/// What a running total is stored as.
+const TOTAL_TYPE: &str = "a 64-bit integer";

@@ -1,0 +1,199 @@
+//! Rows into the core's nouns. Every stored status goes through [`parsed`],
+//! so a value the schema should have refused reads as `Corrupt`, never as
+//! a default.
+
+use crate::error::{unknown_value, DbResult};
+use rusqlite::{Connection, Params, Row};
+use wallet_core::ids::{
+    AssetId, AuthorityRowId, CustomerKeyRowId, CustomerRowId, EntryId, TransactionId, WalletId,
+};
+use wallet_core::model::{
+    Asset, Authority, AuthorityCredential, Customer, CustomerKey, CustomerStatus, Entry, EntryKind, Owner,
+    Page, Project, Transaction, TransactionStatus, Wallet, WalletStatus,
+};
+
+/// A stored text column that must be one of a closed set of names.
+pub(crate) fn parsed<T>(
+    r: &Row<'_>,
+    index: usize,
+    column: &'static str,
+    parse: fn(&str) -> Option<T>,
+) -> rusqlite::Result<T> {
+    let text: String = r.get(index)?;
+    parse(&text).ok_or_else(|| unknown_value(index, column))
+}
+
+/// The rows of `sql` and the count of all rows of `count_sql`: one page.
+pub(crate) fn page<T>(
+    conn: &Connection,
+    sql: &str,
+    params: impl Params,
+    count_sql: &str,
+    count_params: impl Params,
+    map: fn(&Row<'_>) -> rusqlite::Result<T>,
+) -> DbResult<Page<T>> {
+    let mut stmt = conn.prepare_cached(sql)?;
+    let items = stmt.query_map(params, map)?.collect::<Result<_, _>>()?;
+    let total = conn
+        .prepare_cached(count_sql)?
+        .query_row(count_params, |r| r.get(0))?;
+    Ok(Page { items, total })
+}
+
+/// A list as one JSON-array parameter, so the SQL text is fixed (and its
+/// statement cached) whatever the list's length.
+pub(crate) fn json_list<T: serde::Serialize>(list: &[T]) -> String {
+    // Serializing integers and strings into a string cannot fail.
+    serde_json::to_string(list).unwrap_or_else(|_| "[]".to_owned())
+}
+
+pub(crate) const PROJECT_COLUMNS: &str = "id, name, default_asset, created_at";
+
+pub(crate) fn project(r: &Row<'_>) -> rusqlite::Result<Project> {
+    // NULL only between a project's insert and its default asset's, inside
+    // `create_project`: read as corrupt anywhere else.
+    let default_asset: Option<i64> = r.get(2)?;
+    Ok(Project {
+        id: r.get(0)?,
+        name: r.get(1)?,
+        default_asset: AssetId::new(default_asset.ok_or_else(|| unknown_value(2, "projects.default_asset"))?),
+        created_at: r.get(3)?,
+    })
+}
+
+pub(crate) const ASSET_COLUMNS: &str = "id, code, name, fractions, used, created_at";
+
+pub(crate) fn asset(r: &Row<'_>) -> rusqlite::Result<Asset> {
+    Ok(Asset {
+        id: AssetId::new(r.get(0)?),
+        code: r.get(1)?,
+        name: r.get(2)?,
+        fractions: r.get(3)?,
+        used: r.get(4)?,
+        created_at: r.get(5)?,
+    })
+}
+
+pub(crate) const CUSTOMER_COLUMNS: &str = "id, external_id, name, description, status, created_at";
+
+pub(crate) fn customer(r: &Row<'_>) -> rusqlite::Result<Customer> {
+    Ok(Customer {
+        rowid: CustomerRowId::new(r.get(0)?),
+        id: r.get(1)?,
+        name: r.get(2)?,
+        description: r.get(3)?,
+        status: parsed(r, 4, "customers.status", CustomerStatus::parse)?,
+        created_at: r.get(5)?,
+    })
+}
+
+/// Wallets with their owner (`LEFT JOIN customers c`).
+pub(crate) const WALLET_COLUMNS: &str =
+    "w.id, w.project_id, w.asset_id, w.customer_id, c.external_id, c.status,
+     w.name, w.description, w.status, w.balance, w.created_at";
+
+/// `FROM` for [`WALLET_COLUMNS`].
+pub(crate) const WALLETS_WITH_OWNERS: &str = "wallets w LEFT JOIN customers c ON c.id = w.customer_id";
+
+pub(crate) fn wallet(r: &Row<'_>) -> rusqlite::Result<Wallet> {
+    let owner = match r.get::<_, Option<i64>>(3)? {
+        None => None,
+        Some(rowid) => Some(Owner {
+            rowid: CustomerRowId::new(rowid),
+            id: r.get(4)?,
+            status: parsed(r, 5, "customers.status", CustomerStatus::parse)?,
+        }),
+    };
+    Ok(Wallet {
+        id: WalletId::new(r.get(0)?),
+        project_id: r.get(1)?,
+        asset_id: AssetId::new(r.get(2)?),
+        owner,
+        name: r.get(6)?,
+        description: r.get(7)?,
+        status: parsed(r, 8, "wallets.status", WalletStatus::parse)?,
+        balance: r.get(9)?,
+        created_at: r.get(10)?,
+    })
+}
+
+pub(crate) const ENTRY_COLUMNS: &str =
+    "id, wallet_id, transaction_id, kind, amount, balance_after, reason, created_at";
+
+pub(crate) fn entry(r: &Row<'_>) -> rusqlite::Result<Entry> {
+    Ok(Entry {
+        id: EntryId::new(r.get(0)?),
+        wallet_id: WalletId::new(r.get(1)?),
+        transaction_id: TransactionId::new(r.get(2)?),
+        kind: parsed(r, 3, "entries.kind", EntryKind::parse)?,
+        amount: r.get(4)?,
+        balance_after: r.get(5)?,
+        reason: r.get(6)?,
+        created_at: r.get(7)?,
+    })
+}
+
+pub(crate) const TRANSACTION_COLUMNS: &str =
+    "id, reference_id, status, error, description, operations, created_at";
+
+pub(crate) fn transaction(r: &Row<'_>) -> rusqlite::Result<Transaction> {
+    Ok(Transaction {
+        id: TransactionId::new(r.get(0)?),
+        reference_id: r.get(1)?,
+        status: parsed(r, 2, "transactions.status", TransactionStatus::parse)?,
+        error: r.get(3)?,
+        description: r.get(4)?,
+        operations: r.get(5)?,
+        created_at: r.get(6)?,
+    })
+}
+
+/// Authorities with their project's default asset (`JOIN projects p`).
+pub(crate) const AUTHORITY_COLUMNS: &str = "a.id, a.public_id, a.project_id, a.name, a.public_key_pem,
+     a.token_digest, a.created_at, a.revoked_at, p.default_asset";
+
+/// `FROM` for [`AUTHORITY_COLUMNS`].
+pub(crate) const AUTHORITIES_WITH_PROJECTS: &str = "authorities a JOIN projects p ON p.id = a.project_id";
+
+pub(crate) fn authority(r: &Row<'_>) -> rusqlite::Result<Authority> {
+    let credential = match (r.get::<_, Option<String>>(4)?, r.get::<_, Option<Vec<u8>>>(5)?) {
+        (Some(pem), None) => AuthorityCredential::PublicKey(pem),
+        (None, Some(digest)) => AuthorityCredential::TokenDigest(digest),
+        // The schema's CHECK holds exactly one of the two.
+        _ => return Err(unknown_value(4, "authorities.public_key_pem/token_digest")),
+    };
+    let default_asset: Option<i64> = r.get(8)?;
+    Ok(Authority {
+        rowid: AuthorityRowId::new(r.get(0)?),
+        public_id: r.get(1)?,
+        project_id: r.get(2)?,
+        name: r.get(3)?,
+        credential,
+        created_at: r.get(6)?,
+        revoked_at: r.get(7)?,
+        default_asset: AssetId::new(default_asset.ok_or_else(|| unknown_value(8, "projects.default_asset"))?),
+    })
+}
+
+/// Customer keys with their customer (`JOIN customers c`).
+pub(crate) const CUSTOMER_KEY_COLUMNS: &str = "k.id, k.public_id, c.project_id, k.customer_id, c.external_id,
+     k.token_digest, k.created_at, k.expires_at, k.revoked_at, c.status";
+
+/// `FROM` for [`CUSTOMER_KEY_COLUMNS`].
+pub(crate) const KEYS_WITH_CUSTOMERS: &str = "customer_keys k JOIN customers c ON c.id = k.customer_id";
+
+pub(crate) fn customer_key(r: &Row<'_>) -> rusqlite::Result<CustomerKey> {
+    let status = parsed(r, 9, "customers.status", CustomerStatus::parse)?;
+    Ok(CustomerKey {
+        rowid: CustomerKeyRowId::new(r.get(0)?),
+        public_id: r.get(1)?,
+        project_id: r.get(2)?,
+        customer: CustomerRowId::new(r.get(3)?),
+        customer_id: r.get(4)?,
+        token_digest: r.get(5)?,
+        created_at: r.get(6)?,
+        expires_at: r.get(7)?,
+        revoked_at: r.get(8)?,
+        customer_deleted: status == CustomerStatus::Deleted,
+    })
+}

@@ -1,0 +1,191 @@
+//! API v1's statements: wallet totals, the inventory, entries with items.
+
+use super::rows;
+use crate::error::DbResult;
+use rusqlite::{params, Connection, OptionalExtension, Row};
+use wallet_core::ids::{AssetId, EntryId};
+use wallet_core::port::ItemUse;
+use wallet_core::v1::{InventoryFilter, InventoryLine, Item, V1Entry, WalletTotal, WalletTotalsFilter};
+
+/// Per user of the project, the sum of the (filtered) authorities' running
+/// totals in the user's default wallet of `asset`. Users with no matching
+/// entries are left out. Summed here in i128, not by SQL's `sum()`: a sum
+/// over authorities may pass i64 even though the wallet's balance cannot,
+/// and `sum()` fails on that.
+pub(crate) fn wallet_totals(
+    conn: &Connection,
+    project: &str,
+    asset: AssetId,
+    filter: &WalletTotalsFilter,
+) -> DbResult<Vec<WalletTotal>> {
+    // With users named, the query starts from their ids and walks the
+    // indexes; without, it is a scan of the project by nature. One SQL
+    // with `?3 IS NULL OR ...` would scan in both cases.
+    let sql = if filter.user_ids.is_some() {
+        "SELECT c.external_id, t.total
+         FROM (SELECT DISTINCT value FROM json_each(?3)) u
+         CROSS JOIN customers c ON c.project_id = ?1 AND c.external_id = u.value
+         JOIN wallets w ON w.customer_id = c.id AND w.asset_id = ?2 AND w.is_default = 1
+         JOIN authority_totals t ON t.wallet_id = w.id
+         JOIN authorities a ON a.id = t.authority_id
+         WHERE (?4 IS NULL OR a.public_id IN (SELECT value FROM json_each(?4)))
+         ORDER BY c.external_id"
+    } else {
+        "SELECT c.external_id, t.total
+         FROM wallets w
+         JOIN customers c ON c.id = w.customer_id
+         JOIN authority_totals t ON t.wallet_id = w.id
+         JOIN authorities a ON a.id = t.authority_id
+         WHERE w.project_id = ?1 AND w.asset_id = ?2 AND w.is_default = 1
+           AND ?3 IS NULL
+           AND (?4 IS NULL OR a.public_id IN (SELECT value FROM json_each(?4)))
+         ORDER BY c.external_id"
+    };
+    let users = filter.user_ids.as_deref().map(rows::json_list);
+    let authorities = filter.authority_ids.as_deref().map(rows::json_list);
+    let mut stmt = conn.prepare_cached(sql)?;
+    let mut rows = stmt.query(params![project, asset.get(), users, authorities])?;
+    let mut totals: Vec<WalletTotal> = Vec::new();
+    while let Some(row) = rows.next()? {
+        let user: String = row.get(0)?;
+        let total = i128::from(row.get::<_, i64>(1)?);
+        match totals.last_mut() {
+            Some(last) if last.user_id == user => last.total += total,
+            _ => totals.push(WalletTotal { user_id: user, total }),
+        }
+    }
+    Ok(totals)
+}
+
+/// The project's inventory, oldest entry first.
+pub(crate) fn inventory(
+    conn: &Connection,
+    project: &str,
+    filter: &InventoryFilter,
+) -> DbResult<Vec<InventoryLine>> {
+    // As for wallet totals: start from the named users or entries so the
+    // indexes are used; only an unfiltered inventory scans the project.
+    const FILTERS: &str = "(?2 IS NULL OR i.entry_id IN (SELECT value FROM json_each(?2)))
+           AND (?3 IS NULL OR c.external_id IN (SELECT value FROM json_each(?3)))
+           AND (?4 IS NULL OR a.public_id IN (SELECT value FROM json_each(?4)))
+           AND (?5 IS NULL OR i.used = ?5)";
+    let from = if filter.user_ids.is_some() {
+        "FROM (SELECT DISTINCT value FROM json_each(?3)) u
+         CROSS JOIN customers c ON c.project_id = ?1 AND c.external_id = u.value
+         CROSS JOIN wallets w ON w.customer_id = c.id
+         CROSS JOIN entries e ON e.wallet_id = w.id
+         JOIN items i ON i.entry_id = e.id"
+    } else if filter.entry_ids.is_some() {
+        "FROM (SELECT DISTINCT value FROM json_each(?2)) x
+         CROSS JOIN items i ON i.entry_id = x.value
+         JOIN entries e ON e.id = i.entry_id
+         JOIN wallets w ON w.id = e.wallet_id AND w.project_id = ?1
+         JOIN customers c ON c.id = w.customer_id"
+    } else {
+        "FROM items i
+         JOIN entries e ON e.id = i.entry_id
+         JOIN wallets w ON w.id = e.wallet_id AND w.project_id = ?1
+         JOIN customers c ON c.id = w.customer_id"
+    };
+    // Three fixed texts, so the cache holds each once.
+    let sql = format!(
+        "SELECT i.entry_id, a.public_id, c.external_id, i.name, i.data, i.used {from}
+         JOIN authorities a ON a.id = e.authority_id
+         WHERE {FILTERS}
+         ORDER BY i.entry_id"
+    );
+    // Entry ids as JSON numbers: `EntryId` serializes as a string for clients.
+    let entries = filter
+        .entry_ids
+        .as_deref()
+        .map(|ids| rows::json_list(&ids.iter().map(|id| id.get()).collect::<Vec<_>>()));
+    let users = filter.user_ids.as_deref().map(rows::json_list);
+    let authorities = filter.authority_ids.as_deref().map(rows::json_list);
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map(params![project, entries, users, authorities, filter.used], |r| {
+        Ok(InventoryLine {
+            entry_id: EntryId::new(r.get(0)?),
+            authority_id: r.get(1)?,
+            user_id: r.get(2)?,
+            item: Item {
+                name: r.get(3)?,
+                data: r.get(4)?,
+                used: r.get(5)?,
+            },
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// An entry as API v1 shows it, with its item if it has one.
+pub(crate) fn entry(conn: &Connection, entry: EntryId) -> DbResult<Option<V1Entry>> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT e.id, a.public_id, c.external_id, e.created_at, e.amount, coalesce(e.reason, ''),
+                    i.name, i.data, i.used
+             FROM entries e
+             JOIN authorities a ON a.id = e.authority_id
+             JOIN wallets w ON w.id = e.wallet_id
+             JOIN customers c ON c.id = w.customer_id
+             LEFT JOIN items i ON i.entry_id = e.id
+             WHERE e.id = ?1",
+        )?
+        .query_row([entry.get()], v1_entry)
+        .optional()?)
+}
+
+fn v1_entry(r: &Row<'_>) -> rusqlite::Result<V1Entry> {
+    let item = match r.get::<_, Option<String>>(6)? {
+        None => None,
+        Some(name) => Some(Item {
+            name,
+            data: r.get(7)?,
+            used: r.get(8)?,
+        }),
+    };
+    Ok(V1Entry {
+        entry_id: EntryId::new(r.get(0)?),
+        authority_id: r.get(1)?,
+        user_id: r.get(2)?,
+        created_at: r.get(3)?,
+        amount: r.get(4)?,
+        reason: r.get(5)?,
+        item,
+    })
+}
+
+pub(crate) fn insert_item(conn: &Connection, entry: EntryId, name: &str, data: Option<&str>) -> DbResult<()> {
+    conn.prepare_cached("INSERT INTO items (entry_id, name, data, used) VALUES (?1, ?2, ?3, 0)")?
+        .execute(params![entry.get(), name, data])?;
+    Ok(())
+}
+
+/// Marks the item of `entry` used if the entry is in `project` and its item
+/// is unused. The guard is in the `UPDATE` itself, so two uses can never
+/// both succeed; only a refusal reads again, to say why.
+pub(crate) fn mark_item_used(conn: &Connection, project: &str, entry: EntryId) -> DbResult<ItemUse> {
+    let marked = conn
+        .prepare_cached(
+            "UPDATE items SET used = 1
+             WHERE entry_id = ?1 AND used = 0
+               AND EXISTS (SELECT 1 FROM entries e JOIN wallets w ON w.id = e.wallet_id
+                           WHERE e.id = ?1 AND w.project_id = ?2)",
+        )?
+        .execute(params![entry.get(), project])?;
+    if marked > 0 {
+        return Ok(ItemUse::Marked);
+    }
+    let in_project = conn
+        .prepare_cached(
+            "SELECT 1 FROM items i
+             JOIN entries e ON e.id = i.entry_id
+             JOIN wallets w ON w.id = e.wallet_id
+             WHERE i.entry_id = ?1 AND w.project_id = ?2",
+        )?
+        .exists(params![entry.get(), project])?;
+    Ok(if in_project {
+        ItemUse::AlreadyUsed
+    } else {
+        ItemUse::NoSuchItem
+    })
+}

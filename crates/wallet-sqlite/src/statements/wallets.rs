@@ -1,0 +1,195 @@
+//! Wallets: opening them, their statuses, and the two guarded primitives
+//! that move balances.
+//!
+//! No statement here writes a balance it read: `debit` and `credit` move it
+//! by a delta, guarded in their `WHERE`, so even a second writer could not
+//! make them lose an update or overdraw.
+
+use super::rows::{self, WALLETS_WITH_OWNERS, WALLET_COLUMNS};
+use crate::error::{DbError, DbResult};
+use rusqlite::{params, Connection, OptionalExtension};
+use wallet_core::ids::{AssetId, CustomerRowId, WalletId};
+use wallet_core::model::{Page, PageRequest, Wallet, WalletStatus};
+use wallet_core::port::NewWallet;
+use wallet_core::StoreError;
+
+pub(crate) fn wallet(conn: &Connection, project: &str, id: WalletId) -> DbResult<Option<Wallet>> {
+    Ok(conn
+        .prepare_cached(&format!(
+            "SELECT {WALLET_COLUMNS} FROM {WALLETS_WITH_OWNERS} WHERE w.id = ?1 AND w.project_id = ?2"
+        ))?
+        .query_row(params![id.get(), project], rows::wallet)
+        .optional()?)
+}
+
+/// The customer's default wallet of `asset` (API v1's wallet), if opened.
+pub(crate) fn default_wallet(
+    conn: &Connection,
+    customer: CustomerRowId,
+    asset: AssetId,
+) -> DbResult<Option<Wallet>> {
+    Ok(conn
+        .prepare_cached(&format!(
+            "SELECT {WALLET_COLUMNS} FROM {WALLETS_WITH_OWNERS}
+             WHERE w.customer_id = ?1 AND w.asset_id = ?2 AND w.is_default = 1"
+        ))?
+        .query_row(params![customer.get(), asset.get()], rows::wallet)
+        .optional()?)
+}
+
+/// A customer's wallets, oldest first.
+pub(crate) fn customer_wallets(
+    conn: &Connection,
+    customer: CustomerRowId,
+    page: PageRequest,
+) -> DbResult<Page<Wallet>> {
+    rows::page(
+        conn,
+        &format!(
+            "SELECT {WALLET_COLUMNS} FROM {WALLETS_WITH_OWNERS}
+             WHERE w.customer_id = ?1 ORDER BY w.id LIMIT ?2 OFFSET ?3"
+        ),
+        params![customer.get(), page.size, page.offset()],
+        "SELECT count(*) FROM wallets WHERE customer_id = ?1",
+        [customer.get()],
+        rows::wallet,
+    )
+}
+
+pub(crate) fn system_wallets(conn: &Connection, project: &str, page: PageRequest) -> DbResult<Page<Wallet>> {
+    rows::page(
+        conn,
+        &format!(
+            "SELECT {WALLET_COLUMNS} FROM {WALLETS_WITH_OWNERS}
+             WHERE w.project_id = ?1 AND w.customer_id IS NULL ORDER BY w.id LIMIT ?2 OFFSET ?3"
+        ),
+        params![project, page.size, page.offset()],
+        "SELECT count(*) FROM wallets WHERE project_id = ?1 AND customer_id IS NULL",
+        [project],
+        rows::wallet,
+    )
+}
+
+/// The wallets of `project` with these ids, in id order. With one writer
+/// there is nothing to lock against: reading them inside the write job is
+/// enough, since no other write runs until the job ends.
+pub(crate) fn lock_wallets(conn: &Connection, project: &str, ids: &[WalletId]) -> DbResult<Vec<Wallet>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<i64> = ids.iter().map(|id| id.get()).collect();
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {WALLET_COLUMNS} FROM {WALLETS_WITH_OWNERS}
+         WHERE w.id IN (SELECT value FROM json_each(?2)) AND w.project_id = ?1
+         ORDER BY w.id"
+    ))?;
+    let rows = stmt.query_map(params![project, rows::json_list(&ids)], rows::wallet)?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Opens a wallet and marks its asset used. A customer's wallet becomes its
+/// default of that asset when it has none yet: the first one opened, or (in
+/// a file from before API v2 opened such wallets as non-defaults) the next
+/// one, so that API v1 always finds one.
+pub(crate) fn insert_wallet(conn: &Connection, wallet: &NewWallet<'_>) -> DbResult<WalletId> {
+    let id: i64 = conn
+        .prepare_cached(
+            "INSERT INTO wallets (project_id, asset_id, customer_id, is_default, name, description, status,
+                                  balance, created_at)
+             VALUES (?1, ?2, ?3,
+                     ?3 IS NOT NULL AND NOT EXISTS (
+                         SELECT 1 FROM wallets WHERE customer_id = ?3 AND asset_id = ?2 AND is_default = 1),
+                     ?4, ?5, 'Open', 0, ?6)
+             RETURNING id",
+        )?
+        .query_row(
+            params![
+                wallet.project_id,
+                wallet.asset.get(),
+                wallet.owner.map(CustomerRowId::get),
+                wallet.name,
+                wallet.description,
+                wallet.created_at
+            ],
+            |r| r.get(0),
+        )?;
+    conn.prepare_cached("UPDATE assets SET used = 1 WHERE id = ?1 AND used = 0")?
+        .execute([wallet.asset.get()])?;
+    Ok(WalletId::new(id))
+}
+
+pub(crate) fn set_wallet_status(conn: &Connection, id: WalletId, status: WalletStatus) -> DbResult<()> {
+    conn.prepare_cached("UPDATE wallets SET status = ?2 WHERE id = ?1")?
+        .execute(params![id.get(), status.as_str()])?;
+    Ok(())
+}
+
+pub(crate) fn set_wallet_name(conn: &Connection, id: WalletId, name: &str) -> DbResult<()> {
+    conn.prepare_cached("UPDATE wallets SET name = ?2 WHERE id = ?1")?
+        .execute(params![id.get(), name])?;
+    Ok(())
+}
+
+pub(crate) fn set_wallet_description(conn: &Connection, id: WalletId, description: &str) -> DbResult<()> {
+    conn.prepare_cached("UPDATE wallets SET description = ?2 WHERE id = ?1")?
+        .execute(params![id.get(), description])?;
+    Ok(())
+}
+
+/// Suspends every Open wallet of a customer.
+pub(crate) fn suspend_open_wallets(conn: &Connection, customer: CustomerRowId) -> DbResult<()> {
+    conn.prepare_cached(
+        "UPDATE wallets SET status = 'Suspended' WHERE customer_id = ?1 AND status = 'Open'",
+    )?
+    .execute([customer.get()])?;
+    Ok(())
+}
+
+/// Takes `amount` from an Open wallet unless its balance would go below
+/// `floor`. With `0 <= balance` and `0 <= amount`, `balance - amount` cannot
+/// overflow, so the guard is exact.
+pub(crate) fn debit(conn: &Connection, wallet: WalletId, amount: i64, floor: i64) -> DbResult<i64> {
+    if amount < 0 {
+        return Err(negative("debit", amount));
+    }
+    conn.prepare_cached(
+        "UPDATE wallets SET balance = balance - ?2
+         WHERE id = ?1 AND status = 'Open' AND balance - ?2 >= ?3
+         RETURNING balance",
+    )?
+    .query_row(params![wallet.get(), amount, floor], |r| r.get(0))
+    .optional()?
+    .ok_or_else(|| {
+        DbError(StoreError::Retryable(format!(
+            "wallet {wallet} is not Open or holds less than planned"
+        )))
+    })
+}
+
+/// Adds `amount` to an Open wallet. SQLite turns an integer overflow into a
+/// REAL, which would then be stored: the guard compares with
+/// `i64::MAX - amount` (computed here, exact) so the sum never overflows.
+pub(crate) fn credit(conn: &Connection, wallet: WalletId, amount: i64) -> DbResult<i64> {
+    if amount < 0 {
+        return Err(negative("credit", amount));
+    }
+    conn.prepare_cached(
+        "UPDATE wallets SET balance = balance + ?2
+         WHERE id = ?1 AND status = 'Open' AND balance <= ?3
+         RETURNING balance",
+    )?
+    .query_row(params![wallet.get(), amount, i64::MAX - amount], |r| r.get(0))
+    .optional()?
+    .ok_or_else(|| {
+        DbError(StoreError::Retryable(format!(
+            "wallet {wallet} is not Open or its balance would pass the largest amount"
+        )))
+    })
+}
+
+/// A negative amount is the caller's bug: the planner never makes one.
+fn negative(what: &str, amount: i64) -> DbError {
+    DbError(StoreError::Internal(format!(
+        "a {what} of a negative amount ({amount})"
+    )))
+}
