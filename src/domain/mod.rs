@@ -1,25 +1,17 @@
-//! Domain values: types that can only hold valid data.
-//!
-//! Every value a client sends is parsed into one of these once, at the edge
-//! (the HTTP handlers or the CLI). The ledger core and storage then trust them.
+//! Domain values: types that can only hold valid data, parsed once at the
+//! edge (the HTTP handlers or the CLI). They live in `wallet-core`; the
+//! admin password's policy is the server's own.
 
-mod amount;
-mod ids;
 mod password;
 
-pub use amount::{Amount, PositiveAmount};
-pub use ids::{
-    random_base32, row_id, AssetCode, CustomerId, ItemName, ProjectId, PublicId, Reason, ReferenceId, Text,
-};
 pub use password::AdminPassword;
+pub use wallet_core::amount::{Amount, PositiveAmount};
+pub use wallet_core::text::{
+    random_base32, AssetCode, CustomerId, InvalidValue, ItemName, ProjectId, PublicId, Reason, ReferenceId,
+    Text,
+};
 
-/// Why a client value was refused. The message is safe to show to the client.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct InvalidValue(pub String);
-
-impl InvalidValue {
-    pub(crate) fn new(message: impl Into<String>) -> Self {
-        Self(message.into())
-    }
+/// A numeric id in its one canonical spelling (see `wallet_core::ids`).
+pub fn row_id(value: &str) -> Option<i64> {
+    wallet_core::ids::WalletId::parse(value).map(wallet_core::ids::WalletId::get)
 }

@@ -114,8 +114,10 @@ mod tests {
             (" 1", None),
             ("1 ", None),
             ("1e3", None),
+            ("1.0", None),
+            ("\u{FF11}", None),
             ("", None),
-            ("١", None),
+            ("\u{0661}", None),
         ];
         for (text, expected) in cases {
             assert_eq!(WalletId::parse(text).map(WalletId::get), expected, "{text:?}");

@@ -1,7 +1,5 @@
 //! Identifiers and bounded texts chosen by clients.
 
-use std::fmt;
-
 /// Why a client value was refused. The message is safe to show to the client.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]
@@ -12,6 +10,7 @@ impl InvalidValue {
         Self(message.into())
     }
 }
+use std::fmt;
 
 /// 1 to `max` characters of `A-Z a-z 0-9 _ -`: ids that go into URLs and
 /// logs unescaped.
@@ -25,6 +24,31 @@ fn slug(value: &str, max: usize, what: &str) -> Result<String, InvalidValue> {
         )));
     }
     Ok(value.to_owned())
+}
+
+/// Whether a text id holds a character it may not: a control (Unicode
+/// category Cc), an invisible format character (Cf: zero-width space and
+/// joiners, the bidi overrides and isolates, the byte-order mark, the soft
+/// hyphen, tag characters) or a line or paragraph separator (Zl, Zp).
+///
+/// Two ids that print the same must be the same id, and an id must neither
+/// hide nor reorder the text around it where it is shown (logs, the admin
+/// page, a client's UI). The categories come from `unicode-properties`
+/// (Unicode's own tables, kept current by the unicode-rs project) rather than
+/// a hand list that would miss the next format character. Zero-width joiners
+/// are refused too, though some scripts and emoji sequences use them: an id
+/// is a key, not a display name (names and descriptions keep them).
+fn has_hidden_chars(s: &str) -> bool {
+    use unicode_properties::{GeneralCategory, UnicodeGeneralCategory};
+    s.chars().any(|c| {
+        matches!(
+            c.general_category(),
+            GeneralCategory::Control
+                | GeneralCategory::Format
+                | GeneralCategory::LineSeparator
+                | GeneralCategory::ParagraphSeparator
+        )
+    })
 }
 
 fn has_control_chars(s: &str) -> bool {
@@ -80,7 +104,8 @@ impl ProjectId {
 
 string_newtype!(
     /// A customer id chosen by the caller (API v1's `user_id`): 1–64 characters
-    /// without control characters. 64, not 30, so UUIDs (36) fit: they are the
+    /// without control, invisible format or line-separator characters
+    /// (`has_hidden_chars`). 64, not 30, so UUIDs (36) fit: they are the
     /// most common user ids and the SDK puts no limit on them.
     CustomerId
 );
@@ -89,9 +114,9 @@ impl CustomerId {
     pub const MAX_LEN: usize = 64;
 
     pub fn parse(value: &str) -> Result<Self, InvalidValue> {
-        if value.is_empty() || value.chars().count() > Self::MAX_LEN || has_control_chars(value) {
+        if value.is_empty() || value.chars().count() > Self::MAX_LEN || has_hidden_chars(value) {
             return Err(InvalidValue::new(format!(
-                "user id must be 1-{} characters without control characters",
+                "user id must be 1-{} characters without control or invisible formatting characters",
                 Self::MAX_LEN
             )));
         }
@@ -129,15 +154,15 @@ impl AssetCode {
 
 string_newtype!(
     /// A transaction's reference id, unique per project: 1–30 characters
-    /// without control characters.
+    /// without control, invisible format or line-separator characters.
     ReferenceId
 );
 
 impl ReferenceId {
     pub fn parse(value: &str) -> Result<Self, InvalidValue> {
-        if value.is_empty() || value.chars().count() > 30 || has_control_chars(value) {
+        if value.is_empty() || value.chars().count() > 30 || has_hidden_chars(value) {
             return Err(InvalidValue::new(
-                "referenceId must be 1-30 characters without control characters",
+                "referenceId must be 1-30 characters without control or invisible formatting characters",
             ));
         }
         Ok(Self(value.to_owned()))
@@ -236,6 +261,42 @@ mod tests {
     }
 
     #[test]
+    fn text_ids_refuse_invisible_format_and_separator_characters() {
+        let hidden = [
+            '\u{0}',
+            '\u{7}',
+            '\u{85}',
+            '\u{AD}',
+            '\u{600}',
+            '\u{180E}',
+            '\u{200B}',
+            '\u{200C}',
+            '\u{200D}',
+            '\u{200E}',
+            '\u{202A}',
+            '\u{202E}',
+            '\u{2028}',
+            '\u{2029}',
+            '\u{2060}',
+            '\u{2066}',
+            '\u{2069}',
+            '\u{FEFF}',
+            '\u{FFF9}',
+            '\u{E0001}',
+            '\u{E0041}',
+        ];
+        for c in hidden {
+            let id = format!("a{c}b");
+            assert!(CustomerId::parse(&id).is_err(), "customer id {id:?}");
+            assert!(ReferenceId::parse(&id).is_err(), "reference id {id:?}");
+        }
+        for id in ["a b", "a\u{A0}b", "jöhn", "ユーザー", "😀", "a.b@c"] {
+            assert!(CustomerId::parse(id).is_ok(), "customer id {id:?}");
+            assert!(ReferenceId::parse(id).is_ok(), "reference id {id:?}");
+        }
+    }
+
+    #[test]
     fn random_public_ids_parse_and_differ() {
         let a = PublicId::random("au_");
         let b = PublicId::random("au_");
@@ -278,8 +339,19 @@ mod id_properties {
             prop_assert_eq!(ProjectId::parse(&s).is_ok(), simple && s.len() <= 30);
             prop_assert_eq!(PublicId::parse(&s).is_ok(), simple && s.len() <= 30);
             prop_assert_eq!(AssetCode::parse(&s).is_ok(), simple && s.len() <= 16);
-            let reference = !s.is_empty() && s.chars().count() <= 30 && !s.chars().any(char::is_control);
+            // `\\PC` holds no Cc or Cf; Zl and Zp are one character each.
+            let hidden = |c: char| c.is_control() || c == '\u{2028}' || c == '\u{2029}';
+            let reference = !s.is_empty() && s.chars().count() <= 30 && !s.chars().any(hidden);
             prop_assert_eq!(ReferenceId::parse(&s).is_ok(), reference);
+        }
+
+        /// The regex engine's own Unicode tables are the oracle here.
+        #[test]
+        fn one_hidden_character_spoils_a_text_id(
+            s in "[a-z0-9]{0,10}[\\p{Cc}\\p{Cf}\\p{Zl}\\p{Zp}][a-z0-9]{0,10}"
+        ) {
+            prop_assert!(CustomerId::parse(&s).is_err(), "{:?}", s);
+            prop_assert!(ReferenceId::parse(&s).is_err(), "{:?}", s);
         }
 
         #[test]
