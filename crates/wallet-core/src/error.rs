@@ -39,6 +39,16 @@ impl StoreError {
     }
 }
 
+/// Why a credential that was good when its request arrived no longer is,
+/// found inside the write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lapse {
+    /// Revoked, or its customer deleted.
+    Revoked,
+    /// Past its expiry.
+    Expired,
+}
+
 /// What a request named that does not exist (in the caller's project).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Missing {
@@ -84,9 +94,10 @@ pub enum LedgerError {
     #[error("access denied: {0}")]
     AccessDenied(&'static str),
     /// The credential stopped being valid (revoked, expired, its customer
-    /// deleted) before the write committed.
-    #[error("the credential is no longer valid")]
-    CredentialRevoked,
+    /// deleted) before the write committed. The APIs answer it exactly as
+    /// they refuse such a credential when a request arrives (401).
+    #[error("the credential is no longer valid: {0:?}")]
+    Credential(Lapse),
     /// The request conflicts with the current state (an item already used, a
     /// code already taken).
     #[error("{0}")]

@@ -33,6 +33,6 @@ mod store;
 pub mod text;
 pub mod v1;
 
-pub use error::{LedgerError, Missing, StoreError};
+pub use error::{Lapse, LedgerError, Missing, StoreError};
 pub use ledger::{Ledger, TransactionOutcome, V1EntryRequest, V1Item};
 pub use store::{JobError, Store};

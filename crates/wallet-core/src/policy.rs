@@ -151,7 +151,7 @@ pub fn authorize(caller: &Caller, action: Action) -> Result<(), Denied> {
 
 /// What a customer caller is told about anything not its own, found or not:
 /// the same words either way, so a key cannot probe which ids exist.
-pub const NOT_YOURS: Denied = Denied("not a resource of this customer");
+pub const NOT_YOURS: Denied = Denied("a customer key sees only its own customer and that customer's wallets");
 
 const READ_ONLY: Denied = Denied("customer keys are read-only and see only their own customer");
 

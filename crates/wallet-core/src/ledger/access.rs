@@ -5,7 +5,7 @@ use crate::ids::{AssetId, CustomerRowId, WalletId};
 use crate::model::{Asset, Customer, CustomerStatus, Millis, Wallet};
 use crate::policy::{self, Action, AuthorityCaller, Caller, CustomerCredential};
 use crate::port::ReadTx;
-use crate::{LedgerError, Missing};
+use crate::{Lapse, LedgerError, Missing};
 
 /// Asks the policy; a refusal is `AccessDenied`.
 pub(super) fn authorize(caller: &Caller, action: Action) -> Result<(), LedgerError> {
@@ -26,39 +26,45 @@ pub(super) fn poster(caller: &Caller) -> Result<&AuthorityCaller, LedgerError> {
 /// customer's deletion) that committed before this write is seen, so no
 /// write by a credential commits after its revocation.
 pub(super) fn recheck(r: &mut dyn ReadTx, caller: &Caller, now: Millis) -> Result<(), LedgerError> {
-    let expired = |at: Option<Millis>| at.is_some_and(|at| at <= now);
-    match caller {
-        Caller::Operator(_) => Ok(()),
+    let lapsed = |at: Option<Millis>| -> Result<(), LedgerError> {
+        match at {
+            Some(at) if at <= now => Err(LedgerError::Credential(Lapse::Expired)),
+            _ => Ok(()),
+        }
+    };
+    let live = match caller {
+        Caller::Operator(_) => return Ok(()),
         Caller::Authority(a) => {
-            let live = r
-                .authority_by_rowid(a.authority)?
-                .is_some_and(|row| row.revoked_at.is_none());
-            if !live || expired(a.expires_at) {
-                return Err(LedgerError::CredentialRevoked);
-            }
-            Ok(())
+            lapsed(a.expires_at)?;
+            authority_live(r, a.authority)?
         }
         Caller::Customer(c) => {
-            let live = match c.credential {
-                CustomerCredential::Key(key) => r
-                    .customer_key_by_rowid(key)?
-                    .is_some_and(|k| k.revoked_at.is_none() && !k.customer_deleted && !expired(k.expires_at)),
+            lapsed(c.expires_at)?;
+            match c.credential {
+                CustomerCredential::Key(key) => match r.customer_key_by_rowid(key)? {
+                    Some(k) => {
+                        lapsed(k.expires_at)?;
+                        k.revoked_at.is_none() && !k.customer_deleted && k.customer == c.customer
+                    }
+                    None => false,
+                },
                 CustomerCredential::Token(authority) => {
-                    let signer_live = r
-                        .authority_by_rowid(authority)?
-                        .is_some_and(|row| row.revoked_at.is_none());
-                    let customer_live = r
-                        .customer(&c.project_id, &c.customer_id)?
-                        .is_some_and(|row| row.rowid == c.customer && row.status != CustomerStatus::Deleted);
-                    signer_live && customer_live
+                    authority_live(r, authority)?
+                        && r.customer(&c.project_id, &c.customer_id)?
+                            .is_some_and(|row| row.rowid == c.customer && row.status != CustomerStatus::Deleted)
                 }
-            };
-            if !live || expired(c.expires_at) {
-                return Err(LedgerError::CredentialRevoked);
             }
-            Ok(())
         }
+    };
+    if live {
+        Ok(())
+    } else {
+        Err(LedgerError::Credential(Lapse::Revoked))
     }
+}
+
+fn authority_live(r: &mut dyn ReadTx, authority: crate::ids::AuthorityRowId) -> Result<bool, LedgerError> {
+    Ok(r.authority_by_rowid(authority)?.is_some_and(|row| row.revoked_at.is_none()))
 }
 
 /// What a customer caller is answered for anything not its own, found or
