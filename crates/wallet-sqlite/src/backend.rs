@@ -91,7 +91,7 @@ impl Backend for SqliteBackend {
 
     fn read(&self, job: ReadJob) -> BoxFuture<Result<(), StoreError>> {
         Box::pin(self.readers.run(move |conn| {
-            job(&mut SqlTx::new(conn));
+            job(&mut SqlTx::reading(conn));
             Ok(())
         }))
     }

@@ -282,10 +282,24 @@ impl Import {
         Ok(())
     }
 
-    /// Rebuilds the derived running totals, runs every check of `check` on
-    /// the result, and commits only if all hold.
+    /// Marks the default wallets an old export lacks, rebuilds the derived
+    /// running totals, runs every check of `check` on the result, and
+    /// commits only if all hold.
     pub fn finish(mut self) -> Result<DumpCounts, MaintenanceError> {
         refer(&self.seen.assets, self.default_asset, "default asset")?;
+        // An export of a database from before schema step 2 may have a
+        // customer whose wallets of an asset have no default: the rule of
+        // that step (the oldest one is the default) applies here too.
+        self.conn.execute(
+            "UPDATE wallets SET is_default = 1
+             WHERE project_id = ?1 AND customer_id IS NOT NULL
+               AND id = (SELECT min(o.id) FROM wallets o
+                         WHERE o.customer_id = wallets.customer_id AND o.asset_id = wallets.asset_id)
+               AND NOT EXISTS (SELECT 1 FROM wallets d
+                               WHERE d.customer_id = wallets.customer_id AND d.asset_id = wallets.asset_id
+                                 AND d.is_default = 1)",
+            [self.project.as_str()],
+        )?;
         self.conn.execute(
             "INSERT INTO authority_totals (wallet_id, authority_id, total)
              SELECT e.wallet_id, e.authority_id, sum(e.amount)

@@ -92,6 +92,10 @@ pub(crate) const WALLET_COLUMNS: &str =
     "w.id, w.project_id, w.asset_id, w.customer_id, c.external_id, c.status,
      w.name, w.description, w.status, w.balance, w.created_at";
 
+/// How many columns [`WALLET_COLUMNS`] names: the index of the first one a
+/// query adds after them.
+pub(crate) const WALLET_COLUMN_COUNT: usize = 11;
+
 /// `FROM` for [`WALLET_COLUMNS`].
 pub(crate) const WALLETS_WITH_OWNERS: &str = "wallets w LEFT JOIN customers c ON c.id = w.customer_id";
 
@@ -196,4 +200,14 @@ pub(crate) fn customer_key(r: &Row<'_>) -> rusqlite::Result<CustomerKey> {
         revoked_at: r.get(8)?,
         customer_deleted: status == CustomerStatus::Deleted,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_wallet_column_count_counts_the_wallet_columns() {
+        assert_eq!(WALLET_COLUMNS.split(',').count(), WALLET_COLUMN_COUNT);
+    }
 }
