@@ -28,10 +28,18 @@ const DEFAULT_WALLETS: &str = "
                       WHERE d.customer_id = wallets.customer_id AND d.asset_id = wallets.asset_id
                         AND d.is_default = 1);";
 
+/// Step 3: an authority's running total in a wallet may pass i64 on a legal
+/// ledger (it issues near MAX again and again while another authority
+/// redeems), so it is kept as an i128 in two columns: the exact total is
+/// `total_high * 2^64 + total` (see `statements::rows::split_total`). Existing totals all
+/// fit i64 and read the same with `total_high = 0`.
+const WIDE_AUTHORITY_TOTALS: &str =
+    "ALTER TABLE authority_totals ADD COLUMN total_high INTEGER NOT NULL DEFAULT 0;";
+
 /// Numbered schema steps, keyed by `PRAGMA user_version`. Append only: a step
 /// that has shipped is never edited. The same steps, numbers and SQL as the
 /// server's own storage on `main`, so a file either one migrated is the same.
-const STEPS: &[&str] = &[SCHEMA, DEFAULT_WALLETS];
+const STEPS: &[&str] = &[SCHEMA, DEFAULT_WALLETS, WIDE_AUTHORITY_TOTALS];
 
 /// How many schema steps this binary knows (a database beyond is refused).
 pub(crate) fn schema_steps() -> i64 {

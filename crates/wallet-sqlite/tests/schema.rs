@@ -1,5 +1,6 @@
 //! Schema steps on a file written by an older binary, and the rules they
-//! bring: one default wallet per customer and asset (step 2).
+//! bring: one default wallet per customer and asset (step 2), running
+//! totals in two columns (step 3).
 
 mod common;
 
@@ -37,6 +38,18 @@ async fn v1_totals(ledger: &Ledger, caller: &Caller) -> Vec<(String, i128)> {
         .collect()
 }
 
+/// `(wallet, total, total_high)` of every running total, from the file.
+fn running_totals(path: &Path) -> Vec<(i64, i64, i64)> {
+    let db = rusqlite::Connection::open(path).expect("db");
+    let mut stmt = db
+        .prepare("SELECT wallet_id, total, total_high FROM authority_totals ORDER BY wallet_id")
+        .expect("prepares");
+    let rows = stmt
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .expect("reads");
+    rows.collect::<Result<_, _>>().expect("reads")
+}
+
 async fn balances(ledger: &Ledger, caller: &Caller, user: &str) -> Vec<(i64, i64)> {
     ledger
         .customer_wallets(caller, common::customer(user), PageRequest::ALL)
@@ -55,7 +68,7 @@ async fn a_step_one_database_gets_the_default_wallets_the_rule_would_have_made()
     common::step_one_database(&path);
 
     let ledger = ledger_at(&path);
-    assert_eq!(user_version(&path), 2, "step 2 applied");
+    assert_eq!(user_version(&path), 3, "steps 2 and 3 applied");
     assert_eq!(
         common::default_marks(&path),
         vec![(1, true), (2, false), (3, true), (4, true)],
@@ -63,6 +76,11 @@ async fn a_step_one_database_gets_the_default_wallets_the_rule_would_have_made()
     );
     let report = ledger.check().await.expect("checks");
     assert!(report.is_ok(), "no money moved: {report:?}");
+    assert_eq!(
+        running_totals(&path),
+        vec![(1, 40, 0), (2, 8, 0), (3, 2, 0), (4, 5, 0)],
+        "step 3 keeps every total: the high column is 0"
+    );
 
     let caller = common::authority(&ledger, "au_new").await;
     let expected = [("both", 2), ("closed", 5), ("only-v2", 40)].map(|(u, t)| (u.to_owned(), t));

@@ -7,7 +7,7 @@
 
 use super::MaintenanceError;
 use crate::connection::{self, Durability};
-use crate::{check, migrations};
+use crate::{check, migrations, statements};
 use rusqlite::{params, Connection};
 use std::collections::HashSet;
 use std::path::Path;
@@ -300,14 +300,7 @@ impl Import {
                                  AND d.is_default = 1)",
             [self.project.as_str()],
         )?;
-        self.conn.execute(
-            "INSERT INTO authority_totals (wallet_id, authority_id, total)
-             SELECT e.wallet_id, e.authority_id, sum(e.amount)
-             FROM entries e JOIN wallets w ON w.id = e.wallet_id
-             WHERE w.project_id = ?1
-             GROUP BY e.wallet_id, e.authority_id",
-            [self.project.as_str()],
-        )?;
+        self.rebuild_authority_totals()?;
         let report = check::run(&self.conn)?;
         if !report.is_ok() {
             return Err(MaintenanceError::Violations(Box::new(report)));
@@ -315,6 +308,32 @@ impl Import {
         self.conn.execute_batch("COMMIT")?;
         self.committed = true;
         Ok(self.counts)
+    }
+}
+
+impl Import {
+    /// The derived running totals of the project, from its entries. Summed
+    /// exactly in two parts (see `check`): a total may pass i64.
+    fn rebuild_authority_totals(&self) -> Result<(), MaintenanceError> {
+        let mut sums = self.conn.prepare(
+            "SELECT e.wallet_id, e.authority_id, sum(e.amount >> 32), sum(e.amount & 4294967295)
+             FROM entries e JOIN wallets w ON w.id = e.wallet_id
+             WHERE w.project_id = ?1
+             GROUP BY e.wallet_id, e.authority_id",
+        )?;
+        let mut insert = self.conn.prepare(
+            "INSERT INTO authority_totals (wallet_id, authority_id, total, total_high) VALUES (?1, ?2, ?3, ?4)",
+        )?;
+        let mut rows = sums.query([self.project.as_str()])?;
+        while let Some(row) = rows.next()? {
+            let (wallet, authority): (i64, i64) = (row.get(0)?, row.get(1)?);
+            let sum = statements::rows::exact_sum(row.get(2)?, row.get(3)?);
+            let (low, high) = statements::rows::split_total(sum).ok_or_else(|| {
+                MaintenanceError::Invalid(format!("wallet {wallet}: a running total out of range"))
+            })?;
+            insert.execute(params![wallet, authority, low, high])?;
+        }
+        Ok(())
     }
 }
 
