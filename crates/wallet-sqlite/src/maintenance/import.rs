@@ -242,7 +242,8 @@ impl Import {
                 refer(&seen.transactions, e.transaction, "transaction")?;
                 refer(&seen.authorities, e.authority, "authority")?;
                 let sign_ok = match e.kind.as_str() {
-                    "Issue" => e.amount > 0,
+                    // 0 is an API v1 entry that only carries an item.
+                    "Issue" => e.amount >= 0,
                     "Redeem" => e.amount < 0,
                     _ => e.amount != 0,
                 };
