@@ -8,7 +8,7 @@ use wallet_core::dump::{DumpCounts, DumpRecord};
 use wallet_core::port::Backend;
 use wallet_core::StoreError;
 use wallet_sqlite::{
-    backup_into, verify, ExclusiveDb, Import, MaintenanceError, SqliteBackend, SqliteOptions,
+    backup_into, verify, ExclusiveDb, Import, MaintenanceError, OpenError, SqliteBackend, SqliteOptions,
 };
 
 async fn export(db: &common::TestDb, project: &'static str) -> (Vec<DumpRecord>, DumpCounts) {
@@ -181,7 +181,7 @@ async fn reopening_keeps_the_schema_and_a_newer_one_is_refused() {
         .expect("sets a future step");
     let refused = SqliteBackend::open(&SqliteOptions::new(&path));
     assert!(
-        matches!(refused, Err(StoreError::Schema(_))),
+        matches!(refused, Err(OpenError::Store(StoreError::Schema(_)))),
         "{:?}",
         refused.err()
     );
