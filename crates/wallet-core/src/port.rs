@@ -186,7 +186,10 @@ pub trait ReadTx {
     fn customer(&mut self, project: &str, id: &str) -> Result<Option<Customer>, StoreError>;
     fn customers(&mut self, project: &str, page: PageRequest) -> Result<Page<Customer>, StoreError>;
     fn wallet(&mut self, project: &str, id: WalletId) -> Result<Option<Wallet>, StoreError>;
-    /// The customer's default wallet of `asset` (API v1's wallet), if opened.
+    /// The customer's default wallet of `asset` (API v1's wallet), if opened:
+    /// the one marked default or, where none of the customer's wallets of
+    /// `asset` is marked (rows from before the one-default rule), the oldest,
+    /// which a write transaction marks as it answers.
     fn default_wallet(
         &mut self,
         customer: CustomerRowId,

@@ -20,16 +20,56 @@ pub struct SqliteOptions {
     pub read_connections: u32,
     /// The most jobs the writer commits in one SQLite transaction.
     pub max_batch: usize,
+    /// Whether a missing file becomes a new database (the server's first
+    /// start). Without it, opening refuses a missing file or one that is not
+    /// a wallet-service database ([`OpenError::Missing`]), and changes
+    /// nothing: a mistyped path never quietly starts a new, empty ledger.
+    pub create: bool,
 }
 
 impl SqliteOptions {
-    /// Durable commits, 8 readers, groups of up to 1,024 jobs.
+    /// Durable commits, 8 readers, groups of up to 1,024 jobs, and a new
+    /// database if there is none.
     pub fn new(path: impl Into<PathBuf>) -> Self {
         Self {
             path: path.into(),
             durability: Durability::Full,
             read_connections: 8,
             max_batch: 1024,
+            create: true,
+        }
+    }
+}
+
+/// Why [`SqliteBackend::open`] did not open the database.
+///
+/// A missing database is its own variant so that a command can tell it
+/// apart and print it as it is (its text is the whole message, as `main`
+/// prints it); everything else is the store's error. `?` turns either into
+/// a [`StoreError`] where only that is wanted: `Missing` becomes
+/// `Unavailable`, as SQLite's own "cannot open" is.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum OpenError {
+    /// Only with `create = false`: no file at the path, or a file that is
+    /// not a wallet-service database. Nothing was created or changed.
+    #[error("{0}")]
+    Missing(String),
+    /// The file could not be opened, migrated or served.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<DbError> for OpenError {
+    fn from(e: DbError) -> Self {
+        OpenError::Store(e.into())
+    }
+}
+
+impl From<OpenError> for StoreError {
+    fn from(e: OpenError) -> Self {
+        match e {
+            OpenError::Missing(message) => StoreError::Unavailable(message),
+            OpenError::Store(e) => e,
         }
     }
 }
@@ -51,12 +91,17 @@ impl std::fmt::Debug for SqliteBackend {
 }
 
 impl SqliteBackend {
-    /// Opens (creating if needed) the database file, brings its schema up to
-    /// date, and starts the writer thread. A file at a schema step newer
-    /// than this binary knows is refused (`StoreError::Schema`).
-    pub fn open(options: &SqliteOptions) -> Result<Self, StoreError> {
-        if let Some(dir) = options.path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(DbError::from)?;
+    /// Opens (creating it and its folders if `options.create`) the database
+    /// file, brings its schema up to date, and starts the writer thread. A
+    /// file at a schema step newer than this binary knows is refused
+    /// (`StoreError::Schema`).
+    pub fn open(options: &SqliteOptions) -> Result<Self, OpenError> {
+        if options.create {
+            if let Some(dir) = options.path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir).map_err(DbError::from)?;
+            }
+        } else {
+            connection::require_existing(&options.path)?;
         }
         let mut write_conn = connection::open_writer(&options.path, options.durability)?;
         migrations::migrate(&mut write_conn)?;
@@ -91,7 +136,7 @@ impl Backend for SqliteBackend {
 
     fn read(&self, job: ReadJob) -> BoxFuture<Result<(), StoreError>> {
         Box::pin(self.readers.run(move |conn| {
-            job(&mut SqlTx::new(conn));
+            job(&mut SqlTx::reading(conn));
             Ok(())
         }))
     }

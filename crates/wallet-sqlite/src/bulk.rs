@@ -106,7 +106,7 @@ impl<'c> BulkTx<'c> {
             balance: conn.prepare_cached("UPDATE wallets SET balance = ?2 WHERE id = ?1")?,
             total: conn.prepare_cached(
                 "INSERT INTO authority_totals (wallet_id, authority_id, total) VALUES (?1, ?2, ?3)
-                 ON CONFLICT (wallet_id, authority_id) DO UPDATE SET total = excluded.total",
+                 ON CONFLICT (wallet_id, authority_id) DO UPDATE SET total = excluded.total, total_high = 0",
             )?,
             conn,
         })

@@ -3,6 +3,7 @@
 //! `ReadTx::check`, [`crate::verify`], restores and imports.
 
 use crate::error::DbResult;
+use crate::statements::rows;
 use rusqlite::Connection;
 use wallet_core::check::CheckReport;
 
@@ -32,13 +33,17 @@ const FAILED_WITH_ENTRIES: &str = "
     SELECT 'transaction ' || t.id || ' failed but has entries'
     FROM transactions t WHERE t.status = 'Failed' AND EXISTS (SELECT 1 FROM entries e WHERE e.transaction_id = t.id)";
 
-const AUTHORITY_TOTAL_MISMATCHES: &str = "
-    SELECT 'wallet ' || s.wallet_id || ', authority ' || s.authority_id || ': entries sum to ' || s.total
-           || ' but the running total is ' || coalesce(t.total, 'missing')
-    FROM (SELECT wallet_id, authority_id, sum(amount) AS total FROM entries GROUP BY wallet_id, authority_id) s
-    LEFT JOIN authority_totals t ON t.wallet_id = s.wallet_id AND t.authority_id = s.authority_id
-    WHERE t.total IS NULL OR t.total != s.total
-    UNION ALL
+/// Per wallet and authority, the entries' sum as two exact parts (amount =
+/// hi * 2^32 + lo with lo in [0, 2^32)) next to the stored running total, so
+/// Rust can compare exactly: the sum may pass i64, where SQLite's `sum()`
+/// fails. Each part fits i64 up to 2^31 entries per wallet and authority.
+const AUTHORITY_TOTALS: &str = "
+    SELECT s.wallet_id, s.authority_id, s.hi, s.lo, t.total, t.total_high
+    FROM (SELECT wallet_id, authority_id, sum(amount >> 32) AS hi, sum(amount & 4294967295) AS lo
+          FROM entries GROUP BY wallet_id, authority_id) s
+    LEFT JOIN authority_totals t ON t.wallet_id = s.wallet_id AND t.authority_id = s.authority_id";
+
+const TOTALS_WITHOUT_ENTRIES: &str = "
     SELECT 'wallet ' || t.wallet_id || ', authority ' || t.authority_id || ': running total without entries'
     FROM authority_totals t
     WHERE NOT EXISTS (SELECT 1 FROM entries e WHERE e.wallet_id = t.wallet_id AND e.authority_id = t.authority_id)";
@@ -66,7 +71,12 @@ pub(crate) fn run(conn: &Connection) -> DbResult<CheckReport> {
         asset_mismatches: asset_mismatches(conn)?,
         transfer_mismatches: list(TRANSFER_MISMATCHES)?,
         failed_with_entries: list(FAILED_WITH_ENTRIES)?,
-        authority_total_mismatches: list(AUTHORITY_TOTAL_MISMATCHES)?,
+        authority_total_mismatches: {
+            let mut found = authority_total_mismatches(conn)?;
+            found.extend(list(TOTALS_WITHOUT_ENTRIES)?);
+            found.truncate(MAX_LISTED);
+            found
+        },
         integrity,
     })
 }
@@ -106,4 +116,29 @@ fn asset_mismatches(conn: &Connection) -> DbResult<Vec<String>> {
             format!("asset {asset}: balances sum to {total} but issued - redeemed = {issued}")
         })
         .collect())
+}
+
+/// Every wallet and authority whose running total is not the sum of its entries.
+fn authority_total_mismatches(conn: &Connection) -> DbResult<Vec<String>> {
+    let mut stmt = conn.prepare(AUTHORITY_TOTALS)?;
+    let mut rows = stmt.query([])?;
+    let mut found = Vec::new();
+    while let Some(row) = rows.next()? {
+        let (wallet, authority): (i64, i64) = (row.get(0)?, row.get(1)?);
+        let sum = rows::exact_sum(row.get(2)?, row.get(3)?);
+        let stored = match (row.get::<_, Option<i64>>(4)?, row.get::<_, Option<i64>>(5)?) {
+            (Some(low), Some(high)) => Some(rows::join_total(low, high)),
+            _ => None,
+        };
+        if stored != Some(sum) {
+            let stored = stored.map_or_else(|| "missing".to_owned(), |t| t.to_string());
+            found.push(format!(
+                "wallet {wallet}, authority {authority}: entries sum to {sum} but the running total is {stored}"
+            ));
+            if found.len() >= MAX_LISTED {
+                break;
+            }
+        }
+    }
+    Ok(found)
 }

@@ -1,6 +1,7 @@
 //! Opening connections with the pragmas set once: the writer's, the read
 //! pool's, and the file's permissions.
 
+use crate::backend::OpenError;
 use crate::error::{DbError, DbResult};
 use r2d2_sqlite::SqliteConnectionManager;
 use rusqlite::{Connection, OpenFlags};
@@ -79,6 +80,32 @@ pub(crate) fn reader_pool(path: &Path, size: u32) -> DbResult<r2d2::Pool<SqliteC
         .max_size(size.max(1))
         .connection_timeout(Duration::from_secs(10))
         .build(manager)?)
+}
+
+/// Refuses, without changing anything, a path that holds no wallet-service
+/// database: no file, or a file without its schema (an empty file, another
+/// program's database, not a database at all). The messages are `main`'s,
+/// word for word, so the commands print the same once they run on this
+/// crate. A file that is ours but cannot be read is not "missing": that
+/// error is the file's (`Unavailable`, `Corrupt`, ...).
+pub(crate) fn require_existing(path: &Path) -> Result<(), OpenError> {
+    if !path.is_file() {
+        return Err(OpenError::Missing(format!(
+            "no database at {}; `wallet-service serve` creates one on its first start \
+             (check --db, WALLET_DB or `db` in the config file)",
+            path.display()
+        )));
+    }
+    let not_ours = || OpenError::Missing(format!("{} is not a wallet-service database", path.display()));
+    // Read-only: SQLite creates no file and writes nothing through it.
+    let conn = open_read_only(path)?;
+    let step: i64 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .map_err(|_| not_ours())?;
+    if step < 1 {
+        return Err(not_ours());
+    }
+    Ok(())
 }
 
 /// Opens a database file read-only, for the maintenance tools.

@@ -9,9 +9,10 @@
 //!            both run jobs on SqlTx (ReadTx + WriteTx) ─► statements (all SQL)
 //! ```
 //!
-//! - [`SqliteBackend`] (`backend`): opens the file, runs the `migrations`
-//!   and implements [`wallet_core::port::Backend`]; `Store::new(Arc::new(b))`
-//!   is all a caller needs.
+//! - [`SqliteBackend`] (`backend`): opens the file (or, with
+//!   `create = false`, refuses one that is not there: [`OpenError`]), runs
+//!   the `migrations` and implements [`wallet_core::port::Backend`];
+//!   `Store::new(Arc::new(b))` is all a caller needs.
 //! - `writer`: the single writer and its group commit; a job's
 //!   [`Verdict`](wallet_core::port::Verdict) keeps, discards or reruns its
 //!   savepoint (a job runs at most [`MAX_RUNS`] times). `pool`: the read
@@ -42,7 +43,7 @@ mod statements;
 mod tx;
 mod writer;
 
-pub use backend::{SqliteBackend, SqliteOptions};
+pub use backend::{OpenError, SqliteBackend, SqliteOptions};
 pub use bulk::{AssetTotals, BulkLoader, BulkTx};
 pub use connection::{restrict_permissions, Durability};
 pub use maintenance::{backup_into, verify, ExclusiveDb, Import, MaintenanceError};

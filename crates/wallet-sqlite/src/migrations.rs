@@ -12,9 +12,34 @@ use wallet_core::StoreError;
 /// repository: it is the truth for every backend to follow.
 const SCHEMA: &str = include_str!("../../../schema.sql");
 
+/// Step 2: a customer's first wallet of an asset is its default for that
+/// asset, whichever API opened it (before, only API v1 marked one, so a
+/// wallet opened through API v2 was invisible to v1, which opened a second).
+/// A customer whose wallets of an asset have no default gets its oldest one
+/// marked, as the rule would have done. Where API v1 already opened a
+/// default beside an older v2 wallet, the v1 one stays the default: its
+/// balance is what SDK users have been shown. No money moves.
+const DEFAULT_WALLETS: &str = "
+    UPDATE wallets SET is_default = 1
+    WHERE customer_id IS NOT NULL
+      AND id = (SELECT min(o.id) FROM wallets o
+                WHERE o.customer_id = wallets.customer_id AND o.asset_id = wallets.asset_id)
+      AND NOT EXISTS (SELECT 1 FROM wallets d
+                      WHERE d.customer_id = wallets.customer_id AND d.asset_id = wallets.asset_id
+                        AND d.is_default = 1);";
+
+/// Step 3: an authority's running total in a wallet may pass i64 on a legal
+/// ledger (it issues near MAX again and again while another authority
+/// redeems), so it is kept as an i128 in two columns: the exact total is
+/// `total_high * 2^64 + total` (see `statements::rows::split_total`). Existing totals all
+/// fit i64 and read the same with `total_high = 0`.
+const WIDE_AUTHORITY_TOTALS: &str =
+    "ALTER TABLE authority_totals ADD COLUMN total_high INTEGER NOT NULL DEFAULT 0;";
+
 /// Numbered schema steps, keyed by `PRAGMA user_version`. Append only: a step
-/// that has shipped is never edited.
-const STEPS: &[&str] = &[SCHEMA];
+/// that has shipped is never edited. The same steps, numbers and SQL as the
+/// server's own storage on `main`, so a file either one migrated is the same.
+const STEPS: &[&str] = &[SCHEMA, DEFAULT_WALLETS, WIDE_AUTHORITY_TOTALS];
 
 /// How many schema steps this binary knows (a database beyond is refused).
 pub(crate) fn schema_steps() -> i64 {

@@ -32,13 +32,27 @@ use wallet_core::StoreError;
 /// One run of one job on a connection that is inside a transaction.
 pub(crate) struct SqlTx<'c> {
     conn: &'c Connection,
+    /// Whether this is the writer's transaction: a read there may settle
+    /// what the rules make of the rows (see `ReadTx::default_wallet`).
+    writing: bool,
     first_error: Option<StoreError>,
 }
 
 impl<'c> SqlTx<'c> {
-    pub(crate) fn new(conn: &'c Connection) -> Self {
+    /// A read job's run on a read-only snapshot.
+    pub(crate) fn reading(conn: &'c Connection) -> Self {
         Self {
             conn,
+            writing: false,
+            first_error: None,
+        }
+    }
+
+    /// A write job's run inside the writer's transaction.
+    pub(crate) fn writing(conn: &'c Connection) -> Self {
+        Self {
+            conn,
+            writing: true,
             first_error: None,
         }
     }
@@ -88,7 +102,6 @@ impl ReadTx for SqlTx<'_> {
         customer(project: &str, id: &str) -> Option<Customer> = catalog::customer;
         customers(project: &str, page: PageRequest) -> Page<Customer> = catalog::customers;
         wallet(project: &str, id: WalletId) -> Option<Wallet> = wallets::wallet;
-        default_wallet(customer: CustomerRowId, asset: AssetId) -> Option<Wallet> = wallets::default_wallet;
         customer_wallets(customer: CustomerRowId, page: PageRequest) -> Page<Wallet> =
             wallets::customer_wallets;
         system_wallets(project: &str, page: PageRequest) -> Page<Wallet> = wallets::system_wallets;
@@ -113,6 +126,23 @@ impl ReadTx for SqlTx<'_> {
             project: &str, sink: &mut dyn FnMut(DumpRecord) -> Result<(), StoreError>
         ) -> DumpCounts =
             export::project;
+    }
+
+    /// Inside a write, a customer whose wallets of the asset have none marked
+    /// default gets the oldest marked (as `main`'s `ensure_default_wallet`):
+    /// API v1 then posts to it and its totals count it. A read answers the
+    /// same wallet without marking it.
+    fn default_wallet(
+        &mut self,
+        customer: CustomerRowId,
+        asset: AssetId,
+    ) -> Result<Option<Wallet>, StoreError> {
+        let result = if self.writing {
+            wallets::adopt_default_wallet(self.conn, customer, asset)
+        } else {
+            wallets::default_wallet(self.conn, customer, asset)
+        };
+        self.note(result)
     }
 }
 

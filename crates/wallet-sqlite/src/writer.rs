@@ -250,7 +250,7 @@ fn run_job(conn: &Connection, job: &mut Queued, counters: &Counters) -> DbResult
 fn run_once(conn: &Connection, job: &mut Queued) -> Verdict {
     match &mut job.work {
         Work::Port(work) => {
-            let mut tx = SqlTx::new(conn);
+            let mut tx = SqlTx::writing(conn);
             let verdict = catch_unwind(AssertUnwindSafe(|| work(&mut tx)));
             match (verdict, tx.into_first_error()) {
                 (Ok(Verdict::Keep), Some(swallowed)) => {

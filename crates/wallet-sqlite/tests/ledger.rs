@@ -5,51 +5,15 @@
 mod common;
 
 use std::sync::Arc;
-use wallet_core::amount::Amount;
 use wallet_core::clock::ManualClock;
 use wallet_core::ids::WalletId;
-use wallet_core::model::{AuthorityCredential, PageRequest};
+use wallet_core::model::PageRequest;
 use wallet_core::operation::{Operation, Quantity, TransactionRequest};
 use wallet_core::planner::FailCode;
-use wallet_core::policy::{AuthorityCaller, Caller};
-use wallet_core::text::{CustomerId, ItemName, ProjectId, PublicId, ReferenceId, Text};
+use wallet_core::policy::Caller;
+use wallet_core::text::ReferenceId;
 use wallet_core::v1::WalletTotalsFilter;
-use wallet_core::{Ledger, LedgerError, TransactionOutcome, V1EntryRequest, V1Item};
-
-async fn authority(ledger: &Ledger) -> Caller {
-    let row = ledger
-        .create_authority(
-            ProjectId::default_project(),
-            Text::parse("app", "name", 200).expect("valid"),
-            PublicId::parse("au_app").expect("valid"),
-            AuthorityCredential::TokenDigest(vec![3; 32]),
-        )
-        .await
-        .expect("the authority is stored");
-    Caller::Authority(AuthorityCaller {
-        authority: row.rowid,
-        public_id: row.public_id,
-        project_id: row.project_id,
-        default_asset: row.default_asset,
-        expires_at: None,
-    })
-}
-
-fn customer(id: &str) -> CustomerId {
-    CustomerId::parse(id).expect("valid")
-}
-
-fn v1_entry(user: &str, amount: i64, item: Option<&str>) -> V1EntryRequest {
-    V1EntryRequest {
-        user: customer(user),
-        amount: Amount::parse(amount).expect("valid"),
-        reason: Text::parse("test", "reason", 1000).expect("valid"),
-        item: item.map(|name| V1Item {
-            name: ItemName::parse(name).expect("valid"),
-            data: Some(r#"{"level":1}"#.to_owned()),
-        }),
-    }
-}
+use wallet_core::{Ledger, LedgerError, TransactionOutcome};
 
 fn transfer(reference: &str, source: WalletId, destination: WalletId, amount: i64) -> TransactionRequest {
     let operations = vec![Operation::Transfer {
@@ -68,20 +32,22 @@ async fn balance(ledger: &Ledger, caller: &Caller, wallet: WalletId) -> i64 {
 async fn api_v1_entries_items_and_totals() {
     let db = common::open();
     let ledger = Ledger::with_clock(db.store.clone(), Arc::new(ManualClock::at(1_000)));
-    let caller = authority(&ledger).await;
+    let caller = common::authority(&ledger, "au_app").await;
 
     let entry = ledger
-        .post_v1_entry(&caller, v1_entry("alice", 10, Some("Hat")))
+        .post_v1_entry(&caller, common::v1_entry("alice", 10, Some("Hat")))
         .await
         .expect("posts");
     assert_eq!((entry.amount, entry.user_id.as_str()), (10, "alice"));
-    let overdraft = ledger.post_v1_entry(&caller, v1_entry("alice", -11, None)).await;
+    let overdraft = ledger
+        .post_v1_entry(&caller, common::v1_entry("alice", -11, None))
+        .await;
     assert!(
         matches!(overdraft, Err(LedgerError::Rejected(_))),
         "{overdraft:?}"
     );
     ledger
-        .post_v1_entry(&caller, v1_entry("alice", -4, None))
+        .post_v1_entry(&caller, common::v1_entry("alice", -4, None))
         .await
         .expect("spends");
 
@@ -107,25 +73,25 @@ async fn api_v1_entries_items_and_totals() {
 async fn api_v2_transactions_are_applied_once_and_failures_are_recorded() {
     let db = common::open();
     let ledger = Ledger::with_clock(db.store.clone(), Arc::new(ManualClock::at(1_000)));
-    let caller = authority(&ledger).await;
+    let caller = common::authority(&ledger, "au_app").await;
     ledger
-        .post_v1_entry(&caller, v1_entry("alice", 10, None))
+        .post_v1_entry(&caller, common::v1_entry("alice", 10, None))
         .await
         .expect("funds alice");
     let alice = ledger
-        .customer_wallets(&caller, customer("alice"), PageRequest::ALL)
+        .customer_wallets(&caller, common::customer("alice"), PageRequest::ALL)
         .await
         .expect("reads")
         .items[0]
         .id;
     let (_, created) = ledger
-        .upsert_customer(&caller, customer("bob"), None, None)
+        .upsert_customer(&caller, common::customer("bob"), None, None)
         .await
         .expect("creates bob");
     assert!(created);
     let asset = ledger.wallet(&caller, alice).await.expect("reads").asset_id;
     let bob = ledger
-        .create_wallet(&caller, Some(customer("bob")), asset, None, None)
+        .create_wallet(&caller, Some(common::customer("bob")), asset, None, None)
         .await
         .expect("opens")
         .id;
@@ -156,10 +122,10 @@ async fn api_v2_transactions_are_applied_once_and_failures_are_recorded() {
 async fn concurrent_spends_from_one_wallet_never_overdraw_it() {
     let db = common::open();
     let ledger = Ledger::with_clock(db.store.clone(), Arc::new(ManualClock::at(1_000)));
-    let caller = authority(&ledger).await;
+    let caller = common::authority(&ledger, "au_app").await;
     for user in ["alice", "bob"] {
         ledger
-            .post_v1_entry(&caller, v1_entry(user, 20, None))
+            .post_v1_entry(&caller, common::v1_entry(user, 20, None))
             .await
             .expect("funds");
     }
@@ -167,7 +133,7 @@ async fn concurrent_spends_from_one_wallet_never_overdraw_it() {
         let (ledger, caller) = (ledger.clone(), caller.clone());
         async move {
             ledger
-                .customer_wallets(&caller, customer(user), PageRequest::ALL)
+                .customer_wallets(&caller, common::customer(user), PageRequest::ALL)
                 .await
                 .expect("reads")
                 .items[0]

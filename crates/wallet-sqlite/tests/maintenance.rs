@@ -8,7 +8,7 @@ use wallet_core::dump::{DumpCounts, DumpRecord};
 use wallet_core::port::Backend;
 use wallet_core::StoreError;
 use wallet_sqlite::{
-    backup_into, verify, ExclusiveDb, Import, MaintenanceError, SqliteBackend, SqliteOptions,
+    backup_into, verify, ExclusiveDb, Import, MaintenanceError, OpenError, SqliteBackend, SqliteOptions,
 };
 
 async fn export(db: &common::TestDb, project: &'static str) -> (Vec<DumpRecord>, DumpCounts) {
@@ -181,9 +181,77 @@ async fn reopening_keeps_the_schema_and_a_newer_one_is_refused() {
         .expect("sets a future step");
     let refused = SqliteBackend::open(&SqliteOptions::new(&path));
     assert!(
-        matches!(refused, Err(StoreError::Schema(_))),
+        matches!(refused, Err(OpenError::Store(StoreError::Schema(_)))),
         "{:?}",
         refused.err()
     );
     assert!(matches!(verify(&path), Err(MaintenanceError::Invalid(_))));
+}
+
+#[tokio::test]
+async fn an_api_v1_entry_of_amount_zero_that_carries_an_item_imports() {
+    let source = common::open();
+    let ledger = wallet_core::Ledger::new(source.store.clone());
+    let caller = common::authority(&ledger, "au_items").await;
+    let entry = ledger
+        .post_v1_entry(&caller, common::v1_entry("alice", 0, Some("Hat")))
+        .await
+        .expect("an item without an amount posts");
+    let (records, counts) = export(&source, PROJECT).await;
+    assert!(
+        records
+            .iter()
+            .any(|r| matches!(r, DumpRecord::Entry(e) if e.kind == "Issue" && e.amount == 0)),
+        "the export holds an Issue of 0"
+    );
+
+    let target_dir = tempfile::tempdir().expect("temp dir");
+    let target = target_dir.path().join("moved.db");
+    let Some(DumpRecord::Project(head)) = records.first() else {
+        unreachable!("the project's row comes first")
+    };
+    let mut import = Import::begin(&target, head).expect("begins");
+    for record in &records[1..] {
+        import
+            .insert(record)
+            .expect("each row goes in, the Issue of 0 too");
+    }
+    assert_eq!(import.finish().expect("commits"), counts);
+
+    let moved = SqliteBackend::open(&SqliteOptions::new(&target)).expect("opens");
+    let store = wallet_core::Store::new(std::sync::Arc::new(moved));
+    let shown = store
+        .read(move |r| r.v1_entry(entry.entry_id))
+        .await
+        .expect("reads")
+        .expect("the entry");
+    assert_eq!(shown.amount, 0);
+    assert_eq!(shown.item.map(|i| i.name), Some("Hat".to_owned()));
+}
+
+#[tokio::test]
+async fn an_import_still_refuses_entries_of_the_wrong_sign() {
+    let source = common::open();
+    ledger_rows(&source).await;
+    let (records, _) = export(&source, PROJECT).await;
+    let cases = [("Issue", -1), ("Redeem", 0), ("Redeem", 1), ("Transfer", 0)];
+    for (kind, amount) in cases {
+        let mut records = records.clone();
+        for record in &mut records {
+            if let DumpRecord::Entry(e) = record {
+                e.kind = kind.to_owned();
+                e.amount = amount;
+            }
+        }
+        let target_dir = tempfile::tempdir().expect("temp dir");
+        let Some(DumpRecord::Project(head)) = records.first() else {
+            unreachable!("the project's row comes first")
+        };
+        let mut import = Import::begin(&target_dir.path().join("moved.db"), head).expect("begins");
+        let refused = records[1..].iter().try_for_each(|r| import.insert(r));
+        assert!(
+            matches!(refused, Err(MaintenanceError::Invalid(_))),
+            "a {kind} of {amount}: {refused:?}"
+        );
+    }
 }

@@ -7,7 +7,7 @@
 
 use super::MaintenanceError;
 use crate::connection::{self, Durability};
-use crate::{check, migrations};
+use crate::{check, migrations, statements};
 use rusqlite::{params, Connection};
 use std::collections::HashSet;
 use std::path::Path;
@@ -242,7 +242,8 @@ impl Import {
                 refer(&seen.transactions, e.transaction, "transaction")?;
                 refer(&seen.authorities, e.authority, "authority")?;
                 let sign_ok = match e.kind.as_str() {
-                    "Issue" => e.amount > 0,
+                    // 0 is an API v1 entry that only carries an item.
+                    "Issue" => e.amount >= 0,
                     "Redeem" => e.amount < 0,
                     _ => e.amount != 0,
                 };
@@ -282,18 +283,25 @@ impl Import {
         Ok(())
     }
 
-    /// Rebuilds the derived running totals, runs every check of `check` on
-    /// the result, and commits only if all hold.
+    /// Marks the default wallets an old export lacks, rebuilds the derived
+    /// running totals, runs every check of `check` on the result, and
+    /// commits only if all hold.
     pub fn finish(mut self) -> Result<DumpCounts, MaintenanceError> {
         refer(&self.seen.assets, self.default_asset, "default asset")?;
+        // An export of a database from before schema step 2 may have a
+        // customer whose wallets of an asset have no default: the rule of
+        // that step (the oldest one is the default) applies here too.
         self.conn.execute(
-            "INSERT INTO authority_totals (wallet_id, authority_id, total)
-             SELECT e.wallet_id, e.authority_id, sum(e.amount)
-             FROM entries e JOIN wallets w ON w.id = e.wallet_id
-             WHERE w.project_id = ?1
-             GROUP BY e.wallet_id, e.authority_id",
+            "UPDATE wallets SET is_default = 1
+             WHERE project_id = ?1 AND customer_id IS NOT NULL
+               AND id = (SELECT min(o.id) FROM wallets o
+                         WHERE o.customer_id = wallets.customer_id AND o.asset_id = wallets.asset_id)
+               AND NOT EXISTS (SELECT 1 FROM wallets d
+                               WHERE d.customer_id = wallets.customer_id AND d.asset_id = wallets.asset_id
+                                 AND d.is_default = 1)",
             [self.project.as_str()],
         )?;
+        self.rebuild_authority_totals()?;
         let report = check::run(&self.conn)?;
         if !report.is_ok() {
             return Err(MaintenanceError::Violations(Box::new(report)));
@@ -301,6 +309,32 @@ impl Import {
         self.conn.execute_batch("COMMIT")?;
         self.committed = true;
         Ok(self.counts)
+    }
+}
+
+impl Import {
+    /// The derived running totals of the project, from its entries. Summed
+    /// exactly in two parts (see `check`): a total may pass i64.
+    fn rebuild_authority_totals(&self) -> Result<(), MaintenanceError> {
+        let mut sums = self.conn.prepare(
+            "SELECT e.wallet_id, e.authority_id, sum(e.amount >> 32), sum(e.amount & 4294967295)
+             FROM entries e JOIN wallets w ON w.id = e.wallet_id
+             WHERE w.project_id = ?1
+             GROUP BY e.wallet_id, e.authority_id",
+        )?;
+        let mut insert = self.conn.prepare(
+            "INSERT INTO authority_totals (wallet_id, authority_id, total, total_high) VALUES (?1, ?2, ?3, ?4)",
+        )?;
+        let mut rows = sums.query([self.project.as_str()])?;
+        while let Some(row) = rows.next()? {
+            let (wallet, authority): (i64, i64) = (row.get(0)?, row.get(1)?);
+            let sum = statements::rows::exact_sum(row.get(2)?, row.get(3)?);
+            let (low, high) = statements::rows::split_total(sum).ok_or_else(|| {
+                MaintenanceError::Invalid(format!("wallet {wallet}: a running total out of range"))
+            })?;
+            insert.execute(params![wallet, authority, low, high])?;
+        }
+        Ok(())
     }
 }
 

@@ -129,9 +129,10 @@ pub(crate) fn append_entry(conn: &Connection, e: &NewEntry<'_>) -> DbResult<Entr
     Ok(EntryId::new(conn.last_insert_rowid()))
 }
 
-// The running totals are stored in one i64 column (`authority_totals.total`)
-// and widened to i128 on the way out. `TOTAL_TYPE` and the two functions
-// below are the only code that knows the column's width.
+// A running total is an i128 in two columns (schema step 3): `total` holds
+// its low 64 bits and `total_high` the rest (`rows::split_total`). It may
+// pass i64 on a legal ledger (an authority issuing near MAX again and again
+// while another redeems), so no legal entry is refused for its sake.
 
 /// The running total of `authority`'s entries in `wallet`, if it has any.
 pub(crate) fn authority_total(
@@ -139,45 +140,42 @@ pub(crate) fn authority_total(
     wallet: WalletId,
     authority: AuthorityRowId,
 ) -> DbResult<Option<i128>> {
-    let total: Option<i64> = conn
-        .prepare_cached("SELECT total FROM authority_totals WHERE wallet_id = ?1 AND authority_id = ?2")?
-        .query_row(params![wallet.get(), authority.get()], |r| r.get(0))
-        .optional()?;
-    Ok(total.map(i128::from))
+    Ok(conn
+        .prepare_cached(
+            "SELECT total, total_high FROM authority_totals WHERE wallet_id = ?1 AND authority_id = ?2",
+        )?
+        .query_row(params![wallet.get(), authority.get()], |r| {
+            Ok(rows::join_total(r.get(0)?, r.get(1)?))
+        })
+        .optional()?)
 }
 
-/// Adds `delta` to a running total (creating it at `delta`). The old total
-/// must lie in `[lower, upper]` for the sum to fit the column: computed here
-/// exactly, and checked in the upsert's `WHERE`, because SQLite would turn
-/// an overflowing sum into a REAL and store it.
+/// Adds `delta` to a running total (creating it at `delta`). The sum is
+/// exact in i128, here: SQLite's own `+` would turn an overflowing low
+/// column into a REAL. Reading before writing is safe because this runs in
+/// the writer's `BEGIN IMMEDIATE` transaction, which no other connection
+/// can write past. Only a total past about ±2^127 (2^63 entries of the
+/// largest amount) cannot be stored: that stored total is `Corrupt`.
 pub(crate) fn add_authority_total(
     conn: &Connection,
     wallet: WalletId,
     authority: AuthorityRowId,
     delta: i64,
 ) -> DbResult<()> {
-    let (lower, upper) = if delta < 0 {
-        (i64::MIN - delta, i64::MAX)
-    } else {
-        (i64::MIN, i64::MAX - delta)
-    };
-    let changed = conn
-        .prepare_cached(
-            "INSERT INTO authority_totals (wallet_id, authority_id, total) VALUES (?1, ?2, ?3)
-             ON CONFLICT (wallet_id, authority_id) DO UPDATE SET total = total + excluded.total
-             WHERE total BETWEEN ?4 AND ?5",
-        )?
-        .execute(params![wallet.get(), authority.get(), delta, lower, upper])?;
-    if changed == 0 {
-        // Not a conflict (a rerun would meet the same total) nor the
-        // client's fault the planner could have caught: the column is too
-        // narrow for this authority's history in this wallet.
-        return Err(DbError(StoreError::Internal(format!(
-            "authority {authority}'s running total in wallet {wallet} would pass {TOTAL_TYPE}; nothing was written"
-        ))));
-    }
+    let old = authority_total(conn, wallet, authority)?.unwrap_or(0);
+    let (low, high) = old
+        .checked_add(i128::from(delta))
+        .and_then(rows::split_total)
+        .ok_or_else(|| {
+            DbError(StoreError::Corrupt(format!(
+                "authority {authority}'s running total in wallet {wallet} is out of range; nothing was written"
+            )))
+        })?;
+    conn.prepare_cached(
+        "INSERT INTO authority_totals (wallet_id, authority_id, total, total_high) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (wallet_id, authority_id)
+         DO UPDATE SET total = excluded.total, total_high = excluded.total_high",
+    )?
+    .execute(params![wallet.get(), authority.get(), low, high])?;
     Ok(())
 }
-
-/// What a running total is stored as.
-const TOTAL_TYPE: &str = "a 64-bit integer";

@@ -92,6 +92,10 @@ pub(crate) const WALLET_COLUMNS: &str =
     "w.id, w.project_id, w.asset_id, w.customer_id, c.external_id, c.status,
      w.name, w.description, w.status, w.balance, w.created_at";
 
+/// How many columns [`WALLET_COLUMNS`] names: the index of the first one a
+/// query adds after them.
+pub(crate) const WALLET_COLUMN_COUNT: usize = 11;
+
 /// `FROM` for [`WALLET_COLUMNS`].
 pub(crate) const WALLETS_WITH_OWNERS: &str = "wallets w LEFT JOIN customers c ON c.id = w.customer_id";
 
@@ -196,4 +200,68 @@ pub(crate) fn customer_key(r: &Row<'_>) -> rusqlite::Result<CustomerKey> {
         revoked_at: r.get(8)?,
         customer_deleted: status == CustomerStatus::Deleted,
     })
+}
+
+/// A running total of `authority_totals` as its two columns: `total` holds
+/// the low 64 bits (as a signed integer) and `total_high` the rest, so the
+/// exact value is `total_high * 2^64 + total`. Every total within i64 has
+/// `total_high = 0` and `total` equal to it, so rows written before schema
+/// step 3 read the same. `None` past about ±2^127, which takes 2^63 entries.
+pub(crate) fn split_total(total: i128) -> Option<(i64, i64)> {
+    // Truncation to the low 64 bits is the point here.
+    let low = total as i64;
+    let high = total.checked_sub(i128::from(low))? >> 64;
+    Some((low, i64::try_from(high).ok()?))
+}
+
+/// The exact running total from its two columns (see [`split_total`]).
+pub(crate) fn join_total(low: i64, high: i64) -> i128 {
+    (i128::from(high) << 64) + i128::from(low)
+}
+
+/// The exact sum of some entries' amounts from the two parts SQL sums them
+/// in (`sum(amount >> 32)` and `sum(amount & 4294967295)`, so amount =
+/// hi * 2^32 + lo with lo in [0, 2^32)): SQLite's `sum(amount)` fails once
+/// the sum passes i64; each part fits i64 up to 2^31 entries.
+pub(crate) fn exact_sum(hi: i64, lo: i64) -> i128 {
+    (i128::from(hi) << 32) + i128::from(lo)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn the_wallet_column_count_counts_the_wallet_columns() {
+        assert_eq!(WALLET_COLUMNS.split(',').count(), WALLET_COLUMN_COUNT);
+    }
+
+    proptest! {
+        #[test]
+        fn running_totals_split_and_join_exactly(hi in any::<i64>(), lo in any::<u64>()) {
+            // Every i128 up to about ±2^127: far past what 2^63 entries can reach.
+            let total = (i128::from(hi) << 64) | i128::from(lo);
+            if let Some((low, high)) = split_total(total) {
+                prop_assert_eq!(join_total(low, high), total);
+            } else {
+                prop_assert!(total > i128::MAX - (1 << 63), "only the very top is refused: {}", total);
+            }
+        }
+
+        #[test]
+        fn a_total_within_i64_is_its_own_low_column(total in any::<i64>()) {
+            prop_assert_eq!(split_total(i128::from(total)), Some((total, 0)));
+        }
+
+        #[test]
+        fn amounts_summed_in_two_parts_add_up_exactly(amounts in proptest::collection::vec(any::<i64>(), 0..64)) {
+            // What SQLite's `>>` (arithmetic) and `&` make of each amount.
+            let (hi, lo) = amounts
+                .iter()
+                .fold((0i64, 0i64), |(hi, lo), a| (hi + (a >> 32), lo + (a & 0xFFFF_FFFF)));
+            let exact: i128 = amounts.iter().copied().map(i128::from).sum();
+            prop_assert_eq!(exact_sum(hi, lo), exact);
+        }
+    }
 }

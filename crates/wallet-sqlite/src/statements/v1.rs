@@ -1,17 +1,20 @@
 //! API v1's statements: wallet totals, the inventory, entries with items.
 
 use super::rows;
-use crate::error::DbResult;
+use crate::error::{DbError, DbResult};
 use rusqlite::{params, Connection, OptionalExtension, Row};
 use wallet_core::ids::{AssetId, EntryId};
 use wallet_core::port::ItemUse;
 use wallet_core::v1::{InventoryFilter, InventoryLine, Item, V1Entry, WalletTotal, WalletTotalsFilter};
+use wallet_core::StoreError;
 
 /// Per user of the project, the sum of the (filtered) authorities' running
 /// totals in the user's default wallet of `asset`. Users with no matching
-/// entries are left out. Summed here in i128, not by SQL's `sum()`: a sum
-/// over authorities may pass i64 even though the wallet's balance cannot,
-/// and `sum()` fails on that.
+/// entries are left out. Each running total is read exactly from its two
+/// columns and summed here in i128, not by SQL's `sum()`, which fails on an
+/// integer overflow: one authority's total, or a sum over some of them, may
+/// pass i64 on a legal ledger, and even a sum that ends within i64 may pass
+/// it on the way.
 pub(crate) fn wallet_totals(
     conn: &Connection,
     project: &str,
@@ -22,7 +25,7 @@ pub(crate) fn wallet_totals(
     // indexes; without, it is a scan of the project by nature. One SQL
     // with `?3 IS NULL OR ...` would scan in both cases.
     let sql = if filter.user_ids.is_some() {
-        "SELECT c.external_id, t.total
+        "SELECT c.external_id, t.total, t.total_high
          FROM (SELECT DISTINCT value FROM json_each(?3)) u
          CROSS JOIN customers c ON c.project_id = ?1 AND c.external_id = u.value
          JOIN wallets w ON w.customer_id = c.id AND w.asset_id = ?2 AND w.is_default = 1
@@ -31,7 +34,7 @@ pub(crate) fn wallet_totals(
          WHERE (?4 IS NULL OR a.public_id IN (SELECT value FROM json_each(?4)))
          ORDER BY c.external_id"
     } else {
-        "SELECT c.external_id, t.total
+        "SELECT c.external_id, t.total, t.total_high
          FROM wallets w
          JOIN customers c ON c.id = w.customer_id
          JOIN authority_totals t ON t.wallet_id = w.id
@@ -48,9 +51,15 @@ pub(crate) fn wallet_totals(
     let mut totals: Vec<WalletTotal> = Vec::new();
     while let Some(row) = rows.next()? {
         let user: String = row.get(0)?;
-        let total = i128::from(row.get::<_, i64>(1)?);
+        let total = rows::join_total(row.get(1)?, row.get(2)?);
         match totals.last_mut() {
-            Some(last) if last.user_id == user => last.total += total,
+            Some(last) if last.user_id == user => {
+                // Out of i128 only with totals no ledger can reach.
+                last.total = last
+                    .total
+                    .checked_add(total)
+                    .ok_or_else(|| DbError(StoreError::Corrupt("authority_totals.total".to_owned())))?;
+            }
             _ => totals.push(WalletTotal { user_id: user, total }),
         }
     }

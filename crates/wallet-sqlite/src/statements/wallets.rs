@@ -5,7 +5,7 @@
 //! by a delta, guarded in their `WHERE`, so even a second writer could not
 //! make them lose an update or overdraw.
 
-use super::rows::{self, WALLETS_WITH_OWNERS, WALLET_COLUMNS};
+use super::rows::{self, WALLETS_WITH_OWNERS, WALLET_COLUMNS, WALLET_COLUMN_COUNT};
 use crate::error::{DbError, DbResult};
 use rusqlite::{params, Connection, OptionalExtension};
 use wallet_core::ids::{AssetId, CustomerRowId, WalletId};
@@ -22,7 +22,11 @@ pub(crate) fn wallet(conn: &Connection, project: &str, id: WalletId) -> DbResult
         .optional()?)
 }
 
-/// The customer's default wallet of `asset` (API v1's wallet), if opened.
+/// The customer's default wallet of `asset` (API v1's wallet), if opened:
+/// the one marked default or, for a customer whose wallets of the asset have
+/// none marked, the oldest, which is what [`adopt_default_wallet`] marks.
+/// Schema step 2 and import mark one for every customer; the fallback keeps
+/// the answer right for a row written any other way.
 pub(crate) fn default_wallet(
     conn: &Connection,
     customer: CustomerRowId,
@@ -31,10 +35,40 @@ pub(crate) fn default_wallet(
     Ok(conn
         .prepare_cached(&format!(
             "SELECT {WALLET_COLUMNS} FROM {WALLETS_WITH_OWNERS}
-             WHERE w.customer_id = ?1 AND w.asset_id = ?2 AND w.is_default = 1"
+             WHERE w.customer_id = ?1 AND w.asset_id = ?2
+             ORDER BY w.is_default DESC, w.id LIMIT 1"
         ))?
         .query_row(params![customer.get(), asset.get()], rows::wallet)
         .optional()?)
+}
+
+/// [`default_wallet`] inside a write: a customer with wallets of the asset
+/// but none marked default gets the oldest one marked, so one default per
+/// asset is a stored fact (API v1's totals read the mark) and never two.
+/// As `ensure_default_wallet` on `main`.
+pub(crate) fn adopt_default_wallet(
+    conn: &Connection,
+    customer: CustomerRowId,
+    asset: AssetId,
+) -> DbResult<Option<Wallet>> {
+    let found = conn
+        .prepare_cached(&format!(
+            "SELECT {WALLET_COLUMNS}, w.is_default FROM {WALLETS_WITH_OWNERS}
+             WHERE w.customer_id = ?1 AND w.asset_id = ?2
+             ORDER BY w.is_default DESC, w.id LIMIT 1"
+        ))?
+        .query_row(params![customer.get(), asset.get()], |r| {
+            Ok((rows::wallet(r)?, r.get::<_, bool>(WALLET_COLUMN_COUNT)?))
+        })
+        .optional()?;
+    let Some((wallet, is_default)) = found else {
+        return Ok(None);
+    };
+    if !is_default {
+        conn.prepare_cached("UPDATE wallets SET is_default = 1 WHERE id = ?1")?
+            .execute([wallet.id.get()])?;
+    }
+    Ok(Some(wallet))
 }
 
 /// A customer's wallets, oldest first.
@@ -87,10 +121,10 @@ pub(crate) fn lock_wallets(conn: &Connection, project: &str, ids: &[WalletId]) -
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-/// Opens a wallet and marks its asset used. A customer's wallet becomes its
-/// default of that asset when it has none yet: the first one opened, or (in
-/// a file from before API v2 opened such wallets as non-defaults) the next
-/// one, so that API v1 always finds one.
+/// Opens a wallet and marks its asset used. A customer's first wallet of an
+/// asset is its default for that asset, whichever API opened it: the mark is
+/// set inside the insert, and the unique partial index
+/// `wallets_default_per_asset` forbids a second.
 pub(crate) fn insert_wallet(conn: &Connection, wallet: &NewWallet<'_>) -> DbResult<WalletId> {
     let id: i64 = conn
         .prepare_cached(
