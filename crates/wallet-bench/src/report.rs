@@ -3,8 +3,9 @@
 
 use super::load::Totals;
 use super::WorkloadKind;
-use crate::storage::{CheckReport, WriterStats};
 use std::process::ExitCode;
+use wallet_core::check::CheckReport;
+use wallet_core::port::BackendStats;
 
 /// A line of `/proc/self/status` (`VmRSS`, `VmHWM`) in KiB, where there is one.
 pub(super) fn rss_kib(field: &str) -> Option<u64> {
@@ -52,7 +53,7 @@ pub(super) fn print_totals(name: &str, unit: &str, clients: usize, totals: &Tota
     }
 }
 
-pub(super) fn print_writer(stats: &WriterStats) {
+pub(super) fn print_writer(stats: &BackendStats) {
     let per_commit = stats.jobs as f64 / (stats.commits.max(1)) as f64;
     println!(
         "writer: {} commits, {} jobs ({per_commit:.1} per commit), largest group {}",
@@ -88,9 +89,9 @@ pub(super) fn print_check(report: &CheckReport) -> bool {
 
 /// Transfers and reads must leave the sum of balances unchanged; v1 entries
 /// must move it by exactly the amounts acknowledged.
-pub(super) fn money(workload: WorkloadKind, before: i64, after: i64, totals: &Totals) -> bool {
+pub(super) fn money(workload: WorkloadKind, before: i128, after: i128, totals: &Totals) -> bool {
     let expected = match workload {
-        WorkloadKind::Entry => before + totals.acknowledged,
+        WorkloadKind::Entry => before + i128::from(totals.acknowledged),
         _ => before,
     };
     if workload == WorkloadKind::Entry && totals.unanswered > 0 && after != expected {

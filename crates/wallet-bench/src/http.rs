@@ -48,14 +48,6 @@ impl Endpoint {
         })
     }
 
-    pub fn local(port: u16) -> Self {
-        Self {
-            addr: format!("127.0.0.1:{port}"),
-            host: format!("127.0.0.1:{port}"),
-            prefix: String::new(),
-        }
-    }
-
     /// Appends a whole request to `out`. `authorization` is the header's
     /// full value; a body is always JSON.
     pub fn write_request(
