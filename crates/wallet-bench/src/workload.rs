@@ -243,16 +243,4 @@ fn count(haystack: &[u8], needle: &[u8]) -> usize {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn batches_count_completed_items() {
-        let body = br#"{"results":[{"httpStatus":201,"body":{}},{"httpStatus":409,"body":{}}]}"#;
-        let verdict = judge(Sent::Batch(2), 200, body);
-        assert_eq!(verdict.ops, 1);
-        assert!(verdict.error.is_some());
-        let verdict = judge(Sent::Transfer, 409, br#"{"status":"INSUFFICIENT_FUNDS"}"#);
-        assert_eq!(verdict.error.as_deref(), Some("HTTP 409 INSUFFICIENT_FUNDS"));
-    }
-}
+mod tests;
