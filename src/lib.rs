@@ -16,12 +16,10 @@
 //! - [`auth`]: authorities' keys and JWT verification.
 //! - [`api`]: thin HTTP handlers, one module per API.
 //! - [`ops`]: backup, restore, export and import of database files.
-//! - [`bench`]: `wallet-service bench`, the load generator and its audits.
 //! - [`startup`], [`config`], [`cli`]: wiring.
 
 pub mod api;
 pub mod auth;
-pub mod bench;
 pub mod cli;
 pub mod clock;
 pub mod config;

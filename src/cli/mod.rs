@@ -3,6 +3,7 @@
 //! dispatches.
 
 mod admin;
+mod bench;
 mod check;
 mod credentials;
 mod ops;
@@ -57,7 +58,7 @@ enum Command {
     Check,
     /// Measure throughput and latency (in-process server on a temporary
     /// database, or --url), then check that money was conserved.
-    Bench(crate::bench::BenchArgs),
+    Bench(wallet_bench::BenchArgs),
     /// Write a consistent copy of the database to a new file; safe while the
     /// server runs. Exits 1 if the copy fails `check`.
     Backup(ops::BackupArgs),
@@ -88,7 +89,7 @@ pub fn run() -> anyhow::Result<ExitCode> {
             Command::Key(command) => credentials::key(&settings, command).await,
             Command::Admin(command) => admin::admin(&settings, command).await,
             Command::Check => check::check(&settings).await,
-            Command::Bench(args) => crate::bench::run(&settings, args).await,
+            Command::Bench(args) => bench::run(&settings, args).await,
             Command::Backup(args) => ops::backup(&settings, args),
             Command::Restore(args) => ops::restore(&settings, args),
             Command::Export(args) => ops::export(&settings, args),

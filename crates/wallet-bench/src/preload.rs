@@ -1,5 +1,5 @@
 //! Filling a fresh database with users, funded wallets and a history of
-//! transfers, through the storage module's bulk loader.
+//! transfers, through the SQLite backend's bulk loader.
 //!
 //! Rows look like what the ledger itself writes: each user (`u<i>`) has a
 //! default wallet funded by one API v1 entry that carries an inventory item,
@@ -8,43 +8,46 @@
 //! entry's `balance_after`, every wallet's balance and the authority's running
 //! totals come out exactly as the writer would have left them.
 
-use crate::storage::{BulkLoader, EntryKind, NewEntry, NewTransaction};
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 use std::path::Path;
 use std::time::Instant;
+use wallet_core::ids::{AssetId, AuthorityRowId, WalletId};
+use wallet_core::model::{EntryKind, TransactionStatus};
+use wallet_core::port::{NewEntry, NewTransaction};
+use wallet_sqlite::BulkLoader;
 
 /// What every wallet is funded with: transfers of 1..=100 never run dry.
-pub(super) const FUNDING: i64 = 1_000_000;
+pub(crate) const FUNDING: i64 = 1_000_000;
 
 /// Rows per SQLite transaction.
 const CHUNK: usize = 50_000;
 
-pub(super) struct Plan<'a> {
+pub(crate) struct Plan<'a> {
     pub project: &'a str,
-    pub asset: i64,
+    pub asset: AssetId,
     /// Row id of the authority that posts everything.
-    pub authority: i64,
+    pub authority: AuthorityRowId,
     pub wallets: usize,
     /// Entries in total, the funding entries included.
     pub entries: u64,
 }
 
 /// The users' names: the wallet at index i belongs to `u<i>`.
-pub(super) const USER_PREFIX: &str = "u";
+pub(crate) const USER_PREFIX: &str = "u";
 
 /// The preloaded wallets, in creation order.
-pub(super) struct Preloaded {
-    pub wallets: Vec<i64>,
+pub(crate) struct Preloaded {
+    pub wallets: Vec<WalletId>,
     pub entries: u64,
 }
 
-pub(super) fn run(path: &Path, plan: &Plan<'_>) -> anyhow::Result<Preloaded> {
+pub(crate) fn run(path: &Path, plan: &Plan<'_>) -> anyhow::Result<Preloaded> {
     let started = Instant::now();
     let transfers = plan.entries.saturating_sub(plan.wallets as u64) / 2;
     // Timestamps: one millisecond apart, ending now, so entry pages have a
     // realistic spread and nothing lies in the future.
-    let mut clock = crate::clock::now_ms() - (plan.wallets as i64 + transfers as i64);
+    let mut clock = wallet_core::clock::system_now() - (plan.wallets as i64 + transfers as i64);
     let mut loader = BulkLoader::open(path)?;
     let mut wallets = Vec::with_capacity(plan.wallets);
     loader.chunk(|tx| tx.mark_asset_used(plan.asset))?;
@@ -63,7 +66,7 @@ pub(super) fn run(path: &Path, plan: &Plan<'_>) -> anyhow::Result<Preloaded> {
                     project_id: plan.project,
                     reference_id: None,
                     authority: plan.authority,
-                    completed: true,
+                    status: TransactionStatus::Completed,
                     error: None,
                     description: Some("welcome bonus"),
                     operations: Some(&operations),
@@ -112,7 +115,7 @@ pub(super) fn run(path: &Path, plan: &Plan<'_>) -> anyhow::Result<Preloaded> {
                     project_id: plan.project,
                     reference_id: Some(&reference),
                     authority: plan.authority,
-                    completed: true,
+                    status: TransactionStatus::Completed,
                     error: None,
                     description: None,
                     operations: Some(&operations),
@@ -141,7 +144,7 @@ pub(super) fn run(path: &Path, plan: &Plan<'_>) -> anyhow::Result<Preloaded> {
         done += batch;
         progress("transfers", done, transfers, started);
     }
-    let pairs: Vec<(i64, i64)> = wallets.iter().copied().zip(balances.iter().copied()).collect();
+    let pairs: Vec<(WalletId, i64)> = wallets.iter().copied().zip(balances.iter().copied()).collect();
     for chunk in pairs.chunks(CHUNK) {
         loader.chunk(|tx| {
             for &(wallet, balance) in chunk {

@@ -13,6 +13,7 @@ use anyhow::Context;
 use serde_json::{json, Value};
 use std::process::ExitCode;
 use std::sync::Arc;
+use wallet_core::ids::WalletId;
 
 /// One setup request and the status that means it worked.
 struct Job {
@@ -86,7 +87,7 @@ pub(super) async fn v2_wallets(
     count: usize,
     clients: usize,
     tag: &str,
-) -> anyhow::Result<(String, Vec<i64>)> {
+) -> anyhow::Result<(String, Vec<WalletId>)> {
     let asset = fan_out(
         endpoint,
         access,
@@ -111,8 +112,8 @@ pub(super) async fn v2_wallets(
     let wallets = fan_out(endpoint, access, clients, create)
         .await?
         .iter()
-        .map(id_of)
-        .collect::<anyhow::Result<Vec<i64>>>()?;
+        .map(|wallet| id_of(wallet).map(WalletId::new))
+        .collect::<anyhow::Result<Vec<WalletId>>>()?;
     let fund = wallets
         .chunks(100)
         .enumerate()
@@ -140,7 +141,7 @@ pub(super) async fn v2_totals(
     endpoint: &Arc<Endpoint>,
     access: &str,
     asset: &str,
-) -> anyhow::Result<(i64, i64)> {
+) -> anyhow::Result<(i64, i128)> {
     let (mut count, mut sum, mut page) = (0, 0, 0);
     loop {
         let job = Job {
@@ -164,7 +165,7 @@ pub(super) async fn v2_totals(
             .filter(|w| w.get("assetId").and_then(Value::as_str) == Some(asset))
         {
             count += 1;
-            sum += wallet.get("balance").and_then(Value::as_i64).unwrap_or(0);
+            sum += i128::from(wallet.get("balance").and_then(Value::as_i64).unwrap_or(0));
         }
         page += 1;
     }
@@ -200,7 +201,7 @@ pub(super) async fn v1_totals(
     endpoint: &Arc<Endpoint>,
     jwt: &str,
     users: &[String],
-) -> anyhow::Result<(i64, i64)> {
+) -> anyhow::Result<(i64, i128)> {
     let jobs = users
         .chunks(100)
         .map(|chunk| Job {
@@ -219,7 +220,7 @@ pub(super) async fn v1_totals(
             .flatten()
         {
             count += 1;
-            sum += wallet.get("total").and_then(Value::as_i64).unwrap_or(0);
+            sum += i128::from(wallet.get("total").and_then(Value::as_i64).unwrap_or(0));
         }
     }
     Ok((count, sum))

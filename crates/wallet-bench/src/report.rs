@@ -1,14 +1,21 @@
 //! Printing what a run measured, in a shape both people and scripts
 //! (`bench/compare.sh`, the smoke test) can read: `key: value` lines.
+//! Each printout is built as text first, so its shape is tested.
 
 use super::load::Totals;
 use super::WorkloadKind;
-use crate::storage::{CheckReport, WriterStats};
+use std::fmt::Write;
 use std::process::ExitCode;
+use wallet_core::check::CheckReport;
+use wallet_core::port::BackendStats;
 
 /// A line of `/proc/self/status` (`VmRSS`, `VmHWM`) in KiB, where there is one.
 pub(super) fn rss_kib(field: &str) -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    status_kib(&std::fs::read_to_string("/proc/self/status").ok()?, field)
+}
+
+/// `field:   1234 kB` of a `/proc/<pid>/status` text, in KiB.
+fn status_kib(status: &str, field: &str) -> Option<u64> {
     status
         .lines()
         .find_map(|line| line.strip_prefix(field)?.strip_prefix(':'))
@@ -29,35 +36,47 @@ fn ms(micros: u64) -> String {
 /// Throughput, latency percentiles and errors of one run. `unit` names what
 /// an op is (`transfers`, `reads`, ...).
 pub(super) fn print_totals(name: &str, unit: &str, clients: usize, totals: &Totals) {
+    print!("{}", totals_text(name, unit, clients, totals));
+}
+
+// Writing into a String cannot fail: the `fmt::Result`s below are ignored.
+fn totals_text(name: &str, unit: &str, clients: usize, totals: &Totals) -> String {
     let secs = totals.elapsed.as_secs_f64().max(1e-9);
     let h = &totals.latency;
-    println!("== {name}");
-    println!("clients: {clients}");
-    println!("duration: {:.1} s", secs);
-    println!("requests: {}", totals.requests);
-    println!("throughput: {:.0} {unit}/s", totals.ops as f64 / secs);
+    let mut out = String::new();
+    let _ = writeln!(out, "== {name}");
+    let _ = writeln!(out, "clients: {clients}");
+    let _ = writeln!(out, "duration: {:.1} s", secs);
+    let _ = writeln!(out, "requests: {}", totals.requests);
+    let _ = writeln!(out, "throughput: {:.0} {unit}/s", totals.ops as f64 / secs);
     if totals.requests != totals.ops {
-        println!("requests/s: {:.0}", totals.requests as f64 / secs);
+        let _ = writeln!(out, "requests/s: {:.0}", totals.requests as f64 / secs);
     }
-    println!(
+    let _ = writeln!(
+        out,
         "latency: p50 {}  p90 {}  p99 {}  max {}",
         ms(h.value_at_quantile(0.50)),
         ms(h.value_at_quantile(0.90)),
         ms(h.value_at_quantile(0.99)),
         ms(h.max())
     );
-    println!("errors: {}", totals.error_count());
+    let _ = writeln!(out, "errors: {}", totals.error_count());
     for (kind, n) in &totals.errors {
-        println!("  {kind}: {n}");
+        let _ = writeln!(out, "  {kind}: {n}");
     }
+    out
 }
 
-pub(super) fn print_writer(stats: &WriterStats) {
+pub(super) fn print_writer(stats: &BackendStats) {
+    println!("{}", writer_line(stats));
+}
+
+fn writer_line(stats: &BackendStats) -> String {
     let per_commit = stats.jobs as f64 / (stats.commits.max(1)) as f64;
-    println!(
+    format!(
         "writer: {} commits, {} jobs ({per_commit:.1} per commit), largest group {}",
         stats.commits, stats.jobs, stats.largest_group
-    );
+    )
 }
 
 /// Memory of this process (server and load generator when in-process).
@@ -72,41 +91,57 @@ pub(super) fn print_rss(peak_during_run_kib: Option<u64>) {
 
 /// Prints the invariant check; returns whether it passed.
 pub(super) fn print_check(report: &CheckReport) -> bool {
+    let (ok, text) = check_text(report);
+    print!("{text}");
+    ok
+}
+
+fn check_text(report: &CheckReport) -> (bool, String) {
     let ok = report.is_ok();
-    println!(
-        "check: {} ({} wallets, {} entries, {} transactions)",
+    let mut out = format!(
+        "check: {} ({} wallets, {} entries, {} transactions)\n",
         if ok { "ok" } else { "FAILED" },
         report.wallets,
         report.entries,
         report.transactions
     );
     if !ok {
-        println!("{report:#?}");
+        let _ = writeln!(out, "{report:#?}");
     }
-    ok
+    (ok, out)
 }
 
 /// Transfers and reads must leave the sum of balances unchanged; v1 entries
-/// must move it by exactly the amounts acknowledged.
-pub(super) fn money(workload: WorkloadKind, before: i64, after: i64, totals: &Totals) -> bool {
+/// must move it by exactly the amounts acknowledged. Prints the verdict;
+/// returns whether the audit passed.
+pub(super) fn money(workload: WorkloadKind, before: i128, after: i128, totals: &Totals) -> bool {
+    let (ok, line) = money_line(workload, before, after, totals);
+    println!("{line}");
+    ok
+}
+
+fn money_line(workload: WorkloadKind, before: i128, after: i128, totals: &Totals) -> (bool, String) {
     let expected = match workload {
-        WorkloadKind::Entry => before + totals.acknowledged,
+        WorkloadKind::Entry => before + i128::from(totals.acknowledged),
         _ => before,
     };
     if workload == WorkloadKind::Entry && totals.unanswered > 0 && after != expected {
-        println!(
+        let line = format!(
             "money: undetermined ({} entries got no answer and may have applied): before {before}, \
              after {after}, acknowledged {:+}",
             totals.unanswered, totals.acknowledged
         );
-        return true;
+        return (true, line);
     }
     if after == expected {
-        println!("money conserved: sum of balances before {before}, after {after} (expected {expected})");
-        true
+        let line =
+            format!("money conserved: sum of balances before {before}, after {after} (expected {expected})");
+        (true, line)
     } else {
-        println!("money NOT conserved: sum of balances before {before}, after {after}, expected {expected}");
-        false
+        let line = format!(
+            "money NOT conserved: sum of balances before {before}, after {after}, expected {expected}"
+        );
+        (false, line)
     }
 }
 
@@ -117,3 +152,6 @@ pub(super) fn exit_code(ok: bool) -> ExitCode {
         ExitCode::FAILURE
     }
 }
+
+#[cfg(test)]
+mod tests;

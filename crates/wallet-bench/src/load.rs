@@ -40,7 +40,7 @@ pub(super) struct Totals {
 }
 
 impl Totals {
-    fn empty() -> anyhow::Result<Self> {
+    pub(super) fn empty() -> anyhow::Result<Self> {
         Ok(Self {
             elapsed: Duration::ZERO,
             requests: 0,
@@ -53,7 +53,7 @@ impl Totals {
         })
     }
 
-    fn merge(&mut self, other: Totals) -> anyhow::Result<()> {
+    pub(super) fn merge(&mut self, other: Totals) -> anyhow::Result<()> {
         self.requests += other.requests;
         self.ops += other.ops;
         self.latency.add(&other.latency)?;

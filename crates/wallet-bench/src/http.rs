@@ -48,14 +48,6 @@ impl Endpoint {
         })
     }
 
-    pub fn local(port: u16) -> Self {
-        Self {
-            addr: format!("127.0.0.1:{port}"),
-            host: format!("127.0.0.1:{port}"),
-            prefix: String::new(),
-        }
-    }
-
     /// Appends a whole request to `out`. `authorization` is the header's
     /// full value; a body is always JSON.
     pub fn write_request(
@@ -230,35 +222,4 @@ fn parse_head(head: &[u8]) -> Result<(u16, usize, bool), HttpError> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn heads_parse() {
-        let head = b"HTTP/1.1 201 Created\r\ncontent-length: 12\r\nContent-Type: x\r\n\r\n";
-        assert_eq!(parse_head(head).ok(), Some((201, 12, false)));
-        let head = b"HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n";
-        assert_eq!(parse_head(head).ok(), Some((204, 0, true)));
-        for bad in [
-            &b"HTTP/1.1 200 OK\r\n\r\n"[..],
-            b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n",
-            b"garbage\r\n\r\n",
-            b"HTTP/1.1 200 OK\r\ncontent-length: x\r\n\r\n",
-        ] {
-            assert!(parse_head(bad).is_err(), "{:?}", String::from_utf8_lossy(bad));
-        }
-    }
-
-    #[test]
-    fn urls_parse() -> anyhow::Result<()> {
-        let e = Endpoint::parse("http://127.0.0.1:8080/")?;
-        assert_eq!((e.addr.as_str(), e.prefix.as_str()), ("127.0.0.1:8080", ""));
-        let e = Endpoint::parse("http://wallet.local/ledger")?;
-        assert_eq!(
-            (e.addr.as_str(), e.prefix.as_str()),
-            ("wallet.local:80", "/ledger")
-        );
-        assert!(Endpoint::parse("https://x").is_err());
-        Ok(())
-    }
-}
+mod tests;

@@ -9,6 +9,7 @@ use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 use std::io::Write;
 use std::sync::Arc;
+use wallet_core::ids::WalletId;
 
 /// What a run sends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,7 +35,7 @@ pub(super) struct Fixture {
     pub access: String,
     /// An authority's ES256 JWT (API v1), if the run needs one.
     pub jwt: Option<String>,
-    pub wallets: Vec<i64>,
+    pub wallets: Vec<WalletId>,
     /// API v1 users are `<user_prefix><i>` for i below `users`: names
     /// made on the fly rather than a million strings held in memory.
     pub user_prefix: String,
@@ -175,7 +176,7 @@ impl Generator {
         );
     }
 
-    fn wallet(&mut self) -> i64 {
+    fn wallet(&mut self) -> WalletId {
         let wallets = &self.fixture.wallets;
         wallets[self.rng.random_range(0..wallets.len())]
     }
@@ -242,16 +243,4 @@ fn count(haystack: &[u8], needle: &[u8]) -> usize {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn batches_count_completed_items() {
-        let body = br#"{"results":[{"httpStatus":201,"body":{}},{"httpStatus":409,"body":{}}]}"#;
-        let verdict = judge(Sent::Batch(2), 200, body);
-        assert_eq!(verdict.ops, 1);
-        assert!(verdict.error.is_some());
-        let verdict = judge(Sent::Transfer, 409, br#"{"status":"INSUFFICIENT_FUNDS"}"#);
-        assert_eq!(verdict.error.as_deref(), Some("HTTP 409 INSUFFICIENT_FUNDS"));
-    }
-}
+mod tests;

@@ -1,0 +1,91 @@
+//! The command line of `wallet-service bench`: the binary embeds
+//! [`BenchArgs`] as its `bench` subcommand.
+
+use crate::workload::Kind;
+use std::path::PathBuf;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum WorkloadKind {
+    /// v2 POST /transactions, one Transfer between random wallets.
+    Transfer,
+    /// v1 POST /entry signed by an authority's JWT.
+    Entry,
+    /// v2 GET /wallets/{id}.
+    Balance,
+    /// 90% balance reads, 10% transfers.
+    Mixed,
+    /// v2 POST /transactions/batch of --batch-size transfers.
+    Batch,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct BenchArgs {
+    /// Measure a running server; without it, one is started in this process
+    /// on a temporary database.
+    #[arg(long, value_name = "URL")]
+    pub url: Option<String>,
+    /// An API v2 access key of the server at --url.
+    #[arg(long, value_name = "ACCESS_KEY")]
+    pub key: Option<String>,
+    /// The SDK client config of an authority of the server at --url (for `entry`).
+    #[arg(long, value_name = "FILE")]
+    pub authority_config: Option<PathBuf>,
+    #[arg(long, value_enum, default_value = "transfer")]
+    pub workload: WorkloadKind,
+    /// Wallets to create [default: 100000; 1000000 with --scale].
+    #[arg(long)]
+    pub wallets: Option<usize>,
+    /// Concurrent clients, one connection each [default: 64; 8 with --scale,
+    /// where latency, not throughput, is measured].
+    #[arg(long)]
+    pub clients: Option<usize>,
+    /// Seconds to run (each query, with --scale).
+    #[arg(long, default_value_t = 10)]
+    pub duration: u64,
+    /// Transfers per request of the `batch` workload.
+    #[arg(long, default_value_t = 1000)]
+    pub batch_size: usize,
+    /// Entries in the preloaded ledger, funding entries included
+    /// [default: one per wallet; 10000000 with --scale].
+    #[arg(long)]
+    pub preload_entries: Option<u64>,
+    /// Preload a large ledger, then measure single-user queries, bytes per
+    /// entry and memory.
+    #[arg(long)]
+    pub scale: bool,
+}
+
+impl BenchArgs {
+    pub(crate) fn validate(&self) -> anyhow::Result<()> {
+        anyhow::ensure!(self.duration >= 1, "--duration must be at least 1 second");
+        anyhow::ensure!(self.clients != Some(0), "--clients must be at least 1");
+        anyhow::ensure!(
+            (1..=8000).contains(&self.batch_size),
+            "--batch-size must be 1 to 8000"
+        );
+        anyhow::ensure!(
+            self.wallets.is_none_or(|w| w >= 2),
+            "--wallets must be at least 2"
+        );
+        Ok(())
+    }
+
+    pub(crate) fn kind(&self) -> Kind {
+        match self.workload {
+            WorkloadKind::Transfer => Kind::Transfer,
+            WorkloadKind::Entry => Kind::Entry,
+            WorkloadKind::Balance => Kind::Balance,
+            WorkloadKind::Mixed => Kind::Mixed,
+            WorkloadKind::Batch => Kind::Batch(self.batch_size),
+        }
+    }
+
+    pub(crate) fn unit(&self) -> &'static str {
+        match self.workload {
+            WorkloadKind::Transfer | WorkloadKind::Batch => "transfers",
+            WorkloadKind::Entry => "entries",
+            WorkloadKind::Balance => "reads",
+            WorkloadKind::Mixed => "requests",
+        }
+    }
+}

@@ -1,0 +1,95 @@
+//! A run against the server started in this process: a temporary database
+//! made by the [`Target`], preloaded with the bulk loader, then measured and
+//! audited (money conserved, `check`).
+
+use crate::http::Endpoint;
+use crate::target::{Server, Target};
+use crate::workload::Fixture;
+use crate::{measure, preload, quiet_request_log, report, run_tag, BenchArgs};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tempfile::TempDir;
+use wallet_core::ids::AssetId;
+
+/// A preloaded server running in this process, and what its clients share.
+pub(crate) struct Local<S> {
+    pub server: S,
+    /// The asset every preloaded wallet holds: the money audit sums it.
+    pub asset: AssetId,
+    pub fixture: Arc<Fixture>,
+    /// Entries the preload made, funding entries included.
+    pub entries: u64,
+    pub preload_time: Duration,
+    /// Holds the database; removed when the run ends, after `stop`.
+    _dir: TempDir,
+}
+
+/// Prepares a temporary database through `target`, preloads `wallets`
+/// wallets and `entries` entries, and starts the server on it.
+pub(crate) async fn start<T: Target>(
+    target: &T,
+    wallets: usize,
+    entries: u64,
+) -> anyhow::Result<Local<T::Server>> {
+    quiet_request_log();
+    let dir = tempfile::Builder::new().prefix("wallet-bench").tempdir()?;
+    let prepared = target.prepare(dir.path()).await?;
+    let plan = preload::Plan {
+        project: prepared.project.as_str(),
+        asset: prepared.asset,
+        authority: prepared.authority,
+        wallets,
+        entries: entries.max(wallets as u64),
+    };
+    let started = Instant::now();
+    let preloaded = preload::run(&prepared.db, &plan)?;
+    let preload_time = started.elapsed();
+    let jwt = prepared.signer.jwt()?;
+    let server = target.start(&prepared).await?;
+    let fixture = Arc::new(Fixture {
+        endpoint: Arc::new(Endpoint::parse(&server.url())?),
+        access: format!("Bearer {}", prepared.access_key),
+        jwt: Some(jwt),
+        users: preloaded.wallets.len(),
+        wallets: preloaded.wallets,
+        user_prefix: preload::USER_PREFIX.to_owned(),
+        tag: run_tag(),
+    });
+    Ok(Local {
+        server,
+        asset: prepared.asset,
+        fixture,
+        entries: preloaded.entries,
+        preload_time,
+        _dir: dir,
+    })
+}
+
+impl<S: Server> Local<S> {
+    pub async fn balance_sum(&self) -> anyhow::Result<i128> {
+        Ok(self.server.asset_totals(self.asset).await?.balance_sum)
+    }
+
+    /// Stops the server, then removes its database.
+    pub async fn stop(self) -> anyhow::Result<()> {
+        self.server.stop().await
+    }
+}
+
+pub(crate) async fn run(target: &impl Target, args: &BenchArgs) -> anyhow::Result<ExitCode> {
+    let wallets = args.wallets.unwrap_or(100_000);
+    let local = start(target, wallets, args.preload_entries.unwrap_or(0)).await?;
+    let before = local.balance_sum().await?;
+    let clients = args.clients.unwrap_or(64);
+    let fixture = Arc::clone(&local.fixture);
+    let totals = measure(fixture, args.kind(), clients, args.duration, "bench", true).await?;
+    let after = local.balance_sum().await?;
+    report::print_totals(&format!("{:?}", args.workload), args.unit(), clients, &totals);
+    report::print_writer(&local.server.stats());
+    report::print_rss(totals.peak_rss_kib);
+    let conserved = report::money(args.workload, before, after, &totals);
+    let checked = report::print_check(&local.server.check().await?);
+    local.stop().await?;
+    Ok(report::exit_code(conserved && checked))
+}
