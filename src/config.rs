@@ -8,11 +8,11 @@ mod validate;
 
 use crate::api::client_addr::TrustedProxies;
 use crate::domain::AdminPassword;
-use crate::storage::Durability;
 use anyhow::Context;
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
+use wallet_sqlite::Durability;
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 pub const DEFAULT_DB: &str = "./data/wallet.db";

@@ -7,13 +7,15 @@ use crate::api::metrics::{Metrics, MetricsToken};
 use crate::api::{self, Limits};
 use crate::auth::Credentials;
 use crate::config::Settings;
-use crate::ledger::Ledger;
-use crate::storage::{Store, StoreOptions};
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::middleware::{from_fn, ErrorHandlers, Logger};
 use actix_web::{web, App, HttpServer};
 use anyhow::Context;
 use std::net::TcpListener;
+use std::path::Path;
+use std::sync::Arc;
+use wallet_core::{Ledger, Store};
+use wallet_sqlite::{OpenError, SqliteBackend, SqliteOptions};
 
 pub struct Application {
     port: u16,
@@ -27,8 +29,17 @@ impl Application {
     pub async fn build(settings: &Settings) -> anyhow::Result<Self> {
         settings.validate()?;
         let store = open_store(settings)?;
-        api::admin::password::ensure(&store, settings.admin_password.clone()).await?;
-        let maintenance = web::Data::new(Maintenance::load(&store).await?);
+        Self::build_on(settings, store).await
+    }
+
+    /// As [`build`](Self::build), on a store the caller opened (a test wraps
+    /// one to inject faults, for instance).
+    pub async fn build_on(settings: &Settings, store: Store) -> anyhow::Result<Self> {
+        settings.validate()?;
+        let ledger = Ledger::new(store.clone());
+        let password_file = api::admin::password::password_file(&settings.db);
+        api::admin::password::ensure(&ledger, settings.admin_password.clone(), &password_file).await?;
+        let maintenance = web::Data::new(Maintenance::load(&ledger).await?);
         let metrics = web::Data::new(Metrics::default());
         let metrics_token = web::Data::new(MetricsToken(settings.metrics_token.clone()));
         let admin = web::Data::new(AdminState::new(settings.trusted_proxies.clone())?);
@@ -37,7 +48,7 @@ impl Application {
         let listener =
             TcpListener::bind(&settings.listen).with_context(|| format!("binding {}", settings.listen))?;
         let port = listener.local_addr()?.port();
-        let ledger = web::Data::new(Ledger::new(store.clone()));
+        let ledger = web::Data::new(ledger);
         let credentials =
             web::Data::new(Credentials::new(store.clone()).with_jwt_leeway(settings.jwt_leeway_seconds));
         let limits = Limits {
@@ -116,13 +127,34 @@ pub fn open_existing_store(settings: &Settings) -> anyhow::Result<Store> {
     open(settings, false)
 }
 
-fn open(settings: &Settings, create: bool) -> anyhow::Result<Store> {
-    let mut options = StoreOptions::new(&settings.db);
+/// The SQLite backend's options from the settings; `create`: whether a
+/// missing database may be created.
+pub fn sqlite_options(settings: &Settings, create: bool) -> SqliteOptions {
+    let mut options = SqliteOptions::new(&settings.db);
     options.durability = settings.durability;
     options.read_connections = settings.read_connections;
     options.max_batch = settings.max_batch;
     options.create = create;
-    Store::open(&options).with_context(|| format!("opening database {}", settings.db.display()))
+    options
+}
+
+fn open(settings: &Settings, create: bool) -> anyhow::Result<Store> {
+    let options = sqlite_options(settings, create);
+    let backend = match SqliteBackend::open(&options) {
+        Ok(backend) => backend,
+        // Says what is wrong and what to do on its own.
+        Err(OpenError::Missing(why)) => anyhow::bail!(why),
+        Err(e) => return Err(e).with_context(|| format!("opening database {}", settings.db.display())),
+    };
+    Ok(Store::new(Arc::new(backend)))
+}
+
+/// Opens (creating if needed) a SQLite database with default options: for
+/// tools and tests.
+pub fn open_sqlite(path: &Path) -> anyhow::Result<Store> {
+    let backend = SqliteBackend::open(&SqliteOptions::new(path))
+        .with_context(|| format!("opening database {}", path.display()))?;
+    Ok(Store::new(Arc::new(backend)))
 }
 
 async fn wait_for_shutdown_signal() {

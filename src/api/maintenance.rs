@@ -5,7 +5,6 @@
 
 use crate::api::v2::ErrorStatus;
 use crate::api::Api;
-use crate::storage::{StorageError, Store};
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::Method;
@@ -13,16 +12,15 @@ use actix_web::middleware::Next;
 use actix_web::{web, HttpResponse};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-
-const SETTING: &str = "maintenance";
+use wallet_core::{Ledger, LedgerError};
 
 #[derive(Clone, Default)]
 pub struct Maintenance(Arc<AtomicBool>);
 
 impl Maintenance {
     /// The switch as the database last saw it.
-    pub async fn load(store: &Store) -> Result<Self, StorageError> {
-        let on = store.read(|r| r.setting(SETTING)).await?.as_deref() == Some("on");
+    pub async fn load(ledger: &Ledger) -> Result<Self, LedgerError> {
+        let on = ledger.maintenance().await?;
         Ok(Self(Arc::new(AtomicBool::new(on))))
     }
 
@@ -30,9 +28,8 @@ impl Maintenance {
         self.0.load(Ordering::Relaxed)
     }
 
-    pub async fn set(&self, store: &Store, on: bool) -> Result<(), StorageError> {
-        let value = if on { "on" } else { "off" };
-        store.write(move |tx| tx.set_setting(SETTING, value)).await?;
+    pub async fn set(&self, ledger: &Ledger, on: bool) -> Result<(), LedgerError> {
+        ledger.set_maintenance(on).await?;
         self.0.store(on, Ordering::Relaxed);
         Ok(())
     }

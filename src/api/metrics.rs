@@ -3,7 +3,6 @@
 //! are plain atomics; the text is written on demand.
 
 use crate::api::admin::{session_of, AdminState};
-use crate::ledger::Ledger;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::AUTHORIZATION;
@@ -13,6 +12,7 @@ use std::fmt::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 use subtle::ConstantTimeEq;
+use wallet_core::Ledger;
 
 /// Upper bounds of the latency buckets, in seconds.
 const BUCKETS: [f64; 12] = [
@@ -126,52 +126,56 @@ fn render(out: &mut String, m: &Metrics, ledger: &Ledger, admin: &AdminState) ->
     let sum = m.sum_micros.load(Ordering::Relaxed) as f64 / 1e6;
     writeln!(out, "wallet_http_request_duration_seconds_sum {sum}")?;
     writeln!(out, "wallet_http_request_duration_seconds_count {count}")?;
-    let store = ledger.store();
-    let writer = store.writer_stats();
-    let pool = store.read_pool_stats();
+    let stats = ledger.stats();
     let login = admin.login_stats();
     let gauges = [
         (
             "wallet_writer_commits_total",
             "counter",
             "Group commits of the writer.",
-            writer.commits,
+            stats.commits,
         ),
         (
             "wallet_writer_jobs_total",
             "counter",
             "Write jobs committed.",
-            writer.jobs,
+            stats.jobs,
         ),
         (
             "wallet_writer_largest_group",
             "gauge",
             "Most jobs committed together so far.",
-            writer.largest_group,
+            stats.largest_group,
         ),
         (
             "wallet_read_pool_connections",
             "gauge",
             "Read connections open.",
-            u64::from(pool.connections),
+            u64::from(stats.read_connections),
         ),
         (
             "wallet_read_pool_idle_connections",
             "gauge",
             "Read connections idle.",
-            u64::from(pool.idle),
+            u64::from(stats.idle_read_connections),
         ),
         (
             "wallet_read_pool_waits_total",
             "counter",
             "Reads that waited for a connection.",
-            pool.waits,
+            stats.read_waits,
         ),
         (
             "wallet_read_pool_wait_microseconds_total",
             "counter",
             "Time reads waited for a connection.",
-            pool.wait_micros,
+            stats.read_wait_micros,
+        ),
+        (
+            "wallet_writer_retries_total",
+            "counter",
+            "Write jobs run again after a conflict with a concurrent write.",
+            stats.retries,
         ),
         (
             "wallet_admin_login_verifications_total",

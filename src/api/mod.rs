@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod body_timeout;
 pub mod client_addr;
+pub mod failure;
 pub mod json;
 pub mod maintenance;
 pub mod metrics;

@@ -6,10 +6,12 @@
 use super::jwt::{self, AuthError};
 use super::verified::VerifiedTokens;
 use super::{tokens, Credentials};
-use crate::clock;
-use crate::domain::PublicId;
-use crate::ledger::{Caller, CustomerCredential, CustomerViewer, Poster};
-use crate::storage::{AuthorityRow, StorageError};
+use wallet_core::clock::system_now;
+use wallet_core::model::{Authority, AuthorityCredential, CustomerStatus};
+use wallet_core::policy::{AuthorityCaller, Caller, CustomerCaller, CustomerCredential};
+use wallet_core::port::ReadTx;
+use wallet_core::text::PublicId;
+use wallet_core::{Lapse, StoreError};
 
 impl Credentials {
     /// Authenticates any credential: an authority's JWT or access key, or a
@@ -38,22 +40,22 @@ impl Credentials {
     }
 
     /// Authenticates an authority only (API v1): customer credentials are refused.
-    pub async fn authenticate_authority(&self, header: Option<&str>) -> Result<Poster, AuthError> {
+    pub async fn authenticate_authority(&self, header: Option<&str>) -> Result<Caller, AuthError> {
         match self.authenticate(header).await? {
-            Caller::Authority(poster) => Ok(poster),
-            Caller::Customer(_) => Err(AuthError::UnknownKey),
+            caller @ Caller::Authority(_) => Ok(caller),
+            _ => Err(AuthError::UnknownKey),
         }
     }
 }
 
-impl From<StorageError> for AuthError {
-    fn from(e: StorageError) -> Self {
+impl From<StoreError> for AuthError {
+    fn from(e: StoreError) -> Self {
         log::error!("credential lookup failed: {e}");
         AuthError::Unavailable
     }
 }
 
-fn live_authority(r: &crate::storage::ReadTx<'_>, id: &str) -> Result<AuthorityRow, AuthError> {
+fn live_authority(r: &mut dyn ReadTx, id: &str) -> Result<Authority, AuthError> {
     if PublicId::parse(id).is_err() {
         return Err(AuthError::UnknownKey);
     }
@@ -64,14 +66,14 @@ fn live_authority(r: &crate::storage::ReadTx<'_>, id: &str) -> Result<AuthorityR
     Ok(row)
 }
 
-fn poster(row: AuthorityRow, expires_at: Option<i64>) -> Poster {
-    Poster {
+fn poster(row: Authority, expires_at: Option<i64>) -> Caller {
+    Caller::Authority(AuthorityCaller {
         authority: row.rowid,
-        authority_id: row.public_id,
+        public_id: row.public_id,
         project_id: row.project_id,
         default_asset: row.default_asset,
         expires_at,
-    }
+    })
 }
 
 /// When a token stops being usable, in Unix ms, for the writer to check
@@ -81,19 +83,19 @@ fn expiry_ms(claims: &jwt::Claims, leeway: u64) -> Option<i64> {
     i64::try_from(secs).ok()?.checked_mul(1000)
 }
 
-impl From<crate::ledger::Lapse> for AuthError {
+impl From<Lapse> for AuthError {
     /// A credential that lapsed between a request's arrival and its write is
     /// refused as it would have been on arrival.
-    fn from(lapse: crate::ledger::Lapse) -> Self {
+    fn from(lapse: Lapse) -> Self {
         match lapse {
-            crate::ledger::Lapse::Revoked => AuthError::UnknownKey,
-            crate::ledger::Lapse::Expired => AuthError::Expired,
+            Lapse::Revoked => AuthError::UnknownKey,
+            Lapse::Expired => AuthError::Expired,
         }
     }
 }
 
 fn from_jwt(
-    r: &crate::storage::ReadTx<'_>,
+    r: &mut dyn ReadTx,
     token: &str,
     cache: &VerifiedTokens,
     leeway: u64,
@@ -102,9 +104,10 @@ fn from_jwt(
     // Checked on every request, cached or not: revocation is never cached.
     let row = live_authority(r, &claims.sub)?;
     // An access-key authority has no key pair: it cannot sign.
-    let pem = row.public_key_pem.as_deref().ok_or(AuthError::UnknownKey)?;
+    let pem = row.public_key_pem().ok_or(AuthError::UnknownKey)?.to_owned();
+    let pem = pem.as_str();
     let Some(audience) = claims.aud.as_ref() else {
-        let now = u64::try_from(clock::now_ms() / 1000).unwrap_or(0);
+        let now = u64::try_from(system_now() / 1000).unwrap_or(0);
         // Keyed by the low-S form: a token and its high-S twin are one entry.
         let key = jwt::canonical(token);
         if !cache.knows(&key, &row.public_id, now) {
@@ -117,7 +120,7 @@ fn from_jwt(
                 cache.remember(&key, &row.public_id, usable_until);
             }
         }
-        return Ok(Caller::Authority(poster(row, expiry_ms(&claims, leeway))));
+        return Ok(poster(row, expiry_ms(&claims, leeway)));
     };
     let customer_id = audience
         .as_str()
@@ -126,42 +129,44 @@ fn from_jwt(
         .to_owned();
     jwt::verify(token, pem, Some(&format!("customer:{customer_id}")), leeway)?;
     let customer = r
-        .customer_row(&row.project_id, &customer_id)?
-        .filter(|c| c.status != crate::storage::CustomerStatus::Deleted)
+        .customer(&row.project_id, &customer_id)?
+        .filter(|c| c.status != CustomerStatus::Deleted)
         .ok_or(AuthError::UnknownKey)?;
-    Ok(Caller::Customer(CustomerViewer {
+    Ok(Caller::Customer(CustomerCaller {
         project_id: row.project_id,
         customer: customer.rowid,
         customer_id: customer.id,
-        credential: CustomerCredential::Token { authority: row.rowid },
+        credential: CustomerCredential::Token(row.rowid),
         expires_at: expiry_ms(&claims, leeway),
     }))
 }
 
-fn from_access_key(r: &crate::storage::ReadTx<'_>, token: &str) -> Result<Caller, AuthError> {
+fn from_access_key(r: &mut dyn ReadTx, token: &str) -> Result<Caller, AuthError> {
     let (id, secret) = tokens::split(token).ok_or(AuthError::Malformed)?;
-    let row = r.key_authority(id)?.ok_or(AuthError::UnknownKey)?;
-    let digest = row.token_digest.as_deref().ok_or(AuthError::UnknownKey)?;
-    if !tokens::matches(secret, digest) || row.authority.revoked_at.is_some() {
+    let row = r.authority(id)?.ok_or(AuthError::UnknownKey)?;
+    let AuthorityCredential::TokenDigest(digest) = &row.credential else {
+        return Err(AuthError::UnknownKey);
+    };
+    if !tokens::matches(secret, digest) || row.revoked_at.is_some() {
         return Err(AuthError::UnknownKey);
     }
-    Ok(Caller::Authority(poster(row.authority, None)))
+    Ok(poster(row, None))
 }
 
-fn from_customer_key(r: &crate::storage::ReadTx<'_>, token: &str) -> Result<Caller, AuthError> {
+fn from_customer_key(r: &mut dyn ReadTx, token: &str) -> Result<Caller, AuthError> {
     let (id, secret) = tokens::split(token).ok_or(AuthError::Malformed)?;
     let key = r.customer_key(id)?.ok_or(AuthError::UnknownKey)?;
     if !tokens::matches(secret, &key.token_digest) || key.revoked_at.is_some() || key.customer_deleted {
         return Err(AuthError::UnknownKey);
     }
-    if key.expires_at.is_some_and(|at| at <= clock::now_ms()) {
+    if key.expires_at.is_some_and(|at| at <= system_now()) {
         return Err(AuthError::Expired);
     }
-    Ok(Caller::Customer(CustomerViewer {
+    Ok(Caller::Customer(CustomerCaller {
         project_id: key.project_id,
         customer: key.customer,
         customer_id: key.customer_id,
-        credential: CustomerCredential::Key(key.id),
+        credential: CustomerCredential::Key(key.rowid),
         expires_at: key.expires_at,
     }))
 }
@@ -169,7 +174,7 @@ fn from_customer_key(r: &crate::storage::ReadTx<'_>, token: &str) -> Result<Call
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ledger::{Lapse, LedgerError};
+    use wallet_core::{Lapse, LedgerError};
 
     #[test]
     fn a_lapse_found_at_write_reads_as_the_refusal_on_arrival() {

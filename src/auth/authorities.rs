@@ -2,11 +2,10 @@
 //! SDK) and access keys (opaque tokens for API v2).
 
 use super::{keys, tokens, Credentials};
-use crate::clock;
-use crate::domain::{ProjectId, PublicId, Text};
-use crate::ledger::{LedgerError, Missing};
-use crate::storage::{AuthorityCredential, AuthorityRow};
 use serde::Serialize;
+use wallet_core::model::{Authority, AuthorityCredential};
+use wallet_core::text::{ProjectId, PublicId, Text};
+use wallet_core::{LedgerError, Missing};
 
 /// The client config file the Python SDK loads (`WalletClient.LoadFromConfig`).
 /// It holds the only copy of the private key; `Debug` does not print it.
@@ -63,13 +62,12 @@ pub struct AuthorityInfo {
     pub revoked_at: Option<i64>,
 }
 
-impl From<AuthorityRow> for AuthorityInfo {
-    fn from(row: AuthorityRow) -> Self {
+impl From<Authority> for AuthorityInfo {
+    fn from(row: Authority) -> Self {
         Self {
-            kind: if row.public_key_pem.is_some() {
-                "key-pair"
-            } else {
-                "access-key"
+            kind: match row.credential {
+                AuthorityCredential::PublicKey(_) => "key-pair",
+                AuthorityCredential::TokenDigest(_) => "access-key",
             },
             id: row.public_id,
             project: row.project_id,
@@ -93,15 +91,13 @@ impl Credentials {
         let pair = keys::generate().map_err(LedgerError::Invalid)?;
         let public_id = PublicId::random("au_");
         let row = self
-            .insert(project, name, public_id, move |tx, id, project, name| {
-                tx.insert_authority(
-                    id,
-                    project,
-                    name,
-                    AuthorityCredential::PublicKey(&pair.public_pem),
-                    clock::now_ms(),
-                )
-            })
+            .ledger
+            .create_authority(
+                project,
+                name,
+                public_id,
+                AuthorityCredential::PublicKey(pair.public_pem),
+            )
             .await?;
         Ok(NewAuthority {
             config: ClientConfig {
@@ -122,17 +118,14 @@ impl Credentials {
         name: Text,
     ) -> Result<NewAccessKey, LedgerError> {
         let minted = tokens::mint(tokens::ACCESS_KEY_PREFIX);
-        let digest = minted.digest;
         let row = self
-            .insert(project, name, minted.id, move |tx, id, project, name| {
-                tx.insert_authority(
-                    id,
-                    project,
-                    name,
-                    AuthorityCredential::TokenDigest(&digest),
-                    clock::now_ms(),
-                )
-            })
+            .ledger
+            .create_authority(
+                project,
+                name,
+                minted.id,
+                AuthorityCredential::TokenDigest(minted.digest),
+            )
             .await?;
         Ok(NewAccessKey {
             info: row.into(),
@@ -140,71 +133,26 @@ impl Credentials {
         })
     }
 
-    async fn insert<F>(
-        &self,
-        project: ProjectId,
-        name: Text,
-        id: PublicId,
-        insert: F,
-    ) -> Result<AuthorityRow, LedgerError>
-    where
-        F: FnOnce(
-                &crate::storage::WriteTx<'_>,
-                &str,
-                &ProjectId,
-                &str,
-            ) -> Result<i64, crate::storage::StorageError>
-            + Send
-            + 'static,
-    {
-        let lookup = id.clone();
-        self.store
-            .write(move |tx| {
-                if !tx.project_exists(&project)? {
-                    return Err(LedgerError::NotFound(Missing::Project));
-                }
-                insert(tx, id.as_str(), &project, name.as_str())?;
-                tx.read()
-                    .authority(lookup.as_str())?
-                    .ok_or(LedgerError::NotFound(Missing::Authority))
-            })
-            .await
-    }
-
     pub async fn list_authorities(
         &self,
         project: Option<ProjectId>,
     ) -> Result<Vec<AuthorityInfo>, LedgerError> {
-        let rows = self
-            .store
-            .read(move |r| Ok::<_, LedgerError>(r.authorities(project.as_ref().map(ProjectId::as_str))?))
-            .await?;
+        let rows = self.ledger.authorities(project).await?;
         Ok(rows.into_iter().map(AuthorityInfo::from).collect())
     }
 
     /// What may be shown of one authority or access key.
     pub async fn authority_info(&self, id: &PublicId) -> Result<AuthorityInfo, LedgerError> {
-        let id = id.clone();
-        self.store
-            .read(move |r| {
-                r.authority(id.as_str())?
-                    .ok_or(LedgerError::NotFound(Missing::Authority))
-            })
-            .await
+        self.ledger
+            .authority(id.clone())
+            .await?
             .map(AuthorityInfo::from)
+            .ok_or(LedgerError::NotFound(Missing::Authority))
     }
 
-    /// Revokes an authority or access key: from the next request on, its
-    /// credential is refused.
+    /// Revokes an authority or access key: no write by it commits after this.
     pub async fn revoke_authority(&self, id: PublicId) -> Result<(), LedgerError> {
-        self.store
-            .write(
-                move |tx| match tx.revoke_authority(id.as_str(), clock::now_ms())? {
-                    true => Ok(()),
-                    false => Err(LedgerError::NotFound(Missing::Authority)),
-                },
-            )
-            .await
+        self.ledger.revoke_authority(id).await
     }
 }
 

@@ -1,10 +1,10 @@
 //! Customer keys: read-only opaque keys of one customer.
 
 use super::{tokens, Credentials};
-use crate::clock;
-use crate::domain::{CustomerId, PublicId};
-use crate::ledger::{LedgerError, Missing, Poster};
-use crate::storage::{CustomerKeyRow, PageRequest, Paged};
+use wallet_core::model::{CustomerKey, Page, PageRequest};
+use wallet_core::policy::Caller;
+use wallet_core::text::{CustomerId, PublicId};
+use wallet_core::LedgerError;
 
 /// What may be shown of a customer key (never its token).
 #[derive(Debug, Clone)]
@@ -16,10 +16,10 @@ pub struct CustomerKeyInfo {
     pub revoked_at: Option<i64>,
 }
 
-impl From<CustomerKeyRow> for CustomerKeyInfo {
-    fn from(row: CustomerKeyRow) -> Self {
+impl From<CustomerKey> for CustomerKeyInfo {
+    fn from(row: CustomerKey) -> Self {
         Self {
-            id: row.id,
+            id: row.public_id,
             customer_id: row.customer_id,
             created_at: row.created_at,
             expires_at: row.expires_at,
@@ -35,30 +35,17 @@ pub struct NewCustomerKey {
 }
 
 impl Credentials {
-    /// Mints a read-only key of one customer of the poster's project.
+    /// Mints a read-only key of one customer of the caller's project.
     pub async fn create_customer_key(
         &self,
-        poster: &Poster,
+        caller: &Caller,
         customer: CustomerId,
         expires_at: Option<i64>,
     ) -> Result<NewCustomerKey, LedgerError> {
-        let now = clock::now_ms();
-        if expires_at.is_some_and(|at| at <= now) {
-            return Err(LedgerError::Invalid("expiresAt must be in the future".to_owned()));
-        }
-        let (project, admitted) = (poster.project_id.clone(), poster.clone());
         let minted = tokens::mint(tokens::CUSTOMER_KEY_PREFIX);
-        let (id, digest) = (minted.id.clone(), minted.digest);
         let row = self
-            .store
-            .write(move |tx| {
-                admitted.admit(tx)?;
-                let customer = live_customer(tx.read(), &project, &customer)?;
-                tx.insert_customer_key(id.as_str(), customer, &digest, expires_at, now)?;
-                tx.read()
-                    .customer_key(id.as_str())?
-                    .ok_or(LedgerError::NotFound(Missing::Key))
-            })
+            .ledger
+            .create_customer_key(caller, customer, minted.id, minted.digest, expires_at)
             .await?;
         Ok(NewCustomerKey {
             info: row.into(),
@@ -68,54 +55,23 @@ impl Credentials {
 
     pub async fn customer_keys(
         &self,
-        poster: &Poster,
+        caller: &Caller,
         customer: CustomerId,
         page: PageRequest,
-    ) -> Result<Paged<CustomerKeyInfo>, LedgerError> {
-        let project = poster.project_id.clone();
-        self.store
-            .read(move |r| {
-                let customer = r
-                    .customer_row(&project, customer.as_str())?
-                    .ok_or(LedgerError::NotFound(Missing::Customer))?;
-                let page = r.customer_keys_page(customer.rowid, page)?;
-                Ok(Paged {
-                    items: page.items.into_iter().map(CustomerKeyInfo::from).collect(),
-                    total: page.total,
-                })
-            })
-            .await
+    ) -> Result<Page<CustomerKeyInfo>, LedgerError> {
+        Ok(self
+            .ledger
+            .customer_keys(caller, customer, page)
+            .await?
+            .map(CustomerKeyInfo::from))
     }
 
     pub async fn revoke_customer_key(
         &self,
-        poster: &Poster,
+        caller: &Caller,
         customer: CustomerId,
         key: PublicId,
     ) -> Result<(), LedgerError> {
-        let (project, admitted) = (poster.project_id.clone(), poster.clone());
-        self.store
-            .write(move |tx| {
-                admitted.admit(tx)?;
-                let customer = tx
-                    .read()
-                    .customer_row(&project, customer.as_str())?
-                    .ok_or(LedgerError::NotFound(Missing::Customer))?;
-                match tx.revoke_customer_key(customer.rowid, key.as_str(), clock::now_ms())? {
-                    true => Ok(()),
-                    false => Err(LedgerError::NotFound(Missing::Key)),
-                }
-            })
-            .await
+        self.ledger.revoke_customer_key(caller, customer, key).await
     }
-}
-
-fn live_customer(r: crate::storage::ReadTx<'_>, project: &str, id: &CustomerId) -> Result<i64, LedgerError> {
-    let customer = r
-        .customer_row(project, id.as_str())?
-        .ok_or(LedgerError::NotFound(Missing::Customer))?;
-    if customer.status == crate::storage::CustomerStatus::Deleted {
-        return Err(LedgerError::NotFound(Missing::Customer));
-    }
-    Ok(customer.rowid)
 }

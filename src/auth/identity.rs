@@ -4,7 +4,7 @@
 
 use super::jwt::{self, AuthError};
 use super::{tokens, Credentials};
-use crate::ledger::{Caller, Poster};
+use wallet_core::policy::Caller;
 
 /// The identity behind an authenticated credential.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -22,7 +22,8 @@ impl Credentials {
     pub async fn identify(&self, header: Option<&str>) -> Result<(Caller, Identity), AuthError> {
         let caller = self.authenticate(header).await?;
         let identity = match &caller {
-            Caller::Authority(poster) => Identity::Authority(poster.authority_id.clone()),
+            Caller::Authority(authority) => Identity::Authority(authority.public_id.clone()),
+            Caller::Operator(operator) => Identity::Authority(format!("operator:{}", operator.project_id)),
             Caller::Customer(viewer) => {
                 let token = jwt::token_of(header.unwrap_or_default());
                 // As `authenticate` tells them apart: a token with a dot is a
@@ -42,9 +43,12 @@ impl Credentials {
     }
 
     /// `authenticate_authority`, and the authority's identity.
-    pub async fn identify_authority(&self, header: Option<&str>) -> Result<(Poster, Identity), AuthError> {
-        let poster = self.authenticate_authority(header).await?;
-        let identity = Identity::Authority(poster.authority_id.clone());
-        Ok((poster, identity))
+    pub async fn identify_authority(&self, header: Option<&str>) -> Result<(Caller, Identity), AuthError> {
+        let caller = self.authenticate_authority(header).await?;
+        let identity = match &caller {
+            Caller::Authority(authority) => Identity::Authority(authority.public_id.clone()),
+            _ => return Err(AuthError::UnknownKey),
+        };
+        Ok((caller, identity))
     }
 }

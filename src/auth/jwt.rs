@@ -165,7 +165,7 @@ pub(super) fn verify(
             ErrorKind::InvalidSignature => AuthError::BadSignature,
             _ => AuthError::Malformed,
         })?;
-    let now = u64::try_from(crate::clock::now_ms() / 1000).unwrap_or(0);
+    let now = u64::try_from(wallet_core::clock::system_now() / 1000).unwrap_or(0);
     claims.check_times(now, leeway)?;
     Ok(claims)
 }

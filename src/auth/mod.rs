@@ -19,12 +19,17 @@ pub use customer_keys::{CustomerKeyInfo, NewCustomerKey};
 pub use identity::Identity;
 pub use jwt::AuthError;
 
-use crate::storage::Store;
+use wallet_core::{Ledger, Store};
 
 /// Credential operations over one store. Cheap to clone.
+///
+/// Authentication reads credentials through the storage port (one read per
+/// request, so a revocation by another process is seen at once); creating
+/// and revoking them goes through the ledger, which decides who may.
 #[derive(Clone)]
 pub struct Credentials {
     store: Store,
+    ledger: Ledger,
     verified: std::sync::Arc<verified::VerifiedTokens>,
     /// Seconds of skew allowed on JWT `exp`/`nbf` (`jwt_leeway_seconds`).
     jwt_leeway: u64,
@@ -34,6 +39,7 @@ impl Credentials {
     /// Credentials with JWT times enforced exactly (no leeway).
     pub fn new(store: Store) -> Self {
         Self {
+            ledger: Ledger::new(store.clone()),
             store,
             verified: Default::default(),
             jwt_leeway: 0,

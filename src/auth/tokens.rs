@@ -4,9 +4,9 @@
 //! fast hash is right here: the secret is 160 random bits, not a password, so
 //! there is nothing to brute-force, and every API request verifies one.
 
-use crate::domain::PublicId;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
+use wallet_core::text::{random_base32, PublicId};
 
 /// Prefix of access keys (authorities) and customer keys.
 pub(super) const ACCESS_KEY_PREFIX: &str = "ak_";
@@ -22,7 +22,7 @@ pub(super) struct Minted {
 pub(super) fn mint(prefix: &str) -> Minted {
     let id = PublicId::random(prefix);
     // 32 characters of a 32-letter alphabet: 160 random bits.
-    let secret = crate::domain::random_base32(32);
+    let secret = random_base32(32);
     let digest = digest(&secret);
     Minted {
         token: format!("{id}_{secret}"),

@@ -33,7 +33,7 @@ pub async fn admin(settings: &Settings, command: AdminCommand) -> anyhow::Result
                 .read_line(&mut line)
                 .context("reading the password from stdin")?;
             let new_password = AdminPassword::parse(line.trim_end_matches(['\r', '\n']))?;
-            password::set(&store, &new_password).await?;
+            password::set(&wallet_core::Ledger::new(store), &new_password).await?;
             eprintln!("admin password set; every admin session has ended");
         }
     }

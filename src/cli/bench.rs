@@ -1,26 +1,27 @@
 //! `wallet-service bench`: the `wallet-bench` crate's [`Target`], so it can
 //! start this server in-process. The only place that knows the bench.
 //!
-//! Uses of the server: `startup::{open_store, Application}`,
-//! `auth::Credentials::{create_access_key, create_authority}`,
-//! `storage::Store::{read, writer_stats, read_pool_stats}` with
-//! `ReadTx::{authority, asset_totals, database_bytes}`, `Ledger::check`, and
-//! `storage::CheckReport` (copied field by field into the core's).
+//! It opens the bench's SQLite database itself (keeping the backend, for the
+//! size and balance audits only a SQLite file answers), creates the
+//! benchmark's credentials with `auth::Credentials`, and serves it with
+//! `startup::Application::build_on`.
 
 use crate::auth::Credentials;
 use crate::config::Settings;
-use crate::domain::{ProjectId, Text};
-use crate::ledger::Ledger;
-use crate::startup::{open_store, Application};
-use crate::storage::{self, Store};
+use crate::startup::{sqlite_options, Application};
 use actix_web::dev::ServerHandle;
 use anyhow::Context;
 use std::path::Path;
 use std::process::ExitCode;
+use std::sync::Arc;
 use wallet_bench::{AssetTotals, BenchArgs, Prepared, Signer, Target};
 use wallet_core::check::CheckReport;
-use wallet_core::ids::{AssetId, AuthorityRowId};
+use wallet_core::ids::AssetId;
+use wallet_core::policy::Caller;
 use wallet_core::port::BackendStats;
+use wallet_core::text::{ProjectId, Text};
+use wallet_core::{Ledger, Store};
+use wallet_sqlite::SqliteBackend;
 
 pub(super) async fn run(settings: &Settings, args: BenchArgs) -> anyhow::Result<ExitCode> {
     wallet_bench::run(&InProcess { settings }, args).await
@@ -38,6 +39,12 @@ impl InProcess<'_> {
         settings.listen = "127.0.0.1:0".to_owned();
         settings
     }
+
+    fn open(&self, db: &Path) -> anyhow::Result<Arc<SqliteBackend>> {
+        let backend = SqliteBackend::open(&sqlite_options(&self.settings(db), true))
+            .with_context(|| format!("opening {}", db.display()))?;
+        Ok(Arc::new(backend))
+    }
 }
 
 impl Target for InProcess<'_> {
@@ -45,46 +52,50 @@ impl Target for InProcess<'_> {
 
     async fn prepare(&self, dir: &Path) -> anyhow::Result<Prepared> {
         let db = dir.join("bench.db");
-        let store = open_store(&self.settings(&db))?;
-        let credentials = Credentials::new(store.clone());
+        let credentials = Credentials::new(Store::new(self.open(&db)?));
         let project = ProjectId::default_project();
-        let name = Text::parse("bench", "name", 200).map_err(|e| anyhow::anyhow!(e.0))?;
+        let name = Text::parse("bench", "name", 200)?;
         let access_key = credentials
             .create_access_key(project.clone(), name.clone())
             .await
-            .map_err(|e| anyhow::anyhow!("creating an access key: {e}"))?
+            .context("creating an access key")?
             .token;
         let authority = credentials
             .create_authority(project.clone(), name, "http://127.0.0.1")
             .await
-            .map_err(|e| anyhow::anyhow!("creating an authority: {e}"))?;
-        let id = authority.info.id.clone();
-        let row = store
-            .read(move |r| r.authority(&id))
-            .await?
-            .context("the new authority is not readable")?;
+            .context("creating an authority")?;
+        let signer = Signer {
+            authority_id: authority.config.authority_id,
+            private_key: authority.config.private_key,
+        };
+        let Caller::Authority(caller) = credentials
+            .authenticate_authority(Some(&signer.jwt()?))
+            .await
+            .context("the new authority does not authenticate")?
+        else {
+            anyhow::bail!("the new authority authenticates as something else");
+        };
         Ok(Prepared {
             db,
             project,
-            asset: AssetId::new(row.default_asset),
+            asset: caller.default_asset,
             access_key,
-            signer: Signer {
-                authority_id: authority.config.authority_id,
-                private_key: authority.config.private_key,
-            },
-            authority: AuthorityRowId::new(row.rowid),
+            signer,
+            authority: caller.authority,
         })
     }
 
     async fn start(&self, prepared: &Prepared) -> anyhow::Result<Running> {
-        let app = Application::build(&self.settings(&prepared.db)).await?;
+        let backend = self.open(&prepared.db)?;
+        let store = Store::new(backend.clone());
+        let app = Application::build_on(&self.settings(&prepared.db), store.clone()).await?;
         let url = format!("http://127.0.0.1:{}", app.port());
-        let store = app.store().clone();
         let handle = app.handle();
         let server = tokio::spawn(app.run_until_stopped());
         Ok(Running {
             url,
-            store,
+            backend,
+            ledger: Ledger::new(store),
             handle,
             server,
         })
@@ -93,7 +104,8 @@ impl Target for InProcess<'_> {
 
 struct Running {
     url: String,
-    store: Store,
+    backend: Arc<SqliteBackend>,
+    ledger: Ledger,
     handle: ServerHandle,
     server: tokio::task::JoinHandle<std::io::Result<()>>,
 }
@@ -104,60 +116,19 @@ impl wallet_bench::Server for Running {
     }
 
     async fn asset_totals(&self, asset: AssetId) -> anyhow::Result<AssetTotals> {
-        let totals = self.store.read(move |r| r.asset_totals(asset.get())).await?;
-        Ok(AssetTotals {
-            wallets: totals.wallets,
-            balance_sum: i128::from(totals.balance_sum),
-        })
+        Ok(self.backend.asset_totals(asset).await?)
     }
 
     async fn database_bytes(&self) -> anyhow::Result<i64> {
-        Ok(self.store.read(|r| r.database_bytes()).await?)
+        Ok(self.backend.database_bytes().await?)
     }
 
     fn stats(&self) -> BackendStats {
-        let writer = self.store.writer_stats();
-        let pool = self.store.read_pool_stats();
-        BackendStats {
-            commits: writer.commits,
-            jobs: writer.jobs,
-            largest_group: writer.largest_group,
-            retries: 0,
-            read_connections: pool.connections,
-            idle_read_connections: pool.idle,
-            read_waits: pool.waits,
-            read_wait_micros: pool.wait_micros,
-        }
+        self.ledger.stats()
     }
 
     async fn check(&self) -> anyhow::Result<CheckReport> {
-        let storage::CheckReport {
-            wallets,
-            entries,
-            transactions,
-            balance_mismatches,
-            negative_balances,
-            asset_mismatches,
-            transfer_mismatches,
-            failed_with_entries,
-            authority_total_mismatches,
-            integrity,
-        } = Ledger::new(self.store.clone())
-            .check()
-            .await
-            .map_err(|e| anyhow::anyhow!("check: {e}"))?;
-        Ok(CheckReport {
-            wallets,
-            entries,
-            transactions,
-            balance_mismatches,
-            negative_balances,
-            asset_mismatches,
-            transfer_mismatches,
-            failed_with_entries,
-            authority_total_mismatches,
-            integrity,
-        })
+        Ok(self.ledger.check().await?)
     }
 
     async fn stop(self) -> anyhow::Result<()> {

@@ -1,9 +1,9 @@
 //! `check`: verify every ledger invariant on a database file.
 
 use crate::config::Settings;
-use crate::ledger::Ledger;
 use crate::startup;
 use std::process::ExitCode;
+use wallet_core::Ledger;
 
 pub async fn check(settings: &Settings) -> anyhow::Result<ExitCode> {
     let ledger = Ledger::new(startup::open_existing_store(settings)?);

@@ -92,7 +92,7 @@ pub fn run() -> anyhow::Result<ExitCode> {
             Command::Bench(args) => bench::run(&settings, args).await,
             Command::Backup(args) => ops::backup(&settings, args),
             Command::Restore(args) => ops::restore(&settings, args),
-            Command::Export(args) => ops::export(&settings, args),
+            Command::Export(args) => ops::export(&settings, args).await,
             Command::Import(args) => ops::import(&settings, args),
         }
     })

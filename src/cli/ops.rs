@@ -3,10 +3,11 @@
 use crate::config::Settings;
 use crate::domain::ProjectId;
 use crate::ops::{self, OpsError};
-use crate::storage::{CheckReport, MaintenanceError};
 use clap::Args;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use wallet_core::check::CheckReport;
+use wallet_sqlite::MaintenanceError;
 
 #[derive(Debug, Args)]
 pub struct BackupArgs {
@@ -65,9 +66,10 @@ pub fn restore(settings: &Settings, args: RestoreArgs) -> anyhow::Result<ExitCod
     Ok(verdict("the restored database", &summary.report))
 }
 
-pub fn export(settings: &Settings, args: ExportArgs) -> anyhow::Result<ExitCode> {
+pub async fn export(settings: &Settings, args: ExportArgs) -> anyhow::Result<ExitCode> {
     let project = ProjectId::parse(&args.project)?;
-    let counts = ops::export(&settings.db, &project, &args.out)?;
+    let store = crate::startup::open_existing_store(settings)?;
+    let counts = ops::export(&store, &project, &args.out).await?;
     println!("{}", serde_json::to_string_pretty(&counts)?);
     eprintln!("project {project} exported to {}", args.out.display());
     Ok(ExitCode::SUCCESS)

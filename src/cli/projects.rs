@@ -1,11 +1,11 @@
 //! `project …`: tenants.
 
 use crate::config::Settings;
-use crate::domain::{ProjectId, Text};
-use crate::ledger::Ledger;
 use crate::startup;
 use clap::Subcommand;
 use std::process::ExitCode;
+use wallet_core::text::{ProjectId, Text};
+use wallet_core::Ledger;
 
 #[derive(Debug, Subcommand)]
 pub enum ProjectCommand {

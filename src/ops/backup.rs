@@ -1,8 +1,9 @@
 //! `backup` and `restore`.
 
 use super::{write_new_file, OpsError};
-use crate::storage::{self, CheckReport, ExclusiveDb, MaintenanceError};
 use std::path::{Path, PathBuf};
+use wallet_core::check::CheckReport;
+use wallet_sqlite::{self as storage, ExclusiveDb, MaintenanceError};
 
 /// What a backup wrote.
 #[derive(Debug)]
@@ -53,7 +54,7 @@ pub fn restore(db: &Path, from: &Path) -> Result<RestoreSummary, OpsError> {
     let mut exclusive = ExclusiveDb::lock(db)?;
     let previous = if exclusive.has_data()? {
         let mut name = db.as_os_str().to_owned();
-        name.push(format!(".pre-restore-{}", crate::clock::now_ms()));
+        name.push(format!(".pre-restore-{}", wallet_core::clock::system_now()));
         let path = PathBuf::from(name);
         write_new_file(&path, |empty| {
             drop(empty);

@@ -2,7 +2,7 @@
 //! backup while the server runs, a verified restore while it does not, and
 //! a project moved between databases as JSON Lines.
 //!
-//! The SQL lives in `storage`; this module owns the files (created 0600,
+//! The SQL lives in `wallet-sqlite`; this module owns the files (created 0600,
 //! never overwritten, synced) and the export format.
 
 mod backup;
@@ -11,9 +11,9 @@ mod transfer;
 pub use backup::{backup, restore, BackupSummary, RestoreSummary};
 pub use transfer::{export, import, ExportHeader, EXPORT_FORMAT, EXPORT_VERSION};
 
-use crate::storage::MaintenanceError;
 use std::fs::File;
 use std::path::{Path, PathBuf};
+use wallet_sqlite::MaintenanceError;
 
 /// Why an operation failed. Nothing was changed unless the message says so.
 #[derive(Debug, thiserror::Error)]
@@ -28,6 +28,12 @@ pub enum OpsError {
         line: usize,
         error: Box<MaintenanceError>,
     },
+}
+
+impl From<wallet_core::StoreError> for OpsError {
+    fn from(e: wallet_core::StoreError) -> Self {
+        OpsError::Maintenance(MaintenanceError::Storage(e))
+    }
 }
 
 impl OpsError {

@@ -7,12 +7,14 @@
 //! server holds them: public keys and SHA-256 digests, never a private key
 //! or a token.
 
-use super::{write_new_file, OpsError};
-use crate::domain::ProjectId;
-use crate::storage::{self, DumpCounts, DumpRecord, Import, MaintenanceError};
+use super::OpsError;
 use serde::{Deserialize, Serialize};
 use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::Path;
+use wallet_core::dump::{DumpCounts, DumpRecord};
+use wallet_core::text::ProjectId;
+use wallet_core::{Store, StoreError};
+use wallet_sqlite::{Import, MaintenanceError};
 
 pub const EXPORT_FORMAT: &str = "wallet-service-export";
 pub const EXPORT_VERSION: u32 = 1;
@@ -28,37 +30,53 @@ pub struct ExportHeader {
 }
 
 /// Writes `project` into `out` (a new file, mode 0600) from one consistent
-/// snapshot; safe while the server runs.
-pub fn export(db: &Path, project: &ProjectId, out: &Path) -> Result<DumpCounts, OpsError> {
-    write_new_file(out, |file| {
-        let mut writer = BufWriter::new(file);
-        let header = ExportHeader {
-            format: EXPORT_FORMAT.to_owned(),
-            version: EXPORT_VERSION,
-            project: project.to_string(),
-            exported_at: crate::clock::now_ms(),
-        };
-        write_line(&mut writer, &header).map_err(OpsError::file(out))?;
-        // A failed write is the export file's fault, not the database's: keep
-        // the error to report it against the file.
-        let mut write_error = None;
-        let counts = storage::export_project(db, project, &mut |record| {
-            write_line(&mut writer, &record).map_err(|e| {
-                let message = e.to_string();
-                write_error = Some(e);
-                MaintenanceError::Invalid(message)
-            })
-        });
-        if let Some(error) = write_error {
-            return Err(OpsError::File {
-                path: out.to_owned(),
-                error,
+/// snapshot of `store`; safe while the server runs.
+pub async fn export(store: &Store, project: &ProjectId, out: &Path) -> Result<DumpCounts, OpsError> {
+    let file = super::create_private_file(out)?;
+    let header = ExportHeader {
+        format: EXPORT_FORMAT.to_owned(),
+        version: EXPORT_VERSION,
+        project: project.to_string(),
+        exported_at: wallet_core::clock::system_now(),
+    };
+    let (project, path) = (project.clone(), out.to_owned());
+    let written = store
+        .read(move |r| {
+            let mut writer = BufWriter::new(file);
+            write_line(&mut writer, &header).map_err(OpsError::file(&path))?;
+            if r.project(project.as_str())?.is_none() {
+                return Err(OpsError::from(MaintenanceError::Invalid(format!(
+                    "there is no project {project}"
+                ))));
+            }
+            // A failed write is the export file's fault, not the database's:
+            // keep the error to report it against the file.
+            let mut write_error = None;
+            let counts = r.export_project(project.as_str(), &mut |record| {
+                write_line(&mut writer, &record).map_err(|e| {
+                    let message = e.to_string();
+                    write_error = Some(e);
+                    StoreError::Internal(message)
+                })
             });
-        }
-        let counts = counts?;
-        writer.flush().map_err(OpsError::file(out))?;
-        Ok(counts)
-    })
+            if let Some(error) = write_error {
+                return Err(OpsError::File { path, error });
+            }
+            let counts = counts.map_err(MaintenanceError::from)?;
+            let file = writer.into_inner().map_err(|e| OpsError::File {
+                path: path.clone(),
+                error: e.into_error(),
+            })?;
+            drop(file);
+            super::sync_file(&path)?;
+            Ok(counts)
+        })
+        .await;
+    if written.is_err() {
+        // Leave no partial export behind.
+        let _ = std::fs::remove_file(out);
+    }
+    written
 }
 
 fn write_line(writer: &mut impl Write, value: &impl Serialize) -> std::io::Result<()> {

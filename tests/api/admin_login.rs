@@ -9,7 +9,6 @@ use std::collections::BTreeMap;
 use wallet_service::api::admin::password;
 use wallet_service::api::client_addr::{IpRange, TrustedProxies};
 use wallet_service::domain::AdminPassword;
-use wallet_service::storage::{Store, StoreOptions};
 
 /// Failed attempts allowed per address and user name per minute (docs/admin.md).
 const ATTEMPTS: usize = 5;
@@ -179,7 +178,7 @@ async fn setting_the_password_ends_every_session() {
 
     // What `wallet-service admin set-password` does from another process:
     // its own store on the same file; the server's memory is not told.
-    let other_process = Store::open(&StoreOptions::new(&app.db)).unwrap();
+    let other_process = wallet_core::Ledger::new(wallet_service::startup::open_sqlite(&app.db).unwrap());
     let new_password = AdminPassword::parse("a brand new password").unwrap();
     password::set(&other_process, &new_password).await.unwrap();
     drop(other_process);

@@ -149,7 +149,10 @@ async fn a_v2_authority_issues_near_max_again_and_again() {
     // The ledger moves out and back in through export and import.
     let dir = tempfile::tempdir().expect("temp dir");
     let (file, copy) = (dir.path().join("p.jsonl"), dir.path().join("copy.db"));
-    let project = wallet_service::domain::ProjectId::default_project();
-    wallet_service::ops::export(&app.db, &project, &file).expect("exports");
+    let project = wallet_core::text::ProjectId::default_project();
+    let store = wallet_service::startup::open_sqlite(&app.db).expect("opens");
+    wallet_service::ops::export(&store, &project, &file)
+        .await
+        .expect("exports");
     wallet_service::ops::import(&copy, &file).expect("imports: running totals past i64 rebuild");
 }

@@ -7,14 +7,16 @@
 
 use proptest::prelude::*;
 use std::path::Path;
+use std::sync::Arc;
+use wallet_core::amount::Amount;
+use wallet_core::ids::{AssetId, EntryId, WalletId};
+use wallet_core::model::{PageRequest, WalletStatus};
+use wallet_core::operation::{Operation, Quantity, TransactionRequest};
+use wallet_core::policy::Caller;
+use wallet_core::text::{AssetCode, CustomerId, ItemName, ProjectId, PublicId, ReferenceId, Text};
+use wallet_core::{Ledger, LedgerError, Store, V1EntryRequest, V1Item};
 use wallet_service::auth::Credentials;
-use wallet_service::domain::{
-    Amount, AssetCode, CustomerId, ItemName, PositiveAmount, ProjectId, PublicId, ReferenceId, Text,
-};
-use wallet_service::ledger::{
-    Caller, Ledger, LedgerError, NewItem, Operation, Poster, TransactionRequest, V1EntryRequest,
-};
-use wallet_service::storage::{Durability, Store, StoreOptions, WalletStatus};
+use wallet_sqlite::{Durability, SqliteBackend, SqliteOptions};
 
 const USERS: usize = 4;
 
@@ -93,10 +95,10 @@ fn step() -> impl Strategy<Value = Step> {
 struct World {
     ledger: Ledger,
     credentials: Credentials,
-    posters: Vec<Poster>,
-    assets: Vec<i64>,
-    wallets: Vec<i64>,
-    items: Vec<i64>,
+    posters: Vec<Caller>,
+    assets: Vec<AssetId>,
+    wallets: Vec<WalletId>,
+    items: Vec<EntryId>,
     keys: Vec<(usize, String)>,
     revoked: bool,
     next_ref: usize,
@@ -121,9 +123,9 @@ fn fine<T>(outcome: Result<T, LedgerError>) -> Option<T> {
 
 impl World {
     async fn new(db: &Path) -> Self {
-        let mut options = StoreOptions::new(db);
+        let mut options = SqliteOptions::new(db);
         options.durability = Durability::Normal;
-        let store = Store::open(&options).expect("store opens");
+        let store = Store::new(Arc::new(SqliteBackend::open(&options).expect("store opens")));
         let (ledger, credentials) = (Ledger::new(store.clone()), Credentials::new(store));
         let project = ProjectId::default_project();
         let pair = credentials
@@ -147,7 +149,10 @@ impl World {
                 .expect("authenticates");
             posters.push(poster);
         }
-        let default_asset = posters[0].default_asset;
+        let Caller::Authority(first) = &posters[0] else {
+            panic!("an authority authenticates as one");
+        };
+        let default_asset = first.default_asset;
         Self {
             ledger,
             credentials,
@@ -178,7 +183,7 @@ impl World {
                     user: user(u),
                     amount: Amount::parse(amount).expect("amount"),
                     reason: text("r"),
-                    item: item.map(|data| NewItem {
+                    item: item.map(|data| V1Item {
                         name: ItemName::parse("Thing").expect("name"),
                         data: data.map(str::to_owned),
                     }),
@@ -228,7 +233,7 @@ impl World {
                     else {
                         return;
                     };
-                    let amount = PositiveAmount::parse(amount.max(1)).expect("positive");
+                    let amount = Quantity::new(amount.max(1)).expect("positive");
                     operations.push(match kind {
                         0 => Operation::Issue {
                             destination: a,
@@ -268,7 +273,7 @@ impl World {
                 }
             }
             Step::Key { customer, expires } => {
-                let expires_at = expires.then(|| wallet_service::clock::now_ms() + 3_600_000);
+                let expires_at = expires.then(|| wallet_core::clock::system_now() + 3_600_000);
                 let made = self
                     .credentials
                     .create_customer_key(&self.posters[0], user(customer), expires_at)
@@ -290,7 +295,10 @@ impl World {
             }
             Step::RevokeAuthority => {
                 if !self.revoked {
-                    let id = PublicId::parse(&self.posters[1].authority_id).expect("id");
+                    let Caller::Authority(second) = &self.posters[1] else {
+                        panic!("an authority authenticates as one");
+                    };
+                    let id = PublicId::parse(&second.public_id).expect("id");
                     self.credentials.revoke_authority(id).await.expect("revoked");
                     self.revoked = true;
                 }
@@ -300,11 +308,10 @@ impl World {
 }
 
 /// The rowid of `user`'s default wallet (the one a v1 entry moved).
-async fn wallet_of(ledger: &Ledger, poster: &Poster, user: &str) -> i64 {
-    let caller = Caller::Authority(poster.clone());
-    let page = wallet_service::storage::PageRequest { page: 0, size: 1 };
+async fn wallet_of(ledger: &Ledger, caller: &Caller, user: &str) -> WalletId {
+    let page = PageRequest { page: 0, size: 1 };
     let wallets = ledger
-        .customer_wallets(&caller, CustomerId::parse(user).expect("user"), page)
+        .customer_wallets(caller, CustomerId::parse(user).expect("user"), page)
         .await
         .expect("wallets");
     wallets.items[0].id
@@ -334,16 +341,26 @@ fn round_trip(steps: Vec<Step>) {
         assert!(report.is_ok(), "the built ledger is valid: {report:#?}");
     });
     let project = ProjectId::default_project();
-    wallet_service::ops::export(&db, &project, &file).expect("exports");
+    runtime.block_on(async {
+        let store = wallet_service::startup::open_sqlite(&db).expect("opens");
+        wallet_service::ops::export(&store, &project, &file)
+            .await
+            .expect("exports");
+    });
     if let Err(e) = wallet_service::ops::import(&copy, &file) {
         panic!(
             "a valid ledger imports: {e}\n{}",
             std::fs::read_to_string(&file).unwrap_or_default()
         );
     }
-    let report = wallet_service::storage::verify(&copy).expect("verify runs");
+    let report = wallet_sqlite::verify(&copy).expect("verify runs");
     assert!(report.is_ok(), "the imported copy is valid: {report:#?}");
-    wallet_service::ops::export(&copy, &project, &again).expect("the copy exports");
+    runtime.block_on(async {
+        let store = wallet_service::startup::open_sqlite(&copy).expect("opens");
+        wallet_service::ops::export(&store, &project, &again)
+            .await
+            .expect("the copy exports");
+    });
     assert_eq!(rows(&again), rows(&file), "the copy holds the same rows");
 }
 

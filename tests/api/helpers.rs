@@ -7,12 +7,12 @@ use p256::pkcs8::{EncodePrivateKey, LineEnding};
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 use tempfile::TempDir;
+use wallet_core::check::CheckReport;
+use wallet_core::text::{ProjectId, Text};
+use wallet_core::Ledger;
 use wallet_service::auth::Credentials;
 use wallet_service::config::Settings;
-use wallet_service::domain::{ProjectId, Text};
-use wallet_service::ledger::Ledger;
 use wallet_service::startup::Application;
-use wallet_service::storage::CheckReport;
 
 pub struct TestApp {
     pub address: String,
@@ -107,7 +107,7 @@ impl TestApp {
     }
 
     pub async fn revoke(&self, authority: &TestAuthority) {
-        let id = wallet_service::domain::PublicId::parse(&authority.id).expect("id");
+        let id = wallet_core::text::PublicId::parse(&authority.id).expect("id");
         self.credentials.revoke_authority(id).await.expect("revoked");
     }
 
@@ -306,8 +306,8 @@ impl TestApp {
     }
 
     /// The writer's counters: commits, jobs, largest group.
-    pub fn writer_stats(&self) -> wallet_service::storage::WriterStats {
-        self.ledger.store().writer_stats()
+    pub fn writer_stats(&self) -> wallet_core::port::BackendStats {
+        self.ledger.stats()
     }
 }
 

@@ -341,8 +341,7 @@ async fn a_tampered_export_is_refused_and_changes_nothing() {
     // Into a database that exists, a refused import leaves it as it was.
     let existing = dir.path().join("existing.db");
     // Created as the server's first start does (`project list` refuses a missing file).
-    let options = wallet_service::storage::StoreOptions::new(&existing);
-    drop(wallet_service::storage::Store::open(&options).unwrap());
+    drop(wallet_service::startup::open_sqlite(&existing).unwrap());
     let path = dir.path().join("tampered.jsonl");
     std::fs::write(&path, &cases[0].1).unwrap();
     let refused = cli(&existing, &["import", "--file", path_str(&path)]).await;
@@ -393,7 +392,7 @@ async fn a_backup_is_consistent_under_load_and_a_restore_waits_for_the_server() 
         describe(&taken)
     );
     assert_eq!(mode(&backup), 0o600, "the backup is private");
-    let report = wallet_service::storage::verify(&backup).unwrap();
+    let report = wallet_sqlite::verify(&backup).unwrap();
     assert!(
         report.is_ok(),
         "the backup is one consistent snapshot: {report:#?}"

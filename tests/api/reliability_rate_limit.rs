@@ -10,9 +10,9 @@
 use crate::helpers::{flip_s, foreign_private_pem, json_of, sign_es256};
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
+use wallet_core::text::{ProjectId, Text};
 use wallet_service::auth::Credentials;
 use wallet_service::config::{Overrides, Settings};
-use wallet_service::domain::{ProjectId, Text};
 use wallet_service::startup::Application;
 
 struct Limited {
@@ -355,7 +355,7 @@ async fn customer_credentials_are_limited_by_key_or_by_authority_and_customer() 
     );
 
     let (id, pem) = (&authority.config.authority_id, &authority.config.private_key);
-    let exp = wallet_service::clock::now_ms() / 1000 + 600;
+    let exp = wallet_core::clock::system_now() / 1000 + 600;
     let jwt = |customer: &str, n: i64| {
         sign_es256(
             pem,

@@ -374,9 +374,11 @@ async fn under_load_no_write_of_a_revoked_authority_is_dated_after_its_revocatio
 /// reaches the writes that have none, such as using an item.)
 #[tokio::test]
 async fn every_write_of_the_core_rechecks_its_credential() {
-    use wallet_service::domain::{CustomerId, ReferenceId, Text};
-    use wallet_service::ledger::{Operation, TransactionRequest, V1EntryRequest};
-    use wallet_service::storage::WalletStatus;
+    use wallet_core::ids::{AssetId, EntryId, WalletId};
+    use wallet_core::model::WalletStatus;
+    use wallet_core::operation::{Operation, Quantity, TransactionRequest};
+    use wallet_core::text::{CustomerId, ReferenceId, Text};
+    use wallet_core::V1EntryRequest;
 
     let app = spawn_app().await;
     let c = ctx(&app, "default").await;
@@ -386,22 +388,21 @@ async fn every_write_of_the_core_rechecks_its_credential() {
     let with_item = json!({ "user_id": "bob", "amount": 0, "reason": "r", "item": { "name": "Hat" } });
     let (status, item) = crate::helpers::json_of(app.post_entry(&authority.token, &with_item).await).await;
     assert_eq!(status, 200, "{item}");
-    let item: i64 = item["entry"]["entry_id"].as_str().unwrap().parse().unwrap();
+    let item = EntryId::parse(item["entry"]["entry_id"].as_str().unwrap()).unwrap();
     assert!(entry["entry_id"].is_string());
-    let poster = app
+    let caller = app
         .credentials()
         .authenticate_authority(Some(&authority.token))
         .await
         .expect("authenticates");
-    let caller = wallet_service::ledger::Caller::Authority(poster.clone());
     app.revoke(&authority).await;
     let before = (row_counts(&app), labels(&app));
 
     let (ledger, credentials) = (app.ledger(), app.credentials());
-    let wallet: i64 = wallet.parse().unwrap();
+    let wallet = WalletId::parse(&wallet).unwrap();
     let alice = || CustomerId::parse("alice").unwrap();
     let text = |s: &str| Text::parse(s, "name", 200).unwrap();
-    let amount = wallet_service::domain::PositiveAmount::parse(1).unwrap();
+    let amount = Quantity::new(1).unwrap();
     let tx = || {
         let reference = ReferenceId::parse(&next_ref("stale")).unwrap();
         TransactionRequest::new(
@@ -416,11 +417,11 @@ async fn every_write_of_the_core_rechecks_its_credential() {
     };
     let entry = V1EntryRequest {
         user: alice(),
-        amount: wallet_service::domain::Amount::parse(1).unwrap(),
+        amount: wallet_core::amount::Amount::parse(1).unwrap(),
         reason: text("r"),
         item: None,
     };
-    let p = &poster;
+    let p = &caller;
     let outcomes: Vec<(&str, Result<(), String>)> = vec![
         (
             "v1 entry",
@@ -459,7 +460,7 @@ async fn every_write_of_the_core_rechecks_its_credential() {
             ledger
                 .create_asset(
                     p,
-                    wallet_service::domain::AssetCode::parse("NEW").unwrap(),
+                    wallet_core::text::AssetCode::parse("NEW").unwrap(),
                     text("n"),
                     1,
                 )
@@ -470,7 +471,7 @@ async fn every_write_of_the_core_rechecks_its_credential() {
         (
             "rename asset",
             ledger
-                .rename_asset(p, 1, text("n"))
+                .rename_asset(p, AssetId::new(1), text("n"))
                 .await
                 .map(drop)
                 .map_err(|e| e.to_string()),
@@ -510,7 +511,7 @@ async fn every_write_of_the_core_rechecks_its_credential() {
         (
             "wallet",
             ledger
-                .create_wallet(p, Some(alice()), 1, None, None)
+                .create_wallet(p, Some(alice()), AssetId::new(1), None, None)
                 .await
                 .map(drop)
                 .map_err(|e| e.to_string()),

@@ -128,7 +128,7 @@ fn one_password_policy_for_the_environment_and_set_password() {
     let finished = run(&db, &["--listen", "127.0.0.1:0", "serve"], &short, None);
     assert_refused(&finished, "WALLET_ADMIN_PASSWORD=x", POLICY);
 
-    drop(wallet_service::storage::Store::open(&wallet_service::storage::StoreOptions::new(&db)).unwrap());
+    drop(wallet_service::startup::open_sqlite(&db).unwrap());
     let finished = run(&db, &["admin", "set-password"], &[], Some("x\n"));
     assert_refused(&finished, "`admin set-password` with x", POLICY);
     let finished = run(&db, &["admin", "set-password"], &[], Some("twelve chars\n"));

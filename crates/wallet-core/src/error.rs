@@ -40,12 +40,14 @@ impl StoreError {
 }
 
 /// Why a credential that was good when its request arrived no longer is,
-/// found inside the write.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// found inside the write. Worded as a credential refused on arrival is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
 pub enum Lapse {
     /// Revoked, or its customer deleted.
+    #[error("unknown or revoked key")]
     Revoked,
     /// Past its expiry.
+    #[error("the token has expired")]
     Expired,
 }
 
@@ -96,7 +98,7 @@ pub enum LedgerError {
     /// The credential stopped being valid (revoked, expired, its customer
     /// deleted) before the write committed. The APIs answer it exactly as
     /// they refuse such a credential when a request arrives (401).
-    #[error("the credential is no longer valid: {0:?}")]
+    #[error("{0}")]
     Credential(Lapse),
     /// The request conflicts with the current state (an item already used, a
     /// code already taken).

@@ -7,6 +7,12 @@
 use serde::{Serialize, Serializer};
 use std::fmt;
 
+/// What every row id is: a number a client may quote back.
+pub trait RowId: Copy + Sized {
+    /// The id a client quoted, in its canonical spelling, or `None`.
+    fn parse(text: &str) -> Option<Self>;
+}
+
 macro_rules! row_id {
     ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*
@@ -27,6 +33,12 @@ macro_rules! row_id {
             /// The id a client quoted: a canonical positive decimal that
             /// fits in `i64`, or `None`.
             pub fn parse(text: &str) -> Option<Self> {
+                parse_canonical(text).map(Self)
+            }
+        }
+
+        impl RowId for $name {
+            fn parse(text: &str) -> Option<Self> {
                 parse_canonical(text).map(Self)
             }
         }

@@ -10,9 +10,10 @@ use serde::{Deserialize, Serialize};
 pub type Millis = i64;
 
 macro_rules! status {
-    ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident),+ $(,)? }) => {
+    ($(#[$doc:meta])* $name:ident as $schema:ident { $($(#[$vdoc:meta])* $variant:ident),+ $(,)? }) => {
         $(#[$doc])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = $schema))]
         pub enum $name {
             $($(#[$vdoc])* $variant),+
         }
@@ -44,24 +45,24 @@ macro_rules! status {
 status!(
     /// A customer's standing. Deleted is final; a deleted customer's id is
     /// never reused.
-    CustomerStatus { Active, Suspended, Deleted }
+    CustomerStatus as CustomerStatus { Active, Suspended, Deleted }
 );
 
 status!(
     /// A wallet's standing. Only Open wallets take part in transactions;
     /// Closed is final and needs a zero balance.
-    WalletStatus { Open, Suspended, Closed }
+    WalletStatus as WalletStatus { Open, Suspended, Closed }
 );
 
 status!(
     /// What became of a transaction. Transactions apply synchronously, so
     /// these are the only two stored.
-    TransactionStatus { Completed, Failed }
+    TransactionStatus as TransactionStatus { Completed, Failed }
 );
 
 status!(
     /// The operation an entry records.
-    EntryKind { Issue, Redeem, Transfer }
+    EntryKind as OperationType { Issue, Redeem, Transfer }
 );
 
 /// A tenant. Every credential belongs to exactly one project.

@@ -4,12 +4,12 @@ use super::error::AdminError;
 use super::password;
 use super::session::{Session, COOKIE};
 use super::AdminState;
-use crate::ledger::Ledger;
 use actix_web::dev::Payload;
 use actix_web::http::{Method, StatusCode};
 use actix_web::{web, FromRequest, HttpRequest};
 use std::future::Future;
 use std::pin::Pin;
+use wallet_core::Ledger;
 
 /// The header a cookie-authenticated write must carry.
 pub const CSRF_HEADER: &str = "X-CSRF-Token";
@@ -28,7 +28,7 @@ pub async fn session_of(req: &HttpRequest) -> Result<Option<Session>, AdminError
     ) else {
         return Ok(None);
     };
-    let current = password::current_stamp(ledger.store()).await?;
+    let current = password::current_stamp(ledger).await?;
     Ok(state.sessions.get(cookie.value(), current.as_ref()))
 }
 

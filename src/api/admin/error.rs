@@ -1,10 +1,10 @@
 //! Admin API errors: `{"error": "<message>"}`.
 
 use crate::api::v2::V2Error;
-use crate::ledger::LedgerError;
 use actix_web::error::{JsonPayloadError, QueryPayloadError};
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
+use wallet_core::LedgerError;
 
 #[derive(Debug, thiserror::Error)]
 #[error("{message}")]
@@ -51,14 +51,14 @@ impl From<LedgerError> for AdminError {
     }
 }
 
-impl From<crate::domain::InvalidValue> for AdminError {
-    fn from(e: crate::domain::InvalidValue) -> Self {
+impl From<wallet_core::text::InvalidValue> for AdminError {
+    fn from(e: wallet_core::text::InvalidValue) -> Self {
         Self::bad_request(e.0)
     }
 }
 
-impl From<crate::storage::StorageError> for AdminError {
-    fn from(e: crate::storage::StorageError) -> Self {
+impl From<wallet_core::StoreError> for AdminError {
+    fn from(e: wallet_core::StoreError) -> Self {
         LedgerError::from(e).into()
     }
 }

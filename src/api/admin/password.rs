@@ -2,18 +2,18 @@
 //! off the async threads (a bounded number at a time: `verifier`). The
 //! plain password is never stored.
 
-use crate::domain::{random_base32, AdminPassword};
-use crate::storage::{StorageError, Store};
+use crate::domain::AdminPassword;
 use anyhow::Context;
 use argon2::password_hash::{PasswordHasher, SaltString};
 use argon2::Argon2;
 use sha2::{Digest, Sha256};
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use wallet_core::text::random_base32;
+use wallet_core::{Ledger, LedgerError};
 
 /// The one admin user's name.
 pub const ADMIN_USER: &str = "admin";
-const HASH_SETTING: &str = "admin_password_hash";
 /// The file a generated password is written to, next to the database.
 pub const PASSWORD_FILE: &str = "admin-password.txt";
 
@@ -47,30 +47,35 @@ impl PasswordStamp {
 /// The stamp of the password stored now (`None`: none is set). One indexed
 /// read of the settings table, so sessions follow a change made by another
 /// process at the next request.
-pub async fn current_stamp(store: &Store) -> Result<Option<PasswordStamp>, StorageError> {
-    let stored = store.read(|r| r.setting(HASH_SETTING)).await?;
+pub async fn current_stamp(ledger: &Ledger) -> Result<Option<PasswordStamp>, LedgerError> {
+    let stored = ledger.admin_password_hash().await?;
     Ok(stored.as_deref().map(PasswordStamp::of))
 }
 
 /// The stored PHC string, if a password is set.
-pub(super) async fn stored_hash(store: &Store) -> Result<Option<String>, StorageError> {
-    store.read(|r| r.setting(HASH_SETTING)).await
+pub(super) async fn stored_hash(ledger: &Ledger) -> Result<Option<String>, LedgerError> {
+    ledger.admin_password_hash().await
 }
 
 /// Sets (or replaces) the admin password.
-pub async fn set(store: &Store, password: &AdminPassword) -> anyhow::Result<()> {
+pub async fn set(ledger: &Ledger, password: &AdminPassword) -> anyhow::Result<()> {
     let phc = hash_blocking(password.expose().to_owned()).await?;
-    store
-        .write(move |tx| tx.set_setting(HASH_SETTING, &phc))
+    ledger
+        .set_admin_password_hash(phc, false)
         .await
-        .context("storing the admin password hash")
+        .context("storing the admin password hash")?;
+    Ok(())
 }
 
 /// On server start: makes sure an admin password exists. Takes
-/// `from_env` if given, else generates one, writes it to
-/// `admin-password.txt` next to the database (mode 0600) and logs where it is.
-pub async fn ensure(store: &Store, from_env: Option<AdminPassword>) -> anyhow::Result<()> {
-    if store.read(|r| r.setting(HASH_SETTING)).await?.is_some() {
+/// `from_env` if given, else generates one, writes it to `password_file`
+/// (mode 0600) and logs where it is.
+pub async fn ensure(
+    ledger: &Ledger,
+    from_env: Option<AdminPassword>,
+    password_file: &Path,
+) -> anyhow::Result<()> {
+    if ledger.admin_password_hash().await?.is_some() {
         return Ok(());
     }
     let generated = from_env.is_none();
@@ -79,12 +84,10 @@ pub async fn ensure(store: &Store, from_env: Option<AdminPassword>) -> anyhow::R
         None => random_base32(24),
     };
     let phc = hash_blocking(password.clone()).await?;
-    let stored = store
-        .write(move |tx| tx.set_setting_if_absent(HASH_SETTING, &phc))
-        .await?;
+    let stored = ledger.set_admin_password_hash(phc, true).await?;
     if stored && generated {
-        let file = password_file(store.path());
-        write_password_file(&file, &password)?;
+        let file = password_file;
+        write_password_file(file, &password)?;
         // The log says where the password is, never the password itself:
         // logs travel (journald, log shippers) and secrets never go there.
         log::warn!(

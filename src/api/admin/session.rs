@@ -63,7 +63,7 @@ impl Sessions {
         let session = Session {
             csrf: random_base32(32),
             expires: Instant::now() + SESSION_TTL,
-            expires_at: crate::clock::now_ms() + SESSION_TTL.as_millis() as i64,
+            expires_at: wallet_core::clock::system_now() + SESSION_TTL.as_millis() as i64,
             password,
         };
         let mut live = self.live.lock().unwrap_or_else(|p| p.into_inner());

@@ -14,7 +14,6 @@
 
 use super::password::{self, PasswordStamp};
 use crate::domain::random_base32;
-use crate::storage::{StorageError, Store};
 use argon2::password_hash::{Output, PasswordHash};
 use argon2::{Algorithm, Argon2, Block, Params, Version};
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -22,6 +21,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex, OnceLock};
 use tokio::sync::oneshot;
+use wallet_core::{Ledger, LedgerError};
 
 /// Argon2 verifications that may run at once: the verifying threads.
 pub const CONCURRENT_VERIFICATIONS: usize = 2;
@@ -90,11 +90,11 @@ impl Verifier {
     /// once a thread is free.
     pub async fn verify(
         &self,
-        store: &Store,
+        ledger: &Ledger,
         username: &str,
         password: &str,
-    ) -> Result<Verdict, StorageError> {
-        let stored = password::stored_hash(store).await?;
+    ) -> Result<Verdict, LedgerError> {
+        let stored = password::stored_hash(ledger).await?;
         let (answer, answered) = oneshot::channel();
         let job = Job {
             stored,
@@ -255,7 +255,8 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn at_most_the_bound_run_at_once_and_the_overflow_is_refused() -> anyhow::Result<()> {
         let dir = tempfile::tempdir()?;
-        let store = Store::open(&crate::storage::StoreOptions::new(dir.path().join("w.db")))?;
+        let store = crate::startup::open_sqlite(&dir.path().join("w.db"))?;
+        let store = Ledger::new(store);
         let right = "correct horse battery staple";
         password::set(&store, &AdminPassword::parse(right)?).await?;
         let verifier = Arc::new(Verifier::start()?);

@@ -3,14 +3,14 @@
 use super::V1Error;
 use crate::api::rate_limit::Limiter;
 use crate::auth::AuthError;
-use crate::ledger::Poster;
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest};
 use std::future::Future;
 use std::pin::Pin;
+use wallet_core::policy::Caller;
 
 /// An authenticated authority, extracted from `Authorization: <JWT>`.
-pub struct Authority(pub Poster);
+pub struct Authority(pub Caller);
 
 impl FromRequest for Authority {
     type Error = V1Error;

@@ -2,10 +2,11 @@
 
 use crate::api::rate_limit::{OverLimit, RETRY_AFTER_SECONDS};
 use crate::auth::AuthError;
-use crate::ledger::LedgerError;
 use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
 use actix_web::http::{header, StatusCode};
 use actix_web::{HttpResponse, ResponseError};
+use wallet_core::planner::FailReason;
+use wallet_core::LedgerError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum V1Error {
@@ -40,9 +41,16 @@ impl ResponseError for V1Error {
             V1Error::Auth(_) => StatusCode::UNAUTHORIZED,
             V1Error::OverLimit(_) => StatusCode::TOO_MANY_REQUESTS,
             V1Error::Ledger(e) => match e {
-                LedgerError::Invalid(_) | LedgerError::Overflow => StatusCode::BAD_REQUEST,
-                // The SDK turns 402 into NotEnoughFundsError.
-                LedgerError::InsufficientFunds => StatusCode::PAYMENT_REQUIRED,
+                LedgerError::Invalid(_) => StatusCode::BAD_REQUEST,
+                LedgerError::Rejected(reason) => match reason {
+                    // The SDK turns 402 into NotEnoughFundsError.
+                    FailReason::InsufficientFunds { .. } => StatusCode::PAYMENT_REQUIRED,
+                    FailReason::WalletNotOpen { .. } | FailReason::OwnerNotActive { .. } => {
+                        StatusCode::CONFLICT
+                    }
+                    _ => StatusCode::BAD_REQUEST,
+                },
+                LedgerError::Maintenance => StatusCode::SERVICE_UNAVAILABLE,
                 LedgerError::NotFound(_) => StatusCode::NOT_FOUND,
                 LedgerError::AccessDenied(_) | LedgerError::AssetIsUsed => StatusCode::FORBIDDEN,
                 LedgerError::Conflict(_)
@@ -68,6 +76,8 @@ impl ResponseError for V1Error {
                 _ => "internal error",
             }
             .to_owned()
+        } else if let V1Error::Ledger(LedgerError::Rejected(reason)) = self {
+            rejected(reason)
         } else {
             self.to_string()
         };
@@ -76,6 +86,19 @@ impl ResponseError for V1Error {
             response.insert_header((header::RETRY_AFTER, RETRY_AFTER_SECONDS));
         }
         response.json(serde_json::json!({ "error": message }))
+    }
+}
+
+/// Why an entry could not apply, as API v1 has always said it.
+fn rejected(reason: &FailReason) -> String {
+    match reason {
+        FailReason::InsufficientFunds { .. } => {
+            "not enough funds: the balance would go below zero".to_owned()
+        }
+        FailReason::BalanceOverflow { .. } => {
+            "the balance would pass the largest amount a wallet can hold".to_owned()
+        }
+        other => crate::api::failure::reason(other),
     }
 }
 

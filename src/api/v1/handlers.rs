@@ -4,11 +4,12 @@ use super::auth::Authority;
 use super::types::*;
 use super::{V1Error, API_VERSION};
 use crate::api::maintenance::Maintenance;
-use crate::domain::CustomerId;
-use crate::ledger::Ledger;
-use crate::storage::{InventoryFilter, WalletTotalsFilter};
 use actix_web::{web, HttpResponse};
 use serde_json::json;
+use wallet_core::ids::EntryId;
+use wallet_core::text::CustomerId;
+use wallet_core::v1::{InventoryFilter, WalletTotalsFilter};
+use wallet_core::{Ledger, LedgerError, Missing};
 
 /// A JSON object body, with this API's error replies.
 type Json<T> = crate::api::json::Object<T, V1Error>;
@@ -62,9 +63,7 @@ pub async fn get_inventory(
 ) -> Result<HttpResponse, V1Error> {
     let entry_ids = parse_list(query.entry_ids.as_deref(), "entry_ids")?.map(|ids| {
         // An id that is not one of ours can match nothing; it stays a filter.
-        ids.iter()
-            .filter_map(|id| crate::domain::row_id(id))
-            .collect::<Vec<_>>()
+        ids.iter().filter_map(|id| EntryId::parse(id)).collect::<Vec<_>>()
     });
     let filter = InventoryFilter {
         entry_ids,
@@ -82,9 +81,7 @@ pub async fn use_item(
     ledger: web::Data<Ledger>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, V1Error> {
-    let entry = crate::domain::row_id(&path).ok_or(V1Error::Ledger(crate::ledger::LedgerError::NotFound(
-        crate::ledger::Missing::Item,
-    )))?;
+    let entry = EntryId::parse(&path).ok_or(V1Error::Ledger(LedgerError::NotFound(Missing::Item)))?;
     let entry = ledger.use_v1_item(&poster, entry).await?;
     Ok(HttpResponse::Ok().json(EntryResponse { entry: entry.into() }))
 }

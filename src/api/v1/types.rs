@@ -1,11 +1,12 @@
 //! API v1 request and response bodies, exactly as the SDK sends and expects them.
 
 use super::V1Error;
-use crate::domain::{Amount, CustomerId, ItemName, Text};
-use crate::ledger::{NewItem, V1EntryRequest};
-use crate::storage::{InventoryRow, ItemRow, V1EntryRow};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
+use wallet_core::amount::Amount;
+use wallet_core::text::{CustomerId, InvalidValue, ItemName, Text};
+use wallet_core::v1::{InventoryLine, Item, V1Entry};
+use wallet_core::{V1EntryRequest, V1Item};
 
 /// Most ids one list filter may name.
 const MAX_LIST_LEN: usize = 1000;
@@ -50,7 +51,7 @@ fn item_data(raw: Box<RawValue>) -> Result<String, V1Error> {
 
 impl CreateEntryBody {
     pub fn into_request(self) -> Result<V1EntryRequest, V1Error> {
-        let bad = |e: crate::domain::InvalidValue| V1Error::BadRequest(e.0);
+        let bad = |e: InvalidValue| V1Error::BadRequest(e.0);
         Ok(V1EntryRequest {
             user: CustomerId::parse(&self.user_id).map_err(bad)?,
             amount: Amount::parse(self.amount).map_err(bad)?,
@@ -58,7 +59,7 @@ impl CreateEntryBody {
             item: self
                 .item
                 .map(|item| {
-                    Ok::<_, V1Error>(NewItem {
+                    Ok::<_, V1Error>(V1Item {
                         name: ItemName::parse(&item.name).map_err(bad)?,
                         data: item.data.map(item_data).transpose()?,
                     })
@@ -120,8 +121,8 @@ pub struct ItemJson {
     data: Option<Box<RawValue>>,
 }
 
-impl From<ItemRow> for ItemJson {
-    fn from(item: ItemRow) -> Self {
+impl From<Item> for ItemJson {
+    fn from(item: Item) -> Self {
         Self {
             name: item.name,
             used: item.used,
@@ -145,8 +146,8 @@ pub struct EntryJson {
     item: Option<ItemJson>,
 }
 
-impl From<V1EntryRow> for EntryJson {
-    fn from(e: V1EntryRow) -> Self {
+impl From<V1Entry> for EntryJson {
+    fn from(e: V1Entry) -> Self {
         Self {
             entry_id: e.entry_id.to_string(),
             authority_id: e.authority_id,
@@ -190,8 +191,8 @@ pub struct InventoryJson {
     item: ItemJson,
 }
 
-impl From<InventoryRow> for InventoryJson {
-    fn from(row: InventoryRow) -> Self {
+impl From<InventoryLine> for InventoryJson {
+    fn from(row: InventoryLine) -> Self {
         Self {
             entry_id: row.entry_id.to_string(),
             authority_id: row.authority_id,
@@ -227,8 +228,8 @@ mod tests {
 
     #[test]
     fn created_on_is_always_a_float() {
-        let row = V1EntryRow {
-            entry_id: 1,
+        let row = V1Entry {
+            entry_id: wallet_core::ids::EntryId::new(1),
             authority_id: "au_x".into(),
             user_id: "u".into(),
             created_at: 1_763_852_400_000,

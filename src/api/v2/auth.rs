@@ -3,35 +3,30 @@
 use super::error::V2Error;
 use crate::api::rate_limit::Limiter;
 use crate::auth::AuthError;
-use crate::ledger::{Caller, CustomerViewer, Missing, Poster};
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest};
 use std::future::Future;
 use std::pin::Pin;
+use wallet_core::policy::{self, Action, Caller};
+use wallet_core::{LedgerError, Missing};
 
 /// An authenticated caller: an authority (access key or JWT) or a customer.
 pub struct Auth(pub Caller);
 
 impl Auth {
-    /// The authority, or 403 `ACCESS_DENIED` for a customer key.
-    pub fn poster(&self) -> Result<&Poster, V2Error> {
-        Ok(self.0.poster()?)
+    /// Asks the policy before a handler reads its input, so a caller that may
+    /// not do this at all hears 403 whatever it sent.
+    pub fn may(&self, action: Action) -> Result<&Caller, V2Error> {
+        policy::authorize(&self.0, action).map_err(|denied| LedgerError::AccessDenied(denied.0))?;
+        Ok(&self.0)
     }
 
     /// "Not found" as this caller must hear it: a customer key hears the
     /// same 403 for what is not its own and for what does not exist.
     pub fn not_found(&self, what: Missing) -> V2Error {
-        self.0.not_found(what).into()
-    }
-
-    /// The customer, or 403 `ACCESS_DENIED` for an authority.
-    pub fn customer(&self) -> Result<&CustomerViewer, V2Error> {
-        match &self.0 {
-            Caller::Customer(c) => Ok(c),
-            Caller::Authority(_) => Err(V2Error::new(
-                super::error::ErrorStatus::AccessDenied,
-                "only a customer key lists its own wallets here; use /customers/{customerId}/wallets",
-            )),
+        match self.0 {
+            Caller::Customer(_) => LedgerError::AccessDenied(policy::NOT_YOURS.0).into(),
+            _ => V2Error::not_found(what),
         }
     }
 }

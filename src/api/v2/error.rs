@@ -2,12 +2,13 @@
 
 use crate::api::rate_limit::{OverLimit, RETRY_AFTER_SECONDS};
 use crate::auth::AuthError;
-use crate::ledger::{LedgerError, Missing};
 use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
 use actix_web::http::{header, StatusCode};
 use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 use utoipa::ToSchema;
+use wallet_core::planner::FailReason;
+use wallet_core::{LedgerError, Missing};
 
 /// The error statuses of the Cloud Wallet API that this server answers with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
@@ -152,8 +153,23 @@ impl From<OverLimit> for V2Error {
 impl From<LedgerError> for V2Error {
     fn from(e: LedgerError) -> Self {
         let status = match &e {
-            LedgerError::Invalid(_) | LedgerError::Overflow => ErrorStatus::ValidationError,
-            LedgerError::InsufficientFunds => ErrorStatus::InsufficientFunds,
+            LedgerError::Invalid(_) => ErrorStatus::ValidationError,
+            LedgerError::Rejected(reason) => {
+                let status = match reason {
+                    FailReason::InsufficientFunds { .. } => ErrorStatus::InsufficientFunds,
+                    FailReason::WalletNotOpen { .. } | FailReason::OwnerNotActive { .. } => {
+                        ErrorStatus::WrongWalletStatus
+                    }
+                    _ => ErrorStatus::ValidationError,
+                };
+                return V2Error::new(status, crate::api::failure::reason(reason));
+            }
+            LedgerError::Maintenance => {
+                return V2Error {
+                    http: StatusCode::SERVICE_UNAVAILABLE,
+                    ..V2Error::new(ErrorStatus::UnknownError, e.to_string())
+                }
+            }
             LedgerError::NotFound(what) => return V2Error::not_found(*what),
             // Refused exactly as the same credential is on a request's arrival.
             LedgerError::Credential(lapse) => return AuthError::from(*lapse).into(),
@@ -184,8 +200,8 @@ impl From<LedgerError> for V2Error {
     }
 }
 
-impl From<crate::domain::InvalidValue> for V2Error {
-    fn from(e: crate::domain::InvalidValue) -> Self {
+impl From<wallet_core::text::InvalidValue> for V2Error {
+    fn from(e: wallet_core::text::InvalidValue) -> Self {
         V2Error::invalid(e.0)
     }
 }

@@ -2,12 +2,15 @@
 
 use super::error::{ErrorStatus, V2Error};
 use super::types::{OperationType, WalletStatus};
-use crate::domain::{PositiveAmount, ReferenceId, Text};
-use crate::ledger::{Missing, Operation, TransactionRequest};
-use crate::storage::{PageRequest, TimeRange};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use utoipa::{IntoParams, ToSchema};
+use wallet_core::amount::PositiveAmount;
+use wallet_core::ids::{RowId, WalletId};
+use wallet_core::model::{PageRequest, TimeRange};
+use wallet_core::operation::{Operation, TransactionRequest};
+use wallet_core::text::{ReferenceId, Text};
+use wallet_core::Missing;
 
 pub const MAX_NAME: usize = 200;
 pub const MAX_DESCRIPTION: usize = 1000;
@@ -30,10 +33,10 @@ pub fn optional(
 }
 
 /// An id in a path or body that names a row of ours: anything that is not one
-/// in its one canonical spelling (`domain::row_id`) cannot exist, so it is
-/// "not found" rather than invalid.
-pub fn row_id(value: &str, what: Missing) -> Result<i64, V2Error> {
-    crate::domain::row_id(value).ok_or_else(|| V2Error::not_found(what))
+/// in its one canonical spelling cannot exist, so it is "not found" rather
+/// than invalid.
+pub fn row_id<I: RowId>(value: &str, what: Missing) -> Result<I, V2Error> {
+    I::parse(value).ok_or_else(|| V2Error::not_found(what))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -182,7 +185,8 @@ impl TransactionBody {
 impl OperationBody {
     fn to_operation(&self, i: usize) -> Result<Operation, V2Error> {
         let amount = parse_amount(&self.amount, i)?;
-        let wallet = |side: &Option<String>, name: &str| -> Result<i64, V2Error> {
+        let amount = amount.into();
+        let wallet = |side: &Option<String>, name: &str| -> Result<WalletId, V2Error> {
             let id = side
                 .as_deref()
                 .ok_or_else(|| V2Error::invalid(format!("operation {i}: {name} is required")))?;

@@ -1,9 +1,10 @@
 //! API v2 bodies: what clients send and get, with their OpenAPI schemas.
 
 use crate::auth::CustomerKeyInfo;
-use crate::storage::{AssetRow, CustomerRow, EntryRow, ProjectRow, TransactionRow, WalletRow};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use wallet_core::model::{self, Page, PageRequest};
+pub use wallet_core::model::{CustomerStatus, EntryKind as OperationType, TransactionStatus, WalletStatus};
 
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -18,8 +19,8 @@ pub struct Asset {
     pub created_at: i64,
 }
 
-impl From<AssetRow> for Asset {
-    fn from(a: AssetRow) -> Self {
+impl From<model::Asset> for Asset {
+    fn from(a: model::Asset) -> Self {
         Self {
             id: a.id.to_string(),
             code: a.code,
@@ -43,7 +44,7 @@ pub struct Project {
 }
 
 impl Project {
-    pub fn new(p: ProjectRow, assets: Vec<AssetRow>) -> Self {
+    pub fn new(p: model::Project, assets: Vec<model::Asset>) -> Self {
         Self {
             id: p.id,
             name: p.name,
@@ -52,13 +53,6 @@ impl Project {
             created_at: p.created_at,
         }
     }
-}
-
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
-pub enum CustomerStatus {
-    Active,
-    Suspended,
-    Deleted,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -71,36 +65,14 @@ pub struct Customer {
     pub created_at: i64,
 }
 
-impl From<CustomerRow> for Customer {
-    fn from(c: CustomerRow) -> Self {
-        use crate::storage::CustomerStatus as S;
+impl From<model::Customer> for Customer {
+    fn from(c: model::Customer) -> Self {
         Self {
             id: c.id,
             name: c.name,
             description: c.description,
-            status: match c.status {
-                S::Active => CustomerStatus::Active,
-                S::Suspended => CustomerStatus::Suspended,
-                S::Deleted => CustomerStatus::Deleted,
-            },
+            status: c.status,
             created_at: c.created_at,
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
-pub enum WalletStatus {
-    Open,
-    Suspended,
-    Closed,
-}
-
-impl From<WalletStatus> for crate::storage::WalletStatus {
-    fn from(s: WalletStatus) -> Self {
-        match s {
-            WalletStatus::Open => Self::Open,
-            WalletStatus::Suspended => Self::Suspended,
-            WalletStatus::Closed => Self::Closed,
         }
     }
 }
@@ -120,31 +92,19 @@ pub struct Wallet {
     pub created_at: i64,
 }
 
-impl From<WalletRow> for Wallet {
-    fn from(w: WalletRow) -> Self {
-        use crate::storage::WalletStatus as S;
+impl From<model::Wallet> for Wallet {
+    fn from(w: model::Wallet) -> Self {
         Self {
             id: w.id.to_string(),
-            customer_id: w.customer.map(|c| c.1),
+            customer_id: w.owner.map(|o| o.id),
             asset_id: w.asset_id.to_string(),
             name: w.name,
             description: w.description,
-            status: match w.status {
-                S::Open => WalletStatus::Open,
-                S::Suspended => WalletStatus::Suspended,
-                S::Closed => WalletStatus::Closed,
-            },
+            status: w.status,
             balance: w.balance,
             created_at: w.created_at,
         }
     }
-}
-
-#[derive(Debug, Serialize, Deserialize, ToSchema, Clone, Copy)]
-pub enum OperationType {
-    Issue,
-    Redeem,
-    Transfer,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -162,17 +122,13 @@ pub struct Entry {
     pub description: Option<String>,
 }
 
-impl From<EntryRow> for Entry {
-    fn from(e: EntryRow) -> Self {
+impl From<model::Entry> for Entry {
+    fn from(e: model::Entry) -> Self {
         Self {
             id: e.id.to_string(),
             wallet_id: e.wallet_id.to_string(),
             transaction_id: e.transaction_id.to_string(),
-            kind: match e.kind.as_str() {
-                "Redeem" => OperationType::Redeem,
-                "Transfer" => OperationType::Transfer,
-                _ => OperationType::Issue,
-            },
+            kind: e.kind,
             amount: e.amount,
             balance_after: e.balance_after,
             created_at: e.created_at,
@@ -193,12 +149,6 @@ pub struct OperationView {
     pub amount: i64,
 }
 
-#[derive(Debug, Serialize, Deserialize, ToSchema, Clone, Copy, PartialEq, Eq)]
-pub enum TransactionStatus {
-    Completed,
-    Failed,
-}
-
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Transaction {
@@ -217,16 +167,12 @@ pub struct Transaction {
     pub message: Option<String>,
 }
 
-impl From<TransactionRow> for Transaction {
-    fn from(t: TransactionRow) -> Self {
+impl From<model::Transaction> for Transaction {
+    fn from(t: model::Transaction) -> Self {
         Self {
             id: t.id.to_string(),
             reference_id: t.reference_id,
-            status: if t.completed {
-                TransactionStatus::Completed
-            } else {
-                TransactionStatus::Failed
-            },
+            status: t.status,
             operations: t
                 .operations
                 .as_deref()
@@ -335,7 +281,7 @@ macro_rules! page_type {
         }
 
         impl $name {
-            pub fn new<R>(paged: crate::storage::Paged<R>, page: crate::storage::PageRequest) -> Self
+            pub fn new<R>(paged: Page<R>, page: PageRequest) -> Self
             where
                 $item: From<R>,
             {

@@ -50,8 +50,9 @@ pub(super) fn recheck(r: &mut dyn ReadTx, caller: &Caller, now: Millis) -> Resul
                 },
                 CustomerCredential::Token(authority) => {
                     authority_live(r, authority)?
-                        && r.customer(&c.project_id, &c.customer_id)?
-                            .is_some_and(|row| row.rowid == c.customer && row.status != CustomerStatus::Deleted)
+                        && r.customer(&c.project_id, &c.customer_id)?.is_some_and(|row| {
+                            row.rowid == c.customer && row.status != CustomerStatus::Deleted
+                        })
                 }
             }
         }
@@ -64,7 +65,8 @@ pub(super) fn recheck(r: &mut dyn ReadTx, caller: &Caller, now: Millis) -> Resul
 }
 
 fn authority_live(r: &mut dyn ReadTx, authority: crate::ids::AuthorityRowId) -> Result<bool, LedgerError> {
-    Ok(r.authority_by_rowid(authority)?.is_some_and(|row| row.revoked_at.is_none()))
+    Ok(r.authority_by_rowid(authority)?
+        .is_some_and(|row| row.revoked_at.is_none()))
 }
 
 /// What a customer caller is answered for anything not its own, found or

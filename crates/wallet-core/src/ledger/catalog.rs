@@ -18,9 +18,10 @@ impl Ledger {
     /// Creates a project with its default asset (`PTS`, whole units). An
     /// operator's act (CLI, admin page), outside any project.
     pub async fn create_project(&self, id: ProjectId, name: Text) -> Result<Project, LedgerError> {
-        let now = self.now();
+        let clock = self.clock.clone();
         self.store
             .write(move |tx| {
+                let now = clock.now();
                 if !tx.create_project(id.as_str(), name.as_str(), &NewAsset::default_points(), now)? {
                     return Err(LedgerError::Conflict(format!("project {id} already exists")));
                 }
@@ -72,9 +73,10 @@ impl Ledger {
                 "fractions must be an integer from 1 to 10^18".to_owned(),
             ));
         }
-        let (caller, now) = (caller.clone(), self.now());
+        let (caller, clock) = (caller.clone(), self.clock.clone());
         self.store
             .write(move |tx| {
+                let now = clock.now();
                 recheck(tx, &caller, now)?;
                 let project = caller.project_id();
                 if tx.asset_code_taken(project, code.as_str())? {
@@ -107,9 +109,10 @@ impl Ledger {
 
     pub async fn rename_asset(&self, caller: &Caller, id: AssetId, name: Text) -> Result<Asset, LedgerError> {
         authorize(caller, Action::ManageAssets)?;
-        let (caller, now) = (caller.clone(), self.now());
+        let (caller, clock) = (caller.clone(), self.clock.clone());
         self.store
             .write(move |tx| {
+                let now = clock.now();
                 recheck(tx, &caller, now)?;
                 asset_in(tx, caller.project_id(), id)?;
                 tx.rename_asset(id, name.as_str())?;
@@ -121,9 +124,10 @@ impl Ledger {
     /// Deletes an asset that no wallet ever used; never the project's default.
     pub async fn delete_asset(&self, caller: &Caller, id: AssetId) -> Result<(), LedgerError> {
         authorize(caller, Action::ManageAssets)?;
-        let (caller, now) = (caller.clone(), self.now());
+        let (caller, clock) = (caller.clone(), self.clock.clone());
         self.store
             .write(move |tx| {
+                let now = clock.now();
                 recheck(tx, &caller, now)?;
                 let project = caller.project_id();
                 let asset = asset_in(tx, project, id)?;
@@ -151,9 +155,10 @@ impl Ledger {
         description: Option<Text>,
     ) -> Result<(Customer, bool), LedgerError> {
         authorize(caller, Action::ManageCustomers)?;
-        let (caller, now) = (caller.clone(), self.now());
+        let (caller, clock) = (caller.clone(), self.clock.clone());
         self.store
             .write(move |tx| {
+                let now = clock.now();
                 recheck(tx, &caller, now)?;
                 let project = caller.project_id();
                 let name = name.as_ref().map(Text::as_str);
@@ -204,9 +209,10 @@ impl Ledger {
     /// Suspends a customer and every one of its Open wallets.
     pub async fn suspend_customer(&self, caller: &Caller, id: CustomerId) -> Result<Customer, LedgerError> {
         authorize(caller, Action::ManageCustomers)?;
-        let (caller, now) = (caller.clone(), self.now());
+        let (caller, clock) = (caller.clone(), self.clock.clone());
         self.store
             .write(move |tx| {
+                let now = clock.now();
                 recheck(tx, &caller, now)?;
                 let project = caller.project_id();
                 let customer = tx
@@ -228,9 +234,10 @@ impl Ledger {
         wallets: Vec<WalletId>,
     ) -> Result<Customer, LedgerError> {
         authorize(caller, Action::ManageCustomers)?;
-        let (caller, now) = (caller.clone(), self.now());
+        let (caller, clock) = (caller.clone(), self.clock.clone());
         self.store
             .write(move |tx| {
+                let now = clock.now();
                 recheck(tx, &caller, now)?;
                 let project = caller.project_id();
                 let customer = tx
@@ -265,9 +272,10 @@ impl Ledger {
     /// their history are kept).
     pub async fn delete_customer(&self, caller: &Caller, id: CustomerId) -> Result<Customer, LedgerError> {
         authorize(caller, Action::ManageCustomers)?;
-        let (caller, now) = (caller.clone(), self.now());
+        let (caller, clock) = (caller.clone(), self.clock.clone());
         self.store
             .write(move |tx| {
+                let now = clock.now();
                 recheck(tx, &caller, now)?;
                 let project = caller.project_id();
                 let customer = tx
@@ -294,9 +302,10 @@ impl Ledger {
         description: Option<Text>,
     ) -> Result<Wallet, LedgerError> {
         authorize(caller, Action::ManageWallets)?;
-        let (caller, now) = (caller.clone(), self.now());
+        let (caller, clock) = (caller.clone(), self.clock.clone());
         self.store
             .write(move |tx| {
+                let now = clock.now();
                 recheck(tx, &caller, now)?;
                 let project = caller.project_id();
                 asset_in(tx, project, asset)?;
@@ -380,9 +389,10 @@ impl Ledger {
         name: Option<Text>,
         description: Option<Text>,
     ) -> Result<Wallet, LedgerError> {
-        let (caller, now) = (caller.clone(), self.now());
+        let (caller, clock) = (caller.clone(), self.clock.clone());
         self.store
             .write(move |tx| {
+                let now = clock.now();
                 recheck(tx, &caller, now)?;
                 let wallet = readable_wallet(tx, &caller, id)?;
                 authorize(&caller, Action::LabelWallet(wallet.owner_rowid()))?;
@@ -406,9 +416,10 @@ impl Ledger {
         status: WalletStatus,
     ) -> Result<Wallet, LedgerError> {
         authorize(caller, Action::ManageWallets)?;
-        let (caller, now) = (caller.clone(), self.now());
+        let (caller, clock) = (caller.clone(), self.clock.clone());
         self.store
             .write(move |tx| {
+                let now = clock.now();
                 recheck(tx, &caller, now)?;
                 let project = caller.project_id();
                 let wallet = tx

@@ -22,9 +22,10 @@ impl Ledger {
         public_id: PublicId,
         credential: AuthorityCredential,
     ) -> Result<Authority, LedgerError> {
-        let now = self.now();
+        let clock = self.clock.clone();
         self.store
             .write(move |tx| {
+                let now = clock.now();
                 if tx.project(project.as_str())?.is_none() {
                     return Err(LedgerError::NotFound(Missing::Project));
                 }
@@ -44,11 +45,14 @@ impl Ledger {
     /// Revokes an authority or access key: no write by it commits after
     /// this one (writes check it again in their own transaction).
     pub async fn revoke_authority(&self, public_id: PublicId) -> Result<(), LedgerError> {
-        let now = self.now();
+        let clock = self.clock.clone();
         self.store
-            .write(move |tx| match tx.revoke_authority(public_id.as_str(), now)? {
-                true => Ok(()),
-                false => Err(LedgerError::NotFound(Missing::Authority)),
+            .write(move |tx| {
+                let now = clock.now();
+                match tx.revoke_authority(public_id.as_str(), now)? {
+                    true => Ok(()),
+                    false => Err(LedgerError::NotFound(Missing::Authority)),
+                }
             })
             .await
     }
@@ -107,9 +111,10 @@ impl Ledger {
         if expires_at.is_some_and(|at| at <= now) {
             return Err(LedgerError::Invalid("expiresAt must be in the future".to_owned()));
         }
-        let caller = caller.clone();
+        let (caller, clock) = (caller.clone(), self.clock.clone());
         self.store
             .write(move |tx| {
+                let now = clock.now();
                 recheck(tx, &caller, now)?;
                 let customer = live_customer(tx, caller.project_id(), customer.as_str())?;
                 tx.insert_customer_key(&NewCustomerKey {
@@ -148,9 +153,10 @@ impl Ledger {
         key: PublicId,
     ) -> Result<(), LedgerError> {
         authorize(caller, Action::ManageCustomerKeys)?;
-        let (caller, now) = (caller.clone(), self.now());
+        let (caller, clock) = (caller.clone(), self.clock.clone());
         self.store
             .write(move |tx| {
+                let now = clock.now();
                 recheck(tx, &caller, now)?;
                 let customer = readable_customer(tx, &caller, customer.as_str())?;
                 match tx.revoke_customer_key(customer.rowid, key.as_str(), now)? {

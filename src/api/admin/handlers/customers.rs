@@ -9,10 +9,10 @@ use crate::api::v2::types::{
 };
 use crate::api::v2::V2Error;
 use crate::auth::Credentials;
-use crate::domain::{CustomerId, PublicId};
-use crate::ledger::{Caller, Ledger, Missing};
-use crate::storage::PageRequest;
 use actix_web::{web, HttpResponse};
+use wallet_core::model::PageRequest;
+use wallet_core::text::{CustomerId, PublicId};
+use wallet_core::{Ledger, Missing};
 
 /// A JSON object body, with this API's error replies.
 type Json<T> = crate::api::json::Object<T, AdminError>;
@@ -40,7 +40,7 @@ pub async fn get_customer(
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, AdminError> {
     let (project, customer) = path.into_inner();
-    let caller = Caller::Authority(operator(&ledger, &project).await?);
+    let caller = operator(&ledger, &project).await?;
     let id = customer_id(&customer)?;
     let row = ledger.customer(&caller, id.clone()).await?;
     let wallets = ledger
@@ -135,7 +135,7 @@ pub async fn list_entries(
     query: web::Query<RangeQuery>,
 ) -> Result<HttpResponse, AdminError> {
     let (project, wallet) = path.into_inner();
-    let caller = Caller::Authority(operator(&ledger, &project).await?);
+    let caller = operator(&ledger, &project).await?;
     let request = query.page()?;
     let entries = ledger
         .wallet_entries(&caller, row_id(&wallet, Missing::Wallet)?, query.range(), request)

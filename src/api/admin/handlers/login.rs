@@ -7,12 +7,12 @@ use crate::api::admin::session::{COOKIE, SESSION_TTL};
 use crate::api::admin::verifier::Verdict;
 use crate::api::admin::AdminState;
 use crate::api::maintenance::Maintenance;
-use crate::ledger::Ledger;
 use actix_web::cookie::{time, Cookie, SameSite};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use serde_json::json;
+use wallet_core::Ledger;
 
 /// A JSON object body, with this API's error replies.
 type Json<T> = crate::api::json::Object<T, AdminError>;
@@ -44,7 +44,7 @@ pub async fn login(
     };
     let verdict = match state
         .verifier
-        .verify(ledger.store(), &body.username, &body.password)
+        .verify(&ledger, &body.username, &body.password)
         .await
     {
         Ok(verdict) => verdict,
@@ -115,7 +115,7 @@ pub async fn set_maintenance(
     ledger: web::Data<Ledger>,
     body: Json<MaintenanceBody>,
 ) -> Result<HttpResponse, AdminError> {
-    maintenance.set(ledger.store(), body.enabled).await?;
+    maintenance.set(&ledger, body.enabled).await?;
     log::warn!("maintenance switched {}", if body.enabled { "on" } else { "off" });
     Ok(ok().json(json!({ "enabled": maintenance.enabled() })))
 }

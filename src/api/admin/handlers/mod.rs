@@ -6,10 +6,11 @@ pub mod projects;
 
 use super::error::AdminError;
 use crate::api::v2::requests::PageQuery;
-use crate::domain::ProjectId;
-use crate::ledger::{Ledger, LedgerError, Missing, Poster};
-use crate::storage::{PageRequest, Paged};
 use actix_web::{HttpResponse, HttpResponseBuilder};
+use wallet_core::model::{Page, PageRequest};
+use wallet_core::policy::{Caller, OperatorCaller};
+use wallet_core::text::ProjectId;
+use wallet_core::{Ledger, LedgerError, Missing};
 
 /// A project id from a path: one that cannot exist is simply not found.
 fn project_id(path: &str) -> Result<ProjectId, AdminError> {
@@ -17,16 +18,18 @@ fn project_id(path: &str) -> Result<ProjectId, AdminError> {
 }
 
 /// The operator acting in the project named by the path.
-async fn operator(ledger: &Ledger, project: &str) -> Result<Poster, AdminError> {
-    Ok(Poster::operator(
-        &ledger.project_row(&project_id(project)?).await?,
-    ))
+async fn operator(ledger: &Ledger, project: &str) -> Result<Caller, AdminError> {
+    let project = ledger.project_by_id(&project_id(project)?).await?;
+    Ok(Caller::Operator(OperatorCaller {
+        project_id: project.id,
+        default_asset: project.default_asset,
+    }))
 }
 
 /// The id of an existing project named by the path (404 otherwise).
 async fn existing_project(ledger: &Ledger, path: &str) -> Result<ProjectId, AdminError> {
     let id = project_id(path)?;
-    ledger.project_row(&id).await?;
+    ledger.project_by_id(&id).await?;
     Ok(id)
 }
 
@@ -35,11 +38,11 @@ fn page(query: &PageQuery) -> Result<PageRequest, AdminError> {
 }
 
 /// One page of a list the core returns whole (projects, authorities: few).
-fn page_of<T>(all: Vec<T>, page: PageRequest) -> Paged<T> {
+fn page_of<T>(all: Vec<T>, page: PageRequest) -> Page<T> {
     let total = all.len() as i64;
     let start = usize::try_from(page.page as u64 * page.size as u64).unwrap_or(usize::MAX);
     let items = all.into_iter().skip(start).take(page.size as usize).collect();
-    Paged { items, total }
+    Page { items, total }
 }
 
 /// Every admin reply may carry secrets or personal data: never cache it.

@@ -6,11 +6,11 @@ use crate::api::admin::error::AdminError;
 use crate::api::v2::requests::{name, PageQuery};
 use crate::api::v2::types::{Asset, AssetPage};
 use crate::auth::{AuthorityInfo, Credentials};
-use crate::domain::{AssetCode, ProjectId, PublicId};
-use crate::ledger::Ledger;
-use crate::storage::ProjectRow;
 use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Serialize};
+use wallet_core::model::Project;
+use wallet_core::text::{AssetCode, ProjectId, PublicId};
+use wallet_core::Ledger;
 
 /// A JSON object body, with this API's error replies.
 type Json<T> = crate::api::json::Object<T, AdminError>;
@@ -24,8 +24,8 @@ pub struct ProjectSummary {
     created_at: i64,
 }
 
-impl From<ProjectRow> for ProjectSummary {
-    fn from(p: ProjectRow) -> Self {
+impl From<Project> for ProjectSummary {
+    fn from(p: Project) -> Self {
         Self {
             id: p.id,
             name: p.name,
@@ -88,7 +88,7 @@ pub async fn list_assets(
     path: web::Path<String>,
     query: web::Query<PageQuery>,
 ) -> Result<HttpResponse, AdminError> {
-    let caller = crate::ledger::Caller::Authority(operator(&ledger, &path).await?);
+    let caller = operator(&ledger, &path).await?;
     let request = page(&query)?;
     let assets = ledger.assets(&caller, request).await?;
     Ok(ok().json(AssetPage::new(assets, request)))

@@ -7,9 +7,10 @@ use crate::api::v2::requests::{
 };
 use crate::api::v2::types::{Customer, CustomerKey, CustomerKeyPage, CustomerPage};
 use crate::auth::Credentials;
-use crate::domain::{CustomerId, PublicId};
-use crate::ledger::{Ledger, Missing};
 use actix_web::{web, HttpResponse};
+use wallet_core::policy::Action;
+use wallet_core::text::{CustomerId, PublicId};
+use wallet_core::{Ledger, Missing};
 
 /// A JSON object body, with this API's error replies.
 type Json<T> = crate::api::json::Object<T, V2Error>;
@@ -28,7 +29,7 @@ async fn upsert(
 ) -> Result<HttpResponse, V2Error> {
     let (customer, created) = ledger
         .upsert_customer(
-            auth.poster()?,
+            auth.may(Action::ManageCustomers)?,
             id,
             optional(fields.name.as_deref(), name)?,
             optional(fields.description.as_deref(), description)?,
@@ -51,7 +52,7 @@ pub async fn create_customer(
     ledger: web::Data<Ledger>,
     body: Json<CustomerBody>,
 ) -> Result<HttpResponse, V2Error> {
-    auth.poster()?;
+    auth.may(Action::ManageCustomers)?;
     let body = body.into_inner();
     let fields = CustomerUpdateBody {
         name: body.name,
@@ -71,7 +72,7 @@ pub async fn put_customer(
     path: web::Path<String>,
     body: Json<CustomerUpdateBody>,
 ) -> Result<HttpResponse, V2Error> {
-    auth.poster()?;
+    auth.may(Action::ManageCustomers)?;
     upsert(&auth, &ledger, CustomerId::parse(&path)?, body.into_inner()).await
 }
 
@@ -85,7 +86,7 @@ pub async fn list_customers(
     query: web::Query<PageQuery>,
 ) -> Result<HttpResponse, V2Error> {
     let page = query.page()?;
-    let customers = ledger.customers(auth.poster()?, page).await?;
+    let customers = ledger.customers(auth.may(Action::ManageCustomers)?, page).await?;
     Ok(HttpResponse::Ok().json(CustomerPage::new(customers, page)))
 }
 
@@ -114,7 +115,7 @@ pub async fn suspend_customer(
     path: web::Path<String>,
 ) -> Result<HttpResponse, V2Error> {
     let customer = ledger
-        .suspend_customer(auth.poster()?, path_customer(&auth, &path)?)
+        .suspend_customer(auth.may(Action::ManageCustomers)?, path_customer(&auth, &path)?)
         .await?;
     Ok(HttpResponse::Ok().json(Customer::from(customer)))
 }
@@ -130,7 +131,7 @@ pub async fn resume_customer(
     path: web::Path<String>,
     body: Json<ResumeBody>,
 ) -> Result<HttpResponse, V2Error> {
-    let poster = auth.poster()?;
+    let poster = auth.may(Action::ManageCustomers)?;
     let wallets = body
         .wallet_ids
         .iter()
@@ -153,7 +154,7 @@ pub async fn delete_customer(
     path: web::Path<String>,
 ) -> Result<HttpResponse, V2Error> {
     let customer = ledger
-        .delete_customer(auth.poster()?, path_customer(&auth, &path)?)
+        .delete_customer(auth.may(Action::ManageCustomers)?, path_customer(&auth, &path)?)
         .await?;
     Ok(HttpResponse::Ok().json(Customer::from(customer)))
 }
@@ -169,7 +170,7 @@ pub async fn create_key(
     path: web::Path<String>,
     body: web::Bytes,
 ) -> Result<HttpResponse, V2Error> {
-    let poster = auth.poster()?;
+    let poster = auth.may(Action::ManageCustomerKeys)?;
     // The body is optional: no body means a key without expiry. A body must
     // be an object: serde would read `[null]` as `{"expiresAt": null}`.
     let body: NewKeyBody = if body.iter().all(u8::is_ascii_whitespace) {
@@ -203,7 +204,11 @@ pub async fn list_keys(
 ) -> Result<HttpResponse, V2Error> {
     let page = query.page()?;
     let keys = credentials
-        .customer_keys(auth.poster()?, path_customer(&auth, &path)?, page)
+        .customer_keys(
+            auth.may(Action::ManageCustomerKeys)?,
+            path_customer(&auth, &path)?,
+            page,
+        )
         .await?;
     Ok(HttpResponse::Ok().json(CustomerKeyPage::new(keys, page)))
 }
@@ -218,7 +223,7 @@ pub async fn revoke_key(
     credentials: web::Data<Credentials>,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, V2Error> {
-    let poster = auth.poster()?;
+    let poster = auth.may(Action::ManageCustomerKeys)?;
     let (customer, key) = path.into_inner();
     let key = PublicId::parse(&key).map_err(|_| V2Error::not_found(Missing::Key))?;
     credentials

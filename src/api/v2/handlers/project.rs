@@ -4,9 +4,10 @@ use crate::api::v2::auth::Auth;
 use crate::api::v2::error::{ErrorBody, V2Error};
 use crate::api::v2::requests::{name, row_id, NameBody, NewAssetBody, PageQuery};
 use crate::api::v2::types::{Asset, AssetPage, Project};
-use crate::domain::AssetCode;
-use crate::ledger::{Ledger, Missing};
 use actix_web::{web, HttpResponse};
+use wallet_core::policy::Action;
+use wallet_core::text::AssetCode;
+use wallet_core::{Ledger, Missing};
 
 /// A JSON object body, with this API's error replies.
 type Json<T> = crate::api::json::Object<T, V2Error>;
@@ -16,7 +17,7 @@ type Json<T> = crate::api::json::Object<T, V2Error>;
     responses((status = 200, body = Project), (status = "4XX", body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn get_project(auth: Auth, ledger: web::Data<Ledger>) -> Result<HttpResponse, V2Error> {
-    let (project, assets) = ledger.project(auth.poster()?).await?;
+    let (project, assets) = ledger.project(auth.may(Action::ReadProject)?).await?;
     Ok(HttpResponse::Ok().json(Project::new(project, assets)))
 }
 
@@ -32,7 +33,7 @@ pub async fn create_asset(
     let body = body.into_inner();
     let asset = ledger
         .create_asset(
-            auth.poster()?,
+            auth.may(Action::ManageAssets)?,
             AssetCode::parse(&body.code)?,
             name(&body.name)?,
             body.fractions,
@@ -80,7 +81,7 @@ pub async fn rename_asset(
     path: web::Path<String>,
     body: Json<NameBody>,
 ) -> Result<HttpResponse, V2Error> {
-    let poster = auth.poster()?;
+    let poster = auth.may(Action::ManageAssets)?;
     let asset = ledger
         .rename_asset(poster, row_id(&path, Missing::Asset)?, name(&body.name)?)
         .await?;
@@ -98,7 +99,7 @@ pub async fn delete_asset(
     path: web::Path<String>,
 ) -> Result<HttpResponse, V2Error> {
     ledger
-        .delete_asset(auth.poster()?, row_id(&path, Missing::Asset)?)
+        .delete_asset(auth.may(Action::ManageAssets)?, row_id(&path, Missing::Asset)?)
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -6,9 +6,11 @@ use crate::api::v2::requests::{row_id, BatchBody, RangeQuery, TransactionBody, M
 use crate::api::v2::types::{
     BatchReply, BatchResult, Duplicate, Transaction, TransactionPage, TransactionReply,
 };
-use crate::ledger::{FailReason, Ledger, Missing, TransactionOutcome};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
+use wallet_core::planner::FailCode;
+use wallet_core::policy::Action;
+use wallet_core::{Ledger, Missing, TransactionOutcome};
 
 /// A JSON object body, with this API's error replies.
 type Json<T> = crate::api::json::Object<T, V2Error>;
@@ -28,7 +30,7 @@ pub async fn post_transaction(
     ledger: web::Data<Ledger>,
     body: Json<TransactionBody>,
 ) -> Result<HttpResponse, V2Error> {
-    let poster = auth.poster()?;
+    let poster = auth.may(Action::PostTransactions)?;
     let request = body.into_inner().into_request()?;
     let (status, reply) = reply(ledger.post_transaction(poster, request).await?);
     Ok(HttpResponse::build(status).json(reply))
@@ -40,12 +42,12 @@ fn reply(outcome: TransactionOutcome) -> (StatusCode, TransactionReply) {
         TransactionOutcome::Completed(row) => {
             (StatusCode::CREATED, TransactionReply::Transaction(row.into()))
         }
-        TransactionOutcome::Failed(row, reason) => {
+        TransactionOutcome::Failed(row, failure) => {
             let mut transaction = Transaction::from(row);
-            transaction.message = Some(reason.message().to_owned());
-            let status = match reason {
-                FailReason::Invalid(_) => ErrorStatus::ValidationError.http(),
-                FailReason::InsufficientFunds(_) | FailReason::WrongWalletStatus(_) => StatusCode::CONFLICT,
+            transaction.message = Some(crate::api::failure::describe(&failure));
+            let status = match failure.reason.code() {
+                FailCode::ValidationError => ErrorStatus::ValidationError.http(),
+                FailCode::InsufficientFunds | FailCode::WrongWalletStatus => StatusCode::CONFLICT,
             };
             (status, TransactionReply::Transaction(transaction))
         }
@@ -72,7 +74,7 @@ pub async fn post_batch(
     ledger: web::Data<Ledger>,
     body: Json<BatchBody>,
 ) -> Result<HttpResponse, V2Error> {
-    let poster = auth.poster()?;
+    let poster = auth.may(Action::PostTransactions)?;
     let items = body.into_inner().transactions;
     if items.is_empty() || items.len() > MAX_BATCH {
         return Err(V2Error::invalid(format!(
@@ -117,7 +119,7 @@ pub async fn get_transaction(
     ledger: web::Data<Ledger>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, V2Error> {
-    let poster = auth.poster()?;
+    let poster = auth.may(Action::ReadTransactions)?;
     let row = ledger
         .transaction(poster, row_id(&path, Missing::Transaction)?)
         .await?;
@@ -134,6 +136,8 @@ pub async fn list_transactions(
     query: web::Query<RangeQuery>,
 ) -> Result<HttpResponse, V2Error> {
     let page = query.page()?;
-    let rows = ledger.transactions(auth.poster()?, query.range(), page).await?;
+    let rows = ledger
+        .transactions(auth.may(Action::ReadTransactions)?, query.range(), page)
+        .await?;
     Ok(HttpResponse::Ok().json(TransactionPage::new(rows, page)))
 }

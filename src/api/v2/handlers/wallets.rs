@@ -7,16 +7,17 @@ use crate::api::v2::requests::{
     PageQuery, RangeQuery, StatusBody,
 };
 use crate::api::v2::types::{EntryPage, Wallet, WalletPage};
-use crate::domain::CustomerId;
-use crate::ledger::{Ledger, Missing};
 use actix_web::{web, HttpResponse};
+use wallet_core::policy::Action;
+use wallet_core::text::CustomerId;
+use wallet_core::{Ledger, Missing};
 
 /// A JSON object body, with this API's error replies.
 type Json<T> = crate::api::json::Object<T, V2Error>;
 
 /// A wallet id in a path: one that cannot exist is not found, or, to a
 /// customer key, not its own.
-fn wallet_id(auth: &Auth, path: &str) -> Result<i64, V2Error> {
+fn wallet_id(auth: &Auth, path: &str) -> Result<wallet_core::ids::WalletId, V2Error> {
     row_id(path, Missing::Wallet).map_err(|_| auth.not_found(Missing::Wallet))
 }
 
@@ -29,7 +30,7 @@ pub async fn create_wallet(
     ledger: web::Data<Ledger>,
     body: Json<NewWalletBody>,
 ) -> Result<HttpResponse, V2Error> {
-    let poster = auth.poster()?;
+    let poster = auth.may(Action::ManageWallets)?;
     let customer = CustomerId::parse(&body.customer_id).map_err(|_| V2Error::not_found(Missing::Customer))?;
     let wallet = ledger
         .create_wallet(
@@ -54,7 +55,7 @@ pub async fn create_system_wallet(
 ) -> Result<HttpResponse, V2Error> {
     let wallet = ledger
         .create_wallet(
-            auth.poster()?,
+            auth.may(Action::ManageWallets)?,
             None,
             row_id(&body.asset_id, Missing::Asset)?,
             optional(body.name.as_deref(), name)?,
@@ -74,7 +75,9 @@ pub async fn list_system_wallets(
     query: web::Query<PageQuery>,
 ) -> Result<HttpResponse, V2Error> {
     let page = query.page()?;
-    let wallets = ledger.system_wallets(auth.poster()?, page).await?;
+    let wallets = ledger
+        .system_wallets(auth.may(Action::ManageWallets)?, page)
+        .await?;
     Ok(HttpResponse::Ok().json(WalletPage::new(wallets, page)))
 }
 
@@ -119,7 +122,9 @@ pub async fn list_own_wallets(
     query: web::Query<PageQuery>,
 ) -> Result<HttpResponse, V2Error> {
     let page = query.page()?;
-    let wallets = ledger.own_wallets(auth.customer()?, page).await?;
+    let wallets = ledger
+        .own_wallets(auth.may(Action::ListOwnWallets)?, page)
+        .await?;
     Ok(HttpResponse::Ok().json(WalletPage::new(wallets, page)))
 }
 
@@ -169,10 +174,10 @@ pub async fn set_wallet_status(
     path: web::Path<String>,
     body: web::Json<serde_json::Value>,
 ) -> Result<HttpResponse, V2Error> {
-    let poster = auth.poster()?;
+    let poster = auth.may(Action::ManageWallets)?;
     let status = StatusBody::parse(body.into_inner())?;
     let wallet = ledger
-        .set_wallet_status(poster, wallet_id(&auth, &path)?, status.into())
+        .set_wallet_status(poster, wallet_id(&auth, &path)?, status)
         .await?;
     Ok(HttpResponse::Ok().json(Wallet::from(wallet)))
 }

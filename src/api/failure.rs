@@ -1,0 +1,53 @@
+//! Words for the planner's failures: the one place a `FailReason` (data)
+//! becomes the text a client reads. Both APIs use it.
+
+use wallet_core::planner::{FailReason, Failure};
+
+/// The message of a transaction that failed at one of its operations.
+pub fn describe(failure: &Failure) -> String {
+    format!("operation {}: {}", failure.operation, reason(&failure.reason))
+}
+
+/// What went wrong, without saying which operation.
+pub fn reason(reason: &FailReason) -> String {
+    match *reason {
+        FailReason::UnknownWallet { wallet } => format!("wallet {wallet} is unknown"),
+        FailReason::WalletNotOpen { wallet, status } => format!("wallet {wallet} is {status}"),
+        FailReason::OwnerNotActive { wallet, status } => {
+            format!("the customer of wallet {wallet} is {status}")
+        }
+        FailReason::AssetMismatch { source, destination } => {
+            format!("wallets {source} and {destination} hold different assets")
+        }
+        FailReason::InsufficientFunds {
+            wallet,
+            needed,
+            available,
+        } => format!("wallet {wallet} holds {available} but {needed} would leave it"),
+        FailReason::BalanceOverflow { wallet } => {
+            format!("wallet {wallet}'s balance would pass the largest amount a wallet can hold")
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wallet_core::ids::WalletId;
+
+    #[test]
+    fn a_failure_names_its_operation_wallet_and_amounts() {
+        let failure = Failure {
+            operation: 1,
+            reason: FailReason::InsufficientFunds {
+                wallet: WalletId::new(7),
+                needed: 10,
+                available: 3,
+            },
+        };
+        assert_eq!(
+            describe(&failure),
+            "operation 1: wallet 7 holds 3 but 10 would leave it"
+        );
+    }
+}
