@@ -52,6 +52,8 @@ macro_rules! conformance_suite {
             concurrent_first_entries_open_one_default_wallet,
             concurrent_wallet_opens_make_one_default,
             an_issue_past_i64_max_fails_whole,
+            #[ignore = "known bug: wallet-sqlite keeps running totals in i64 (the server's schema step 3 is not ported)"]
+            a_running_total_past_i64_never_refuses_a_legal_posting,
             // check
             check_holds_after_a_mixed_concurrent_load,
             // storage faults
@@ -105,6 +107,6 @@ mod tests {
                 found += 1;
             }
         }
-        assert_eq!(found, 32, "the number of conformance tests");
+        assert_eq!(found, 33, "the number of conformance tests");
     }
 }

@@ -3,10 +3,11 @@
 
 use super::concurrently;
 use crate::answers::{completed, failed, rejection};
-use crate::fixture::{customer_id, default_asset, issue, text, transfer, v1, Fixture};
+use crate::fixture::{customer_id, default_asset, issue, redeem, request, text, transfer, v1, Fixture};
 use crate::harness::TestDb;
 use wallet_core::model::PageRequest;
 use wallet_core::planner::{FailCode, FailReason};
+use wallet_core::policy::Caller;
 use wallet_core::text::AssetCode;
 use wallet_core::v1::WalletTotalsFilter;
 
@@ -181,4 +182,62 @@ pub async fn an_issue_past_i64_max_fails_whole(db: TestDb) {
     );
     completed(fx.post(&caller, vec![issue(fresh, i64::MAX - 1)]).await);
     fx.assert_check().await;
+}
+
+/// An authority's running total in a wallet is the sum of its entries
+/// there, which passes `i64::MAX` on a legal ledger: it issues near the
+/// maximum again and again while another authority redeems. Such postings
+/// (API v2 and v1) complete, and the v1 totals report the exact sums.
+pub async fn a_running_total_past_i64_never_refuses_a_legal_posting(db: TestDb) {
+    const X: i64 = 1 << 62;
+    let fx = Fixture::new(db);
+    fx.project("pa").await;
+    let (issuer, spender) = (fx.authority("pa").await, fx.authority("pa").await);
+    let wallet = fx.wallet(&issuer, None).await;
+    fx.customer(&issuer, "whale").await;
+
+    for round in 0..3 {
+        let issued = fx
+            .ledger
+            .post_transaction(&issuer, request(&format!("in-{round}"), vec![issue(wallet, X)]));
+        completed(
+            issued
+                .await
+                .expect("an issue into a wallet that holds 0 is legal"),
+        );
+        completed(fx.post(&spender, vec![redeem(wallet, X)]).await);
+        fx.ledger
+            .post_v1_entry(&issuer, v1("whale", X))
+            .await
+            .expect("a legal entry");
+        fx.ledger
+            .post_v1_entry(&spender, v1("whale", -X))
+            .await
+            .expect("a legal spend");
+    }
+
+    assert_eq!(fx.balance(&issuer, wallet).await, 0);
+    let of = |authority: &Caller| WalletTotalsFilter {
+        user_ids: Some(vec!["whale".to_owned()]),
+        authority_ids: Some(vec![public_id_of(authority)]),
+    };
+    let totals = |authority: &Caller| fx.ledger.v1_wallet_totals(&issuer, of(authority));
+    let issued = totals(&issuer).await.expect("reads");
+    assert_eq!(
+        issued.iter().map(|t| t.total).collect::<Vec<_>>(),
+        vec![3 * i128::from(X)]
+    );
+    let spent = totals(&spender).await.expect("reads");
+    assert_eq!(
+        spent.iter().map(|t| t.total).collect::<Vec<_>>(),
+        vec![-3 * i128::from(X)]
+    );
+    fx.assert_check().await;
+}
+
+fn public_id_of(caller: &Caller) -> String {
+    match caller {
+        Caller::Authority(a) => a.public_id.clone(),
+        other => panic!("not an authority: {other:?}"),
+    }
 }
