@@ -23,6 +23,7 @@ macro_rules! conformance_suite {
             concurrent_ring_transfers_conserve_the_total,
             concurrent_item_use_marks_once,
             concurrent_upserts_create_a_customer_once,
+            concurrent_asset_creates_take_a_code_once,
             // atomicity
             a_transfer_whose_fee_cannot_be_paid_applies_nothing,
             a_transaction_touching_a_suspended_wallet_fails_whole,
@@ -107,6 +108,6 @@ mod tests {
                 found += 1;
             }
         }
-        assert_eq!(found, 33, "the number of conformance tests");
+        assert_eq!(found, 34, "the number of conformance tests");
     }
 }

@@ -1,6 +1,7 @@
-//! Racing writes: spends never overdraw, transfers conserve, an item is used
-//! once. With one writer (SQLite) these hold by construction; with several
-//! (PostgreSQL) they hold only if the port's guarded primitives and locks do.
+//! Racing writes: spends never overdraw, transfers conserve, an item, a new
+//! customer and an asset code are each taken once. With one writer (SQLite)
+//! these hold by construction; with several (PostgreSQL) they hold only if
+//! the port's guarded primitives and locks do.
 
 use super::concurrently;
 use crate::answers::{failed, is_conflict, is_insufficient_funds, rejection};
@@ -9,6 +10,7 @@ use crate::harness::TestDb;
 use std::collections::BTreeSet;
 use wallet_core::model::{EntryKind, PageRequest};
 use wallet_core::planner::{FailCode, FailReason};
+use wallet_core::text::AssetCode;
 use wallet_core::v1::{InventoryFilter, WalletTotalsFilter};
 use wallet_core::TransactionOutcome;
 
@@ -228,4 +230,33 @@ pub async fn concurrent_upserts_create_a_customer_once(db: TestDb) {
         .await
         .expect("reads");
     assert_eq!(customers.total, 1);
+}
+
+/// 8 concurrent creations of one asset code: one creates it, the others
+/// are told the code is taken (not a storage error), and the project has
+/// one such asset.
+pub async fn concurrent_asset_creates_take_a_code_once(db: TestDb) {
+    let fx = Fixture::new(db);
+    fx.project("pa").await;
+    let caller = fx.authority("pa").await;
+
+    let results = concurrently(8, |_| {
+        let (ledger, caller) = (fx.ledger.clone(), caller.clone());
+        async move {
+            let code = AssetCode::parse("GEM").expect("valid");
+            ledger.create_asset(&caller, code, text("Gems"), 100).await
+        }
+    })
+    .await;
+
+    let mut created = 0;
+    for result in results {
+        match result {
+            Ok(_) => created += 1,
+            Err(e) => assert!(is_conflict(&e), "{e:?}"),
+        }
+    }
+    assert_eq!(created, 1);
+    let assets = fx.ledger.assets(&caller, PageRequest::ALL).await.expect("reads");
+    assert_eq!(assets.items.iter().filter(|a| a.code == "GEM").count(), 1);
 }

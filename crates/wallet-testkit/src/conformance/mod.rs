@@ -8,7 +8,7 @@
 //! list in `suite.rs`.
 //!
 //! - [`concurrency`]: racing spends never overdraw, transfers conserve,
-//!   an item is used once.
+//!   an item, a new customer and an asset code are each taken once.
 //! - [`atomicity`]: a transaction applies whole or not at all.
 //! - [`idempotency`]: a reference id applies once and spends even on failure.
 //! - [`statuses`]: suspend, resume, close, delete, and used assets.
