@@ -1,0 +1,126 @@
+//! [`FaultyTx`]: a job's real [`WriteTx`], forwarded call by call, with a
+//! fault injected into any write primitive (every method of [`WriteTx`],
+//! the locks included) when the shared [`Faults`] say so.
+
+use super::Faults;
+use wallet_core::check::CheckReport;
+use wallet_core::dump::{DumpCounts, DumpRecord};
+use wallet_core::ids::{
+    AssetId, AuthorityRowId, CustomerKeyRowId, CustomerRowId, EntryId, TransactionId, WalletId,
+};
+use wallet_core::model::{
+    Asset, Authority, AuthorityCredential, Customer, CustomerKey, CustomerStatus, Entry, Millis, NewAsset,
+    Page, PageRequest, Project, TimeRange, Transaction, Wallet, WalletStatus,
+};
+use wallet_core::port::{
+    Claim, ItemUse, NewCustomerKey, NewEntry, NewTransaction, NewWallet, ReadTx, WriteTx,
+};
+use wallet_core::v1::{InventoryFilter, InventoryLine, V1Entry, WalletTotal, WalletTotalsFilter};
+use wallet_core::StoreError;
+
+/// One run of one job: the real transaction, with faults in its writes.
+pub(super) struct FaultyTx<'t, 'f> {
+    pub(super) inner: &'t mut dyn WriteTx,
+    pub(super) faults: &'f Faults,
+    /// The first fault injected into this run: the job's answer if it
+    /// swallows it.
+    pub(super) first_injected: Option<StoreError>,
+}
+
+impl FaultyTx<'_, '_> {
+    fn admit(&mut self, primitive: &str) -> Result<(), StoreError> {
+        self.faults.admit(primitive).inspect_err(|e| {
+            self.first_injected.get_or_insert_with(|| e.clone());
+        })
+    }
+}
+
+/// Read statements: always forwarded.
+macro_rules! reads {
+    ($($name:ident($($arg:ident: $ty:ty),*) -> $ret:ty;)*) => {$(
+        fn $name(&mut self, $($arg: $ty),*) -> Result<$ret, StoreError> {
+            self.inner.$name($($arg),*)
+        }
+    )*};
+}
+
+/// Write primitives: forwarded unless a fault is due.
+macro_rules! writes {
+    ($($name:ident($($arg:ident: $ty:ty),*) -> $ret:ty;)*) => {$(
+        fn $name(&mut self, $($arg: $ty),*) -> Result<$ret, StoreError> {
+            self.admit(stringify!($name))?;
+            self.inner.$name($($arg),*)
+        }
+    )*};
+}
+
+impl ReadTx for FaultyTx<'_, '_> {
+    reads! {
+        setting(key: &str) -> Option<String>;
+        authority(public_id: &str) -> Option<Authority>;
+        authority_by_rowid(rowid: AuthorityRowId) -> Option<Authority>;
+        authorities(project: Option<&str>) -> Vec<Authority>;
+        customer_key(public_id: &str) -> Option<CustomerKey>;
+        customer_key_by_rowid(rowid: CustomerKeyRowId) -> Option<CustomerKey>;
+        customer_keys(customer: CustomerRowId, page: PageRequest) -> Page<CustomerKey>;
+        project(id: &str) -> Option<Project>;
+        projects() -> Vec<Project>;
+        asset(project: &str, id: AssetId) -> Option<Asset>;
+        asset_code_taken(project: &str, code: &str) -> bool;
+        assets(project: &str, page: PageRequest) -> Page<Asset>;
+        customer(project: &str, id: &str) -> Option<Customer>;
+        customers(project: &str, page: PageRequest) -> Page<Customer>;
+        wallet(project: &str, id: WalletId) -> Option<Wallet>;
+        default_wallet(customer: CustomerRowId, asset: AssetId) -> Option<Wallet>;
+        customer_wallets(customer: CustomerRowId, page: PageRequest) -> Page<Wallet>;
+        system_wallets(project: &str, page: PageRequest) -> Page<Wallet>;
+        wallet_entries(wallet: WalletId, range: TimeRange, page: PageRequest) -> Page<Entry>;
+        transaction(project: &str, id: TransactionId) -> Option<Transaction>;
+        transaction_by_reference(project: &str, reference: &str) -> Option<Transaction>;
+        transactions(project: &str, range: TimeRange, page: PageRequest) -> Page<Transaction>;
+        authority_total(wallet: WalletId, authority: AuthorityRowId) -> Option<i128>;
+        v1_wallet_totals(project: &str, asset: AssetId, filter: &WalletTotalsFilter) -> Vec<WalletTotal>;
+        v1_inventory(project: &str, filter: &InventoryFilter) -> Vec<InventoryLine>;
+        v1_entry(entry: EntryId) -> Option<V1Entry>;
+        check() -> CheckReport;
+        export_project(
+            project: &str, sink: &mut dyn FnMut(DumpRecord) -> Result<(), StoreError>
+        ) -> DumpCounts;
+    }
+}
+
+impl WriteTx for FaultyTx<'_, '_> {
+    writes! {
+        set_setting(key: &str, value: &str) -> ();
+        set_setting_if_absent(key: &str, value: &str) -> bool;
+        insert_authority(
+            public_id: &str, project: &str, name: &str, credential: &AuthorityCredential, now: Millis
+        ) -> AuthorityRowId;
+        revoke_authority(public_id: &str, now: Millis) -> bool;
+        insert_customer_key(key: &NewCustomerKey<'_>) -> CustomerKeyRowId;
+        revoke_customer_key(customer: CustomerRowId, public_id: &str, now: Millis) -> bool;
+        create_project(id: &str, name: &str, default_asset: &NewAsset, now: Millis) -> bool;
+        insert_asset(project: &str, asset: &NewAsset, now: Millis) -> AssetId;
+        rename_asset(id: AssetId, name: &str) -> ();
+        delete_unused_asset(id: AssetId) -> bool;
+        insert_customer(
+            project: &str, id: &str, name: Option<&str>, description: Option<&str>, now: Millis
+        ) -> Option<CustomerRowId>;
+        lock_customer(project: &str, id: &str) -> Option<Customer>;
+        update_customer(rowid: CustomerRowId, name: Option<&str>, description: Option<&str>) -> ();
+        set_customer_status(rowid: CustomerRowId, status: CustomerStatus) -> ();
+        suspend_open_wallets(customer: CustomerRowId) -> ();
+        insert_wallet(wallet: &NewWallet<'_>) -> WalletId;
+        set_wallet_status(id: WalletId, status: WalletStatus) -> ();
+        set_wallet_name(id: WalletId, name: &str) -> ();
+        set_wallet_description(id: WalletId, description: &str) -> ();
+        lock_wallets(project: &str, ids: &[WalletId]) -> Vec<Wallet>;
+        insert_transaction(transaction: &NewTransaction<'_>) -> Claim;
+        debit(wallet: WalletId, amount: i64, floor: i64) -> i64;
+        credit(wallet: WalletId, amount: i64) -> i64;
+        append_entry(entry: &NewEntry<'_>) -> EntryId;
+        add_authority_total(wallet: WalletId, authority: AuthorityRowId, delta: i64) -> ();
+        insert_item(entry: EntryId, name: &str, data: Option<&str>) -> ();
+        mark_item_used(project: &str, entry: EntryId) -> ItemUse;
+    }
+}

@@ -1,0 +1,41 @@
+//! wallet-testkit: what every storage backend of the ledger is tested with.
+//! A dev-dependency only: production code carries no test hooks.
+//!
+//! ```text
+//!   tests/conformance.rs ── conformance_suite!(sqlite, SqliteHarness::default())
+//!        │                     one #[tokio::test] per conformance function: sqlite_<name>
+//!        ▼
+//!   conformance::<name>(TestDb) ──► Fixture ──► wallet_core::Ledger ──► Store ──► Backend
+//!                                                                 FaultyBackend ──┘ (faults)
+//! ```
+//!
+//! - [`harness`]: a [`Harness`] makes one fresh, empty database per test
+//!   ([`TestDb`]); [`SqliteHarness`] does it in a temp dir. A PostgreSQL
+//!   harness implements the same trait and adds one line to the suite list.
+//! - [`conformance`]: the model's promises (`docs/model.md`), written once
+//!   against the port and driven through [`wallet_core::Ledger`];
+//!   [`conformance_suite!`] instantiates all of them for a backend.
+//! - [`fixture`]: projects, authorities, customers and wallets made the way
+//!   the server makes them, and short request builders.
+//! - [`answers`]: the one place that names the ledger's answers the suite
+//!   matches on, so a rename in the core is a one-line change here.
+//! - [`faults`]: [`FaultyBackend`], a decorator over any backend that makes
+//!   its write primitives fail on command.
+#![forbid(unsafe_code)]
+
+pub mod answers;
+pub mod conformance;
+pub mod faults;
+pub mod fixture;
+pub mod harness;
+mod suite;
+
+pub use faults::{Faults, FaultyBackend};
+pub use fixture::Fixture;
+pub use harness::{Harness, SqliteHarness, TestDb};
+
+/// What [`conformance_suite!`] needs from the crates it expands into.
+#[doc(hidden)]
+pub mod __private {
+    pub use pastey;
+}

@@ -1,0 +1,112 @@
+//! [`conformance_suite!`]: every conformance test, instantiated for one
+//! backend.
+
+/// Expands to one `#[tokio::test]` per conformance function, named
+/// `<backend>_<function>`, each on a fresh database of the harness:
+///
+/// ```ignore
+/// wallet_testkit::conformance_suite!(sqlite, wallet_testkit::SqliteHarness);
+/// // cargo test sqlite_       runs the SQLite list
+/// ```
+///
+/// A second backend is one more line with its own harness. The crate that
+/// expands it needs `tokio` (`macros`, `rt-multi-thread`) as a dependency.
+#[macro_export]
+macro_rules! conformance_suite {
+    ($backend:ident, $harness:expr) => {
+        // A test may carry attributes (`#[ignore = "known bug: ..."]`): they
+        // apply to every backend's instance.
+        $crate::conformance_suite!(@each $backend, $harness, [
+            // concurrency
+            concurrent_v2_redeems_never_overdraw,
+            concurrent_v1_spends_never_overdraw,
+            concurrent_ring_transfers_conserve_the_total,
+            concurrent_item_use_marks_once,
+            concurrent_upserts_create_a_customer_once,
+            concurrent_asset_creates_take_a_code_once,
+            // atomicity
+            a_transfer_whose_fee_cannot_be_paid_applies_nothing,
+            a_transaction_touching_a_suspended_wallet_fails_whole,
+            a_transfer_across_assets_fails_whole,
+            a_batch_applies_each_transaction_on_its_own,
+            // idempotency
+            one_reference_posted_concurrently_applies_once,
+            a_used_reference_never_applies_another_payload,
+            a_failed_transaction_spends_its_reference,
+            references_are_per_project,
+            // statuses
+            suspending_a_customer_suspends_its_wallets_and_refuses_transactions,
+            resuming_opens_exactly_the_listed_wallets,
+            closing_needs_a_zero_balance_and_is_final,
+            deleting_a_customer_needs_every_wallet_closed,
+            a_used_asset_cannot_be_deleted,
+            // isolation
+            an_authority_never_reaches_another_project,
+            a_customer_key_reads_only_its_own_customer,
+            customer_callers_cannot_post,
+            // credentials
+            a_revoked_authority_writes_nothing,
+            an_expired_caller_writes_nothing,
+            a_revocation_racing_posts_cuts_them_cleanly,
+            // default wallets and checked arithmetic
+            a_v2_wallet_in_the_default_asset_is_the_v1_wallet,
+            concurrent_first_entries_open_one_default_wallet,
+            concurrent_wallet_opens_make_one_default,
+            an_issue_past_i64_max_fails_whole,
+            a_running_total_past_i64_never_refuses_a_legal_posting,
+            // check
+            check_holds_after_a_mixed_concurrent_load,
+            // storage faults
+            a_storage_fault_at_any_write_of_a_transaction_applies_nothing,
+            a_storage_fault_at_any_write_of_a_v1_entry_applies_nothing,
+            reads_keep_working_while_writes_fail,
+        ]);
+    };
+    (@each $backend:ident, $harness:expr, [$($(#[$meta:meta])* $test:ident),* $(,)?]) => {
+        $crate::__private::pastey::paste! {
+            $(
+                $(#[$meta])*
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn [<$backend _ $test>]() {
+                    $crate::conformance::run(&$harness, $crate::conformance::$test).await;
+                }
+            )*
+        }
+    };
+}
+
+#[cfg(test)]
+mod tests {
+    /// Every `pub async fn` of the conformance modules is in the list above:
+    /// a test written but not listed would never run.
+    #[test]
+    fn every_conformance_function_is_in_the_suite() {
+        let suite = include_str!("suite.rs");
+        let modules = [
+            include_str!("conformance/atomicity.rs"),
+            include_str!("conformance/check.rs"),
+            include_str!("conformance/concurrency.rs"),
+            include_str!("conformance/credentials.rs"),
+            include_str!("conformance/defaults.rs"),
+            include_str!("conformance/faults.rs"),
+            include_str!("conformance/idempotency.rs"),
+            include_str!("conformance/isolation.rs"),
+            include_str!("conformance/statuses.rs"),
+        ];
+        let mut found = 0;
+        for source in modules {
+            for line in source.lines() {
+                let Some(rest) = line.strip_prefix("pub async fn ") else {
+                    continue;
+                };
+                let name = rest.split('(').next().unwrap_or_default();
+                assert!(
+                    suite.contains(&format!("            {name},\n")),
+                    "{name} is not in conformance_suite!"
+                );
+                found += 1;
+            }
+        }
+        assert_eq!(found, 34, "the number of conformance tests");
+    }
+}
