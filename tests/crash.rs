@@ -14,6 +14,11 @@
 //! A second test sends SIGTERM under load: in-flight requests finish, the
 //! process exits 0, and nothing was applied without its reply.
 #![allow(clippy::unwrap_used)]
+#![allow(
+    clippy::cast_possible_truncation,
+    clippy::cast_possible_wrap,
+    clippy::cast_sign_loss
+)] // counts and times in tests
 
 mod common;
 
@@ -227,7 +232,7 @@ async fn verify(
     for t in stored.values().filter(|t| t["status"] == "Completed") {
         for op in t["operations"].as_array().unwrap() {
             let amount = op["amount"].as_i64().unwrap();
-            let side = |key: &str| op[key].as_str().map(|w| w.to_owned());
+            let side = |key: &str| op[key].as_str().map(std::borrow::ToOwned::to_owned);
             if let Some(w) = side("source") {
                 *expected.get_mut(w.as_str()).unwrap() -= amount;
             }

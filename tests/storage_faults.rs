@@ -16,6 +16,11 @@
 //! tests with a capped `max_page_count`. See docs/reliability.md for what
 //! this does not cover.
 #![allow(clippy::unwrap_used)]
+#![allow(
+    clippy::cast_possible_truncation,
+    clippy::cast_possible_wrap,
+    clippy::cast_sign_loss
+)] // counts and times in tests
 
 use serde_json::{json, Value};
 use std::collections::BTreeMap;

@@ -32,15 +32,16 @@ pub struct Metrics {
 pub struct MetricsToken(pub Option<String>);
 
 impl Metrics {
-    fn observe(&self, status: u16, seconds: f64) {
+    fn observe(&self, status: u16, elapsed: std::time::Duration) {
+        let seconds = elapsed.as_secs_f64();
         let class = usize::from(status / 100).clamp(1, 5) - 1;
         self.by_class[class].fetch_add(1, Ordering::Relaxed);
         if let Some(i) = BUCKETS.iter().position(|b| seconds <= *b) {
             self.buckets[i].fetch_add(1, Ordering::Relaxed);
         }
         self.count.fetch_add(1, Ordering::Relaxed);
-        self.sum_micros
-            .fetch_add((seconds * 1e6) as u64, Ordering::Relaxed);
+        let micros = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX);
+        self.sum_micros.fetch_add(micros, Ordering::Relaxed);
     }
 }
 
@@ -53,7 +54,7 @@ pub async fn record(
     let start = Instant::now();
     let response = next.call(req).await?;
     if let Some(metrics) = metrics {
-        metrics.observe(response.status().as_u16(), start.elapsed().as_secs_f64());
+        metrics.observe(response.status().as_u16(), start.elapsed());
     }
     Ok(response)
 }

@@ -72,7 +72,7 @@ impl RateLimiter {
         let mut buckets = self
             .buckets
             .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         if buckets.len() >= MAX_TRACKED && !buckets.contains_key(identity) {
             buckets.retain(|_, b| b.tokens + now.duration_since(b.refilled).as_secs_f64() * rate < rate);
             if buckets.len() >= MAX_TRACKED {
@@ -162,7 +162,7 @@ mod tests {
         for n in 0..=MAX_TRACKED {
             limiter.allow(&authority(&n.to_string()));
         }
-        let tracked = limiter.buckets.lock().map(|b| b.len()).unwrap_or(usize::MAX);
+        let tracked = limiter.buckets.lock().map_or(usize::MAX, |b| b.len());
         assert!(tracked <= MAX_TRACKED, "{tracked}");
     }
 }

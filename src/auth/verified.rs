@@ -85,6 +85,6 @@ mod tests {
         for i in 0..=CAPACITY {
             cache.remember(&i.to_string(), "au", None);
         }
-        assert!(cache.tokens.lock().map(|t| t.len()).unwrap_or(usize::MAX) <= CAPACITY);
+        assert!(cache.tokens.lock().map_or(usize::MAX, |t| t.len()) <= CAPACITY);
     }
 }

@@ -324,7 +324,7 @@ async fn text_ids_refuse_invisible_and_bidi_characters() {
     let mut failures = Failures::default();
     for ch in invisible {
         let id = format!("bob{ch}by");
-        let case = format!("{:?}", id);
+        let case = format!("{id:?}");
         let reply = app
             .v2("POST", "/customers", Some(&c.key), Some(&json!({ "id": id })))
             .await;

@@ -1,5 +1,10 @@
 //! HTTP tests of the real application, one test binary (one link) for all.
 #![allow(clippy::unwrap_used)]
+#![allow(
+    clippy::cast_possible_truncation,
+    clippy::cast_possible_wrap,
+    clippy::cast_sign_loss
+)] // counts and times in tests
 
 mod admin;
 mod admin_login;

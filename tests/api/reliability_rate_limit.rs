@@ -93,12 +93,12 @@ impl Limited {
 fn assert_v2_limit(body: &Value) {
     assert_eq!(body["status"], "LIMIT_EXCEEDED", "{body}");
     assert!(body["message"].is_string(), "{body}");
-    assert_eq!(body.as_object().map(|o| o.len()), Some(2), "{body}");
+    assert_eq!(body.as_object().map(serde_json::Map::len), Some(2), "{body}");
 }
 
 fn assert_v1_limit(body: &Value) {
     assert!(body["error"].is_string(), "{body}");
-    assert_eq!(body.as_object().map(|o| o.len()), Some(1), "{body}");
+    assert_eq!(body.as_object().map(serde_json::Map::len), Some(1), "{body}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

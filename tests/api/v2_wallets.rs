@@ -202,7 +202,7 @@ async fn entries_and_transactions_filter_by_time_and_page() {
         let page = c.get_ok(&app, &format!("/wallets/{w}/entries?{query}")).await;
         assert_eq!(
             ids(&page),
-            expected.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
+            expected.iter().map(|s| (*s).clone()).collect::<Vec<_>>(),
             "entries?{query}"
         );
         assert_eq!(page["total"], total, "entries?{query}");

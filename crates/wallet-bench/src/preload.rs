@@ -47,7 +47,9 @@ pub(crate) fn run(path: &Path, plan: &Plan<'_>) -> anyhow::Result<Preloaded> {
     let transfers = plan.entries.saturating_sub(plan.wallets as u64) / 2;
     // Timestamps: one millisecond apart, ending now, so entry pages have a
     // realistic spread and nothing lies in the future.
-    let mut clock = wallet_core::clock::system_now() - (plan.wallets as i64 + transfers as i64);
+    let span =
+        i64::try_from(plan.wallets as u64 + transfers).map_err(|_| anyhow::anyhow!("too large a preload"))?;
+    let mut clock = wallet_core::clock::system_now() - span;
     let mut loader = BulkLoader::open(path)?;
     let mut wallets = Vec::with_capacity(plan.wallets);
     loader.chunk(|tx| tx.mark_asset_used(plan.asset))?;

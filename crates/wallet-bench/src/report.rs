@@ -46,7 +46,7 @@ fn totals_text(name: &str, unit: &str, clients: usize, totals: &Totals) -> Strin
     let mut out = String::new();
     let _ = writeln!(out, "== {name}");
     let _ = writeln!(out, "clients: {clients}");
-    let _ = writeln!(out, "duration: {:.1} s", secs);
+    let _ = writeln!(out, "duration: {secs:.1} s");
     let _ = writeln!(out, "requests: {}", totals.requests);
     let _ = writeln!(out, "throughput: {:.0} {unit}/s", totals.ops as f64 / secs);
     if totals.requests != totals.ops {

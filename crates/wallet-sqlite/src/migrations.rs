@@ -43,7 +43,8 @@ const STEPS: &[&str] = &[SCHEMA, DEFAULT_WALLETS, WIDE_AUTHORITY_TOTALS];
 
 /// How many schema steps this binary knows (a database beyond is refused).
 pub(crate) fn schema_steps() -> i64 {
-    STEPS.len() as i64
+    // A handful of steps: always within i64.
+    i64::try_from(STEPS.len()).unwrap_or(i64::MAX)
 }
 
 /// Brings the schema up to date, each missing step in the same transaction,
@@ -59,9 +60,10 @@ pub(crate) fn migrate(conn: &mut Connection) -> DbResult<()> {
              upgrade wallet-service"
         ))));
     }
-    for (index, step) in STEPS.iter().enumerate().skip(version.max(0) as usize) {
+    let done = usize::try_from(version).unwrap_or(0);
+    for (number, step) in (1i64..).zip(STEPS).skip(done) {
         tx.execute_batch(step)?;
-        tx.pragma_update(None, "user_version", index as i64 + 1)?;
+        tx.pragma_update(None, "user_version", number)?;
     }
     let default = ProjectId::default_project();
     catalog::create_project(

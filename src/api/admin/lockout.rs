@@ -68,7 +68,10 @@ impl LoginLimiter {
     pub fn admit(&self, ip: IpAddr, username: &str) -> Option<Attempt> {
         let key = key(ip, username);
         let now = Instant::now();
-        let mut windows = self.windows.lock().unwrap_or_else(|p| p.into_inner());
+        let mut windows = self
+            .windows
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         if windows.len() >= MAX_TRACKED && !windows.contains_key(&key) {
             windows.retain(|_, w| now.duration_since(w.since) < WINDOW);
         }
@@ -99,14 +102,20 @@ impl LoginLimiter {
 
     /// The password was right: this address and user name start afresh.
     pub fn succeeded(&self, attempt: Attempt) {
-        let mut windows = self.windows.lock().unwrap_or_else(|p| p.into_inner());
+        let mut windows = self
+            .windows
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         windows.remove(&attempt.key);
     }
 
     /// The attempt was not verified (the server was busy, or the database
     /// failed): it does not count.
     pub fn refund(&self, attempt: Attempt) {
-        let mut windows = self.windows.lock().unwrap_or_else(|p| p.into_inner());
+        let mut windows = self
+            .windows
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         if let Some(window) = windows.get_mut(&attempt.key) {
             window.attempts = window.attempts.saturating_sub(1);
         }

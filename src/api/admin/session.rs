@@ -63,10 +63,14 @@ impl Sessions {
         let session = Session {
             csrf: random_base32(32),
             expires: Instant::now() + SESSION_TTL,
-            expires_at: wallet_core::clock::system_now() + SESSION_TTL.as_millis() as i64,
+            expires_at: wallet_core::clock::system_now()
+                + i64::try_from(SESSION_TTL.as_millis()).unwrap_or(i64::MAX),
             password,
         };
-        let mut live = self.live.lock().unwrap_or_else(|p| p.into_inner());
+        let mut live = self
+            .live
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let now = Instant::now();
         live.retain(|_, s| s.expires > now);
         live.insert(key(&token), session.clone());
@@ -76,7 +80,10 @@ impl Sessions {
     /// The session of `token`, if it is live and was opened under the
     /// `current` password. Sessions of any other password are ended here.
     pub fn get(&self, token: &str, current: Option<&PasswordStamp>) -> Option<Session> {
-        let mut live = self.live.lock().unwrap_or_else(|p| p.into_inner());
+        let mut live = self
+            .live
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         live.retain(|_, s| Some(&s.password) == current);
         live.get(&key(token))
             .filter(|s| s.expires > Instant::now())
@@ -84,7 +91,10 @@ impl Sessions {
     }
 
     pub fn end(&self, token: &str) {
-        let mut live = self.live.lock().unwrap_or_else(|p| p.into_inner());
+        let mut live = self
+            .live
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         live.remove(&key(token));
     }
 }

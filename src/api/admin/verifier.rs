@@ -128,7 +128,10 @@ impl Verifier {
 fn work(queue: &Mutex<Receiver<Job>>, counters: &Counters) {
     let mut memory = Vec::new();
     loop {
-        let next = queue.lock().unwrap_or_else(|p| p.into_inner()).recv();
+        let next = queue
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .recv();
         // Every sender is gone: the server has stopped.
         let Ok(job) = next else { return };
         let now = counters.running.fetch_add(1, Ordering::Relaxed) + 1;

@@ -49,9 +49,10 @@ impl Ledger {
         self.store
             .write(move |tx| {
                 let now = clock.now();
-                match tx.revoke_authority(public_id.as_str(), now)? {
-                    true => Ok(()),
-                    false => Err(LedgerError::NotFound(Missing::Authority)),
+                if tx.revoke_authority(public_id.as_str(), now)? {
+                    Ok(())
+                } else {
+                    Err(LedgerError::NotFound(Missing::Authority))
                 }
             })
             .await
@@ -159,9 +160,10 @@ impl Ledger {
                 let now = clock.now();
                 recheck(tx, &caller, now)?;
                 let customer = readable_customer(tx, &caller, customer.as_str())?;
-                match tx.revoke_customer_key(customer.rowid, key.as_str(), now)? {
-                    true => Ok(()),
-                    false => Err(LedgerError::NotFound(Missing::Key)),
+                if tx.revoke_customer_key(customer.rowid, key.as_str(), now)? {
+                    Ok(())
+                } else {
+                    Err(LedgerError::NotFound(Missing::Key))
                 }
             })
             .await

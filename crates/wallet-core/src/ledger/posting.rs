@@ -160,7 +160,7 @@ fn post(
         authority: poster.authority,
         status: TransactionStatus::Completed,
         error: None,
-        description: request.description.as_ref().map(|d| d.as_str()),
+        description: request.description.as_ref().map(super::super::text::Text::as_str),
         operations: Some(&operations),
         created_at: now,
     };

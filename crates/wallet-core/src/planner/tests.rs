@@ -1,4 +1,9 @@
 //! The planner against examples and against a reference model.
+#![allow(
+    clippy::cast_possible_truncation,
+    clippy::cast_possible_wrap,
+    clippy::cast_sign_loss
+)] // counts and times in tests
 
 use super::*;
 use crate::operation::Quantity;

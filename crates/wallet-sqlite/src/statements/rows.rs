@@ -209,6 +209,7 @@ pub(crate) fn customer_key(r: &Row<'_>) -> rusqlite::Result<CustomerKey> {
 /// step 3 read the same. `None` past about ±2^127, which takes 2^63 entries.
 pub(crate) fn split_total(total: i128) -> Option<(i64, i64)> {
     // Truncation to the low 64 bits is the point here.
+    #[allow(clippy::cast_possible_truncation)]
     let low = total as i64;
     let high = total.checked_sub(i128::from(low))? >> 64;
     Some((low, i64::try_from(high).ok()?))

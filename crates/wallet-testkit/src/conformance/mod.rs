@@ -18,6 +18,11 @@
 //!   balance wraps.
 //! - [`check`]: `check` holds after a mixed concurrent load.
 //! - [`faults`]: a storage fault in the middle of a job applies nothing.
+#![allow(
+    clippy::cast_possible_truncation,
+    clippy::cast_possible_wrap,
+    clippy::cast_sign_loss
+)] // counts and times in tests
 
 pub mod atomicity;
 pub mod check;

@@ -32,8 +32,7 @@ pub async fn login(
 ) -> Result<HttpResponse, AdminError> {
     let peer = req
         .peer_addr()
-        .map(|a| a.ip())
-        .unwrap_or(std::net::IpAddr::from([0, 0, 0, 0]));
+        .map_or(std::net::IpAddr::from([0, 0, 0, 0]), |a| a.ip());
     let client = state.proxies.client(peer, req.headers());
     // Counted now, before argon2: guesses sent at once cannot slip past.
     let Some(attempt) = state.limiter.admit(client, &body.username) else {
@@ -77,7 +76,9 @@ pub async fn login(
         .http_only(true)
         .same_site(SameSite::Strict)
         .path("/")
-        .max_age(time::Duration::seconds(SESSION_TTL.as_secs() as i64))
+        .max_age(time::Duration::seconds(
+            i64::try_from(SESSION_TTL.as_secs()).unwrap_or(i64::MAX),
+        ))
         .secure(req.connection_info().scheme() == "https")
         .finish();
     Ok(ok()

@@ -39,8 +39,8 @@ fn page(query: &PageQuery) -> Result<PageRequest, AdminError> {
 
 /// One page of a list the core returns whole (projects, authorities: few).
 fn page_of<T>(all: Vec<T>, page: PageRequest) -> Page<T> {
-    let total = all.len() as i64;
-    let start = usize::try_from(page.page as u64 * page.size as u64).unwrap_or(usize::MAX);
+    let total = i64::try_from(all.len()).unwrap_or(i64::MAX);
+    let start = usize::try_from(u64::from(page.page) * u64::from(page.size)).unwrap_or(usize::MAX);
     let items = all.into_iter().skip(start).take(page.size as usize).collect();
     Page { items, total }
 }

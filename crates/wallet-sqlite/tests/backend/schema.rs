@@ -2,7 +2,7 @@
 //! bring: one default wallet per customer and asset (step 2), running
 //! totals in two columns (step 3).
 
-mod common;
+use crate::common;
 
 use common::PROJECT;
 use std::path::Path;
@@ -34,7 +34,7 @@ async fn v1_totals(ledger: &Ledger, caller: &Caller) -> Vec<(String, i128)> {
         .await
         .expect("reads")
         .into_iter()
-        .map(|t| (t.user_id.to_string(), t.total))
+        .map(|t| (t.user_id.clone(), t.total))
         .collect()
 }
 

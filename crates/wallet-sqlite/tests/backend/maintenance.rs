@@ -1,7 +1,7 @@
 //! The file-level tools: schema steps on open, export and import of a
 //! project, backup, verify and the exclusive lock of a restore.
 
-mod common;
+use crate::common;
 
 use common::PROJECT;
 use wallet_core::dump::{DumpCounts, DumpRecord};

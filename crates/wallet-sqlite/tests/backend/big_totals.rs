@@ -5,7 +5,7 @@
 //! refused for their sake, and `check` and import compare and rebuild them
 //! exactly.
 
-mod common;
+use crate::common;
 
 use common::{TestDb, PROJECT};
 use std::sync::Arc;
@@ -126,7 +126,12 @@ async fn an_authority_issuing_max_three_times_with_redeems_between_is_never_refu
     ];
     for (authorities, expected) in cases {
         let total = v1_total(&ledger, &a, "u", authorities).await;
-        assert_eq!(total, Some(expected), "over {:?}", authorities.map(|l| l.len()));
+        assert_eq!(
+            total,
+            Some(expected),
+            "over {:?}",
+            authorities.map(<[&wallet_core::policy::Caller]>::len)
+        );
     }
     let report = ledger.check().await.expect("checks");
     assert!(report.is_ok(), "{report:?}");

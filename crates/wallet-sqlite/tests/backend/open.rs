@@ -1,7 +1,7 @@
 //! `create = false`: a command that must find a database refuses a path
 //! without one, and leaves the disk exactly as it was.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::path::Path;

@@ -1,6 +1,6 @@
 //! What the writer does with a job's verdict, and what a caller is told.
 
-mod common;
+use crate::common;
 
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};

@@ -122,7 +122,7 @@ pub fn wallet_of(owner: Option<CustomerRowId>, asset: AssetId) -> NewWallet<'sta
 /// - every wallet has entries by authority 1 and its running total.
 pub fn step_one_database(path: &std::path::Path) {
     let db = rusqlite::Connection::open(path).expect("db");
-    db.execute_batch(include_str!("../../../../schema.sql"))
+    db.execute_batch(include_str!("../../../../../schema.sql"))
         .expect("step 1");
     db.execute_batch(
         "PRAGMA user_version = 1;

@@ -1,7 +1,7 @@
 //! The port's guarded primitives on SQLite: each promise of `port.rs`, and
 //! the SQLite-specific traps under them (integer overflow into REAL).
 
-mod common;
+use crate::common;
 
 use common::{wallet_of, Fixture, TestDb, PROJECT};
 use wallet_core::ids::{EntryId, TransactionId, WalletId};
