@@ -225,6 +225,29 @@ pub struct CustomerKey {
     pub customer_deleted: bool,
 }
 
+/// An operator's login, kept in the database so every server process knows
+/// it (and a restart keeps it). Only digests are stored: the cookie's value
+/// and the password hash the session was opened under (a new password ends
+/// every session opened under another).
+#[derive(Clone, PartialEq, Eq)]
+pub struct AdminSession {
+    /// SHA-256 of the session cookie's value.
+    pub token_digest: Vec<u8>,
+    /// SHA-256 of the admin password's stored hash when the session opened.
+    pub password_stamp: Vec<u8>,
+    pub created_at: Millis,
+    pub expires_at: Millis,
+}
+
+impl std::fmt::Debug for AdminSession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AdminSession")
+            .field("created_at", &self.created_at)
+            .field("expires_at", &self.expires_at)
+            .finish_non_exhaustive()
+    }
+}
+
 /// A page of a list: `page` counts from 0.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PageRequest {

@@ -26,8 +26,9 @@ use crate::ids::{
     AssetId, AuthorityRowId, CustomerKeyRowId, CustomerRowId, EntryId, TransactionId, WalletId,
 };
 use crate::model::{
-    Asset, Authority, AuthorityCredential, Customer, CustomerKey, CustomerStatus, Entry, EntryKind, Millis,
-    NewAsset, Page, PageRequest, Project, TimeRange, Transaction, TransactionStatus, Wallet, WalletStatus,
+    AdminSession, Asset, Authority, AuthorityCredential, Customer, CustomerKey, CustomerStatus, Entry,
+    EntryKind, Millis, NewAsset, Page, PageRequest, Project, TimeRange, Transaction, TransactionStatus,
+    Wallet, WalletStatus,
 };
 use crate::v1::{InventoryFilter, InventoryLine, V1Entry, WalletTotal, WalletTotalsFilter};
 use crate::StoreError;
@@ -164,6 +165,9 @@ pub struct NewCustomerKey<'a> {
 pub trait ReadTx {
     // ---- settings and credentials ----
     fn setting(&mut self, key: &str) -> Result<Option<String>, StoreError>;
+    /// The live admin session with this token digest, expired or not (the
+    /// caller compares times).
+    fn admin_session(&mut self, token_digest: &[u8]) -> Result<Option<AdminSession>, StoreError>;
     fn authority(&mut self, public_id: &str) -> Result<Option<Authority>, StoreError>;
     fn authority_by_rowid(&mut self, rowid: AuthorityRowId) -> Result<Option<Authority>, StoreError>;
     /// Every authority, or those of one project, oldest first.
@@ -263,6 +267,11 @@ pub trait WriteTx: ReadTx {
     fn set_setting(&mut self, key: &str, value: &str) -> Result<(), StoreError>;
     /// Sets `key` unless it is set; returns whether it was set now.
     fn set_setting_if_absent(&mut self, key: &str, value: &str) -> Result<bool, StoreError>;
+    fn insert_admin_session(&mut self, session: &AdminSession) -> Result<(), StoreError>;
+    fn delete_admin_session(&mut self, token_digest: &[u8]) -> Result<(), StoreError>;
+    /// Ends every session that expired by `now` or was opened under another
+    /// password than `password_stamp`; returns how many ended.
+    fn prune_admin_sessions(&mut self, password_stamp: &[u8], now: Millis) -> Result<u64, StoreError>;
     fn insert_authority(
         &mut self,
         public_id: &str,

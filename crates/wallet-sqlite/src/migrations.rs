@@ -36,10 +36,22 @@ const DEFAULT_WALLETS: &str = "
 const WIDE_AUTHORITY_TOTALS: &str =
     "ALTER TABLE authority_totals ADD COLUMN total_high INTEGER NOT NULL DEFAULT 0;";
 
+/// Step 4: admin sessions live in the database, so every server process on
+/// one database (PostgreSQL) knows them and a restart keeps them. Only
+/// digests: of the cookie's value, and of the password hash the session was
+/// opened under.
+const ADMIN_SESSIONS: &str = "
+    CREATE TABLE admin_sessions (
+        token_digest   BLOB PRIMARY KEY,
+        password_stamp BLOB NOT NULL,
+        created_at     INTEGER NOT NULL,
+        expires_at     INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    CREATE INDEX admin_sessions_by_expiry ON admin_sessions (expires_at);";
+
 /// Numbered schema steps, keyed by `PRAGMA user_version`. Append only: a step
-/// that has shipped is never edited. The same steps, numbers and SQL as the
-/// server's own storage on `main`, so a file either one migrated is the same.
-const STEPS: &[&str] = &[SCHEMA, DEFAULT_WALLETS, WIDE_AUTHORITY_TOTALS];
+/// that has shipped is never edited.
+const STEPS: &[&str] = &[SCHEMA, DEFAULT_WALLETS, WIDE_AUTHORITY_TOTALS, ADMIN_SESSIONS];
 
 /// How many schema steps this binary knows (a database beyond is refused).
 pub(crate) fn schema_steps() -> i64 {

@@ -20,8 +20,8 @@ use wallet_core::ids::{
     AssetId, AuthorityRowId, CustomerKeyRowId, CustomerRowId, EntryId, TransactionId, WalletId,
 };
 use wallet_core::model::{
-    Asset, Authority, AuthorityCredential, Customer, CustomerKey, CustomerStatus, Entry, Millis, NewAsset,
-    Page, PageRequest, Project, TimeRange, Transaction, Wallet, WalletStatus,
+    AdminSession, Asset, Authority, AuthorityCredential, Customer, CustomerKey, CustomerStatus, Entry,
+    Millis, NewAsset, Page, PageRequest, Project, TimeRange, Transaction, Wallet, WalletStatus,
 };
 use wallet_core::port::{
     Claim, ItemUse, NewCustomerKey, NewEntry, NewTransaction, NewWallet, ReadTx, WriteTx,
@@ -85,6 +85,7 @@ macro_rules! forward {
 impl ReadTx for SqlTx<'_> {
     forward! {
         setting(key: &str) -> Option<String> = settings::get;
+        admin_session(token_digest: &[u8]) -> Option<AdminSession> = settings::admin_session;
         authority(public_id: &str) -> Option<Authority> = credentials::authority;
         authority_by_rowid(rowid: AuthorityRowId) -> Option<Authority> = credentials::authority_by_rowid;
         authorities(project: Option<&str>) -> Vec<Authority> = credentials::authorities;
@@ -150,6 +151,9 @@ impl WriteTx for SqlTx<'_> {
     forward! {
         set_setting(key: &str, value: &str) -> () = settings::set;
         set_setting_if_absent(key: &str, value: &str) -> bool = settings::set_if_absent;
+        insert_admin_session(session: &AdminSession) -> () = settings::insert_admin_session;
+        delete_admin_session(token_digest: &[u8]) -> () = settings::delete_admin_session;
+        prune_admin_sessions(password_stamp: &[u8], now: Millis) -> u64 = settings::prune_admin_sessions;
         insert_authority(
             public_id: &str, project: &str, name: &str, credential: &AuthorityCredential, now: Millis
         ) -> AuthorityRowId = credentials::insert_authority;

@@ -377,3 +377,38 @@ async fn a_write_job_reads_its_own_writes() {
         .expect("commits");
     assert_eq!(seen.as_deref(), Some("v"));
 }
+
+/// Admin sessions are rows: found by digest, ended one by one, and pruned
+/// when they expire or were opened under another password.
+#[tokio::test]
+async fn admin_sessions_are_kept_found_and_pruned() {
+    use wallet_core::model::AdminSession;
+    let db = common::open();
+    let session = |token: u8, stamp: u8, expires_at| AdminSession {
+        token_digest: vec![token; 32],
+        password_stamp: vec![stamp; 32],
+        created_at: 0,
+        expires_at,
+    };
+    let ended = db
+        .store
+        .write(move |tx| -> Result<u64, StoreError> {
+            tx.insert_admin_session(&session(1, 9, 1_000))?;
+            tx.insert_admin_session(&session(2, 9, 10))?;
+            tx.insert_admin_session(&session(3, 8, 1_000))?;
+            tx.insert_admin_session(&session(4, 9, 1_000))?;
+            tx.delete_admin_session(&[4; 32])?;
+            tx.prune_admin_sessions(&[9; 32], 100)
+        })
+        .await
+        .unwrap();
+    assert_eq!(ended, 2, "the expired one and the other password's");
+    let found = db
+        .store
+        .read(|r| -> Result<_, StoreError> {
+            Ok([1u8, 2, 3, 4].map(|t| r.admin_session(&[t; 32]).unwrap().map(|s| s.expires_at)))
+        })
+        .await
+        .unwrap();
+    assert_eq!(found, [Some(1_000), None, None, None]);
+}

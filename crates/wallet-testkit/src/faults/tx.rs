@@ -9,8 +9,8 @@ use wallet_core::ids::{
     AssetId, AuthorityRowId, CustomerKeyRowId, CustomerRowId, EntryId, TransactionId, WalletId,
 };
 use wallet_core::model::{
-    Asset, Authority, AuthorityCredential, Customer, CustomerKey, CustomerStatus, Entry, Millis, NewAsset,
-    Page, PageRequest, Project, TimeRange, Transaction, Wallet, WalletStatus,
+    AdminSession, Asset, Authority, AuthorityCredential, Customer, CustomerKey, CustomerStatus, Entry,
+    Millis, NewAsset, Page, PageRequest, Project, TimeRange, Transaction, Wallet, WalletStatus,
 };
 use wallet_core::port::{
     Claim, ItemUse, NewCustomerKey, NewEntry, NewTransaction, NewWallet, ReadTx, WriteTx,
@@ -57,6 +57,7 @@ macro_rules! writes {
 impl ReadTx for FaultyTx<'_, '_> {
     reads! {
         setting(key: &str) -> Option<String>;
+        admin_session(token_digest: &[u8]) -> Option<AdminSession>;
         authority(public_id: &str) -> Option<Authority>;
         authority_by_rowid(rowid: AuthorityRowId) -> Option<Authority>;
         authorities(project: Option<&str>) -> Vec<Authority>;
@@ -93,6 +94,9 @@ impl WriteTx for FaultyTx<'_, '_> {
     writes! {
         set_setting(key: &str, value: &str) -> ();
         set_setting_if_absent(key: &str, value: &str) -> bool;
+        insert_admin_session(session: &AdminSession) -> ();
+        delete_admin_session(token_digest: &[u8]) -> ();
+        prune_admin_sessions(password_stamp: &[u8], now: Millis) -> u64;
         insert_authority(
             public_id: &str, project: &str, name: &str, credential: &AuthorityCredential, now: Millis
         ) -> AuthorityRowId;
