@@ -81,32 +81,34 @@ pub(crate) fn transactions(
 /// `transactions_reference` index (any other constraint still fails), so the
 /// job learns of the race without a failed statement.
 pub(crate) fn insert_transaction(conn: &Connection, t: &NewTransaction<'_>) -> DbResult<Claim> {
-    let id: Option<i64> = conn
-        .prepare_cached(
-            "INSERT INTO transactions
-               (project_id, reference_id, authority_id, status, error, description, operations, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
-             ON CONFLICT (project_id, reference_id) WHERE reference_id IS NOT NULL DO NOTHING
-             RETURNING id",
-        )?
-        .query_row(
-            params![
-                t.project_id,
-                t.reference_id,
-                t.authority.get(),
-                t.status.as_str(),
-                t.error,
-                t.description,
-                t.operations,
-                t.created_at
-            ],
-            |r| r.get(0),
-        )
-        .optional()?;
-    Ok(match id {
-        Some(id) => Claim::Inserted(TransactionId::new(id)),
-        None => Claim::Duplicate,
-    })
+    // One writer: a reference id seen free here stays free until the insert.
+    // A plain INSERT (no ON CONFLICT, no RETURNING): either of those makes
+    // SQLite open a statement journal per statement, which inside a long
+    // group transaction made a batch of transactions quadratic.
+    if let Some(reference) = t.reference_id {
+        let taken = conn
+            .prepare_cached("SELECT 1 FROM transactions WHERE project_id = ?1 AND reference_id = ?2")?
+            .exists(params![t.project_id, reference])?;
+        if taken {
+            return Ok(Claim::Duplicate);
+        }
+    }
+    conn.prepare_cached(
+        "INSERT INTO transactions
+           (project_id, reference_id, authority_id, status, error, description, operations, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )?
+    .execute(params![
+        t.project_id,
+        t.reference_id,
+        t.authority.get(),
+        t.status.as_str(),
+        t.error,
+        t.description,
+        t.operations,
+        t.created_at
+    ])?;
+    Ok(Claim::Inserted(TransactionId::new(conn.last_insert_rowid())))
 }
 
 /// Appends an entry. Balances move with `debit` and `credit`, not here.

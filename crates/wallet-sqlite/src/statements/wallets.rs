@@ -111,6 +111,18 @@ pub(crate) fn lock_wallets(conn: &Connection, project: &str, ids: &[WalletId]) -
     if ids.is_empty() {
         return Ok(Vec::new());
     }
+    // The usual transaction names one to four wallets: a seek each is
+    // cheaper than a JSON list through `json_each`.
+    if ids.len() <= 8 {
+        let mut found = Vec::with_capacity(ids.len());
+        for id in ids {
+            if let Some(wallet) = self::wallet(conn, project, *id)? {
+                found.push(wallet);
+            }
+        }
+        found.sort_by_key(|w| w.id);
+        return Ok(found);
+    }
     let ids: Vec<i64> = ids.iter().map(|id| id.get()).collect();
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT {WALLET_COLUMNS} FROM {WALLETS_WITH_OWNERS}
@@ -186,18 +198,27 @@ pub(crate) fn debit(conn: &Connection, wallet: WalletId, amount: i64, floor: i64
     if amount < 0 {
         return Err(negative("debit", amount));
     }
-    conn.prepare_cached(
-        "UPDATE wallets SET balance = balance - ?2
-         WHERE id = ?1 AND status = 'Open' AND balance - ?2 >= ?3
-         RETURNING balance",
-    )?
-    .query_row(params![wallet.get(), amount, floor], |r| r.get(0))
-    .optional()?
-    .ok_or_else(|| {
-        DbError(StoreError::Retryable(format!(
+    // No RETURNING: it makes SQLite open a statement journal per statement
+    // (see `ledger::insert_transaction`); the balance is read back instead,
+    // from the page the update just touched.
+    let changed = conn
+        .prepare_cached(
+            "UPDATE wallets SET balance = balance - ?2
+             WHERE id = ?1 AND status = 'Open' AND balance - ?2 >= ?3",
+        )?
+        .execute(params![wallet.get(), amount, floor])?;
+    if changed != 1 {
+        return Err(DbError(StoreError::Retryable(format!(
             "wallet {wallet} is not Open or holds less than planned"
-        )))
-    })
+        ))));
+    }
+    balance(conn, wallet)
+}
+
+fn balance(conn: &Connection, wallet: WalletId) -> DbResult<i64> {
+    Ok(conn
+        .prepare_cached("SELECT balance FROM wallets WHERE id = ?1")?
+        .query_row([wallet.get()], |r| r.get(0))?)
 }
 
 /// Adds `amount` to an Open wallet. SQLite turns an integer overflow into a
@@ -207,18 +228,18 @@ pub(crate) fn credit(conn: &Connection, wallet: WalletId, amount: i64) -> DbResu
     if amount < 0 {
         return Err(negative("credit", amount));
     }
-    conn.prepare_cached(
-        "UPDATE wallets SET balance = balance + ?2
-         WHERE id = ?1 AND status = 'Open' AND balance <= ?3
-         RETURNING balance",
-    )?
-    .query_row(params![wallet.get(), amount, i64::MAX - amount], |r| r.get(0))
-    .optional()?
-    .ok_or_else(|| {
-        DbError(StoreError::Retryable(format!(
+    let changed = conn
+        .prepare_cached(
+            "UPDATE wallets SET balance = balance + ?2
+             WHERE id = ?1 AND status = 'Open' AND balance <= ?3",
+        )?
+        .execute(params![wallet.get(), amount, i64::MAX - amount])?;
+    if changed != 1 {
+        return Err(DbError(StoreError::Retryable(format!(
             "wallet {wallet} is not Open or its balance would pass the largest amount"
-        )))
-    })
+        ))));
+    }
+    balance(conn, wallet)
 }
 
 /// A negative amount is the caller's bug: the planner never makes one.
