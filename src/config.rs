@@ -51,6 +51,11 @@ pub struct Settings {
     /// Reverse proxies whose `X-Forwarded-For` names the client (for the
     /// admin login's lockout); empty: the header is ignored.
     pub trusted_proxies: TrustedProxies,
+    /// How often the maintenance flag in memory (API v1 health, the fast
+    /// refusal at the edge) is read again from the database, where another
+    /// process may have switched it (`maintenance_refresh_seconds`). Writes
+    /// never depend on it: each reads the switch in its own transaction.
+    pub maintenance_refresh: Duration,
 }
 
 impl std::fmt::Debug for Settings {
@@ -69,6 +74,7 @@ impl std::fmt::Debug for Settings {
                 &self.admin_password.as_ref().map(|_| "<redacted>"),
             )
             .field("trusted_proxies", &self.trusted_proxies)
+            .field("maintenance_refresh", &self.maintenance_refresh)
             .finish_non_exhaustive()
     }
 }
@@ -89,6 +95,7 @@ impl Default for Settings {
             metrics_token: None,
             admin_password: None,
             trusted_proxies: TrustedProxies::default(),
+            maintenance_refresh: Duration::from_secs(DEFAULT_MAINTENANCE_REFRESH_SECONDS),
         }
     }
 }
@@ -118,6 +125,7 @@ struct FileConfig {
     jwt_leeway_seconds: Option<u64>,
     metrics_token: Option<String>,
     trusted_proxies: Option<Vec<String>>,
+    maintenance_refresh_seconds: Option<f64>,
 }
 
 impl Settings {
@@ -148,6 +156,10 @@ impl Settings {
             metrics_token: file.metrics_token,
             admin_password: validate::admin_password(std::env::var("WALLET_ADMIN_PASSWORD").ok())?,
             trusted_proxies: validate::trusted_proxies(file.trusted_proxies.unwrap_or_default())?,
+            maintenance_refresh: match file.maintenance_refresh_seconds {
+                Some(s) => maintenance_refresh(s)?,
+                None => defaults.maintenance_refresh,
+            },
         };
         settings.validate()?;
         Ok(settings)
@@ -163,6 +175,21 @@ fn body_timeout(seconds: f64) -> anyhow::Result<Duration> {
     anyhow::ensure!(
         (MIN_BODY_TIMEOUT_SECONDS..=MAX_BODY_TIMEOUT_SECONDS).contains(&seconds),
         "`body_timeout_seconds` = {seconds}: must be from {MIN_BODY_TIMEOUT_SECONDS} to {MAX_BODY_TIMEOUT_SECONDS}"
+    );
+    Ok(Duration::from_secs_f64(seconds))
+}
+
+/// `maintenance_refresh_seconds`: from 0.1 s to one minute. One indexed read
+/// per interval and process; health lags another process's switch by at
+/// most this long.
+pub const DEFAULT_MAINTENANCE_REFRESH_SECONDS: u64 = 1;
+pub const MIN_MAINTENANCE_REFRESH_SECONDS: f64 = 0.1;
+pub const MAX_MAINTENANCE_REFRESH_SECONDS: f64 = 60.0;
+
+fn maintenance_refresh(seconds: f64) -> anyhow::Result<Duration> {
+    anyhow::ensure!(
+        (MIN_MAINTENANCE_REFRESH_SECONDS..=MAX_MAINTENANCE_REFRESH_SECONDS).contains(&seconds),
+        "`maintenance_refresh_seconds` = {seconds}: must be from {MIN_MAINTENANCE_REFRESH_SECONDS} to {MAX_MAINTENANCE_REFRESH_SECONDS}"
     );
     Ok(Duration::from_secs_f64(seconds))
 }
@@ -226,6 +253,32 @@ mod tests {
             assert!(
                 load(&format!("body_timeout_seconds = {bad}\n")).is_err(),
                 "body_timeout_seconds = {bad}"
+            );
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn the_maintenance_refresh_is_a_second_unless_set_and_bounded() -> anyhow::Result<()> {
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("c.toml");
+        let load = |text: &str| {
+            std::fs::write(&path, text)?;
+            Settings::load(&Overrides {
+                config: Some(path.clone()),
+                ..Overrides::default()
+            })
+            .map(|s| s.maintenance_refresh)
+        };
+        assert_eq!(load("")?, Duration::from_secs(1));
+        assert_eq!(
+            load("maintenance_refresh_seconds = 0.25\n")?,
+            Duration::from_millis(250)
+        );
+        for bad in ["0", "-1", "0.01", "61", "nan", "inf"] {
+            assert!(
+                load(&format!("maintenance_refresh_seconds = {bad}\n")).is_err(),
+                "maintenance_refresh_seconds = {bad}"
             );
         }
         Ok(())

@@ -21,6 +21,31 @@ pub struct Application {
     port: u16,
     server: Server,
     store: Store,
+    /// The task that keeps the maintenance flag in memory following the
+    /// database; it holds a handle on the store, so it ends with the server.
+    maintenance_follower: Background,
+}
+
+/// A background task that is aborted when this is dropped, so a server that
+/// fails to start (or is never run) leaves nothing running on its store.
+struct Background(Option<tokio::task::JoinHandle<()>>);
+
+impl Background {
+    /// Aborts the task and waits until it has ended (and dropped what it held).
+    async fn stop(mut self) {
+        if let Some(task) = self.0.take() {
+            task.abort();
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        if let Some(task) = &self.0 {
+            task.abort();
+        }
+    }
 }
 
 impl Application {
@@ -39,7 +64,11 @@ impl Application {
         let ledger = Ledger::new(store.clone());
         let password_file = api::admin::password::password_file(&settings.db);
         api::admin::password::ensure(&ledger, settings.admin_password.clone(), &password_file).await?;
-        let maintenance = web::Data::new(Maintenance::load(&ledger).await?);
+        let maintenance = Maintenance::load(&ledger).await?;
+        let maintenance_follower = Background(Some(
+            maintenance.follow(ledger.clone(), settings.maintenance_refresh),
+        ));
+        let maintenance = web::Data::new(maintenance);
         let metrics = web::Data::new(Metrics::default());
         let metrics_token = web::Data::new(MetricsToken(settings.metrics_token.clone()));
         let admin = web::Data::new(AdminState::new(settings.trusted_proxies.clone())?);
@@ -85,6 +114,7 @@ impl Application {
             port,
             server: server.run(),
             store,
+            maintenance_follower,
         })
     }
 
@@ -111,6 +141,7 @@ impl Application {
         });
         let result = self.server.await;
         signals.abort();
+        self.maintenance_follower.stop().await;
         drop(self.store);
         result
     }

@@ -55,7 +55,9 @@ pub async fn spawn_app_at(db: &Path) -> TestApp {
     spawn_app_configured(db, |_| {}).await
 }
 
-async fn spawn_app_configured(db: &Path, adjust: impl FnOnce(&mut Settings)) -> TestApp {
+/// Starts the app on an existing (or new) database file, with settings
+/// changed by `adjust`.
+pub async fn spawn_app_configured(db: &Path, adjust: impl FnOnce(&mut Settings)) -> TestApp {
     let mut settings = Settings {
         listen: "127.0.0.1:0".into(),
         db: db.to_path_buf(),
