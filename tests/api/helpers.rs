@@ -60,7 +60,7 @@ pub async fn spawn_app_at(db: &Path) -> TestApp {
 pub async fn spawn_app_configured(db: &Path, adjust: impl FnOnce(&mut Settings)) -> TestApp {
     let mut settings = Settings {
         listen: "127.0.0.1:0".into(),
-        db: db.to_path_buf(),
+        db: db.to_path_buf().into(),
         workers: 2,
         ..Settings::default()
     };
@@ -74,7 +74,7 @@ pub async fn spawn_app_configured(db: &Path, adjust: impl FnOnce(&mut Settings))
     TestApp {
         address,
         client: reqwest::Client::new(),
-        db: settings.db.clone(),
+        db: settings.db.sqlite_path().expect("a SQLite test app").to_owned(),
         credentials,
         ledger,
         handle,
