@@ -21,12 +21,17 @@
 //!   matches on, so a rename in the core is a one-line change here.
 //! - [`faults`]: [`FaultyBackend`], a decorator over any backend that makes
 //!   its write primitives fail on command.
+//! - `app` (feature `app`): `TestApp`, the real application on port 0
+//!   over a temp-dir database, with an HTTP client, token signing and the
+//!   API v2 fixtures the root package's HTTP tests share.
 //! - [`pg_cluster`]: [`PgCluster`], a throwaway PostgreSQL cluster on
 //!   127.0.0.1 (one per test binary, a fresh database per test), torn down
 //!   by a watchdog process even when the test binary is killed.
 #![forbid(unsafe_code)]
 
 pub mod answers;
+#[cfg(feature = "app")]
+pub mod app;
 pub mod conformance;
 pub mod faults;
 pub mod fixture;
