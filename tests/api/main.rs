@@ -16,6 +16,7 @@ mod edge_input;
 mod edge_routing;
 mod export_roundtrip;
 mod helpers;
+mod multi_process;
 mod openapi;
 mod persistence;
 mod reliability_backup;

@@ -1,8 +1,15 @@
 //! The rows of a project as an export carries them: one JSON object per
 //! row, tagged by `type`, with credentials as the server holds them (public
 //! keys and SHA-256 digests in hex, never a private key or a token).
+//!
+//! [`ImportCheck`] is the validation every backend's import runs on each
+//! record before writing it, so both refuse the same files alike.
 
 use serde::{Deserialize, Serialize};
+
+mod import;
+
+pub use import::{ImportCheck, InvalidRecord};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]

@@ -239,6 +239,17 @@ pub struct AdminSession {
     pub expires_at: Millis,
 }
 
+impl AdminSession {
+    /// The stamp of a stored password hash (its SHA-256): what a session
+    /// remembers of the password it was opened under. Every new password is
+    /// hashed with a fresh salt, so even setting the same password again
+    /// changes the stamp and ends the sessions.
+    pub fn stamp_of(password_hash: &str) -> Vec<u8> {
+        use sha2::{Digest, Sha256};
+        Sha256::digest(password_hash.as_bytes()).to_vec()
+    }
+}
+
 impl std::fmt::Debug for AdminSession {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AdminSession")

@@ -1,9 +1,7 @@
 //! The extractor that requires an admin session, and its CSRF token on writes.
 
 use super::error::AdminError;
-use super::password;
-use super::session::{Session, COOKIE};
-use super::AdminState;
+use super::session::{self, Session, COOKIE};
 use actix_web::dev::Payload;
 use actix_web::http::{Method, StatusCode};
 use actix_web::{web, FromRequest, HttpRequest};
@@ -18,18 +16,14 @@ pub const CSRF_HEADER: &str = "X-CSRF-Token";
 pub struct Admin(pub Session);
 
 /// The session of this request, if its cookie names a live one opened under
-/// the password stored now. The stored hash, not this process's memory,
-/// decides: `admin set-password` may have run in another process.
+/// the password stored now. The database, not this process's memory,
+/// decides: the session may have been opened by another process, and
+/// `admin set-password` may have run in another.
 pub async fn session_of(req: &HttpRequest) -> Result<Option<Session>, AdminError> {
-    let (Some(state), Some(ledger), Some(cookie)) = (
-        req.app_data::<web::Data<AdminState>>(),
-        req.app_data::<web::Data<Ledger>>(),
-        req.cookie(COOKIE),
-    ) else {
+    let (Some(ledger), Some(cookie)) = (req.app_data::<web::Data<Ledger>>(), req.cookie(COOKIE)) else {
         return Ok(None);
     };
-    let current = password::current_stamp(ledger).await?;
-    Ok(state.sessions.get(cookie.value(), current.as_ref()))
+    Ok(session::find(ledger, cookie.value()).await?)
 }
 
 impl FromRequest for Admin {

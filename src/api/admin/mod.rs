@@ -1,7 +1,8 @@
 //! The admin API (`/admin/api/`) and the admin page (`/admin/`), for the
 //! server's operator across all projects. See `docs/admin.md`.
 //!
-//! Cookie sessions with a CSRF token on every write; a strict CSP on every
+//! Cookie sessions kept in the database (every process knows them; see
+//! `session`) with a CSRF token on every write; a strict CSP on every
 //! `/admin/` response; the page's static files are compiled into the binary.
 
 mod auth;
@@ -20,12 +21,10 @@ use actix_web::middleware::{from_fn, DefaultHeaders};
 use actix_web::{web, HttpResponse};
 use handlers::{customers, login, projects};
 use lockout::LoginLimiter;
-use session::Sessions;
 use verifier::Verifier;
 
 /// What the admin endpoints share.
 pub struct AdminState {
-    sessions: Sessions,
     limiter: LoginLimiter,
     verifier: Verifier,
     proxies: TrustedProxies,
@@ -44,7 +43,6 @@ impl AdminState {
     /// Starts the password-verifying threads.
     pub fn new(proxies: TrustedProxies) -> std::io::Result<Self> {
         Ok(Self {
-            sessions: Sessions::default(),
             limiter: LoginLimiter::default(),
             verifier: Verifier::start()?,
             proxies,

@@ -6,9 +6,9 @@ use crate::domain::AdminPassword;
 use anyhow::Context;
 use argon2::password_hash::{PasswordHasher, SaltString};
 use argon2::Argon2;
-use sha2::{Digest, Sha256};
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use wallet_core::model::AdminSession;
 use wallet_core::text::random_base32;
 use wallet_core::{Ledger, LedgerError};
 
@@ -32,24 +32,20 @@ async fn hash_blocking(password: String) -> anyhow::Result<String> {
         .context("hashing thread")?
 }
 
-/// Identifies one stored password hash: the SHA-256 of its PHC string.
-/// Every `set` hashes with a fresh salt, so the stamp changes with every
-/// change of password, even to the same one.
+/// Identifies one stored password hash (`AdminSession::stamp_of`: the
+/// SHA-256 of its PHC string). Every `set` hashes with a fresh salt, so the
+/// stamp changes with every change of password, even to the same one.
 #[derive(Clone, PartialEq, Eq)]
-pub struct PasswordStamp([u8; 32]);
+pub struct PasswordStamp(Vec<u8>);
 
 impl PasswordStamp {
     pub(super) fn of(phc: &str) -> Self {
-        Self(Sha256::digest(phc.as_bytes()).into())
+        Self(AdminSession::stamp_of(phc))
     }
-}
 
-/// The stamp of the password stored now (`None`: none is set). One indexed
-/// read of the settings table, so sessions follow a change made by another
-/// process at the next request.
-pub async fn current_stamp(ledger: &Ledger) -> Result<Option<PasswordStamp>, LedgerError> {
-    let stored = ledger.admin_password_hash().await?;
-    Ok(stored.as_deref().map(PasswordStamp::of))
+    pub(super) fn into_bytes(self) -> Vec<u8> {
+        self.0
+    }
 }
 
 /// The stored PHC string, if a password is set.
@@ -57,7 +53,9 @@ pub(super) async fn stored_hash(ledger: &Ledger) -> Result<Option<String>, Ledge
     ledger.admin_password_hash().await
 }
 
-/// Sets (or replaces) the admin password.
+/// Sets (or replaces) the admin password; every session opened under
+/// another ends (the ledger prunes them in the same write, and no process
+/// would accept them anyway: their stamp is not the stored hash's).
 pub async fn set(ledger: &Ledger, password: &AdminPassword) -> anyhow::Result<()> {
     let phc = hash_blocking(password.expose().to_owned()).await?;
     ledger

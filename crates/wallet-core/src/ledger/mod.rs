@@ -6,6 +6,7 @@
 //! with the port's guarded primitives.
 
 mod access;
+mod admin;
 mod catalog;
 mod credentials;
 mod posting;
@@ -67,43 +68,5 @@ impl Ledger {
     /// `sqlite` or `postgres`.
     pub fn backend_kind(&self) -> &'static str {
         self.store.kind()
-    }
-
-    /// Whether the maintenance switch is on, as the store holds it.
-    pub async fn maintenance(&self) -> Result<bool, LedgerError> {
-        self.store
-            .read(|r| Ok(r.setting(MAINTENANCE)?.as_deref() == Some("on")))
-            .await
-    }
-
-    pub async fn set_maintenance(&self, on: bool) -> Result<(), LedgerError> {
-        let value = if on { "on" } else { "off" };
-        self.store
-            .write(move |tx| -> Result<(), LedgerError> { Ok(tx.set_setting(MAINTENANCE, value)?) })
-            .await
-    }
-
-    /// The admin password's stored hash (a PHC string), if one is set.
-    pub async fn admin_password_hash(&self) -> Result<Option<String>, LedgerError> {
-        self.store.read(|r| Ok(r.setting(ADMIN_PASSWORD)?)).await
-    }
-
-    /// Stores the admin password's hash; with `only_if_absent`, keeps an
-    /// existing one. Returns whether it was stored.
-    pub async fn set_admin_password_hash(
-        &self,
-        hash: String,
-        only_if_absent: bool,
-    ) -> Result<bool, LedgerError> {
-        self.store
-            .write(move |tx| -> Result<bool, LedgerError> {
-                if only_if_absent {
-                    Ok(tx.set_setting_if_absent(ADMIN_PASSWORD, &hash)?)
-                } else {
-                    tx.set_setting(ADMIN_PASSWORD, &hash)?;
-                    Ok(true)
-                }
-            })
-            .await
     }
 }

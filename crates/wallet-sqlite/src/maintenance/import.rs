@@ -4,42 +4,23 @@
 //! Row ids are kept as they are: they are the ids clients hold (wallets,
 //! transactions, entries, assets), so a moved project answers to the same
 //! ids. A database where one of them is taken cannot take the project.
+//!
+//! Each record is first asked of [`ImportCheck`] (the validation every
+//! backend shares: ids parse, statuses are known, references reach only
+//! earlier rows of the project, amounts fit their kind); only then is it
+//! written. What needs the whole result is `check` before the commit.
 
 use super::MaintenanceError;
 use crate::connection::{self, Durability};
 use crate::{check, migrations, statements};
 use rusqlite::{params, Connection};
-use std::collections::HashSet;
 use std::path::Path;
-use wallet_core::dump::{unhex, DumpCounts, DumpRecord, ProjectDump};
-use wallet_core::text::{AssetCode, CustomerId, ProjectId, PublicId, ReferenceId};
+use wallet_core::dump::{DumpCounts, DumpRecord, ImportCheck, InvalidRecord, ProjectDump};
 
-/// The rows imported so far, so every reference can be checked to stay
-/// inside the imported project.
-#[derive(Default)]
-struct Seen {
-    assets: HashSet<i64>,
-    authorities: HashSet<i64>,
-    customers: HashSet<i64>,
-    wallets: HashSet<i64>,
-    transactions: HashSet<i64>,
-    entries: HashSet<i64>,
-}
-
-fn refer(set: &HashSet<i64>, id: i64, what: &str) -> Result<(), MaintenanceError> {
-    if set.contains(&id) {
-        Ok(())
-    } else {
-        Err(MaintenanceError::Invalid(format!(
-            "refers to {what} {id}, which is not an earlier row of this project"
-        )))
+impl From<InvalidRecord> for MaintenanceError {
+    fn from(e: InvalidRecord) -> Self {
+        MaintenanceError::Invalid(e.0)
     }
-}
-
-fn valid<T, E: std::fmt::Display>(parsed: Result<T, E>) -> Result<(), MaintenanceError> {
-    parsed
-        .map(drop)
-        .map_err(|e| MaintenanceError::Invalid(e.to_string()))
 }
 
 /// One project going into a database, in one write transaction. Dropped
@@ -47,9 +28,8 @@ fn valid<T, E: std::fmt::Display>(parsed: Result<T, E>) -> Result<(), Maintenanc
 pub struct Import {
     conn: Connection,
     project: String,
-    seen: Seen,
+    validator: ImportCheck,
     counts: DumpCounts,
-    default_asset: i64,
     committed: bool,
 }
 
@@ -59,7 +39,7 @@ impl Import {
     /// exist untouched (a fresh database's `default`: no credential,
     /// customer, wallet or transaction), in which case it is replaced.
     pub fn begin(db: &Path, project: &ProjectDump) -> Result<Self, MaintenanceError> {
-        valid(ProjectId::parse(&project.id))?;
+        let validator = ImportCheck::begin(project)?;
         if let Some(dir) = db.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir)?;
         }
@@ -70,9 +50,8 @@ impl Import {
         let import = Self {
             conn,
             project: project.id.clone(),
-            seen: Seen::default(),
+            validator,
             counts: DumpCounts::default(),
-            default_asset: project.default_asset,
             committed: false,
         };
         import.make_room()?;
@@ -118,32 +97,25 @@ impl Import {
         Ok(())
     }
 
-    /// Inserts one row after checking that what it refers to was imported
-    /// before it, in this project.
+    /// Inserts one row after [`ImportCheck`] found it valid and referring
+    /// only to rows imported before it, in this project. An error ends the
+    /// import: drop it (it rolls back).
     pub fn insert(&mut self, record: &DumpRecord) -> Result<(), MaintenanceError> {
-        let (c, p, seen) = (&self.conn, self.project.as_str(), &mut self.seen);
+        self.validator.check(record)?;
+        let (c, p) = (&self.conn, self.project.as_str());
         match record {
+            // Refused by the check above already; never a panic on a file's content.
             DumpRecord::Project(_) => {
                 return Err(MaintenanceError::Invalid("a second project row".to_owned()));
             }
             DumpRecord::Asset(a) => {
-                valid(AssetCode::parse(&a.code))?;
                 c.execute(
                     "INSERT INTO assets (id, project_id, code, name, fractions, used, created_at)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                     params![a.id, p, a.code, a.name, a.fractions, a.used, a.created_at],
                 )?;
-                seen.assets.insert(a.id);
             }
             DumpRecord::Authority(a) => {
-                valid(PublicId::parse(&a.id))?;
-                let digest = a
-                    .token_digest
-                    .as_deref()
-                    .map(|d| {
-                        unhex(d).ok_or_else(|| MaintenanceError::Invalid("tokenDigest is not hex".into()))
-                    })
-                    .transpose()?;
                 c.execute(
                     "INSERT INTO authorities (id, public_id, project_id, name, public_key_pem, token_digest,
                                               created_at, revoked_at)
@@ -154,27 +126,20 @@ impl Import {
                         p,
                         a.name,
                         a.public_key_pem,
-                        digest,
+                        a.token_digest_bytes()?,
                         a.created_at,
                         a.revoked_at
                     ],
                 )?;
-                seen.authorities.insert(a.rowid);
             }
             DumpRecord::Customer(u) => {
-                valid(CustomerId::parse(&u.id))?;
                 c.execute(
                     "INSERT INTO customers (id, project_id, external_id, name, description, status, created_at)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                     params![u.rowid, p, u.id, u.name, u.description, u.status, u.created_at],
                 )?;
-                seen.customers.insert(u.rowid);
             }
             DumpRecord::CustomerKey(k) => {
-                valid(PublicId::parse(&k.id))?;
-                refer(&seen.customers, k.customer, "customer")?;
-                let digest = unhex(&k.token_digest)
-                    .ok_or_else(|| MaintenanceError::Invalid("tokenDigest is not hex".into()))?;
                 c.execute(
                     "INSERT INTO customer_keys (id, public_id, customer_id, token_digest, created_at,
                                                 expires_at, revoked_at)
@@ -183,7 +148,7 @@ impl Import {
                         k.rowid,
                         k.id,
                         k.customer,
-                        digest,
+                        k.token_digest_bytes()?,
                         k.created_at,
                         k.expires_at,
                         k.revoked_at
@@ -191,10 +156,6 @@ impl Import {
                 )?;
             }
             DumpRecord::Wallet(w) => {
-                refer(&seen.assets, w.asset, "asset")?;
-                if let Some(customer) = w.customer {
-                    refer(&seen.customers, customer, "customer")?;
-                }
                 c.execute(
                     "INSERT INTO wallets (id, project_id, asset_id, customer_id, is_default, name, description,
                                           status, balance, created_at)
@@ -212,13 +173,8 @@ impl Import {
                         w.created_at
                     ],
                 )?;
-                seen.wallets.insert(w.id);
             }
             DumpRecord::Transaction(t) => {
-                if let Some(reference) = &t.reference_id {
-                    valid(ReferenceId::parse(reference))?;
-                }
-                refer(&seen.authorities, t.authority, "authority")?;
                 c.execute(
                     "INSERT INTO transactions (id, project_id, reference_id, authority_id, status, error,
                                                description, operations, created_at)
@@ -235,24 +191,8 @@ impl Import {
                         t.created_at
                     ],
                 )?;
-                seen.transactions.insert(t.id);
             }
             DumpRecord::Entry(e) => {
-                refer(&seen.wallets, e.wallet, "wallet")?;
-                refer(&seen.transactions, e.transaction, "transaction")?;
-                refer(&seen.authorities, e.authority, "authority")?;
-                let sign_ok = match e.kind.as_str() {
-                    // 0 is an API v1 entry that only carries an item.
-                    "Issue" => e.amount >= 0,
-                    "Redeem" => e.amount < 0,
-                    _ => e.amount != 0,
-                };
-                if !sign_ok {
-                    return Err(MaintenanceError::Invalid(format!(
-                        "entry {}: a {} of {} cannot be",
-                        e.id, e.kind, e.amount
-                    )));
-                }
                 c.execute(
                     "INSERT INTO entries (id, wallet_id, transaction_id, authority_id, kind, amount,
                                           balance_after, reason, created_at)
@@ -269,10 +209,8 @@ impl Import {
                         e.created_at
                     ],
                 )?;
-                seen.entries.insert(e.id);
             }
             DumpRecord::Item(i) => {
-                refer(&seen.entries, i.entry, "entry")?;
                 c.execute(
                     "INSERT INTO items (entry_id, name, data, used) VALUES (?1, ?2, ?3, ?4)",
                     params![i.entry, i.name, i.data, i.used],
@@ -287,7 +225,7 @@ impl Import {
     /// running totals, runs every check of `check` on the result, and
     /// commits only if all hold.
     pub fn finish(mut self) -> Result<DumpCounts, MaintenanceError> {
-        refer(&self.seen.assets, self.default_asset, "default asset")?;
+        self.validator.finish()?;
         // An export of a database from before schema step 2 may have a
         // customer whose wallets of an asset have no default: the rule of
         // that step (the oldest one is the default) applies here too.

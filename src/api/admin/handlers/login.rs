@@ -3,7 +3,7 @@
 use super::{ok, reply};
 use crate::api::admin::auth::Admin;
 use crate::api::admin::error::AdminError;
-use crate::api::admin::session::{COOKIE, SESSION_TTL};
+use crate::api::admin::session::{self, COOKIE, SESSION_TTL};
 use crate::api::admin::verifier::Verdict;
 use crate::api::admin::AdminState;
 use crate::api::maintenance::Maintenance;
@@ -71,7 +71,14 @@ pub async fn login(
             ));
         }
     };
-    let (token, session) = state.sessions.create(stamp);
+    // The password changed while this login was verified: the verified one
+    // is no longer the admin's.
+    let Some((token, session)) = session::open(&ledger, stamp).await? else {
+        return Err(AdminError::new(
+            StatusCode::UNAUTHORIZED,
+            "wrong user name or password",
+        ));
+    };
     let cookie = Cookie::build(COOKIE, token)
         .http_only(true)
         .same_site(SameSite::Strict)
@@ -90,14 +97,19 @@ pub async fn session(Admin(session): Admin) -> HttpResponse {
     ok().json(json!({ "csrfToken": session.csrf, "expiresAt": session.expires_at }))
 }
 
-pub async fn logout(req: HttpRequest, _admin: Admin, state: web::Data<AdminState>) -> HttpResponse {
-    // `Admin` found this cookie's session live.
+pub async fn logout(
+    req: HttpRequest,
+    _admin: Admin,
+    ledger: web::Data<Ledger>,
+) -> Result<HttpResponse, AdminError> {
+    // `Admin` found this cookie's session live; its row goes, so no process
+    // accepts the cookie again.
     if let Some(cookie) = req.cookie(COOKIE) {
-        state.sessions.end(cookie.value());
+        session::end(&ledger, cookie.value()).await?;
     }
     let mut gone = Cookie::build(COOKIE, "").path("/").finish();
     gone.make_removal();
-    reply(HttpResponse::NoContent()).cookie(gone).finish()
+    Ok(reply(HttpResponse::NoContent()).cookie(gone).finish())
 }
 
 #[derive(Deserialize)]
