@@ -1,7 +1,8 @@
 //! Import: one project into a database, in one transaction that commits
 //! only if every invariant of `check` holds on the result. Mirrors
-//! `wallet_sqlite::Import`: the same records, the same checks of each, the
-//! same refusals.
+//! `wallet_sqlite::Import`: each record is first asked of
+//! [`ImportCheck`] (the validation both backends share, so both refuse the
+//! same files with the same words), then written.
 //!
 //! Row ids are kept as they are: they are the ids clients hold (wallets,
 //! transactions, entries, assets), so a moved project answers to the same
@@ -22,12 +23,10 @@ use crate::conn::{PgConn, Role, Target};
 use crate::error::DbError;
 use crate::migrations;
 use crate::statements::rows::col;
-use std::collections::HashSet;
 use std::sync::mpsc;
 use std::thread::JoinHandle;
 use wallet_core::check::CheckReport;
-use wallet_core::dump::{unhex, DumpCounts, DumpRecord, ProjectDump};
-use wallet_core::text::{AssetCode, CustomerId, ProjectId, PublicId, ReferenceId};
+use wallet_core::dump::{DumpCounts, DumpRecord, ImportCheck, InvalidRecord, ProjectDump};
 use wallet_core::StoreError;
 
 /// Why an import refused or failed. Nothing was imported.
@@ -50,6 +49,12 @@ pub enum MaintenanceError {
 impl From<DbError> for MaintenanceError {
     fn from(e: DbError) -> Self {
         MaintenanceError::Storage(e.0)
+    }
+}
+
+impl From<InvalidRecord> for MaintenanceError {
+    fn from(e: InvalidRecord) -> Self {
+        MaintenanceError::Invalid(e.0)
     }
 }
 
@@ -88,7 +93,7 @@ impl Import {
     /// no credential, customer, wallet or transaction), in which case it is
     /// replaced.
     pub fn begin(url: &str, project: &ProjectDump) -> Result<Self, MaintenanceError> {
-        valid(ProjectId::parse(&project.id))?;
+        let validator = ImportCheck::begin(project)?;
         let target = Target::parse(url)?;
         let project = project.clone();
         let (started, start) = mpsc::channel();
@@ -96,7 +101,7 @@ impl Import {
         let thread = std::thread::Builder::new()
             .name("wallet-import".to_owned())
             .spawn(move || {
-                let session = match Session::begin(&target, &project) {
+                let session = match Session::begin(&target, &project, validator) {
                     Ok(session) => {
                         let _ = started.send(Ok(()));
                         session
@@ -155,38 +160,6 @@ impl Drop for Import {
     }
 }
 
-/// The rows imported so far, so every reference can be checked to stay
-/// inside the imported project.
-#[derive(Default)]
-struct Seen {
-    assets: HashSet<i64>,
-    authorities: HashSet<i64>,
-    customers: HashSet<i64>,
-    wallets: HashSet<i64>,
-    transactions: HashSet<i64>,
-    entries: HashSet<i64>,
-}
-
-fn refer(set: &HashSet<i64>, id: i64, what: &str) -> Result<(), MaintenanceError> {
-    if set.contains(&id) {
-        Ok(())
-    } else {
-        Err(MaintenanceError::Invalid(format!(
-            "refers to {what} {id}, which is not an earlier row of this project"
-        )))
-    }
-}
-
-fn valid<T, E: std::fmt::Display>(parsed: Result<T, E>) -> Result<(), MaintenanceError> {
-    parsed
-        .map(drop)
-        .map_err(|e| MaintenanceError::Invalid(e.to_string()))
-}
-
-fn digest(hex: &str) -> Result<Vec<u8>, MaintenanceError> {
-    unhex(hex).ok_or_else(|| MaintenanceError::Invalid("tokenDigest is not hex".into()))
-}
-
 /// The ledger's tables an import writes (and holds against writes).
 const TABLES: &str = "assets, authorities, customers, customer_keys, wallets, transactions, entries, \
                       items, authority_totals";
@@ -213,21 +186,25 @@ const IDENTITIES: &[&str] = &[
 struct Session {
     conn: PgConn,
     project: String,
-    seen: Seen,
+    validator: ImportCheck,
     counts: DumpCounts,
     default_asset: i64,
     committed: bool,
 }
 
 impl Session {
-    fn begin(target: &Target, project: &ProjectDump) -> Result<Self, MaintenanceError> {
+    fn begin(
+        target: &Target,
+        project: &ProjectDump,
+        validator: ImportCheck,
+    ) -> Result<Self, MaintenanceError> {
         let mut conn = target.connect(Role::Maintenance)?;
         migrations::migrate(&mut conn, true, target)?;
         conn.batch("BEGIN ISOLATION LEVEL READ COMMITTED")?;
         let mut session = Self {
             conn,
             project: project.id.clone(),
-            seen: Seen::default(),
+            validator,
             counts: DumpCounts::default(),
             default_asset: project.default_asset,
             committed: false,
@@ -290,23 +267,22 @@ impl Session {
     }
 
     fn insert(&mut self, record: &DumpRecord) -> Result<(), MaintenanceError> {
-        let (c, p, seen) = (&mut self.conn, self.project.as_str(), &mut self.seen);
+        self.validator.check(record)?;
+        let (c, p) = (&mut self.conn, self.project.as_str());
         match record {
+            // Refused by the check above already; never a panic on a file's content.
             DumpRecord::Project(_) => {
                 return Err(MaintenanceError::Invalid("a second project row".to_owned()));
             }
             DumpRecord::Asset(a) => {
-                valid(AssetCode::parse(&a.code))?;
                 c.execute(
                     "INSERT INTO assets (id, project_id, code, name, fractions, used, created_at)
                      VALUES ($1, $2, $3, $4, $5, $6, $7)",
                     &[&a.id, &p, &a.code, &a.name, &a.fractions, &a.used, &a.created_at],
                 )?;
-                seen.assets.insert(a.id);
             }
             DumpRecord::Authority(a) => {
-                valid(PublicId::parse(&a.id))?;
-                let token = a.token_digest.as_deref().map(digest).transpose()?;
+                let token = a.token_digest_bytes()?;
                 c.execute(
                     "INSERT INTO authorities (id, public_id, project_id, name, public_key_pem, token_digest,
                                               created_at, revoked_at)
@@ -322,21 +298,16 @@ impl Session {
                         &a.revoked_at,
                     ],
                 )?;
-                seen.authorities.insert(a.rowid);
             }
             DumpRecord::Customer(u) => {
-                valid(CustomerId::parse(&u.id))?;
                 c.execute(
                     "INSERT INTO customers (id, project_id, external_id, name, description, status, created_at)
                      VALUES ($1, $2, $3, $4, $5, $6, $7)",
                     &[&u.rowid, &p, &u.id, &u.name, &u.description, &u.status, &u.created_at],
                 )?;
-                seen.customers.insert(u.rowid);
             }
             DumpRecord::CustomerKey(k) => {
-                valid(PublicId::parse(&k.id))?;
-                refer(&seen.customers, k.customer, "customer")?;
-                let token = digest(&k.token_digest)?;
+                let token = k.token_digest_bytes()?;
                 c.execute(
                     "INSERT INTO customer_keys (id, public_id, customer_id, token_digest, created_at,
                                                 expires_at, revoked_at)
@@ -353,10 +324,6 @@ impl Session {
                 )?;
             }
             DumpRecord::Wallet(w) => {
-                refer(&seen.assets, w.asset, "asset")?;
-                if let Some(customer) = w.customer {
-                    refer(&seen.customers, customer, "customer")?;
-                }
                 c.execute(
                     "INSERT INTO wallets (id, project_id, asset_id, customer_id, is_default, name, description,
                                           status, balance, created_at)
@@ -374,13 +341,8 @@ impl Session {
                         &w.created_at,
                     ],
                 )?;
-                seen.wallets.insert(w.id);
             }
             DumpRecord::Transaction(t) => {
-                if let Some(reference) = &t.reference_id {
-                    valid(ReferenceId::parse(reference))?;
-                }
-                refer(&seen.authorities, t.authority, "authority")?;
                 c.execute(
                     "INSERT INTO transactions (id, project_id, reference_id, authority_id, status, error,
                                                description, operations, created_at)
@@ -397,24 +359,8 @@ impl Session {
                         &t.created_at,
                     ],
                 )?;
-                seen.transactions.insert(t.id);
             }
             DumpRecord::Entry(e) => {
-                refer(&seen.wallets, e.wallet, "wallet")?;
-                refer(&seen.transactions, e.transaction, "transaction")?;
-                refer(&seen.authorities, e.authority, "authority")?;
-                let sign_ok = match e.kind.as_str() {
-                    // 0 is an API v1 entry that only carries an item.
-                    "Issue" => e.amount >= 0,
-                    "Redeem" => e.amount < 0,
-                    _ => e.amount != 0,
-                };
-                if !sign_ok {
-                    return Err(MaintenanceError::Invalid(format!(
-                        "entry {}: a {} of {} cannot be",
-                        e.id, e.kind, e.amount
-                    )));
-                }
                 c.execute(
                     "INSERT INTO entries (id, wallet_id, transaction_id, authority_id, kind, amount,
                                           balance_after, reason, created_at)
@@ -431,10 +377,8 @@ impl Session {
                         &e.created_at,
                     ],
                 )?;
-                seen.entries.insert(e.id);
             }
             DumpRecord::Item(i) => {
-                refer(&seen.entries, i.entry, "entry")?;
                 c.execute(
                     "INSERT INTO items (entry_id, name, data, used) VALUES ($1, $2, $3, $4)",
                     &[&i.entry, &i.name, &i.data, &i.used],
@@ -446,7 +390,7 @@ impl Session {
     }
 
     fn finish(&mut self) -> Result<DumpCounts, MaintenanceError> {
-        refer(&self.seen.assets, self.default_asset, "default asset")?;
+        self.validator.finish()?;
         let p = self.project.as_str();
         self.conn.execute(
             "UPDATE projects SET default_asset = $2 WHERE id = $1",
