@@ -21,6 +21,9 @@
 //!   matches on, so a rename in the core is a one-line change here.
 //! - [`faults`]: [`FaultyBackend`], a decorator over any backend that makes
 //!   its write primitives fail on command.
+//! - [`pg_cluster`]: [`PgCluster`], a throwaway PostgreSQL cluster on
+//!   127.0.0.1 (one per test binary, a fresh database per test), torn down
+//!   by a watchdog process even when the test binary is killed.
 #![forbid(unsafe_code)]
 
 pub mod answers;
@@ -28,11 +31,13 @@ pub mod conformance;
 pub mod faults;
 pub mod fixture;
 pub mod harness;
+pub mod pg_cluster;
 mod suite;
 
 pub use faults::{Faults, FaultyBackend};
 pub use fixture::Fixture;
 pub use harness::{Harness, SqliteHarness, TestDb};
+pub use pg_cluster::{PgCluster, PgClusterError, PgDatabase};
 
 /// What [`conformance_suite!`] needs from the crates it expands into.
 #[doc(hidden)]
