@@ -1,0 +1,184 @@
+//! The group-committing writer: waiting jobs commit as one group, each in
+//! its savepoint; a job that asks to run again (here: a real deadlock)
+//! runs again; a job that swallowed an error is never committed; a COMMIT
+//! that fails fails the whole group.
+
+use crate::common::{funded, open_with, spawn_write, sql, value, Blocker};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Barrier};
+use std::time::Duration;
+use wallet_core::model::AuthorityCredential;
+use wallet_core::port::WriteTx;
+use wallet_core::{LedgerError, StoreError};
+
+fn set(key: &'static str, value: &'static str) -> impl FnMut(&mut dyn WriteTx) -> Result<(), StoreError> {
+    move |tx| tx.set_setting(key, value)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn jobs_that_wait_commit_as_one_group() {
+    let db = open_with(|o| o.writers = 1);
+    let blocker = Blocker::start(&db.store).await;
+    let before = db.store.stats();
+    let keys: Vec<&'static str> = (0..20).map(|i| &*format!("k{i}").leak()).collect();
+    let jobs: Vec<_> = keys
+        .iter()
+        .map(|key| spawn_write(&db.store, set(key, "v")))
+        .collect();
+    blocker.release().await;
+    for job in jobs {
+        job.await.unwrap().expect("commits");
+    }
+    let after = db.store.stats();
+    assert_eq!(
+        after.commits - before.commits,
+        2,
+        "the blocker's group, then one for all 20"
+    );
+    assert!(after.largest_group >= 20, "{after:?}");
+    for key in keys {
+        assert_eq!(db.setting(key).await.as_deref(), Some("v"), "{key}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_discarded_job_rolls_back_alone() {
+    let db = open_with(|o| o.writers = 1);
+    let blocker = Blocker::start(&db.store).await;
+    let commits = db.commits();
+    let store = db.store.clone();
+    let kept = spawn_write(&store, set("first", "kept"));
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let discarded = spawn_write(&store, |tx| -> Result<(), LedgerError> {
+        tx.set_setting("second", "written, then discarded")?;
+        Err(LedgerError::Invalid("the job changes its mind".to_owned()))
+    });
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let after = spawn_write(&store, set("third", "kept"));
+    blocker.release().await;
+    kept.await.unwrap().expect("commits");
+    assert!(matches!(discarded.await.unwrap(), Err(LedgerError::Invalid(_))));
+    after.await.unwrap().expect("commits");
+    assert_eq!(db.commits() - commits, 2, "the three jobs were one group");
+    assert_eq!(db.setting("first").await.as_deref(), Some("kept"));
+    assert_eq!(db.setting("second").await, None);
+    assert_eq!(db.setting("third").await.as_deref(), Some("kept"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_job_that_swallows_an_error_is_not_committed() {
+    let db = open_with(|o| o.writers = 1);
+    let caller = db.fx.authority("default").await;
+    let taken = match &caller {
+        wallet_core::policy::Caller::Authority(a) => a.public_id.clone(),
+        _ => unreachable!(),
+    };
+    let answer = db
+        .store
+        .write(move |tx| {
+            tx.set_setting("swallowed", "must not stay")?;
+            // A unique violation (the public id is taken), ignored.
+            let _ = tx.insert_authority(
+                &taken,
+                "default",
+                "again",
+                &AuthorityCredential::TokenDigest(vec![1]),
+                1,
+            );
+            Ok::<_, StoreError>(())
+        })
+        .await;
+    assert!(
+        matches!(answer, Err(StoreError::UniqueViolation(_))),
+        "{answer:?}"
+    );
+    assert_eq!(db.setting("swallowed").await, None);
+    // The connection is fine for the next job.
+    db.store.write(set("next", "ok")).await.expect("commits");
+    assert_eq!(db.setting("next").await.as_deref(), Some("ok"));
+}
+
+/// Two jobs on two writers lock two wallets in opposite orders: PostgreSQL
+/// finds the deadlock and fails one (`40P01`), which is rolled back to its
+/// savepoint and run again once the other has committed. Both apply.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_real_deadlock_is_retried_and_both_jobs_apply() {
+    let db = open_with(|o| o.writers = 2);
+    let (caller, first) = funded(&db, 100).await;
+    let second = db.fx.funded(&caller, None, 100).await;
+    let both_locked = Arc::new(Barrier::new(2));
+    let runs = Arc::new(AtomicU32::new(0));
+    let job = |mine, theirs, key: &'static str| {
+        let (both_locked, runs) = (Arc::clone(&both_locked), Arc::clone(&runs));
+        let mut run = 0;
+        move |tx: &mut dyn WriteTx| {
+            run += 1;
+            runs.fetch_add(1, Ordering::SeqCst);
+            tx.lock_wallets("default", &[mine])?;
+            if run == 1 {
+                both_locked.wait();
+            }
+            tx.lock_wallets("default", &[theirs])?;
+            tx.debit(mine, 1, 0)?;
+            tx.credit(theirs, 1)?;
+            tx.set_setting(key, "applied")
+        }
+    };
+    let a = spawn_write(&db.store, job(first, second, "a"));
+    // One writer takes `a` (and waits in it); the other must take `b`.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let b = spawn_write(&db.store, job(second, first, "b"));
+    a.await.unwrap().expect("a applies");
+    b.await.unwrap().expect("b applies");
+    assert_eq!(runs.load(Ordering::SeqCst), 3, "one of them ran twice");
+    assert!(db.store.stats().retries >= 1);
+    assert_eq!(db.setting("a").await.as_deref(), Some("applied"));
+    assert_eq!(db.setting("b").await.as_deref(), Some("applied"));
+    assert_eq!(db.fx.balance(&caller, first).await, 100);
+    assert_eq!(db.fx.balance(&caller, second).await, 100);
+}
+
+/// A deferred constraint (installed here by hand) refuses the group at its
+/// COMMIT: every job of the group is answered with the error and nothing
+/// of any of them applied; the writer goes on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_commit_fails_the_whole_group() {
+    let db = open_with(|o| o.writers = 1);
+    sql(
+        db.url(),
+        "CREATE FUNCTION refuse_boom() RETURNS trigger LANGUAGE plpgsql AS $$
+         BEGIN
+             IF NEW.value = 'boom' THEN RAISE EXCEPTION 'boom is refused at commit'; END IF;
+             RETURN NEW;
+         END $$;
+         CREATE CONSTRAINT TRIGGER boom AFTER INSERT OR UPDATE ON settings
+             DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION refuse_boom();",
+    )
+    .expect("installs the trigger");
+    let blocker = Blocker::start(&db.store).await;
+    let commits = db.commits();
+    let innocent = spawn_write(&db.store, set("innocent", "ok"));
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let boom = spawn_write(&db.store, set("culprit", "boom"));
+    blocker.release().await;
+    for (job, answer) in [
+        ("innocent", innocent.await.unwrap()),
+        ("culprit", boom.await.unwrap()),
+    ] {
+        match answer {
+            Err(StoreError::Internal(message)) => assert!(message.contains("boom is refused"), "{message}"),
+            other => panic!("{job}: {other:?}"),
+        }
+    }
+    assert_eq!(db.commits() - commits, 1, "only the blocker's group committed");
+    assert_eq!(db.setting("innocent").await, None);
+    assert_eq!(db.setting("culprit").await, None);
+    db.store
+        .write(set("after", "ok"))
+        .await
+        .expect("the writer goes on");
+    assert_eq!(
+        value(db.url(), "SELECT value FROM settings WHERE key = 'after'"),
+        "ok"
+    );
+}
