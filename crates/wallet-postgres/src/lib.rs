@@ -16,7 +16,8 @@
 //!   [`OpenError`]), runs the `migrations` and implements
 //!   [`wallet_core::port::Backend`]; `Store::new(Arc::new(b))` is all a
 //!   caller needs.
-//! - `writer`: the group-committing workers; a job's
+//! - `writer`: the group-committing workers (with `cache`: the locked
+//!   wallets' balances and totals, written once per group); a job's
 //!   [`Verdict`](wallet_core::port::Verdict) keeps, discards or reruns it (a
 //!   job runs at most [`MAX_RUNS`] times; a rerun leads the worker's next
 //!   transaction). `pool`: the read connections.
@@ -32,6 +33,7 @@
 #![forbid(unsafe_code)]
 
 mod backend;
+mod cache;
 mod check;
 mod conn;
 mod error;

@@ -13,10 +13,16 @@
 //! lock on what they read, so a revocation cannot commit while a write that
 //! saw the credential live is still running (see `statements`).
 //!
+//! Inside a write, locked wallets' balances and the running totals move in
+//! the group's [`GroupCache`]; every statement that could read or change
+//! them flushes it first (`forward!`), the few that cannot do not
+//! (`forward_plain!`).
+//!
 //! [`Verdict::Keep`]: wallet_core::port::Verdict::Keep
 
+use crate::cache::GroupCache;
 use crate::conn::PgConn;
-use crate::error::DbResult;
+use crate::error::{DbError, DbResult};
 use crate::statements::{catalog, credentials, ledger, settings, v1, wallets};
 use crate::{check, export};
 use wallet_core::check::CheckReport;
@@ -40,6 +46,8 @@ pub(crate) struct PgTx<'c> {
     /// Whether this is a writer's transaction: reads there lock what the
     /// re-check reads, and may settle what the rules make of the rows.
     writing: bool,
+    /// A writer's group cache (none for reads).
+    cache: Option<&'c mut GroupCache>,
     first_error: Option<StoreError>,
 }
 
@@ -49,17 +57,29 @@ impl<'c> PgTx<'c> {
         Self {
             conn,
             writing: false,
+            cache: None,
             first_error: None,
         }
     }
 
-    /// A write job's run inside a writer's transaction.
-    pub(crate) fn writing(conn: &'c mut PgConn) -> Self {
+    /// A write job's run inside a writer's transaction, on its group's cache.
+    pub(crate) fn writing(conn: &'c mut PgConn, cache: &'c mut GroupCache) -> Self {
         Self {
             conn,
             writing: true,
+            cache: Some(cache),
             first_error: None,
         }
+    }
+
+    /// Writes what the group's cache holds, so the next statement reads
+    /// the rows as the transaction has them.
+    fn flushed(&mut self) -> Result<(), StoreError> {
+        let result = match self.cache.as_deref_mut() {
+            Some(cache) => cache.flush(self.conn),
+            None => Ok(()),
+        };
+        self.note(result)
     }
 
     /// The first error a statement of this run returned, if any.
@@ -77,8 +97,21 @@ impl<'c> PgTx<'c> {
 }
 
 /// Forwards port methods to statement functions through `PgTx::note`, so
-/// no method can forget to record its failure.
+/// no method can forget to record its failure, after flushing the group's
+/// cache (the statement may read or change a balance or a total).
 macro_rules! forward {
+    ($($name:ident($($arg:ident: $ty:ty),*) -> $ret:ty = $statement:path;)*) => {$(
+        fn $name(&mut self, $($arg: $ty),*) -> Result<$ret, StoreError> {
+            self.flushed()?;
+            let result = $statement(self.conn, $($arg),*);
+            self.note(result)
+        }
+    )*};
+}
+
+/// [`forward!`] for statements that neither read nor change a wallet's
+/// balance, status or labels or a running total: no flush.
+macro_rules! forward_plain {
     ($($name:ident($($arg:ident: $ty:ty),*) -> $ret:ty = $statement:path;)*) => {$(
         fn $name(&mut self, $($arg: $ty),*) -> Result<$ret, StoreError> {
             let result = $statement(self.conn, $($arg),*);
@@ -88,7 +121,7 @@ macro_rules! forward {
 }
 
 /// Forwards to the first statement in a read job and to the second inside
-/// a write.
+/// a write; no flush (these read credentials and settings only).
 macro_rules! forward_by_role {
     ($($name:ident($($arg:ident: $ty:ty),*) -> $ret:ty = $read:path, $write:path;)*) => {$(
         fn $name(&mut self, $($arg: $ty),*) -> Result<$ret, StoreError> {
@@ -103,7 +136,7 @@ macro_rules! forward_by_role {
 }
 
 impl ReadTx for PgTx<'_> {
-    forward! {
+    forward_plain! {
         admin_session(token_digest: &[u8]) -> Option<AdminSession> = settings::admin_session;
         authority(public_id: &str) -> Option<Authority> = credentials::authority;
         authorities(project: Option<&str>) -> Vec<Authority> = credentials::authorities;
@@ -117,6 +150,16 @@ impl ReadTx for PgTx<'_> {
         asset_code_taken(project: &str, code: &str) -> bool = catalog::asset_code_taken;
         assets(project: &str, page: PageRequest) -> Page<Asset> = catalog::assets;
         customers(project: &str, page: PageRequest) -> Page<Customer> = catalog::customers;
+        transaction(project: &str, id: TransactionId) -> Option<Transaction> = ledger::transaction;
+        transaction_by_reference(project: &str, reference: &str) -> Option<Transaction> =
+            ledger::transaction_by_reference;
+        transactions(project: &str, range: TimeRange, page: PageRequest) -> Page<Transaction> =
+            ledger::transactions;
+        v1_entry(entry: EntryId) -> Option<V1Entry> = v1::entry;
+        v1_inventory(project: &str, filter: &InventoryFilter) -> Vec<InventoryLine> = v1::inventory;
+    }
+
+    forward! {
         wallet(project: &str, id: WalletId) -> Option<Wallet> = wallets::wallet;
         customer_wallets(customer: CustomerRowId, page: PageRequest) -> Page<Wallet> =
             wallets::customer_wallets;
@@ -124,18 +167,11 @@ impl ReadTx for PgTx<'_> {
 
         wallet_entries(wallet: WalletId, range: TimeRange, page: PageRequest) -> Page<Entry> =
             ledger::wallet_entries;
-        transaction(project: &str, id: TransactionId) -> Option<Transaction> = ledger::transaction;
-        transaction_by_reference(project: &str, reference: &str) -> Option<Transaction> =
-            ledger::transaction_by_reference;
-        transactions(project: &str, range: TimeRange, page: PageRequest) -> Page<Transaction> =
-            ledger::transactions;
         authority_total(wallet: WalletId, authority: AuthorityRowId) -> Option<i128> =
             ledger::authority_total;
 
         v1_wallet_totals(project: &str, asset: AssetId, filter: &WalletTotalsFilter) -> Vec<WalletTotal> =
             v1::wallet_totals;
-        v1_inventory(project: &str, filter: &InventoryFilter) -> Vec<InventoryLine> = v1::inventory;
-        v1_entry(entry: EntryId) -> Option<V1Entry> = v1::entry;
 
         check() -> CheckReport = check::run;
         export_project(
@@ -152,16 +188,28 @@ impl ReadTx for PgTx<'_> {
             credentials::customer_key_by_rowid, credentials::customer_key_by_rowid_for_write;
         customer(project: &str, id: &str) -> Option<Customer> =
             catalog::customer, catalog::customer_for_write;
-        // Inside a write, a customer whose wallets of the asset have none
-        // marked default gets the oldest marked; a read answers the same
-        // wallet without marking it.
-        default_wallet(customer: CustomerRowId, asset: AssetId) -> Option<Wallet> =
-            wallets::default_wallet, wallets::adopt_default_wallet;
+    }
+
+    /// Inside a write, a customer whose wallets of the asset have none
+    /// marked default gets the oldest marked; a read answers the same
+    /// wallet without marking it.
+    fn default_wallet(
+        &mut self,
+        customer: CustomerRowId,
+        asset: AssetId,
+    ) -> Result<Option<Wallet>, StoreError> {
+        self.flushed()?;
+        let result = if self.writing {
+            wallets::adopt_default_wallet(self.conn, customer, asset)
+        } else {
+            wallets::default_wallet(self.conn, customer, asset)
+        };
+        self.note(result)
     }
 }
 
 impl WriteTx for PgTx<'_> {
-    forward! {
+    forward_plain! {
         set_setting(key: &str, value: &str) -> () = settings::set;
         set_setting_if_absent(key: &str, value: &str) -> bool = settings::set_if_absent;
         insert_admin_session(session: &AdminSession) -> () = settings::insert_admin_session;
@@ -186,6 +234,13 @@ impl WriteTx for PgTx<'_> {
         lock_customer(project: &str, id: &str) -> Option<Customer> = catalog::lock_customer;
         update_customer(rowid: CustomerRowId, name: Option<&str>, description: Option<&str>) -> () =
             catalog::update_customer;
+        insert_transaction(transaction: &NewTransaction<'_>) -> Claim = ledger::insert_transaction;
+        append_entry(entry: &NewEntry<'_>) -> EntryId = ledger::append_entry;
+        insert_item(entry: EntryId, name: &str, data: Option<&str>) -> () = v1::insert_item;
+        mark_item_used(project: &str, entry: EntryId) -> ItemUse = v1::mark_item_used;
+    }
+
+    forward! {
         set_customer_status(rowid: CustomerRowId, status: CustomerStatus) -> () =
             catalog::set_customer_status;
         suspend_open_wallets(customer: CustomerRowId) -> () = wallets::suspend_open_wallets;
@@ -193,15 +248,73 @@ impl WriteTx for PgTx<'_> {
         set_wallet_status(id: WalletId, status: WalletStatus) -> () = wallets::set_wallet_status;
         set_wallet_name(id: WalletId, name: &str) -> () = wallets::set_wallet_name;
         set_wallet_description(id: WalletId, description: &str) -> () = wallets::set_wallet_description;
+    }
 
-        lock_wallets(project: &str, ids: &[WalletId]) -> Vec<Wallet> = wallets::lock_wallets;
-        insert_transaction(transaction: &NewTransaction<'_>) -> Claim = ledger::insert_transaction;
-        debit(wallet: WalletId, amount: i64, floor: i64) -> i64 = wallets::debit;
-        credit(wallet: WalletId, amount: i64) -> i64 = wallets::credit;
-        append_entry(entry: &NewEntry<'_>) -> EntryId = ledger::append_entry;
-        add_authority_total(wallet: WalletId, authority: AuthorityRowId, delta: i64) -> () =
-            ledger::add_authority_total;
-        insert_item(entry: EntryId, name: &str, data: Option<&str>) -> () = v1::insert_item;
-        mark_item_used(project: &str, entry: EntryId) -> ItemUse = v1::mark_item_used;
+    /// Cached wallets answer from the cache; the others are locked and
+    /// read now, and cached.
+    fn lock_wallets(&mut self, project: &str, ids: &[WalletId]) -> Result<Vec<Wallet>, StoreError> {
+        let Some(cache) = self.cache.as_deref_mut() else {
+            let result = wallets::lock_wallets(self.conn, project, ids);
+            return self.note(result);
+        };
+        let mut found: Vec<Wallet> = Vec::with_capacity(ids.len());
+        let mut missing: Vec<WalletId> = Vec::new();
+        for id in ids {
+            match cache.wallet(project, *id) {
+                Some(wallet) => found.push(wallet.clone()),
+                None => missing.push(*id),
+            }
+        }
+        if !missing.is_empty() {
+            let result = wallets::lock_wallets(self.conn, project, &missing);
+            for wallet in self.note(result)? {
+                if let Some(cache) = self.cache.as_deref_mut() {
+                    cache.locked(wallet.clone());
+                }
+                found.push(wallet);
+            }
+        }
+        found.sort_by_key(|w| w.id);
+        found.dedup_by_key(|w| w.id);
+        Ok(found)
+    }
+
+    fn debit(&mut self, wallet: WalletId, amount: i64, floor: i64) -> Result<i64, StoreError> {
+        let cached = match self.cache.as_deref_mut() {
+            Some(cache) if amount >= 0 => cache.debit(wallet, amount, floor),
+            _ => None,
+        };
+        let result = match cached {
+            Some(result) => result.map_err(DbError),
+            None => wallets::debit(self.conn, wallet, amount, floor),
+        };
+        self.note(result)
+    }
+
+    fn credit(&mut self, wallet: WalletId, amount: i64) -> Result<i64, StoreError> {
+        let cached = match self.cache.as_deref_mut() {
+            Some(cache) if amount >= 0 => cache.credit(wallet, amount),
+            _ => None,
+        };
+        let result = match cached {
+            Some(result) => result.map_err(DbError),
+            None => wallets::credit(self.conn, wallet, amount),
+        };
+        self.note(result)
+    }
+
+    /// Inside a write, added up in the group's cache and written once.
+    fn add_authority_total(
+        &mut self,
+        wallet: WalletId,
+        authority: AuthorityRowId,
+        delta: i64,
+    ) -> Result<(), StoreError> {
+        if let Some(cache) = self.cache.as_deref_mut() {
+            cache.add_total(wallet, authority, delta);
+            return Ok(());
+        }
+        let result = ledger::add_authority_total(self.conn, wallet, authority, delta);
+        self.note(result)
     }
 }

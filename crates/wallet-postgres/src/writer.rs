@@ -27,9 +27,14 @@
 //! do not deadlock on wallets; PostgreSQL's deadlock detector breaks any
 //! other cycle (`40P01`, retried the same way).
 //!
+//! Balances and running totals of the wallets a group locked move in the
+//! group's cache and are written once, before the COMMIT (see `cache`):
+//! a fee wallet credited by every job costs one write per group.
+//!
 //! If the COMMIT fails, every job of the group is answered with the error:
 //! nothing of it applied.
 
+use crate::cache::GroupCache;
 use crate::conn::{PgConn, Role, Target};
 use crate::error::{map_pg, DbResult};
 use crate::tx::PgTx;
@@ -278,6 +283,7 @@ fn answer(job: Queued, group: &Result<(), StoreError>) {
 /// to the first that asks to run again, and commits.
 fn commit_group(conn: &mut PgConn, group: &mut [Queued], counters: &Counters) -> Settled {
     let mut ran = group.len();
+    let mut cache = GroupCache::default();
     let result = (|| -> Result<(), StoreError> {
         // What the previous job's verdict asks, sent with the next
         // statement: one round trip per job boundary.
@@ -290,12 +296,17 @@ fn commit_group(conn: &mut PgConn, group: &mut [Queued], counters: &Counters) ->
             }
             pending.push_str("SAVEPOINT job");
             conn.batch(&pending).map_err(|e| map_pg(&e))?;
-            let verdict = run_once(conn, job);
+            let verdict = run_once(conn, &mut cache, job);
             if conn.is_closed() {
                 ran = index + 1;
                 return Err(StoreError::Unavailable(
                     "the connection to PostgreSQL was lost; nothing of the write group applied".to_owned(),
                 ));
+            }
+            if verdict == Verdict::Keep {
+                cache.keep_job();
+            } else {
+                cache.undo_job();
             }
             match verdict {
                 Verdict::Keep => pending = String::from("RELEASE SAVEPOINT job; "),
@@ -312,6 +323,11 @@ fn commit_group(conn: &mut PgConn, group: &mut [Queued], counters: &Counters) ->
                     pending = String::from("ROLLBACK TO SAVEPOINT job; RELEASE SAVEPOINT job; ");
                 }
             }
+        }
+        if !cache.is_clean() {
+            conn.batch(&pending).map_err(|e| map_pg(&e))?;
+            cache.flush(conn)?;
+            pending.clear();
         }
         pending.push_str("COMMIT");
         conn.batch(&pending).map_err(|e| map_pg(&e))
@@ -331,9 +347,9 @@ fn commit_group(conn: &mut PgConn, group: &mut [Queued], counters: &Counters) ->
 /// One run of a job. A job that hit a storage error may not keep its
 /// writes, whatever it answers: it is discarded and answered with that
 /// error. A job that panics is discarded too.
-fn run_once(conn: &mut PgConn, job: &mut Queued) -> Verdict {
+fn run_once(conn: &mut PgConn, cache: &mut GroupCache, job: &mut Queued) -> Verdict {
     job.runs += 1;
-    let mut tx = PgTx::writing(conn);
+    let mut tx = PgTx::writing(conn, cache);
     let verdict = catch_unwind(AssertUnwindSafe(|| (job.job)(&mut tx)));
     match (verdict, tx.into_first_error()) {
         (Ok(Verdict::Keep), Some(swallowed)) => {

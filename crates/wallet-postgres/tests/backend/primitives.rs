@@ -4,8 +4,6 @@
 //! lock orders a revocation after the writes that saw the credential live.
 
 use crate::common::{authority_row, funded, open, open_with, spawn_write, sql, value};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
 use std::time::Duration;
 use wallet_core::ids::{AuthorityRowId, WalletId};
 use wallet_core::model::{TransactionStatus, WalletStatus};
@@ -198,7 +196,8 @@ async fn a_claim_waits_for_another_writers_uncommitted_claim_then_is_duplicate()
 /// commits: a revocation started meanwhile (on another writer) cannot
 /// commit under it. Read again at the end of the write (READ COMMITTED: a
 /// committed revocation would show), the authority is still live; the
-/// revocation commits after the write.
+/// revocation commits after the write. (Which answer arrives first is
+/// the scheduler's business; what committed when is this test's.)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_revocation_waits_for_a_write_that_holds_the_authority_row() {
     let db = open_with(|o| o.writers = 2);
@@ -208,8 +207,7 @@ async fn a_revocation_waits_for_a_write_that_holds_the_authority_row() {
     };
     let (read, wait_read) = std::sync::mpsc::channel::<()>();
     let read = std::sync::Mutex::new(read);
-    let order = Arc::new(AtomicUsize::new(0));
-    let (store, write_order) = (db.store.clone(), Arc::clone(&order));
+    let store = db.store.clone();
     let write = tokio::spawn(async move {
         let still_live = store
             .write(move |tx| {
@@ -222,27 +220,20 @@ async fn a_revocation_waits_for_a_write_that_holds_the_authority_row() {
                 Ok::<_, StoreError>(again.is_some_and(|a| a.revoked_at.is_none()))
             })
             .await;
-        (still_live, write_order.fetch_add(1, Ordering::SeqCst))
+        still_live
     });
     tokio::task::spawn_blocking(move || wait_read.recv_timeout(Duration::from_secs(10)))
         .await
         .unwrap()
         .expect("the write has read the authority");
-    let (ledger, revoke_order) = (db.fx.ledger.clone(), Arc::clone(&order));
+    let ledger = db.fx.ledger.clone();
     let public_id = PublicId::parse(&authority.public_id).expect("a public id");
-    let revoke = tokio::spawn(async move {
-        ledger.revoke_authority(public_id).await.expect("revokes");
-        revoke_order.fetch_add(1, Ordering::SeqCst)
-    });
-    let (still_live, write_done) = write.await.unwrap();
-    let revoke_done = revoke.await.unwrap();
+    let revoke = tokio::spawn(async move { ledger.revoke_authority(public_id).await });
+    let still_live = write.await.unwrap();
+    revoke.await.unwrap().expect("revokes");
     assert!(
         still_live.expect("the write commits"),
         "the revocation committed while a write held the authority"
-    );
-    assert!(
-        write_done < revoke_done,
-        "the revocation was answered before the write"
     );
     assert_eq!(
         db.setting("written").await.as_deref(),

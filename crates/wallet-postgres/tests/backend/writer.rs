@@ -182,3 +182,63 @@ async fn a_failed_commit_fails_the_whole_group() {
         "ok"
     );
 }
+
+/// In one group, balances move in the writer's cache and are written once
+/// before the COMMIT; a job rolled back to its savepoint takes its moves
+/// with it, also when it wrote the cache out in the middle (a read of the
+/// wallet flushes it) and then failed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cached_balances_follow_each_jobs_savepoint() {
+    let db = open_with(|o| o.writers = 1);
+    let (caller, wallet) = funded(&db, 1_000).await;
+    let blocker = Blocker::start(&db.store).await;
+    let commits = db.commits();
+    let step = |debit: i64, credit: i64, read: bool, keep: bool| {
+        move |tx: &mut dyn WriteTx| -> Result<i64, LedgerError> {
+            tx.lock_wallets("default", &[wallet])?;
+            tx.debit(wallet, debit, 0)?;
+            if read {
+                // Flushes the cache: the row holds the balance so far.
+                let seen = tx.wallet("default", wallet)?.expect("the wallet");
+                assert_eq!(seen.balance, tx.credit(wallet, 0)?, "the row is the cache's");
+            }
+            let after = tx.credit(wallet, credit)?;
+            if keep {
+                Ok(after)
+            } else {
+                Err(LedgerError::Invalid("rolled back".to_owned()))
+            }
+        }
+    };
+    let mut jobs = Vec::new();
+    for (debit, credit, read, keep) in [
+        (100, 0, false, true), // 900
+        (50, 0, false, false), // rolled back
+        (10, 1, true, false),  // flushed, then rolled back
+        (0, 7, false, true),   // 907
+        (200, 0, true, true),  // 707, flushed and kept
+        (7, 0, false, false),  // rolled back
+    ] {
+        jobs.push(spawn_write(&db.store, step(debit, credit, read, keep)));
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    blocker.release().await;
+    let mut answers = Vec::new();
+    for job in jobs {
+        answers.push(job.await.unwrap().ok());
+    }
+    assert_eq!(answers, [Some(900), None, None, Some(907), Some(707), None]);
+    assert_eq!(
+        db.commits() - commits,
+        2,
+        "the blocker's group, then one for the six"
+    );
+    assert_eq!(db.fx.balance(&caller, wallet).await, 707);
+    assert_eq!(
+        value(
+            db.url(),
+            &format!("SELECT balance FROM wallets WHERE id = {wallet}")
+        ),
+        "707"
+    );
+}
