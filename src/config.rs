@@ -4,7 +4,10 @@
 //! are read by clap in `cli.rs`; this module merges them over the TOML file
 //! documented by `config.example.toml`.
 
+mod database;
 mod validate;
+
+pub use database::{Database, InvalidDatabase, PgUrl};
 
 use crate::api::client_addr::TrustedProxies;
 use crate::domain::AdminPassword;
@@ -25,8 +28,9 @@ pub const DEFAULT_BODY_TIMEOUT_SECONDS: u64 = 10;
 pub struct Settings {
     /// Address the HTTP server binds, `HOST:PORT`, e.g. `127.0.0.1:8080` (port 0 = any free port).
     pub listen: String,
-    /// The SQLite database file; missing folders are created.
-    pub db: PathBuf,
+    /// The database: a SQLite file (missing folders are created) or a
+    /// PostgreSQL URL (`--db` / `WALLET_DB` / `db`; see `Database::parse`).
+    pub db: Database,
     pub durability: Durability,
     /// HTTP worker threads; 0 = one per core.
     pub workers: usize,
@@ -48,9 +52,19 @@ pub struct Settings {
     /// The admin password to set on the first start (`WALLET_ADMIN_PASSWORD`);
     /// without it one is generated. Never read from the config file.
     pub admin_password: Option<AdminPassword>,
+    /// Where a generated admin password is written (`admin_password_file`);
+    /// `None`: next to a SQLite database, and for PostgreSQL nowhere, so a
+    /// fresh PostgreSQL database needs `WALLET_ADMIN_PASSWORD` (see
+    /// [`Settings::admin_password_file`]).
+    pub admin_password_file: Option<PathBuf>,
     /// Reverse proxies whose `X-Forwarded-For` names the client (for the
     /// admin login's lockout); empty: the header is ignored.
     pub trusted_proxies: TrustedProxies,
+    /// How often the maintenance flag in memory (API v1 health, the fast
+    /// refusal at the edge) is read again from the database, where another
+    /// process may have switched it (`maintenance_refresh_seconds`). Writes
+    /// never depend on it: each reads the switch in its own transaction.
+    pub maintenance_refresh: Duration,
 }
 
 impl std::fmt::Debug for Settings {
@@ -69,6 +83,7 @@ impl std::fmt::Debug for Settings {
                 &self.admin_password.as_ref().map(|_| "<redacted>"),
             )
             .field("trusted_proxies", &self.trusted_proxies)
+            .field("maintenance_refresh", &self.maintenance_refresh)
             .finish_non_exhaustive()
     }
 }
@@ -77,7 +92,7 @@ impl Default for Settings {
     fn default() -> Self {
         Self {
             listen: DEFAULT_LISTEN.to_owned(),
-            db: PathBuf::from(DEFAULT_DB),
+            db: Database::Sqlite(PathBuf::from(DEFAULT_DB)),
             durability: Durability::Full,
             workers: 0,
             read_connections: 8,
@@ -88,7 +103,9 @@ impl Default for Settings {
             jwt_leeway_seconds: 0,
             metrics_token: None,
             admin_password: None,
+            admin_password_file: None,
             trusted_proxies: TrustedProxies::default(),
+            maintenance_refresh: Duration::from_secs(DEFAULT_MAINTENANCE_REFRESH_SECONDS),
         }
     }
 }
@@ -118,6 +135,8 @@ struct FileConfig {
     jwt_leeway_seconds: Option<u64>,
     metrics_token: Option<String>,
     trusted_proxies: Option<Vec<String>>,
+    maintenance_refresh_seconds: Option<f64>,
+    admin_password_file: Option<PathBuf>,
 }
 
 impl Settings {
@@ -133,7 +152,10 @@ impl Settings {
                 .clone()
                 .or(file.listen)
                 .unwrap_or(defaults.listen),
-            db: overrides.db.clone().or(file.db).unwrap_or(defaults.db),
+            db: match overrides.db.as_ref().or(file.db.as_ref()) {
+                Some(value) => Database::parse(value.as_os_str())?,
+                None => defaults.db,
+            },
             durability: file.durability.unwrap_or(defaults.durability),
             workers: file.workers.unwrap_or(defaults.workers),
             read_connections: file.read_connections.unwrap_or(defaults.read_connections),
@@ -147,10 +169,31 @@ impl Settings {
             jwt_leeway_seconds: file.jwt_leeway_seconds.unwrap_or(defaults.jwt_leeway_seconds),
             metrics_token: file.metrics_token,
             admin_password: validate::admin_password(std::env::var("WALLET_ADMIN_PASSWORD").ok())?,
+            admin_password_file: file.admin_password_file,
             trusted_proxies: validate::trusted_proxies(file.trusted_proxies.unwrap_or_default())?,
+            maintenance_refresh: match file.maintenance_refresh_seconds {
+                Some(s) => maintenance_refresh(s)?,
+                None => defaults.maintenance_refresh,
+            },
         };
         settings.validate()?;
         Ok(settings)
+    }
+}
+
+impl Settings {
+    /// Where a generated admin password goes: `admin_password_file` if set,
+    /// else `admin-password.txt` next to a SQLite database. A PostgreSQL
+    /// database has no folder of its own on this machine (and several
+    /// servers may start on it at once, each on its own machine), so
+    /// without the setting there is no file: the first start then needs
+    /// `WALLET_ADMIN_PASSWORD`.
+    pub fn admin_password_file(&self) -> Option<PathBuf> {
+        match (&self.admin_password_file, &self.db) {
+            (Some(file), _) => Some(file.clone()),
+            (None, Database::Sqlite(db)) => Some(crate::api::admin::password::password_file(db)),
+            (None, Database::Postgres(_)) => None,
+        }
     }
 }
 
@@ -163,6 +206,21 @@ fn body_timeout(seconds: f64) -> anyhow::Result<Duration> {
     anyhow::ensure!(
         (MIN_BODY_TIMEOUT_SECONDS..=MAX_BODY_TIMEOUT_SECONDS).contains(&seconds),
         "`body_timeout_seconds` = {seconds}: must be from {MIN_BODY_TIMEOUT_SECONDS} to {MAX_BODY_TIMEOUT_SECONDS}"
+    );
+    Ok(Duration::from_secs_f64(seconds))
+}
+
+/// `maintenance_refresh_seconds`: from 0.1 s to one minute. One indexed read
+/// per interval and process; health lags another process's switch by at
+/// most this long.
+pub const DEFAULT_MAINTENANCE_REFRESH_SECONDS: u64 = 1;
+pub const MIN_MAINTENANCE_REFRESH_SECONDS: f64 = 0.1;
+pub const MAX_MAINTENANCE_REFRESH_SECONDS: f64 = 60.0;
+
+fn maintenance_refresh(seconds: f64) -> anyhow::Result<Duration> {
+    anyhow::ensure!(
+        (MIN_MAINTENANCE_REFRESH_SECONDS..=MAX_MAINTENANCE_REFRESH_SECONDS).contains(&seconds),
+        "`maintenance_refresh_seconds` = {seconds}: must be from {MIN_MAINTENANCE_REFRESH_SECONDS} to {MAX_MAINTENANCE_REFRESH_SECONDS}"
     );
     Ok(Duration::from_secs_f64(seconds))
 }
@@ -197,7 +255,7 @@ mod tests {
             db: None,
         })?;
         assert_eq!(flagged.listen, "127.0.0.1:1");
-        assert_eq!(flagged.db, PathBuf::from("/tmp/file.db"));
+        assert_eq!(flagged.db, Database::Sqlite(PathBuf::from("/tmp/file.db")));
         assert_eq!(Settings::load(&Overrides::default())?.listen, DEFAULT_LISTEN);
         Ok(())
     }
@@ -228,6 +286,68 @@ mod tests {
                 "body_timeout_seconds = {bad}"
             );
         }
+        Ok(())
+    }
+
+    #[test]
+    fn the_maintenance_refresh_is_a_second_unless_set_and_bounded() -> anyhow::Result<()> {
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("c.toml");
+        let load = |text: &str| {
+            std::fs::write(&path, text)?;
+            Settings::load(&Overrides {
+                config: Some(path.clone()),
+                ..Overrides::default()
+            })
+            .map(|s| s.maintenance_refresh)
+        };
+        assert_eq!(load("")?, Duration::from_secs(1));
+        assert_eq!(
+            load("maintenance_refresh_seconds = 0.25\n")?,
+            Duration::from_millis(250)
+        );
+        for bad in ["0", "-1", "0.01", "61", "nan", "inf"] {
+            assert!(
+                load(&format!("maintenance_refresh_seconds = {bad}\n")).is_err(),
+                "maintenance_refresh_seconds = {bad}"
+            );
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn a_generated_password_goes_next_to_sqlite_and_nowhere_for_postgres_unless_set() -> anyhow::Result<()> {
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("c.toml");
+        let load = |text: &str| {
+            std::fs::write(&path, text)?;
+            Settings::load(&Overrides {
+                config: Some(path.clone()),
+                ..Overrides::default()
+            })
+            .map(|s| s.admin_password_file())
+        };
+        assert_eq!(
+            load("db = \"/srv/wallet/wallet.db\"\n")?,
+            Some(PathBuf::from("/srv/wallet/admin-password.txt"))
+        );
+        assert_eq!(load("db = \"postgres://w:pw@db/wallet\"\n")?, None);
+        assert_eq!(
+            load("db = \"postgres://w:pw@db/wallet\"\nadmin_password_file = \"/root/pw.txt\"\n")?,
+            Some(PathBuf::from("/root/pw.txt"))
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn settings_never_print_a_database_password() -> anyhow::Result<()> {
+        let settings = Settings {
+            db: Database::parse("postgres://w:hunter2-secret@db/wallet".as_ref())?,
+            ..Settings::default()
+        };
+        let printed = format!("{settings:?}");
+        assert!(printed.contains("postgres://w:***@db/wallet"), "{printed}");
+        assert!(!printed.contains("hunter2"), "{printed}");
         Ok(())
     }
 

@@ -6,7 +6,7 @@ use crate::api::maintenance::Maintenance;
 use crate::api::metrics::{Metrics, MetricsToken};
 use crate::api::{self, Limits};
 use crate::auth::Credentials;
-use crate::config::Settings;
+use crate::config::{Database, Settings};
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::middleware::{from_fn, ErrorHandlers, Logger};
 use actix_web::{web, App, HttpServer};
@@ -21,6 +21,31 @@ pub struct Application {
     port: u16,
     server: Server,
     store: Store,
+    /// The task that keeps the maintenance flag in memory following the
+    /// database; it holds a handle on the store, so it ends with the server.
+    maintenance_follower: Background,
+}
+
+/// A background task that is aborted when this is dropped, so a server that
+/// fails to start (or is never run) leaves nothing running on its store.
+struct Background(Option<tokio::task::JoinHandle<()>>);
+
+impl Background {
+    /// Aborts the task and waits until it has ended (and dropped what it held).
+    async fn stop(mut self) {
+        if let Some(task) = self.0.take() {
+            task.abort();
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        if let Some(task) = &self.0 {
+            task.abort();
+        }
+    }
 }
 
 impl Application {
@@ -37,9 +62,14 @@ impl Application {
     pub async fn build_on(settings: &Settings, store: Store) -> anyhow::Result<Self> {
         settings.validate()?;
         let ledger = Ledger::new(store.clone());
-        let password_file = api::admin::password::password_file(&settings.db);
-        api::admin::password::ensure(&ledger, settings.admin_password.clone(), &password_file).await?;
-        let maintenance = web::Data::new(Maintenance::load(&ledger).await?);
+        let password_file = settings.admin_password_file();
+        api::admin::password::ensure(&ledger, settings.admin_password.clone(), password_file.as_deref())
+            .await?;
+        let maintenance = Maintenance::load(&ledger).await?;
+        let maintenance_follower = Background(Some(
+            maintenance.follow(ledger.clone(), settings.maintenance_refresh),
+        ));
+        let maintenance = web::Data::new(maintenance);
         let metrics = web::Data::new(Metrics::default());
         let metrics_token = web::Data::new(MetricsToken(settings.metrics_token.clone()));
         let admin = web::Data::new(AdminState::new(settings.trusted_proxies.clone())?);
@@ -85,6 +115,7 @@ impl Application {
             port,
             server: server.run(),
             store,
+            maintenance_follower,
         })
     }
 
@@ -111,6 +142,7 @@ impl Application {
         });
         let result = self.server.await;
         signals.abort();
+        self.maintenance_follower.stop().await;
         drop(self.store);
         result
     }
@@ -118,19 +150,33 @@ impl Application {
 
 /// Opens the database for the server, creating it (and its folders) on the first start.
 pub fn open_store(settings: &Settings) -> anyhow::Result<Store> {
-    open(settings, true)
+    open_backend(settings, true)
 }
 
 /// Opens an existing database for a maintenance command: a missing file is
 /// an error, so a mistyped `--db` never quietly starts a new, empty ledger.
 pub fn open_existing_store(settings: &Settings) -> anyhow::Result<Store> {
-    open(settings, false)
+    open_backend(settings, false)
+}
+
+/// Opens the backend `settings.db` names: the one place that chooses it.
+/// `create`: whether a database that does not exist yet may be made (the
+/// SQLite file and its folders; a PostgreSQL database's schema).
+pub fn open_backend(settings: &Settings, create: bool) -> anyhow::Result<Store> {
+    match &settings.db {
+        Database::Sqlite(path) => open_sqlite_backend(settings, path, create),
+        // No PostgreSQL backend is linked into this binary: refused, never
+        // taken for a file name.
+        Database::Postgres(url) => anyhow::bail!(
+            "{url}: this build of wallet-service cannot open PostgreSQL databases; use a SQLite file"
+        ),
+    }
 }
 
 /// The SQLite backend's options from the settings; `create`: whether a
 /// missing database may be created.
-pub fn sqlite_options(settings: &Settings, create: bool) -> SqliteOptions {
-    let mut options = SqliteOptions::new(&settings.db);
+pub fn sqlite_options(settings: &Settings, path: &Path, create: bool) -> SqliteOptions {
+    let mut options = SqliteOptions::new(path);
     options.durability = settings.durability;
     options.read_connections = settings.read_connections;
     options.max_batch = settings.max_batch;
@@ -138,13 +184,12 @@ pub fn sqlite_options(settings: &Settings, create: bool) -> SqliteOptions {
     options
 }
 
-fn open(settings: &Settings, create: bool) -> anyhow::Result<Store> {
-    let options = sqlite_options(settings, create);
-    let backend = match SqliteBackend::open(&options) {
+fn open_sqlite_backend(settings: &Settings, path: &Path, create: bool) -> anyhow::Result<Store> {
+    let backend = match SqliteBackend::open(&sqlite_options(settings, path, create)) {
         Ok(backend) => backend,
         // Says what is wrong and what to do on its own.
         Err(OpenError::Missing(why)) => anyhow::bail!(why),
-        Err(e) => return Err(e).with_context(|| format!("opening database {}", settings.db.display())),
+        Err(e) => return Err(e).with_context(|| format!("opening database {}", path.display())),
     };
     Ok(Store::new(Arc::new(backend)))
 }

@@ -59,11 +59,12 @@ async fn serve() -> Served {
 async fn serve_in(dir: TempDir) -> Served {
     let settings = Settings {
         listen: "127.0.0.1:0".into(),
-        db: dir.path().join("wallet.db"),
+        db: dir.path().join("wallet.db").into(),
         workers: 2,
         ..Settings::default()
     };
-    let backend = SqliteBackend::open(&sqlite_options(&settings, true)).expect("the database opens");
+    let path = dir.path().join("wallet.db");
+    let backend = SqliteBackend::open(&sqlite_options(&settings, &path, true)).expect("the database opens");
     let faulty = FaultyBackend::new(Arc::new(backend));
     let faults = faulty.faults();
     let store = Store::new(Arc::new(faulty));

@@ -35,13 +35,13 @@ struct InProcess<'a> {
 impl InProcess<'_> {
     fn settings(&self, db: &Path) -> Settings {
         let mut settings = self.settings.clone();
-        settings.db = db.to_owned();
+        settings.db = db.to_owned().into();
         settings.listen = "127.0.0.1:0".to_owned();
         settings
     }
 
     fn open(&self, db: &Path) -> anyhow::Result<Arc<SqliteBackend>> {
-        let backend = SqliteBackend::open(&sqlite_options(&self.settings(db), true))
+        let backend = SqliteBackend::open(&sqlite_options(&self.settings(db), db, true))
             .with_context(|| format!("opening {}", db.display()))?;
         Ok(Arc::new(backend))
     }

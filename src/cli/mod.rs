@@ -23,9 +23,18 @@ use std::process::ExitCode;
     about = "Self-hosted wallet and ledger server"
 )]
 pub struct Cli {
-    /// The SQLite database file. `serve` creates it (and its folders) on the
+    /// The database: a SQLite file, or a PostgreSQL URL
+    /// postgres://user:password@host:5432/database (also postgresql://, with
+    /// libpq parameters such as ?sslmode=require). `serve` creates it (the
+    /// SQLite file and its folders; a PostgreSQL database's schema) on the
     /// first start; every other command needs an existing one.
-    #[arg(long, global = true, env = "WALLET_DB", value_name = "FILE")]
+    #[arg(
+        long,
+        global = true,
+        env = "WALLET_DB",
+        hide_env_values = true,
+        value_name = "FILE|URL"
+    )]
     db: Option<PathBuf>,
     /// A TOML config file (see config.example.toml).
     #[arg(long, global = true, env = "WALLET_CONFIG", value_name = "FILE")]
@@ -104,7 +113,8 @@ async fn serve(settings: &Settings) -> anyhow::Result<ExitCode> {
         .listen
         .rsplit_once(':')
         .map_or("127.0.0.1", |(host, _)| host);
-    log::info!("database {}", settings.db.display());
+    // A URL's password is redacted by its Display.
+    log::info!("database {} ({})", settings.db, settings.db.kind());
     // On stdout so scripts (and the SDK test) can read the chosen port.
     println!("wallet-service listening on http://{addr}:{}", app.port());
     std::io::stdout().flush()?;

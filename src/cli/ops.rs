@@ -1,6 +1,8 @@
-//! `backup`, `restore`, `export`, `import`: whole-file operations.
+//! `backup`, `restore`, `export`, `import`: whole-database operations.
+//! `backup` and `restore` are of a SQLite file; on PostgreSQL they point at
+//! `pg_dump`/`pg_restore` and exit 2.
 
-use crate::config::Settings;
+use crate::config::{Database, PgUrl, Settings};
 use crate::domain::ProjectId;
 use crate::ops::{self, OpsError};
 use clap::Args;
@@ -41,10 +43,14 @@ pub struct ImportArgs {
 }
 
 pub fn backup(settings: &Settings, args: BackupArgs) -> anyhow::Result<ExitCode> {
-    let summary = ops::backup(&settings.db, &args.out)?;
+    let db = match &settings.db {
+        Database::Sqlite(db) => db,
+        Database::Postgres(url) => return Ok(not_for_postgres("backup", url)),
+    };
+    let summary = ops::backup(db, &args.out)?;
     eprintln!(
         "backup of {} written to {} ({} bytes)",
-        settings.db.display(),
+        db.display(),
         args.out.display(),
         summary.bytes
     );
@@ -52,7 +58,11 @@ pub fn backup(settings: &Settings, args: BackupArgs) -> anyhow::Result<ExitCode>
 }
 
 pub fn restore(settings: &Settings, args: RestoreArgs) -> anyhow::Result<ExitCode> {
-    let summary = match ops::restore(&settings.db, &args.from) {
+    let db = match &settings.db {
+        Database::Sqlite(db) => db,
+        Database::Postgres(url) => return Ok(not_for_postgres("restore", url)),
+    };
+    let summary = match ops::restore(db, &args.from) {
         Err(OpsError::Maintenance(MaintenanceError::Violations(report))) => {
             verdict("the backup", &report);
             anyhow::bail!("{} fails the checks; nothing was restored", args.from.display());
@@ -62,10 +72,32 @@ pub fn restore(settings: &Settings, args: RestoreArgs) -> anyhow::Result<ExitCod
     if let Some(previous) = &summary.previous {
         eprintln!("the replaced database was saved to {}", previous.display());
     }
-    eprintln!("{} restored from {}", settings.db.display(), args.from.display());
+    eprintln!("{} restored from {}", db.display(), args.from.display());
     Ok(verdict("the restored database", &summary.report))
 }
 
+/// `backup` and `restore` copy a SQLite file; a PostgreSQL database has its
+/// own tools, which know its replication and point-in-time recovery. Says
+/// which, and exits 2 (the command does not apply), having done nothing.
+fn not_for_postgres(command: &str, url: &PgUrl) -> ExitCode {
+    let how = match command {
+        "backup" => {
+            "back it up with PostgreSQL's own tools: `pg_dump --format=custom --file=wallet.dump <url>` \
+             (a consistent snapshot, safe while servers run), or the cluster's own backups \
+             (pgBackRest, Barman, a managed service's snapshots with point-in-time recovery)"
+        }
+        _ => {
+            "restore it with PostgreSQL's own tools, every wallet-service process stopped: \
+             `pg_restore --clean --if-exists --dbname=<url> wallet.dump`, or the cluster's own \
+             point-in-time recovery; then run `wallet-service check`"
+        }
+    };
+    eprintln!(
+        "error: `{command}` works on a SQLite file; {url} is a PostgreSQL database: {how}. \
+         To move one project between databases of either kind, use `export` and `import`."
+    );
+    ExitCode::from(2)
+}
 pub async fn export(settings: &Settings, args: ExportArgs) -> anyhow::Result<ExitCode> {
     let project = ProjectId::parse(&args.project)?;
     let store = crate::startup::open_existing_store(settings)?;
@@ -87,7 +119,7 @@ pub fn import(settings: &Settings, args: ImportArgs) -> anyhow::Result<ExitCode>
         other => other?,
     };
     println!("{}", serde_json::to_string_pretty(&counts)?);
-    eprintln!("project {project} imported into {}", settings.db.display());
+    eprintln!("project {project} imported into {}", settings.db);
     Ok(ExitCode::SUCCESS)
 }
 

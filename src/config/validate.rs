@@ -24,14 +24,22 @@ impl Settings {
     /// does `Application::build` for settings made in code.
     pub fn validate(&self) -> anyhow::Result<()> {
         listen(&self.listen)?;
-        let db = &self.db;
-        anyhow::ensure!(!db.as_os_str().is_empty(), "`db` must name a database file");
-        anyhow::ensure!(
-            !db.is_dir(),
-            "`db` = {}: that is a folder; name the database file in it, e.g. {}",
-            db.display(),
-            db.join("wallet.db").display()
-        );
+        if let Some(db) = self.db.sqlite_path() {
+            anyhow::ensure!(!db.as_os_str().is_empty(), "`db` must name a database file");
+            anyhow::ensure!(
+                !db.is_dir(),
+                "`db` = {}: that is a folder; name the database file in it, e.g. {}",
+                db.display(),
+                db.join("wallet.db").display()
+            );
+        }
+        if let Some(file) = &self.admin_password_file {
+            anyhow::ensure!(
+                !file.as_os_str().is_empty() && !file.is_dir(),
+                "`admin_password_file` = {}: must name a file",
+                file.display()
+            );
+        }
         within("workers", self.workers, 0, MAX_WORKERS, " (0 = one per CPU core)")?;
         within(
             "read_connections",

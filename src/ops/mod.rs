@@ -2,14 +2,18 @@
 //! backup while the server runs, a verified restore while it does not, and
 //! a project moved between databases as JSON Lines.
 //!
-//! The SQL lives in `wallet-sqlite`; this module owns the files (created 0600,
-//! never overwritten, synced) and the export format.
+//! The SQL lives in the backend crates; this module owns the files (created
+//! 0600, never overwritten, synced) and the export format. Backup and
+//! restore are of a SQLite file; a PostgreSQL database is backed up with
+//! PostgreSQL's own tools (`cli::ops` says which). Export reads through the
+//! port, so it works on any backend; import goes through a backend's
+//! [`ProjectImport`].
 
 mod backup;
 mod transfer;
 
 pub use backup::{backup, restore, BackupSummary, RestoreSummary};
-pub use transfer::{export, import, ExportHeader, EXPORT_FORMAT, EXPORT_VERSION};
+pub use transfer::{export, import, ExportHeader, ProjectImport, EXPORT_FORMAT, EXPORT_VERSION};
 
 use std::fs::File;
 use std::path::{Path, PathBuf};

@@ -8,10 +8,11 @@
 //! or a token.
 
 use super::OpsError;
+use crate::config::Database;
 use serde::{Deserialize, Serialize};
 use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::Path;
-use wallet_core::dump::{DumpCounts, DumpRecord};
+use wallet_core::dump::{DumpCounts, DumpRecord, ProjectDump};
 use wallet_core::text::ProjectId;
 use wallet_core::{Store, StoreError};
 use wallet_sqlite::{Import, MaintenanceError};
@@ -95,12 +96,42 @@ fn parse<T: serde::de::DeserializeOwned>(text: &str, line: usize) -> Result<T, O
     serde_json::from_str(text).map_err(|e| at(line)(MaintenanceError::Invalid(e.to_string())))
 }
 
+/// One backend's all-or-nothing import of a project (`wallet_sqlite::Import`
+/// and its PostgreSQL twin): rows go in one by one, each checked by
+/// `wallet_core::dump::ImportCheck` first, and `finish` commits only if
+/// every invariant holds. Dropped without `finish`, nothing stays.
+pub trait ProjectImport: Sized {
+    fn insert(&mut self, record: &DumpRecord) -> Result<(), MaintenanceError>;
+    fn finish(self) -> Result<DumpCounts, MaintenanceError>;
+}
+
+impl ProjectImport for Import {
+    fn insert(&mut self, record: &DumpRecord) -> Result<(), MaintenanceError> {
+        Import::insert(self, record)
+    }
+
+    fn finish(self) -> Result<DumpCounts, MaintenanceError> {
+        Import::finish(self)
+    }
+}
+
 /// Imports the project of an export file in one transaction, into a
 /// database that does not hold it yet. Nothing is written unless every row
 /// is valid and every invariant of `check` holds on the result.
-pub fn import(db: &Path, file: &Path) -> Result<(String, DumpCounts), OpsError> {
+pub fn import(db: &Database, file: &Path) -> Result<(String, DumpCounts), OpsError> {
+    match db {
+        Database::Sqlite(path) => import_sqlite(path, file),
+        // No PostgreSQL backend is linked into this binary.
+        Database::Postgres(url) => Err(MaintenanceError::Refused(format!(
+            "{url}: this build of wallet-service cannot open PostgreSQL databases; import into a SQLite file"
+        ))
+        .into()),
+    }
+}
+
+fn import_sqlite(db: &Path, file: &Path) -> Result<(String, DumpCounts), OpsError> {
     let existed = db.exists();
-    let outcome = import_into(db, file);
+    let outcome = import_into(file, |project| Import::begin(db, project));
     if outcome.is_err() && !existed {
         // Leave no empty database behind where there was none.
         for suffix in ["", "-wal", "-shm"] {
@@ -112,7 +143,12 @@ pub fn import(db: &Path, file: &Path) -> Result<(String, DumpCounts), OpsError> 
     outcome
 }
 
-fn import_into(db: &Path, file: &Path) -> Result<(String, DumpCounts), OpsError> {
+/// Reads the export `file` into the import that `begin` starts with the
+/// file's project row.
+fn import_into<I: ProjectImport>(
+    file: &Path,
+    begin: impl FnOnce(&ProjectDump) -> Result<I, MaintenanceError>,
+) -> Result<(String, DumpCounts), OpsError> {
     let reader = BufReader::new(std::fs::File::open(file).map_err(OpsError::file(file))?);
     let mut lines = reader.lines().enumerate().map(|(i, text)| (i + 1, text));
     let mut next = || -> Result<Option<(usize, String)>, OpsError> {
@@ -141,7 +177,7 @@ fn import_into(db: &Path, file: &Path) -> Result<(String, DumpCounts), OpsError>
             header.project, project.id
         ))));
     }
-    let mut import = Import::begin(db, &project).map_err(at(n))?;
+    let mut import = begin(&project).map_err(at(n))?;
     while let Some((n, text)) = next()? {
         if text.trim().is_empty() {
             continue;

@@ -170,7 +170,7 @@ async fn an_old_export_imports_with_the_same_default_wallets() {
         text.contains(r#""id":1,"asset":1,"customer":1,"isDefault":false"#),
         "{text}"
     );
-    wallet_service::ops::import(&new, &file).expect("imports");
+    wallet_service::ops::import(&new.clone().into(), &file).expect("imports");
 
     let app = spawn_app_at(&new).await;
     let a = app.create_authority("default").await;

@@ -347,7 +347,7 @@ fn round_trip(steps: Vec<Step>) {
             .await
             .expect("exports");
     });
-    if let Err(e) = wallet_service::ops::import(&copy, &file) {
+    if let Err(e) = wallet_service::ops::import(&copy.clone().into(), &file) {
         panic!(
             "a valid ledger imports: {e}\n{}",
             std::fs::read_to_string(&file).unwrap_or_default()

@@ -55,10 +55,12 @@ pub async fn spawn_app_at(db: &Path) -> TestApp {
     spawn_app_configured(db, |_| {}).await
 }
 
-async fn spawn_app_configured(db: &Path, adjust: impl FnOnce(&mut Settings)) -> TestApp {
+/// Starts the app on an existing (or new) database file, with settings
+/// changed by `adjust`.
+pub async fn spawn_app_configured(db: &Path, adjust: impl FnOnce(&mut Settings)) -> TestApp {
     let mut settings = Settings {
         listen: "127.0.0.1:0".into(),
-        db: db.to_path_buf(),
+        db: db.to_path_buf().into(),
         workers: 2,
         ..Settings::default()
     };
@@ -72,7 +74,7 @@ async fn spawn_app_configured(db: &Path, adjust: impl FnOnce(&mut Settings)) -> 
     TestApp {
         address,
         client: reqwest::Client::new(),
-        db: settings.db.clone(),
+        db: settings.db.sqlite_path().expect("a SQLite test app").to_owned(),
         credentials,
         ledger,
         handle,

@@ -27,7 +27,7 @@ async fn serve(rate_limit_per_second: Option<u32>) -> Limited {
     let dir = tempfile::tempdir().unwrap();
     let settings = Settings {
         listen: "127.0.0.1:0".into(),
-        db: dir.path().join("wallet.db"),
+        db: dir.path().join("wallet.db").into(),
         workers: 2,
         rate_limit_per_second,
         ..Settings::default()

@@ -138,3 +138,102 @@ fn one_password_policy_for_the_environment_and_set_password() {
         finished.describe()
     );
 }
+
+/// Runs the binary in `cwd` with `--db <value>` (a URL, not a path).
+fn run_in(cwd: &Path, db: &str, args: &[&str], env: &[(&str, &str)]) -> Finished {
+    run_with_input(
+        wallet_service(Path::new(db))
+            .current_dir(cwd)
+            .envs(env.iter().copied())
+            .args(args),
+        None,
+        FAST,
+    )
+}
+
+/// `--db`, `WALLET_DB` and `db` in the config take a path or a PostgreSQL
+/// URL; any other `scheme://` (or a libpq keyword string) is refused with
+/// the accepted forms named, and never becomes a file.
+#[test]
+fn a_database_url_of_another_kind_is_refused_never_taken_for_a_file() {
+    const ACCEPTED: &str = "postgres://user:password@host:5432/database";
+    let tmp = tempfile::tempdir().unwrap();
+    let refused = [
+        "mysql://wallet:hunter2-secret@127.0.0.1:1/wallet",
+        "sqlite://wallet.db",
+        "file:///tmp/wallet.db",
+        "http://127.0.0.1:1/wallet",
+        "host=127.0.0.1 dbname=wallet",
+    ];
+    for url in refused {
+        for args in [&["check"][..], &["--listen", "127.0.0.1:0", "serve"][..]] {
+            let what = format!("--db {url:?} {}", args.join(" "));
+            let finished = run_in(tmp.path(), url, args, &[]);
+            assert_refused(&finished, &what, ACCEPTED);
+            assert!(!finished.stderr.contains("hunter2"), "{what}: the password shows");
+        }
+        // The same from the environment and from the config file.
+        let from_env = run_with_input(
+            std::process::Command::new(crate::common::BIN)
+                .current_dir(tmp.path())
+                .env_remove("WALLET_CONFIG")
+                .env("WALLET_DB", url)
+                .arg("check"),
+            None,
+            FAST,
+        );
+        assert_refused(&from_env, &format!("WALLET_DB={url:?}"), ACCEPTED);
+        let config = tmp.path().join("config.toml");
+        std::fs::write(&config, format!("db = {url:?}\n")).unwrap();
+        let from_file = run_with_input(
+            std::process::Command::new(crate::common::BIN)
+                .current_dir(tmp.path())
+                .env_remove("WALLET_DB")
+                .env_remove("WALLET_CONFIG")
+                .args(["--config", config.to_str().unwrap(), "check"]),
+            None,
+            FAST,
+        );
+        assert_refused(&from_file, &format!("db = {url:?} in the config"), ACCEPTED);
+        std::fs::remove_file(&config).unwrap();
+    }
+    let left: Vec<_> = std::fs::read_dir(tmp.path()).unwrap().collect();
+    assert!(left.is_empty(), "nothing was created: {left:?}");
+}
+
+/// `backup` and `restore` copy a SQLite file; on a PostgreSQL database they
+/// say to use PostgreSQL's own tools, exit 2, and connect to nothing (the
+/// URL points at a port nothing listens on).
+#[test]
+fn backup_and_restore_on_postgres_point_at_its_own_tools() {
+    let tmp = tempfile::tempdir().unwrap();
+    let url = "postgres://wallet:hunter2-secret@127.0.0.1:1/wallet?sslmode=disable";
+    let file = tmp.path().join("wallet.backup");
+    let file = file.to_str().unwrap();
+    for (args, tool) in [
+        (["backup", "--out", file], "pg_dump"),
+        (["restore", "--from", file], "pg_restore"),
+    ] {
+        let what = format!("`{}` on PostgreSQL", args.join(" "));
+        let finished = run_in(tmp.path(), url, &args, &[]);
+        assert!(
+            !finished.timed_out && finished.status.code() == Some(2),
+            "{what} must exit 2:\n{}",
+            finished.describe()
+        );
+        for words in [
+            tool,
+            "the cluster's own",
+            "export",
+            "postgres://wallet:***@127.0.0.1:1/wallet",
+        ] {
+            assert!(
+                finished.stderr.contains(words),
+                "{what}: stderr must say {words:?}:\n{}",
+                finished.describe()
+            );
+        }
+        assert!(!finished.stderr.contains("hunter2"), "{what}: the password shows");
+        assert!(!Path::new(file).exists(), "{what} wrote a file");
+    }
+}

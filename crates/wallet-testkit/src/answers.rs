@@ -14,6 +14,11 @@ pub fn is_lapsed(e: &LedgerError) -> bool {
     matches!(e, LedgerError::Credential(_))
 }
 
+/// The maintenance switch was on when the write ran.
+pub fn is_maintenance(e: &LedgerError) -> bool {
+    matches!(e, LedgerError::Maintenance)
+}
+
 /// Not in the caller's project (what an authority or the operator hears).
 pub fn is_not_found(e: &LedgerError, what: Missing) -> bool {
     matches!(e, LedgerError::NotFound(m) if *m == what)

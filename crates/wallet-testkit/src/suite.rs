@@ -48,6 +48,8 @@ macro_rules! conformance_suite {
             a_revoked_authority_writes_nothing,
             an_expired_caller_writes_nothing,
             a_revocation_racing_posts_cuts_them_cleanly,
+            maintenance_refuses_every_write_but_the_operators,
+            a_maintenance_switch_racing_posts_cuts_them_cleanly,
             // default wallets and checked arithmetic
             a_v2_wallet_in_the_default_asset_is_the_v1_wallet,
             concurrent_first_entries_open_one_default_wallet,
@@ -107,6 +109,6 @@ mod tests {
                 found += 1;
             }
         }
-        assert_eq!(found, 34, "the number of conformance tests");
+        assert_eq!(found, 36, "the number of conformance tests");
     }
 }

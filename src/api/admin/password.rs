@@ -67,24 +67,33 @@ pub async fn set(ledger: &Ledger, password: &AdminPassword) -> anyhow::Result<()
 
 /// On server start: makes sure an admin password exists. Takes
 /// `from_env` if given, else generates one, writes it to `password_file`
-/// (mode 0600) and logs where it is.
+/// (mode 0600) and logs where it is. Without either (a fresh PostgreSQL
+/// database and no `admin_password_file`) the start is refused: a
+/// generated password nobody can read would lock the operator out.
 pub async fn ensure(
     ledger: &Ledger,
     from_env: Option<AdminPassword>,
-    password_file: &Path,
+    password_file: Option<&Path>,
 ) -> anyhow::Result<()> {
     if ledger.admin_password_hash().await?.is_some() {
         return Ok(());
     }
     let generated = from_env.is_none();
+    let file = match (generated, password_file) {
+        (true, None) => anyhow::bail!(
+            "this database has no admin password yet, and there is no file next to a PostgreSQL \
+             database to write a generated one to: set WALLET_ADMIN_PASSWORD for the first start \
+             (or `admin_password_file` in the config file to have one generated there)"
+        ),
+        (_, file) => file,
+    };
     let password = match from_env {
         Some(password) => password.expose().to_owned(),
         None => random_base32(24),
     };
     let phc = hash_blocking(password.clone()).await?;
     let stored = ledger.set_admin_password_hash(phc, true).await?;
-    if stored && generated {
-        let file = password_file;
+    if let (true, true, Some(file)) = (stored, generated, file) {
         write_password_file(file, &password)?;
         // The log says where the password is, never the password itself:
         // logs travel (journald, log shippers) and secrets never go there.
@@ -127,6 +136,31 @@ fn write_password_file(path: &Path, password: &str) -> anyhow::Result<()> {
 mod tests {
     use super::*;
     use argon2::password_hash::{PasswordHash, PasswordVerifier};
+
+    /// A database with no password and no file to write a generated one to
+    /// (a fresh PostgreSQL database without `admin_password_file`): the
+    /// start is refused unless `WALLET_ADMIN_PASSWORD` gives it.
+    #[tokio::test]
+    async fn without_a_password_file_the_first_start_needs_the_password() -> anyhow::Result<()> {
+        let dir = tempfile::tempdir()?;
+        let ledger = Ledger::new(crate::startup::open_sqlite(&dir.path().join("w.db"))?);
+        let refused = ensure(&ledger, None, None).await;
+        let message = format!("{:#}", refused.err().ok_or_else(|| anyhow::anyhow!("accepted"))?);
+        assert!(message.contains("WALLET_ADMIN_PASSWORD"), "{message}");
+        assert!(message.contains("admin_password_file"), "{message}");
+        assert_eq!(ledger.admin_password_hash().await?, None, "nothing was stored");
+
+        let given = AdminPassword::parse("a password from the environment")?;
+        ensure(&ledger, Some(given), None).await?;
+        assert!(ledger.admin_password_hash().await?.is_some());
+        ensure(&ledger, None, None).await?;
+        assert!(
+            std::fs::read_dir(dir.path())?
+                .all(|e| e.is_ok_and(|e| !e.file_name().to_string_lossy().contains("password"))),
+            "no password file anywhere"
+        );
+        Ok(())
+    }
 
     #[test]
     fn hashes_are_argon2id_phc_strings_that_verify() -> anyhow::Result<()> {

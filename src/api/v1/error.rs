@@ -65,6 +65,10 @@ impl ResponseError for V1Error {
     }
 
     fn error_response(&self) -> HttpResponse {
+        if let V1Error::Ledger(LedgerError::Maintenance) = self {
+            // Found inside the write: answered as the edge answers it.
+            return crate::api::maintenance::refusal(crate::api::Api::V1);
+        }
         let status = self.status_code();
         let message = if status.is_server_error() {
             // The cause goes to the log, never to the client.

@@ -76,6 +76,8 @@ pub struct V2Error {
     pub status: ErrorStatus,
     pub http: StatusCode,
     pub message: String,
+    /// `Retry-After` seconds, for the refusals that say when to come back.
+    pub retry_after: Option<&'static str>,
 }
 
 impl V2Error {
@@ -84,6 +86,7 @@ impl V2Error {
             status,
             http: status.http(),
             message: message.into(),
+            retry_after: (status == ErrorStatus::LimitExceeded).then_some(RETRY_AFTER_SECONDS),
         }
     }
 
@@ -111,8 +114,8 @@ impl ResponseError for V2Error {
 
     fn error_response(&self) -> HttpResponse {
         let mut response = HttpResponse::build(self.http);
-        if self.status == ErrorStatus::LimitExceeded {
-            response.insert_header((header::RETRY_AFTER, RETRY_AFTER_SECONDS));
+        if let Some(seconds) = self.retry_after {
+            response.insert_header((header::RETRY_AFTER, seconds));
         }
         response.json(ErrorBody {
             status: self.status,
@@ -164,9 +167,12 @@ impl From<LedgerError> for V2Error {
                 };
                 return V2Error::new(status, crate::api::failure::reason(reason));
             }
+            // Found inside the write: answered as the edge answers it
+            // (`api::maintenance::refusal`).
             LedgerError::Maintenance => {
                 return V2Error {
                     http: StatusCode::SERVICE_UNAVAILABLE,
+                    retry_after: Some(crate::api::maintenance::RETRY_AFTER_SECONDS),
                     ..V2Error::new(ErrorStatus::UnknownError, e.to_string())
                 }
             }

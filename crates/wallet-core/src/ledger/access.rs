@@ -1,6 +1,7 @@
 //! Access inside jobs: the caller's credential checked again where the write
 //! commits, and the one way a job finds a resource the caller may see.
 
+use super::admin::maintenance_on;
 use crate::ids::{AssetId, CustomerRowId, WalletId};
 use crate::model::{Asset, Customer, CustomerStatus, Millis, Wallet};
 use crate::policy::{self, Action, AuthorityCaller, Caller, CustomerCredential};
@@ -21,11 +22,25 @@ pub(super) fn poster(caller: &Caller) -> Result<&AuthorityCaller, LedgerError> {
     }
 }
 
-/// The credential the request was authenticated with is still valid now,
-/// read in the write's own transaction: a revocation (or an expiry, or a
-/// customer's deletion) that committed before this write is seen, so no
-/// write by a credential commits after its revocation.
+/// The write may go ahead, checked in the write's own transaction, at its
+/// start:
+/// - the maintenance switch is off, as the database holds it now: a
+///   process whose flag in memory has not yet heard of a switch made by
+///   another process refuses all the same ([`LedgerError::Maintenance`]);
+/// - the credential the request was authenticated with is still valid: a
+///   revocation (or an expiry, or a customer's deletion) that committed
+///   before this write is seen, so no write by a credential commits after
+///   its revocation.
+///
+/// The operator's writes pass both: the switch is the operator's (the admin
+/// API turns it off again), and an admin session was checked on arrival.
 pub(super) fn recheck(r: &mut dyn ReadTx, caller: &Caller, now: Millis) -> Result<(), LedgerError> {
+    if matches!(caller, Caller::Operator(_)) {
+        return Ok(());
+    }
+    if maintenance_on(r)? {
+        return Err(LedgerError::Maintenance);
+    }
     let lapsed = |at: Option<Millis>| -> Result<(), LedgerError> {
         match at {
             Some(at) if at <= now => Err(LedgerError::Credential(Lapse::Expired)),

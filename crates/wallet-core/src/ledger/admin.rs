@@ -31,12 +31,16 @@ fn prune(tx: &mut dyn WriteTx, now: Millis) -> Result<u64, LedgerError> {
     Ok(tx.prune_admin_sessions(&stamp, now)?)
 }
 
+/// Whether the maintenance switch is on, as the store holds it. Read by
+/// every write of an authority or customer (`access::recheck`).
+pub(super) fn maintenance_on(r: &mut dyn ReadTx) -> Result<bool, LedgerError> {
+    Ok(r.setting(MAINTENANCE)?.as_deref() == Some("on"))
+}
+
 impl Ledger {
     /// Whether the maintenance switch is on, as the store holds it.
     pub async fn maintenance(&self) -> Result<bool, LedgerError> {
-        self.store
-            .read(|r| Ok(r.setting(MAINTENANCE)?.as_deref() == Some("on")))
-            .await
+        self.store.read(|r| maintenance_on(r)).await
     }
 
     pub async fn set_maintenance(&self, on: bool) -> Result<(), LedgerError> {

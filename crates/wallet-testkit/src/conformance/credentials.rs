@@ -1,13 +1,15 @@
-//! Revocation and expiry: no write by a credential commits after it stopped
-//! being valid, because every write checks it again in its own transaction
-//! (the callers here were authenticated before, as a request in flight was).
+//! Revocation, expiry and the maintenance switch: no write by a credential
+//! commits after it stopped being valid, nor after maintenance was switched
+//! on, because every write of an authority or customer checks both again in
+//! its own transaction (the callers here were authenticated before, as a
+//! request in flight was, by a process whose memory may be stale).
 
 use super::concurrently;
-use crate::answers::{completed, is_lapsed, is_not_found};
+use crate::answers::{completed, is_lapsed, is_maintenance, is_not_found};
 use crate::fixture::{customer_id, default_asset, issue, request, text, v1, v1_with_item, Fixture};
 use crate::harness::TestDb;
 use wallet_core::model::WalletStatus;
-use wallet_core::policy::{Caller, CustomerCaller, CustomerCredential};
+use wallet_core::policy::{Caller, CustomerCaller, CustomerCredential, OperatorCaller};
 use wallet_core::text::{AssetCode, PublicId};
 use wallet_core::{LedgerError, Missing, TransactionOutcome};
 
@@ -214,5 +216,138 @@ pub async fn a_revocation_racing_posts_cuts_them_cleanly(db: TestDb) {
         .post_transaction(&racer, request("after", vec![issue(wallet, 1)]))
         .await;
     assert_lapsed(after, "a post after the revocation was answered");
+    fx.assert_check().await;
+}
+
+fn assert_maintenance<T: std::fmt::Debug>(result: Result<T, LedgerError>, doing: &str) {
+    match result {
+        Err(e) if is_maintenance(&e) => {}
+        other => panic!("{doing}: expected the maintenance refusal, got {other:?}"),
+    }
+}
+
+/// With the switch on in the database, every kind of write by an authority
+/// or a customer is refused inside the write and writes nothing, although
+/// the callers were authenticated before (as by a process that has not yet
+/// heard of the switch). The operator's writes go on (the operator turns it
+/// off again), and so do reads; off again, the same writes apply.
+pub async fn maintenance_refuses_every_write_but_the_operators(db: TestDb) {
+    let fx = Fixture::new(db);
+    fx.project("pa").await;
+    let authority = fx.authority("pa").await;
+    fx.customer(&authority, "kept").await;
+    let wallet = fx.funded(&authority, Some("kept"), 10).await;
+    let item = fx
+        .ledger
+        .post_v1_entry(&authority, v1_with_item("kept", 0, "Hat"))
+        .await
+        .expect("posts");
+    let key = fx.customer_key(&authority, "kept", None).await;
+    let transactions = fx.transaction_count(&authority).await;
+    fx.ledger.set_maintenance(true).await.expect("switched on");
+
+    let l = &fx.ledger;
+    let spend = || request("in-maintenance", vec![issue(wallet, 5)]);
+    assert_maintenance(l.post_transaction(&authority, spend()).await, "post");
+    assert_maintenance(l.post_batch(&authority, vec![spend()]).await, "post a batch");
+    assert_maintenance(
+        l.post_v1_entry(&authority, v1("newcomer", 5)).await,
+        "post a v1 entry",
+    );
+    assert_maintenance(l.use_v1_item(&authority, item.entry_id).await, "use an item");
+    let customer = l.upsert_customer(&authority, customer_id("x"), None, None).await;
+    assert_maintenance(customer, "create a customer");
+    let open = l
+        .create_wallet(&authority, None, default_asset(&authority), None, None)
+        .await;
+    assert_maintenance(open, "open a wallet");
+    let status = l
+        .set_wallet_status(&authority, wallet, WalletStatus::Suspended)
+        .await;
+    assert_maintenance(status, "suspend a wallet");
+    let code = AssetCode::parse("GEM").expect("valid");
+    assert_maintenance(
+        l.create_asset(&authority, code, text("Gems"), 1).await,
+        "create an asset",
+    );
+    let label = l.label_wallet(&key, wallet, Some(text("x")), None).await;
+    assert_maintenance(label, "label with a customer key");
+
+    assert_eq!(fx.transaction_count(&authority).await, transactions, "reads work");
+    let kept = l.wallet(&authority, wallet).await.expect("reads");
+    assert_eq!(
+        (kept.balance, kept.status, kept.name),
+        (10, WalletStatus::Open, None)
+    );
+    let newcomer = l.customer(&authority, customer_id("newcomer")).await;
+    assert!(
+        newcomer
+            .as_ref()
+            .is_err_and(|e| is_not_found(e, Missing::Customer)),
+        "{newcomer:?}"
+    );
+
+    let Caller::Authority(a) = &authority else {
+        panic!("not an authority: {authority:?}")
+    };
+    let operator = Caller::Operator(OperatorCaller {
+        project_id: a.project_id.clone(),
+        default_asset: a.default_asset,
+    });
+    l.suspend_customer(&operator, customer_id("kept"))
+        .await
+        .expect("the operator writes in maintenance");
+    l.resume_customer(&operator, customer_id("kept"), vec![wallet])
+        .await
+        .expect("the operator writes in maintenance");
+    fx.project("pb").await;
+
+    l.set_maintenance(false).await.expect("switched off");
+    completed(l.post_transaction(&authority, spend()).await.expect("answered"));
+    assert_eq!(
+        fx.balance(&authority, wallet).await,
+        15,
+        "the reference was still free"
+    );
+    fx.assert_check().await;
+}
+
+/// 32 posts racing the maintenance switch: each one either completes or is
+/// refused, a refused one wrote nothing, and once the switch is answered no
+/// post completes (the switch and the posts order in the database).
+pub async fn a_maintenance_switch_racing_posts_cuts_them_cleanly(db: TestDb) {
+    let fx = Fixture::new(db);
+    fx.project("pa").await;
+    let authority = fx.authority("pa").await;
+    let wallet = fx.wallet(&authority, None).await;
+
+    let results = concurrently(33, |i| {
+        let (ledger, authority) = (fx.ledger.clone(), authority.clone());
+        async move {
+            if i == 16 {
+                ledger.set_maintenance(true).await.expect("switched on");
+                return None;
+            }
+            let post = request(&format!("race-{i}"), vec![issue(wallet, 1)]);
+            Some(ledger.post_transaction(&authority, post).await)
+        }
+    })
+    .await;
+
+    let mut completed_posts = 0;
+    for result in results.into_iter().flatten() {
+        match result {
+            Ok(TransactionOutcome::Completed(_)) => completed_posts += 1,
+            Err(e) if is_maintenance(&e) => {}
+            other => panic!("a racing post: {other:?}"),
+        }
+    }
+    assert_eq!(fx.balance(&authority, wallet).await, completed_posts);
+    assert_eq!(fx.transaction_count(&authority).await, completed_posts);
+    let after = fx
+        .ledger
+        .post_transaction(&authority, request("after", vec![issue(wallet, 1)]))
+        .await;
+    assert_maintenance(after, "a post after the switch was answered");
     fx.assert_check().await;
 }

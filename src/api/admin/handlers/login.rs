@@ -118,8 +118,15 @@ pub struct MaintenanceBody {
     enabled: bool,
 }
 
-pub async fn get_maintenance(_admin: Admin, maintenance: web::Data<Maintenance>) -> HttpResponse {
-    ok().json(json!({ "enabled": maintenance.enabled() }))
+/// Read from the database, not the flag in memory: another process may
+/// have switched it since this one last looked.
+pub async fn get_maintenance(
+    _admin: Admin,
+    maintenance: web::Data<Maintenance>,
+    ledger: web::Data<Ledger>,
+) -> Result<HttpResponse, AdminError> {
+    let on = maintenance.refresh(&ledger).await?;
+    Ok(ok().json(json!({ "enabled": on })))
 }
 
 pub async fn set_maintenance(
