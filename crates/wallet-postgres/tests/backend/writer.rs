@@ -242,3 +242,48 @@ async fn cached_balances_follow_each_jobs_savepoint() {
         "707"
     );
 }
+
+/// A job after the first of a group that meets a lock another writer holds
+/// gives up after `LATER_JOB_LOCK_WAIT` and leads the next group: the jobs
+/// before it commit without waiting for that writer, and it applies once
+/// the lock is free.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_later_job_that_meets_a_held_lock_leads_the_next_group() {
+    use std::sync::atomic::AtomicBool;
+    let db = open_with(|o| o.writers = 2);
+    let (_, wallet) = funded(&db, 10).await;
+    let (holding, wait_holding) = std::sync::mpsc::channel::<()>();
+    let holding = std::sync::Mutex::new(holding);
+    let held_done = Arc::new(AtomicBool::new(false));
+    let done = Arc::clone(&held_done);
+    let holder = spawn_write(&db.store, move |tx| {
+        tx.lock_wallets("default", &[wallet])?;
+        let _ = holding.lock().unwrap().send(());
+        std::thread::sleep(Duration::from_secs(2));
+        done.store(true, Ordering::SeqCst);
+        Ok::<_, StoreError>(())
+    });
+    tokio::task::spawn_blocking(move || wait_holding.recv_timeout(Duration::from_secs(10)))
+        .await
+        .unwrap()
+        .expect("one writer holds the wallet");
+    // The other writer: held by a blocker while the two jobs queue, so it
+    // takes them as one group.
+    let blocker = Blocker::start(&db.store).await;
+    let retries = db.store.stats().retries;
+    let first = spawn_write(&db.store, set("first", "did not wait"));
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let later = spawn_write(&db.store, move |tx| {
+        tx.lock_wallets("default", &[wallet])?;
+        tx.debit(wallet, 1, 0)
+    });
+    blocker.release().await;
+    first.await.unwrap().expect("commits");
+    assert!(
+        !held_done.load(Ordering::SeqCst),
+        "the group's first job waited for the other writer's lock"
+    );
+    holder.await.unwrap().expect("the holder commits");
+    assert_eq!(later.await.unwrap().expect("applies after the holder"), 9);
+    assert!(db.store.stats().retries > retries, "the later job ran again");
+}
