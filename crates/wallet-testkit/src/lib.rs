@@ -10,8 +10,8 @@
 //! ```
 //!
 //! - [`harness`]: a [`Harness`] makes one fresh, empty database per test
-//!   ([`TestDb`]); [`SqliteHarness`] does it in a temp dir. A PostgreSQL
-//!   harness implements the same trait and adds one line to the suite list.
+//!   ([`TestDb`]); [`SqliteHarness`] does it in a temp dir, [`PgHarness`]
+//!   in the test binary's throwaway PostgreSQL cluster.
 //! - [`conformance`]: the model's promises (`docs/model.md`), written once
 //!   against the port and driven through [`wallet_core::Ledger`];
 //!   [`conformance_suite!`] instantiates all of them for a backend.
@@ -41,7 +41,7 @@ mod suite;
 
 pub use faults::{Faults, FaultyBackend};
 pub use fixture::Fixture;
-pub use harness::{Harness, SqliteHarness, TestDb};
+pub use harness::{Harness, PgHarness, SqliteHarness, TestDb};
 pub use pg_cluster::{PgCluster, PgClusterError, PgDatabase};
 
 /// What [`conformance_suite!`] needs from the crates it expands into.
