@@ -86,6 +86,9 @@ pub(crate) fn migrate(conn: &mut PgConn, create: bool, target: &Target) -> Resul
 /// Applies step `number` unless it is applied; inside a transaction.
 fn apply(conn: &mut PgConn, number: i64, sql: &str) -> DbResult<()> {
     conn.query_one("SELECT 1 FROM pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])?;
+    // `IF NOT EXISTS` on an existing table raises a NOTICE, which the driver
+    // logs at info on every start: not news.
+    conn.batch("SET LOCAL client_min_messages = warning")?;
     conn.batch(CREATE_TABLE)?;
     let row = conn.query_one("SELECT coalesce(max(version), 0) FROM schema_migrations", &[])?;
     let done: i64 = col(&row, 0)?;
