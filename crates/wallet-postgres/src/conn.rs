@@ -7,13 +7,15 @@
 //! once per connection, and a query costs one round trip, not two.
 
 use crate::error::{DbError, DbResult};
+use crate::tls::TlsSettings;
 use postgres::config::Host;
 use postgres::types::ToSql;
-use postgres::{Client, Config, NoTls, Row, Statement};
+use postgres::{Client, Config, Row, Statement};
 use r2d2_postgres::PostgresConnectionManager;
 use std::collections::HashMap;
 use std::str::FromStr;
 use std::time::Duration;
+use tokio_postgres_rustls::MakeRustlsConnect;
 use wallet_core::StoreError;
 
 /// How long opening a connection may take when the URL does not say.
@@ -27,13 +29,16 @@ pub(crate) type Params<'a> = &'a [&'a (dyn ToSql + Sync)];
 #[derive(Clone)]
 pub(crate) struct Target {
     config: Config,
+    /// TLS as `sslmode` / `sslrootcert` asked (see `tls`).
+    tls: MakeRustlsConnect,
 }
 
 impl Target {
     /// Parses `postgres://user:password@host:port/database?sslmode=...`
     /// (or `postgresql://`, or libpq's `key=value` form).
     pub(crate) fn parse(url: &str) -> Result<Self, StoreError> {
-        let mut config = Config::from_str(url).map_err(|e| {
+        let (url, tls) = TlsSettings::split(url)?;
+        let mut config = Config::from_str(&url).map_err(|e| {
             // The parser's message names the bad part, never the password.
             StoreError::Unavailable(format!("the PostgreSQL URL is not valid: {e}"))
         })?;
@@ -43,7 +48,11 @@ impl Target {
         if config.get_application_name().is_none() {
             config.application_name("wallet-service");
         }
-        Ok(Self { config })
+        config.ssl_mode(tls.driver_mode());
+        Ok(Self {
+            config,
+            tls: tls.connector()?,
+        })
     }
 
     /// `user@host:port/database`, for messages.
@@ -70,7 +79,7 @@ impl Target {
     /// A new connection with the session settings every connection of the
     /// backend has.
     pub(crate) fn connect(&self, role: Role) -> DbResult<PgConn> {
-        let client = self.config.connect(NoTls).map_err(|e| {
+        let client = self.config.connect(self.tls.clone()).map_err(|e| {
             DbError(StoreError::Unavailable(format!(
                 "cannot connect to PostgreSQL at {}: {}",
                 self.describe(),
@@ -85,7 +94,7 @@ impl Target {
     /// The read pool's manager.
     pub(crate) fn manager(&self) -> Manager {
         Manager {
-            inner: PostgresConnectionManager::new(self.config.clone(), NoTls),
+            inner: PostgresConnectionManager::new(self.config.clone(), self.tls.clone()),
         }
     }
 }
@@ -187,9 +196,14 @@ impl PgConn {
 
 /// r2d2's manager for the read pool: `r2d2_postgres`'s, with each
 /// connection's session settings and statement cache.
-#[derive(Debug)]
 pub(crate) struct Manager {
-    inner: PostgresConnectionManager<NoTls>,
+    inner: PostgresConnectionManager<MakeRustlsConnect>,
+}
+
+impl std::fmt::Debug for Manager {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Manager")
+    }
 }
 
 impl r2d2::ManageConnection for Manager {

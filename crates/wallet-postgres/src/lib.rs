@@ -42,6 +42,7 @@ mod import;
 mod migrations;
 mod pool;
 mod statements;
+mod tls;
 mod tx;
 mod writer;
 

@@ -11,4 +11,5 @@ mod common;
 mod dump;
 mod migrations;
 mod primitives;
+mod tls;
 mod writer;
