@@ -3,12 +3,12 @@
 //! the lockout is per address and user name, and `admin set-password` (from
 //! another process) ends every session.
 
+use crate::app::{json_of, spawn_app, spawn_app_with, TestApp};
 use serde_json::json;
 use std::collections::BTreeMap;
 use wallet_service::api::admin::password;
 use wallet_service::api::client_addr::{IpRange, TrustedProxies};
 use wallet_service::domain::AdminPassword;
-use wallet_testkit::app::{json_of, spawn_app, spawn_app_with, TestApp};
 
 /// Failed attempts allowed per address and user name per minute (docs/admin.md).
 const ATTEMPTS: usize = 5;
@@ -177,8 +177,8 @@ async fn setting_the_password_ends_every_session() {
     }
 
     // What `wallet-service admin set-password` does from another process:
-    // its own store on the same file; the server's memory is not told.
-    let other_process = wallet_core::Ledger::new(wallet_service::startup::open_sqlite(&app.db).unwrap());
+    // its own store on the same database; the server's memory is not told.
+    let other_process = app.other_process();
     let new_password = AdminPassword::parse("a brand new password").unwrap();
     password::set(&other_process, &new_password).await.unwrap();
     drop(other_process);

@@ -4,9 +4,9 @@
 //! The v1 wallet query answers exactly, and no legal issue is refused for
 //! the sake of a running total.
 
+use crate::app::v2::{ctx, issue, redeem};
+use crate::app::{fresh_database, spawn_app, TestApp};
 use serde_json::json;
-use wallet_testkit::app::v2::{ctx, issue, redeem};
-use wallet_testkit::app::{spawn_app, TestApp};
 
 const MAX: i64 = i64::MAX;
 
@@ -120,10 +120,12 @@ async fn an_authority_whose_running_total_passes_i64_still_issues() {
     assert_eq!(app.total(&a.token, "u").await, Some(7));
     app.assert_invariants().await;
 
-    // check compares exactly: a running total off by 2^64 is found.
-    let db = rusqlite::Connection::open(&app.db).expect("db");
-    db.execute("UPDATE authority_totals SET total_high = total_high + 1", [])
-        .expect("tampered");
+    // check compares exactly: a running total off by 2^64 is found (SQLite
+    // keeps it in two halves, PostgreSQL as NUMERIC).
+    app.tamper(
+        "UPDATE authority_totals SET total_high = total_high + 1",
+        "UPDATE authority_totals SET total = total + 18446744073709551616",
+    );
     let report = app.check().await;
     assert_eq!(
         report.authority_total_mismatches.len(),
@@ -147,13 +149,18 @@ async fn a_v2_authority_issues_near_max_again_and_again() {
     app.assert_invariants().await;
 
     // The ledger moves out and back in through export and import.
-    let dir = tempfile::tempdir().expect("temp dir");
-    let (file, copy) = (dir.path().join("p.jsonl"), dir.path().join("copy.db"));
+    let copy = fresh_database();
+    let file = copy.dir().join("p.jsonl");
     let project = wallet_core::text::ProjectId::default_project();
-    let store = wallet_service::startup::open_sqlite(&app.db).expect("opens");
-    wallet_service::ops::export(&store, &project, &file)
+    wallet_service::ops::export(app.store(), &project, &file)
         .await
         .expect("exports");
-    wallet_service::ops::import(&copy.clone().into(), &file)
-        .expect("imports: running totals past i64 rebuild");
+    wallet_service::ops::import(copy.db(), &file).expect("imports: running totals past i64 rebuild");
+    let moved = TestApp::spawn_on(copy, |_| {}).await;
+    moved.assert_invariants().await;
+    assert_eq!(
+        moved.dump("default").await,
+        app.dump("default").await,
+        "the same rows"
+    );
 }

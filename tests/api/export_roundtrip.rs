@@ -2,12 +2,12 @@
 //! valid ledgers are built through the real ledger core (v1 entries with and
 //! without items, amount 0, used items; v2 assets, customers, wallets,
 //! transactions that complete or fail, statuses, keys, revocations), then
-//! exported, imported into a fresh file, checked, and exported again: the two
-//! exports must hold the same rows.
+//! exported, imported into a fresh database of the binary's backend, checked,
+//! and exported again: the two exports must hold the same rows.
 
+use crate::app::fresh_database;
 use proptest::prelude::*;
 use std::path::Path;
-use std::sync::Arc;
 use wallet_core::amount::Amount;
 use wallet_core::ids::{AssetId, EntryId, WalletId};
 use wallet_core::model::{PageRequest, WalletStatus};
@@ -16,7 +16,7 @@ use wallet_core::policy::Caller;
 use wallet_core::text::{AssetCode, CustomerId, ItemName, ProjectId, PublicId, ReferenceId, Text};
 use wallet_core::{Ledger, LedgerError, Store, V1EntryRequest, V1Item};
 use wallet_service::auth::Credentials;
-use wallet_sqlite::{Durability, SqliteBackend, SqliteOptions};
+use wallet_service::config::{Database, Settings};
 
 const USERS: usize = 4;
 
@@ -122,10 +122,7 @@ fn fine<T>(outcome: Result<T, LedgerError>) -> Option<T> {
 }
 
 impl World {
-    async fn new(db: &Path) -> Self {
-        let mut options = SqliteOptions::new(db);
-        options.durability = Durability::Normal;
-        let store = Store::new(Arc::new(SqliteBackend::open(&options).expect("store opens")));
+    async fn new(store: Store) -> Self {
         let (ledger, credentials) = (Ledger::new(store.clone()), Credentials::new(store));
         let project = ProjectId::default_project();
         let pair = credentials
@@ -136,7 +133,7 @@ impl World {
             .create_access_key(project.clone(), text("key"))
             .await
             .expect("access key");
-        let jwt = wallet_testkit::app::sign_es256(
+        let jwt = crate::app::sign_es256(
             &pair.config.private_key,
             &serde_json::json!({ "sub": pair.config.authority_id }),
         );
@@ -323,40 +320,47 @@ fn rows(file: &Path) -> Vec<String> {
     text.lines().skip(1).map(str::to_owned).collect()
 }
 
+/// A store on `db` as the server opens it, with SQLite's `normal`
+/// durability: a crash is not what this test is about.
+fn open(db: &Database) -> Store {
+    let settings = Settings {
+        db: db.clone(),
+        durability: wallet_sqlite::Durability::Normal,
+        ..Settings::default()
+    };
+    wallet_service::startup::open_store(&settings).expect("store opens")
+}
+
 fn round_trip(steps: Vec<Step>) {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let (db, file, copy, again) = (
-        dir.path().join("wallet.db"),
-        dir.path().join("export.jsonl"),
-        dir.path().join("copy.db"),
-        dir.path().join("again.jsonl"),
+    let (original, copy) = (fresh_database(), fresh_database());
+    let (file, again) = (
+        original.dir().join("export.jsonl"),
+        original.dir().join("again.jsonl"),
     );
+    let project = ProjectId::default_project();
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     runtime.block_on(async {
-        let mut world = World::new(&db).await;
+        let store = open(original.db());
+        let mut world = World::new(store.clone()).await;
         for step in steps {
             world.apply(step).await;
         }
         let report = world.ledger.check().await.expect("check runs");
         assert!(report.is_ok(), "the built ledger is valid: {report:#?}");
-    });
-    let project = ProjectId::default_project();
-    runtime.block_on(async {
-        let store = wallet_service::startup::open_sqlite(&db).expect("opens");
         wallet_service::ops::export(&store, &project, &file)
             .await
             .expect("exports");
     });
-    if let Err(e) = wallet_service::ops::import(&copy.clone().into(), &file) {
+    if let Err(e) = wallet_service::ops::import(copy.db(), &file) {
         panic!(
             "a valid ledger imports: {e}\n{}",
             std::fs::read_to_string(&file).unwrap_or_default()
         );
     }
-    let report = wallet_sqlite::verify(&copy).expect("verify runs");
-    assert!(report.is_ok(), "the imported copy is valid: {report:#?}");
     runtime.block_on(async {
-        let store = wallet_service::startup::open_sqlite(&copy).expect("opens");
+        let store = open(copy.db());
+        let report = Ledger::new(store.clone()).check().await.expect("check runs");
+        assert!(report.is_ok(), "the imported copy is valid: {report:#?}");
         wallet_service::ops::export(&store, &project, &again)
             .await
             .expect("the copy exports");

@@ -1,10 +1,18 @@
-//! HTTP tests of the real application, one test binary (one link) for all.
+//! HTTP tests of the real application on SQLite, one test binary (one
+//! link) for all. `tests/api_postgres` runs the same modules on
+//! PostgreSQL, all but the SQLite-only ones it lists; a module asks
+//! `app::spawn_app` for its app and never names the backend.
 #![allow(clippy::unwrap_used)]
 #![allow(
     clippy::cast_possible_truncation,
     clippy::cast_possible_wrap,
     clippy::cast_sign_loss
 )] // counts and times in tests
+
+/// The backend every `app::spawn_app` of this binary runs on.
+const BACKEND: wallet_testkit::app::TestBackend = wallet_testkit::app::TestBackend::Sqlite;
+
+mod app;
 
 mod admin;
 mod admin_login;
@@ -18,8 +26,8 @@ mod export_roundtrip;
 mod multi_process;
 mod openapi;
 mod persistence;
-mod reliability_backup;
 mod reliability_bad_input;
+mod reliability_export;
 mod reliability_rate_limit;
 mod reliability_security;
 mod revocation_at_write;
@@ -37,3 +45,8 @@ mod v2_idempotency;
 mod v2_isolation;
 mod v2_transactions;
 mod v2_wallets;
+
+// SQLite only: about the file itself (see tests/api_postgres for why, and
+// for the PostgreSQL counterparts).
+mod default_wallet_upgrade;
+mod reliability_backup;

@@ -1,11 +1,13 @@
 //! Several server processes on one database, in miniature: two
-//! `Application`s on one SQLite file (and one application restarted). What
-//! one process learns through the database, the other must too: admin
-//! sessions, the maintenance switch.
+//! `Application`s in this process on one database (and one application
+//! restarted), each with its own writer, pools and memory. What one learns
+//! through the database, the other must too: admin sessions, the
+//! maintenance switch. (Real OS processes on one PostgreSQL database:
+//! `tests/api_postgres/processes.rs`.)
 
+use crate::app::{json_of, spawn_app, TestApp};
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
-use wallet_testkit::app::{json_of, spawn_app, spawn_app_at, spawn_app_configured, TestApp};
 
 async fn session_status(app: &TestApp, cookie: &str) -> u16 {
     app.admin("GET", "/session", cookie, None, None)
@@ -33,22 +35,19 @@ async fn create_project(app: &TestApp, cookie: &str, csrf: &str, id: &str) -> u1
 async fn an_admin_session_survives_a_restart_of_the_server() {
     let app = spawn_app().await;
     let (cookie, csrf) = app.admin_login().await;
-    let db = app.db.clone();
-    let dir = app.stop().await;
 
-    let restarted = spawn_app_at(&db).await;
+    let restarted = app.restart().await;
     let (status, session) = json_of(restarted.admin("GET", "/session", &cookie, None, None).await).await;
     assert_eq!(status, 200, "the session outlived the restart: {session}");
     assert_eq!(session["csrfToken"], csrf, "with the same CSRF token");
     assert_eq!(create_project(&restarted, &cookie, &csrf, "after").await, 201);
     restarted.stop().await;
-    drop(dir);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_servers_on_one_database_share_admin_sessions() {
     let one = spawn_app().await;
-    let other = spawn_app_at(&one.db).await;
+    let other = one.spawn_beside(|_| {}).await;
     let (cookie, csrf) = one.admin_login().await;
 
     let (status, session) = json_of(other.admin("GET", "/session", &cookie, None, None).await).await;
@@ -125,7 +124,9 @@ async fn maintenance_switched_on_one_server_refuses_writes_on_the_other_at_once(
     let one = spawn_app().await;
     // The other's flag in memory does not follow the database during this
     // test: only the re-check inside its writes can refuse them.
-    let other = spawn_app_configured(&one.db, |s| s.maintenance_refresh = Duration::from_secs(60)).await;
+    let other = one
+        .spawn_beside(|s| s.maintenance_refresh = Duration::from_secs(60))
+        .await;
     let a = other.create_authority("default").await;
     let key = other.access_key("default").await;
     other.entry(&a.token, "u", 10).await;
@@ -180,7 +181,7 @@ async fn maintenance_switched_on_one_server_refuses_writes_on_the_other_at_once(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn health_on_another_server_follows_the_switch_within_its_refresh() {
     let one = spawn_app().await;
-    let other = spawn_app_at(&one.db).await;
+    let other = one.spawn_beside(|_| {}).await;
     assert!(health_ok(&other).await);
     switch_maintenance(&one, true).await;
     let switched = Instant::now();

@@ -1,13 +1,11 @@
 //! What was acknowledged survives a restart of the server.
 
+use crate::app::{json_of, spawn_app};
 use serde_json::json;
-use wallet_testkit::app::{json_of, spawn_app_at};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn data_survives_a_restart() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("wallet.db");
-    let app = spawn_app_at(&db).await;
+    let app = spawn_app().await;
     let a = app.create_authority("default").await;
     app.entry(&a.token, "keeper", 70).await;
     let item = app
@@ -17,9 +15,8 @@ async fn data_survives_a_restart() {
         )
         .await;
     assert_eq!(item.status().as_u16(), 200);
-    app.stop().await;
 
-    let app = spawn_app_at(&db).await;
+    let app = app.restart().await;
     assert_eq!(
         app.total(&a.token, "keeper").await,
         Some(50),

@@ -7,42 +7,27 @@
 //! and flipped signatures share it. Refused credentials and `/health` touch
 //! no bucket.
 
+use crate::app::{flip_s, foreign_private_pem, json_of, sign_es256, spawn_app_with, TestApp};
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 use wallet_core::text::{ProjectId, Text};
 use wallet_service::auth::Credentials;
 use wallet_service::config::{Overrides, Settings};
-use wallet_service::startup::Application;
-use wallet_testkit::app::{flip_s, foreign_private_pem, json_of, sign_es256};
 
 struct Limited {
     address: String,
     client: reqwest::Client,
     credentials: Credentials,
-    handle: actix_web::dev::ServerHandle,
-    _dir: tempfile::TempDir,
+    app: TestApp,
 }
 
 async fn serve(rate_limit_per_second: Option<u32>) -> Limited {
-    let dir = tempfile::tempdir().unwrap();
-    let settings = Settings {
-        listen: "127.0.0.1:0".into(),
-        db: dir.path().join("wallet.db").into(),
-        workers: 2,
-        rate_limit_per_second,
-        ..Settings::default()
-    };
-    let app = Application::build(&settings).await.unwrap();
-    let address = format!("http://127.0.0.1:{}", app.port());
-    let credentials = Credentials::new(app.store().clone());
-    let handle = app.handle();
-    tokio::spawn(app.run_until_stopped());
+    let app = spawn_app_with(|s| s.rate_limit_per_second = rate_limit_per_second).await;
     Limited {
-        address,
-        client: reqwest::Client::new(),
-        credentials,
-        handle,
-        _dir: dir,
+        address: app.address.clone(),
+        client: app.client.clone(),
+        credentials: app.credentials().clone(),
+        app,
     }
 }
 
@@ -134,7 +119,7 @@ async fn each_credential_is_limited_on_its_own_and_refills() {
     tokio::time::sleep(Duration::from_millis(1100)).await;
     let (status, body, _) = app.get("/api/v2/project", Some(&a)).await;
     assert_eq!(status, 200, "the bucket refilled: {body}");
-    app.handle.stop(true).await;
+    app.app.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -166,7 +151,7 @@ async fn a_limited_write_does_nothing() {
         (200, Some(created)),
         "exactly the 201s exist: {list}"
     );
-    app.handle.stop(true).await;
+    app.app.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -178,7 +163,7 @@ async fn off_by_default() {
         .burst(200, "/api/v2/project", &key, |b| panic!("limited while off: {b}"))
         .await;
     assert_eq!(through, 200);
-    app.handle.stop(true).await;
+    app.app.stop().await;
 }
 
 #[test]
@@ -303,7 +288,7 @@ async fn re_signed_and_flipped_tokens_share_the_authoritys_bucket() {
         Some(through as u64),
         "exactly the 200s were written: {wallets}"
     );
-    app.handle.stop(true).await;
+    app.app.stop().await;
 }
 
 /// A customer key has its own bucket (keyed by its id); offline customer
@@ -384,7 +369,7 @@ async fn customer_credentials_are_limited_by_key_or_by_authority_and_customer() 
     );
     let (status, body, _) = app.get("/api/v2/wallets", Some(&jwt("bob", 0))).await;
     assert_eq!(status, 200, "bob's JWTs have their own: {body}");
-    app.handle.stop(true).await;
+    app.app.stop().await;
 }
 
 /// The 429 body is the API's that serves the route, however the path is
@@ -413,7 +398,7 @@ async fn the_429_body_follows_the_route_not_the_spelling() {
         let through = app.burst(6, path, token, refused).await;
         assert!(through < 6, "{path}: {through} of 6 let through");
     }
-    app.handle.stop(true).await;
+    app.app.stop().await;
 }
 
 /// The SDK sends its token to `/api/v1/health` before its requests: health
@@ -441,7 +426,7 @@ async fn health_is_never_limited_and_costs_nothing() {
     .await;
     let (status, body, _) = app.get("/api/v1/health", Some(&jwt)).await;
     assert_eq!(status, 200, "health while the bucket is empty: {body}");
-    app.handle.stop(true).await;
+    app.app.stop().await;
 }
 
 /// A refused credential is answered 401 every time and touches no bucket:
@@ -473,5 +458,5 @@ async fn refused_credentials_are_401_and_spend_no_bucket() {
         "the forgeries spent nothing",
     )
     .await;
-    app.handle.stop(true).await;
+    app.app.stop().await;
 }

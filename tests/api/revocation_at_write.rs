@@ -3,14 +3,15 @@
 //! after it, and under load no write of a revoked authority is dated after
 //! its revocation.
 
+use crate::app::v2::{ctx, issue, next_ref};
+use crate::app::{sign_es256, spawn_app, TestApp};
 use serde_json::{json, Value};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-use wallet_testkit::app::v2::{ctx, issue, next_ref};
-use wallet_testkit::app::{sign_es256, spawn_app, TestApp};
+use wallet_core::dump::{DumpCounts, DumpRecord};
 
 /// Long enough for the server to read a head and authenticate it.
 const HEAD_SETTLES: Duration = Duration::from_millis(400);
@@ -62,38 +63,26 @@ impl Primed {
     }
 }
 
-/// Rows in every table a write can touch.
-fn row_counts(app: &TestApp) -> Vec<(&'static str, i64)> {
-    let db = rusqlite::Connection::open(&app.db).expect("db opens");
-    [
-        "transactions",
-        "entries",
-        "customers",
-        "wallets",
-        "customer_keys",
-        "assets",
-        "items",
-    ]
-    .into_iter()
-    .map(|table| {
-        let count = db
-            .query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
-            .expect("count");
-        (table, count)
-    })
-    .collect()
+/// How many rows of each kind the project holds, read through the port (an
+/// export of the project, on either backend): every kind a write can make.
+async fn row_counts(app: &TestApp) -> DumpCounts {
+    let mut counts = DumpCounts::default();
+    for record in app.dump("default").await {
+        counts.add(&record);
+    }
+    counts
 }
 
 /// Every wallet's name and description, to see that no label changed.
-fn labels(app: &TestApp) -> Vec<(i64, Option<String>, Option<String>)> {
-    let db = rusqlite::Connection::open(&app.db).expect("db opens");
-    let mut stmt = db
-        .prepare("SELECT id, name, description FROM wallets ORDER BY id")
-        .expect("prepares");
-    let rows = stmt
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-        .expect("query");
-    rows.map(|r| r.expect("row")).collect()
+async fn labels(app: &TestApp) -> Vec<(i64, Option<String>, Option<String>)> {
+    app.dump("default")
+        .await
+        .into_iter()
+        .filter_map(|record| match record {
+            DumpRecord::Wallet(w) => Some((w.id, w.name, w.description)),
+            _ => None,
+        })
+        .collect()
 }
 
 fn now_ms() -> i64 {
@@ -185,10 +174,10 @@ async fn requests_primed_before_an_authority_is_revoked_commit_nothing() {
         }
     }
     tokio::time::sleep(HEAD_SETTLES).await;
-    let before = (row_counts(&app), labels(&app));
+    let before = (row_counts(&app).await, labels(&app).await);
 
     app.revoke(&jwt).await;
-    let key_authority = wallet_testkit::app::TestAuthority {
+    let key_authority = crate::app::TestAuthority {
         id: key_id,
         private_pem: String::new(),
         token: String::new(),
@@ -200,7 +189,11 @@ async fn requests_primed_before_an_authority_is_revoked_commit_nothing() {
     }
 
     assert_refused(&replies);
-    assert_eq!((row_counts(&app), labels(&app)), before, "nothing was written");
+    assert_eq!(
+        (row_counts(&app).await, labels(&app).await),
+        before,
+        "nothing was written"
+    );
     app.assert_invariants().await;
 }
 
@@ -249,7 +242,7 @@ async fn a_label_write_primed_before_its_customer_key_lapses_changes_nothing() {
         }
     }
     tokio::time::sleep(HEAD_SETTLES).await;
-    let before = labels(&app);
+    let before = labels(&app).await;
 
     let path = format!("/customers/revoked/keys/{revoked_id}");
     assert_eq!(app.v2("DELETE", &path, Some(&c.key), None).await.0, 204);
@@ -258,7 +251,7 @@ async fn a_label_write_primed_before_its_customer_key_lapses_changes_nothing() {
         let path = format!("/customers/{customer}");
         assert_eq!(app.v2("DELETE", &path, Some(&c.key), None).await.0, 200);
     }
-    let after_writes = labels(&app);
+    let after_writes = labels(&app).await;
     tokio::time::sleep(Duration::from_millis((expires_at - now_ms()).max(0) as u64 + 100)).await;
     let mut replies = Vec::new();
     for request in primed {
@@ -267,7 +260,7 @@ async fn a_label_write_primed_before_its_customer_key_lapses_changes_nothing() {
 
     assert_refused(&replies);
     assert_eq!(before, after_writes, "closing and deleting renamed nothing");
-    assert_eq!(labels(&app), before, "no label changed");
+    assert_eq!(labels(&app).await, before, "no label changed");
     let expired: Vec<&(String, u16, Value)> = replies.iter().filter(|r| r.0.contains("expired")).collect();
     assert!(
         expired.iter().all(|r| r.2["status"] == "EXPIRED"),
@@ -347,24 +340,27 @@ async fn under_load_no_write_of_a_revoked_authority_is_dated_after_its_revocatio
         sent.iter().all(|s| s.status < 300 || s.status == 401),
         "only successes and 401s"
     );
-    let db = rusqlite::Connection::open(&app.db).expect("db opens");
-    let (rowid, revoked_at): (i64, i64) = db
-        .query_row(
-            "SELECT id, revoked_at FROM authorities WHERE public_id = ?1",
-            [&authority.id],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
+    let records = app.dump("default").await;
+    let (rowid, revoked_at) = records
+        .iter()
+        .find_map(|record| match record {
+            DumpRecord::Authority(a) if a.id == authority.id => Some((a.rowid, a.revoked_at)),
+            _ => None,
+        })
         .expect("the authority");
-    for table in ["transactions", "entries"] {
-        let late: i64 = db
-            .query_row(
-                &format!("SELECT count(*) FROM {table} WHERE authority_id = ?1 AND created_at > ?2"),
-                [rowid, revoked_at],
-                |r| r.get(0),
-            )
-            .expect("count");
-        assert_eq!(late, 0, "{table} of the authority dated after its revocation");
-    }
+    let revoked_at = revoked_at.expect("the authority is revoked");
+    let late: Vec<&DumpRecord> = records
+        .iter()
+        .filter(|record| match record {
+            DumpRecord::Transaction(t) => t.authority == rowid && t.created_at > revoked_at,
+            DumpRecord::Entry(e) => e.authority == rowid && e.created_at > revoked_at,
+            _ => false,
+        })
+        .collect();
+    assert!(
+        late.is_empty(),
+        "writes of the authority dated after its revocation: {late:?}"
+    );
     app.assert_invariants().await;
 }
 
@@ -386,8 +382,7 @@ async fn every_write_of_the_core_rechecks_its_credential() {
     let authority = app.create_authority("default").await;
     let entry = app.entry(&authority.token, "bob", 0).await;
     let with_item = json!({ "user_id": "bob", "amount": 0, "reason": "r", "item": { "name": "Hat" } });
-    let (status, item) =
-        wallet_testkit::app::json_of(app.post_entry(&authority.token, &with_item).await).await;
+    let (status, item) = crate::app::json_of(app.post_entry(&authority.token, &with_item).await).await;
     assert_eq!(status, 200, "{item}");
     let item = EntryId::parse(item["entry"]["entry_id"].as_str().unwrap()).unwrap();
     assert!(entry["entry_id"].is_string());
@@ -397,7 +392,7 @@ async fn every_write_of_the_core_rechecks_its_credential() {
         .await
         .expect("authenticates");
     app.revoke(&authority).await;
-    let before = (row_counts(&app), labels(&app));
+    let before = (row_counts(&app).await, labels(&app).await);
 
     let (ledger, credentials) = (app.ledger(), app.credentials());
     let wallet = WalletId::parse(&wallet).unwrap();
@@ -548,7 +543,11 @@ async fn every_write_of_the_core_rechecks_its_credential() {
         .map(|(what, outcome)| format!("{what}: {outcome:?}"))
         .collect();
     assert!(wrong.is_empty(), "refused as revoked:\n{}", wrong.join("\n"));
-    assert_eq!((row_counts(&app), labels(&app)), before, "nothing was written");
+    assert_eq!(
+        (row_counts(&app).await, labels(&app).await),
+        before,
+        "nothing was written"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -578,7 +577,7 @@ async fn a_write_primed_with_a_jwt_that_expires_before_its_body_is_refused() {
         .await,
     ];
     tokio::time::sleep(HEAD_SETTLES).await;
-    let before = row_counts(&app);
+    let before = row_counts(&app).await;
     tokio::time::sleep(Duration::from_millis((exp * 1000 - now_ms()).max(0) as u64 + 100)).await;
     let mut replies = Vec::new();
     for request in primed {
@@ -588,5 +587,5 @@ async fn a_write_primed_with_a_jwt_that_expires_before_its_body_is_refused() {
     assert_refused(&replies);
     assert_eq!(replies[0].2["error"], "the token has expired", "{replies:?}");
     assert_eq!(replies[1].2["status"], "EXPIRED", "{replies:?}");
-    assert_eq!(row_counts(&app), before, "nothing was written");
+    assert_eq!(row_counts(&app).await, before, "nothing was written");
 }

@@ -22,8 +22,10 @@
 //! - [`faults`]: [`FaultyBackend`], a decorator over any backend that makes
 //!   its write primitives fail on command.
 //! - `app` (feature `app`): `TestApp`, the real application on port 0
-//!   over a temp-dir database, with an HTTP client, token signing and the
-//!   API v2 fixtures the root package's HTTP tests share.
+//!   over a fresh database of either backend (`TestBackend`: a temp-dir
+//!   SQLite file, or a database of the throwaway cluster), with an HTTP
+//!   client, token signing and the API v2 fixtures the root package's HTTP
+//!   tests share (`tests/api` on SQLite, `tests/api_postgres` on PostgreSQL).
 //! - [`pg_cluster`]: [`PgCluster`], a throwaway PostgreSQL cluster on
 //!   127.0.0.1 (one per test binary, a fresh database per test), torn down
 //!   by a watchdog process even when the test binary is killed.

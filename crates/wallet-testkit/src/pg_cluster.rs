@@ -359,7 +359,7 @@ fn wait_ready(port: u16, postmaster: &mut Child, log: &Path) -> Result<(), PgClu
 
 /// Runs `work` on a thread of its own: the `postgres` crate's blocking
 /// client runs its own runtime, which panics inside a tokio test's.
-fn off_runtime<T: Send>(work: impl FnOnce() -> T + Send) -> T {
+pub(crate) fn off_runtime<T: Send>(work: impl FnOnce() -> T + Send) -> T {
     std::thread::scope(|scope| match scope.spawn(work).join() {
         Ok(value) => value,
         Err(panic) => std::panic::resume_unwind(panic),
