@@ -1,5 +1,5 @@
-//! The group's cache of locked wallets: balances moved in memory, written
-//! once per group.
+//! The group's cache of locked rows: wallets' balances moved in memory and
+//! written once per group, and the rows the credential re-check read.
 //!
 //! Within one group transaction a wallet stays locked from its first
 //! `lock_wallets` to the COMMIT, so nothing but this transaction can change
@@ -21,12 +21,26 @@
 //! journaled; a job rolled back to its savepoint (discarded, retried, or
 //! failed) has them undone, so the cache always matches what the
 //! transaction keeps.
+//!
+//! The re-check at the start of every write (`wallet_core`'s `recheck`)
+//! reads the maintenance setting and the caller's authority `FOR SHARE`,
+//! two round trips per job. Their share locks are the group's until the
+//! COMMIT (a savepoint that is released hands its locks to the
+//! transaction), so no other transaction can change those rows meanwhile:
+//! the group's later jobs are answered from here. Only rows that exist are
+//! kept (nothing locks a row that is not there: an absent one is read
+//! again); a job rolled back to its savepoint takes the rows it read with
+//! it (its locks went with the savepoint); and the group's own writes of
+//! a setting or an authority forget what is kept, so the next read sees
+//! them. A revocation by another process still waits for the group's
+//! COMMIT, as it waits for one job's today: nothing by a revoked
+//! credential commits after the revocation does.
 
 use crate::conn::PgConn;
 use crate::error::DbResult;
 use std::collections::HashMap;
 use wallet_core::ids::{AuthorityRowId, WalletId};
-use wallet_core::model::{Wallet, WalletStatus};
+use wallet_core::model::{Authority, Wallet, WalletStatus};
 use wallet_core::StoreError;
 
 /// A locked wallet as this transaction has it; `dirty` if its balance
@@ -49,6 +63,19 @@ pub(crate) struct GroupCache {
     /// change (`None`: it was not there).
     wallet_journal: HashMap<WalletId, Option<Locked>>,
     total_journal: HashMap<TotalKey, Option<i128>>,
+    /// Settings read `FOR SHARE` in this group, as read (or written) here.
+    settings: HashMap<String, String>,
+    /// Authorities read `FOR SHARE` in this group.
+    authorities: HashMap<AuthorityRowId, Authority>,
+    /// What the running job added to `settings` and `authorities`.
+    shared_journal: Vec<SharedKey>,
+}
+
+/// A row the re-check read and the cache keeps.
+#[derive(Debug)]
+enum SharedKey {
+    Setting(String),
+    Authority(AuthorityRowId),
 }
 
 impl GroupCache {
@@ -68,6 +95,7 @@ impl GroupCache {
     pub(crate) fn keep_job(&mut self) {
         self.wallet_journal.clear();
         self.total_journal.clear();
+        self.shared_journal.clear();
     }
 
     /// The running job's changes go (its savepoint was rolled back).
@@ -84,6 +112,54 @@ impl GroupCache {
                 None => self.totals.remove(&key),
             };
         }
+        for key in self.shared_journal.drain(..) {
+            match key {
+                SharedKey::Setting(key) => {
+                    self.settings.remove(&key);
+                }
+                SharedKey::Authority(rowid) => {
+                    self.authorities.remove(&rowid);
+                }
+            }
+        }
+    }
+
+    /// A setting this group read `FOR SHARE`, if it is kept.
+    pub(crate) fn shared_setting(&self, key: &str) -> Option<&str> {
+        self.settings.get(key).map(String::as_str)
+    }
+
+    /// A setting just read `FOR SHARE` (it exists: it is locked now).
+    pub(crate) fn share_setting(&mut self, key: &str, value: &str) {
+        if self.settings.insert(key.to_owned(), value.to_owned()).is_none() {
+            self.shared_journal.push(SharedKey::Setting(key.to_owned()));
+        }
+    }
+
+    /// The group writes `key`: read it again next time.
+    pub(crate) fn forget_setting(&mut self, key: &str) {
+        self.settings.remove(key);
+    }
+
+    /// An authority this group read `FOR SHARE`, if it is kept.
+    pub(crate) fn shared_authority(&self, rowid: AuthorityRowId) -> Option<&Authority> {
+        self.authorities.get(&rowid)
+    }
+
+    /// An authority just read `FOR SHARE` (it exists: it is locked now).
+    pub(crate) fn share_authority(&mut self, authority: &Authority) {
+        if self
+            .authorities
+            .insert(authority.rowid, authority.clone())
+            .is_none()
+        {
+            self.shared_journal.push(SharedKey::Authority(authority.rowid));
+        }
+    }
+
+    /// The group writes an authority: read them again next time.
+    pub(crate) fn forget_authorities(&mut self) {
+        self.authorities.clear();
     }
 
     /// The locked wallet `id` of `project`, if cached.

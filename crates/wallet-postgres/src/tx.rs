@@ -180,10 +180,41 @@ impl ReadTx for PgTx<'_> {
             export::project;
     }
 
+    /// Inside a write, read `FOR SHARE` once per group (see `cache`).
+    fn setting(&mut self, key: &str) -> Result<Option<String>, StoreError> {
+        if !self.writing {
+            let result = settings::get(self.conn, key);
+            return self.note(result);
+        }
+        if let Some(value) = self.cache.as_deref().and_then(|c| c.shared_setting(key)) {
+            return Ok(Some(value.to_owned()));
+        }
+        let result = settings::get_for_write(self.conn, key);
+        let value = self.note(result)?;
+        if let (Some(value), Some(cache)) = (&value, self.cache.as_deref_mut()) {
+            cache.share_setting(key, value);
+        }
+        Ok(value)
+    }
+
+    /// Inside a write, read `FOR SHARE` once per group (see `cache`).
+    fn authority_by_rowid(&mut self, rowid: AuthorityRowId) -> Result<Option<Authority>, StoreError> {
+        if !self.writing {
+            let result = credentials::authority_by_rowid(self.conn, rowid);
+            return self.note(result);
+        }
+        if let Some(authority) = self.cache.as_deref().and_then(|c| c.shared_authority(rowid)) {
+            return Ok(Some(authority.clone()));
+        }
+        let result = credentials::authority_by_rowid_for_write(self.conn, rowid);
+        let authority = self.note(result)?;
+        if let (Some(authority), Some(cache)) = (&authority, self.cache.as_deref_mut()) {
+            cache.share_authority(authority);
+        }
+        Ok(authority)
+    }
+
     forward_by_role! {
-        setting(key: &str) -> Option<String> = settings::get, settings::get_for_write;
-        authority_by_rowid(rowid: AuthorityRowId) -> Option<Authority> =
-            credentials::authority_by_rowid, credentials::authority_by_rowid_for_write;
         customer_key_by_rowid(rowid: CustomerKeyRowId) -> Option<CustomerKey> =
             credentials::customer_key_by_rowid, credentials::customer_key_by_rowid_for_write;
         customer(project: &str, id: &str) -> Option<Customer> =
@@ -209,16 +240,40 @@ impl ReadTx for PgTx<'_> {
 }
 
 impl WriteTx for PgTx<'_> {
+    /// Forgets the group's copy of the setting (see `cache`).
+    fn set_setting(&mut self, key: &str, value: &str) -> Result<(), StoreError> {
+        if let Some(cache) = self.cache.as_deref_mut() {
+            cache.forget_setting(key);
+        }
+        let result = settings::set(self.conn, key, value);
+        self.note(result)
+    }
+
+    /// Forgets the group's copy of the setting (see `cache`).
+    fn set_setting_if_absent(&mut self, key: &str, value: &str) -> Result<bool, StoreError> {
+        if let Some(cache) = self.cache.as_deref_mut() {
+            cache.forget_setting(key);
+        }
+        let result = settings::set_if_absent(self.conn, key, value);
+        self.note(result)
+    }
+
+    /// Forgets the group's copies of authorities (see `cache`).
+    fn revoke_authority(&mut self, public_id: &str, now: Millis) -> Result<bool, StoreError> {
+        if let Some(cache) = self.cache.as_deref_mut() {
+            cache.forget_authorities();
+        }
+        let result = credentials::revoke_authority(self.conn, public_id, now);
+        self.note(result)
+    }
+
     forward_plain! {
-        set_setting(key: &str, value: &str) -> () = settings::set;
-        set_setting_if_absent(key: &str, value: &str) -> bool = settings::set_if_absent;
         insert_admin_session(session: &AdminSession) -> () = settings::insert_admin_session;
         delete_admin_session(token_digest: &[u8]) -> () = settings::delete_admin_session;
         prune_admin_sessions(password_stamp: &[u8], now: Millis) -> u64 = settings::prune_admin_sessions;
         insert_authority(
             public_id: &str, project: &str, name: &str, credential: &AuthorityCredential, now: Millis
         ) -> AuthorityRowId = credentials::insert_authority;
-        revoke_authority(public_id: &str, now: Millis) -> bool = credentials::revoke_authority;
         insert_customer_key(key: &NewCustomerKey<'_>) -> CustomerKeyRowId = credentials::insert_customer_key;
         revoke_customer_key(customer: CustomerRowId, public_id: &str, now: Millis) -> bool =
             credentials::revoke_customer_key;

@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Barrier};
 use std::time::Duration;
 use wallet_core::model::AuthorityCredential;
+use wallet_core::policy::Caller;
 use wallet_core::port::WriteTx;
 use wallet_core::{LedgerError, StoreError};
 
@@ -286,4 +287,69 @@ async fn a_later_job_that_meets_a_held_lock_leads_the_next_group() {
     holder.await.unwrap().expect("the holder commits");
     assert_eq!(later.await.unwrap().expect("applies after the holder"), 9);
     assert!(db.store.stats().retries > retries, "the later job ran again");
+}
+
+/// The re-check's rows (the maintenance setting, the caller's authority)
+/// are read `FOR SHARE` once per group and kept for its later jobs. What a
+/// job read goes with its savepoint when it is rolled back (its share
+/// locks went with it, so another transaction may have changed the row
+/// since), and the group's own writes of those rows are seen by the jobs
+/// after them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_rechecks_rows_are_kept_per_group_and_follow_its_savepoints_and_writes() {
+    let db = open_with(|o| o.writers = 1);
+    let caller = db.fx.authority("default").await;
+    let Caller::Authority(authority) = caller else {
+        unreachable!()
+    };
+    let (rowid, public_id) = (authority.authority, authority.public_id.clone());
+    let seen = move |tx: &mut dyn WriteTx| -> Result<(Option<String>, bool), StoreError> {
+        let maintenance = tx.setting("maintenance")?;
+        let live = tx
+            .authority_by_rowid(rowid)?
+            .is_some_and(|a| a.revoked_at.is_none());
+        Ok((maintenance, live))
+    };
+    let url = db.url().to_owned();
+    let blocker = Blocker::start(&db.store).await;
+    let commits = db.commits();
+    let rolled_back = spawn_write(&db.store, move |tx| -> Result<(), LedgerError> {
+        assert_eq!(seen(tx)?, (Some("off".to_owned()), true));
+        Err(LedgerError::Invalid(
+            "rolled back, and its share locks with it".to_owned(),
+        ))
+    });
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let after_another_writer = spawn_write(&db.store, move |tx| {
+        // Nothing of this group holds the row now: another connection
+        // may switch maintenance on, and does.
+        sql(&url, "UPDATE settings SET value = 'on' WHERE key = 'maintenance'").expect("not blocked");
+        seen(tx)
+    });
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let writes = spawn_write(&db.store, move |tx| {
+        tx.set_setting("maintenance", "off")?;
+        tx.revoke_authority(&public_id, 1)
+    });
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let after_the_groups_writes = spawn_write(&db.store, seen);
+    blocker.release().await;
+
+    assert!(matches!(rolled_back.await.unwrap(), Err(LedgerError::Invalid(_))));
+    assert_eq!(
+        after_another_writer.await.unwrap().expect("reads"),
+        (Some("on".to_owned()), true),
+        "a rolled-back job's reads were kept"
+    );
+    assert!(writes.await.unwrap().expect("writes"), "revoked");
+    assert_eq!(
+        after_the_groups_writes.await.unwrap().expect("reads"),
+        (Some("off".to_owned()), false),
+        "the group's own writes were not seen"
+    );
+    assert_eq!(
+        db.commits() - commits,
+        2,
+        "the blocker's group, then one for the four"
+    );
 }
