@@ -1,13 +1,15 @@
 //! `wallet-service bench` runs end to end: every workload, briefly and small,
-//! against the in-process server, and the scale mode on a tiny ledger. Only
-//! the audits are asserted (money conserved, `check` ok, exit 0): figures
-//! depend on the machine and are never asserted.
+//! against the in-process server, on a temporary SQLite file and on a
+//! PostgreSQL database of the tests' throwaway cluster, and the scale mode
+//! on a tiny ledger. Only the audits are asserted (money conserved, `check`
+//! ok, exit 0): figures depend on the machine and are never asserted.
 
 mod common;
 
 use common::{run_with_timeout, BIN};
 use std::process::Command;
 use std::time::Duration;
+use wallet_testkit::PgCluster;
 
 /// Generous: a debug build, a loaded CI machine, a one-second run.
 const TIMEOUT: Duration = Duration::from_secs(180);
@@ -45,6 +47,7 @@ fn assert_audited(run: &common::Finished, what: &str) {
 fn every_workload_runs_and_conserves_money() {
     let cases: &[&[&str]] = &[
         &["--workload", "transfer"],
+        &["--workload", "transfer-fee"],
         &["--workload", "entry"],
         &["--workload", "balance"],
         &["--workload", "mixed"],
@@ -62,6 +65,116 @@ fn every_workload_runs_and_conserves_money() {
             run.describe()
         );
     }
+}
+
+/// On PostgreSQL: every workload, one after the other on one database: the
+/// preload (`COPY`), a hot fee wallet, and each later run on the database
+/// the one before left, which the bench empties and reuses.
+#[test]
+fn every_workload_runs_on_a_postgres_database_and_reuses_its_own() {
+    let db = PgCluster::shared().fresh_database();
+    // `transfer-fee`'s fee wallet is the 201st; the later runs' 200 say that
+    // nothing of the first survived into them.
+    let cases: &[(&[&str], u32)] = &[
+        (&["--workload", "transfer-fee"], 201),
+        (&["--workload", "transfer"], 200),
+        (&["--workload", "entry"], 200),
+        (&["--workload", "balance"], 200),
+        (&["--workload", "mixed"], 200),
+        (&["--workload", "batch", "--batch-size", "20"], 200),
+    ];
+    for (run, (extra, wallets)) in cases.iter().enumerate() {
+        let workload = extra.join(" ");
+        let mut args = vec![
+            "--db",
+            db.url(),
+            "--wallets",
+            "200",
+            "--preload-entries",
+            "600",
+            "--duration",
+            "1",
+            "--clients",
+            "4",
+        ];
+        args.extend_from_slice(extra);
+        let out = bench(&args);
+        let what = format!("postgres, run {run}: {workload}");
+        assert_audited(&out, &what);
+        assert!(
+            out.stdout.contains("errors: 0"),
+            "{what}: requests failed\n{}",
+            out.describe()
+        );
+        let expected = if run == 0 {
+            "(was empty;"
+        } else {
+            "(an earlier bench's, emptied;"
+        };
+        assert!(
+            out.stdout.contains("database: postgres ") && out.stdout.contains(expected),
+            "{what}: not on the PostgreSQL database as {expected:?}\n{}",
+            out.describe()
+        );
+        assert!(
+            out.stdout.contains(&format!("check: ok ({wallets} wallets")),
+            "{what}: `check` did not see the preloaded {wallets} wallets\n{}",
+            out.describe()
+        );
+    }
+}
+
+/// A database the bench did not make is never touched: refused, and what
+/// was in it is still there.
+#[test]
+fn bench_refuses_a_postgres_database_it_did_not_make() {
+    let db = PgCluster::shared().fresh_database();
+    let url = db.url().to_owned();
+    let sql = |statement: &str| -> Vec<String> {
+        let statement = statement.to_owned();
+        let url = url.clone();
+        // The blocking client brings a runtime of its own: a thread of its own.
+        std::thread::spawn(move || {
+            let mut client = postgres::Client::connect(&url, postgres::NoTls).expect("connects");
+            client
+                .simple_query(&statement)
+                .expect("runs")
+                .into_iter()
+                .filter_map(|m| match m {
+                    postgres::SimpleQueryMessage::Row(row) => row.get(0).map(str::to_owned),
+                    _ => None,
+                })
+                .collect()
+        })
+        .join()
+        .expect("the SQL thread")
+    };
+    sql("CREATE TABLE precious (note text); INSERT INTO precious VALUES ('keep me')");
+    let out = bench(&[
+        "--db",
+        db.url(),
+        "--wallets",
+        "20",
+        "--duration",
+        "1",
+        "--clients",
+        "1",
+    ]);
+    assert!(
+        !out.ok(),
+        "the bench ran on a database it did not make\n{}",
+        out.describe()
+    );
+    assert!(
+        out.stderr.contains("is not empty"),
+        "no reason given\n{}",
+        out.describe()
+    );
+    assert_eq!(
+        sql("SELECT note FROM precious"),
+        ["keep me"],
+        "the bench changed the database"
+    );
 }
 
 #[test]

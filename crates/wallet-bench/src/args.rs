@@ -8,6 +8,9 @@ use std::path::PathBuf;
 pub enum WorkloadKind {
     /// v2 POST /transactions, one Transfer between random wallets.
     Transfer,
+    /// As `transfer`, plus a fee of 1 from the same source to one system
+    /// wallet: a hot row every transaction credits.
+    TransferFee,
     /// v1 POST /entry signed by an authority's JWT.
     Entry,
     /// v2 GET /wallets/{id}.
@@ -21,7 +24,9 @@ pub enum WorkloadKind {
 #[derive(Debug, clap::Args)]
 pub struct BenchArgs {
     /// Measure a running server; without it, one is started in this process
-    /// on a temporary database.
+    /// on a temporary SQLite file, or on the PostgreSQL database that the
+    /// global `--db postgres://…` names (it must be empty, or one an
+    /// earlier bench made: that one is emptied first).
     #[arg(long, value_name = "URL")]
     pub url: Option<String>,
     /// An API v2 access key of the server at --url.
@@ -73,6 +78,7 @@ impl BenchArgs {
     pub(crate) fn kind(&self) -> Kind {
         match self.workload {
             WorkloadKind::Transfer => Kind::Transfer,
+            WorkloadKind::TransferFee => Kind::TransferFee,
             WorkloadKind::Entry => Kind::Entry,
             WorkloadKind::Balance => Kind::Balance,
             WorkloadKind::Mixed => Kind::Mixed,
@@ -82,7 +88,7 @@ impl BenchArgs {
 
     pub(crate) fn unit(&self) -> &'static str {
         match self.workload {
-            WorkloadKind::Transfer | WorkloadKind::Batch => "transfers",
+            WorkloadKind::Transfer | WorkloadKind::TransferFee | WorkloadKind::Batch => "transfers",
             WorkloadKind::Entry => "entries",
             WorkloadKind::Balance => "reads",
             WorkloadKind::Mixed => "requests",

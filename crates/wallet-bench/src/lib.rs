@@ -1,16 +1,17 @@
 //! wallet-bench: `wallet-service bench`, measuring a server the way its
 //! users load it.
 //!
-//! By default it starts the real application in this process on a
-//! temporary database (through [`Target`], which the server implements),
-//! preloads wallets with the bulk loader, and drives it over loopback HTTP
+//! By default it starts the real application in this process (through
+//! [`Target`], which the server implements) on a temporary SQLite file or
+//! on the PostgreSQL database `--db` names, preloads wallets with the
+//! backend's bulk loader ([`BulkLoad`]), and drives it over loopback HTTP
 //! with C keep-alive clients for a set time; `--url` measures a running
 //! server instead, set up through its API. Either way it prints throughput,
 //! HDR latency percentiles and errors, then audits the ledger: money
 //! conserved, and (in-process) `wallet-service check`.
 //!
 //! ```text
-//!   BenchArgs ─► run ─┬─ local / scale ─► Target (the server) + preload (BulkLoader)
+//!   BenchArgs ─► run ─┬─ local / scale ─► Target (the server) + preload (BulkLoad)
 //!                     └─ remote (--url) ─► the server's public API
 //!                 both ─► load: clients × workload over http ─► report
 //! ```
@@ -34,7 +35,7 @@ pub mod target;
 mod workload;
 
 pub use args::{BenchArgs, WorkloadKind};
-pub use target::{AssetTotals, Prepared, Server, Signer, Target};
+pub use target::{AssetTotals, BulkLoad, BulkRows, Prepared, Server, Signer, Target};
 
 use load::Totals;
 use std::process::ExitCode;

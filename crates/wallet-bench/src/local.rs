@@ -1,11 +1,12 @@
-//! A run against the server started in this process: a temporary database
-//! made by the [`Target`], preloaded with the bulk loader, then measured and
-//! audited (money conserved, `check`).
+//! A run against the server started in this process: a database made by
+//! the [`Target`] (a temporary SQLite file, or the PostgreSQL database
+//! `--db` names), preloaded with its bulk loader, then measured and audited
+//! (money conserved, `check`).
 
 use crate::http::Endpoint;
 use crate::target::{Server, Target};
-use crate::workload::Fixture;
-use crate::{measure, preload, quiet_request_log, report, run_tag, BenchArgs};
+use crate::workload::{Fixture, Kind};
+use crate::{measure, preload, quiet_request_log, remote, report, run_tag, BenchArgs};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -20,17 +21,21 @@ pub(crate) struct Local<S> {
     pub fixture: Arc<Fixture>,
     /// Entries the preload made, funding entries included.
     pub entries: u64,
+    /// Which database and backend (no password).
+    pub database: String,
     pub preload_time: Duration,
     /// Holds the database; removed when the run ends, after `stop`.
     _dir: TempDir,
 }
 
-/// Prepares a temporary database through `target`, preloads `wallets`
-/// wallets and `entries` entries, and starts the server on it.
+/// Prepares a database through `target`, preloads `wallets` wallets and
+/// `entries` entries, and starts the server on it; `fee_wallet`: with a
+/// system wallet for the fees of `transfer-fee`, made through the API.
 pub(crate) async fn start<T: Target>(
     target: &T,
     wallets: usize,
     entries: u64,
+    fee_wallet: bool,
 ) -> anyhow::Result<Local<T::Server>> {
     quiet_request_log();
     let dir = tempfile::Builder::new().prefix("wallet-bench").tempdir()?;
@@ -43,16 +48,31 @@ pub(crate) async fn start<T: Target>(
         entries: entries.max(wallets as u64),
     };
     let started = Instant::now();
-    let preloaded = preload::run(&prepared.db, &plan)?;
+    // Off the async thread: a blocking database client may not run on it.
+    // Nothing else runs yet, so waiting here holds nothing up.
+    let preloaded = std::thread::scope(|scope| {
+        scope
+            .spawn(|| preload::run(target.loader(&prepared)?, &plan))
+            .join()
+    })
+    .map_err(|_| anyhow::anyhow!("the preload panicked"))??;
     let preload_time = started.elapsed();
     let jwt = prepared.signer.jwt()?;
     let server = target.start(&prepared).await?;
+    let endpoint = Arc::new(Endpoint::parse(&server.url())?);
+    let access = format!("Bearer {}", prepared.access_key);
+    let fee_wallet = if fee_wallet {
+        Some(remote::system_wallet(&endpoint, &access, &prepared.asset.to_string()).await?)
+    } else {
+        None
+    };
     let fixture = Arc::new(Fixture {
-        endpoint: Arc::new(Endpoint::parse(&server.url())?),
-        access: format!("Bearer {}", prepared.access_key),
+        endpoint,
+        access,
         jwt: Some(jwt),
         users: preloaded.wallets.len(),
         wallets: preloaded.wallets,
+        fee_wallet,
         user_prefix: preload::USER_PREFIX.to_owned(),
         tag: run_tag(),
     });
@@ -61,6 +81,7 @@ pub(crate) async fn start<T: Target>(
         asset: prepared.asset,
         fixture,
         entries: preloaded.entries,
+        database: prepared.database,
         preload_time,
         _dir: dir,
     })
@@ -71,7 +92,8 @@ impl<S: Server> Local<S> {
         Ok(self.server.asset_totals(self.asset).await?.balance_sum)
     }
 
-    /// Stops the server, then removes its database.
+    /// Stops the server, then removes its temporary directory (a
+    /// PostgreSQL database stays, for the next run to empty).
     pub async fn stop(self) -> anyhow::Result<()> {
         self.server.stop().await
     }
@@ -79,7 +101,9 @@ impl<S: Server> Local<S> {
 
 pub(crate) async fn run(target: &impl Target, args: &BenchArgs) -> anyhow::Result<ExitCode> {
     let wallets = args.wallets.unwrap_or(100_000);
-    let local = start(target, wallets, args.preload_entries.unwrap_or(0)).await?;
+    let fee_wallet = args.kind() == Kind::TransferFee;
+    let local = start(target, wallets, args.preload_entries.unwrap_or(0), fee_wallet).await?;
+    println!("database: {}", local.database);
     let before = local.balance_sum().await?;
     let clients = args.clients.unwrap_or(64);
     let fixture = Arc::clone(&local.fixture);

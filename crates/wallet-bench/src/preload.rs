@@ -1,5 +1,5 @@
 //! Filling a fresh database with users, funded wallets and a history of
-//! transfers, through the SQLite backend's bulk loader.
+//! transfers, through the backend's bulk loader ([`BulkLoad`]).
 //!
 //! Rows look like what the ledger itself writes: each user (`u<i>`) has a
 //! default wallet funded by one API v1 entry that carries an inventory item,
@@ -8,19 +8,18 @@
 //! entry's `balance_after`, every wallet's balance and the authority's running
 //! totals come out exactly as the writer would have left them.
 
+use crate::target::BulkLoad;
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
-use std::path::Path;
 use std::time::Instant;
 use wallet_core::ids::{AssetId, AuthorityRowId, WalletId};
 use wallet_core::model::{EntryKind, TransactionStatus};
 use wallet_core::port::{NewEntry, NewTransaction};
-use wallet_sqlite::BulkLoader;
 
 /// What every wallet is funded with: transfers of 1..=100 never run dry.
 pub(crate) const FUNDING: i64 = 1_000_000;
 
-/// Rows per SQLite transaction.
+/// Rows per bulk transaction.
 const CHUNK: usize = 50_000;
 
 pub(crate) struct Plan<'a> {
@@ -42,7 +41,7 @@ pub(crate) struct Preloaded {
     pub entries: u64,
 }
 
-pub(crate) fn run(path: &Path, plan: &Plan<'_>) -> anyhow::Result<Preloaded> {
+pub(crate) fn run(mut loader: impl BulkLoad, plan: &Plan<'_>) -> anyhow::Result<Preloaded> {
     let started = Instant::now();
     let transfers = plan.entries.saturating_sub(plan.wallets as u64) / 2;
     // Timestamps: one millisecond apart, ending now, so entry pages have a
@@ -50,7 +49,6 @@ pub(crate) fn run(path: &Path, plan: &Plan<'_>) -> anyhow::Result<Preloaded> {
     let span =
         i64::try_from(plan.wallets as u64 + transfers).map_err(|_| anyhow::anyhow!("too large a preload"))?;
     let mut clock = wallet_core::clock::system_now() - span;
-    let mut loader = BulkLoader::open(path)?;
     let mut wallets = Vec::with_capacity(plan.wallets);
     loader.chunk(|tx| tx.mark_asset_used(plan.asset))?;
     while wallets.len() < plan.wallets {

@@ -136,6 +136,28 @@ pub(super) async fn v2_wallets(
     Ok((asset, wallets))
 }
 
+/// A new system wallet of `asset` (an id, as the API writes it), empty:
+/// the fee wallet of `transfer-fee`.
+pub(super) async fn system_wallet(
+    endpoint: &Arc<Endpoint>,
+    access: &str,
+    asset: &str,
+) -> anyhow::Result<WalletId> {
+    let made = fan_out(
+        endpoint,
+        access,
+        1,
+        vec![Job {
+            method: "POST",
+            path: "/api/v2/system-wallets".to_owned(),
+            body: Some(json!({ "assetId": asset, "name": "fees" }).to_string()),
+            expect: 201,
+        }],
+    )
+    .await?;
+    Ok(WalletId::new(id_of(made.first().unwrap_or(&Value::Null))?))
+}
+
 /// Count and balance sum of the asset's system wallets.
 pub(super) async fn v2_totals(
     endpoint: &Arc<Endpoint>,
@@ -239,6 +261,7 @@ pub(super) async fn run(url: &str, args: &BenchArgs) -> anyhow::Result<ExitCode>
         access: String::new(),
         jwt: None,
         wallets: Vec::new(),
+        fee_wallet: None,
         user_prefix: format!("b{tag}-"),
         users: 0,
         tag: tag.clone(),
@@ -273,6 +296,9 @@ pub(super) async fn run(url: &str, args: &BenchArgs) -> anyhow::Result<ExitCode>
         eprintln!("setup: creating and funding {wallets} wallets");
         let (asset, ids) = v2_wallets(&endpoint, &access, wallets, clients, &tag).await?;
         fixture.wallets = ids;
+        if args.workload == WorkloadKind::TransferFee {
+            fixture.fee_wallet = Some(system_wallet(&endpoint, &access, &asset).await?);
+        }
         fixture.access = access.clone();
         before = v2_totals(&endpoint, &access, &asset).await?;
         totals = measure(

@@ -31,7 +31,8 @@ pub(crate) async fn run(target: &impl Target, args: &BenchArgs) -> anyhow::Resul
     );
     let wallets = args.wallets.unwrap_or(SCALE_WALLETS);
     let entries = args.preload_entries.unwrap_or(SCALE_ENTRIES);
-    let local = local::start(target, wallets, entries).await?;
+    let local = local::start(target, wallets, entries, false).await?;
+    println!("database: {}", local.database);
     println!(
         "preload: {} wallets, {} entries in {:.1} s",
         local.fixture.wallets.len(),

@@ -15,6 +15,8 @@ use wallet_core::ids::WalletId;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Kind {
     Transfer,
+    /// A Transfer and a fee of 1 from the same source to one hot wallet.
+    TransferFee,
     Entry,
     Balance,
     /// 90% balance reads, 10% transfers.
@@ -36,6 +38,9 @@ pub(super) struct Fixture {
     /// An authority's ES256 JWT (API v1), if the run needs one.
     pub jwt: Option<String>,
     pub wallets: Vec<WalletId>,
+    /// The system wallet every `transfer-fee` transaction pays its fee
+    /// into; none for the other workloads.
+    pub fee_wallet: Option<WalletId>,
     /// API v1 users are `<user_prefix><i>` for i below `users`: names
     /// made on the fly rather than a million strings held in memory.
     pub user_prefix: String,
@@ -96,8 +101,8 @@ impl Generator {
             other => other,
         };
         match kind {
-            Kind::Transfer | Kind::Mixed => {
-                self.transfer_json();
+            Kind::Transfer | Kind::Mixed | Kind::TransferFee => {
+                self.transfer_json(kind == Kind::TransferFee);
                 f.endpoint
                     .write_request(out, "POST", "/api/v2/transactions", &f.access, Some(&self.body));
                 Sent::Transfer
@@ -108,7 +113,7 @@ impl Generator {
                     if i > 0 {
                         self.body.push(b',');
                     }
-                    self.transfer_json();
+                    self.transfer_json(false);
                 }
                 self.body.extend_from_slice(b"]}");
                 f.endpoint.write_request(
@@ -160,8 +165,10 @@ impl Generator {
         }
     }
 
-    /// Appends one transaction of one Transfer between two random wallets.
-    fn transfer_json(&mut self) {
+    /// Appends one transaction of one Transfer between two random wallets,
+    /// and, `with_fee`, a second Transfer of 1 from the same source to the
+    /// fee wallet (the hot row every such transaction credits).
+    fn transfer_json(&mut self, with_fee: bool) {
         let wallets = &self.fixture.wallets;
         let source = self.rng.random_range(0..wallets.len());
         // Any other wallet: shift by 1..len so it never equals the source.
@@ -171,9 +178,17 @@ impl Generator {
         let _ = write!(
             self.body,
             "{{\"referenceId\":\"{}-{}-{}\",\"operations\":[{{\"type\":\"Transfer\",\"source\":\"{}\",\
-             \"destination\":\"{}\",\"amount\":{amount}}}]}}",
+             \"destination\":\"{}\",\"amount\":{amount}}}",
             self.fixture.tag, self.client, self.seq, wallets[source], wallets[destination]
         );
+        if let (true, Some(fee)) = (with_fee, self.fixture.fee_wallet) {
+            let _ = write!(
+                self.body,
+                ",{{\"type\":\"Transfer\",\"source\":\"{}\",\"destination\":\"{fee}\",\"amount\":1}}",
+                wallets[source]
+            );
+        }
+        self.body.extend_from_slice(b"]}");
     }
 
     fn wallet(&mut self) -> WalletId {

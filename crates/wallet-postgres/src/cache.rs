@@ -1,5 +1,5 @@
-//! The group's cache of locked wallets: balances moved in memory, written
-//! once per group.
+//! The group's cache of locked rows: wallets' balances moved in memory and
+//! written once per group, and the rows the credential re-check read.
 //!
 //! Within one group transaction a wallet stays locked from its first
 //! `lock_wallets` to the COMMIT, so nothing but this transaction can change
@@ -21,12 +21,38 @@
 //! journaled; a job rolled back to its savepoint (discarded, retried, or
 //! failed) has them undone, so the cache always matches what the
 //! transaction keeps.
+//!
+//! The re-check at the start of every write (`wallet_core`'s `recheck`)
+//! reads the maintenance setting and the caller's authority `FOR SHARE`,
+//! two round trips per job. Their share locks are the group's until the
+//! COMMIT (a savepoint that is released hands its locks to the
+//! transaction), so no other transaction can change those rows meanwhile:
+//! the group's later jobs are answered from here. Only rows that exist are
+//! kept (nothing locks a row that is not there: an absent one is read
+//! again); a job rolled back to its savepoint takes the rows it read with
+//! it (its locks went with the savepoint); and the group's own writes of
+//! a setting or an authority forget what is kept, so the next read sees
+//! them. A revocation by another process still waits for the group's
+//! COMMIT, as it waits for one job's today: nothing by a revoked
+//! credential commits after the revocation does.
+//!
+//! Entries wait here too, written with the balances (see `entries`), when
+//! writing them later cannot fail: their wallet is locked and cached, their
+//! transaction was inserted by this group, their authority was read by the
+//! re-check (so the rows they refer to exist), and `balance_after` meets the
+//! table's CHECK. Any other entry is inserted at once, as before: a
+//! deferred INSERT that failed would fail every job of the group, not the
+//! one that made the entry.
+
+mod entries;
 
 use crate::conn::PgConn;
 use crate::error::DbResult;
-use std::collections::HashMap;
-use wallet_core::ids::{AuthorityRowId, WalletId};
-use wallet_core::model::{Wallet, WalletStatus};
+use entries::WaitingEntries;
+use std::collections::{HashMap, HashSet};
+use wallet_core::ids::{AuthorityRowId, EntryId, TransactionId, WalletId};
+use wallet_core::model::{Authority, Wallet, WalletStatus};
+use wallet_core::port::NewEntry;
 use wallet_core::StoreError;
 
 /// A locked wallet as this transaction has it; `dirty` if its balance
@@ -39,8 +65,9 @@ struct Locked {
 
 type TotalKey = (WalletId, AuthorityRowId);
 
-/// One group transaction's locked wallets and pending running totals.
-#[derive(Debug, Default)]
+/// One group transaction's locked wallets, pending running totals and
+/// entries, and the rows its re-checks read.
+#[derive(Debug)]
 pub(crate) struct GroupCache {
     wallets: HashMap<WalletId, Locked>,
     /// Deltas to add to running totals, not yet written.
@@ -49,9 +76,42 @@ pub(crate) struct GroupCache {
     /// change (`None`: it was not there).
     wallet_journal: HashMap<WalletId, Option<Locked>>,
     total_journal: HashMap<TotalKey, Option<i128>>,
+    /// Settings read `FOR SHARE` in this group, as read (or written) here.
+    settings: HashMap<String, String>,
+    /// Authorities read `FOR SHARE` in this group.
+    authorities: HashMap<AuthorityRowId, Authority>,
+    /// What the running job added to `settings` and `authorities`.
+    shared_journal: Vec<SharedKey>,
+    /// Transactions this group inserted, and those the running job did.
+    inserted: HashSet<TransactionId>,
+    inserted_journal: Vec<TransactionId>,
+    entries: WaitingEntries,
+}
+
+/// A row the re-check read and the cache keeps.
+#[derive(Debug)]
+enum SharedKey {
+    Setting(String),
+    Authority(AuthorityRowId),
 }
 
 impl GroupCache {
+    /// The cache of a group of `jobs` jobs.
+    pub(crate) fn for_group(jobs: usize) -> Self {
+        Self {
+            wallets: HashMap::new(),
+            totals: HashMap::new(),
+            wallet_journal: HashMap::new(),
+            total_journal: HashMap::new(),
+            settings: HashMap::new(),
+            authorities: HashMap::new(),
+            shared_journal: Vec::new(),
+            inserted: HashSet::new(),
+            inserted_journal: Vec::new(),
+            entries: WaitingEntries::for_group(jobs),
+        }
+    }
+
     fn remember_wallet(&mut self, id: WalletId) {
         if !self.wallet_journal.contains_key(&id) {
             self.wallet_journal.insert(id, self.wallets.get(&id).cloned());
@@ -68,6 +128,9 @@ impl GroupCache {
     pub(crate) fn keep_job(&mut self) {
         self.wallet_journal.clear();
         self.total_journal.clear();
+        self.shared_journal.clear();
+        self.inserted_journal.clear();
+        self.entries.keep_job();
     }
 
     /// The running job's changes go (its savepoint was rolled back).
@@ -84,6 +147,87 @@ impl GroupCache {
                 None => self.totals.remove(&key),
             };
         }
+        for key in self.shared_journal.drain(..) {
+            match key {
+                SharedKey::Setting(key) => {
+                    self.settings.remove(&key);
+                }
+                SharedKey::Authority(rowid) => {
+                    self.authorities.remove(&rowid);
+                }
+            }
+        }
+        for id in self.inserted_journal.drain(..) {
+            self.inserted.remove(&id);
+        }
+        self.entries.undo_job();
+    }
+
+    /// A transaction row this group just inserted.
+    pub(crate) fn inserted_transaction(&mut self, id: TransactionId) {
+        if self.inserted.insert(id) {
+            self.inserted_journal.push(id);
+        }
+    }
+
+    /// Whether `entry` may wait (see the module's notes): the group has
+    /// more than one job, every row the entry refers to exists and is this
+    /// group's, and it meets the CHECK.
+    pub(crate) fn may_defer(&self, entry: &NewEntry<'_>) -> bool {
+        self.entries.enabled()
+            && self.wallets.contains_key(&entry.wallet)
+            && self.inserted.contains(&entry.transaction)
+            && self.authorities.contains_key(&entry.authority)
+            && entry.balance_after >= 0
+    }
+
+    /// Gives `entry` its id; it is written at the next flush.
+    pub(crate) fn defer_entry(&mut self, conn: &mut PgConn, entry: &NewEntry<'_>) -> DbResult<EntryId> {
+        self.entries.push(conn, entry)
+    }
+
+    /// Writes the waiting entries only, for a statement that reads entries
+    /// or refers to them but no balance.
+    pub(crate) fn write_entries(&mut self, conn: &mut PgConn) -> DbResult<()> {
+        self.entries.write(conn)
+    }
+
+    /// A setting this group read `FOR SHARE`, if it is kept.
+    pub(crate) fn shared_setting(&self, key: &str) -> Option<&str> {
+        self.settings.get(key).map(String::as_str)
+    }
+
+    /// A setting just read `FOR SHARE` (it exists: it is locked now).
+    pub(crate) fn share_setting(&mut self, key: &str, value: &str) {
+        if self.settings.insert(key.to_owned(), value.to_owned()).is_none() {
+            self.shared_journal.push(SharedKey::Setting(key.to_owned()));
+        }
+    }
+
+    /// The group writes `key`: read it again next time.
+    pub(crate) fn forget_setting(&mut self, key: &str) {
+        self.settings.remove(key);
+    }
+
+    /// An authority this group read `FOR SHARE`, if it is kept.
+    pub(crate) fn shared_authority(&self, rowid: AuthorityRowId) -> Option<&Authority> {
+        self.authorities.get(&rowid)
+    }
+
+    /// An authority just read `FOR SHARE` (it exists: it is locked now).
+    pub(crate) fn share_authority(&mut self, authority: &Authority) {
+        if self
+            .authorities
+            .insert(authority.rowid, authority.clone())
+            .is_none()
+        {
+            self.shared_journal.push(SharedKey::Authority(authority.rowid));
+        }
+    }
+
+    /// The group writes an authority: read them again next time.
+    pub(crate) fn forget_authorities(&mut self) {
+        self.authorities.clear();
     }
 
     /// The locked wallet `id` of `project`, if cached.
@@ -143,9 +287,11 @@ impl GroupCache {
         *self.totals.entry(key).or_default() += i128::from(delta);
     }
 
-    /// Writes every dirty balance and pending total, and forgets every
-    /// cached row (they stay locked): what follows reads the rows.
+    /// Writes every dirty balance, pending total and waiting entry, and
+    /// forgets every cached wallet (they stay locked): what follows reads
+    /// the rows.
     pub(crate) fn flush(&mut self, conn: &mut PgConn) -> DbResult<()> {
+        self.entries.write(conn)?;
         let (ids, balances): (Vec<i64>, Vec<i64>) = self
             .wallets
             .values()
@@ -193,6 +339,6 @@ impl GroupCache {
 
     /// Whether anything waits to be written.
     pub(crate) fn is_clean(&self) -> bool {
-        self.totals.is_empty() && self.wallets.values().all(|l| !l.dirty)
+        self.totals.is_empty() && self.entries.is_empty() && self.wallets.values().all(|l| !l.dirty)
     }
 }

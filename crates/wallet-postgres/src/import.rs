@@ -165,7 +165,7 @@ const TABLES: &str = "assets, authorities, customers, customer_keys, wallets, tr
                       items, authority_totals";
 
 /// The tables whose ids are identities, moved past the imported ids.
-const IDENTITIES: &[&str] = &[
+pub(crate) const IDENTITIES: &[&str] = &[
     "SELECT setval(pg_get_serial_sequence('assets', 'id'),
                    greatest((SELECT coalesce(max(id), 0) FROM assets) + 1, nextval(pg_get_serial_sequence('assets', 'id'))), false)",
     "SELECT setval(pg_get_serial_sequence('authorities', 'id'),

@@ -30,9 +30,12 @@
 //! - `check`: the model's invariants in SQL. `export`: a project as
 //!   [`DumpRecord`](wallet_core::dump::DumpRecord)s. [`Import`]: a project
 //!   into a database, all or nothing.
+//! - `bulk`: [`BulkLoader`], the benchmark's preload with `COPY`, and
+//!   [`prepare_bench_database`], which databases a benchmark may take.
 #![forbid(unsafe_code)]
 
 mod backend;
+mod bulk;
 mod cache;
 mod check;
 mod conn;
@@ -47,5 +50,6 @@ mod tx;
 mod writer;
 
 pub use backend::{OpenError, PgOptions, PostgresBackend};
+pub use bulk::{prepare_bench_database, AssetTotals, BenchDatabase, BulkLoader, BulkTx};
 pub use import::{Import, MaintenanceError};
 pub use writer::{LATER_JOB_LOCK_WAIT, MAX_RUNS};

@@ -11,12 +11,14 @@
 //! Inside a write, the reads the core's credential re-check makes (an
 //! authority, a customer key, a token's customer, a setting) take a share
 //! lock on what they read, so a revocation cannot commit while a write that
-//! saw the credential live is still running (see `statements`).
+//! saw the credential live is still running (see `statements`); the
+//! group's cache keeps what they read for its later jobs.
 //!
 //! Inside a write, locked wallets' balances and the running totals move in
-//! the group's [`GroupCache`]; every statement that could read or change
-//! them flushes it first (`forward!`), the few that cannot do not
-//! (`forward_plain!`).
+//! the group's [`GroupCache`], and entries wait there; every statement that
+//! could read or change them flushes it first (`forward!`), those that read
+//! entries but no balance have the entries written (`forward_after_entries!`),
+//! the few that can do neither go straight on (`forward_plain!`).
 //!
 //! [`Verdict::Keep`]: wallet_core::port::Verdict::Keep
 
@@ -82,6 +84,15 @@ impl<'c> PgTx<'c> {
         self.note(result)
     }
 
+    /// Writes the group's waiting entries, so the next statement finds them.
+    fn entries_written(&mut self) -> Result<(), StoreError> {
+        let result = match self.cache.as_deref_mut() {
+            Some(cache) => cache.write_entries(self.conn),
+            None => Ok(()),
+        };
+        self.note(result)
+    }
+
     /// The first error a statement of this run returned, if any.
     pub(crate) fn into_first_error(self) -> Option<StoreError> {
         self.first_error
@@ -114,6 +125,18 @@ macro_rules! forward {
 macro_rules! forward_plain {
     ($($name:ident($($arg:ident: $ty:ty),*) -> $ret:ty = $statement:path;)*) => {$(
         fn $name(&mut self, $($arg: $ty),*) -> Result<$ret, StoreError> {
+            let result = $statement(self.conn, $($arg),*);
+            self.note(result)
+        }
+    )*};
+}
+
+/// [`forward_plain!`] for statements that read entries or refer to them
+/// (but to no balance): the group's waiting entries are written first.
+macro_rules! forward_after_entries {
+    ($($name:ident($($arg:ident: $ty:ty),*) -> $ret:ty = $statement:path;)*) => {$(
+        fn $name(&mut self, $($arg: $ty),*) -> Result<$ret, StoreError> {
+            self.entries_written()?;
             let result = $statement(self.conn, $($arg),*);
             self.note(result)
         }
@@ -155,6 +178,9 @@ impl ReadTx for PgTx<'_> {
             ledger::transaction_by_reference;
         transactions(project: &str, range: TimeRange, page: PageRequest) -> Page<Transaction> =
             ledger::transactions;
+    }
+
+    forward_after_entries! {
         v1_entry(entry: EntryId) -> Option<V1Entry> = v1::entry;
         v1_inventory(project: &str, filter: &InventoryFilter) -> Vec<InventoryLine> = v1::inventory;
     }
@@ -180,10 +206,41 @@ impl ReadTx for PgTx<'_> {
             export::project;
     }
 
+    /// Inside a write, read `FOR SHARE` once per group (see `cache`).
+    fn setting(&mut self, key: &str) -> Result<Option<String>, StoreError> {
+        if !self.writing {
+            let result = settings::get(self.conn, key);
+            return self.note(result);
+        }
+        if let Some(value) = self.cache.as_deref().and_then(|c| c.shared_setting(key)) {
+            return Ok(Some(value.to_owned()));
+        }
+        let result = settings::get_for_write(self.conn, key);
+        let value = self.note(result)?;
+        if let (Some(value), Some(cache)) = (&value, self.cache.as_deref_mut()) {
+            cache.share_setting(key, value);
+        }
+        Ok(value)
+    }
+
+    /// Inside a write, read `FOR SHARE` once per group (see `cache`).
+    fn authority_by_rowid(&mut self, rowid: AuthorityRowId) -> Result<Option<Authority>, StoreError> {
+        if !self.writing {
+            let result = credentials::authority_by_rowid(self.conn, rowid);
+            return self.note(result);
+        }
+        if let Some(authority) = self.cache.as_deref().and_then(|c| c.shared_authority(rowid)) {
+            return Ok(Some(authority.clone()));
+        }
+        let result = credentials::authority_by_rowid_for_write(self.conn, rowid);
+        let authority = self.note(result)?;
+        if let (Some(authority), Some(cache)) = (&authority, self.cache.as_deref_mut()) {
+            cache.share_authority(authority);
+        }
+        Ok(authority)
+    }
+
     forward_by_role! {
-        setting(key: &str) -> Option<String> = settings::get, settings::get_for_write;
-        authority_by_rowid(rowid: AuthorityRowId) -> Option<Authority> =
-            credentials::authority_by_rowid, credentials::authority_by_rowid_for_write;
         customer_key_by_rowid(rowid: CustomerKeyRowId) -> Option<CustomerKey> =
             credentials::customer_key_by_rowid, credentials::customer_key_by_rowid_for_write;
         customer(project: &str, id: &str) -> Option<Customer> =
@@ -209,16 +266,40 @@ impl ReadTx for PgTx<'_> {
 }
 
 impl WriteTx for PgTx<'_> {
+    /// Forgets the group's copy of the setting (see `cache`).
+    fn set_setting(&mut self, key: &str, value: &str) -> Result<(), StoreError> {
+        if let Some(cache) = self.cache.as_deref_mut() {
+            cache.forget_setting(key);
+        }
+        let result = settings::set(self.conn, key, value);
+        self.note(result)
+    }
+
+    /// Forgets the group's copy of the setting (see `cache`).
+    fn set_setting_if_absent(&mut self, key: &str, value: &str) -> Result<bool, StoreError> {
+        if let Some(cache) = self.cache.as_deref_mut() {
+            cache.forget_setting(key);
+        }
+        let result = settings::set_if_absent(self.conn, key, value);
+        self.note(result)
+    }
+
+    /// Forgets the group's copies of authorities (see `cache`).
+    fn revoke_authority(&mut self, public_id: &str, now: Millis) -> Result<bool, StoreError> {
+        if let Some(cache) = self.cache.as_deref_mut() {
+            cache.forget_authorities();
+        }
+        let result = credentials::revoke_authority(self.conn, public_id, now);
+        self.note(result)
+    }
+
     forward_plain! {
-        set_setting(key: &str, value: &str) -> () = settings::set;
-        set_setting_if_absent(key: &str, value: &str) -> bool = settings::set_if_absent;
         insert_admin_session(session: &AdminSession) -> () = settings::insert_admin_session;
         delete_admin_session(token_digest: &[u8]) -> () = settings::delete_admin_session;
         prune_admin_sessions(password_stamp: &[u8], now: Millis) -> u64 = settings::prune_admin_sessions;
         insert_authority(
             public_id: &str, project: &str, name: &str, credential: &AuthorityCredential, now: Millis
         ) -> AuthorityRowId = credentials::insert_authority;
-        revoke_authority(public_id: &str, now: Millis) -> bool = credentials::revoke_authority;
         insert_customer_key(key: &NewCustomerKey<'_>) -> CustomerKeyRowId = credentials::insert_customer_key;
         revoke_customer_key(customer: CustomerRowId, public_id: &str, now: Millis) -> bool =
             credentials::revoke_customer_key;
@@ -234,10 +315,31 @@ impl WriteTx for PgTx<'_> {
         lock_customer(project: &str, id: &str) -> Option<Customer> = catalog::lock_customer;
         update_customer(rowid: CustomerRowId, name: Option<&str>, description: Option<&str>) -> () =
             catalog::update_customer;
-        insert_transaction(transaction: &NewTransaction<'_>) -> Claim = ledger::insert_transaction;
-        append_entry(entry: &NewEntry<'_>) -> EntryId = ledger::append_entry;
+    }
+
+    forward_after_entries! {
         insert_item(entry: EntryId, name: &str, data: Option<&str>) -> () = v1::insert_item;
         mark_item_used(project: &str, entry: EntryId) -> ItemUse = v1::mark_item_used;
+    }
+
+    /// Remembered by the group's cache: its entries may wait.
+    fn insert_transaction(&mut self, transaction: &NewTransaction<'_>) -> Result<Claim, StoreError> {
+        let result = ledger::insert_transaction(self.conn, transaction);
+        let claim = self.note(result)?;
+        if let (Claim::Inserted(id), Some(cache)) = (claim, self.cache.as_deref_mut()) {
+            cache.inserted_transaction(id);
+        }
+        Ok(claim)
+    }
+
+    /// Inside a write, waits in the group's cache when it may (see `cache`),
+    /// and is written with the balances.
+    fn append_entry(&mut self, entry: &NewEntry<'_>) -> Result<EntryId, StoreError> {
+        let result = match self.cache.as_deref_mut() {
+            Some(cache) if cache.may_defer(entry) => cache.defer_entry(self.conn, entry),
+            _ => ledger::append_entry(self.conn, entry),
+        };
+        self.note(result)
     }
 
     forward! {

@@ -6,12 +6,16 @@ use crate::http::Endpoint;
 use serde_json::Value;
 use std::collections::HashSet;
 
+const FEE_WALLET: i64 = 99;
+
 fn fixture(wallets: &[i64], users: usize) -> Arc<Fixture> {
     Arc::new(Fixture {
         endpoint: Arc::new(Endpoint::parse("http://127.0.0.1:9/prefix").expect("a valid url")),
         access: "Bearer ak_test".to_owned(),
         jwt: Some("a.jwt.sig".to_owned()),
         wallets: wallets.iter().copied().map(WalletId::new).collect(),
+        // Only `transfer-fee` may pay into it.
+        fee_wallet: Some(WalletId::new(FEE_WALLET)),
         user_prefix: "u".to_owned(),
         users,
         tag: "abc123".to_owned(),
@@ -102,6 +106,31 @@ fn transfers_move_1_to_10_between_two_known_wallets_under_unique_references() {
         assert!(known.contains(&source) && known.contains(&destination));
         assert_ne!(source, destination, "a transfer to itself");
         assert!((1..=10).contains(&amount), "{amount}");
+        let operations = request.json()["operations"].as_array().map_or(0, Vec::len);
+        assert_eq!(operations, 1, "a plain transfer pays no fee");
+    }
+}
+
+#[test]
+fn transfer_fee_adds_a_fee_of_1_from_the_same_source_to_the_one_fee_wallet() {
+    let wallets = [11, 12, 13];
+    let mut generator = Generator::new(Kind::TransferFee, fixture(&wallets, 3), 2);
+    let known: HashSet<String> = wallets.iter().map(i64::to_string).collect();
+    for _ in 0..200 {
+        let (sent, request) = next(&mut generator);
+        assert!(matches!(sent, Sent::Transfer), "judged as one transaction");
+        assert_eq!(request.line, "POST /prefix/api/v2/transactions HTTP/1.1");
+        let body = request.json();
+        let (_, source, destination, amount) = transfer_of(&body);
+        assert!(known.contains(&source) && known.contains(&destination));
+        assert!((1..=10).contains(&amount), "{amount}");
+        let operations = body["operations"].as_array().expect("operations");
+        assert_eq!(operations.len(), 2, "{body}");
+        let fee = &operations[1];
+        assert_eq!(fee["type"], "Transfer", "{body}");
+        assert_eq!(fee["source"].as_str(), Some(source.as_str()), "{body}");
+        assert_eq!(fee["destination"], FEE_WALLET.to_string(), "{body}");
+        assert_eq!(fee["amount"], 1, "{body}");
     }
 }
 
@@ -133,6 +162,12 @@ fn a_batch_holds_batch_size_transfers() {
     assert_eq!(transactions.len(), 25);
     let references: HashSet<_> = transactions.iter().map(|t| transfer_of(t).0).collect();
     assert_eq!(references.len(), 25, "references repeat within a batch");
+    assert!(
+        transactions
+            .iter()
+            .all(|t| t["operations"].as_array().map_or(0, Vec::len) == 1),
+        "a batch transfer pays no fee"
+    );
 }
 
 #[test]

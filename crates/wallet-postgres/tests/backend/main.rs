@@ -8,6 +8,7 @@
 
 mod common;
 
+mod bulk;
 mod dump;
 mod migrations;
 mod primitives;

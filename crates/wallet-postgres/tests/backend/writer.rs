@@ -7,8 +7,10 @@ use crate::common::{funded, open_with, spawn_write, sql, value, Blocker};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Barrier};
 use std::time::Duration;
-use wallet_core::model::AuthorityCredential;
-use wallet_core::port::WriteTx;
+use wallet_core::ids::{AuthorityRowId, EntryId, WalletId};
+use wallet_core::model::{AuthorityCredential, EntryKind, PageRequest, TimeRange, TransactionStatus};
+use wallet_core::policy::Caller;
+use wallet_core::port::{Claim, NewEntry, NewTransaction, WriteTx};
 use wallet_core::{LedgerError, StoreError};
 
 fn set(key: &'static str, value: &'static str) -> impl FnMut(&mut dyn WriteTx) -> Result<(), StoreError> {
@@ -286,4 +288,264 @@ async fn a_later_job_that_meets_a_held_lock_leads_the_next_group() {
     holder.await.unwrap().expect("the holder commits");
     assert_eq!(later.await.unwrap().expect("applies after the holder"), 9);
     assert!(db.store.stats().retries > retries, "the later job ran again");
+}
+
+/// The re-check's rows (the maintenance setting, the caller's authority)
+/// are read `FOR SHARE` once per group and kept for its later jobs. What a
+/// job read goes with its savepoint when it is rolled back (its share
+/// locks went with it, so another transaction may have changed the row
+/// since), and the group's own writes of those rows are seen by the jobs
+/// after them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_rechecks_rows_are_kept_per_group_and_follow_its_savepoints_and_writes() {
+    let db = open_with(|o| o.writers = 1);
+    let caller = db.fx.authority("default").await;
+    let Caller::Authority(authority) = caller else {
+        unreachable!()
+    };
+    let (rowid, public_id) = (authority.authority, authority.public_id.clone());
+    let seen = move |tx: &mut dyn WriteTx| -> Result<(Option<String>, bool), StoreError> {
+        let maintenance = tx.setting("maintenance")?;
+        let live = tx
+            .authority_by_rowid(rowid)?
+            .is_some_and(|a| a.revoked_at.is_none());
+        Ok((maintenance, live))
+    };
+    let url = db.url().to_owned();
+    let blocker = Blocker::start(&db.store).await;
+    let commits = db.commits();
+    let rolled_back = spawn_write(&db.store, move |tx| -> Result<(), LedgerError> {
+        assert_eq!(seen(tx)?, (Some("off".to_owned()), true));
+        Err(LedgerError::Invalid(
+            "rolled back, and its share locks with it".to_owned(),
+        ))
+    });
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let after_another_writer = spawn_write(&db.store, move |tx| {
+        // Nothing of this group holds the row now: another connection
+        // may switch maintenance on, and does.
+        sql(&url, "UPDATE settings SET value = 'on' WHERE key = 'maintenance'").expect("not blocked");
+        seen(tx)
+    });
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let writes = spawn_write(&db.store, move |tx| {
+        tx.set_setting("maintenance", "off")?;
+        tx.revoke_authority(&public_id, 1)
+    });
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let after_the_groups_writes = spawn_write(&db.store, seen);
+    blocker.release().await;
+
+    assert!(matches!(rolled_back.await.unwrap(), Err(LedgerError::Invalid(_))));
+    assert_eq!(
+        after_another_writer.await.unwrap().expect("reads"),
+        (Some("on".to_owned()), true),
+        "a rolled-back job's reads were kept"
+    );
+    assert!(writes.await.unwrap().expect("writes"), "revoked");
+    assert_eq!(
+        after_the_groups_writes.await.unwrap().expect("reads"),
+        (Some("off".to_owned()), false),
+        "the group's own writes were not seen"
+    );
+    assert_eq!(
+        db.commits() - commits,
+        2,
+        "the blocker's group, then one for the four"
+    );
+}
+
+/// A transfer's two entries, by raw port calls as the core makes them
+/// (the re-check's read of the authority, the lock, the claim, the moves,
+/// the entries, the totals); `then` runs last and may fail the job.
+fn transfer_job(
+    authority: AuthorityRowId,
+    (from, to): (WalletId, WalletId),
+    amount: i64,
+    reference: &'static str,
+    then: impl Fn(&mut dyn WriteTx, &[EntryId]) -> Result<(), LedgerError> + Send + 'static,
+) -> impl FnMut(&mut dyn WriteTx) -> Result<Vec<EntryId>, LedgerError> + Send + 'static {
+    move |tx| {
+        tx.authority_by_rowid(authority)?;
+        tx.lock_wallets("default", &[from, to])?;
+        let Claim::Inserted(transaction) = tx.insert_transaction(&NewTransaction {
+            project_id: "default",
+            reference_id: Some(reference),
+            authority,
+            status: TransactionStatus::Completed,
+            error: None,
+            description: None,
+            operations: None,
+            created_at: 2,
+        })?
+        else {
+            return Err(LedgerError::Invalid(format!("{reference} was taken")));
+        };
+        let mut ids = Vec::new();
+        for (wallet, moved) in [(from, -amount), (to, amount)] {
+            let balance_after = if moved < 0 {
+                tx.debit(wallet, amount, 0)?
+            } else {
+                tx.credit(wallet, amount)?
+            };
+            ids.push(tx.append_entry(&NewEntry {
+                wallet,
+                transaction,
+                authority,
+                kind: EntryKind::Transfer,
+                amount: moved,
+                balance_after,
+                reason: Some("moved\tby the group"),
+                created_at: 2,
+            })?);
+            tx.add_authority_total(wallet, authority, moved)?;
+        }
+        then(tx, &ids)?;
+        Ok(ids)
+    }
+}
+
+/// In one group, entries wait in the writer's cache and are written once,
+/// with their ids drawn ahead; a job rolled back to its savepoint takes its
+/// own entries with it, also when a statement of it (a read of entries, an
+/// item on an entry) had every waiting entry written inside its savepoint:
+/// the kept jobs' entries are written again. An entry that could fail the
+/// deferred INSERT (here: below the CHECK on `balance_after`) is inserted
+/// at once, and fails its own job only. A group of one job inserts its
+/// entries at once (no block of ids drawn, none skipped).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn waiting_entries_follow_each_jobs_savepoint_and_keep_their_ids() {
+    let db = open_with(|o| o.writers = 1);
+    let (caller, from) = funded(&db, 1_000).await;
+    let to = db.fx.funded(&caller, None, 1_000).await;
+    let authority = crate::common::authority_row(&caller);
+    let issued = value(
+        db.url(),
+        "SELECT string_agg(id::text, ',' ORDER BY id) FROM entries",
+    );
+    assert_eq!(issued, "1,2", "a group of one job skips no id");
+    let wallets = (from, to);
+    let nothing = |_: &mut dyn WriteTx, _: &[EntryId]| Ok(());
+    let blocker = Blocker::start(&db.store).await;
+    let commits = db.commits();
+    let mut jobs = Vec::new();
+    let job = |reference, amount, then| transfer_job(authority, wallets, amount, reference, then);
+    type Then = Box<dyn Fn(&mut dyn WriteTx, &[EntryId]) -> Result<(), LedgerError> + Send>;
+    let cases: Vec<(&'static str, i64, Then)> = vec![
+        ("kept", 10, Box::new(nothing)),
+        (
+            "item, then rolled back",
+            20,
+            Box::new(|tx: &mut dyn WriteTx, ids: &[EntryId]| {
+                // The item's foreign key needs the entry in the table.
+                tx.insert_item(ids[0], "Hat", None)?;
+                Err(LedgerError::Invalid("rolled back".to_owned()))
+            }),
+        ),
+        (
+            "read, then kept",
+            30,
+            Box::new(move |tx: &mut dyn WriteTx, ids: &[EntryId]| {
+                // A read of entries (and of balances): everything is written.
+                let page = tx.wallet_entries(from, TimeRange::ALL, PageRequest::ALL)?;
+                assert!(
+                    page.items.iter().any(|e| e.id == ids[0]),
+                    "the read sees its own entry"
+                );
+                Ok(())
+            }),
+        ),
+        (
+            "a bad entry",
+            40,
+            Box::new(move |tx: &mut dyn WriteTx, _: &[EntryId]| {
+                let Claim::Inserted(transaction) = tx.insert_transaction(&NewTransaction {
+                    project_id: "default",
+                    reference_id: Some("bad entry"),
+                    authority,
+                    status: TransactionStatus::Completed,
+                    error: None,
+                    description: None,
+                    operations: None,
+                    created_at: 2,
+                })?
+                else {
+                    unreachable!()
+                };
+                tx.append_entry(&NewEntry {
+                    wallet: from,
+                    transaction,
+                    authority,
+                    kind: EntryKind::Transfer,
+                    amount: -1,
+                    balance_after: -1,
+                    reason: None,
+                    created_at: 2,
+                })?;
+                Ok(())
+            }),
+        ),
+        ("kept last", 50, Box::new(nothing)),
+    ];
+    for (reference, amount, then) in cases {
+        jobs.push(spawn_write(&db.store, job(reference, amount, then)));
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    blocker.release().await;
+    let mut answers = Vec::new();
+    for job in jobs {
+        answers.push(job.await.unwrap());
+    }
+    assert_eq!(
+        db.commits() - commits,
+        2,
+        "the blocker's group, then one for the five"
+    );
+    assert!(
+        matches!(answers[1], Err(LedgerError::Invalid(_))),
+        "{:?}",
+        answers[1]
+    );
+    assert!(
+        matches!(answers[3], Err(LedgerError::Storage(_))),
+        "the bad entry fails its job: {:?}",
+        answers[3]
+    );
+    let kept: Vec<i64> = [0, 2, 4]
+        .iter()
+        .flat_map(|&i| {
+            answers[i]
+                .as_ref()
+                .expect("a kept job commits")
+                .iter()
+                .map(|id| id.get())
+        })
+        .collect();
+    assert!(
+        kept.windows(2).all(|w| w[0] < w[1]),
+        "ids in append order: {kept:?}"
+    );
+    let stored: Vec<i64> = sql(
+        db.url(),
+        "SELECT id FROM entries WHERE kind = 'Transfer' ORDER BY id",
+    )
+    .expect("reads")
+    .into_iter()
+    .map(|id| id.expect("an id").parse().expect("a number"))
+    .collect();
+    assert_eq!(
+        stored, kept,
+        "the kept jobs' entries, under the ids they were given"
+    );
+    assert_eq!(
+        value(
+            db.url(),
+            "SELECT count(*) FROM entries WHERE reason = E'moved\\tby the group'"
+        ),
+        "6"
+    );
+    assert_eq!(db.fx.balance(&caller, from).await, 1_000 - 90);
+    assert_eq!(db.fx.balance(&caller, to).await, 1_000 + 90);
+    let report = db.fx.ledger.check().await.expect("checks");
+    assert!(report.is_ok(), "{report:#?}");
 }

@@ -1,0 +1,188 @@
+//! The benchmark's bulk path: a `COPY` preload leaves the ledger the writer
+//! would have (check green, text as given, sequences past the loaded ids),
+//! and a benchmark takes only an empty database or its own.
+
+use crate::common::{authority_row, sql, value};
+use std::sync::Arc;
+use wallet_core::ids::{AssetId, AuthorityRowId, TransactionId, WalletId};
+use wallet_core::model::{EntryKind, TransactionStatus};
+use wallet_core::policy::Caller;
+use wallet_core::port::{Backend, NewEntry, NewTransaction};
+use wallet_core::{Store, StoreError};
+use wallet_postgres::{prepare_bench_database, BenchDatabase, BulkLoader, PgOptions, PostgresBackend};
+use wallet_testkit::fixture::transfer;
+use wallet_testkit::{Fixture, PgCluster, TestDb};
+
+/// Every character `COPY`'s text format escapes, and some it does not.
+const AWKWARD: &str = "tab\there, new\nline, return\r, back\\slash \\N, \"quoted\" 'single' é";
+
+/// Three funded customers and one transfer between the first two, by the
+/// loader. Returns the wallets and the transfer's transaction.
+fn load(url: &str, asset: AssetId, authority: AuthorityRowId) -> (Vec<WalletId>, TransactionId) {
+    let url = url.to_owned();
+    // The loader's client blocks: a thread of its own, as the bench does.
+    std::thread::spawn(move || {
+        let mut loader = BulkLoader::open(&url).expect("opens");
+        loader.chunk(|tx| tx.mark_asset_used(asset)).expect("marks");
+        let wallets = loader
+            .chunk(|tx| {
+                let mut wallets = Vec::new();
+                for i in 0..3 {
+                    let wallet = tx.customer_wallet("default", asset, &format!("bulk{i}"), 1_000 + i)?;
+                    let funding = tx.transaction(&NewTransaction {
+                        project_id: "default",
+                        reference_id: None,
+                        authority,
+                        status: TransactionStatus::Completed,
+                        error: None,
+                        description: Some("welcome"),
+                        operations: None,
+                        created_at: 1_000 + i,
+                    })?;
+                    let entry = tx.entry(&NewEntry {
+                        wallet,
+                        transaction: funding,
+                        authority,
+                        kind: EntryKind::Issue,
+                        amount: 100,
+                        balance_after: 100,
+                        reason: None,
+                        created_at: 1_000 + i,
+                    })?;
+                    tx.item(entry, "Starter pack", Some(r#"{"level":1}"#))?;
+                    wallets.push(wallet);
+                }
+                Ok(wallets)
+            })
+            .expect("loads the customers");
+        let moved = loader
+            .chunk(|tx| {
+                let id = tx.transaction(&NewTransaction {
+                    project_id: "default",
+                    reference_id: Some("bulk-1"),
+                    authority,
+                    status: TransactionStatus::Completed,
+                    error: None,
+                    description: Some(AWKWARD),
+                    operations: Some(r#"[{"type":"Transfer"}]"#),
+                    created_at: 2_000,
+                })?;
+                for (wallet, amount, after) in [(wallets[0], -30, 70), (wallets[1], 30, 130)] {
+                    tx.entry(&NewEntry {
+                        wallet,
+                        transaction: id,
+                        authority,
+                        kind: EntryKind::Transfer,
+                        amount,
+                        balance_after: after,
+                        reason: Some(AWKWARD),
+                        created_at: 2_000,
+                    })?;
+                }
+                for (wallet, balance) in wallets.iter().zip([70, 130, 100]) {
+                    tx.set_balance(*wallet, authority, balance)?;
+                }
+                Ok(id)
+            })
+            .expect("loads the transfer");
+        loader.finish().expect("finishes");
+        (wallets, moved)
+    })
+    .join()
+    .expect("the loader thread")
+}
+
+fn connect(url: &str) -> (Arc<PostgresBackend>, Store, Fixture) {
+    let backend = Arc::new(PostgresBackend::connect(&PgOptions::new(url)).expect("connects"));
+    let dyn_backend: Arc<dyn Backend> = backend.clone();
+    (
+        backend,
+        Store::new(dyn_backend.clone()),
+        Fixture::new(TestDb::new(dyn_backend, ())),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_bulk_load_is_the_ledger_the_writer_would_leave_and_the_server_goes_on_from_it() {
+    let database = PgCluster::shared().fresh_database();
+    let url = database.url().to_owned();
+    assert_eq!(prepare_bench_database(&url), Ok(BenchDatabase::Empty));
+    let (backend, store, fx) = connect(&url);
+    let caller = fx.authority("default").await;
+    let Caller::Authority(authority) = &caller else {
+        unreachable!()
+    };
+    let asset = authority.default_asset;
+
+    let (wallets, moved) = load(&url, asset, authority_row(&caller));
+
+    let report = fx.ledger.check().await.expect("checks");
+    assert!(report.is_ok(), "{report:#?}");
+    assert_eq!((report.wallets, report.entries, report.transactions), (3, 5, 4));
+    let totals = backend.asset_totals(asset).await.expect("totals");
+    assert_eq!((totals.wallets, totals.balance_sum), (3, 300));
+    let stored = store
+        .read(move |r| r.transaction("default", moved))
+        .await
+        .expect("reads")
+        .expect("the transfer is there");
+    assert_eq!(stored.description.as_deref(), Some(AWKWARD), "COPY escaping");
+    assert_eq!(
+        value(
+            &url,
+            "SELECT count(DISTINCT reason) FROM entries WHERE reason IS NOT NULL"
+        ),
+        "1"
+    );
+    assert!(backend.database_bytes().await.expect("sizes") > 0);
+
+    // The server's own writes take ids past the loaded ones, and balances
+    // move on from the loaded ones.
+    fx.post(&caller, vec![transfer(wallets[1], wallets[2], 130)])
+        .await;
+    let opened = fx.wallet(&caller, None).await;
+    assert!(opened > wallets[2], "{opened} reuses a loaded id");
+    let after = fx.ledger.check().await.expect("checks");
+    assert!(after.is_ok(), "{after:#?}");
+    assert_eq!(
+        value(
+            &url,
+            &format!("SELECT balance FROM wallets WHERE id = {}", wallets[2])
+        ),
+        "230"
+    );
+
+    // The next benchmark on it starts from nothing.
+    drop((fx, store, backend));
+    assert_eq!(prepare_bench_database(&url), Ok(BenchDatabase::Reset));
+    assert_eq!(value(&url, "SELECT count(*) FROM wallets"), "0");
+    assert_eq!(
+        value(&url, "SELECT count(*) FROM projects"),
+        "1",
+        "the default project"
+    );
+}
+
+#[test]
+fn a_benchmark_never_takes_a_database_it_did_not_make() {
+    let foreign = PgCluster::shared().fresh_database();
+    sql(
+        foreign.url(),
+        "CREATE TABLE precious (note text); INSERT INTO precious VALUES ('keep')",
+    )
+    .expect("a table of someone else's");
+    let ledger = PgCluster::shared().fresh_database();
+    drop(PostgresBackend::connect(&PgOptions::new(ledger.url())).expect("a server's ledger"));
+    for (what, database, table) in [
+        ("a table of its own", &foreign, "precious"),
+        ("a server's ledger", &ledger, "projects"),
+    ] {
+        let refused = prepare_bench_database(database.url());
+        assert!(
+            matches!(&refused, Err(StoreError::Schema(why)) if why.contains("is not empty")),
+            "{what}: {refused:?}"
+        );
+        let count = value(database.url(), &format!("SELECT count(*) FROM {table}"));
+        assert_ne!(count, "0", "{what}: the benchmark emptied it");
+    }
+}
