@@ -182,7 +182,7 @@ impl ImportCheck {
             // 0 is an API v1 entry that only carries an item.
             EntryKind::Issue => e.amount >= 0,
             EntryKind::Redeem => e.amount < 0,
-            EntryKind::Transfer => e.amount != 0,
+            EntryKind::Transfer | EntryKind::Capture => e.amount != 0,
         };
         if !sign_ok {
             return Err(invalid(format!(

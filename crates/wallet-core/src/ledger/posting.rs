@@ -158,32 +158,64 @@ fn post(
     request: &TransactionRequest,
     now: Millis,
 ) -> Result<TransactionOutcome, LedgerError> {
-    let project = poster.project_id.as_str();
-    let reference = request.reference_id.as_str();
+    let description = request.description.as_ref().map(crate::text::Text::as_str);
+    post_as(
+        tx,
+        &poster.project_id,
+        poster.authority,
+        Some(request.reference_id.as_str()),
+        &request.operations,
+        description,
+        now,
+    )
+}
+
+/// Posts operations as `authority`: claims the reference id (if any), locks
+/// and plans, then records the transaction and applies the plan. A planned
+/// failure is recorded as a Failed transaction when there is a reference id
+/// (so a retry learns it); without one (what the server posts by itself)
+/// it is `LedgerError::Rejected` and nothing is written.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn post_as(
+    tx: &mut dyn WriteTx,
+    project: &str,
+    authority: AuthorityRowId,
+    reference: Option<&str>,
+    operations: &[Operation],
+    description: Option<&str>,
+    now: Millis,
+) -> Result<TransactionOutcome, LedgerError> {
     // Seen before: answer at once (the claim below settles a race).
-    if let Some(existing) = tx.transaction_by_reference(project, reference)? {
-        return duplicate(tx, project, existing);
+    if let Some(reference) = reference {
+        if let Some(existing) = tx.transaction_by_reference(project, reference)? {
+            return duplicate(tx, project, existing);
+        }
     }
-    let book = lock_book(tx, project, &request.operations)?;
-    let operations = request.operations_json();
+    let book = lock_book(tx, project, operations)?;
+    let operations_text = operations_json(operations);
     let mut record = NewTransaction {
         project_id: project,
-        reference_id: Some(reference),
-        authority: poster.authority,
+        reference_id: reference,
+        authority,
         status: TransactionStatus::Completed,
         error: None,
-        description: request.description.as_ref().map(super::super::text::Text::as_str),
-        operations: Some(&operations),
+        description,
+        operations: Some(&operations_text),
         created_at: now,
     };
-    let planned = planner::plan(&book, &request.operations, now);
-    if let Err(failure) = &planned {
-        record.status = TransactionStatus::Failed;
-        record.error = Some(failure.reason.code().as_str());
+    let planned = planner::plan(&book, operations, now);
+    match &planned {
+        Err(failure) if reference.is_none() => return Err(LedgerError::Rejected(failure.reason.clone())),
+        Err(failure) => {
+            record.status = TransactionStatus::Failed;
+            record.error = Some(failure.reason.code().as_str());
+        }
+        Ok(_) => {}
     }
     let id = match tx.insert_transaction(&record)? {
         Claim::Inserted(id) => id,
         Claim::Duplicate => {
+            let reference = reference.unwrap_or_default();
             let existing = tx
                 .transaction_by_reference(project, reference)?
                 .ok_or_else(|| StoreError::Retryable(format!("reference {reference} claimed and gone")))?;
@@ -194,7 +226,7 @@ fn post(
     match planned {
         Err(failure) => Ok(TransactionOutcome::Failed(transaction, failure)),
         Ok(plan) => {
-            apply(tx, poster.authority, id, &plan, record.description, now, project)?;
+            apply(tx, authority, id, &plan, description, now, project)?;
             let holds = touched_holds(tx, project, &plan)?;
             Ok(TransactionOutcome::Completed(transaction, holds))
         }
