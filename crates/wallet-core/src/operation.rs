@@ -260,7 +260,10 @@ mod tests {
             destination: w(1),
             amount: Quantity(1),
         };
-        assert!(TransactionRequest::new(reference.clone(), vec![issue.clone(); MAX_OPERATIONS + 1], None).is_err());
+        assert!(
+            TransactionRequest::new(reference.clone(), vec![issue.clone(); MAX_OPERATIONS + 1], None)
+                .is_err()
+        );
         assert!(TransactionRequest::new(reference, vec![issue; MAX_OPERATIONS], None).is_ok());
     }
 }

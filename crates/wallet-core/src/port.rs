@@ -263,7 +263,11 @@ pub trait ReadTx {
     /// The soonest `expires_at` of any Open hold.
     fn next_hold_expiry(&mut self) -> Result<Option<Millis>, StoreError>;
     /// The holds a transaction placed.
-    fn transaction_holds(&mut self, project: &str, transaction: TransactionId) -> Result<Vec<Hold>, StoreError>;
+    fn transaction_holds(
+        &mut self,
+        project: &str,
+        transaction: TransactionId,
+    ) -> Result<Vec<Hold>, StoreError>;
 
     // ---- API v1 ----
     fn v1_wallet_totals(

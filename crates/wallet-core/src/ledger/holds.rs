@@ -27,7 +27,9 @@ impl Ledger {
         let caller = caller.clone();
         self.store
             .read(move |r| {
-                let hold = r.hold(caller.project_id(), &id)?.ok_or_else(|| not_found(&caller))?;
+                let hold = r
+                    .hold(caller.project_id(), &id)?
+                    .ok_or_else(|| not_found(&caller))?;
                 readable_wallet(r, &caller, hold.source).map_err(|e| match e {
                     // The hold exists but its wallet is not the caller's:
                     // answered like a missing hold.
@@ -58,7 +60,12 @@ impl Ledger {
 
     /// The wallet's posted balance after every entry with `created_at <= at`
     /// (0 before its first).
-    pub async fn balance_at(&self, caller: &Caller, wallet: WalletId, at: Millis) -> Result<i64, LedgerError> {
+    pub async fn balance_at(
+        &self,
+        caller: &Caller,
+        wallet: WalletId,
+        at: Millis,
+    ) -> Result<i64, LedgerError> {
         let caller = caller.clone();
         self.store
             .read(move |r| {
@@ -70,7 +77,12 @@ impl Ledger {
 
     /// Sets how far below zero a wallet's balance may go. A limit below what
     /// the wallet already uses (`-(balance - held)`) is a conflict.
-    pub async fn set_credit_limit(&self, caller: &Caller, wallet: WalletId, limit: i64) -> Result<Wallet, LedgerError> {
+    pub async fn set_credit_limit(
+        &self,
+        caller: &Caller,
+        wallet: WalletId,
+        limit: i64,
+    ) -> Result<Wallet, LedgerError> {
         authorize(caller, Action::ManageWallets)?;
         if !(0..=MAX_CREDIT_LIMIT).contains(&limit) {
             return Err(LedgerError::Invalid(format!(
@@ -95,16 +107,23 @@ impl Ledger {
                         current.held
                     )));
                 }
-                tx.wallet(project, wallet)?.ok_or(LedgerError::NotFound(Missing::Wallet))
+                tx.wallet(project, wallet)?
+                    .ok_or(LedgerError::NotFound(Missing::Wallet))
             })
             .await
     }
 
     /// The operator voids a hold (from the admin page): a transaction of the
     /// project's system authority.
-    pub async fn void_hold_as_operator(&self, caller: &Caller, hold: HoldId) -> Result<TransactionOutcome, LedgerError> {
+    pub async fn void_hold_as_operator(
+        &self,
+        caller: &Caller,
+        hold: HoldId,
+    ) -> Result<TransactionOutcome, LedgerError> {
         if !matches!(caller, Caller::Operator(_)) {
-            return Err(LedgerError::AccessDenied("only the operator voids holds this way"));
+            return Err(LedgerError::AccessDenied(
+                "only the operator voids holds this way",
+            ));
         }
         let project = caller.project_id().to_owned();
         let description = format!("hold {hold} voided by the operator");
@@ -124,7 +143,10 @@ impl Ledger {
     /// another process expired first is left alone.
     pub async fn expire_due_holds(&self) -> Result<usize, LedgerError> {
         let now = self.now();
-        let due = self.store.read(move |r| Ok::<_, LedgerError>(r.due_holds(now, EXPIRY_BATCH)?)).await?;
+        let due = self
+            .store
+            .read(move |r| Ok::<_, LedgerError>(r.due_holds(now, EXPIRY_BATCH)?))
+            .await?;
         let mut expired = 0;
         for (project, hold) in due {
             let description = format!("hold {hold} expired");
@@ -153,7 +175,15 @@ impl Ledger {
             .write(move |tx| {
                 let now = clock.now();
                 let authority = tx.system_authority(&project, now)?;
-                post_as(tx, &project, authority, None, &operations, Some(&description), now)
+                post_as(
+                    tx,
+                    &project,
+                    authority,
+                    None,
+                    &operations,
+                    Some(&description),
+                    now,
+                )
             })
             .await
     }

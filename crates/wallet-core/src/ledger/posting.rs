@@ -233,7 +233,11 @@ pub(super) fn post_as(
     }
 }
 
-fn duplicate(tx: &mut dyn WriteTx, project: &str, existing: Transaction) -> Result<TransactionOutcome, LedgerError> {
+fn duplicate(
+    tx: &mut dyn WriteTx,
+    project: &str,
+    existing: Transaction,
+) -> Result<TransactionOutcome, LedgerError> {
     let holds = tx.transaction_holds(project, existing.id)?;
     Ok(TransactionOutcome::Duplicate(existing, holds))
 }
@@ -285,13 +289,19 @@ fn lock_book(tx: &mut dyn WriteTx, project: &str, operations: &[Operation]) -> R
     };
     for (i, op) in operations.iter().enumerate() {
         let Some(id) = op.hold() else { continue };
-        let placed_before = operations[..i].iter().any(|earlier| earlier.placed_hold() == Some(id));
+        let placed_before = operations[..i]
+            .iter()
+            .any(|earlier| earlier.placed_hold() == Some(id));
         if !placed_before && !holds.iter().any(|h| &h.id == id) {
             return Err(LedgerError::NotFound(Missing::Hold));
         }
     }
     let mut ids: Vec<WalletId> = operations.iter().flat_map(Operation::wallets).collect();
-    ids.extend(holds.iter().flat_map(|h| std::iter::once(h.source).chain(h.destination)));
+    ids.extend(
+        holds
+            .iter()
+            .flat_map(|h| std::iter::once(h.source).chain(h.destination)),
+    );
     ids.sort_unstable();
     ids.dedup();
     let wallets = tx.lock_wallets(project, &ids)?;

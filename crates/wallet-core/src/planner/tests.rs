@@ -686,7 +686,13 @@ fn existing_hold() -> impl Strategy<Value = (usize, Option<usize>, i64, HoldStat
         1 => Just(HoldStatus::Voided),
         1 => Just(HoldStatus::Expired),
     ];
-    (0usize..4, prop::option::of(0usize..4), 1i64..30, status, prop::option::of(0i64..20))
+    (
+        0usize..4,
+        prop::option::of(0usize..4),
+        1i64..30,
+        status,
+        prop::option::of(0i64..20),
+    )
 }
 
 /// Holds are named from a small set, so operations meet the same holds.
