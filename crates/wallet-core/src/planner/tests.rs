@@ -379,7 +379,7 @@ fn hold_rules_fail_with_their_reasons() {
     ];
     for (op, reason) in cases {
         assert_eq!(
-            plan(&book, &[op.clone()], 100).map_err(|f| f.reason),
+            plan(&book, std::slice::from_ref(&op), 100).map_err(|f| f.reason),
             Err(reason),
             "{op:?}"
         );
@@ -556,8 +556,12 @@ fn model(
                 if d.balance + a + d.limit > max {
                     return Err(fail(FailCode::ValidationError));
                 }
-                ws.get_mut(source).map(|w| w.balance -= a);
-                ws.get_mut(destination).map(|w| w.balance += a);
+                if let Some(w) = ws.get_mut(source) {
+                    w.balance -= a;
+                }
+                if let Some(w) = ws.get_mut(destination) {
+                    w.balance += a;
+                }
             }
             Operation::Hold {
                 source,
@@ -583,7 +587,9 @@ fn model(
                 if a > available(&ws[source]) {
                     return Err(fail(FailCode::InsufficientFunds));
                 }
-                ws.get_mut(source).map(|w| w.held += a);
+                if let Some(w) = ws.get_mut(source) {
+                    w.held += a;
+                }
                 hs.insert(
                     hold_id.clone(),
                     ModelHold {
@@ -625,11 +631,13 @@ fn model(
                 if d.balance + a + d.limit > max {
                     return Err(fail(FailCode::ValidationError));
                 }
-                ws.get_mut(&h.source).map(|w| {
+                if let Some(w) = ws.get_mut(&h.source) {
                     w.balance -= a;
                     w.held -= a;
-                });
-                ws.get_mut(&dest).map(|w| w.balance += a);
+                }
+                if let Some(w) = ws.get_mut(&dest) {
+                    w.balance += a;
+                }
                 let stored = hs.get_mut(hold).ok_or(fail(FailCode::ValidationError))?;
                 stored.remaining -= a;
                 stored.open = stored.remaining > 0;
@@ -644,7 +652,9 @@ fn model(
                 if !expiry {
                     usable(&ws, &h.source)?;
                 }
-                ws.get_mut(&h.source).map(|w| w.held -= h.remaining);
+                if let Some(w) = ws.get_mut(&h.source) {
+                    w.held -= h.remaining;
+                }
                 let stored = hs.get_mut(hold).ok_or(fail(FailCode::ValidationError))?;
                 stored.remaining = 0;
                 stored.open = false;
@@ -804,8 +814,7 @@ proptest! {
                     let held = plan
                         .reservations
                         .iter()
-                        .filter(|r| r.wallet == *wallet)
-                        .last()
+                        .rfind(|r| r.wallet == *wallet)
                         .map_or(state.held, |r| r.held_after);
                     prop_assert_eq!(i128::from(held), model.held, "held of {:?}", wallet);
                     prop_assert!(held >= 0 && i128::from(held) <= i128::from(balance) + i128::from(state.credit_limit));
