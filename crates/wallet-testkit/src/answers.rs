@@ -47,7 +47,15 @@ pub fn is_insufficient_funds(e: &LedgerError) -> bool {
 
 /// The request conflicts with the state (an item used, an id taken).
 pub fn is_conflict(e: &LedgerError) -> bool {
-    matches!(e, LedgerError::Conflict(_))
+    conflict(e).is_some()
+}
+
+/// What a conflict says, to tell two conflicts apart.
+pub fn conflict(e: &LedgerError) -> Option<&str> {
+    match e {
+        LedgerError::Conflict(why) => Some(why),
+        _ => None,
+    }
 }
 
 /// A customer or wallet in a status that does not allow this.

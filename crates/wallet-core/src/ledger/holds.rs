@@ -99,6 +99,14 @@ impl Ledger {
                     .pop()
                     .ok_or(LedgerError::NotFound(Missing::Wallet))?;
                 if !tx.set_credit_limit(wallet, limit)? {
+                    // The port refuses for either of two reasons; say which.
+                    if i128::from(current.balance) + i128::from(limit) > i128::from(i64::MAX) {
+                        return Err(LedgerError::Conflict(format!(
+                            "wallet {wallet} holds {}; with a credit limit of {limit} its available \
+                             value would pass the largest amount",
+                            current.balance
+                        )));
+                    }
                     return Err(LedgerError::Conflict(format!(
                         "wallet {wallet} uses {} below zero (balance {} minus held {}); \
                          its credit limit cannot be less",

@@ -2,7 +2,7 @@
 //! and not one unit further, holds count against the limit, a limit below
 //! what a wallet uses is refused, and a wallet with Open holds stays open.
 
-use crate::answers::{completed, failed, is_conflict, is_invalid, is_wrong_status};
+use crate::answers::{completed, conflict, failed, is_conflict, is_invalid, is_wrong_status};
 use crate::fixture::{hold, issue, transfer, void, Fixture};
 use crate::harness::TestDb;
 use wallet_core::model::WalletStatus;
@@ -77,6 +77,24 @@ pub async fn a_credit_limit_lets_a_balance_go_down_to_minus_the_limit_and_no_fur
         let refused = set(bad).await;
         assert!(refused.as_ref().is_err_and(is_invalid), "{bad}: {refused:?}");
     }
+
+    // `balance + creditLimit` stays within i64, so `available` always fits.
+    let rich = fx.funded(&caller, None, i64::MAX - 5).await;
+    let refused = fx.ledger.set_credit_limit(&caller, rich, 6).await;
+    assert!(
+        refused
+            .as_ref()
+            .is_err_and(|e| conflict(e).is_some_and(|m| m.contains("largest amount"))),
+        "{refused:?}"
+    );
+    assert_eq!(
+        fx.ledger
+            .set_credit_limit(&caller, rich, 5)
+            .await
+            .expect("fits")
+            .credit_limit,
+        5
+    );
     fx.assert_check().await;
 }
 
