@@ -7,10 +7,15 @@
 //! The write primitives stay correct with several writers at once, so a
 //! backend that has them (PostgreSQL, several server processes) needs no
 //! SERIALIZABLE isolation:
-//! - [`WriteTx::lock_wallets`] locks the wallets a job debits or checks, in
-//!   id order (a no-op where one writer runs at a time);
-//! - [`WriteTx::debit`] is guarded (`balance - x >= floor`) and
-//!   [`WriteTx::credit`] adds a delta: neither writes a balance it read;
+//! - [`WriteTx::lock_holds`] then [`WriteTx::lock_wallets`] lock the holds
+//!   and wallets a job changes or checks, each in id order, holds first (a
+//!   no-op where one writer runs at a time);
+//! - [`WriteTx::debit`] is guarded (`balance - held + credit_limit >= x`),
+//!   [`WriteTx::credit`] adds a delta (`balance + credit_limit` stays within
+//!   i64) and [`WriteTx::adjust_held`] moves `held` by a delta within `0..=
+//!   balance + credit_limit`: none writes a value it read;
+//! - [`WriteTx::insert_hold`] claims a hold id, [`WriteTx::update_hold`]
+//!   changes only an Open hold;
 //! - [`WriteTx::insert_transaction`] claims the `referenceId` before any
 //!   entry is written, and answers [`Claim::Duplicate`] if it is taken;
 //! - [`WriteTx::mark_item_used`] marks an item only if it is unused.
