@@ -36,6 +36,9 @@ pub struct Settings {
     pub workers: usize,
     pub read_connections: u32,
     pub max_batch: usize,
+    /// PostgreSQL only: writer connections, each committing its own groups
+    /// of jobs (`writer_connections`). SQLite always has one writer.
+    pub writer_connections: usize,
     pub max_body_bytes: usize,
     /// How long a request's whole body may take to arrive after its head;
     /// past it, 408 and the connection is closed (`body_timeout_seconds`).
@@ -97,6 +100,7 @@ impl Default for Settings {
             workers: 0,
             read_connections: 8,
             max_batch: 1024,
+            writer_connections: 4,
             max_body_bytes: 64 * 1024,
             body_timeout: Duration::from_secs(DEFAULT_BODY_TIMEOUT_SECONDS),
             rate_limit_per_second: None,
@@ -129,6 +133,7 @@ struct FileConfig {
     workers: Option<usize>,
     read_connections: Option<u32>,
     max_batch: Option<usize>,
+    writer_connections: Option<usize>,
     max_body_bytes: Option<usize>,
     body_timeout_seconds: Option<f64>,
     rate_limit_per_second: Option<u32>,
@@ -160,6 +165,7 @@ impl Settings {
             workers: file.workers.unwrap_or(defaults.workers),
             read_connections: file.read_connections.unwrap_or(defaults.read_connections),
             max_batch: file.max_batch.unwrap_or(defaults.max_batch),
+            writer_connections: file.writer_connections.unwrap_or(defaults.writer_connections),
             max_body_bytes: file.max_body_bytes.unwrap_or(defaults.max_body_bytes),
             body_timeout: match file.body_timeout_seconds {
                 Some(s) => body_timeout(s)?,

@@ -6,6 +6,7 @@
 //!   CLI ─── cli ─► auth (keys, JWTs)        │
 //!                                           ▼
 //!                              wallet_core::Store (the port) ──► wallet_sqlite
+//!                                                              └─► wallet_postgres
 //! ```
 //!
 //! This package is the server around the ledger: the HTTP APIs, turning
@@ -27,3 +28,6 @@ pub mod config;
 pub mod domain;
 pub mod ops;
 pub mod startup;
+
+#[cfg(test)]
+mod boundaries;

@@ -6,7 +6,7 @@ use crate::api::maintenance::Maintenance;
 use crate::api::metrics::{Metrics, MetricsToken};
 use crate::api::{self, Limits};
 use crate::auth::Credentials;
-use crate::config::{Database, Settings};
+use crate::config::{Database, PgUrl, Settings};
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::middleware::{from_fn, ErrorHandlers, Logger};
 use actix_web::{web, App, HttpServer};
@@ -15,6 +15,7 @@ use std::net::TcpListener;
 use std::path::Path;
 use std::sync::Arc;
 use wallet_core::{Ledger, Store};
+use wallet_postgres::{PgOptions, PostgresBackend};
 use wallet_sqlite::{OpenError, SqliteBackend, SqliteOptions};
 
 pub struct Application {
@@ -165,12 +166,29 @@ pub fn open_existing_store(settings: &Settings) -> anyhow::Result<Store> {
 pub fn open_backend(settings: &Settings, create: bool) -> anyhow::Result<Store> {
     match &settings.db {
         Database::Sqlite(path) => open_sqlite_backend(settings, path, create),
-        // No PostgreSQL backend is linked into this binary: refused, never
-        // taken for a file name.
-        Database::Postgres(url) => anyhow::bail!(
-            "{url}: this build of wallet-service cannot open PostgreSQL databases; use a SQLite file"
-        ),
+        Database::Postgres(url) => open_postgres_backend(settings, url, create),
     }
+}
+
+/// The PostgreSQL backend's options from the settings; `create`: whether a
+/// database without the schema gets it.
+pub fn postgres_options(settings: &Settings, url: &PgUrl, create: bool) -> PgOptions {
+    let mut options = PgOptions::new(url.expose());
+    options.writers = settings.writer_connections;
+    options.read_connections = settings.read_connections;
+    options.max_batch = settings.max_batch;
+    options.create = create;
+    options
+}
+
+fn open_postgres_backend(settings: &Settings, url: &PgUrl, create: bool) -> anyhow::Result<Store> {
+    let backend = match PostgresBackend::connect(&postgres_options(settings, url, create)) {
+        Ok(backend) => backend,
+        Err(wallet_postgres::OpenError::Missing(why)) => anyhow::bail!(why),
+        // `url` shows `***` for the password.
+        Err(e) => return Err(e).with_context(|| format!("opening database {url}")),
+    };
+    Ok(Store::new(Arc::new(backend)))
 }
 
 /// The SQLite backend's options from the settings; `create`: whether a

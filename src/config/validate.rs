@@ -11,6 +11,7 @@ use std::net::SocketAddr;
 /// actix-web's own limit.
 const MAX_WORKERS: usize = 512;
 const MAX_READ_CONNECTIONS: u32 = 256;
+const MAX_WRITER_CONNECTIONS: usize = 64;
 const MAX_BATCH: usize = 65_536;
 const MIN_BODY_BYTES: usize = 1024;
 /// 64 MiB: a body is held in memory whole before it is parsed.
@@ -49,6 +50,13 @@ impl Settings {
             "",
         )?;
         within("max_batch", self.max_batch, 1, MAX_BATCH, "")?;
+        within(
+            "writer_connections",
+            self.writer_connections,
+            1,
+            MAX_WRITER_CONNECTIONS,
+            "",
+        )?;
         within(
             "max_body_bytes",
             self.max_body_bytes,
@@ -173,6 +181,8 @@ mod tests {
             ("read_connections = 100000", "read_connections"),
             ("max_batch = 0", "max_batch"),
             ("max_batch = 100000000", "max_batch"),
+            ("writer_connections = 0", "writer_connections"),
+            ("writer_connections = 65", "writer_connections"),
             ("max_body_bytes = 10", "max_body_bytes"),
             ("max_body_bytes = 100000000000", "max_body_bytes"),
             ("rate_limit_per_second = 100000000", "rate_limit_per_second"),
@@ -223,6 +233,8 @@ mod tests {
             "read_connections = 1",
             "read_connections = 256",
             "max_batch = 1",
+            "writer_connections = 1",
+            "writer_connections = 64",
             "max_body_bytes = 1024",
             "max_body_bytes = 67108864",
             "rate_limit_per_second = 0",

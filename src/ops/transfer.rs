@@ -121,11 +121,34 @@ impl ProjectImport for Import {
 pub fn import(db: &Database, file: &Path) -> Result<(String, DumpCounts), OpsError> {
     match db {
         Database::Sqlite(path) => import_sqlite(path, file),
-        // No PostgreSQL backend is linked into this binary.
-        Database::Postgres(url) => Err(MaintenanceError::Refused(format!(
-            "{url}: this build of wallet-service cannot open PostgreSQL databases; import into a SQLite file"
-        ))
-        .into()),
+        Database::Postgres(url) => import_into(file, |project| {
+            wallet_postgres::Import::begin(url.expose(), project)
+                .map(PostgresImport)
+                .map_err(from_postgres)
+        }),
+    }
+}
+
+/// `wallet_postgres::Import`, answering in the maintenance commands' error.
+struct PostgresImport(wallet_postgres::Import);
+
+impl ProjectImport for PostgresImport {
+    fn insert(&mut self, record: &DumpRecord) -> Result<(), MaintenanceError> {
+        self.0.insert(record).map_err(from_postgres)
+    }
+
+    fn finish(self) -> Result<DumpCounts, MaintenanceError> {
+        self.0.finish().map_err(from_postgres)
+    }
+}
+
+fn from_postgres(e: wallet_postgres::MaintenanceError) -> MaintenanceError {
+    use wallet_postgres::MaintenanceError as Pg;
+    match e {
+        Pg::Storage(e) => MaintenanceError::Storage(e),
+        Pg::Refused(why) => MaintenanceError::Refused(why),
+        Pg::Invalid(why) => MaintenanceError::Invalid(why),
+        Pg::Violations(report) => MaintenanceError::Violations(report),
     }
 }
 

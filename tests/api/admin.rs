@@ -1,7 +1,7 @@
 //! The admin API: login, sessions, CSRF, credentials, maintenance, metrics.
 
-use crate::helpers::{json_of, spawn_app};
 use serde_json::{json, Value};
+use wallet_testkit::app::{json_of, spawn_app};
 
 #[tokio::test]
 async fn the_generated_password_is_in_a_private_file_and_logs_in() {
@@ -150,7 +150,7 @@ async fn an_authority_created_by_the_admin_works_leaves_no_private_key_on_disk_a
     let config: Value = response.json().await.unwrap();
     let private_key = config["private_key"].as_str().unwrap().to_owned();
     let id = config["authority_id"].as_str().unwrap().to_owned();
-    let token = crate::helpers::sign_es256(&private_key, &json!({ "sub": id }));
+    let token = wallet_testkit::app::sign_es256(&private_key, &json!({ "sub": id }));
     app.entry(&token, "player", 5).await;
 
     // The private key is nowhere in the database files (the WAL included).

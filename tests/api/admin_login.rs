@@ -3,12 +3,12 @@
 //! the lockout is per address and user name, and `admin set-password` (from
 //! another process) ends every session.
 
-use crate::helpers::{json_of, spawn_app, spawn_app_with, TestApp};
 use serde_json::json;
 use std::collections::BTreeMap;
 use wallet_service::api::admin::password;
 use wallet_service::api::client_addr::{IpRange, TrustedProxies};
 use wallet_service::domain::AdminPassword;
+use wallet_testkit::app::{json_of, spawn_app, spawn_app_with, TestApp};
 
 /// Failed attempts allowed per address and user name per minute (docs/admin.md).
 const ATTEMPTS: usize = 5;

@@ -4,9 +4,9 @@
 //! The v1 wallet query answers exactly, and no legal issue is refused for
 //! the sake of a running total.
 
-use crate::helpers::{spawn_app, TestApp};
-use crate::v2_helpers::{ctx, issue, redeem};
 use serde_json::json;
+use wallet_testkit::app::v2::{ctx, issue, redeem};
+use wallet_testkit::app::{spawn_app, TestApp};
 
 const MAX: i64 = i64::MAX;
 

@@ -1,7 +1,7 @@
 //! Customer keys stop working when their customer is deleted.
 
-use crate::helpers::spawn_app;
 use serde_json::json;
+use wallet_testkit::app::spawn_app;
 
 #[tokio::test]
 async fn a_deleted_customers_keys_open_nothing() {

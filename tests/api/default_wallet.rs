@@ -1,9 +1,9 @@
 //! One customer has one default wallet per asset, and API v1 and v2 use the
 //! same one: the first wallet of an asset opened by either API.
 
-use crate::helpers::{json_of, spawn_app, spawn_app_at, TestApp};
-use crate::v2_helpers::{ctx, issue, Ctx};
 use serde_json::{json, Value};
+use wallet_testkit::app::v2::{ctx, issue, Ctx};
+use wallet_testkit::app::{json_of, spawn_app, spawn_app_at, TestApp};
 
 async fn v1_entry(app: &TestApp, token: &str, user: &str, amount: i64) -> (u16, Value) {
     let body = json!({ "user_id": user, "amount": amount, "reason": "v1" });
@@ -15,7 +15,7 @@ async fn wallets_of(app: &TestApp, c: &Ctx, customer: &str) -> Vec<String> {
     let page = c
         .get_ok(app, &format!("/customers/{customer}/wallets?pageSize=100"))
         .await;
-    crate::v2_helpers::ids(&page)
+    wallet_testkit::app::v2::ids(&page)
 }
 
 #[tokio::test]

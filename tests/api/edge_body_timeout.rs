@@ -4,12 +4,12 @@
 //! on the unauthenticated login, a slot anyone can take) forever (issue 9,
 //! item 3).
 
-use crate::helpers::{spawn_app_with, TestApp};
-use crate::v2_helpers::ctx;
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
+use wallet_testkit::app::v2::ctx;
+use wallet_testkit::app::{spawn_app_with, TestApp};
 
 const TIMEOUT: Duration = Duration::from_millis(500);
 /// Far more than TIMEOUT: a request still open then was never cut off.

@@ -2,9 +2,9 @@
 //! numeric id has one spelling; a text id holds no invisible or bidi
 //! formatting character.
 
-use crate::helpers::{json_of, spawn_app, TestApp};
-use crate::v2_helpers::{ctx, issue, Ctx, Failures};
 use serde_json::{json, Value};
+use wallet_testkit::app::v2::{ctx, issue, Ctx, Failures};
+use wallet_testkit::app::{json_of, spawn_app, TestApp};
 
 /// What a refused request must not have changed: the ledger's counts and
 /// every list the table's routes write to.

@@ -3,9 +3,9 @@
 //! the maintenance switch and the choice of error body must be made inside
 //! the API's scope, where the route is known (issue 9, item 2).
 
-use crate::helpers::{json_of, spawn_app, TestApp};
-use crate::v2_helpers::{ctx, Failures};
 use serde_json::{json, Value};
+use wallet_testkit::app::v2::{ctx, Failures};
+use wallet_testkit::app::{json_of, spawn_app, TestApp};
 
 /// Every spelling of one route the router accepts: as is, and with one or
 /// more unreserved characters percent-encoded.

@@ -136,7 +136,7 @@ impl World {
             .create_access_key(project.clone(), text("key"))
             .await
             .expect("access key");
-        let jwt = crate::helpers::sign_es256(
+        let jwt = wallet_testkit::app::sign_es256(
             &pair.config.private_key,
             &serde_json::json!({ "sub": pair.config.authority_id }),
         );

@@ -3,9 +3,9 @@
 //! one process learns through the database, the other must too: admin
 //! sessions, the maintenance switch.
 
-use crate::helpers::{json_of, spawn_app, spawn_app_at, spawn_app_configured, TestApp};
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
+use wallet_testkit::app::{json_of, spawn_app, spawn_app_at, spawn_app_configured, TestApp};
 
 async fn session_status(app: &TestApp, cookie: &str) -> u16 {
     app.admin("GET", "/session", cookie, None, None)

@@ -1,8 +1,8 @@
 //! The served OpenAPI document of API v2: it parses, lists every endpoint,
 //! and real responses match the schemas it declares.
 
-use crate::helpers::{spawn_app, TestApp};
 use serde_json::{json, Value};
+use wallet_testkit::app::{spawn_app, TestApp};
 
 /// Every operation of API v2 (docs/api-v2.md).
 const OPERATIONS: &[(&str, &str)] = &[

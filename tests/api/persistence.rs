@@ -1,7 +1,7 @@
 //! What was acknowledged survives a restart of the server.
 
-use crate::helpers::{json_of, spawn_app_at};
 use serde_json::json;
+use wallet_testkit::app::{json_of, spawn_app_at};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn data_survives_a_restart() {

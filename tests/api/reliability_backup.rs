@@ -7,13 +7,13 @@
 //! a fresh database answers exactly as before (same ids, balances, entries,
 //! credentials); an import that would break an invariant changes nothing.
 
-use crate::helpers::{json_of, spawn_app, spawn_app_at, TestApp, TestAuthority};
-use crate::v2_helpers::{ctx, issue, next_ref, redeem, transfer, Ctx};
 use serde_json::{json, Value};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::Arc;
+use wallet_testkit::app::v2::{ctx, issue, next_ref, redeem, transfer, Ctx};
+use wallet_testkit::app::{json_of, spawn_app, spawn_app_at, TestApp, TestAuthority};
 
 /// Runs `wallet-service --db DB ARGS…` off the async threads.
 async fn cli(db: &Path, args: &[&str]) -> Output {

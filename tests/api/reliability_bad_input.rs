@@ -3,9 +3,9 @@
 //! read, oversized headers, and balances at the edge of i64 (they never
 //! wrap, and a transaction that would pass it applies nothing).
 
-use crate::helpers::{spawn_app, TestApp};
-use crate::v2_helpers::{assert_error, assert_failed, ctx, issue, next_ref, raw, transfer, Ctx};
 use serde_json::{json, Value};
+use wallet_testkit::app::v2::{assert_error, assert_failed, ctx, issue, next_ref, raw, transfer, Ctx};
+use wallet_testkit::app::{spawn_app, TestApp};
 
 /// Ledger counts and every given balance: what a refused request must not change.
 async fn snapshot(app: &TestApp, c: &Ctx, wallets: &[&str]) -> Vec<i64> {
@@ -83,7 +83,7 @@ async fn invalid_utf8_is_a_400_anywhere() {
             .send()
             .await
             .unwrap();
-        let reply = crate::helpers::json_of(response).await;
+        let reply = wallet_testkit::app::json_of(response).await;
         assert_error(&format!("POST {path} {body:?}"), &reply, 400, "VALIDATION_ERROR");
     }
     // Percent-encoded bytes that are not UTF-8, in a path and in a query.

@@ -7,13 +7,13 @@
 //! and flipped signatures share it. Refused credentials and `/health` touch
 //! no bucket.
 
-use crate::helpers::{flip_s, foreign_private_pem, json_of, sign_es256};
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 use wallet_core::text::{ProjectId, Text};
 use wallet_service::auth::Credentials;
 use wallet_service::config::{Overrides, Settings};
 use wallet_service::startup::Application;
+use wallet_testkit::app::{flip_s, foreign_private_pem, json_of, sign_es256};
 
 struct Limited {
     address: String,

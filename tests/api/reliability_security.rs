@@ -2,14 +2,14 @@
 //! JWTs, another project's authority, customer credentials on writes. Every
 //! attack is refused and changes nothing; the counts are printed.
 
-use crate::helpers::{foreign_private_pem, raw_jwt, sign_es256, spawn_app, TestApp, TestAuthority};
-use crate::v2_helpers::{ctx, issue};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use p256::pkcs8::{DecodePrivateKey, EncodePublicKey, LineEnding};
 use serde_json::{json, Value};
 use std::time::{SystemTime, UNIX_EPOCH};
+use wallet_testkit::app::v2::{ctx, issue};
+use wallet_testkit::app::{foreign_private_pem, raw_jwt, sign_es256, spawn_app, TestApp, TestAuthority};
 
 fn now() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() as i64

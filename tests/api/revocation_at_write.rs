@@ -3,14 +3,14 @@
 //! after it, and under load no write of a revoked authority is dated after
 //! its revocation.
 
-use crate::helpers::{sign_es256, spawn_app, TestApp};
-use crate::v2_helpers::{ctx, issue, next_ref};
 use serde_json::{json, Value};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
+use wallet_testkit::app::v2::{ctx, issue, next_ref};
+use wallet_testkit::app::{sign_es256, spawn_app, TestApp};
 
 /// Long enough for the server to read a head and authenticate it.
 const HEAD_SETTLES: Duration = Duration::from_millis(400);
@@ -188,7 +188,7 @@ async fn requests_primed_before_an_authority_is_revoked_commit_nothing() {
     let before = (row_counts(&app), labels(&app));
 
     app.revoke(&jwt).await;
-    let key_authority = crate::helpers::TestAuthority {
+    let key_authority = wallet_testkit::app::TestAuthority {
         id: key_id,
         private_pem: String::new(),
         token: String::new(),
@@ -386,7 +386,8 @@ async fn every_write_of_the_core_rechecks_its_credential() {
     let authority = app.create_authority("default").await;
     let entry = app.entry(&authority.token, "bob", 0).await;
     let with_item = json!({ "user_id": "bob", "amount": 0, "reason": "r", "item": { "name": "Hat" } });
-    let (status, item) = crate::helpers::json_of(app.post_entry(&authority.token, &with_item).await).await;
+    let (status, item) =
+        wallet_testkit::app::json_of(app.post_entry(&authority.token, &with_item).await).await;
     assert_eq!(status, 200, "{item}");
     let item = EntryId::parse(item["entry"]["entry_id"].as_str().unwrap()).unwrap();
     assert!(entry["entry_id"].is_string());

@@ -1,12 +1,12 @@
 //! Who may call API v1: only live authorities with valid ES256 tokens.
 
-use crate::helpers::{
-    flip_s, foreign_private_pem, is_high_s, json_of, raw_jwt, sign_es256, sign_with_header, spawn_app,
-    spawn_app_with, TestApp,
-};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use p256::pkcs8::{DecodePrivateKey, EncodePublicKey, LineEnding};
 use serde_json::{json, Value};
+use wallet_testkit::app::{
+    flip_s, foreign_private_pem, is_high_s, json_of, raw_jwt, sign_es256, sign_with_header, spawn_app,
+    spawn_app_with, TestApp,
+};
 
 fn now() -> i64 {
     std::time::SystemTime::now()

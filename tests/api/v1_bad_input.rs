@@ -1,8 +1,8 @@
 //! Every malformed, oversized or absurd request gets a 4xx with a JSON error
 //! and changes nothing.
 
-use crate::helpers::{json_of, spawn_app};
 use serde_json::json;
+use wallet_testkit::app::{json_of, spawn_app};
 
 #[tokio::test]
 async fn malformed_entries_are_4xx_json_and_change_nothing() {

@@ -1,9 +1,9 @@
 //! Races: concurrent spends never overdraw, and every balance stays the sum
 //! of its entries.
 
-use crate::helpers::spawn_app;
 use serde_json::json;
 use std::sync::Arc;
+use wallet_testkit::app::spawn_app;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_spends_never_overdraw_and_the_count_is_exact() {

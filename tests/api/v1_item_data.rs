@@ -2,7 +2,7 @@
 //! text, whatever a JSON library would make of it (integers beyond u64,
 //! number spellings, `null`), and absent stays absent.
 
-use crate::helpers::{spawn_app, TestApp};
+use wallet_testkit::app::{spawn_app, TestApp};
 
 /// Posts raw JSON text; returns the status and the body as text.
 async fn post_raw(app: &TestApp, token: &str, body: String) -> (u16, String) {

@@ -1,7 +1,7 @@
 //! API v1 as the SDK uses it: shapes, filters, items.
 
-use crate::helpers::{json_of, spawn_app};
 use serde_json::{json, Value};
+use wallet_testkit::app::{json_of, spawn_app};
 
 #[tokio::test]
 async fn health_needs_no_auth_and_reports_a_compatible_version() {

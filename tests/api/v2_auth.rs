@@ -1,10 +1,10 @@
 //! API v2 credentials: access keys, authority JWTs, customer keys and
 //! offline customer JWTs, and project isolation.
 
-use crate::helpers::{foreign_private_pem, sign_es256, sign_with_header, spawn_app, TestApp};
-use crate::v2_helpers::{assert_error, assert_error_body, ctx, issue, redeem, transfer, Ctx, Failures};
 use serde_json::{json, Value};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use wallet_testkit::app::v2::{assert_error, assert_error_body, ctx, issue, redeem, transfer, Ctx, Failures};
+use wallet_testkit::app::{foreign_private_pem, sign_es256, sign_with_header, spawn_app, TestApp};
 
 fn now_ms() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_millis() as i64

@@ -1,9 +1,9 @@
 //! API v2 bad input: every malformed, invalid or oversized request gets the
 //! right 4xx and a `{status, message}` body, and changes nothing.
 
-use crate::helpers::{spawn_app, TestApp};
-use crate::v2_helpers::{ctx, error_mismatch, missing_like, raw, Ctx, Failures};
 use serde_json::{json, Value};
+use wallet_testkit::app::v2::{ctx, error_mismatch, missing_like, raw, Ctx, Failures};
+use wallet_testkit::app::{spawn_app, TestApp};
 
 /// What must not change: ledger counts, balances, catalog sizes.
 async fn state(app: &TestApp, c: &Ctx, wallets: &[&str]) -> Vec<i64> {
@@ -21,7 +21,7 @@ async fn state(app: &TestApp, c: &Ctx, wallets: &[&str]) -> Vec<i64> {
 fn tx_body(operations: &str) -> String {
     format!(
         r#"{{"referenceId": "{}", "operations": [{operations}]}}"#,
-        crate::v2_helpers::next_ref("bad")
+        wallet_testkit::app::v2::next_ref("bad")
     )
 }
 
@@ -79,7 +79,7 @@ async fn unknown_ids_are_not_found() {
     let app = spawn_app().await;
     let c = ctx(&app, "default").await;
     let w = c.customer_wallet(&app, "alice").await;
-    let tx = c.tx_ok(&app, vec![crate::v2_helpers::issue(&w, 1)]).await["id"]
+    let tx = c.tx_ok(&app, vec![wallet_testkit::app::v2::issue(&w, 1)]).await["id"]
         .as_str()
         .unwrap()
         .to_owned();
@@ -430,7 +430,9 @@ async fn a_body_over_64_kib_is_413() {
     failures.assert_none();
     assert_eq!(state(&app, &c, &[&w]).await, before, "nothing changed");
     // The referenceId of the refused transaction is still free.
-    let (status, reply) = c.tx(&app, "big", vec![crate::v2_helpers::issue(&w, 1)]).await;
+    let (status, reply) = c
+        .tx(&app, "big", vec![wallet_testkit::app::v2::issue(&w, 1)])
+        .await;
     assert_eq!(status, 201, "{reply}");
 }
 

@@ -1,10 +1,10 @@
 //! `POST /api/v2/transactions/batch`: independent transactions, each atomic,
 //! one commit for all.
 
-use crate::helpers::spawn_app;
 use serde_json::{json, Value};
+use wallet_testkit::app::spawn_app;
 
-async fn wallet(app: &crate::helpers::TestApp, key: &str, customer: &str) -> String {
+async fn wallet(app: &wallet_testkit::app::TestApp, key: &str, customer: &str) -> String {
     app.v2("POST", "/customers", Some(key), Some(&json!({ "id": customer })))
         .await;
     let (status, wallet) = app

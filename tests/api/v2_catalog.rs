@@ -1,8 +1,8 @@
 //! API v2 catalog: the project, assets and customers (suspend, resume, delete).
 
-use crate::helpers::spawn_app;
-use crate::v2_helpers::{assert_error, assert_failed, ctx, ids, issue, next_ref, redeem};
 use serde_json::{json, Value};
+use wallet_testkit::app::spawn_app;
+use wallet_testkit::app::v2::{assert_error, assert_failed, ctx, ids, issue, next_ref, redeem};
 
 #[tokio::test]
 async fn the_project_shows_its_default_asset() {
@@ -194,7 +194,10 @@ async fn a_suspended_customer_cannot_transact_until_resumed_wallet_by_wallet() {
     let blocked: Vec<(&str, Vec<Value>)> = vec![
         ("redeem", vec![redeem(&w1, 1)]),
         ("issue", vec![issue(&w2, 1)]),
-        ("transfer out", vec![crate::v2_helpers::transfer(&w1, &other, 1)]),
+        (
+            "transfer out",
+            vec![wallet_testkit::app::v2::transfer(&w1, &other, 1)],
+        ),
     ];
     for (case, ops) in &blocked {
         let reply = c.tx(&app, &next_ref("susp"), ops.clone()).await;

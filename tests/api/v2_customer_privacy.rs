@@ -3,9 +3,9 @@
 //! `ACCESS_DENIED`, body and all (issue 9, item 10). Authorities keep their
 //! 404s (`v2_isolation.rs`).
 
-use crate::helpers::spawn_app;
-use crate::v2_helpers::{ctx, issue, Failures};
 use serde_json::{json, Value};
+use wallet_testkit::app::spawn_app;
+use wallet_testkit::app::v2::{ctx, issue, Failures};
 
 #[tokio::test]
 async fn a_customer_key_gets_one_answer_for_not_yours_and_not_there() {

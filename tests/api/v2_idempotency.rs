@@ -1,10 +1,10 @@
 //! API v2 reference ids: a transaction applies at most once, whatever the
 //! retries and the concurrency; concurrent spends never overdraw.
 
-use crate::helpers::{spawn_app, TestApp};
-use crate::v2_helpers::{assert_error, assert_failed, ctx, issue, next_ref, raw, redeem, Ctx};
 use serde_json::{json, Value};
 use std::sync::Arc;
+use wallet_testkit::app::v2::{assert_error, assert_failed, ctx, issue, next_ref, raw, redeem, Ctx};
+use wallet_testkit::app::{spawn_app, TestApp};
 
 /// Asserts a `DuplicateReferenceId` reply naming the stored transaction `id`.
 fn assert_duplicate(case: &str, reply: &(u16, Value), id: &str, status: &str) {
@@ -116,7 +116,7 @@ async fn a_request_refused_before_it_starts_leaves_the_reference_free() {
     let app = spawn_app().await;
     let c = ctx(&app, "default").await;
     let w = wallet_with(&app, &c, "alice", 0).await;
-    let ghost = crate::v2_helpers::missing_like(&w);
+    let ghost = wallet_testkit::app::v2::missing_like(&w);
     let body = |reference: &str, amount: &str, wallet: &str| {
         format!(
             r#"{{"referenceId": "{reference}", "operations": [{{"type": "Issue", "destination": "{wallet}", "amount": {amount}}}]}}"#

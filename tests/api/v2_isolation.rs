@@ -1,9 +1,9 @@
 //! API v2 project isolation: a credential of project A never reads or
 //! changes anything of project B, through any endpoint.
 
-use crate::helpers::spawn_app;
-use crate::v2_helpers::{ctx, issue, redeem, transfer, Failures};
 use serde_json::{json, Value};
+use wallet_testkit::app::spawn_app;
+use wallet_testkit::app::v2::{ctx, issue, redeem, transfer, Failures};
 
 #[tokio::test]
 async fn an_access_key_of_one_project_never_touches_another() {

@@ -1,8 +1,8 @@
 //! API v2 transactions: all-or-nothing, in order, exact balances and entries.
 
-use crate::helpers::{spawn_app, TestApp};
-use crate::v2_helpers::{assert_failed, ctx, issue, next_ref, redeem, transfer, Ctx};
 use serde_json::{json, Value};
+use wallet_testkit::app::v2::{assert_failed, ctx, issue, next_ref, redeem, transfer, Ctx};
+use wallet_testkit::app::{spawn_app, TestApp};
 
 /// Balances and full entry lists of some wallets, to compare before and after.
 async fn snapshot(app: &TestApp, c: &Ctx, wallets: &[&str]) -> Vec<(i64, Vec<Value>)> {

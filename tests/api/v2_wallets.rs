@@ -1,10 +1,10 @@
 //! API v2 catalog, continued: wallets, their statuses, entries in time
 //! ranges, transaction lists, paging, and the ledger shared with API v1.
 
-use crate::helpers::spawn_app;
-use crate::v2_helpers::{assert_error, assert_failed, ctx, ids, issue, next_ref, redeem, Failures};
 use serde_json::json;
 use std::time::Duration;
+use wallet_testkit::app::spawn_app;
+use wallet_testkit::app::v2::{assert_error, assert_failed, ctx, ids, issue, next_ref, redeem, Failures};
 
 #[tokio::test]
 async fn wallets_and_system_wallets_are_created_listed_and_described() {

@@ -3,15 +3,19 @@
 //! A backend's harness is all the suite needs of it: [`Harness::fresh`]
 //! hands out a [`TestDb`] (its [`Backend`] and whatever must outlive it: a
 //! temp dir, a database to drop), and [`conformance_suite!`] runs every
-//! conformance function on its own fresh one.
+//! conformance function on its own fresh one. [`SqliteHarness`] makes a
+//! file in a temp dir, [`PgHarness`] a database of the test binary's
+//! throwaway cluster ([`PgCluster::shared`]).
 //!
 //! [`conformance_suite!`]: crate::conformance_suite
 
+use crate::pg_cluster::PgCluster;
 use std::any::Any;
 use std::future::Future;
 use std::sync::Arc;
 use wallet_core::port::Backend;
 use wallet_core::Store;
+use wallet_postgres::{PgOptions, PostgresBackend};
 use wallet_sqlite::{SqliteBackend, SqliteOptions};
 
 /// Makes databases for tests.
@@ -75,5 +79,20 @@ impl Harness for SqliteHarness {
         let options = SqliteOptions::new(dir.path().join("wallet.db"));
         let backend = SqliteBackend::open(&options).expect("a fresh SQLite database opens");
         TestDb::new(Arc::new(backend), dir)
+    }
+}
+
+/// PostgreSQL: a fresh database (`t_<n>`) of the test binary's cluster per
+/// test, with the backend's default options (4 writers, 8 readers), dropped
+/// after the backend closes.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PgHarness;
+
+impl Harness for PgHarness {
+    async fn fresh(&self) -> TestDb {
+        let database = PgCluster::shared().fresh_database();
+        let backend = PostgresBackend::connect(&PgOptions::new(database.url()))
+            .unwrap_or_else(|e| panic!("a fresh PostgreSQL database {} opens: {e}", database.name()));
+        TestDb::new(Arc::new(backend), database)
     }
 }

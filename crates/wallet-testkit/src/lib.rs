@@ -10,8 +10,8 @@
 //! ```
 //!
 //! - [`harness`]: a [`Harness`] makes one fresh, empty database per test
-//!   ([`TestDb`]); [`SqliteHarness`] does it in a temp dir. A PostgreSQL
-//!   harness implements the same trait and adds one line to the suite list.
+//!   ([`TestDb`]); [`SqliteHarness`] does it in a temp dir, [`PgHarness`]
+//!   in the test binary's throwaway PostgreSQL cluster.
 //! - [`conformance`]: the model's promises (`docs/model.md`), written once
 //!   against the port and driven through [`wallet_core::Ledger`];
 //!   [`conformance_suite!`] instantiates all of them for a backend.
@@ -21,12 +21,17 @@
 //!   matches on, so a rename in the core is a one-line change here.
 //! - [`faults`]: [`FaultyBackend`], a decorator over any backend that makes
 //!   its write primitives fail on command.
+//! - `app` (feature `app`): `TestApp`, the real application on port 0
+//!   over a temp-dir database, with an HTTP client, token signing and the
+//!   API v2 fixtures the root package's HTTP tests share.
 //! - [`pg_cluster`]: [`PgCluster`], a throwaway PostgreSQL cluster on
 //!   127.0.0.1 (one per test binary, a fresh database per test), torn down
 //!   by a watchdog process even when the test binary is killed.
 #![forbid(unsafe_code)]
 
 pub mod answers;
+#[cfg(feature = "app")]
+pub mod app;
 pub mod conformance;
 pub mod faults;
 pub mod fixture;
@@ -36,7 +41,7 @@ mod suite;
 
 pub use faults::{Faults, FaultyBackend};
 pub use fixture::Fixture;
-pub use harness::{Harness, SqliteHarness, TestDb};
+pub use harness::{Harness, PgHarness, SqliteHarness, TestDb};
 pub use pg_cluster::{PgCluster, PgClusterError, PgDatabase};
 
 /// What [`conformance_suite!`] needs from the crates it expands into.

@@ -29,6 +29,7 @@ mod tests;
 use process::{warn, RunAs, Watchdog};
 use std::fs;
 use std::net::TcpListener;
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -112,10 +113,17 @@ impl PgCluster {
     /// and values, e.g. `("fsync", "off")` for a test binary that asks for
     /// it) on top of the defaults.
     pub fn start(settings: &[(&str, &str)]) -> Result<Self, PgClusterError> {
-        off_runtime(|| Self::start_blocking(settings))
+        off_runtime(|| Self::start_blocking(settings, None))
     }
 
-    fn start_blocking(settings: &[(&str, &str)]) -> Result<Self, PgClusterError> {
+    /// A new cluster of its own that also accepts TLS on its port, with this
+    /// certificate (chain) and key, both PEM. Connections without TLS are
+    /// still accepted, so a test can show what each `sslmode` does.
+    pub fn start_tls(certificate_pem: &str, key_pem: &str) -> Result<Self, PgClusterError> {
+        off_runtime(|| Self::start_blocking(&[], Some((certificate_pem, key_pem))))
+    }
+
+    fn start_blocking(settings: &[(&str, &str)], tls: Option<(&str, &str)>) -> Result<Self, PgClusterError> {
         let started = Instant::now();
         let bindir = process::find_bindir()?;
         let user = RunAs::detect()?;
@@ -156,6 +164,21 @@ impl PgCluster {
         )
         .map_err(|source| PgClusterError::io("write pg_hba.conf", source))?;
 
+        // PostgreSQL reads the key only if its owner alone may (0600).
+        let mut tls_settings = Vec::new();
+        if let Some((certificate, key)) = tls {
+            let (cert_file, key_file) = (dir.join("server.crt"), dir.join("server.key"));
+            for (file, text) in [(&cert_file, certificate), (&key_file, key)] {
+                fs::write(file, text).map_err(|source| PgClusterError::io("write a TLS file", source))?;
+                fs::set_permissions(file, fs::Permissions::from_mode(0o600))
+                    .map_err(|source| PgClusterError::io("chmod a TLS file", source))?;
+                user.own(file)?;
+            }
+            tls_settings.push(("ssl".to_owned(), "on".to_owned()));
+            tls_settings.push(("ssl_cert_file".to_owned(), cert_file.display().to_string()));
+            tls_settings.push(("ssl_key_file".to_owned(), key_file.display().to_string()));
+        }
+
         let log = dir.join("postgres.log");
         let mut attempt = 1;
         loop {
@@ -172,6 +195,9 @@ impl PgCluster {
                 .arg("-c")
                 .arg(format!("unix_socket_directories={}", sockets.display()));
             for (name, value) in DEFAULT_SETTINGS.iter().chain(settings) {
+                server.arg("-c").arg(format!("{name}={value}"));
+            }
+            for (name, value) in &tls_settings {
                 server.arg("-c").arg(format!("{name}={value}"));
             }
             let postmaster = server

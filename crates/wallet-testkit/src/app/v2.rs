@@ -1,7 +1,7 @@
 //! Shared setup for the API v2 tests: a project's access key and default
 //! asset, customers, wallets, funds, and assertions on error bodies.
 
-use crate::helpers::TestApp;
+use super::TestApp;
 use serde_json::{json, Value};
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -251,7 +251,7 @@ pub async fn raw(app: &TestApp, method: &str, path: &str, token: &str, body: Str
         .send()
         .await
         .expect("request sent");
-    crate::helpers::json_of(response).await
+    super::json_of(response).await
 }
 
 /// The `id`s of a page's items, in order.

@@ -1,4 +1,7 @@
-//! `TestApp`: the real application on port 0 over a temp-dir database.
+//! `TestApp`: the real application on port 0 over a temp-dir database,
+//! with an HTTP client and the token signing the tests need.
+
+pub mod v2;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;

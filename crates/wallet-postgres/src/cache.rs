@@ -1,0 +1,198 @@
+//! The group's cache of locked wallets: balances moved in memory, written
+//! once per group.
+//!
+//! Within one group transaction a wallet stays locked from its first
+//! `lock_wallets` to the COMMIT, so nothing but this transaction can change
+//! it: its balance can be kept here and moved by `debit` and `credit`
+//! without a round trip each, and written once before the COMMIT (one
+//! `UPDATE ... FROM unnest(...)` for every dirty wallet, one upsert for
+//! every running total). A fee wallet credited by every job of a group
+//! then costs no statement per job, and neither does any other wallet's
+//! balance or total: a two-transfer job with a fee goes from 16 round trips
+//! to 9. Measured with `examples/writer_bench.rs` (release, 64 clients, this
+//! repository's 2-core CI size): with a hot fee wallet 280-330 → 520-550
+//! jobs/s on one writer and 220-260 → 365-420 on four; without one
+//! 490-500 → 600-670 and 376-521 → 594-657.
+//!
+//! Every other statement sees the database as the cache would leave it:
+//! `PgTx` flushes the cache (writes what is dirty, forgets every row, which
+//! stays locked) before any statement that is not one of the few that
+//! cannot read or change a balance. A job's changes to the cache are
+//! journaled; a job rolled back to its savepoint (discarded, retried, or
+//! failed) has them undone, so the cache always matches what the
+//! transaction keeps.
+
+use crate::conn::PgConn;
+use crate::error::DbResult;
+use std::collections::HashMap;
+use wallet_core::ids::{AuthorityRowId, WalletId};
+use wallet_core::model::{Wallet, WalletStatus};
+use wallet_core::StoreError;
+
+/// A locked wallet as this transaction has it; `dirty` if its balance
+/// here is newer than the row's.
+#[derive(Debug, Clone)]
+struct Locked {
+    wallet: Wallet,
+    dirty: bool,
+}
+
+type TotalKey = (WalletId, AuthorityRowId);
+
+/// One group transaction's locked wallets and pending running totals.
+#[derive(Debug, Default)]
+pub(crate) struct GroupCache {
+    wallets: HashMap<WalletId, Locked>,
+    /// Deltas to add to running totals, not yet written.
+    totals: HashMap<TotalKey, i128>,
+    /// What the running job changed: each entry's value before its first
+    /// change (`None`: it was not there).
+    wallet_journal: HashMap<WalletId, Option<Locked>>,
+    total_journal: HashMap<TotalKey, Option<i128>>,
+}
+
+impl GroupCache {
+    fn remember_wallet(&mut self, id: WalletId) {
+        if !self.wallet_journal.contains_key(&id) {
+            self.wallet_journal.insert(id, self.wallets.get(&id).cloned());
+        }
+    }
+
+    fn remember_total(&mut self, key: TotalKey) {
+        if !self.total_journal.contains_key(&key) {
+            self.total_journal.insert(key, self.totals.get(&key).copied());
+        }
+    }
+
+    /// The running job's changes stay (its savepoint was released).
+    pub(crate) fn keep_job(&mut self) {
+        self.wallet_journal.clear();
+        self.total_journal.clear();
+    }
+
+    /// The running job's changes go (its savepoint was rolled back).
+    pub(crate) fn undo_job(&mut self) {
+        for (id, before) in self.wallet_journal.drain() {
+            match before {
+                Some(locked) => self.wallets.insert(id, locked),
+                None => self.wallets.remove(&id),
+            };
+        }
+        for (key, before) in self.total_journal.drain() {
+            match before {
+                Some(delta) => self.totals.insert(key, delta),
+                None => self.totals.remove(&key),
+            };
+        }
+    }
+
+    /// The locked wallet `id` of `project`, if cached.
+    pub(crate) fn wallet(&self, project: &str, id: WalletId) -> Option<&Wallet> {
+        self.wallets
+            .get(&id)
+            .map(|l| &l.wallet)
+            .filter(|w| w.project_id == project)
+    }
+
+    /// A wallet just locked (read from its row, under the lock).
+    pub(crate) fn locked(&mut self, wallet: Wallet) {
+        self.remember_wallet(wallet.id);
+        self.wallets.insert(wallet.id, Locked { wallet, dirty: false });
+    }
+
+    /// `debit` on a cached wallet, with the statement's guard; `None` if
+    /// the wallet is not cached.
+    pub(crate) fn debit(&mut self, id: WalletId, amount: i64, floor: i64) -> Option<Result<i64, StoreError>> {
+        let locked = self.wallets.get(&id)?;
+        let after = i128::from(locked.wallet.balance) - i128::from(amount);
+        if locked.wallet.status != WalletStatus::Open || after < i128::from(floor) {
+            return Some(Err(StoreError::Retryable(format!(
+                "wallet {id} is not Open or holds less than planned"
+            ))));
+        }
+        Some(self.set_balance(id, after))
+    }
+
+    /// `credit` on a cached wallet, with the statement's guard.
+    pub(crate) fn credit(&mut self, id: WalletId, amount: i64) -> Option<Result<i64, StoreError>> {
+        let locked = self.wallets.get(&id)?;
+        let after = i128::from(locked.wallet.balance) + i128::from(amount);
+        if locked.wallet.status != WalletStatus::Open || after > i128::from(i64::MAX) {
+            return Some(Err(StoreError::Retryable(format!(
+                "wallet {id} is not Open or its balance would pass the largest amount"
+            ))));
+        }
+        Some(self.set_balance(id, after))
+    }
+
+    fn set_balance(&mut self, id: WalletId, balance: i128) -> Result<i64, StoreError> {
+        let balance = i64::try_from(balance)
+            .map_err(|_| StoreError::Internal(format!("wallet {id}: a balance out of range")))?;
+        self.remember_wallet(id);
+        if let Some(locked) = self.wallets.get_mut(&id) {
+            locked.wallet.balance = balance;
+            locked.dirty = true;
+        }
+        Ok(balance)
+    }
+
+    /// Adds to a running total, written at the next flush.
+    pub(crate) fn add_total(&mut self, wallet: WalletId, authority: AuthorityRowId, delta: i64) {
+        let key = (wallet, authority);
+        self.remember_total(key);
+        *self.totals.entry(key).or_default() += i128::from(delta);
+    }
+
+    /// Writes every dirty balance and pending total, and forgets every
+    /// cached row (they stay locked): what follows reads the rows.
+    pub(crate) fn flush(&mut self, conn: &mut PgConn) -> DbResult<()> {
+        let (ids, balances): (Vec<i64>, Vec<i64>) = self
+            .wallets
+            .values()
+            .filter(|l| l.dirty)
+            .map(|l| (l.wallet.id.get(), l.wallet.balance))
+            .unzip();
+        if !ids.is_empty() {
+            conn.execute(
+                "UPDATE wallets AS w SET balance = v.balance
+                 FROM unnest($1::bigint[], $2::bigint[]) AS v(id, balance)
+                 WHERE w.id = v.id",
+                &[&ids, &balances],
+            )?;
+        }
+        if !self.totals.is_empty() {
+            let mut wallets = Vec::with_capacity(self.totals.len());
+            let mut authorities = Vec::with_capacity(self.totals.len());
+            let mut deltas = Vec::with_capacity(self.totals.len());
+            for ((wallet, authority), delta) in &self.totals {
+                wallets.push(wallet.get());
+                authorities.push(authority.get());
+                deltas.push(delta.to_string());
+            }
+            conn.execute(
+                "INSERT INTO authority_totals (wallet_id, authority_id, total)
+                 SELECT v.wallet_id, v.authority_id, v.delta::numeric
+                 FROM unnest($1::bigint[], $2::bigint[], $3::text[]) AS v(wallet_id, authority_id, delta)
+                 ON CONFLICT (wallet_id, authority_id)
+                 DO UPDATE SET total = authority_totals.total + excluded.total",
+                &[&wallets, &authorities, &deltas],
+            )?;
+        }
+        let ids: Vec<WalletId> = self.wallets.keys().copied().collect();
+        for id in ids {
+            self.remember_wallet(id);
+        }
+        let keys: Vec<TotalKey> = self.totals.keys().copied().collect();
+        for key in keys {
+            self.remember_total(key);
+        }
+        self.wallets.clear();
+        self.totals.clear();
+        Ok(())
+    }
+
+    /// Whether anything waits to be written.
+    pub(crate) fn is_clean(&self) -> bool {
+        self.totals.is_empty() && self.wallets.values().all(|l| !l.dirty)
+    }
+}

@@ -1,0 +1,177 @@
+//! Export: every row of one project, each after the rows it refers to, as
+//! the core's [`DumpRecord`]s: the same records in the same order as
+//! wallet-sqlite's export, so a project moves between the backends. Runs
+//! on the caller's snapshot (a read job), so it is consistent while the
+//! server runs.
+
+use crate::conn::PgConn;
+use crate::error::{DbError, DbResult};
+use crate::statements::rows::col;
+use postgres::Row;
+use wallet_core::dump::{
+    hex, AssetDump, AuthorityDump, CustomerDump, CustomerKeyDump, DumpCounts, DumpRecord, EntryDump,
+    ItemDump, ProjectDump, TransactionDump, WalletDump,
+};
+use wallet_core::StoreError;
+
+/// Reads one exported row.
+type RowReader = fn(&Row) -> DbResult<DumpRecord>;
+
+/// Per table of the project, in dependency order: the query and its reader.
+const EXPORTS: &[(&str, RowReader)] = &[
+    (
+        "SELECT id, code, name, fractions, used, created_at FROM assets WHERE project_id = $1 ORDER BY id",
+        |r| {
+            Ok(DumpRecord::Asset(AssetDump {
+                id: col(r, 0)?,
+                code: col(r, 1)?,
+                name: col(r, 2)?,
+                fractions: col(r, 3)?,
+                used: col(r, 4)?,
+                created_at: col(r, 5)?,
+            }))
+        },
+    ),
+    (
+        "SELECT id, public_id, name, public_key_pem, token_digest, created_at, revoked_at
+         FROM authorities WHERE project_id = $1 ORDER BY id",
+        |r| {
+            Ok(DumpRecord::Authority(AuthorityDump {
+                rowid: col(r, 0)?,
+                id: col(r, 1)?,
+                name: col(r, 2)?,
+                public_key_pem: col(r, 3)?,
+                token_digest: col::<Option<&[u8]>>(r, 4)?.map(hex),
+                created_at: col(r, 5)?,
+                revoked_at: col(r, 6)?,
+            }))
+        },
+    ),
+    (
+        "SELECT id, external_id, name, description, status, created_at
+         FROM customers WHERE project_id = $1 ORDER BY id",
+        |r| {
+            Ok(DumpRecord::Customer(CustomerDump {
+                rowid: col(r, 0)?,
+                id: col(r, 1)?,
+                name: col(r, 2)?,
+                description: col(r, 3)?,
+                status: col(r, 4)?,
+                created_at: col(r, 5)?,
+            }))
+        },
+    ),
+    (
+        "SELECT k.id, k.public_id, k.customer_id, k.token_digest, k.created_at, k.expires_at, k.revoked_at
+         FROM customer_keys k JOIN customers c ON c.id = k.customer_id
+         WHERE c.project_id = $1 ORDER BY k.id",
+        |r| {
+            Ok(DumpRecord::CustomerKey(CustomerKeyDump {
+                rowid: col(r, 0)?,
+                id: col(r, 1)?,
+                customer: col(r, 2)?,
+                token_digest: hex(col::<&[u8]>(r, 3)?),
+                created_at: col(r, 4)?,
+                expires_at: col(r, 5)?,
+                revoked_at: col(r, 6)?,
+            }))
+        },
+    ),
+    (
+        "SELECT id, asset_id, customer_id, is_default, name, description, status, balance, created_at
+         FROM wallets WHERE project_id = $1 ORDER BY id",
+        |r| {
+            Ok(DumpRecord::Wallet(WalletDump {
+                id: col(r, 0)?,
+                asset: col(r, 1)?,
+                customer: col(r, 2)?,
+                is_default: col(r, 3)?,
+                name: col(r, 4)?,
+                description: col(r, 5)?,
+                status: col(r, 6)?,
+                balance: col(r, 7)?,
+                created_at: col(r, 8)?,
+            }))
+        },
+    ),
+    (
+        "SELECT id, reference_id, authority_id, status, error, description, operations, created_at
+         FROM transactions WHERE project_id = $1 ORDER BY id",
+        |r| {
+            Ok(DumpRecord::Transaction(TransactionDump {
+                id: col(r, 0)?,
+                reference_id: col(r, 1)?,
+                authority: col(r, 2)?,
+                status: col(r, 3)?,
+                error: col(r, 4)?,
+                description: col(r, 5)?,
+                operations: col(r, 6)?,
+                created_at: col(r, 7)?,
+            }))
+        },
+    ),
+    (
+        "SELECT e.id, e.wallet_id, e.transaction_id, e.authority_id, e.kind, e.amount, e.balance_after,
+                e.reason, e.created_at
+         FROM entries e JOIN wallets w ON w.id = e.wallet_id
+         WHERE w.project_id = $1 ORDER BY e.id",
+        |r| {
+            Ok(DumpRecord::Entry(EntryDump {
+                id: col(r, 0)?,
+                wallet: col(r, 1)?,
+                transaction: col(r, 2)?,
+                authority: col(r, 3)?,
+                kind: col(r, 4)?,
+                amount: col(r, 5)?,
+                balance_after: col(r, 6)?,
+                reason: col(r, 7)?,
+                created_at: col(r, 8)?,
+            }))
+        },
+    ),
+    (
+        "SELECT i.entry_id, i.name, i.data, i.used
+         FROM items i JOIN entries e ON e.id = i.entry_id JOIN wallets w ON w.id = e.wallet_id
+         WHERE w.project_id = $1 ORDER BY i.entry_id",
+        |r| {
+            Ok(DumpRecord::Item(ItemDump {
+                entry: col(r, 0)?,
+                name: col(r, 1)?,
+                data: col(r, 2)?,
+                used: col(r, 3)?,
+            }))
+        },
+    ),
+];
+
+/// Hands every row of `project` to `sink`, the project's own row first.
+/// A project that does not exist exports nothing (no record, zero counts).
+pub(crate) fn project(
+    conn: &mut PgConn,
+    project: &str,
+    sink: &mut dyn FnMut(DumpRecord) -> Result<(), StoreError>,
+) -> DbResult<DumpCounts> {
+    let mut counts = DumpCounts::default();
+    let head = conn.query_opt(
+        "SELECT id, name, default_asset, created_at FROM projects WHERE id = $1",
+        &[&project],
+    )?;
+    let Some(head) = head else {
+        return Ok(counts);
+    };
+    let default_asset: Option<i64> = col(&head, 2)?;
+    sink(DumpRecord::Project(ProjectDump {
+        id: col(&head, 0)?,
+        name: col(&head, 1)?,
+        default_asset: default_asset.ok_or_else(|| crate::error::corrupt("projects.default_asset"))?,
+        created_at: col(&head, 3)?,
+    }))?;
+    for (sql, read) in EXPORTS {
+        conn.for_each(sql, &[&project], |row| {
+            let record = read(row)?;
+            counts.add(&record);
+            sink(record).map_err(DbError)
+        })?;
+    }
+    Ok(counts)
+}

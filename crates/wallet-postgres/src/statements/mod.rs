@@ -1,0 +1,24 @@
+//! Every SQL statement of the port, as plain functions of a connection.
+//!
+//! One file per part of the model, as in wallet-sqlite; [`rows`] turns rows
+//! into the core's nouns. Every statement is a fixed text, prepared once per
+//! connection, with its inputs bound as parameters; lists are bound as one
+//! array parameter (`= ANY($n)`), so no SQL text is ever built from input.
+//!
+//! What makes them correct with several writers (other worker threads,
+//! other server processes) at READ COMMITTED:
+//! - nothing writes a balance or a total it read: `debit`, `credit` and
+//!   `add_authority_total` move them by a delta, guarded in their `WHERE`;
+//! - what a job plans on is locked first (`lock_wallets`, `lock_customer`);
+//! - claims are `INSERT ... ON CONFLICT DO NOTHING` on the unique index
+//!   that decides them (a reference id, a customer id, a default wallet);
+//! - the credential rows a write re-checks are read `FOR SHARE`
+//!   (`*_for_write`), so a revocation waits for the writes that hold them.
+
+pub(crate) mod catalog;
+pub(crate) mod credentials;
+pub(crate) mod ledger;
+pub(crate) mod rows;
+pub(crate) mod settings;
+pub(crate) mod v1;
+pub(crate) mod wallets;

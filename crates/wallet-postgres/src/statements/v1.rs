@@ -1,0 +1,217 @@
+//! API v1's statements: wallet totals, the inventory, entries with items.
+//!
+//! Text is ordered `COLLATE "C"` (bytewise), as SQLite orders it, so both
+//! backends answer lists in the same order whatever the database's locale.
+
+use super::rows::{self, col};
+use crate::conn::PgConn;
+use crate::error::{corrupt, DbResult};
+use postgres::Row;
+use wallet_core::ids::{AssetId, EntryId};
+use wallet_core::port::ItemUse;
+use wallet_core::v1::{InventoryFilter, InventoryLine, Item, V1Entry, WalletTotal, WalletTotalsFilter};
+
+/// Per user of the project, the sum of the (filtered) authorities' running
+/// totals in the user's default wallet of `asset`; users with no matching
+/// entries are left out. Summed in `NUMERIC`: exact, whatever the totals.
+pub(crate) fn wallet_totals(
+    conn: &mut PgConn,
+    project: &str,
+    asset: AssetId,
+    filter: &WalletTotalsFilter,
+) -> DbResult<Vec<WalletTotal>> {
+    // With users named, the query starts from their ids and walks the
+    // indexes; without, it is a scan of the project by nature. One text for
+    // both would make a generic plan scan in both cases.
+    let sql = if filter.user_ids.is_some() {
+        "SELECT c.external_id, sum(t.total)::text
+         FROM customers c
+         JOIN wallets w ON w.customer_id = c.id AND w.asset_id = $2 AND w.is_default
+         JOIN authority_totals t ON t.wallet_id = w.id
+         JOIN authorities a ON a.id = t.authority_id
+         WHERE c.project_id = $1 AND c.external_id = ANY($3)
+           AND ($4::text[] IS NULL OR a.public_id = ANY($4))
+         GROUP BY c.external_id
+         ORDER BY c.external_id COLLATE \"C\""
+    } else {
+        "SELECT c.external_id, sum(t.total)::text
+         FROM wallets w
+         JOIN customers c ON c.id = w.customer_id
+         JOIN authority_totals t ON t.wallet_id = w.id
+         JOIN authorities a ON a.id = t.authority_id
+         WHERE w.project_id = $1 AND w.asset_id = $2 AND w.is_default
+           AND $3::text[] IS NULL
+           AND ($4::text[] IS NULL OR a.public_id = ANY($4))
+         GROUP BY c.external_id
+         ORDER BY c.external_id COLLATE \"C\""
+    };
+    let found = conn.query(
+        sql,
+        &[&project, &asset.get(), &filter.user_ids, &filter.authority_ids],
+    )?;
+    found
+        .iter()
+        .map(|r| {
+            Ok(WalletTotal {
+                user_id: col(r, 0)?,
+                total: rows::total(r, 1).map_err(|_| corrupt("authority_totals.total (sum)"))?,
+            })
+        })
+        .collect()
+}
+
+macro_rules! inventory {
+    ($from:literal, $where:literal) => {
+        concat!(
+            "SELECT i.entry_id, a.public_id, c.external_id, i.name, i.data, i.used ",
+            $from,
+            " JOIN authorities a ON a.id = e.authority_id WHERE ",
+            $where,
+            " AND ($2::bigint[] IS NULL OR i.entry_id = ANY($2))
+               AND ($3::text[] IS NULL OR c.external_id = ANY($3))
+               AND ($4::text[] IS NULL OR a.public_id = ANY($4))
+               AND ($5::boolean IS NULL OR i.used = $5)
+             ORDER BY i.entry_id"
+        )
+    };
+}
+
+/// The project's inventory, oldest entry first.
+pub(crate) fn inventory(
+    conn: &mut PgConn,
+    project: &str,
+    filter: &InventoryFilter,
+) -> DbResult<Vec<InventoryLine>> {
+    // As for wallet totals: start from the named users or entries so the
+    // indexes are used; only an unfiltered inventory scans the project.
+    let sql = if filter.user_ids.is_some() {
+        inventory!(
+            "FROM customers c
+             JOIN wallets w ON w.customer_id = c.id
+             JOIN entries e ON e.wallet_id = w.id
+             JOIN items i ON i.entry_id = e.id",
+            "c.project_id = $1 AND c.external_id = ANY($3)"
+        )
+    } else if filter.entry_ids.is_some() {
+        inventory!(
+            "FROM items i
+             JOIN entries e ON e.id = i.entry_id
+             JOIN wallets w ON w.id = e.wallet_id
+             JOIN customers c ON c.id = w.customer_id",
+            "i.entry_id = ANY($2) AND w.project_id = $1"
+        )
+    } else {
+        inventory!(
+            "FROM items i
+             JOIN entries e ON e.id = i.entry_id
+             JOIN wallets w ON w.id = e.wallet_id
+             JOIN customers c ON c.id = w.customer_id",
+            "w.project_id = $1"
+        )
+    };
+    let entries: Option<Vec<i64>> = filter
+        .entry_ids
+        .as_deref()
+        .map(|ids| ids.iter().map(|id| id.get()).collect());
+    let found = conn.query(
+        sql,
+        &[
+            &project,
+            &entries,
+            &filter.user_ids,
+            &filter.authority_ids,
+            &filter.used,
+        ],
+    )?;
+    found
+        .iter()
+        .map(|r| {
+            Ok(InventoryLine {
+                entry_id: EntryId::new(col(r, 0)?),
+                authority_id: col(r, 1)?,
+                user_id: col(r, 2)?,
+                item: Item {
+                    name: col(r, 3)?,
+                    data: col(r, 4)?,
+                    used: col(r, 5)?,
+                },
+            })
+        })
+        .collect()
+}
+
+/// An entry as API v1 shows it, with its item if it has one.
+pub(crate) fn entry(conn: &mut PgConn, entry: EntryId) -> DbResult<Option<V1Entry>> {
+    conn.query_opt(
+        "SELECT e.id, a.public_id, c.external_id, e.created_at, e.amount, coalesce(e.reason, ''),
+                i.name, i.data, i.used
+         FROM entries e
+         JOIN authorities a ON a.id = e.authority_id
+         JOIN wallets w ON w.id = e.wallet_id
+         JOIN customers c ON c.id = w.customer_id
+         LEFT JOIN items i ON i.entry_id = e.id
+         WHERE e.id = $1",
+        &[&entry.get()],
+    )?
+    .map(|r| v1_entry(&r))
+    .transpose()
+}
+
+fn v1_entry(r: &Row) -> DbResult<V1Entry> {
+    let item = match col::<Option<String>>(r, 6)? {
+        None => None,
+        Some(name) => Some(Item {
+            name,
+            data: col(r, 7)?,
+            used: col(r, 8)?,
+        }),
+    };
+    Ok(V1Entry {
+        entry_id: EntryId::new(col(r, 0)?),
+        authority_id: col(r, 1)?,
+        user_id: col(r, 2)?,
+        created_at: col(r, 3)?,
+        amount: col(r, 4)?,
+        reason: col(r, 5)?,
+        item,
+    })
+}
+
+pub(crate) fn insert_item(conn: &mut PgConn, entry: EntryId, name: &str, data: Option<&str>) -> DbResult<()> {
+    conn.execute(
+        "INSERT INTO items (entry_id, name, data, used) VALUES ($1, $2, $3, false)",
+        &[&entry.get(), &name, &data],
+    )?;
+    Ok(())
+}
+
+/// Marks the item of `entry` used if the entry is in `project` and its item
+/// is unused. The guard is in the `UPDATE` itself: a second use waits for
+/// the first's row lock, then finds the item used. Only a refusal reads
+/// again, to say why.
+pub(crate) fn mark_item_used(conn: &mut PgConn, project: &str, entry: EntryId) -> DbResult<ItemUse> {
+    let marked = conn.execute(
+        "UPDATE items SET used = true
+         WHERE entry_id = $1 AND NOT used
+           AND EXISTS (SELECT 1 FROM entries e JOIN wallets w ON w.id = e.wallet_id
+                       WHERE e.id = $1 AND w.project_id = $2)",
+        &[&entry.get(), &project],
+    )?;
+    if marked > 0 {
+        return Ok(ItemUse::Marked);
+    }
+    let in_project = conn
+        .query_opt(
+            "SELECT 1 FROM items i
+             JOIN entries e ON e.id = i.entry_id
+             JOIN wallets w ON w.id = e.wallet_id
+             WHERE i.entry_id = $1 AND w.project_id = $2",
+            &[&entry.get(), &project],
+        )?
+        .is_some();
+    Ok(if in_project {
+        ItemUse::AlreadyUsed
+    } else {
+        ItemUse::NoSuchItem
+    })
+}

@@ -1,0 +1,273 @@
+//! Wallets: opening them, their statuses, and the two guarded primitives
+//! that move balances.
+//!
+//! No statement here writes a balance it read: `debit` and `credit` move it
+//! by a delta, guarded in their `WHERE`, so a second writer (another worker,
+//! another server process) can neither lose an update nor overdraw.
+
+use super::rows::{self, col, wallet_columns, wallets_with_owners, WALLET_COLUMN_COUNT};
+use crate::conn::PgConn;
+use crate::error::{DbError, DbResult};
+use wallet_core::ids::{AssetId, CustomerRowId, WalletId};
+use wallet_core::model::{Page, PageRequest, Wallet, WalletStatus};
+use wallet_core::port::NewWallet;
+use wallet_core::StoreError;
+
+pub(crate) fn wallet(conn: &mut PgConn, project: &str, id: WalletId) -> DbResult<Option<Wallet>> {
+    conn.query_opt(
+        concat!(
+            "SELECT ",
+            wallet_columns!(),
+            " FROM ",
+            wallets_with_owners!(),
+            " WHERE w.id = $1 AND w.project_id = $2"
+        ),
+        &[&id.get(), &project],
+    )?
+    .map(|r| rows::wallet(&r))
+    .transpose()
+}
+
+/// The customer's default wallet of `asset`: the one marked default or,
+/// for a customer whose wallets of the asset have none marked, the oldest
+/// (what [`adopt_default_wallet`] marks).
+pub(crate) fn default_wallet(
+    conn: &mut PgConn,
+    customer: CustomerRowId,
+    asset: AssetId,
+) -> DbResult<Option<Wallet>> {
+    conn.query_opt(
+        concat!(
+            "SELECT ",
+            wallet_columns!(),
+            " FROM ",
+            wallets_with_owners!(),
+            " WHERE w.customer_id = $1 AND w.asset_id = $2
+             ORDER BY w.is_default DESC, w.id LIMIT 1"
+        ),
+        &[&customer.get(), &asset.get()],
+    )?
+    .map(|r| rows::wallet(&r))
+    .transpose()
+}
+
+/// [`default_wallet`] inside a write: a customer with wallets of the asset
+/// but none marked default gets the oldest one marked. If another writer
+/// marked one meanwhile, the unique index refuses this mark: `Retryable`,
+/// and the rerun finds theirs.
+pub(crate) fn adopt_default_wallet(
+    conn: &mut PgConn,
+    customer: CustomerRowId,
+    asset: AssetId,
+) -> DbResult<Option<Wallet>> {
+    let found = conn.query_opt(
+        concat!(
+            "SELECT ",
+            wallet_columns!(),
+            ", w.is_default FROM ",
+            wallets_with_owners!(),
+            " WHERE w.customer_id = $1 AND w.asset_id = $2
+             ORDER BY w.is_default DESC, w.id LIMIT 1"
+        ),
+        &[&customer.get(), &asset.get()],
+    )?;
+    let Some(row) = found else {
+        return Ok(None);
+    };
+    let wallet = rows::wallet(&row)?;
+    if !col::<bool>(&row, WALLET_COLUMN_COUNT)? {
+        conn.execute(
+            "UPDATE wallets SET is_default = true WHERE id = $1",
+            &[&wallet.id.get()],
+        )
+        .map_err(|e| match e.0 {
+            StoreError::UniqueViolation(why) => DbError(StoreError::Retryable(why)),
+            other => DbError(other),
+        })?;
+    }
+    Ok(Some(wallet))
+}
+
+/// A customer's wallets, oldest first.
+pub(crate) fn customer_wallets(
+    conn: &mut PgConn,
+    customer: CustomerRowId,
+    page: PageRequest,
+) -> DbResult<Page<Wallet>> {
+    let (limit, offset) = rows::limits(page);
+    rows::page(
+        conn,
+        concat!(
+            "SELECT ",
+            wallet_columns!(),
+            " FROM ",
+            wallets_with_owners!(),
+            " WHERE w.customer_id = $1 ORDER BY w.id LIMIT $2 OFFSET $3"
+        ),
+        &[&customer.get(), &limit, &offset],
+        "SELECT count(*) FROM wallets WHERE customer_id = $1",
+        &[&customer.get()],
+        rows::wallet,
+    )
+}
+
+pub(crate) fn system_wallets(conn: &mut PgConn, project: &str, page: PageRequest) -> DbResult<Page<Wallet>> {
+    let (limit, offset) = rows::limits(page);
+    rows::page(
+        conn,
+        concat!(
+            "SELECT ",
+            wallet_columns!(),
+            " FROM ",
+            wallets_with_owners!(),
+            " WHERE w.project_id = $1 AND w.customer_id IS NULL ORDER BY w.id LIMIT $2 OFFSET $3"
+        ),
+        &[&project, &limit, &offset],
+        "SELECT count(*) FROM wallets WHERE project_id = $1 AND customer_id IS NULL",
+        &[&project],
+        rows::wallet,
+    )
+}
+
+/// The wallets of `project` with these ids, locked until the write ends,
+/// in id order (the sort runs below the row locks, so two jobs lock their
+/// common wallets in the same order and cannot deadlock on them). `NO KEY
+/// UPDATE`: entries appended elsewhere to other wallets never wait on the
+/// foreign keys' share locks. A wallet a concurrent write changed while
+/// this waited is read as that write left it.
+pub(crate) fn lock_wallets(conn: &mut PgConn, project: &str, ids: &[WalletId]) -> DbResult<Vec<Wallet>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<i64> = ids.iter().map(|id| id.get()).collect();
+    let found = conn.query(
+        concat!(
+            "SELECT ",
+            wallet_columns!(),
+            " FROM ",
+            wallets_with_owners!(),
+            " WHERE w.id = ANY($2) AND w.project_id = $1
+             ORDER BY w.id FOR NO KEY UPDATE OF w"
+        ),
+        &[&project, &ids],
+    )?;
+    rows::all(&found, rows::wallet)
+}
+
+/// Opens a wallet and marks its asset used. A customer's first wallet of an
+/// asset is its default for that asset: the mark is computed inside the
+/// insert, and the unique partial index `wallets_default_per_asset` decides
+/// a race with another writer opening one at the same time. The loser is
+/// `Retryable`: its rerun sees the winner's wallet (API v1 then posts to it
+/// and opens none; API v2 opens a second, not default).
+pub(crate) fn insert_wallet(conn: &mut PgConn, wallet: &NewWallet<'_>) -> DbResult<WalletId> {
+    let owner = wallet.owner.map(CustomerRowId::get);
+    let row = conn.query_opt(
+        "INSERT INTO wallets (project_id, asset_id, customer_id, is_default, name, description, status,
+                              balance, created_at)
+         VALUES ($1, $2, $3,
+                 $3::bigint IS NOT NULL AND NOT EXISTS (
+                     SELECT 1 FROM wallets WHERE customer_id = $3 AND asset_id = $2 AND is_default),
+                 $4, $5, 'Open', 0, $6)
+         ON CONFLICT (customer_id, asset_id) WHERE is_default DO NOTHING
+         RETURNING id",
+        &[
+            &wallet.project_id,
+            &wallet.asset.get(),
+            &owner,
+            &wallet.name,
+            &wallet.description,
+            &wallet.created_at,
+        ],
+    )?;
+    let Some(row) = row else {
+        return Err(DbError(StoreError::Retryable(
+            "another default wallet of the asset was just opened for the customer".to_owned(),
+        )));
+    };
+    let id: i64 = col(&row, 0)?;
+    conn.execute(
+        "UPDATE assets SET used = true WHERE id = $1 AND NOT used",
+        &[&wallet.asset.get()],
+    )?;
+    Ok(WalletId::new(id))
+}
+
+pub(crate) fn set_wallet_status(conn: &mut PgConn, id: WalletId, status: WalletStatus) -> DbResult<()> {
+    conn.execute(
+        "UPDATE wallets SET status = $2 WHERE id = $1",
+        &[&id.get(), &status.as_str()],
+    )?;
+    Ok(())
+}
+
+pub(crate) fn set_wallet_name(conn: &mut PgConn, id: WalletId, name: &str) -> DbResult<()> {
+    conn.execute("UPDATE wallets SET name = $2 WHERE id = $1", &[&id.get(), &name])?;
+    Ok(())
+}
+
+pub(crate) fn set_wallet_description(conn: &mut PgConn, id: WalletId, description: &str) -> DbResult<()> {
+    conn.execute(
+        "UPDATE wallets SET description = $2 WHERE id = $1",
+        &[&id.get(), &description],
+    )?;
+    Ok(())
+}
+
+/// Suspends every Open wallet of a customer.
+pub(crate) fn suspend_open_wallets(conn: &mut PgConn, customer: CustomerRowId) -> DbResult<()> {
+    conn.execute(
+        "UPDATE wallets SET status = 'Suspended' WHERE customer_id = $1 AND status = 'Open'",
+        &[&customer.get()],
+    )?;
+    Ok(())
+}
+
+/// Takes `amount` from an Open wallet unless its balance would go below
+/// `floor`. With `0 <= balance` and `0 <= amount`, `balance - amount`
+/// cannot overflow, so the guard is exact.
+pub(crate) fn debit(conn: &mut PgConn, wallet: WalletId, amount: i64, floor: i64) -> DbResult<i64> {
+    if amount < 0 {
+        return Err(negative("debit", amount));
+    }
+    let row = conn.query_opt(
+        "UPDATE wallets SET balance = balance - $2
+         WHERE id = $1 AND status = 'Open' AND balance - $2 >= $3
+         RETURNING balance",
+        &[&wallet.get(), &amount, &floor],
+    )?;
+    match row {
+        Some(row) => col(&row, 0),
+        None => Err(DbError(StoreError::Retryable(format!(
+            "wallet {wallet} is not Open or holds less than planned"
+        )))),
+    }
+}
+
+/// Adds `amount` to an Open wallet. The guard compares with
+/// `i64::MAX - amount` (computed here, exact) so the sum never overflows.
+pub(crate) fn credit(conn: &mut PgConn, wallet: WalletId, amount: i64) -> DbResult<i64> {
+    if amount < 0 {
+        return Err(negative("credit", amount));
+    }
+    let room = i64::MAX - amount;
+    let row = conn.query_opt(
+        "UPDATE wallets SET balance = balance + $2
+         WHERE id = $1 AND status = 'Open' AND balance <= $3
+         RETURNING balance",
+        &[&wallet.get(), &amount, &room],
+    )?;
+    match row {
+        Some(row) => col(&row, 0),
+        None => Err(DbError(StoreError::Retryable(format!(
+            "wallet {wallet} is not Open or its balance would pass the largest amount"
+        )))),
+    }
+}
+
+/// A negative amount is the caller's bug: the planner never makes one.
+fn negative(what: &str, amount: i64) -> DbError {
+    DbError(StoreError::Internal(format!(
+        "a {what} of a negative amount ({amount})"
+    )))
+}

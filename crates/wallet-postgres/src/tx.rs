@@ -1,0 +1,320 @@
+//! [`PgTx`]: the port's [`ReadTx`] and [`WriteTx`] on one connection inside
+//! a transaction.
+//!
+//! Every method forwards to a statement of `crate::statements` and keeps
+//! the run's first error. The writer reads it after a job: a job that
+//! swallowed a storage error and still says [`Verdict::Keep`] is rolled back
+//! all the same and answered with that error (after a failed statement
+//! PostgreSQL refuses every statement until the job's savepoint is rolled
+//! back, so its writes are half done at best).
+//!
+//! Inside a write, the reads the core's credential re-check makes (an
+//! authority, a customer key, a token's customer, a setting) take a share
+//! lock on what they read, so a revocation cannot commit while a write that
+//! saw the credential live is still running (see `statements`).
+//!
+//! Inside a write, locked wallets' balances and the running totals move in
+//! the group's [`GroupCache`]; every statement that could read or change
+//! them flushes it first (`forward!`), the few that cannot do not
+//! (`forward_plain!`).
+//!
+//! [`Verdict::Keep`]: wallet_core::port::Verdict::Keep
+
+use crate::cache::GroupCache;
+use crate::conn::PgConn;
+use crate::error::{DbError, DbResult};
+use crate::statements::{catalog, credentials, ledger, settings, v1, wallets};
+use crate::{check, export};
+use wallet_core::check::CheckReport;
+use wallet_core::dump::{DumpCounts, DumpRecord};
+use wallet_core::ids::{
+    AssetId, AuthorityRowId, CustomerKeyRowId, CustomerRowId, EntryId, TransactionId, WalletId,
+};
+use wallet_core::model::{
+    AdminSession, Asset, Authority, AuthorityCredential, Customer, CustomerKey, CustomerStatus, Entry,
+    Millis, NewAsset, Page, PageRequest, Project, TimeRange, Transaction, Wallet, WalletStatus,
+};
+use wallet_core::port::{
+    Claim, ItemUse, NewCustomerKey, NewEntry, NewTransaction, NewWallet, ReadTx, WriteTx,
+};
+use wallet_core::v1::{InventoryFilter, InventoryLine, V1Entry, WalletTotal, WalletTotalsFilter};
+use wallet_core::StoreError;
+
+/// One run of one job on a connection that is inside a transaction.
+pub(crate) struct PgTx<'c> {
+    conn: &'c mut PgConn,
+    /// Whether this is a writer's transaction: reads there lock what the
+    /// re-check reads, and may settle what the rules make of the rows.
+    writing: bool,
+    /// A writer's group cache (none for reads).
+    cache: Option<&'c mut GroupCache>,
+    first_error: Option<StoreError>,
+}
+
+impl<'c> PgTx<'c> {
+    /// A read job's run on a read-only snapshot.
+    pub(crate) fn reading(conn: &'c mut PgConn) -> Self {
+        Self {
+            conn,
+            writing: false,
+            cache: None,
+            first_error: None,
+        }
+    }
+
+    /// A write job's run inside a writer's transaction, on its group's cache.
+    pub(crate) fn writing(conn: &'c mut PgConn, cache: &'c mut GroupCache) -> Self {
+        Self {
+            conn,
+            writing: true,
+            cache: Some(cache),
+            first_error: None,
+        }
+    }
+
+    /// Writes what the group's cache holds, so the next statement reads
+    /// the rows as the transaction has them.
+    fn flushed(&mut self) -> Result<(), StoreError> {
+        let result = match self.cache.as_deref_mut() {
+            Some(cache) => cache.flush(self.conn),
+            None => Ok(()),
+        };
+        self.note(result)
+    }
+
+    /// The first error a statement of this run returned, if any.
+    pub(crate) fn into_first_error(self) -> Option<StoreError> {
+        self.first_error
+    }
+
+    fn note<T>(&mut self, result: DbResult<T>) -> Result<T, StoreError> {
+        result.map_err(|e| {
+            let e = StoreError::from(e);
+            self.first_error.get_or_insert_with(|| e.clone());
+            e
+        })
+    }
+}
+
+/// Forwards port methods to statement functions through `PgTx::note`, so
+/// no method can forget to record its failure, after flushing the group's
+/// cache (the statement may read or change a balance or a total).
+macro_rules! forward {
+    ($($name:ident($($arg:ident: $ty:ty),*) -> $ret:ty = $statement:path;)*) => {$(
+        fn $name(&mut self, $($arg: $ty),*) -> Result<$ret, StoreError> {
+            self.flushed()?;
+            let result = $statement(self.conn, $($arg),*);
+            self.note(result)
+        }
+    )*};
+}
+
+/// [`forward!`] for statements that neither read nor change a wallet's
+/// balance, status or labels or a running total: no flush.
+macro_rules! forward_plain {
+    ($($name:ident($($arg:ident: $ty:ty),*) -> $ret:ty = $statement:path;)*) => {$(
+        fn $name(&mut self, $($arg: $ty),*) -> Result<$ret, StoreError> {
+            let result = $statement(self.conn, $($arg),*);
+            self.note(result)
+        }
+    )*};
+}
+
+/// Forwards to the first statement in a read job and to the second inside
+/// a write; no flush (these read credentials and settings only).
+macro_rules! forward_by_role {
+    ($($name:ident($($arg:ident: $ty:ty),*) -> $ret:ty = $read:path, $write:path;)*) => {$(
+        fn $name(&mut self, $($arg: $ty),*) -> Result<$ret, StoreError> {
+            let result = if self.writing {
+                $write(self.conn, $($arg),*)
+            } else {
+                $read(self.conn, $($arg),*)
+            };
+            self.note(result)
+        }
+    )*};
+}
+
+impl ReadTx for PgTx<'_> {
+    forward_plain! {
+        admin_session(token_digest: &[u8]) -> Option<AdminSession> = settings::admin_session;
+        authority(public_id: &str) -> Option<Authority> = credentials::authority;
+        authorities(project: Option<&str>) -> Vec<Authority> = credentials::authorities;
+        customer_key(public_id: &str) -> Option<CustomerKey> = credentials::customer_key;
+        customer_keys(customer: CustomerRowId, page: PageRequest) -> Page<CustomerKey> =
+            credentials::customer_keys;
+
+        project(id: &str) -> Option<Project> = catalog::project;
+        projects() -> Vec<Project> = catalog::projects;
+        asset(project: &str, id: AssetId) -> Option<Asset> = catalog::asset;
+        asset_code_taken(project: &str, code: &str) -> bool = catalog::asset_code_taken;
+        assets(project: &str, page: PageRequest) -> Page<Asset> = catalog::assets;
+        customers(project: &str, page: PageRequest) -> Page<Customer> = catalog::customers;
+        transaction(project: &str, id: TransactionId) -> Option<Transaction> = ledger::transaction;
+        transaction_by_reference(project: &str, reference: &str) -> Option<Transaction> =
+            ledger::transaction_by_reference;
+        transactions(project: &str, range: TimeRange, page: PageRequest) -> Page<Transaction> =
+            ledger::transactions;
+        v1_entry(entry: EntryId) -> Option<V1Entry> = v1::entry;
+        v1_inventory(project: &str, filter: &InventoryFilter) -> Vec<InventoryLine> = v1::inventory;
+    }
+
+    forward! {
+        wallet(project: &str, id: WalletId) -> Option<Wallet> = wallets::wallet;
+        customer_wallets(customer: CustomerRowId, page: PageRequest) -> Page<Wallet> =
+            wallets::customer_wallets;
+        system_wallets(project: &str, page: PageRequest) -> Page<Wallet> = wallets::system_wallets;
+
+        wallet_entries(wallet: WalletId, range: TimeRange, page: PageRequest) -> Page<Entry> =
+            ledger::wallet_entries;
+        authority_total(wallet: WalletId, authority: AuthorityRowId) -> Option<i128> =
+            ledger::authority_total;
+
+        v1_wallet_totals(project: &str, asset: AssetId, filter: &WalletTotalsFilter) -> Vec<WalletTotal> =
+            v1::wallet_totals;
+
+        check() -> CheckReport = check::run;
+        export_project(
+            project: &str, sink: &mut dyn FnMut(DumpRecord) -> Result<(), StoreError>
+        ) -> DumpCounts =
+            export::project;
+    }
+
+    forward_by_role! {
+        setting(key: &str) -> Option<String> = settings::get, settings::get_for_write;
+        authority_by_rowid(rowid: AuthorityRowId) -> Option<Authority> =
+            credentials::authority_by_rowid, credentials::authority_by_rowid_for_write;
+        customer_key_by_rowid(rowid: CustomerKeyRowId) -> Option<CustomerKey> =
+            credentials::customer_key_by_rowid, credentials::customer_key_by_rowid_for_write;
+        customer(project: &str, id: &str) -> Option<Customer> =
+            catalog::customer, catalog::customer_for_write;
+    }
+
+    /// Inside a write, a customer whose wallets of the asset have none
+    /// marked default gets the oldest marked; a read answers the same
+    /// wallet without marking it.
+    fn default_wallet(
+        &mut self,
+        customer: CustomerRowId,
+        asset: AssetId,
+    ) -> Result<Option<Wallet>, StoreError> {
+        self.flushed()?;
+        let result = if self.writing {
+            wallets::adopt_default_wallet(self.conn, customer, asset)
+        } else {
+            wallets::default_wallet(self.conn, customer, asset)
+        };
+        self.note(result)
+    }
+}
+
+impl WriteTx for PgTx<'_> {
+    forward_plain! {
+        set_setting(key: &str, value: &str) -> () = settings::set;
+        set_setting_if_absent(key: &str, value: &str) -> bool = settings::set_if_absent;
+        insert_admin_session(session: &AdminSession) -> () = settings::insert_admin_session;
+        delete_admin_session(token_digest: &[u8]) -> () = settings::delete_admin_session;
+        prune_admin_sessions(password_stamp: &[u8], now: Millis) -> u64 = settings::prune_admin_sessions;
+        insert_authority(
+            public_id: &str, project: &str, name: &str, credential: &AuthorityCredential, now: Millis
+        ) -> AuthorityRowId = credentials::insert_authority;
+        revoke_authority(public_id: &str, now: Millis) -> bool = credentials::revoke_authority;
+        insert_customer_key(key: &NewCustomerKey<'_>) -> CustomerKeyRowId = credentials::insert_customer_key;
+        revoke_customer_key(customer: CustomerRowId, public_id: &str, now: Millis) -> bool =
+            credentials::revoke_customer_key;
+
+        create_project(id: &str, name: &str, default_asset: &NewAsset, now: Millis) -> bool =
+            catalog::create_project;
+        insert_asset(project: &str, asset: &NewAsset, now: Millis) -> AssetId = catalog::insert_asset;
+        rename_asset(id: AssetId, name: &str) -> () = catalog::rename_asset;
+        delete_unused_asset(id: AssetId) -> bool = catalog::delete_unused_asset;
+        insert_customer(
+            project: &str, id: &str, name: Option<&str>, description: Option<&str>, now: Millis
+        ) -> Option<CustomerRowId> = catalog::insert_customer;
+        lock_customer(project: &str, id: &str) -> Option<Customer> = catalog::lock_customer;
+        update_customer(rowid: CustomerRowId, name: Option<&str>, description: Option<&str>) -> () =
+            catalog::update_customer;
+        insert_transaction(transaction: &NewTransaction<'_>) -> Claim = ledger::insert_transaction;
+        append_entry(entry: &NewEntry<'_>) -> EntryId = ledger::append_entry;
+        insert_item(entry: EntryId, name: &str, data: Option<&str>) -> () = v1::insert_item;
+        mark_item_used(project: &str, entry: EntryId) -> ItemUse = v1::mark_item_used;
+    }
+
+    forward! {
+        set_customer_status(rowid: CustomerRowId, status: CustomerStatus) -> () =
+            catalog::set_customer_status;
+        suspend_open_wallets(customer: CustomerRowId) -> () = wallets::suspend_open_wallets;
+        insert_wallet(wallet: &NewWallet<'_>) -> WalletId = wallets::insert_wallet;
+        set_wallet_status(id: WalletId, status: WalletStatus) -> () = wallets::set_wallet_status;
+        set_wallet_name(id: WalletId, name: &str) -> () = wallets::set_wallet_name;
+        set_wallet_description(id: WalletId, description: &str) -> () = wallets::set_wallet_description;
+    }
+
+    /// Cached wallets answer from the cache; the others are locked and
+    /// read now, and cached.
+    fn lock_wallets(&mut self, project: &str, ids: &[WalletId]) -> Result<Vec<Wallet>, StoreError> {
+        let Some(cache) = self.cache.as_deref_mut() else {
+            let result = wallets::lock_wallets(self.conn, project, ids);
+            return self.note(result);
+        };
+        let mut found: Vec<Wallet> = Vec::with_capacity(ids.len());
+        let mut missing: Vec<WalletId> = Vec::new();
+        for id in ids {
+            match cache.wallet(project, *id) {
+                Some(wallet) => found.push(wallet.clone()),
+                None => missing.push(*id),
+            }
+        }
+        if !missing.is_empty() {
+            let result = wallets::lock_wallets(self.conn, project, &missing);
+            for wallet in self.note(result)? {
+                if let Some(cache) = self.cache.as_deref_mut() {
+                    cache.locked(wallet.clone());
+                }
+                found.push(wallet);
+            }
+        }
+        found.sort_by_key(|w| w.id);
+        found.dedup_by_key(|w| w.id);
+        Ok(found)
+    }
+
+    fn debit(&mut self, wallet: WalletId, amount: i64, floor: i64) -> Result<i64, StoreError> {
+        let cached = match self.cache.as_deref_mut() {
+            Some(cache) if amount >= 0 => cache.debit(wallet, amount, floor),
+            _ => None,
+        };
+        let result = match cached {
+            Some(result) => result.map_err(DbError),
+            None => wallets::debit(self.conn, wallet, amount, floor),
+        };
+        self.note(result)
+    }
+
+    fn credit(&mut self, wallet: WalletId, amount: i64) -> Result<i64, StoreError> {
+        let cached = match self.cache.as_deref_mut() {
+            Some(cache) if amount >= 0 => cache.credit(wallet, amount),
+            _ => None,
+        };
+        let result = match cached {
+            Some(result) => result.map_err(DbError),
+            None => wallets::credit(self.conn, wallet, amount),
+        };
+        self.note(result)
+    }
+
+    /// Inside a write, added up in the group's cache and written once.
+    fn add_authority_total(
+        &mut self,
+        wallet: WalletId,
+        authority: AuthorityRowId,
+        delta: i64,
+    ) -> Result<(), StoreError> {
+        if let Some(cache) = self.cache.as_deref_mut() {
+            cache.add_total(wallet, authority, delta);
+            return Ok(());
+        }
+        let result = ledger::add_authority_total(self.conn, wallet, authority, delta);
+        self.note(result)
+    }
+}

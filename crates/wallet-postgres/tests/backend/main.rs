@@ -1,0 +1,15 @@
+//! The PostgreSQL backend through its public API and the port, one test
+//! binary (one link) for all, on a throwaway cluster this binary starts
+//! (`wallet_testkit::PgCluster`). The backend-neutral promises are the
+//! conformance suite's (`tests/conformance.rs` at the top); these are
+//! PostgreSQL's own: migrations, the primitives' SQL under several writers,
+//! the group-committing writer, export and import.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+mod dump;
+mod migrations;
+mod primitives;
+mod tls;
+mod writer;
