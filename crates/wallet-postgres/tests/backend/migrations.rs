@@ -14,6 +14,7 @@ const TABLES: &[&str] = &[
     "customer_keys",
     "customers",
     "entries",
+    "holds",
     "items",
     "projects",
     "schema_migrations",
@@ -42,7 +43,7 @@ async fn a_fresh_database_gets_every_step_once_and_the_default_project() {
             db.url(),
             "SELECT string_agg(version::text, ',') FROM schema_migrations"
         ),
-        "1"
+        "1,2"
     );
     let project = db.store.read(|r| r.project("default")).await.expect("reads");
     assert!(project.is_some(), "the default project exists");
@@ -51,7 +52,7 @@ async fn a_fresh_database_gets_every_step_once_and_the_default_project() {
     // Connecting again (as a second server process does) applies nothing twice.
     let again = PostgresBackend::connect(&PgOptions::new(db.url())).expect("connects again");
     drop(again);
-    assert_eq!(value(db.url(), "SELECT count(*) FROM schema_migrations"), "1");
+    assert_eq!(value(db.url(), "SELECT count(*) FROM schema_migrations"), "2");
     assert_eq!(value(db.url(), "SELECT count(*) FROM projects"), "1");
 }
 
@@ -68,7 +69,7 @@ async fn servers_starting_at_once_migrate_once() {
     for start in starts {
         start.join().unwrap().expect("every start succeeds");
     }
-    assert_eq!(value(&url, "SELECT count(*) FROM schema_migrations"), "1");
+    assert_eq!(value(&url, "SELECT count(*) FROM schema_migrations"), "2");
     assert_eq!(
         value(&url, "SELECT count(*) FROM assets"),
         "1",

@@ -119,7 +119,7 @@ async fn a_real_deadlock_is_retried_and_both_jobs_apply() {
                 both_locked.wait();
             }
             tx.lock_wallets("default", &[theirs])?;
-            tx.debit(mine, 1, 0)?;
+            tx.debit(mine, 1)?;
             tx.credit(theirs, 1)?;
             tx.set_setting(key, "applied")
         }
@@ -196,7 +196,7 @@ async fn cached_balances_follow_each_jobs_savepoint() {
     let step = |debit: i64, credit: i64, read: bool, keep: bool| {
         move |tx: &mut dyn WriteTx| -> Result<i64, LedgerError> {
             tx.lock_wallets("default", &[wallet])?;
-            tx.debit(wallet, debit, 0)?;
+            tx.debit(wallet, debit)?;
             if read {
                 // Flushes the cache: the row holds the balance so far.
                 let seen = tx.wallet("default", wallet)?.expect("the wallet");
@@ -275,7 +275,7 @@ async fn a_later_job_that_meets_a_held_lock_leads_the_next_group() {
     tokio::time::sleep(Duration::from_millis(20)).await;
     let later = spawn_write(&db.store, move |tx| {
         tx.lock_wallets("default", &[wallet])?;
-        tx.debit(wallet, 1, 0)
+        tx.debit(wallet, 1)
     });
     blocker.release().await;
     first.await.unwrap().expect("commits");
