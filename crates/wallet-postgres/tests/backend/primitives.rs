@@ -1,5 +1,6 @@
 //! The port's primitives in PostgreSQL's SQL: guards that refuse are
-//! `Retryable`, claims that lose are `Duplicate` (also against another
+//! `Retryable` (as statements and in the writer's group cache alike),
+//! claims that lose are `Duplicate` (also against another
 //! connection's uncommitted claim), and the credential re-check's share
 //! lock orders a revocation after the writes that saw the credential live.
 
