@@ -10,7 +10,7 @@ pub fn describe(failure: &Failure) -> String {
 
 /// What went wrong, without saying which operation.
 pub fn reason(reason: &FailReason) -> String {
-    match *reason {
+    match reason {
         FailReason::UnknownWallet { wallet } => format!("wallet {wallet} is unknown"),
         FailReason::WalletNotOpen { wallet, status } => format!("wallet {wallet} is {status}"),
         FailReason::OwnerNotActive { wallet, status } => {
@@ -27,6 +27,25 @@ pub fn reason(reason: &FailReason) -> String {
         FailReason::BalanceOverflow { wallet } => {
             format!("wallet {wallet}'s balance would pass the largest amount a wallet can hold")
         }
+        FailReason::UnknownHold { hold } => format!("hold {hold} is unknown"),
+        FailReason::HoldIdTaken { hold } => format!("holdId {hold} is taken in this project"),
+        FailReason::WrongHoldStatus { hold, status } => format!("hold {hold} is {status}"),
+        FailReason::HoldNotDue { hold } => format!("hold {hold} has not expired yet"),
+        FailReason::HoldInsufficient {
+            hold,
+            needed,
+            remaining,
+        } => format!("hold {hold} reserves {remaining} but {needed} would be captured"),
+        FailReason::NoDestination { hold } => {
+            format!("hold {hold} names no destination, and neither does the capture")
+        }
+        FailReason::DestinationMismatch { hold, destination } => {
+            format!("hold {hold} is for another destination than wallet {destination}")
+        }
+        FailReason::CaptureIntoSource { hold } => {
+            format!("hold {hold} cannot be captured into its own source wallet")
+        }
+        FailReason::ExpiryNotInFuture { hold } => format!("hold {hold}'s expiresAt is not in the future"),
     }
 }
 

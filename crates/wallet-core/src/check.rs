@@ -10,7 +10,18 @@ pub struct CheckReport {
     /// Wallets whose balance differs from the sum of their entries, or whose
     /// last entry's balance_after differs from the balance.
     pub balance_mismatches: Vec<String>,
+    /// Wallets below what their credit limit allows (`balance <
+    /// -credit_limit`, or `balance - held < -credit_limit`), with a negative
+    /// `held`, or past `i64::MAX` with their limit; entries whose
+    /// `balance_after` is below the largest credit limit.
     pub negative_balances: Vec<String>,
+    /// Wallets whose `held` differs from the sum of `remaining` of their
+    /// Open holds.
+    pub held_mismatches: Vec<String>,
+    /// Holds whose own numbers do not add up (`captured + remaining >
+    /// amount`, a final hold with something remaining, an Open one with
+    /// nothing), or that cross assets or projects with their wallets.
+    pub hold_mismatches: Vec<String>,
     /// Assets where sum of balances != issued - redeemed.
     pub asset_mismatches: Vec<String>,
     /// Transfers whose two sides are in different assets or projects, or do
@@ -26,6 +37,8 @@ impl CheckReport {
     pub fn is_ok(&self) -> bool {
         self.balance_mismatches.is_empty()
             && self.negative_balances.is_empty()
+            && self.held_mismatches.is_empty()
+            && self.hold_mismatches.is_empty()
             && self.asset_mismatches.is_empty()
             && self.transfer_mismatches.is_empty()
             && self.failed_with_entries.is_empty()

@@ -32,7 +32,9 @@ pub struct AssetDump {
 }
 
 /// An authority's public data: its public key, or the SHA-256 digest of its
-/// access key (hex). Never a private key: the server has none.
+/// access key (hex). Never a private key: the server has none. The
+/// project's system authority (`system`, which posts expiries and the
+/// operator's voids) has neither.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct AuthorityDump {
@@ -41,6 +43,9 @@ pub struct AuthorityDump {
     pub name: String,
     pub public_key_pem: Option<String>,
     pub token_digest: Option<String>,
+    /// Absent from exports made before holds: false.
+    #[serde(default)]
+    pub system: bool,
     pub created_at: i64,
     pub revoked_at: Option<i64>,
 }
@@ -81,6 +86,11 @@ pub struct WalletDump {
     pub description: Option<String>,
     pub status: String,
     pub balance: i64,
+    /// Absent from exports made before holds: 0, like the limit.
+    #[serde(default)]
+    pub held: i64,
+    #[serde(default)]
+    pub credit_limit: i64,
     pub created_at: i64,
 }
 
@@ -122,6 +132,28 @@ pub struct ItemDump {
     pub used: bool,
 }
 
+/// A hold, with its public id and its own row id (kept on import, like
+/// every id).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct HoldDump {
+    pub rowid: i64,
+    pub id: String,
+    /// The source wallet's id.
+    pub source: i64,
+    pub destination: Option<i64>,
+    pub asset: i64,
+    pub amount: i64,
+    pub captured: i64,
+    pub remaining: i64,
+    pub status: String,
+    pub expires_at: Option<i64>,
+    /// The transaction that placed it.
+    pub transaction: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
 /// One row of a project, in the order an export writes them (every row
 /// after the rows it refers to).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -136,6 +168,7 @@ pub enum DumpRecord {
     Transaction(TransactionDump),
     Entry(EntryDump),
     Item(ItemDump),
+    Hold(HoldDump),
 }
 
 /// How many rows of each kind went through.
@@ -149,6 +182,7 @@ pub struct DumpCounts {
     pub transactions: u64,
     pub entries: u64,
     pub items: u64,
+    pub holds: u64,
 }
 
 impl DumpCounts {
@@ -164,6 +198,7 @@ impl DumpCounts {
             DumpRecord::Transaction(_) => &mut self.transactions,
             DumpRecord::Entry(_) => &mut self.entries,
             DumpRecord::Item(_) => &mut self.items,
+            DumpRecord::Hold(_) => &mut self.holds,
         };
         *counter += 1;
     }

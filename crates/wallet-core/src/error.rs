@@ -63,6 +63,7 @@ pub enum Missing {
     Key,
     /// API v1: an entry that carries an item.
     Item,
+    Hold,
 }
 
 impl std::fmt::Display for Missing {
@@ -76,6 +77,7 @@ impl std::fmt::Display for Missing {
             Missing::Authority => "authority",
             Missing::Key => "key",
             Missing::Item => "entry with an item",
+            Missing::Hold => "hold",
         })
     }
 }

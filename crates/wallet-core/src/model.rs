@@ -4,6 +4,7 @@
 use crate::ids::{
     AssetId, AuthorityRowId, CustomerKeyRowId, CustomerRowId, EntryId, TransactionId, WalletId,
 };
+use crate::text::HoldId;
 use serde::{Deserialize, Serialize};
 
 /// A point in time: Unix epoch milliseconds, as every `*_at` is stored.
@@ -61,8 +62,15 @@ status!(
 );
 
 status!(
-    /// The operation an entry records.
-    EntryKind as OperationType { Issue, Redeem, Transfer }
+    /// The operation an entry records. Holds, voids and expiries of holds
+    /// write no entry: they move `held`, not the balance.
+    EntryKind as EntryType { Issue, Redeem, Transfer, Capture }
+);
+
+status!(
+    /// Where a hold stands. Only an Open hold reserves value; the others are
+    /// final.
+    HoldStatus as HoldStatus { Open, Captured, Voided, Expired }
 );
 
 /// A tenant. Every credential belongs to exactly one project.
@@ -138,15 +146,54 @@ pub struct Wallet {
     pub name: Option<String>,
     pub description: Option<String>,
     pub status: WalletStatus,
-    /// Posted value in the asset's smallest parts.
+    /// Posted value in the asset's smallest parts; below zero only down to
+    /// `-credit_limit`.
     pub balance: i64,
+    /// What the wallet's Open holds still reserve.
+    pub held: i64,
+    /// How far below zero the balance may go (0: not at all).
+    pub credit_limit: i64,
     pub created_at: Millis,
 }
 
 impl Wallet {
+    /// What a Redeem, a Transfer or a new Hold may take:
+    /// `balance - held + credit_limit`.
+    pub fn available(&self) -> i64 {
+        available(self.balance, self.held, self.credit_limit)
+    }
+
     pub fn owner_rowid(&self) -> Option<CustomerRowId> {
         self.owner.as_ref().map(|o| o.rowid)
     }
+}
+
+/// `balance - held + credit_limit`, saturated to the `i64` range (the
+/// invariant keeps it at or above zero; a huge limit could pass `i64::MAX`).
+pub fn available(balance: i64, held: i64, credit_limit: i64) -> i64 {
+    let available = i128::from(balance) - i128::from(held) + i128::from(credit_limit);
+    i64::try_from(available).unwrap_or(if available < 0 { i64::MIN } else { i64::MAX })
+}
+
+/// Value reserved in a wallet, to be captured (moved to a destination) or
+/// released (voided, or expired at `expires_at`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hold {
+    pub id: HoldId,
+    pub source: WalletId,
+    pub destination: Option<WalletId>,
+    pub asset: AssetId,
+    pub amount: i64,
+    pub captured: i64,
+    /// What the hold still reserves: `amount - captured` while Open, 0 once
+    /// it is Captured, Voided or Expired.
+    pub remaining: i64,
+    pub status: HoldStatus,
+    pub expires_at: Option<Millis>,
+    pub created_at: Millis,
+    /// The transaction that placed it.
+    pub transaction: TransactionId,
+    pub updated_at: Millis,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

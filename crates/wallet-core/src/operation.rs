@@ -2,7 +2,8 @@
 
 use crate::amount::PositiveAmount;
 use crate::ids::WalletId;
-use crate::text::{ReferenceId, Text};
+use crate::model::Millis;
+use crate::text::{HoldId, ReferenceId, Text};
 use crate::LedgerError;
 use serde::{Serialize, Serializer};
 
@@ -42,8 +43,8 @@ impl Serialize for Quantity {
 
 /// One operation on wallets of the caller's project. Serialized, it is the
 /// record of the request kept with the transaction (and shown by API v2).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(tag = "type")]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "type", rename_all_fields = "camelCase")]
 pub enum Operation {
     /// Creates value in a wallet.
     Issue { destination: WalletId, amount: Quantity },
@@ -55,31 +56,69 @@ pub enum Operation {
         destination: WalletId,
         amount: Quantity,
     },
+    /// Reserves value of `source`: it stays in the balance but can no longer
+    /// be spent, until captured, voided or expired.
+    Hold {
+        source: WalletId,
+        amount: Quantity,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        destination: Option<WalletId>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        expires_at: Option<Millis>,
+        /// The caller's id, or one the server made before planning.
+        hold_id: HoldId,
+    },
+    /// Moves reserved value of a hold to a destination (the op's, else the
+    /// hold's); all that remains unless `amount` says less.
+    Capture {
+        hold: HoldId,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        amount: Option<Quantity>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        destination: Option<WalletId>,
+    },
+    /// Releases what remains of a hold.
+    Void { hold: HoldId },
+    /// Releases what remains of a hold whose time ran out: the server posts
+    /// it, never a client.
+    ExpireHold { hold: HoldId },
 }
 
 impl Operation {
-    /// The wallets value leaves: they are locked before planning, since
-    /// their funds are checked.
-    pub fn debited(&self) -> Option<WalletId> {
-        match *self {
-            Operation::Issue { .. } => None,
-            Operation::Redeem { source, .. } | Operation::Transfer { source, .. } => Some(source),
-        }
-    }
-
-    /// The wallets value arrives in.
-    pub fn credited(&self) -> Option<WalletId> {
-        match *self {
-            Operation::Redeem { .. } => None,
-            Operation::Issue { destination, .. } | Operation::Transfer { destination, .. } => {
-                Some(destination)
-            }
-        }
-    }
-
-    /// Every wallet the operation touches.
+    /// The wallets the operation names itself (a Capture's or Void's hold
+    /// adds the hold's own wallets, known only once the hold is read).
     pub fn wallets(&self) -> impl Iterator<Item = WalletId> {
-        self.debited().into_iter().chain(self.credited())
+        let (a, b) = match self {
+            Operation::Issue { destination, .. } => (Some(*destination), None),
+            Operation::Redeem { source, .. } => (Some(*source), None),
+            Operation::Transfer {
+                source, destination, ..
+            } => (Some(*source), Some(*destination)),
+            Operation::Hold {
+                source, destination, ..
+            } => (Some(*source), *destination),
+            Operation::Capture { destination, .. } => (*destination, None),
+            Operation::Void { .. } | Operation::ExpireHold { .. } => (None, None),
+        };
+        a.into_iter().chain(b)
+    }
+
+    /// The hold an operation works on, if it is a Capture, Void or expiry.
+    pub fn hold(&self) -> Option<&HoldId> {
+        match self {
+            Operation::Capture { hold, .. } | Operation::Void { hold } | Operation::ExpireHold { hold } => {
+                Some(hold)
+            }
+            _ => None,
+        }
+    }
+
+    /// The hold an operation places, if it is a Hold.
+    pub fn placed_hold(&self) -> Option<&HoldId> {
+        match self {
+            Operation::Hold { hold_id, .. } => Some(hold_id),
+            _ => None,
+        }
     }
 }
 
@@ -115,12 +154,57 @@ impl TransactionRequest {
                     )));
                 }
             }
+            if let Operation::Hold {
+                source,
+                destination: Some(destination),
+                ..
+            } = op
+            {
+                if source == destination {
+                    return Err(LedgerError::Invalid(format!(
+                        "operation {i}: a hold's destination must be another wallet than its source"
+                    )));
+                }
+            }
+            if matches!(op, Operation::ExpireHold { .. }) {
+                return Err(LedgerError::Invalid(format!(
+                    "operation {i}: only the server expires holds"
+                )));
+            }
+            if let Some(id) = op.placed_hold() {
+                if operations[..i]
+                    .iter()
+                    .any(|earlier| earlier.placed_hold() == Some(id))
+                {
+                    return Err(LedgerError::Invalid(format!(
+                        "operation {i}: holdId {id} is placed twice in this transaction"
+                    )));
+                }
+            }
         }
         Ok(Self {
             reference_id,
             operations,
             description,
         })
+    }
+
+    /// Refuses a hold set to expire at or before `now` (before anything is
+    /// attempted: the reference id stays free).
+    pub fn check_times(&self, now: Millis) -> Result<(), LedgerError> {
+        for (i, op) in self.operations.iter().enumerate() {
+            if let Operation::Hold {
+                expires_at: Some(at), ..
+            } = op
+            {
+                if *at <= now {
+                    return Err(LedgerError::Invalid(format!(
+                        "operation {i}: expiresAt must be in the future"
+                    )));
+                }
+            }
+        }
+        Ok(())
     }
 
     /// The operations as the JSON kept with the transaction.
@@ -176,7 +260,10 @@ mod tests {
             destination: w(1),
             amount: Quantity(1),
         };
-        assert!(TransactionRequest::new(reference.clone(), vec![issue; MAX_OPERATIONS + 1], None).is_err());
+        assert!(
+            TransactionRequest::new(reference.clone(), vec![issue.clone(); MAX_OPERATIONS + 1], None)
+                .is_err()
+        );
         assert!(TransactionRequest::new(reference, vec![issue; MAX_OPERATIONS], None).is_ok());
     }
 }

@@ -1,19 +1,27 @@
 //! The planner: the one balance rule of the ledger, as a pure function.
 //!
-//! Given the state of the wallets a transaction touches, its operations and
-//! the time, it decides: a [`Plan`] (the ledger lines to write, every check
-//! passed) or a [`Failure`] (which operation failed, and why, as data). It
-//! reads no clock and touches no storage, so it is tested on its own
-//! against a reference model; both APIs (a v1 entry is one Issue or Redeem)
-//! and every backend go through it.
+//! Given the state of the wallets and holds a transaction touches, its
+//! operations and the time, it decides: a [`Plan`] (the ledger lines to
+//! write, the holds placed or changed, every check passed) or a [`Failure`]
+//! (which operation failed, and why, as data). It reads no clock and touches
+//! no storage, so it is tested on its own against a reference model; both
+//! APIs (a v1 entry is one Issue or Redeem) and every backend go through it.
+//!
+//! The rules, per wallet: `balance >= -credit_limit` and
+//! `balance - held >= -credit_limit` always, and `available = balance -
+//! held + credit_limit` never passes `i64::MAX` (so `balance + credit_limit`
+//! fits in an `i64` and every backend's arithmetic is exact). What leaves a
+//! wallet (Redeem, the source of a Transfer, a new Hold) may take at most its
+//! available value. A hold is captured or released at most once in full,
+//! and from its `expires_at` on it is Expired, recorded or not.
 
 use crate::ids::{AssetId, WalletId};
-use crate::model::{CustomerStatus, EntryKind, Millis, Wallet, WalletStatus};
-use crate::operation::Operation;
+use crate::model::{CustomerStatus, EntryKind, HoldStatus, Millis, Wallet, WalletStatus};
+use crate::operation::{Operation, Quantity};
+use crate::text::HoldId;
 use std::collections::BTreeMap;
 
-/// What the planner needs of a wallet, read (and, where funds are checked,
-/// locked) inside the write.
+/// What the planner needs of a wallet, read (and locked) inside the write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct WalletState {
     pub id: WalletId,
@@ -22,6 +30,15 @@ pub struct WalletState {
     /// The owner's status; `None` for a system wallet.
     pub owner_status: Option<CustomerStatus>,
     pub balance: i64,
+    pub held: i64,
+    pub credit_limit: i64,
+}
+
+impl WalletState {
+    /// `balance - held + credit_limit`, exactly.
+    pub fn available(&self) -> i128 {
+        i128::from(self.balance) - i128::from(self.held) + i128::from(self.credit_limit)
+    }
 }
 
 impl From<&Wallet> for WalletState {
@@ -32,25 +49,79 @@ impl From<&Wallet> for WalletState {
             status: w.status,
             owner_status: w.owner.as_ref().map(|o| o.status),
             balance: w.balance,
+            held: w.held,
+            credit_limit: w.credit_limit,
         }
     }
 }
 
-/// The wallets a transaction may touch, by id.
+/// What the planner needs of a hold.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HoldState {
+    pub id: HoldId,
+    pub source: WalletId,
+    pub destination: Option<WalletId>,
+    pub amount: i64,
+    pub captured: i64,
+    pub remaining: i64,
+    pub status: HoldStatus,
+    pub expires_at: Option<Millis>,
+}
+
+impl HoldState {
+    /// The status as of `now`: an Open hold is Expired from its `expires_at`
+    /// on, whether or not its expiry has been recorded yet.
+    pub fn status_at(&self, now: Millis) -> HoldStatus {
+        match (self.status, self.expires_at) {
+            (HoldStatus::Open, Some(at)) if at <= now => HoldStatus::Expired,
+            (status, _) => status,
+        }
+    }
+}
+
+impl From<&crate::model::Hold> for HoldState {
+    fn from(h: &crate::model::Hold) -> Self {
+        Self {
+            id: h.id.clone(),
+            source: h.source,
+            destination: h.destination,
+            amount: h.amount,
+            captured: h.captured,
+            remaining: h.remaining,
+            status: h.status,
+            expires_at: h.expires_at,
+        }
+    }
+}
+
+/// The wallets and holds a transaction may touch.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Book {
     wallets: BTreeMap<WalletId, WalletState>,
+    holds: BTreeMap<HoldId, HoldState>,
 }
 
 impl Book {
     pub fn new(wallets: impl IntoIterator<Item = WalletState>) -> Self {
         Self {
             wallets: wallets.into_iter().map(|w| (w.id, w)).collect(),
+            holds: BTreeMap::new(),
         }
+    }
+
+    /// Adds the holds the transaction names (found in the store): those it
+    /// captures or voids, and any whose id a new Hold would take.
+    pub fn with_holds(mut self, holds: impl IntoIterator<Item = HoldState>) -> Self {
+        self.holds.extend(holds.into_iter().map(|h| (h.id.clone(), h)));
+        self
     }
 
     pub fn wallet(&self, id: WalletId) -> Option<&WalletState> {
         self.wallets.get(&id)
+    }
+
+    pub fn hold(&self, id: &HoldId) -> Option<&HoldState> {
+        self.holds.get(id)
     }
 }
 
@@ -67,14 +138,47 @@ pub struct Line {
     pub balance_after: i64,
 }
 
-/// A transaction that passed every check: its lines, in order.
+/// A change of a wallet's reserved value, in operation order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Reservation {
+    pub operation: usize,
+    pub wallet: WalletId,
+    /// Positive: reserved (a Hold); negative: released (a Capture, Void or
+    /// expiry).
+    pub amount: i64,
+    pub held_after: i64,
+}
+
+/// What one operation did to a hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HoldStep {
+    Placed,
+    Captured { amount: i64, destination: WalletId },
+    Voided,
+    Expired,
+}
+
+/// A hold the transaction placed or changed: its state after the
+/// transaction, and what each operation did to it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HoldPlan {
+    /// Placed by this transaction (else it existed before).
+    pub placed: bool,
+    pub state: HoldState,
+    pub steps: Vec<(usize, HoldStep)>,
+}
+
+/// A transaction that passed every check, to be written in this order:
+/// reservations and lines as they come, holds at their final state.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Plan {
     pub lines: Vec<Line>,
+    pub reservations: Vec<Reservation>,
+    pub holds: Vec<HoldPlan>,
 }
 
 impl Plan {
-    /// The net change per wallet.
+    /// The net change of each wallet's balance.
     pub fn deltas(&self) -> BTreeMap<WalletId, i128> {
         let mut deltas = BTreeMap::new();
         for line in &self.lines {
@@ -85,7 +189,7 @@ impl Plan {
 }
 
 /// Why a transaction fails. Data, not text: the API edge words it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FailReason {
     /// An operation names a wallet the book does not hold.
     UnknownWallet { wallet: WalletId },
@@ -96,16 +200,38 @@ pub enum FailReason {
         wallet: WalletId,
         status: CustomerStatus,
     },
-    /// A transfer between wallets of different assets.
+    /// Value between wallets of different assets.
     AssetMismatch { source: WalletId, destination: WalletId },
-    /// The wallet holds less than the operation takes.
+    /// The wallet has less available than the operation takes.
     InsufficientFunds {
         wallet: WalletId,
         needed: i64,
         available: i64,
     },
-    /// The wallet's balance would pass the largest amount.
+    /// The wallet's available value would pass the largest amount.
     BalanceOverflow { wallet: WalletId },
+    /// A Capture or Void names a hold the book does not hold.
+    UnknownHold { hold: HoldId },
+    /// A new Hold's id is taken in the project.
+    HoldIdTaken { hold: HoldId },
+    /// The hold is not Open (or its time ran out).
+    WrongHoldStatus { hold: HoldId, status: HoldStatus },
+    /// An expiry posted for a hold whose time has not come.
+    HoldNotDue { hold: HoldId },
+    /// A Capture of more than the hold still reserves.
+    HoldInsufficient {
+        hold: HoldId,
+        needed: i64,
+        remaining: i64,
+    },
+    /// A Capture names no destination and its hold has none.
+    NoDestination { hold: HoldId },
+    /// A Capture names another destination than the one its hold fixed.
+    DestinationMismatch { hold: HoldId, destination: WalletId },
+    /// A Capture into the hold's own source.
+    CaptureIntoSource { hold: HoldId },
+    /// A Hold set to expire at or before the transaction's time.
+    ExpiryNotInFuture { hold: HoldId },
 }
 
 /// The error status a failed transaction is recorded with.
@@ -114,6 +240,8 @@ pub enum FailCode {
     WrongWalletStatus,
     InsufficientFunds,
     ValidationError,
+    WrongHoldStatus,
+    Conflict,
 }
 
 impl FailCode {
@@ -122,6 +250,8 @@ impl FailCode {
             FailCode::WrongWalletStatus => "WRONG_WALLET_STATUS",
             FailCode::InsufficientFunds => "INSUFFICIENT_FUNDS",
             FailCode::ValidationError => "VALIDATION_ERROR",
+            FailCode::WrongHoldStatus => "WRONG_HOLD_STATUS",
+            FailCode::Conflict => "CONFLICT",
         }
     }
 }
@@ -132,102 +262,355 @@ impl FailReason {
             FailReason::WalletNotOpen { .. } | FailReason::OwnerNotActive { .. } => {
                 FailCode::WrongWalletStatus
             }
-            FailReason::InsufficientFunds { .. } => FailCode::InsufficientFunds,
+            FailReason::InsufficientFunds { .. } | FailReason::HoldInsufficient { .. } => {
+                FailCode::InsufficientFunds
+            }
+            FailReason::WrongHoldStatus { .. } | FailReason::HoldNotDue { .. } => FailCode::WrongHoldStatus,
+            FailReason::HoldIdTaken { .. } => FailCode::Conflict,
             FailReason::UnknownWallet { .. }
             | FailReason::AssetMismatch { .. }
-            | FailReason::BalanceOverflow { .. } => FailCode::ValidationError,
+            | FailReason::BalanceOverflow { .. }
+            | FailReason::UnknownHold { .. }
+            | FailReason::NoDestination { .. }
+            | FailReason::DestinationMismatch { .. }
+            | FailReason::CaptureIntoSource { .. }
+            | FailReason::ExpiryNotInFuture { .. } => FailCode::ValidationError,
         }
     }
 }
 
 /// A transaction that fails: the first operation that could not apply.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Failure {
     pub operation: usize,
     pub reason: FailReason,
 }
 
-/// Plans `operations` in order on `book`. Every operation is checked against
-/// the state the earlier ones left: statuses, assets, funds (a balance never
-/// goes below zero) and overflow (a balance never passes `i64::MAX`).
-///
-/// `now` is the transaction's time; no rule of today's operations depends on
-/// it, and expiring holds and lots will.
+/// Plans `operations` in order on `book` at time `now`. Every operation is
+/// checked against the state the earlier ones left.
 pub fn plan(book: &Book, operations: &[Operation], now: Millis) -> Result<Plan, Failure> {
-    let _ = now;
-    let mut balances: BTreeMap<WalletId, i64> = BTreeMap::new();
-    let mut lines = Vec::with_capacity(operations.len() * 2);
+    let mut work = Work {
+        book,
+        wallets: book.wallets.clone(),
+        holds: BTreeMap::new(),
+        plan: Plan::default(),
+        now,
+    };
     for (i, op) in operations.iter().enumerate() {
-        let fail = |reason| Failure { operation: i, reason };
-        for id in op.wallets() {
-            usable(book, id).map_err(fail)?;
-        }
-        let mut step = |wallet: WalletId, amount: i64, kind: EntryKind| -> Result<(), Failure> {
-            let state = book
-                .wallet(wallet)
-                .ok_or(fail(FailReason::UnknownWallet { wallet }))?;
-            let balance = balances.get(&wallet).copied().unwrap_or(state.balance);
-            let after = if amount < 0 {
-                let needed = amount.unsigned_abs();
-                match balance.checked_add(amount).filter(|after| *after >= 0) {
-                    Some(after) => after,
-                    None => {
-                        return Err(fail(FailReason::InsufficientFunds {
-                            wallet,
-                            needed: i64::try_from(needed).unwrap_or(i64::MAX),
-                            available: balance,
-                        }))
-                    }
-                }
-            } else {
-                balance
-                    .checked_add(amount)
-                    .ok_or(fail(FailReason::BalanceOverflow { wallet }))?
-            };
-            balances.insert(wallet, after);
-            lines.push(Line {
-                operation: i,
-                wallet,
-                kind,
-                amount,
-                balance_after: after,
-            });
-            Ok(())
-        };
-        match *op {
-            Operation::Issue { destination, amount } => step(destination, amount.get(), EntryKind::Issue)?,
-            Operation::Redeem { source, amount } => step(source, -amount.get(), EntryKind::Redeem)?,
+        work.apply(i, op)
+            .map_err(|reason| Failure { operation: i, reason })?;
+    }
+    let mut plan = work.plan;
+    plan.holds = work.holds.into_values().collect();
+    Ok(plan)
+}
+
+/// The state as the operations so far left it.
+struct Work<'b> {
+    book: &'b Book,
+    wallets: BTreeMap<WalletId, WalletState>,
+    /// Holds this transaction touched, by id.
+    holds: BTreeMap<HoldId, HoldPlan>,
+    plan: Plan,
+    now: Millis,
+}
+
+type Step = Result<(), FailReason>;
+
+impl Work<'_> {
+    fn apply(&mut self, i: usize, op: &Operation) -> Step {
+        match op {
+            Operation::Issue { destination, amount } => {
+                self.usable(*destination)?;
+                self.credit(i, *destination, *amount, EntryKind::Issue)
+            }
+            Operation::Redeem { source, amount } => {
+                self.usable(*source)?;
+                self.spend(i, *source, *amount, EntryKind::Redeem)
+            }
             Operation::Transfer {
                 source,
                 destination,
                 amount,
             } => {
-                let asset = |id| book.wallet(id).map(|w| w.asset);
-                if asset(source) != asset(destination) {
-                    return Err(fail(FailReason::AssetMismatch { source, destination }));
-                }
-                step(source, -amount.get(), EntryKind::Transfer)?;
-                step(destination, amount.get(), EntryKind::Transfer)?;
+                self.usable(*source)?;
+                self.usable(*destination)?;
+                self.same_asset(*source, *destination)?;
+                self.spend(i, *source, *amount, EntryKind::Transfer)?;
+                self.credit(i, *destination, *amount, EntryKind::Transfer)
             }
+            Operation::Hold {
+                source,
+                amount,
+                destination,
+                expires_at,
+                hold_id,
+            } => self.place(i, *source, *amount, *destination, *expires_at, hold_id),
+            Operation::Capture {
+                hold,
+                amount,
+                destination,
+            } => self.capture(i, hold, *amount, *destination),
+            Operation::Void { hold } => self.release(i, hold, false),
+            Operation::ExpireHold { hold } => self.release(i, hold, true),
         }
     }
-    Ok(Plan { lines })
-}
 
-/// Only Open wallets of Active customers (or system wallets) take part.
-fn usable(book: &Book, id: WalletId) -> Result<(), FailReason> {
-    let wallet = book.wallet(id).ok_or(FailReason::UnknownWallet { wallet: id })?;
-    if wallet.status != WalletStatus::Open {
-        return Err(FailReason::WalletNotOpen {
-            wallet: id,
-            status: wallet.status,
+    fn wallet(&self, id: WalletId) -> Result<&WalletState, FailReason> {
+        self.wallets
+            .get(&id)
+            .ok_or(FailReason::UnknownWallet { wallet: id })
+    }
+
+    fn wallet_mut(&mut self, id: WalletId) -> Result<&mut WalletState, FailReason> {
+        self.wallets
+            .get_mut(&id)
+            .ok_or(FailReason::UnknownWallet { wallet: id })
+    }
+
+    /// Only Open wallets of Active customers (or system wallets) take part.
+    fn usable(&self, id: WalletId) -> Step {
+        let wallet = self.wallet(id)?;
+        if wallet.status != WalletStatus::Open {
+            return Err(FailReason::WalletNotOpen {
+                wallet: id,
+                status: wallet.status,
+            });
+        }
+        match wallet.owner_status {
+            Some(status) if status != CustomerStatus::Active => {
+                Err(FailReason::OwnerNotActive { wallet: id, status })
+            }
+            _ => Ok(()),
+        }
+    }
+
+    fn same_asset(&self, source: WalletId, destination: WalletId) -> Step {
+        if self.wallet(source)?.asset != self.wallet(destination)?.asset {
+            return Err(FailReason::AssetMismatch { source, destination });
+        }
+        Ok(())
+    }
+
+    /// Takes `amount` of what the wallet has available.
+    fn spend(&mut self, i: usize, id: WalletId, amount: Quantity, kind: EntryKind) -> Step {
+        let wallet = self.wallet_mut(id)?;
+        let available = wallet.available();
+        if i128::from(amount.get()) > available {
+            return Err(FailReason::InsufficientFunds {
+                wallet: id,
+                needed: amount.get(),
+                available: i64::try_from(available).unwrap_or(i64::MAX),
+            });
+        }
+        // available <= i64::MAX and balance >= -limit keep this in range.
+        wallet.balance -= amount.get();
+        let balance_after = wallet.balance;
+        self.line(i, id, kind, -amount.get(), balance_after);
+        Ok(())
+    }
+
+    /// Adds `amount` to the balance, unless available would pass `i64::MAX`.
+    fn credit(&mut self, i: usize, id: WalletId, amount: Quantity, kind: EntryKind) -> Step {
+        let wallet = self.wallet_mut(id)?;
+        let limit = i128::from(wallet.balance) + i128::from(amount.get()) + i128::from(wallet.credit_limit);
+        if limit > i128::from(i64::MAX) {
+            return Err(FailReason::BalanceOverflow { wallet: id });
+        }
+        wallet.balance += amount.get();
+        let balance_after = wallet.balance;
+        self.line(i, id, kind, amount.get(), balance_after);
+        Ok(())
+    }
+
+    fn line(&mut self, operation: usize, wallet: WalletId, kind: EntryKind, amount: i64, balance_after: i64) {
+        self.plan.lines.push(Line {
+            operation,
+            wallet,
+            kind,
+            amount,
+            balance_after,
         });
     }
-    match wallet.owner_status {
-        Some(status) if status != CustomerStatus::Active => {
-            Err(FailReason::OwnerNotActive { wallet: id, status })
+
+    /// Moves `amount` into (positive) or out of (negative) the wallet's held
+    /// value.
+    fn reserve(&mut self, i: usize, id: WalletId, amount: i64) -> Step {
+        let wallet = self.wallet_mut(id)?;
+        // Placing takes at most what is available, releasing at most what is
+        // held: `held` stays within 0..=balance + limit <= i64::MAX.
+        wallet.held += amount;
+        let held_after = wallet.held;
+        self.plan.reservations.push(Reservation {
+            operation: i,
+            wallet: id,
+            amount,
+            held_after,
+        });
+        Ok(())
+    }
+
+    /// The hold as this transaction left it so far, or as the book holds it.
+    fn hold(&self, id: &HoldId) -> Result<HoldState, FailReason> {
+        if let Some(plan) = self.holds.get(id) {
+            return Ok(plan.state.clone());
         }
-        _ => Ok(()),
+        self.book
+            .hold(id)
+            .cloned()
+            .ok_or_else(|| FailReason::UnknownHold { hold: id.clone() })
+    }
+
+    fn record(&mut self, i: usize, state: HoldState, step: HoldStep) {
+        let id = state.id.clone();
+        let entry = self.holds.entry(id).or_insert_with(|| HoldPlan {
+            placed: step == HoldStep::Placed,
+            state: state.clone(),
+            steps: Vec::new(),
+        });
+        entry.state = state;
+        entry.steps.push((i, step));
+    }
+
+    fn place(
+        &mut self,
+        i: usize,
+        source: WalletId,
+        amount: Quantity,
+        destination: Option<WalletId>,
+        expires_at: Option<Millis>,
+        id: &HoldId,
+    ) -> Step {
+        self.usable(source)?;
+        if let Some(destination) = destination {
+            self.usable(destination)?;
+            self.same_asset(source, destination)?;
+        }
+        if expires_at.is_some_and(|at| at <= self.now) {
+            return Err(FailReason::ExpiryNotInFuture { hold: id.clone() });
+        }
+        if self.holds.contains_key(id) || self.book.hold(id).is_some() {
+            return Err(FailReason::HoldIdTaken { hold: id.clone() });
+        }
+        let available = self.wallet(source)?.available();
+        if i128::from(amount.get()) > available {
+            return Err(FailReason::InsufficientFunds {
+                wallet: source,
+                needed: amount.get(),
+                available: i64::try_from(available).unwrap_or(i64::MAX),
+            });
+        }
+        self.reserve(i, source, amount.get())?;
+        let state = HoldState {
+            id: id.clone(),
+            source,
+            destination,
+            amount: amount.get(),
+            captured: 0,
+            remaining: amount.get(),
+            status: HoldStatus::Open,
+            expires_at,
+        };
+        self.record(i, state, HoldStep::Placed);
+        Ok(())
+    }
+
+    fn capture(
+        &mut self,
+        i: usize,
+        id: &HoldId,
+        amount: Option<Quantity>,
+        destination: Option<WalletId>,
+    ) -> Step {
+        let mut hold = self.hold(id)?;
+        let status = hold.status_at(self.now);
+        if status != HoldStatus::Open {
+            return Err(FailReason::WrongHoldStatus {
+                hold: id.clone(),
+                status,
+            });
+        }
+        let destination = match (destination, hold.destination) {
+            (Some(asked), Some(fixed)) if asked != fixed => {
+                return Err(FailReason::DestinationMismatch {
+                    hold: id.clone(),
+                    destination: asked,
+                })
+            }
+            (Some(destination), _) | (None, Some(destination)) => destination,
+            (None, None) => return Err(FailReason::NoDestination { hold: id.clone() }),
+        };
+        if destination == hold.source {
+            return Err(FailReason::CaptureIntoSource { hold: id.clone() });
+        }
+        self.usable(hold.source)?;
+        self.usable(destination)?;
+        self.same_asset(hold.source, destination)?;
+        let amount = amount.map_or(hold.remaining, Quantity::get);
+        if amount > hold.remaining {
+            return Err(FailReason::HoldInsufficient {
+                hold: id.clone(),
+                needed: amount,
+                remaining: hold.remaining,
+            });
+        }
+        let (source, quantity) = (hold.source, Quantity::new(amount).unwrap_or(Quantity::ZERO));
+        // Released first: the captured value leaves held and balance together,
+        // so what the source has available does not change.
+        self.reserve(i, source, -amount)?;
+        let wallet = self.wallet_mut(source)?;
+        wallet.balance -= amount;
+        let balance_after = wallet.balance;
+        self.line(i, source, EntryKind::Capture, -amount, balance_after);
+        self.credit(i, destination, quantity, EntryKind::Capture)?;
+        hold.captured += amount;
+        hold.remaining -= amount;
+        if hold.remaining == 0 {
+            hold.status = HoldStatus::Captured;
+        }
+        self.record(i, hold, HoldStep::Captured { amount, destination });
+        Ok(())
+    }
+
+    /// A Void (`expiry` false) or the server's expiry of a hold.
+    fn release(&mut self, i: usize, id: &HoldId, expiry: bool) -> Step {
+        let mut hold = self.hold(id)?;
+        let status = hold.status_at(self.now);
+        if expiry {
+            if hold.status != HoldStatus::Open {
+                return Err(FailReason::WrongHoldStatus {
+                    hold: id.clone(),
+                    status: hold.status,
+                });
+            }
+            if status != HoldStatus::Expired {
+                return Err(FailReason::HoldNotDue { hold: id.clone() });
+            }
+        } else {
+            if status != HoldStatus::Open {
+                return Err(FailReason::WrongHoldStatus {
+                    hold: id.clone(),
+                    status,
+                });
+            }
+            // A Void needs its source Open; an expiry happens whatever the
+            // wallet's status (time runs out on a suspended wallet too).
+            self.usable(hold.source)?;
+        }
+        self.reserve(i, hold.source, -hold.remaining)?;
+        hold.remaining = 0;
+        hold.status = if expiry {
+            HoldStatus::Expired
+        } else {
+            HoldStatus::Voided
+        };
+        let step = if expiry {
+            HoldStep::Expired
+        } else {
+            HoldStep::Voided
+        };
+        self.record(i, hold, step);
+        Ok(())
     }
 }
 

@@ -7,10 +7,15 @@
 //! The write primitives stay correct with several writers at once, so a
 //! backend that has them (PostgreSQL, several server processes) needs no
 //! SERIALIZABLE isolation:
-//! - [`WriteTx::lock_wallets`] locks the wallets a job debits or checks, in
-//!   id order (a no-op where one writer runs at a time);
-//! - [`WriteTx::debit`] is guarded (`balance - x >= floor`) and
-//!   [`WriteTx::credit`] adds a delta: neither writes a balance it read;
+//! - [`WriteTx::lock_holds`] then [`WriteTx::lock_wallets`] lock the holds
+//!   and wallets a job changes or checks, each in id order, holds first (a
+//!   no-op where one writer runs at a time);
+//! - [`WriteTx::debit`] is guarded (`balance - held + credit_limit >= x`),
+//!   [`WriteTx::credit`] adds a delta (`balance + credit_limit` stays within
+//!   i64) and [`WriteTx::adjust_held`] moves `held` by a delta within `0..=
+//!   balance + credit_limit`: none writes a value it read;
+//! - [`WriteTx::insert_hold`] claims a hold id, [`WriteTx::update_hold`]
+//!   changes only an Open hold;
 //! - [`WriteTx::insert_transaction`] claims the `referenceId` before any
 //!   entry is written, and answers [`Claim::Duplicate`] if it is taken;
 //! - [`WriteTx::mark_item_used`] marks an item only if it is unused.
@@ -27,9 +32,10 @@ use crate::ids::{
 };
 use crate::model::{
     AdminSession, Asset, Authority, AuthorityCredential, Customer, CustomerKey, CustomerStatus, Entry,
-    EntryKind, Millis, NewAsset, Page, PageRequest, Project, TimeRange, Transaction, TransactionStatus,
-    Wallet, WalletStatus,
+    EntryKind, Hold, HoldStatus, Millis, NewAsset, Page, PageRequest, Project, TimeRange, Transaction,
+    TransactionStatus, Wallet, WalletStatus,
 };
+use crate::text::HoldId;
 use crate::v1::{InventoryFilter, InventoryLine, V1Entry, WalletTotal, WalletTotalsFilter};
 use crate::StoreError;
 use std::future::Future;
@@ -150,6 +156,16 @@ pub struct NewWallet<'a> {
     pub created_at: Millis,
 }
 
+/// What a Capture, Void or expiry changed of a hold.
+#[derive(Debug, Clone)]
+pub struct HoldUpdate<'a> {
+    pub id: &'a HoldId,
+    pub captured: i64,
+    pub remaining: i64,
+    pub status: HoldStatus,
+    pub updated_at: Millis,
+}
+
 /// A customer key to store (only the digest of its secret).
 #[derive(Debug, Clone)]
 pub struct NewCustomerKey<'a> {
@@ -234,6 +250,29 @@ pub trait ReadTx {
         wallet: WalletId,
         authority: AuthorityRowId,
     ) -> Result<Option<i128>, StoreError>;
+    /// The wallet's posted balance after every entry with `created_at <= at`
+    /// (`None` before its first entry): one index seek.
+    fn balance_at(&mut self, wallet: WalletId, at: Millis) -> Result<Option<i64>, StoreError>;
+
+    // ---- holds ----
+    fn hold(&mut self, project: &str, id: &HoldId) -> Result<Option<Hold>, StoreError>;
+    /// A wallet's holds (as source), newest first, of one status or all.
+    fn wallet_holds(
+        &mut self,
+        wallet: WalletId,
+        status: Option<HoldStatus>,
+        page: PageRequest,
+    ) -> Result<Page<Hold>, StoreError>;
+    /// Open holds whose `expires_at <= now`, soonest first, at most `limit`.
+    fn due_holds(&mut self, now: Millis, limit: u32) -> Result<Vec<(String, HoldId)>, StoreError>;
+    /// The soonest `expires_at` of any Open hold.
+    fn next_hold_expiry(&mut self) -> Result<Option<Millis>, StoreError>;
+    /// The holds a transaction placed.
+    fn transaction_holds(
+        &mut self,
+        project: &str,
+        transaction: TransactionId,
+    ) -> Result<Vec<Hold>, StoreError>;
 
     // ---- API v1 ----
     fn v1_wallet_totals(
@@ -338,15 +377,37 @@ pub trait WriteTx: ReadTx {
     /// Reads the wallets of `project` with these ids and locks them until
     /// the write ends, in id order. Missing ids are left out.
     fn lock_wallets(&mut self, project: &str, ids: &[WalletId]) -> Result<Vec<Wallet>, StoreError>;
+    /// Reads the holds of `project` with these ids and locks them until the
+    /// write ends, in id order. Missing ids are left out. A job locks holds
+    /// before wallets.
+    fn lock_holds(&mut self, project: &str, ids: &[HoldId]) -> Result<Vec<Hold>, StoreError>;
+    /// Writes a new hold; a taken id is [`StoreError::Retryable`] (the
+    /// planner saw it free: another writer just took it).
+    fn insert_hold(&mut self, project: &str, hold: &Hold) -> Result<(), StoreError>;
+    /// Writes what a transaction changed of a hold.
+    fn update_hold(&mut self, project: &str, change: &HoldUpdate<'_>) -> Result<(), StoreError>;
+    /// Moves `amount` into (positive) or out of (negative) a wallet's held
+    /// value, keeping `0 <= held <= balance + credit_limit`; returns the held
+    /// value after. A wallet that changed since it was planned on is
+    /// [`StoreError::Retryable`].
+    fn adjust_held(&mut self, wallet: WalletId, amount: i64) -> Result<i64, StoreError>;
+    /// Sets a wallet's credit limit unless it is below what the wallet uses
+    /// (`-(balance - held)`) or `balance + limit` would pass `i64::MAX`;
+    /// returns whether it was set.
+    fn set_credit_limit(&mut self, wallet: WalletId, limit: i64) -> Result<bool, StoreError>;
+    /// The project's own authority, which posts what the server does by
+    /// itself (expiries) and what the operator does: it has no credential
+    /// and never authenticates. Created on first use.
+    fn system_authority(&mut self, project: &str, now: Millis) -> Result<AuthorityRowId, StoreError>;
     /// Writes the transaction row, claiming its reference id.
     fn insert_transaction(&mut self, transaction: &NewTransaction<'_>) -> Result<Claim, StoreError>;
-    /// Takes `amount` from an Open wallet unless its balance would go below
-    /// `floor`; returns the balance after. A wallet that changed since it
-    /// was planned on is [`StoreError::Retryable`].
-    fn debit(&mut self, wallet: WalletId, amount: i64, floor: i64) -> Result<i64, StoreError>;
-    /// Adds `amount` to an Open wallet; returns the balance after. Overflow
-    /// or a wallet that is no longer Open is [`StoreError::Retryable`]: the
-    /// rerun plans on the new state.
+    /// Takes `amount` from a wallet unless it has less available
+    /// (`balance - held + credit_limit`); returns the balance after. A wallet
+    /// that changed since it was planned on is [`StoreError::Retryable`].
+    fn debit(&mut self, wallet: WalletId, amount: i64) -> Result<i64, StoreError>;
+    /// Adds `amount` to a wallet unless `balance + credit_limit` would pass
+    /// `i64::MAX`; returns the balance after. A guard that fails is
+    /// [`StoreError::Retryable`]: the rerun plans on the new state.
     fn credit(&mut self, wallet: WalletId, amount: i64) -> Result<i64, StoreError>;
     /// Appends an entry; balances move with `debit` and `credit`.
     fn append_entry(&mut self, entry: &NewEntry<'_>) -> Result<EntryId, StoreError>;

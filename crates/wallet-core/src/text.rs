@@ -169,6 +169,35 @@ impl ReferenceId {
     }
 }
 
+string_newtype!(
+    /// A hold's id, unique in its project: chosen by the caller (`holdId`,
+    /// 1–30 characters without control, invisible format or line-separator
+    /// characters) or made by the server (`hd_` and 20 random characters).
+    HoldId
+);
+
+impl HoldId {
+    pub fn parse(value: &str) -> Result<Self, InvalidValue> {
+        if value.is_empty() || value.chars().count() > 30 || has_hidden_chars(value) {
+            return Err(InvalidValue::new(
+                "holdId must be 1-30 characters without control or invisible formatting characters",
+            ));
+        }
+        Ok(Self(value.to_owned()))
+    }
+
+    /// A fresh id for a hold the caller did not name (100 random bits).
+    pub fn random() -> Self {
+        Self(format!("hd_{}", random_base32(20)))
+    }
+}
+
+impl serde::Serialize for HoldId {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0)
+    }
+}
+
 /// `len` characters of a 32-letter alphabet (5 random bits each) from the
 /// operating system's generator, without look-alike letters.
 pub fn random_base32(len: usize) -> String {

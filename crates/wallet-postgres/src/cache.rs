@@ -1,10 +1,12 @@
-//! The group's cache of locked rows: wallets' balances moved in memory and
-//! written once per group, and the rows the credential re-check read.
+//! The group's cache of locked rows: wallets' balances and held values
+//! moved in memory and written once per group, and the rows the credential
+//! re-check read.
 //!
 //! Within one group transaction a wallet stays locked from its first
 //! `lock_wallets` to the COMMIT, so nothing but this transaction can change
-//! it: its balance can be kept here and moved by `debit` and `credit`
-//! without a round trip each, and written once before the COMMIT (one
+//! it: its balance and held value can be kept here and moved by `debit`,
+//! `credit` and `adjust_held` without a round trip each, and written once
+//! before the COMMIT (one
 //! `UPDATE ... FROM unnest(...)` for every dirty wallet, one upsert for
 //! every running total). A fee wallet credited by every job of a group
 //! then costs no statement per job, and neither does any other wallet's
@@ -13,6 +15,15 @@
 //! repository's 2-core CI size): with a hot fee wallet 280-330 → 520-550
 //! jobs/s on one writer and 220-260 → 365-420 on four; without one
 //! 490-500 → 600-670 and 376-521 → 594-657.
+//!
+//! The cached moves keep the statements' guards exactly (`wallets::debit`,
+//! `credit`, `adjust_held`): a debit needs `balance - held + credit_limit`,
+//! a credit keeps `balance + credit_limit` within i64, a held value stays
+//! in `0..=balance + credit_limit`, computed in i128. The credit limit is
+//! the row's, as read under the lock: `set_credit_limit` is a statement,
+//! and like every statement that changes a wallet it flushes the cache
+//! first, so the wallet is read again, with its new limit, when it is next
+//! locked.
 //!
 //! Every other statement sees the database as the cache would leave it:
 //! `PgTx` flushes the cache (writes what is dirty, forgets every row, which
@@ -55,8 +66,12 @@ use wallet_core::model::{Authority, Wallet, WalletStatus};
 use wallet_core::port::NewEntry;
 use wallet_core::StoreError;
 
-/// A locked wallet as this transaction has it; `dirty` if its balance
-/// here is newer than the row's.
+/// The schema's floor for an entry's `balance_after` (`0002_holds.sql`:
+/// below zero on credit, never below the largest credit limit there is).
+const LOWEST_BALANCE_AFTER: i64 = -(1 << 62);
+
+/// A locked wallet as this transaction has it; `dirty` if its balance or
+/// held value here is newer than the row's.
 #[derive(Debug, Clone)]
 struct Locked {
     wallet: Wallet,
@@ -178,7 +193,7 @@ impl GroupCache {
             && self.wallets.contains_key(&entry.wallet)
             && self.inserted.contains(&entry.transaction)
             && self.authorities.contains_key(&entry.authority)
-            && entry.balance_after >= 0
+            && entry.balance_after >= LOWEST_BALANCE_AFTER
     }
 
     /// Gives `entry` its id; it is written at the next flush.
@@ -244,40 +259,62 @@ impl GroupCache {
         self.wallets.insert(wallet.id, Locked { wallet, dirty: false });
     }
 
-    /// `debit` on a cached wallet, with the statement's guard; `None` if
-    /// the wallet is not cached.
-    pub(crate) fn debit(&mut self, id: WalletId, amount: i64, floor: i64) -> Option<Result<i64, StoreError>> {
-        let locked = self.wallets.get(&id)?;
-        let after = i128::from(locked.wallet.balance) - i128::from(amount);
-        if locked.wallet.status != WalletStatus::Open || after < i128::from(floor) {
+    /// `debit` on a cached wallet, with the statement's guard (`available
+    /// >= amount`); `None` if the wallet is not cached.
+    pub(crate) fn debit(&mut self, id: WalletId, amount: i64) -> Option<Result<i64, StoreError>> {
+        let w = &self.wallets.get(&id)?.wallet;
+        let available = i128::from(w.balance) - i128::from(w.held) + i128::from(w.credit_limit);
+        if w.status != WalletStatus::Open || available < i128::from(amount) {
             return Some(Err(StoreError::Retryable(format!(
-                "wallet {id} is not Open or holds less than planned"
+                "wallet {id} is not Open or has less available than planned"
             ))));
         }
-        Some(self.set_balance(id, after))
+        let after = i128::from(w.balance) - i128::from(amount);
+        Some(self.set(id, after, |w| &mut w.balance))
     }
 
-    /// `credit` on a cached wallet, with the statement's guard.
+    /// `credit` on a cached wallet, with the statement's guard (`balance +
+    /// credit_limit` stays within i64).
     pub(crate) fn credit(&mut self, id: WalletId, amount: i64) -> Option<Result<i64, StoreError>> {
-        let locked = self.wallets.get(&id)?;
-        let after = i128::from(locked.wallet.balance) + i128::from(amount);
-        if locked.wallet.status != WalletStatus::Open || after > i128::from(i64::MAX) {
+        let w = &self.wallets.get(&id)?.wallet;
+        let after = i128::from(w.balance) + i128::from(amount);
+        if w.status != WalletStatus::Open || after + i128::from(w.credit_limit) > i128::from(i64::MAX) {
             return Some(Err(StoreError::Retryable(format!(
                 "wallet {id} is not Open or its balance would pass the largest amount"
             ))));
         }
-        Some(self.set_balance(id, after))
+        Some(self.set(id, after, |w| &mut w.balance))
     }
 
-    fn set_balance(&mut self, id: WalletId, balance: i128) -> Result<i64, StoreError> {
-        let balance = i64::try_from(balance)
-            .map_err(|_| StoreError::Internal(format!("wallet {id}: a balance out of range")))?;
+    /// `adjust_held` on a cached wallet, with the statement's guard (`0 <=
+    /// held <= balance + credit_limit` after), any status.
+    pub(crate) fn adjust_held(&mut self, id: WalletId, amount: i64) -> Option<Result<i64, StoreError>> {
+        let w = &self.wallets.get(&id)?.wallet;
+        let after = i128::from(w.held) + i128::from(amount);
+        if after < 0 || after > i128::from(w.balance) + i128::from(w.credit_limit) {
+            return Some(Err(StoreError::Retryable(format!(
+                "wallet {id} holds other reservations or funds than planned"
+            ))));
+        }
+        Some(self.set(id, after, |w| &mut w.held))
+    }
+
+    /// Sets one number of a cached wallet (its balance or its held value),
+    /// journaled, and marks the wallet dirty.
+    fn set(
+        &mut self,
+        id: WalletId,
+        value: i128,
+        field: fn(&mut Wallet) -> &mut i64,
+    ) -> Result<i64, StoreError> {
+        let value = i64::try_from(value)
+            .map_err(|_| StoreError::Internal(format!("wallet {id}: a value out of range")))?;
         self.remember_wallet(id);
         if let Some(locked) = self.wallets.get_mut(&id) {
-            locked.wallet.balance = balance;
+            *field(&mut locked.wallet) = value;
             locked.dirty = true;
         }
-        Ok(balance)
+        Ok(value)
     }
 
     /// Adds to a running total, written at the next flush.
@@ -292,18 +329,21 @@ impl GroupCache {
     /// the rows.
     pub(crate) fn flush(&mut self, conn: &mut PgConn) -> DbResult<()> {
         self.entries.write(conn)?;
-        let (ids, balances): (Vec<i64>, Vec<i64>) = self
-            .wallets
-            .values()
-            .filter(|l| l.dirty)
-            .map(|l| (l.wallet.id.get(), l.wallet.balance))
-            .unzip();
+        let dirty = self.wallets.values().filter(|l| l.dirty);
+        let (mut ids, mut balances, mut held) = (Vec::new(), Vec::new(), Vec::new());
+        for locked in dirty {
+            ids.push(locked.wallet.id.get());
+            balances.push(locked.wallet.balance);
+            held.push(locked.wallet.held);
+        }
         if !ids.is_empty() {
+            // Both numbers in one statement: the schema's CHECKs (balance and
+            // held against the credit limit) see the row as the cache has it.
             conn.execute(
-                "UPDATE wallets AS w SET balance = v.balance
-                 FROM unnest($1::bigint[], $2::bigint[]) AS v(id, balance)
+                "UPDATE wallets AS w SET balance = v.balance, held = v.held
+                 FROM unnest($1::bigint[], $2::bigint[], $3::bigint[]) AS v(id, balance, held)
                  WHERE w.id = v.id",
-                &[&ids, &balances],
+                &[&ids, &balances, &held],
             )?;
         }
         if !self.totals.is_empty() {

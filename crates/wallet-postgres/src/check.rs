@@ -1,8 +1,9 @@
-//! The invariants of `docs/model.md`, checked on the whole database: the
-//! same checks as wallet-sqlite's `check`, in plain SQL, on the caller's
-//! snapshot (a read job is one `REPEATABLE READ` transaction). Sums are
-//! `NUMERIC` (PostgreSQL's `sum` of `BIGINT`s), so none can overflow, and
-//! they are compared exactly in SQL.
+//! The invariants of `docs/model.md` (and of holds, `spec/holds.md`),
+//! checked on the whole database: the same checks as wallet-sqlite's
+//! `check`, in plain SQL, on the caller's snapshot (a read job is one
+//! `REPEATABLE READ` transaction). Sums are `NUMERIC` (PostgreSQL's `sum`
+//! of `BIGINT`s), so none can overflow, and they are compared exactly in
+//! SQL.
 
 use crate::conn::PgConn;
 use crate::error::DbResult;
@@ -24,11 +25,56 @@ const BALANCE_MISMATCHES: &str = "
     WHERE w.balance <> coalesce(s.total, 0) OR w.balance <> coalesce(l.balance_after, 0)
     ORDER BY w.id LIMIT 100";
 
+/// The credit-limit invariant: `balance >= -credit_limit` and `balance -
+/// held >= -credit_limit`, `held >= 0`, and `balance + credit_limit` within
+/// i64 (so `available` is). Computed in NUMERIC, so a broken row cannot
+/// make the check itself overflow. A past `balance_after` may be below
+/// today's limit (limits change), never below the largest one.
 const NEGATIVE_BALANCES: &str = "
-    (SELECT 'wallet ' || id || ': balance ' || balance FROM wallets WHERE balance < 0 ORDER BY id LIMIT 100)
+    (SELECT 'wallet ' || id || ': balance ' || balance || ', held ' || held
+            || ', credit limit ' || credit_limit
+     FROM wallets
+     WHERE held < 0 OR credit_limit < 0 OR credit_limit > 4611686018427387904
+        OR balance::numeric < -credit_limit::numeric
+        OR balance::numeric - held < -credit_limit::numeric
+        OR balance::numeric + credit_limit > 9223372036854775807
+     ORDER BY id LIMIT 100)
     UNION ALL
-    (SELECT 'entry ' || id || ': balance_after ' || balance_after FROM entries WHERE balance_after < 0
+    (SELECT 'entry ' || id || ': balance_after ' || balance_after FROM entries
+     WHERE balance_after < -4611686018427387904
      ORDER BY id LIMIT 100)";
+
+/// Per wallet with a held value or Open holds: `held` next to the exact sum
+/// (NUMERIC) of its Open holds' `remaining`.
+const HELD_MISMATCHES: &str = "
+    SELECT 'wallet ' || w.id || ': held ' || w.held || ' but its Open holds reserve ' || coalesce(s.open, 0)
+    FROM wallets w
+    LEFT JOIN (SELECT source_id, sum(remaining) AS open FROM holds WHERE status = 'Open' GROUP BY source_id) s
+           ON s.source_id = w.id
+    WHERE w.held <> coalesce(s.open, 0)
+    ORDER BY w.id LIMIT 100";
+
+/// Holds whose numbers do not add up, or that leave their project or asset.
+const HOLD_MISMATCHES: &str = "
+    (SELECT 'hold ' || h.id || ' (' || h.public_id || ', ' || h.status || '): amount ' || h.amount
+            || ', captured ' || h.captured || ', remaining ' || h.remaining
+     FROM holds h
+     WHERE h.amount <= 0 OR h.captured < 0 OR h.remaining < 0
+        OR h.captured::numeric + h.remaining > h.amount
+        OR (h.status = 'Open' AND (h.remaining = 0 OR h.captured::numeric + h.remaining <> h.amount))
+        OR (h.status = 'Captured' AND (h.remaining <> 0 OR h.captured <> h.amount))
+        OR (h.status IN ('Voided', 'Expired') AND h.remaining <> 0)
+     ORDER BY h.id LIMIT 100)
+    UNION ALL
+    (SELECT 'hold ' || h.id || ' (' || h.public_id || '): its wallets or transaction are of another '
+            || 'project or asset'
+     FROM holds h
+     JOIN wallets s ON s.id = h.source_id
+     JOIN transactions t ON t.id = h.transaction_id
+     LEFT JOIN wallets d ON d.id = h.destination_id
+     WHERE s.project_id <> h.project_id OR s.asset_id <> h.asset_id OR t.project_id <> h.project_id
+        OR d.project_id <> h.project_id OR d.asset_id <> h.asset_id
+     ORDER BY h.id LIMIT 100)";
 
 /// Per asset: the sum of balances = issued - redeemed.
 const ASSET_MISMATCHES: &str = "
@@ -42,13 +88,16 @@ const ASSET_MISMATCHES: &str = "
     WHERE coalesce(b.total, 0) <> coalesce(n.total, 0)
     ORDER BY a.id LIMIT 100";
 
+/// Per transaction, its transfers' entries and its captures' entries each
+/// cancel out within one asset and project.
 const TRANSFER_MISMATCHES: &str = "
-    SELECT 'transaction ' || e.transaction_id || ': transfers mix assets or projects, or do not cancel out'
+    SELECT 'transaction ' || e.transaction_id || ': ' || lower(e.kind)
+           || 's mix assets or projects, or do not cancel out'
     FROM entries e JOIN wallets w ON w.id = e.wallet_id
-    WHERE e.kind = 'Transfer'
-    GROUP BY e.transaction_id
+    WHERE e.kind IN ('Transfer', 'Capture')
+    GROUP BY e.transaction_id, e.kind
     HAVING sum(e.amount) <> 0 OR count(DISTINCT w.asset_id) > 1 OR count(DISTINCT w.project_id) > 1
-    ORDER BY e.transaction_id LIMIT 100";
+    ORDER BY e.transaction_id, e.kind LIMIT 100";
 
 const FAILED_WITH_ENTRIES: &str = "
     SELECT 'transaction ' || t.id || ' failed but has entries'
@@ -102,6 +151,8 @@ pub(crate) fn run(conn: &mut PgConn) -> DbResult<CheckReport> {
         transactions,
         balance_mismatches: list(BALANCE_MISMATCHES)?,
         negative_balances: list(NEGATIVE_BALANCES)?,
+        held_mismatches: list(HELD_MISMATCHES)?,
+        hold_mismatches: list(HOLD_MISMATCHES)?,
         asset_mismatches: list(ASSET_MISMATCHES)?,
         transfer_mismatches: list(TRANSFER_MISMATCHES)?,
         failed_with_entries: list(FAILED_WITH_ENTRIES)?,

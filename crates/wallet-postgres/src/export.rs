@@ -10,7 +10,7 @@ use crate::statements::rows::col;
 use postgres::Row;
 use wallet_core::dump::{
     hex, AssetDump, AuthorityDump, CustomerDump, CustomerKeyDump, DumpCounts, DumpRecord, EntryDump,
-    ItemDump, ProjectDump, TransactionDump, WalletDump,
+    HoldDump, ItemDump, ProjectDump, TransactionDump, WalletDump,
 };
 use wallet_core::StoreError;
 
@@ -33,7 +33,7 @@ const EXPORTS: &[(&str, RowReader)] = &[
         },
     ),
     (
-        "SELECT id, public_id, name, public_key_pem, token_digest, created_at, revoked_at
+        "SELECT id, public_id, name, public_key_pem, token_digest, created_at, revoked_at, system
          FROM authorities WHERE project_id = $1 ORDER BY id",
         |r| {
             Ok(DumpRecord::Authority(AuthorityDump {
@@ -42,6 +42,7 @@ const EXPORTS: &[(&str, RowReader)] = &[
                 name: col(r, 2)?,
                 public_key_pem: col(r, 3)?,
                 token_digest: col::<Option<&[u8]>>(r, 4)?.map(hex),
+                system: col(r, 7)?,
                 created_at: col(r, 5)?,
                 revoked_at: col(r, 6)?,
             }))
@@ -78,7 +79,8 @@ const EXPORTS: &[(&str, RowReader)] = &[
         },
     ),
     (
-        "SELECT id, asset_id, customer_id, is_default, name, description, status, balance, created_at
+        "SELECT id, asset_id, customer_id, is_default, name, description, status, balance, created_at,
+                held, credit_limit
          FROM wallets WHERE project_id = $1 ORDER BY id",
         |r| {
             Ok(DumpRecord::Wallet(WalletDump {
@@ -90,6 +92,8 @@ const EXPORTS: &[(&str, RowReader)] = &[
                 description: col(r, 5)?,
                 status: col(r, 6)?,
                 balance: col(r, 7)?,
+                held: col(r, 9)?,
+                credit_limit: col(r, 10)?,
                 created_at: col(r, 8)?,
             }))
         },
@@ -139,6 +143,28 @@ const EXPORTS: &[(&str, RowReader)] = &[
                 name: col(r, 1)?,
                 data: col(r, 2)?,
                 used: col(r, 3)?,
+            }))
+        },
+    ),
+    (
+        "SELECT id, public_id, source_id, destination_id, asset_id, amount, captured, remaining, status,
+                expires_at, transaction_id, created_at, updated_at
+         FROM holds WHERE project_id = $1 ORDER BY id",
+        |r| {
+            Ok(DumpRecord::Hold(HoldDump {
+                rowid: col(r, 0)?,
+                id: col(r, 1)?,
+                source: col(r, 2)?,
+                destination: col(r, 3)?,
+                asset: col(r, 4)?,
+                amount: col(r, 5)?,
+                captured: col(r, 6)?,
+                remaining: col(r, 7)?,
+                status: col(r, 8)?,
+                expires_at: col(r, 9)?,
+                transaction: col(r, 10)?,
+                created_at: col(r, 11)?,
+                updated_at: col(r, 12)?,
             }))
         },
     ),

@@ -162,7 +162,7 @@ impl Drop for Import {
 
 /// The ledger's tables an import writes (and holds against writes).
 const TABLES: &str = "assets, authorities, customers, customer_keys, wallets, transactions, entries, \
-                      items, authority_totals";
+                      items, authority_totals, holds";
 
 /// The tables whose ids are identities, moved past the imported ids.
 pub(crate) const IDENTITIES: &[&str] = &[
@@ -180,6 +180,8 @@ pub(crate) const IDENTITIES: &[&str] = &[
                    greatest((SELECT coalesce(max(id), 0) FROM transactions) + 1, nextval(pg_get_serial_sequence('transactions', 'id'))), false)",
     "SELECT setval(pg_get_serial_sequence('entries', 'id'),
                    greatest((SELECT coalesce(max(id), 0) FROM entries) + 1, nextval(pg_get_serial_sequence('entries', 'id'))), false)",
+    "SELECT setval(pg_get_serial_sequence('holds', 'id'),
+                   greatest((SELECT coalesce(max(id), 0) FROM holds) + 1, nextval(pg_get_serial_sequence('holds', 'id'))), false)",
 ];
 
 /// The import's transaction, on its own thread.
@@ -285,8 +287,8 @@ impl Session {
                 let token = a.token_digest_bytes()?;
                 c.execute(
                     "INSERT INTO authorities (id, public_id, project_id, name, public_key_pem, token_digest,
-                                              created_at, revoked_at)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                                              system, created_at, revoked_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
                     &[
                         &a.rowid,
                         &a.id,
@@ -294,6 +296,7 @@ impl Session {
                         &a.name,
                         &a.public_key_pem,
                         &token,
+                        &a.system,
                         &a.created_at,
                         &a.revoked_at,
                     ],
@@ -326,8 +329,8 @@ impl Session {
             DumpRecord::Wallet(w) => {
                 c.execute(
                     "INSERT INTO wallets (id, project_id, asset_id, customer_id, is_default, name, description,
-                                          status, balance, created_at)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                                          status, balance, held, credit_limit, created_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
                     &[
                         &w.id,
                         &p,
@@ -338,6 +341,8 @@ impl Session {
                         &w.description,
                         &w.status,
                         &w.balance,
+                        &w.held,
+                        &w.credit_limit,
                         &w.created_at,
                     ],
                 )?;
@@ -382,6 +387,30 @@ impl Session {
                 c.execute(
                     "INSERT INTO items (entry_id, name, data, used) VALUES ($1, $2, $3, $4)",
                     &[&i.entry, &i.name, &i.data, &i.used],
+                )?;
+            }
+            DumpRecord::Hold(h) => {
+                c.execute(
+                    "INSERT INTO holds (id, project_id, public_id, source_id, destination_id, asset_id, amount,
+                                        captured, remaining, status, expires_at, transaction_id, created_at,
+                                        updated_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+                    &[
+                        &h.rowid,
+                        &p,
+                        &h.id,
+                        &h.source,
+                        &h.destination,
+                        &h.asset,
+                        &h.amount,
+                        &h.captured,
+                        &h.remaining,
+                        &h.status,
+                        &h.expires_at,
+                        &h.transaction,
+                        &h.created_at,
+                        &h.updated_at,
+                    ],
                 )?;
             }
         }

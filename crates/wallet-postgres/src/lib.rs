@@ -17,7 +17,8 @@
 //!   [`wallet_core::port::Backend`]; `Store::new(Arc::new(b))` is all a
 //!   caller needs.
 //! - `writer`: the group-committing workers (with `cache`: the locked
-//!   wallets' balances and totals, written once per group); a job's
+//!   wallets' balances, held values and totals, written once per group,
+//!   under the same guards as the statements); a job's
 //!   [`Verdict`](wallet_core::port::Verdict) keeps, discards or reruns it (a
 //!   job runs at most [`MAX_RUNS`] times; a rerun leads the worker's next
 //!   transaction). `pool`: the read connections.
@@ -25,7 +26,8 @@
 //!   a storage error is never committed. `statements`: every SQL statement,
 //!   prepared once per connection (`conn`). `error`: SQLSTATEs onto the
 //!   core's [`StoreError`](wallet_core::StoreError), in one place.
-//! - `migrations`: `migrations/0001_schema.sql` and later numbered steps,
+//! - `migrations`: `migrations/0001_schema.sql` and later numbered steps
+//!   (`0002_holds.sql`: holds, credit limits, the system authority),
 //!   recorded in `schema_migrations`.
 //! - `check`: the model's invariants in SQL. `export`: a project as
 //!   [`DumpRecord`](wallet_core::dump::DumpRecord)s. [`Import`]: a project

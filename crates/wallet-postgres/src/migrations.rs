@@ -1,6 +1,7 @@
-//! The schema: numbered steps (`migrations/0001_*.sql`, ...), each applied
-//! in one transaction and recorded in `schema_migrations`. A database at a
-//! step newer than this binary knows is refused, as on SQLite.
+//! The schema: numbered steps (`migrations/0001_schema.sql`,
+//! `0002_holds.sql`, ...), each applied in one transaction and recorded in
+//! `schema_migrations`. A database at a step newer than this binary knows
+//! is refused, as on SQLite.
 //!
 //! Several server processes may start at once on one database: each step
 //! runs under a transaction-scoped advisory lock and re-reads the version
@@ -16,7 +17,10 @@ use wallet_core::StoreError;
 
 /// Numbered schema steps: step `n` is `STEPS[n - 1]`. Append only: a step
 /// that has shipped is never edited.
-const STEPS: &[&str] = &[include_str!("../migrations/0001_schema.sql")];
+const STEPS: &[&str] = &[
+    include_str!("../migrations/0001_schema.sql"),
+    include_str!("../migrations/0002_holds.sql"),
+];
 
 /// The advisory lock key every migration takes ("wallet" in ASCII).
 const MIGRATION_LOCK: i64 = 0x7761_6c6c_6574;

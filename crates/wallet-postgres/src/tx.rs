@@ -14,18 +14,19 @@
 //! saw the credential live is still running (see `statements`); the
 //! group's cache keeps what they read for its later jobs.
 //!
-//! Inside a write, locked wallets' balances and the running totals move in
-//! the group's [`GroupCache`], and entries wait there; every statement that
-//! could read or change them flushes it first (`forward!`), those that read
-//! entries but no balance have the entries written (`forward_after_entries!`),
-//! the few that can do neither go straight on (`forward_plain!`).
+//! Inside a write, locked wallets' balances and held values and the running
+//! totals move in the group's [`GroupCache`], and entries wait there; every
+//! statement that could read or change them flushes it first (`forward!`),
+//! those that read entries but no balance have the entries written
+//! (`forward_after_entries!`: holds among them), the few that can do neither
+//! go straight on (`forward_plain!`).
 //!
 //! [`Verdict::Keep`]: wallet_core::port::Verdict::Keep
 
 use crate::cache::GroupCache;
 use crate::conn::PgConn;
 use crate::error::{DbError, DbResult};
-use crate::statements::{catalog, credentials, ledger, settings, v1, wallets};
+use crate::statements::{catalog, credentials, holds, ledger, settings, v1, wallets};
 use crate::{check, export};
 use wallet_core::check::CheckReport;
 use wallet_core::dump::{DumpCounts, DumpRecord};
@@ -33,12 +34,13 @@ use wallet_core::ids::{
     AssetId, AuthorityRowId, CustomerKeyRowId, CustomerRowId, EntryId, TransactionId, WalletId,
 };
 use wallet_core::model::{
-    AdminSession, Asset, Authority, AuthorityCredential, Customer, CustomerKey, CustomerStatus, Entry,
-    Millis, NewAsset, Page, PageRequest, Project, TimeRange, Transaction, Wallet, WalletStatus,
+    AdminSession, Asset, Authority, AuthorityCredential, Customer, CustomerKey, CustomerStatus, Entry, Hold,
+    HoldStatus, Millis, NewAsset, Page, PageRequest, Project, TimeRange, Transaction, Wallet, WalletStatus,
 };
 use wallet_core::port::{
-    Claim, ItemUse, NewCustomerKey, NewEntry, NewTransaction, NewWallet, ReadTx, WriteTx,
+    Claim, HoldUpdate, ItemUse, NewCustomerKey, NewEntry, NewTransaction, NewWallet, ReadTx, WriteTx,
 };
+use wallet_core::text::HoldId;
 use wallet_core::v1::{InventoryFilter, InventoryLine, V1Entry, WalletTotal, WalletTotalsFilter};
 use wallet_core::StoreError;
 
@@ -183,6 +185,16 @@ impl ReadTx for PgTx<'_> {
     forward_after_entries! {
         v1_entry(entry: EntryId) -> Option<V1Entry> = v1::entry;
         v1_inventory(project: &str, filter: &InventoryFilter) -> Vec<InventoryLine> = v1::inventory;
+
+        // Holds and entries are never cached: only wallets' numbers are.
+        balance_at(wallet: WalletId, at: Millis) -> Option<i64> = holds::balance_at;
+        hold(project: &str, id: &HoldId) -> Option<Hold> = holds::hold;
+        wallet_holds(wallet: WalletId, status: Option<HoldStatus>, page: PageRequest) -> Page<Hold> =
+            holds::wallet_holds;
+        due_holds(now: Millis, limit: u32) -> Vec<(String, HoldId)> = holds::due_holds;
+        next_hold_expiry() -> Option<Millis> = holds::next_hold_expiry;
+        transaction_holds(project: &str, transaction: TransactionId) -> Vec<Hold> =
+            holds::transaction_holds;
     }
 
     forward! {
@@ -320,6 +332,11 @@ impl WriteTx for PgTx<'_> {
     forward_after_entries! {
         insert_item(entry: EntryId, name: &str, data: Option<&str>) -> () = v1::insert_item;
         mark_item_used(project: &str, entry: EntryId) -> ItemUse = v1::mark_item_used;
+
+        lock_holds(project: &str, ids: &[HoldId]) -> Vec<Hold> = holds::lock_holds;
+        insert_hold(project: &str, hold: &Hold) -> () = holds::insert_hold;
+        update_hold(project: &str, change: &HoldUpdate<'_>) -> () = holds::update_hold;
+        system_authority(project: &str, now: Millis) -> AuthorityRowId = credentials::system_authority;
     }
 
     /// Remembered by the group's cache: its entries may wait.
@@ -350,6 +367,9 @@ impl WriteTx for PgTx<'_> {
         set_wallet_status(id: WalletId, status: WalletStatus) -> () = wallets::set_wallet_status;
         set_wallet_name(id: WalletId, name: &str) -> () = wallets::set_wallet_name;
         set_wallet_description(id: WalletId, description: &str) -> () = wallets::set_wallet_description;
+        // The limit is read with the wallet when it is locked: the flush
+        // makes the cache forget the row, so the next lock reads the new one.
+        set_credit_limit(wallet: WalletId, limit: i64) -> bool = wallets::set_credit_limit;
     }
 
     /// Cached wallets answer from the cache; the others are locked and
@@ -381,14 +401,14 @@ impl WriteTx for PgTx<'_> {
         Ok(found)
     }
 
-    fn debit(&mut self, wallet: WalletId, amount: i64, floor: i64) -> Result<i64, StoreError> {
+    fn debit(&mut self, wallet: WalletId, amount: i64) -> Result<i64, StoreError> {
         let cached = match self.cache.as_deref_mut() {
-            Some(cache) if amount >= 0 => cache.debit(wallet, amount, floor),
+            Some(cache) if amount >= 0 => cache.debit(wallet, amount),
             _ => None,
         };
         let result = match cached {
             Some(result) => result.map_err(DbError),
-            None => wallets::debit(self.conn, wallet, amount, floor),
+            None => wallets::debit(self.conn, wallet, amount),
         };
         self.note(result)
     }
@@ -401,6 +421,20 @@ impl WriteTx for PgTx<'_> {
         let result = match cached {
             Some(result) => result.map_err(DbError),
             None => wallets::credit(self.conn, wallet, amount),
+        };
+        self.note(result)
+    }
+
+    /// A cached wallet's held value moves in the cache, like its balance;
+    /// `i64::MIN` (no hold's amount) goes to the statement, which refuses it.
+    fn adjust_held(&mut self, wallet: WalletId, amount: i64) -> Result<i64, StoreError> {
+        let cached = match self.cache.as_deref_mut() {
+            Some(cache) if amount != i64::MIN => cache.adjust_held(wallet, amount),
+            _ => None,
+        };
+        let result = match cached {
+            Some(result) => result.map_err(DbError),
+            None => wallets::adjust_held(self.conn, wallet, amount),
         };
         self.note(result)
     }

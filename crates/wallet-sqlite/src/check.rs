@@ -1,4 +1,5 @@
-//! The invariants of `docs/model.md`, checked on a whole file: plain SQL,
+//! The invariants of `docs/model.md` (and of holds, `spec/holds.md`),
+//! checked on a whole file: plain SQL,
 //! run in one transaction so they see one snapshot. Behind
 //! `ReadTx::check`, [`crate::verify`], restores and imports.
 
@@ -17,17 +18,59 @@ const BALANCE_MISMATCHES: &str = "
     LEFT JOIN entries l ON l.id = s.last
     WHERE w.balance != coalesce(s.total, 0) OR w.balance != coalesce(l.balance_after, 0)";
 
+/// The credit-limit invariant: `balance >= -credit_limit` and `balance -
+/// held >= -credit_limit`, `held >= 0`, and `balance + credit_limit` within
+/// i64 (so `available` is). A past `balance_after` may be below today's
+/// limit (limits change), never below the largest one.
 const NEGATIVE_BALANCES: &str = "
-    SELECT 'wallet ' || id || ': balance ' || balance FROM wallets WHERE balance < 0
+    SELECT 'wallet ' || id || ': balance ' || balance || ', held ' || held
+           || ', credit limit ' || credit_limit
+    FROM wallets
+    WHERE held < 0 OR credit_limit < 0 OR credit_limit > 4611686018427387904
+       OR balance < -credit_limit OR balance - held < -credit_limit
+       OR balance > 9223372036854775807 - credit_limit
     UNION ALL
-    SELECT 'entry ' || id || ': balance_after ' || balance_after FROM entries WHERE balance_after < 0";
+    SELECT 'entry ' || id || ': balance_after ' || balance_after FROM entries
+    WHERE balance_after < -4611686018427387904";
 
+/// Per transaction, its transfers' entries and its captures' entries each
+/// cancel out within one asset and project.
 const TRANSFER_MISMATCHES: &str = "
-    SELECT 'transaction ' || e.transaction_id || ': transfers mix assets or projects, or do not cancel out'
+    SELECT 'transaction ' || e.transaction_id || ': ' || lower(e.kind)
+           || 's mix assets or projects, or do not cancel out'
     FROM entries e JOIN wallets w ON w.id = e.wallet_id
-    WHERE e.kind = 'Transfer'
-    GROUP BY e.transaction_id
+    WHERE e.kind IN ('Transfer', 'Capture')
+    GROUP BY e.transaction_id, e.kind
     HAVING sum(e.amount) != 0 OR count(DISTINCT w.asset_id) > 1 OR count(DISTINCT w.project_id) > 1";
+
+/// Per wallet with a held value or Open holds: `held` next to the exact sum
+/// of its Open holds' `remaining`, in two parts as in `AUTHORITY_TOTALS`.
+const HELD_SUMS: &str = "
+    SELECT w.id, w.held, coalesce(s.hi, 0), coalesce(s.lo, 0)
+    FROM wallets w
+    LEFT JOIN (SELECT source_id, sum(remaining >> 32) AS hi, sum(remaining & 4294967295) AS lo
+               FROM holds WHERE status = 'Open' GROUP BY source_id) s
+           ON s.source_id = w.id
+    WHERE w.held != 0 OR s.source_id IS NOT NULL";
+
+/// Holds whose numbers do not add up, or that leave their project or asset.
+const HOLD_MISMATCHES: &str = "
+    SELECT 'hold ' || h.id || ' (' || h.public_id || ', ' || h.status || '): amount ' || h.amount
+           || ', captured ' || h.captured || ', remaining ' || h.remaining
+    FROM holds h
+    WHERE h.amount <= 0 OR h.captured < 0 OR h.remaining < 0 OR h.captured > h.amount - h.remaining
+       OR (h.status = 'Open' AND (h.remaining = 0 OR h.captured != h.amount - h.remaining))
+       OR (h.status = 'Captured' AND (h.remaining != 0 OR h.captured != h.amount))
+       OR (h.status IN ('Voided', 'Expired') AND h.remaining != 0)
+    UNION ALL
+    SELECT 'hold ' || h.id || ' (' || h.public_id || '): its wallets or transaction are of another '
+           || 'project or asset'
+    FROM holds h
+    JOIN wallets s ON s.id = h.source_id
+    JOIN transactions t ON t.id = h.transaction_id
+    LEFT JOIN wallets d ON d.id = h.destination_id
+    WHERE s.project_id != h.project_id OR s.asset_id != h.asset_id OR t.project_id != h.project_id
+       OR d.project_id != h.project_id OR d.asset_id != h.asset_id";
 
 const FAILED_WITH_ENTRIES: &str = "
     SELECT 'transaction ' || t.id || ' failed but has entries'
@@ -68,6 +111,8 @@ pub(crate) fn run(conn: &Connection) -> DbResult<CheckReport> {
         transactions: count("SELECT count(*) FROM transactions")?,
         balance_mismatches: list(BALANCE_MISMATCHES)?,
         negative_balances: list(NEGATIVE_BALANCES)?,
+        held_mismatches: held_mismatches(conn)?,
+        hold_mismatches: list(HOLD_MISMATCHES)?,
         asset_mismatches: asset_mismatches(conn)?,
         transfer_mismatches: list(TRANSFER_MISMATCHES)?,
         failed_with_entries: list(FAILED_WITH_ENTRIES)?,
@@ -116,6 +161,26 @@ fn asset_mismatches(conn: &Connection) -> DbResult<Vec<String>> {
             format!("asset {asset}: balances sum to {total} but issued - redeemed = {issued}")
         })
         .collect())
+}
+
+/// Every wallet whose `held` is not the sum of its Open holds' `remaining`.
+fn held_mismatches(conn: &Connection) -> DbResult<Vec<String>> {
+    let mut stmt = conn.prepare(HELD_SUMS)?;
+    let mut rows = stmt.query([])?;
+    let mut found = Vec::new();
+    while let Some(row) = rows.next()? {
+        let (wallet, held): (i64, i64) = (row.get(0)?, row.get(1)?);
+        let open = rows::exact_sum(row.get(2)?, row.get(3)?);
+        if i128::from(held) != open {
+            found.push(format!(
+                "wallet {wallet}: held {held} but its Open holds reserve {open}"
+            ));
+            if found.len() >= MAX_LISTED {
+                break;
+            }
+        }
+    }
+    Ok(found)
 }
 
 /// Every wallet and authority whose running total is not the sum of its entries.

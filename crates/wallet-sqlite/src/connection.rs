@@ -15,7 +15,7 @@ pub(crate) const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Prepared statements kept per connection: every statement of the port
 /// fits, so none is parsed twice.
-const STATEMENT_CACHE: usize = 96;
+const STATEMENT_CACHE: usize = 128;
 
 /// How hard a commit waits for the disk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]

@@ -49,9 +49,22 @@ const ADMIN_SESSIONS: &str = "
     ) WITHOUT ROWID;
     CREATE INDEX admin_sessions_by_expiry ON admin_sessions (expires_at);";
 
+/// Step 5: holds (`holds`, `wallets.held`), credit limits
+/// (`wallets.credit_limit`, balances below zero down to it), `Capture`
+/// entries, and the project's own authority (`authorities.system`, no
+/// credential). Rebuilds `authorities`, `wallets` and `entries` to change
+/// their CHECKs, keeping every row, id, index and trigger: see the file.
+const HOLDS: &str = include_str!("migrations/05_holds.sql");
+
 /// Numbered schema steps, keyed by `PRAGMA user_version`. Append only: a step
 /// that has shipped is never edited.
-const STEPS: &[&str] = &[SCHEMA, DEFAULT_WALLETS, WIDE_AUTHORITY_TOTALS, ADMIN_SESSIONS];
+const STEPS: &[&str] = &[
+    SCHEMA,
+    DEFAULT_WALLETS,
+    WIDE_AUTHORITY_TOTALS,
+    ADMIN_SESSIONS,
+    HOLDS,
+];
 
 /// How many schema steps this binary knows (a database beyond is refused).
 pub(crate) fn schema_steps() -> i64 {
@@ -62,7 +75,23 @@ pub(crate) fn schema_steps() -> i64 {
 /// Brings the schema up to date, each missing step in the same transaction,
 /// then makes sure the `default` project exists (API v1 authorities are
 /// created in it unless told otherwise).
+///
+/// Foreign keys are off while the steps run and checked as a whole before
+/// the commit: a step that rebuilds a table (step 5) drops it while other
+/// tables still refer to its rows, which SQLite's documented procedure for
+/// changing a table allows only that way (the pragma cannot change inside a
+/// transaction, so it is set around it, and set back whatever happens).
 pub(crate) fn migrate(conn: &mut Connection) -> DbResult<()> {
+    let foreign_keys: bool = conn.query_row("PRAGMA foreign_keys", [], |r| r.get(0))?;
+    conn.execute_batch("PRAGMA foreign_keys = OFF")?;
+    let migrated = apply_steps(conn);
+    if foreign_keys {
+        conn.execute_batch("PRAGMA foreign_keys = ON")?;
+    }
+    migrated
+}
+
+fn apply_steps(conn: &mut Connection) -> DbResult<()> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let version: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     let known = schema_steps();
@@ -76,6 +105,27 @@ pub(crate) fn migrate(conn: &mut Connection) -> DbResult<()> {
     for (number, step) in (1i64..).zip(STEPS).skip(done) {
         tx.execute_batch(step)?;
         tx.pragma_update(None, "user_version", number)?;
+    }
+    if done < STEPS.len() {
+        // Only after a step ran: on a large file this reads every table.
+        let mut check = tx.prepare("PRAGMA foreign_key_check")?;
+        let broken: Vec<String> = check
+            .query_map([], |r| {
+                Ok(format!(
+                    "{} row {:?}",
+                    r.get::<_, String>(0)?,
+                    r.get::<_, Option<i64>>(1)?
+                ))
+            })?
+            .take(10)
+            .collect::<Result<_, _>>()?;
+        drop(check);
+        if !broken.is_empty() {
+            return Err(DbError(StoreError::Schema(format!(
+                "the schema steps left rows that refer to nothing: {}; nothing was changed",
+                broken.join(", ")
+            ))));
+        }
     }
     let default = ProjectId::default_project();
     catalog::create_project(
@@ -103,3 +153,6 @@ pub(crate) fn known_version(conn: &Connection) -> Result<i64, String> {
     }
     Ok(version)
 }
+
+#[cfg(test)]
+mod tests;

@@ -11,7 +11,7 @@
 //! [`Verdict::Keep`]: wallet_core::port::Verdict::Keep
 
 use crate::error::DbResult;
-use crate::statements::{catalog, credentials, ledger, settings, v1, wallets};
+use crate::statements::{catalog, credentials, holds, ledger, settings, v1, wallets};
 use crate::{check, export};
 use rusqlite::Connection;
 use wallet_core::check::CheckReport;
@@ -20,12 +20,13 @@ use wallet_core::ids::{
     AssetId, AuthorityRowId, CustomerKeyRowId, CustomerRowId, EntryId, TransactionId, WalletId,
 };
 use wallet_core::model::{
-    AdminSession, Asset, Authority, AuthorityCredential, Customer, CustomerKey, CustomerStatus, Entry,
-    Millis, NewAsset, Page, PageRequest, Project, TimeRange, Transaction, Wallet, WalletStatus,
+    AdminSession, Asset, Authority, AuthorityCredential, Customer, CustomerKey, CustomerStatus, Entry, Hold,
+    HoldStatus, Millis, NewAsset, Page, PageRequest, Project, TimeRange, Transaction, Wallet, WalletStatus,
 };
 use wallet_core::port::{
-    Claim, ItemUse, NewCustomerKey, NewEntry, NewTransaction, NewWallet, ReadTx, WriteTx,
+    Claim, HoldUpdate, ItemUse, NewCustomerKey, NewEntry, NewTransaction, NewWallet, ReadTx, WriteTx,
 };
+use wallet_core::text::HoldId;
 use wallet_core::v1::{InventoryFilter, InventoryLine, V1Entry, WalletTotal, WalletTotalsFilter};
 use wallet_core::StoreError;
 
@@ -116,6 +117,14 @@ impl ReadTx for SqlTx<'_> {
             ledger::transactions;
         authority_total(wallet: WalletId, authority: AuthorityRowId) -> Option<i128> =
             ledger::authority_total;
+        balance_at(wallet: WalletId, at: Millis) -> Option<i64> = holds::balance_at;
+
+        hold(project: &str, id: &HoldId) -> Option<Hold> = holds::hold;
+        wallet_holds(wallet: WalletId, status: Option<HoldStatus>, page: PageRequest) -> Page<Hold> =
+            holds::wallet_holds;
+        due_holds(now: Millis, limit: u32) -> Vec<(String, HoldId)> = holds::due_holds;
+        next_hold_expiry() -> Option<Millis> = holds::next_hold_expiry;
+        transaction_holds(project: &str, transaction: TransactionId) -> Vec<Hold> = holds::transaction_holds;
 
         v1_wallet_totals(project: &str, asset: AssetId, filter: &WalletTotalsFilter) -> Vec<WalletTotal> =
             v1::wallet_totals;
@@ -183,8 +192,14 @@ impl WriteTx for SqlTx<'_> {
         set_wallet_description(id: WalletId, description: &str) -> () = wallets::set_wallet_description;
 
         lock_wallets(project: &str, ids: &[WalletId]) -> Vec<Wallet> = wallets::lock_wallets;
+        lock_holds(project: &str, ids: &[HoldId]) -> Vec<Hold> = holds::lock_holds;
+        insert_hold(project: &str, hold: &Hold) -> () = holds::insert_hold;
+        update_hold(project: &str, change: &HoldUpdate<'_>) -> () = holds::update_hold;
+        adjust_held(wallet: WalletId, amount: i64) -> i64 = wallets::adjust_held;
+        set_credit_limit(wallet: WalletId, limit: i64) -> bool = wallets::set_credit_limit;
+        system_authority(project: &str, now: Millis) -> AuthorityRowId = credentials::system_authority;
         insert_transaction(transaction: &NewTransaction<'_>) -> Claim = ledger::insert_transaction;
-        debit(wallet: WalletId, amount: i64, floor: i64) -> i64 = wallets::debit;
+        debit(wallet: WalletId, amount: i64) -> i64 = wallets::debit;
         credit(wallet: WalletId, amount: i64) -> i64 = wallets::credit;
         append_entry(entry: &NewEntry<'_>) -> EntryId = ledger::append_entry;
         add_authority_total(wallet: WalletId, authority: AuthorityRowId, delta: i64) -> () =

@@ -4,7 +4,7 @@
 //! conformance test asks these functions instead of matching on the core's
 //! enums itself, so such a change is one line here.
 
-use wallet_core::model::Transaction;
+use wallet_core::model::{Hold, Transaction};
 use wallet_core::planner::{FailCode, FailReason, Failure};
 use wallet_core::{LedgerError, Missing, StoreError, TransactionOutcome};
 
@@ -35,7 +35,7 @@ pub fn denial(e: &LedgerError) -> Option<&'static str> {
 /// An API v1 entry the planner refused, and why.
 pub fn rejection(e: &LedgerError) -> Option<FailReason> {
     match e {
-        LedgerError::Rejected(reason) => Some(*reason),
+        LedgerError::Rejected(reason) => Some(reason.clone()),
         _ => None,
     }
 }
@@ -47,7 +47,15 @@ pub fn is_insufficient_funds(e: &LedgerError) -> bool {
 
 /// The request conflicts with the state (an item used, an id taken).
 pub fn is_conflict(e: &LedgerError) -> bool {
-    matches!(e, LedgerError::Conflict(_))
+    conflict(e).is_some()
+}
+
+/// What a conflict says, to tell two conflicts apart.
+pub fn conflict(e: &LedgerError) -> Option<&str> {
+    match e {
+        LedgerError::Conflict(why) => Some(why),
+        _ => None,
+    }
 }
 
 /// A customer or wallet in a status that does not allow this.
@@ -73,10 +81,21 @@ pub fn is_unavailable(e: &LedgerError) -> bool {
 
 /// The transaction of a Completed outcome; panics on any other.
 pub fn completed(outcome: TransactionOutcome) -> Transaction {
+    completed_with_holds(outcome).0
+}
+
+/// The transaction of a Completed outcome and the holds it placed or
+/// changed; panics on any other.
+pub fn completed_with_holds(outcome: TransactionOutcome) -> (Transaction, Vec<Hold>) {
     match outcome {
-        TransactionOutcome::Completed(t) => t,
+        TransactionOutcome::Completed(t, holds) => (t, holds),
         other => panic!("expected Completed, got {other:?}"),
     }
+}
+
+/// The request was refused as invalid before anything was recorded.
+pub fn is_invalid(e: &LedgerError) -> bool {
+    matches!(e, LedgerError::Invalid(_))
 }
 
 /// The transaction and failure of a Failed outcome with `code`; panics on
@@ -93,8 +112,14 @@ pub fn failed(outcome: TransactionOutcome, code: FailCode) -> (Transaction, Fail
 
 /// The stored transaction of a Duplicate outcome; panics on any other.
 pub fn duplicate(outcome: TransactionOutcome) -> Transaction {
+    duplicate_with_holds(outcome).0
+}
+
+/// The stored transaction of a Duplicate outcome and the holds it placed;
+/// panics on any other.
+pub fn duplicate_with_holds(outcome: TransactionOutcome) -> (Transaction, Vec<Hold>) {
     match outcome {
-        TransactionOutcome::Duplicate(t) => t,
+        TransactionOutcome::Duplicate(t, holds) => (t, holds),
         other => panic!("expected Duplicate, got {other:?}"),
     }
 }

@@ -15,11 +15,14 @@ use wallet_core::check::CheckReport;
 use wallet_core::clock::ManualClock;
 use wallet_core::ids::{AssetId, WalletId};
 use wallet_core::model::{
-    AuthorityCredential, Customer, CustomerKey, Entry, Millis, PageRequest, Project, TimeRange, Transaction,
+    AuthorityCredential, Customer, CustomerKey, Entry, Hold, Millis, PageRequest, Project, TimeRange,
+    Transaction, Wallet,
 };
 use wallet_core::operation::{Operation, Quantity, TransactionRequest};
 use wallet_core::policy::{AuthorityCaller, Caller, CustomerCaller, CustomerCredential};
-use wallet_core::text::{random_base32, CustomerId, ItemName, ProjectId, PublicId, ReferenceId, Text};
+use wallet_core::text::{
+    random_base32, CustomerId, HoldId, ItemName, ProjectId, PublicId, ReferenceId, Text,
+};
 use wallet_core::{Ledger, TransactionOutcome, V1EntryRequest, V1Item};
 
 /// Where every fixture's clock starts (2023-11-14, in epoch milliseconds).
@@ -176,11 +179,23 @@ impl Fixture {
     }
 
     pub async fn balance(&self, caller: &Caller, wallet: WalletId) -> i64 {
+        self.wallet_row(caller, wallet).await.balance
+    }
+
+    /// The wallet as the ledger reads it (balance, held, credit limit).
+    pub async fn wallet_row(&self, caller: &Caller, wallet: WalletId) -> Wallet {
         self.ledger
             .wallet(caller, wallet)
             .await
             .expect("the wallet reads")
-            .balance
+    }
+
+    /// A hold as stored now.
+    pub async fn hold(&self, caller: &Caller, id: &str) -> Hold {
+        self.ledger
+            .hold(caller, hold_id(id))
+            .await
+            .expect("the hold reads")
     }
 
     /// A wallet's entries, newest first.
@@ -254,6 +269,42 @@ pub fn transfer(source: WalletId, destination: WalletId, amount: i64) -> Operati
         destination,
         amount: quantity(amount),
     }
+}
+
+pub fn hold_id(id: &str) -> HoldId {
+    HoldId::parse(id).expect("a valid hold id")
+}
+
+/// A Hold of `amount` of `source` named `id`, to `destination` if given,
+/// expiring at `expires_at` if given.
+pub fn hold(
+    id: &str,
+    source: WalletId,
+    amount: i64,
+    destination: Option<WalletId>,
+    expires_at: Option<Millis>,
+) -> Operation {
+    Operation::Hold {
+        source,
+        amount: quantity(amount),
+        destination,
+        expires_at,
+        hold_id: hold_id(id),
+    }
+}
+
+/// A Capture of hold `id`: `amount` of it (all that remains if `None`), to
+/// the hold's own destination.
+pub fn capture(id: &str, amount: Option<i64>) -> Operation {
+    Operation::Capture {
+        hold: hold_id(id),
+        amount: amount.map(quantity),
+        destination: None,
+    }
+}
+
+pub fn void(id: &str) -> Operation {
+    Operation::Void { hold: hold_id(id) }
 }
 
 /// A valid API v2 request.

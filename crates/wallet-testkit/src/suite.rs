@@ -56,11 +56,23 @@ macro_rules! conformance_suite {
             concurrent_wallet_opens_make_one_default,
             an_issue_past_i64_max_fails_whole,
             a_running_total_past_i64_never_refuses_a_legal_posting,
+            // holds
+            concurrent_holds_never_reserve_more_than_is_available,
+            a_capture_and_a_void_racing_on_one_hold_one_wins,
+            concurrent_partial_captures_never_take_more_than_the_hold,
+            a_partial_capture_then_a_capture_of_the_rest,
+            nothing_is_captured_from_expires_at_on,
+            a_hold_goes_with_its_transaction_all_or_nothing,
+            a_hold_id_is_taken_once_per_project,
+            // credit limits
+            a_credit_limit_lets_a_balance_go_down_to_minus_the_limit_and_no_further,
+            a_wallet_with_open_holds_cannot_be_closed,
             // check
             check_holds_after_a_mixed_concurrent_load,
             // storage faults
             a_storage_fault_at_any_write_of_a_transaction_applies_nothing,
             a_storage_fault_at_any_write_of_a_v1_entry_applies_nothing,
+            a_storage_fault_at_any_write_of_a_hold_transaction_applies_nothing,
             reads_keep_working_while_writes_fail,
         ]);
     };
@@ -89,8 +101,10 @@ mod tests {
             include_str!("conformance/check.rs"),
             include_str!("conformance/concurrency.rs"),
             include_str!("conformance/credentials.rs"),
+            include_str!("conformance/credit.rs"),
             include_str!("conformance/defaults.rs"),
             include_str!("conformance/faults.rs"),
+            include_str!("conformance/holds.rs"),
             include_str!("conformance/idempotency.rs"),
             include_str!("conformance/isolation.rs"),
             include_str!("conformance/statuses.rs"),
@@ -109,6 +123,6 @@ mod tests {
                 found += 1;
             }
         }
-        assert_eq!(found, 36, "the number of conformance tests");
+        assert_eq!(found, 46, "the number of conformance tests");
     }
 }

@@ -7,7 +7,7 @@ use actix_web::http::{header, StatusCode};
 use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 use utoipa::ToSchema;
-use wallet_core::planner::FailReason;
+use wallet_core::planner::FailCode;
 use wallet_core::{LedgerError, Missing};
 
 /// The error statuses of the Cloud Wallet API that this server answers with.
@@ -27,10 +27,12 @@ pub enum ErrorStatus {
     CustomerNotFound,
     WalletNotFound,
     TransactionNotFound,
+    HoldNotFound,
     KeyNotFound,
     CustomerHasActiveWallets,
     ChangeWalletStatusError,
     WrongWalletStatus,
+    WrongHoldStatus,
     InsufficientFunds,
     Conflict,
     LimitExceeded,
@@ -49,10 +51,11 @@ impl ErrorStatus {
             NoKey | IllegalToken | IllegalSignature | Expired => StatusCode::UNAUTHORIZED,
             AccessDenied | AssetIsUsed => StatusCode::FORBIDDEN,
             ProjectNotFound | AssetNotFound | CustomerNotFound | WalletNotFound | TransactionNotFound
-            | KeyNotFound => StatusCode::NOT_FOUND,
+            | HoldNotFound | KeyNotFound => StatusCode::NOT_FOUND,
             CustomerHasActiveWallets
             | ChangeWalletStatusError
             | WrongWalletStatus
+            | WrongHoldStatus
             | InsufficientFunds
             | Conflict => StatusCode::CONFLICT,
             LimitExceeded => StatusCode::TOO_MANY_REQUESTS,
@@ -101,6 +104,7 @@ impl V2Error {
             Missing::Customer => ErrorStatus::CustomerNotFound,
             Missing::Wallet => ErrorStatus::WalletNotFound,
             Missing::Transaction => ErrorStatus::TransactionNotFound,
+            Missing::Hold => ErrorStatus::HoldNotFound,
             Missing::Authority | Missing::Key | Missing::Item => ErrorStatus::KeyNotFound,
         };
         Self::new(status, format!("{what} not found"))
@@ -158,12 +162,12 @@ impl From<LedgerError> for V2Error {
         let status = match &e {
             LedgerError::Invalid(_) => ErrorStatus::ValidationError,
             LedgerError::Rejected(reason) => {
-                let status = match reason {
-                    FailReason::InsufficientFunds { .. } => ErrorStatus::InsufficientFunds,
-                    FailReason::WalletNotOpen { .. } | FailReason::OwnerNotActive { .. } => {
-                        ErrorStatus::WrongWalletStatus
-                    }
-                    _ => ErrorStatus::ValidationError,
+                let status = match reason.code() {
+                    FailCode::InsufficientFunds => ErrorStatus::InsufficientFunds,
+                    FailCode::WrongWalletStatus => ErrorStatus::WrongWalletStatus,
+                    FailCode::WrongHoldStatus => ErrorStatus::WrongHoldStatus,
+                    FailCode::Conflict => ErrorStatus::Conflict,
+                    FailCode::ValidationError => ErrorStatus::ValidationError,
                 };
                 return V2Error::new(status, crate::api::failure::reason(reason));
             }

@@ -219,6 +219,13 @@ impl OperationBody {
                 destination: wallet(&self.destination, "destination")?,
                 amount,
             },
+            // `Capture` is an entry type the ledger writes; the request body
+            // of a Capture (with its hold) is the holds API's, not here yet.
+            OperationType::Capture => {
+                return Err(V2Error::invalid(format!(
+                    "operation {i}: type must be Issue, Redeem or Transfer"
+                )))
+            }
         })
     }
 }

@@ -5,15 +5,18 @@
 //!
 //! What needs the whole result (balances equal their entries, transfers
 //! cancel out, running totals) is the backend's `check` after the last row:
-//! this only looks at one record and the ids seen before it.
+//! this looks at one record and the ids seen before it, and keeps only one
+//! sum per wallet: what its Open holds reserve, which [`ImportCheck::finish`]
+//! compares with the wallet's `held`.
 
 use super::{
-    unhex, AssetDump, AuthorityDump, CustomerDump, CustomerKeyDump, DumpRecord, EntryDump, ItemDump,
-    ProjectDump, TransactionDump, WalletDump,
+    unhex, AssetDump, AuthorityDump, CustomerDump, CustomerKeyDump, DumpRecord, EntryDump, HoldDump,
+    ItemDump, ProjectDump, TransactionDump, WalletDump,
 };
-use crate::model::{CustomerStatus, EntryKind, TransactionStatus, WalletStatus};
-use crate::text::{AssetCode, CustomerId, ProjectId, PublicId, ReferenceId};
-use std::collections::HashSet;
+use crate::model::{CustomerStatus, EntryKind, HoldStatus, TransactionStatus, WalletStatus};
+use crate::text::{AssetCode, CustomerId, HoldId, ProjectId, PublicId, ReferenceId};
+use crate::MAX_CREDIT_LIMIT;
+use std::collections::{BTreeMap, HashSet};
 
 /// Why a record of an import cannot go in. The message names the problem
 /// (the caller adds the line number).
@@ -71,6 +74,20 @@ pub struct ImportCheck {
     entries: Ids,
     /// Entries that carry an item (an entry has at most one).
     items: Ids,
+    /// Per wallet: what a hold must match, and what its Open holds reserve.
+    wallet_holds: BTreeMap<i64, WalletHolds>,
+    holds: Ids,
+    hold_ids: HashSet<String>,
+    /// Whether the project's one system authority was seen.
+    system_authority: bool,
+}
+
+/// What the check keeps of a wallet for its holds.
+struct WalletHolds {
+    asset: i64,
+    held: i64,
+    /// The sum of `remaining` of the wallet's Open holds so far.
+    open: i128,
 }
 
 impl std::fmt::Debug for ImportCheck {
@@ -104,12 +121,23 @@ impl ImportCheck {
             DumpRecord::Transaction(t) => self.transaction(t),
             DumpRecord::Entry(e) => self.entry(e),
             DumpRecord::Item(i) => self.item(i),
+            DumpRecord::Hold(h) => self.hold(h),
         }
     }
 
-    /// After the last record: what the project row refers to was imported.
+    /// After the last record: what the project row refers to was imported,
+    /// and each wallet's `held` is what its Open holds reserve.
     pub fn finish(&self) -> Result<(), InvalidRecord> {
-        self.assets.refer(self.default_asset, "default asset")
+        self.assets.refer(self.default_asset, "default asset")?;
+        for (wallet, facts) in &self.wallet_holds {
+            if i128::from(facts.held) != facts.open {
+                return Err(invalid(format!(
+                    "wallet {wallet}: held {} but its Open holds reserve {}",
+                    facts.held, facts.open
+                )));
+            }
+        }
+        Ok(())
     }
 
     fn asset(&mut self, a: &AssetDump) -> Result<(), InvalidRecord> {
@@ -126,13 +154,24 @@ impl ImportCheck {
     fn authority(&mut self, a: &AuthorityDump) -> Result<(), InvalidRecord> {
         valid(PublicId::parse(&a.id))?;
         let digest = a.token_digest_bytes()?;
-        if a.public_key_pem.is_some() == digest.is_some() {
+        if a.system && (a.public_key_pem.is_some() || digest.is_some()) {
+            return Err(invalid(format!(
+                "authority {}: a system authority has no publicKeyPem or tokenDigest",
+                a.id
+            )));
+        }
+        if a.system && self.system_authority {
+            return Err(invalid(format!("authority {}: a second system authority", a.id)));
+        }
+        if !a.system && a.public_key_pem.is_some() == digest.is_some() {
             return Err(invalid(format!(
                 "authority {}: exactly one of publicKeyPem and tokenDigest must be set",
                 a.id
             )));
         }
-        self.authorities.add(a.rowid, "authority")
+        self.authorities.add(a.rowid, "authority")?;
+        self.system_authority |= a.system;
+        Ok(())
     }
 
     fn customer(&mut self, c: &CustomerDump) -> Result<(), InvalidRecord> {
@@ -154,13 +193,34 @@ impl ImportCheck {
             self.customers.refer(customer, "customer")?;
         }
         known(WalletStatus::parse(&w.status), "wallet", &w.status)?;
-        if w.balance < 0 {
+        if !(0..=MAX_CREDIT_LIMIT).contains(&w.credit_limit) {
             return Err(invalid(format!(
-                "wallet {}: a balance of {} cannot be",
-                w.id, w.balance
+                "wallet {}: a credit limit of {} cannot be (0 to {MAX_CREDIT_LIMIT})",
+                w.id, w.credit_limit
             )));
         }
-        self.wallets.add(w.id, "wallet")
+        // The credit-limit invariant, exactly (i128: nothing here overflows).
+        let (balance, held, limit) = (
+            i128::from(w.balance),
+            i128::from(w.held),
+            i128::from(w.credit_limit),
+        );
+        if held < 0 || balance < -limit || balance - held < -limit || balance + limit > i128::from(i64::MAX) {
+            return Err(invalid(format!(
+                "wallet {}: a balance of {} with {} held cannot be under a credit limit of {}",
+                w.id, w.balance, w.held, w.credit_limit
+            )));
+        }
+        self.wallets.add(w.id, "wallet")?;
+        self.wallet_holds.insert(
+            w.id,
+            WalletHolds {
+                asset: w.asset,
+                held: w.held,
+                open: 0,
+            },
+        );
+        Ok(())
     }
 
     fn transaction(&mut self, t: &TransactionDump) -> Result<(), InvalidRecord> {
@@ -182,7 +242,7 @@ impl ImportCheck {
             // 0 is an API v1 entry that only carries an item.
             EntryKind::Issue => e.amount >= 0,
             EntryKind::Redeem => e.amount < 0,
-            EntryKind::Transfer => e.amount != 0,
+            EntryKind::Transfer | EntryKind::Capture => e.amount != 0,
         };
         if !sign_ok {
             return Err(invalid(format!(
@@ -190,7 +250,7 @@ impl ImportCheck {
                 e.id, e.kind, e.amount
             )));
         }
-        if e.balance_after < 0 {
+        if e.balance_after < -MAX_CREDIT_LIMIT {
             return Err(invalid(format!(
                 "entry {}: a balance after of {} cannot be",
                 e.id, e.balance_after
@@ -202,6 +262,62 @@ impl ImportCheck {
     fn item(&mut self, i: &ItemDump) -> Result<(), InvalidRecord> {
         self.entries.refer(i.entry, "entry")?;
         self.items.add(i.entry, "item of entry")
+    }
+
+    fn hold(&mut self, h: &HoldDump) -> Result<(), InvalidRecord> {
+        valid(HoldId::parse(&h.id))?;
+        self.wallets.refer(h.source, "wallet")?;
+        if let Some(destination) = h.destination {
+            self.wallets.refer(destination, "wallet")?;
+            if destination == h.source {
+                return Err(invalid(format!("hold {}: its destination is its source", h.id)));
+            }
+        }
+        self.transactions.refer(h.transaction, "transaction")?;
+        let status = HoldStatus::parse(&h.status)
+            .ok_or_else(|| invalid(format!("hold {}: unknown status {:?}", h.id, h.status)))?;
+        let wallet_assets = std::iter::once(h.source)
+            .chain(h.destination)
+            .map(|w| self.wallet_holds.get(&w).map(|f| f.asset));
+        for asset in wallet_assets {
+            if asset != Some(h.asset) {
+                return Err(invalid(format!(
+                    "hold {}: of asset {}, but its wallets are of another",
+                    h.id, h.asset
+                )));
+            }
+        }
+        let (amount, captured, remaining) = (
+            i128::from(h.amount),
+            i128::from(h.captured),
+            i128::from(h.remaining),
+        );
+        let adds_up = amount > 0
+            && captured >= 0
+            && remaining >= 0
+            && captured + remaining <= amount
+            && match status {
+                HoldStatus::Open => remaining > 0 && captured + remaining == amount,
+                HoldStatus::Captured => remaining == 0 && captured == amount,
+                HoldStatus::Voided | HoldStatus::Expired => remaining == 0,
+            };
+        if !adds_up {
+            return Err(invalid(format!(
+                "hold {}: an {} hold of {} with {} captured and {} remaining cannot be",
+                h.id, h.status, h.amount, h.captured, h.remaining
+            )));
+        }
+        if self.hold_ids.contains(&h.id) {
+            return Err(invalid(format!("a second hold with id {}", h.id)));
+        }
+        self.holds.add(h.rowid, "hold")?;
+        self.hold_ids.insert(h.id.clone());
+        if status == HoldStatus::Open {
+            if let Some(source) = self.wallet_holds.get_mut(&h.source) {
+                source.open += remaining;
+            }
+        }
+        Ok(())
     }
 }
 

@@ -439,6 +439,12 @@ impl Ledger {
                         wallet.balance
                     ));
                 }
+                if status == WalletStatus::Closed && wallet.held != 0 {
+                    return refuse(format!(
+                        "wallet {id} has Open holds reserving {}; capture or void them first",
+                        wallet.held
+                    ));
+                }
                 let owner_active = wallet
                     .owner
                     .as_ref()

@@ -9,9 +9,11 @@ mod access;
 mod admin;
 mod catalog;
 mod credentials;
+mod holds;
 mod posting;
 mod v1;
 
+pub use holds::MAX_CREDIT_LIMIT;
 pub use posting::{TransactionOutcome, V1EntryRequest, V1Item};
 
 use crate::check::CheckReport;

@@ -8,25 +8,36 @@ use super::Ledger;
 use crate::amount::Amount;
 use crate::ids::{AuthorityRowId, CustomerRowId, EntryId, TransactionId, WalletId};
 use crate::model::{
-    CustomerStatus, Millis, Page, PageRequest, TimeRange, Transaction, TransactionStatus, Wallet,
+    CustomerStatus, Hold, Millis, Page, PageRequest, TimeRange, Transaction, TransactionStatus, Wallet,
 };
 use crate::operation::{operations_json, Operation, Quantity, TransactionRequest};
-use crate::planner::{self, Book, FailReason, Failure, Plan, WalletState};
+use crate::planner::{self, Book, FailReason, Failure, HoldState, Plan, WalletState};
 use crate::policy::{Action, AuthorityCaller, Caller};
-use crate::port::{Claim, NewEntry, NewTransaction, NewWallet, WriteTx};
-use crate::text::{CustomerId, ItemName, Reason};
+use crate::port::{Claim, HoldUpdate, NewEntry, NewTransaction, NewWallet, WriteTx};
+use crate::text::{CustomerId, HoldId, ItemName, Reason};
 use crate::v1::V1Entry;
 use crate::{LedgerError, Missing, StoreError};
 
 /// What became of a transaction request.
 #[derive(Debug, Clone)]
 pub enum TransactionOutcome {
-    Completed(Transaction),
+    /// Applied: the transaction and the holds it placed or changed.
+    Completed(Transaction, Vec<Hold>),
     /// Recorded as Failed, with no entries: why, as data.
     Failed(Transaction, Failure),
     /// The reference id was used before: nothing was applied now; this is the
-    /// stored transaction.
-    Duplicate(Transaction),
+    /// stored transaction, with the holds it placed.
+    Duplicate(Transaction, Vec<Hold>),
+}
+
+impl TransactionOutcome {
+    pub fn transaction(&self) -> &Transaction {
+        match self {
+            TransactionOutcome::Completed(t, _)
+            | TransactionOutcome::Failed(t, _)
+            | TransactionOutcome::Duplicate(t, _) => t,
+        }
+    }
 }
 
 /// An item given with a v1 entry.
@@ -57,6 +68,7 @@ impl Ledger {
         request: TransactionRequest,
     ) -> Result<TransactionOutcome, LedgerError> {
         let poster = poster(caller)?.clone();
+        request.check_times(self.now())?;
         let (caller, clock) = (caller.clone(), self.clock.clone());
         self.store
             .write(move |tx| {
@@ -146,46 +158,100 @@ fn post(
     request: &TransactionRequest,
     now: Millis,
 ) -> Result<TransactionOutcome, LedgerError> {
-    let project = poster.project_id.as_str();
-    let reference = request.reference_id.as_str();
+    let description = request.description.as_ref().map(crate::text::Text::as_str);
+    post_as(
+        tx,
+        &poster.project_id,
+        poster.authority,
+        Some(request.reference_id.as_str()),
+        &request.operations,
+        description,
+        now,
+    )
+}
+
+/// Posts operations as `authority`: claims the reference id (if any), locks
+/// and plans, then records the transaction and applies the plan. A planned
+/// failure is recorded as a Failed transaction when there is a reference id
+/// (so a retry learns it); without one (what the server posts by itself)
+/// it is `LedgerError::Rejected` and nothing is written.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn post_as(
+    tx: &mut dyn WriteTx,
+    project: &str,
+    authority: AuthorityRowId,
+    reference: Option<&str>,
+    operations: &[Operation],
+    description: Option<&str>,
+    now: Millis,
+) -> Result<TransactionOutcome, LedgerError> {
     // Seen before: answer at once (the claim below settles a race).
-    if let Some(existing) = tx.transaction_by_reference(project, reference)? {
-        return Ok(TransactionOutcome::Duplicate(existing));
+    if let Some(reference) = reference {
+        if let Some(existing) = tx.transaction_by_reference(project, reference)? {
+            return duplicate(tx, project, existing);
+        }
     }
-    let book = lock_book(tx, project, &request.operations)?;
-    let operations = request.operations_json();
+    let book = lock_book(tx, project, operations)?;
+    let operations_text = operations_json(operations);
     let mut record = NewTransaction {
         project_id: project,
-        reference_id: Some(reference),
-        authority: poster.authority,
+        reference_id: reference,
+        authority,
         status: TransactionStatus::Completed,
         error: None,
-        description: request.description.as_ref().map(super::super::text::Text::as_str),
-        operations: Some(&operations),
+        description,
+        operations: Some(&operations_text),
         created_at: now,
     };
-    let planned = planner::plan(&book, &request.operations, now);
-    if let Err(failure) = &planned {
-        record.status = TransactionStatus::Failed;
-        record.error = Some(failure.reason.code().as_str());
+    let planned = planner::plan(&book, operations, now);
+    match &planned {
+        Err(failure) if reference.is_none() => return Err(LedgerError::Rejected(failure.reason.clone())),
+        Err(failure) => {
+            record.status = TransactionStatus::Failed;
+            record.error = Some(failure.reason.code().as_str());
+        }
+        Ok(_) => {}
     }
     let id = match tx.insert_transaction(&record)? {
         Claim::Inserted(id) => id,
         Claim::Duplicate => {
+            let reference = reference.unwrap_or_default();
             let existing = tx
                 .transaction_by_reference(project, reference)?
                 .ok_or_else(|| StoreError::Retryable(format!("reference {reference} claimed and gone")))?;
-            return Ok(TransactionOutcome::Duplicate(existing));
+            return duplicate(tx, project, existing);
         }
     };
     let transaction = recorded(id, &record);
     match planned {
         Err(failure) => Ok(TransactionOutcome::Failed(transaction, failure)),
         Ok(plan) => {
-            apply(tx, poster.authority, id, &plan, record.description, now)?;
-            Ok(TransactionOutcome::Completed(transaction))
+            apply(tx, authority, id, &plan, description, now, project)?;
+            let holds = touched_holds(tx, project, &plan)?;
+            Ok(TransactionOutcome::Completed(transaction, holds))
         }
     }
+}
+
+fn duplicate(
+    tx: &mut dyn WriteTx,
+    project: &str,
+    existing: Transaction,
+) -> Result<TransactionOutcome, LedgerError> {
+    let holds = tx.transaction_holds(project, existing.id)?;
+    Ok(TransactionOutcome::Duplicate(existing, holds))
+}
+
+/// The holds a plan placed or changed, as now stored.
+fn touched_holds(tx: &mut dyn WriteTx, project: &str, plan: &Plan) -> Result<Vec<Hold>, StoreError> {
+    let mut holds = Vec::with_capacity(plan.holds.len());
+    for planned in &plan.holds {
+        let hold = tx
+            .hold(project, &planned.state.id)?
+            .ok_or_else(|| StoreError::Internal(format!("hold {} was just written", planned.state.id)))?;
+        holds.push(hold);
+    }
+    Ok(holds)
 }
 
 /// The transaction as stored, without reading it back.
@@ -201,18 +267,48 @@ fn recorded(id: TransactionId, record: &NewTransaction<'_>) -> Transaction {
     }
 }
 
-/// Locks every wallet the operations touch, in id order, and reads them
-/// into a book. An unknown wallet makes the request invalid: nothing is
-/// recorded.
+/// Locks what the operations touch and reads it into a book: first the
+/// holds they name (to capture, void or expire them, and any whose id a new
+/// Hold would take), then every wallet the operations and those holds name,
+/// each set in id order (holds before wallets in every job, so two jobs
+/// never wait for each other in a circle). An unknown wallet, or a Capture
+/// or Void of a hold that neither exists nor is placed earlier in the
+/// transaction, makes the request invalid: nothing is recorded.
 fn lock_book(tx: &mut dyn WriteTx, project: &str, operations: &[Operation]) -> Result<Book, LedgerError> {
+    let mut hold_ids: Vec<HoldId> = operations
+        .iter()
+        .filter_map(|op| op.hold().or_else(|| op.placed_hold()))
+        .cloned()
+        .collect();
+    hold_ids.sort_unstable();
+    hold_ids.dedup();
+    let holds = if hold_ids.is_empty() {
+        Vec::new()
+    } else {
+        tx.lock_holds(project, &hold_ids)?
+    };
+    for (i, op) in operations.iter().enumerate() {
+        let Some(id) = op.hold() else { continue };
+        let placed_before = operations[..i]
+            .iter()
+            .any(|earlier| earlier.placed_hold() == Some(id));
+        if !placed_before && !holds.iter().any(|h| &h.id == id) {
+            return Err(LedgerError::NotFound(Missing::Hold));
+        }
+    }
     let mut ids: Vec<WalletId> = operations.iter().flat_map(Operation::wallets).collect();
+    ids.extend(
+        holds
+            .iter()
+            .flat_map(|h| std::iter::once(h.source).chain(h.destination)),
+    );
     ids.sort_unstable();
     ids.dedup();
     let wallets = tx.lock_wallets(project, &ids)?;
     if wallets.len() != ids.len() {
         return Err(LedgerError::NotFound(Missing::Wallet));
     }
-    Ok(Book::new(wallets.iter().map(WalletState::from)))
+    Ok(Book::new(wallets.iter().map(WalletState::from)).with_holds(holds.iter().map(HoldState::from)))
 }
 
 /// Writes a plan: each line moves its wallet's balance with a guarded debit
@@ -225,25 +321,43 @@ fn apply(
     plan: &Plan,
     reason: Option<&str>,
     now: Millis,
+    project: &str,
 ) -> Result<Vec<EntryId>, StoreError> {
     let mut entries = Vec::with_capacity(plan.lines.len());
-    for line in &plan.lines {
-        let balance_after = if line.amount < 0 {
-            tx.debit(line.wallet, -line.amount, 0)?
-        } else {
-            tx.credit(line.wallet, line.amount)?
+    let mut reservations = plan.reservations.iter().peekable();
+    let mut lines = plan.lines.iter().peekable();
+    // In operation order, and within one operation reservations first: a
+    // Capture releases what it takes before the debit, so every guarded
+    // write sees a state the invariant allows.
+    while reservations.peek().is_some() || lines.peek().is_some() {
+        let next = match (reservations.peek(), lines.peek()) {
+            (Some(r), Some(l)) => r.operation.min(l.operation),
+            (Some(r), None) => r.operation,
+            (None, Some(l)) => l.operation,
+            (None, None) => break,
         };
-        entries.push(tx.append_entry(&NewEntry {
-            wallet: line.wallet,
-            transaction,
-            authority,
-            kind: line.kind,
-            amount: line.amount,
-            balance_after,
-            reason,
-            created_at: now,
-        })?);
+        while let Some(reservation) = reservations.next_if(|r| r.operation == next) {
+            tx.adjust_held(reservation.wallet, reservation.amount)?;
+        }
+        while let Some(line) = lines.next_if(|l| l.operation == next) {
+            let balance_after = if line.amount < 0 {
+                tx.debit(line.wallet, -line.amount)?
+            } else {
+                tx.credit(line.wallet, line.amount)?
+            };
+            entries.push(tx.append_entry(&NewEntry {
+                wallet: line.wallet,
+                transaction,
+                authority,
+                kind: line.kind,
+                amount: line.amount,
+                balance_after,
+                reason,
+                created_at: now,
+            })?);
+        }
     }
+    write_holds(tx, project, transaction, plan, now)?;
     for (wallet, delta) in plan.deltas() {
         // A wallet's net change stays within i64: its balance does.
         let delta =
@@ -251,6 +365,55 @@ fn apply(
         tx.add_authority_total(wallet, authority, delta)?;
     }
     Ok(entries)
+}
+
+/// Writes the holds a plan placed (at their state after the transaction) and
+/// the changes it made to existing ones.
+fn write_holds(
+    tx: &mut dyn WriteTx,
+    project: &str,
+    transaction: TransactionId,
+    plan: &Plan,
+    now: Millis,
+) -> Result<(), StoreError> {
+    for planned in &plan.holds {
+        let state = &planned.state;
+        if planned.placed {
+            let asset = tx
+                .wallet(project, state.source)?
+                .ok_or_else(|| StoreError::Internal(format!("wallet {} of a new hold", state.source)))?
+                .asset_id;
+            tx.insert_hold(
+                project,
+                &Hold {
+                    id: state.id.clone(),
+                    source: state.source,
+                    destination: state.destination,
+                    asset,
+                    amount: state.amount,
+                    captured: state.captured,
+                    remaining: state.remaining,
+                    status: state.status,
+                    expires_at: state.expires_at,
+                    created_at: now,
+                    transaction,
+                    updated_at: now,
+                },
+            )?;
+        } else {
+            tx.update_hold(
+                project,
+                &HoldUpdate {
+                    id: &state.id,
+                    captured: state.captured,
+                    remaining: state.remaining,
+                    status: state.status,
+                    updated_at: now,
+                },
+            )?;
+        }
+    }
+    Ok(())
 }
 
 fn post_v1(
@@ -277,9 +440,10 @@ fn post_v1(
             amount: magnitude,
         }
     };
-    let book = lock_book(tx, project, &[operation])?;
-    let plan = planner::plan(&book, &[operation], now).map_err(|f| LedgerError::Rejected(f.reason))?;
-    let operations = operations_json(&[operation]);
+    let operations = [operation];
+    let book = lock_book(tx, project, &operations)?;
+    let plan = planner::plan(&book, &operations, now).map_err(|f| LedgerError::Rejected(f.reason))?;
+    let operations = operations_json(&operations);
     let record = NewTransaction {
         project_id: project,
         reference_id: None,
@@ -295,7 +459,7 @@ fn post_v1(
             StoreError::Internal("an entry without a reference id was a duplicate".to_owned()).into(),
         );
     };
-    let entries = apply(tx, poster.authority, id, &plan, record.description, now)?;
+    let entries = apply(tx, poster.authority, id, &plan, record.description, now, project)?;
     let entry = *entries
         .first()
         .ok_or_else(|| StoreError::Internal("an entry's plan had no line".to_owned()))?;

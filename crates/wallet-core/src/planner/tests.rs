@@ -17,6 +17,10 @@ fn q(n: i64) -> Quantity {
     Quantity::new(n).expect("non-negative")
 }
 
+fn h(name: &str) -> HoldId {
+    HoldId::parse(name).expect("hold id")
+}
+
 fn open(id: i64, asset: i64, balance: i64) -> WalletState {
     WalletState {
         id: w(id),
@@ -24,6 +28,32 @@ fn open(id: i64, asset: i64, balance: i64) -> WalletState {
         status: WalletStatus::Open,
         owner_status: Some(CustomerStatus::Active),
         balance,
+        held: 0,
+        credit_limit: 0,
+    }
+}
+
+fn hold_op(
+    source: i64,
+    amount: i64,
+    destination: Option<i64>,
+    expires_at: Option<Millis>,
+    id: &str,
+) -> Operation {
+    Operation::Hold {
+        source: w(source),
+        amount: q(amount),
+        destination: destination.map(w),
+        expires_at,
+        hold_id: h(id),
+    }
+}
+
+fn capture(id: &str, amount: Option<i64>, destination: Option<i64>) -> Operation {
+    Operation::Capture {
+        hold: h(id),
+        amount: amount.map(q),
+        destination: destination.map(w),
     }
 }
 
@@ -84,13 +114,33 @@ fn the_second_operation_sees_what_the_first_left() {
 }
 
 #[test]
-fn spending_to_exactly_zero_is_allowed() {
+fn spending_to_exactly_zero_is_allowed_and_a_credit_limit_goes_below() {
     let book = Book::new([open(1, 1, 7)]);
     let ops = [Operation::Redeem {
         source: w(1),
         amount: q(7),
     }];
     assert_eq!(plan(&book, &ops, 0).map(|p| p.lines[0].balance_after), Ok(0));
+    let mut tab = open(1, 1, 7);
+    tab.credit_limit = 5;
+    let book = Book::new([tab]);
+    let ops = [Operation::Redeem {
+        source: w(1),
+        amount: q(12),
+    }];
+    assert_eq!(plan(&book, &ops, 0).map(|p| p.lines[0].balance_after), Ok(-5));
+    let ops = [Operation::Redeem {
+        source: w(1),
+        amount: q(13),
+    }];
+    assert!(matches!(
+        plan(&book, &ops, 0).map_err(|f| f.reason),
+        Err(FailReason::InsufficientFunds {
+            needed: 13,
+            available: 12,
+            ..
+        })
+    ));
 }
 
 #[test]
@@ -153,11 +203,27 @@ fn status_asset_and_overflow_failures_name_their_operation() {
             amount: q(1),
         };
         assert_eq!(
-            plan(&book, &[ok, op], 0),
+            plan(&book, &[ok, op.clone()], 0),
             Err(Failure { operation: 1, reason }),
             "{op:?}"
         );
     }
+}
+
+#[test]
+fn a_credit_limit_counts_against_the_largest_balance() {
+    // available = balance - held + limit never passes i64::MAX.
+    let mut tab = open(1, 1, i64::MAX - 10);
+    tab.credit_limit = 10;
+    let book = Book::new([tab]);
+    let ops = [Operation::Issue {
+        destination: w(1),
+        amount: q(1),
+    }];
+    assert_eq!(
+        plan(&book, &ops, 0).map_err(|f| f.reason),
+        Err(FailReason::BalanceOverflow { wallet: w(1) })
+    );
 }
 
 #[test]
@@ -177,57 +243,425 @@ fn a_zero_issue_writes_a_zero_line() {
     assert_eq!((lines[0].amount, lines[0].balance_after), (0, 3));
 }
 
+#[test]
+fn a_hold_reserves_what_is_available_and_a_capture_moves_it() {
+    let book = Book::new([open(1, 1, 100), open(2, 1, 0)]);
+    let ops = [
+        hold_op(1, 60, Some(2), Some(1_000), "escrow"),
+        // 40 left available: a Redeem of 41 would fail, 40 does not.
+        Operation::Redeem {
+            source: w(1),
+            amount: q(40),
+        },
+        capture("escrow", Some(25), None),
+        capture("escrow", None, Some(2)),
+    ];
+    let plan = plan(&book, &ops, 0).expect("plans");
+    let holds: Vec<_> = plan
+        .holds
+        .iter()
+        .map(|h| (h.placed, h.state.status, h.state.captured, h.state.remaining))
+        .collect();
+    assert_eq!(holds, vec![(true, HoldStatus::Captured, 60, 0)]);
+    let held: Vec<i64> = plan.reservations.iter().map(|r| r.held_after).collect();
+    assert_eq!(held, vec![60, 35, 0]);
+    let lines: Vec<(i64, EntryKind, i64, i64)> = plan
+        .lines
+        .iter()
+        .map(|l| (l.wallet.get(), l.kind, l.amount, l.balance_after))
+        .collect();
+    assert_eq!(
+        lines,
+        vec![
+            (1, EntryKind::Redeem, -40, 60),
+            (1, EntryKind::Capture, -25, 35),
+            (2, EntryKind::Capture, 25, 25),
+            (1, EntryKind::Capture, -35, 0),
+            (2, EntryKind::Capture, 35, 60),
+        ]
+    );
+    let too_much = [
+        hold_op(1, 60, None, None, "a"),
+        Operation::Redeem {
+            source: w(1),
+            amount: q(41),
+        },
+    ];
+    assert!(matches!(
+        super::plan(&book, &too_much, 0).map_err(|f| (f.operation, f.reason)),
+        Err((
+            1,
+            FailReason::InsufficientFunds {
+                needed: 41,
+                available: 40,
+                ..
+            }
+        ))
+    ));
+}
+
+#[test]
+fn hold_rules_fail_with_their_reasons() {
+    let existing = HoldState {
+        id: h("old"),
+        source: w(1),
+        destination: Some(w(2)),
+        amount: 10,
+        captured: 0,
+        remaining: 10,
+        status: HoldStatus::Open,
+        expires_at: Some(500),
+    };
+    let voided = HoldState {
+        id: h("gone"),
+        status: HoldStatus::Voided,
+        remaining: 0,
+        ..existing.clone()
+    };
+    let mut source = open(1, 1, 100);
+    source.held = 10;
+    let book =
+        Book::new([source, open(2, 1, 0), open(3, 1, 0), open(4, 2, 0)]).with_holds([existing, voided]);
+    let cases = [
+        (
+            capture("nope", None, Some(2)),
+            FailReason::UnknownHold { hold: h("nope") },
+        ),
+        (
+            hold_op(1, 1, None, None, "old"),
+            FailReason::HoldIdTaken { hold: h("old") },
+        ),
+        (
+            capture("gone", None, None),
+            FailReason::WrongHoldStatus {
+                hold: h("gone"),
+                status: HoldStatus::Voided,
+            },
+        ),
+        (
+            capture("old", None, Some(3)),
+            FailReason::DestinationMismatch {
+                hold: h("old"),
+                destination: w(3),
+            },
+        ),
+        (
+            capture("old", Some(11), None),
+            FailReason::HoldInsufficient {
+                hold: h("old"),
+                needed: 11,
+                remaining: 10,
+            },
+        ),
+        (
+            hold_op(1, 5, Some(4), None, "x"),
+            FailReason::AssetMismatch {
+                source: w(1),
+                destination: w(4),
+            },
+        ),
+        (
+            hold_op(1, 5, None, Some(100), "x"),
+            FailReason::ExpiryNotInFuture { hold: h("x") },
+        ),
+        (
+            hold_op(1, 91, None, None, "x"),
+            FailReason::InsufficientFunds {
+                wallet: w(1),
+                needed: 91,
+                available: 90,
+            },
+        ),
+        (
+            Operation::ExpireHold { hold: h("old") },
+            FailReason::HoldNotDue { hold: h("old") },
+        ),
+    ];
+    for (op, reason) in cases {
+        assert_eq!(
+            plan(&book, std::slice::from_ref(&op), 100).map_err(|f| f.reason),
+            Err(reason),
+            "{op:?}"
+        );
+    }
+    let no_destination = Book::new([open(1, 1, 5), open(2, 1, 0)]);
+    let ops = [hold_op(1, 5, None, None, "a"), capture("a", None, None)];
+    assert_eq!(
+        plan(&no_destination, &ops, 0).map_err(|f| f.reason),
+        Err(FailReason::NoDestination { hold: h("a") })
+    );
+}
+
+#[test]
+fn from_expires_at_on_a_hold_is_expired_even_before_its_expiry_is_recorded() {
+    let open_hold = HoldState {
+        id: h("t"),
+        source: w(1),
+        destination: Some(w(2)),
+        amount: 10,
+        captured: 0,
+        remaining: 10,
+        status: HoldStatus::Open,
+        expires_at: Some(1_000),
+    };
+    let mut source = open(1, 1, 10);
+    source.held = 10;
+    let book = Book::new([source, open(2, 1, 0)]).with_holds([open_hold]);
+    assert!(
+        plan(&book, &[capture("t", None, None)], 999).is_ok(),
+        "a millisecond before"
+    );
+    for now in [1_000, 5_000] {
+        assert_eq!(
+            plan(&book, &[capture("t", None, None)], now).map_err(|f| f.reason),
+            Err(FailReason::WrongHoldStatus {
+                hold: h("t"),
+                status: HoldStatus::Expired
+            }),
+            "at {now}"
+        );
+        assert!(plan(&book, &[Operation::Void { hold: h("t") }], now).is_err());
+        let expired = plan(&book, &[Operation::ExpireHold { hold: h("t") }], now).expect("expires");
+        assert_eq!(expired.holds[0].state.status, HoldStatus::Expired);
+        assert_eq!(expired.reservations[0].held_after, 0);
+        assert!(expired.lines.is_empty(), "an expiry writes no entry");
+    }
+}
+
+#[test]
+fn a_suspended_wallet_keeps_its_holds_until_they_expire() {
+    let hold = HoldState {
+        id: h("t"),
+        source: w(1),
+        destination: None,
+        amount: 4,
+        captured: 0,
+        remaining: 4,
+        status: HoldStatus::Open,
+        expires_at: Some(10),
+    };
+    let mut source = open(1, 1, 10);
+    source.held = 4;
+    source.status = WalletStatus::Suspended;
+    let book = Book::new([source]).with_holds([hold]);
+    assert!(matches!(
+        plan(&book, &[Operation::Void { hold: h("t") }], 0).map_err(|f| f.reason),
+        Err(FailReason::WalletNotOpen { .. })
+    ));
+    assert!(plan(&book, &[Operation::ExpireHold { hold: h("t") }], 10).is_ok());
+}
+
 // ---- the reference model ---------------------------------------------------
 
 /// The rules written as plainly as possible, over i128 so nothing wraps.
-fn model(wallets: &[WalletState], ops: &[Operation]) -> Result<BTreeMap<WalletId, i64>, (usize, FailCode)> {
-    let mut balances: BTreeMap<WalletId, i128> =
-        wallets.iter().map(|w| (w.id, i128::from(w.balance))).collect();
-    let find = |id: WalletId| wallets.iter().find(|w| w.id == id);
+#[derive(Debug, Clone)]
+struct ModelWallet {
+    asset: i64,
+    usable: bool,
+    balance: i128,
+    held: i128,
+    limit: i128,
+}
+
+#[derive(Debug, Clone)]
+struct ModelHold {
+    source: WalletId,
+    destination: Option<WalletId>,
+    remaining: i128,
+    open: bool,
+    expires_at: Option<Millis>,
+}
+
+type ModelState = (BTreeMap<WalletId, ModelWallet>, BTreeMap<HoldId, ModelHold>);
+
+fn model(
+    wallets: &[WalletState],
+    holds: &[HoldState],
+    ops: &[Operation],
+    now: Millis,
+) -> Result<ModelState, (usize, FailCode)> {
+    let mut ws: BTreeMap<WalletId, ModelWallet> = wallets
+        .iter()
+        .map(|w| {
+            let usable =
+                w.status == WalletStatus::Open && w.owner_status.is_none_or(|s| s == CustomerStatus::Active);
+            (
+                w.id,
+                ModelWallet {
+                    asset: w.asset.get(),
+                    usable,
+                    balance: w.balance.into(),
+                    held: w.held.into(),
+                    limit: w.credit_limit.into(),
+                },
+            )
+        })
+        .collect();
+    let mut hs: BTreeMap<HoldId, ModelHold> = holds
+        .iter()
+        .map(|h| {
+            (
+                h.id.clone(),
+                ModelHold {
+                    source: h.source,
+                    destination: h.destination,
+                    remaining: h.remaining.into(),
+                    open: h.status == HoldStatus::Open,
+                    expires_at: h.expires_at,
+                },
+            )
+        })
+        .collect();
+    let max = i128::from(i64::MAX);
     for (i, op) in ops.iter().enumerate() {
-        for id in op.wallets() {
-            let Some(wallet) = find(id) else {
-                return Err((i, FailCode::ValidationError));
-            };
-            let owner_ok = wallet.owner_status.is_none_or(|s| s == CustomerStatus::Active);
-            if wallet.status != WalletStatus::Open || !owner_ok {
-                return Err((i, FailCode::WrongWalletStatus));
-            }
-        }
-        let mut change = |id: WalletId, delta: i128| -> Result<(), FailCode> {
-            let balance = balances.get_mut(&id).ok_or(FailCode::ValidationError)?;
-            let after = *balance + delta;
-            if after < 0 {
-                return Err(FailCode::InsufficientFunds);
-            }
-            if after > i128::from(i64::MAX) {
-                return Err(FailCode::ValidationError);
-            }
-            *balance = after;
-            Ok(())
+        let fail = |code| (i, code);
+        let usable = |ws: &BTreeMap<WalletId, ModelWallet>, id: &WalletId| match ws.get(id) {
+            None => Err(fail(FailCode::ValidationError)),
+            Some(w) if !w.usable => Err(fail(FailCode::WrongWalletStatus)),
+            Some(_) => Ok(()),
         };
-        let result = match *op {
-            Operation::Issue { destination, amount } => change(destination, amount.get().into()),
-            Operation::Redeem { source, amount } => change(source, -i128::from(amount.get())),
+        let available = |w: &ModelWallet| w.balance - w.held + w.limit;
+        match op {
+            Operation::Issue { destination, amount } => {
+                usable(&ws, destination)?;
+                let w = ws.get_mut(destination).ok_or(fail(FailCode::ValidationError))?;
+                if w.balance + i128::from(amount.get()) + w.limit > max {
+                    return Err(fail(FailCode::ValidationError));
+                }
+                w.balance += i128::from(amount.get());
+            }
+            Operation::Redeem { source, amount } => {
+                usable(&ws, source)?;
+                let w = ws.get_mut(source).ok_or(fail(FailCode::ValidationError))?;
+                if i128::from(amount.get()) > available(w) {
+                    return Err(fail(FailCode::InsufficientFunds));
+                }
+                w.balance -= i128::from(amount.get());
+            }
             Operation::Transfer {
                 source,
                 destination,
                 amount,
             } => {
-                if find(source).map(|w| w.asset) != find(destination).map(|w| w.asset) {
-                    Err(FailCode::ValidationError)
-                } else {
-                    change(source, -i128::from(amount.get()))
-                        .and_then(|()| change(destination, amount.get().into()))
+                usable(&ws, source)?;
+                usable(&ws, destination)?;
+                if ws[source].asset != ws[destination].asset {
+                    return Err(fail(FailCode::ValidationError));
+                }
+                let a = i128::from(amount.get());
+                if a > available(&ws[source]) {
+                    return Err(fail(FailCode::InsufficientFunds));
+                }
+                let d = &ws[destination];
+                if d.balance + a + d.limit > max {
+                    return Err(fail(FailCode::ValidationError));
+                }
+                if let Some(w) = ws.get_mut(source) {
+                    w.balance -= a;
+                }
+                if let Some(w) = ws.get_mut(destination) {
+                    w.balance += a;
                 }
             }
-        };
-        result.map_err(|code| (i, code))?;
+            Operation::Hold {
+                source,
+                amount,
+                destination,
+                expires_at,
+                hold_id,
+            } => {
+                usable(&ws, source)?;
+                if let Some(d) = destination {
+                    usable(&ws, d)?;
+                    if ws[d].asset != ws[source].asset {
+                        return Err(fail(FailCode::ValidationError));
+                    }
+                }
+                if expires_at.is_some_and(|at| at <= now) {
+                    return Err(fail(FailCode::ValidationError));
+                }
+                if hs.contains_key(hold_id) {
+                    return Err(fail(FailCode::Conflict));
+                }
+                let a = i128::from(amount.get());
+                if a > available(&ws[source]) {
+                    return Err(fail(FailCode::InsufficientFunds));
+                }
+                if let Some(w) = ws.get_mut(source) {
+                    w.held += a;
+                }
+                hs.insert(
+                    hold_id.clone(),
+                    ModelHold {
+                        source: *source,
+                        destination: *destination,
+                        remaining: a,
+                        open: true,
+                        expires_at: *expires_at,
+                    },
+                );
+            }
+            Operation::Capture {
+                hold,
+                amount,
+                destination,
+            } => {
+                let h = hs.get(hold).cloned().ok_or(fail(FailCode::ValidationError))?;
+                if !h.open || h.expires_at.is_some_and(|at| at <= now) {
+                    return Err(fail(FailCode::WrongHoldStatus));
+                }
+                let dest = match (*destination, h.destination) {
+                    (Some(a), Some(f)) if a != f => return Err(fail(FailCode::ValidationError)),
+                    (Some(d), _) | (None, Some(d)) => d,
+                    (None, None) => return Err(fail(FailCode::ValidationError)),
+                };
+                if dest == h.source {
+                    return Err(fail(FailCode::ValidationError));
+                }
+                usable(&ws, &h.source)?;
+                usable(&ws, &dest)?;
+                if ws[&h.source].asset != ws[&dest].asset {
+                    return Err(fail(FailCode::ValidationError));
+                }
+                let a = amount.map_or(h.remaining, |a| i128::from(a.get()));
+                if a > h.remaining {
+                    return Err(fail(FailCode::InsufficientFunds));
+                }
+                let d = &ws[&dest];
+                if d.balance + a + d.limit > max {
+                    return Err(fail(FailCode::ValidationError));
+                }
+                if let Some(w) = ws.get_mut(&h.source) {
+                    w.balance -= a;
+                    w.held -= a;
+                }
+                if let Some(w) = ws.get_mut(&dest) {
+                    w.balance += a;
+                }
+                let stored = hs.get_mut(hold).ok_or(fail(FailCode::ValidationError))?;
+                stored.remaining -= a;
+                stored.open = stored.remaining > 0;
+            }
+            Operation::Void { hold } | Operation::ExpireHold { hold } => {
+                let expiry = matches!(op, Operation::ExpireHold { .. });
+                let h = hs.get(hold).cloned().ok_or(fail(FailCode::ValidationError))?;
+                let due = h.expires_at.is_some_and(|at| at <= now);
+                if !h.open || due != expiry {
+                    return Err(fail(FailCode::WrongHoldStatus));
+                }
+                if !expiry {
+                    usable(&ws, &h.source)?;
+                }
+                if let Some(w) = ws.get_mut(&h.source) {
+                    w.held -= h.remaining;
+                }
+                let stored = hs.get_mut(hold).ok_or(fail(FailCode::ValidationError))?;
+                stored.remaining = 0;
+                stored.open = false;
+            }
+        }
     }
-    Ok(balances
-        .into_iter()
-        .map(|(id, b)| (id, i64::try_from(b).unwrap_or(i64::MAX)))
-        .collect())
+    Ok((ws, hs))
 }
 
 fn amount() -> impl Strategy<Value = Quantity> {
@@ -237,7 +671,7 @@ fn amount() -> impl Strategy<Value = Quantity> {
     ]
 }
 
-fn wallet_state() -> impl Strategy<Value = (i64, WalletStatus, Option<CustomerStatus>, i64)> {
+fn wallet_state() -> impl Strategy<Value = (i64, WalletStatus, Option<CustomerStatus>, i64, i64)> {
     let status = prop_oneof![
         8 => Just(WalletStatus::Open),
         1 => Just(WalletStatus::Suspended),
@@ -249,64 +683,151 @@ fn wallet_state() -> impl Strategy<Value = (i64, WalletStatus, Option<CustomerSt
         1 => Just(Some(CustomerStatus::Suspended)),
     ];
     let balance = prop_oneof![4 => 0i64..100, 1 => i64::MAX - 100..=i64::MAX];
-    (1i64..=2, status, owner, balance)
+    let limit = prop_oneof![3 => Just(0i64), 1 => 1i64..50];
+    (1i64..=2, status, owner, balance, limit)
+}
+
+/// A hold that exists before the transaction: source and destination
+/// wallet indices, remaining, status, expiry.
+fn existing_hold() -> impl Strategy<Value = (usize, Option<usize>, i64, HoldStatus, Option<Millis>)> {
+    let status = prop_oneof![
+        6 => Just(HoldStatus::Open),
+        1 => Just(HoldStatus::Captured),
+        1 => Just(HoldStatus::Voided),
+        1 => Just(HoldStatus::Expired),
+    ];
+    (
+        0usize..4,
+        prop::option::of(0usize..4),
+        1i64..30,
+        status,
+        prop::option::of(0i64..20),
+    )
+}
+
+/// Holds are named from a small set, so operations meet the same holds.
+const HOLD_NAMES: [&str; 3] = ["h1", "h2", "h3"];
+
+fn hold_name() -> impl Strategy<Value = HoldId> {
+    (0..HOLD_NAMES.len()).prop_map(|i| h(HOLD_NAMES[i]))
 }
 
 fn operation() -> impl Strategy<Value = Operation> {
     // Wallet 5 is never in the book: an unknown wallet.
     let wallet = (1i64..=5).prop_map(w);
+    let expiry = prop_oneof![2 => Just(None), 1 => (0i64..20).prop_map(Some)];
     prop_oneof![
-        (wallet.clone(), amount()).prop_map(|(destination, amount)| Operation::Issue { destination, amount }),
-        (wallet.clone(), amount()).prop_map(|(source, amount)| Operation::Redeem { source, amount }),
-        (wallet.clone(), wallet, amount())
+        3 => (wallet.clone(), amount()).prop_map(|(destination, amount)| Operation::Issue { destination, amount }),
+        3 => (wallet.clone(), amount()).prop_map(|(source, amount)| Operation::Redeem { source, amount }),
+        3 => (wallet.clone(), wallet.clone(), amount())
             .prop_filter("two wallets", |(s, d, _)| s != d)
             .prop_map(|(source, destination, amount)| Operation::Transfer {
                 source,
                 destination,
                 amount
             }),
+        2 => (wallet.clone(), amount(), prop::option::of(wallet.clone()), expiry, hold_name())
+            .prop_filter("another destination", |(s, _, d, _, _)| Some(*s) != *d)
+            .prop_map(|(source, amount, destination, expires_at, hold_id)| Operation::Hold {
+                source,
+                amount,
+                destination,
+                expires_at,
+                hold_id,
+            }),
+        2 => (hold_name(), prop::option::of(amount()), prop::option::of(wallet))
+            .prop_map(|(hold, amount, destination)| Operation::Capture { hold, amount, destination }),
+        1 => hold_name().prop_map(|hold| Operation::Void { hold }),
+        1 => hold_name().prop_map(|hold| Operation::ExpireHold { hold }),
     ]
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(2000))]
+    #![proptest_config(ProptestConfig::with_cases(3000))]
 
-    /// The planner agrees with the model on every random sequence: the same
-    /// final balances, or the same failing operation with the same code; it
-    /// never goes below zero or past i64, and a transaction's lines move
-    /// exactly what its operations say (conservation).
+    /// The planner agrees with the model on every random sequence of
+    /// transfers, holds, captures, voids and expiries: the same final
+    /// balances, held values and holds, or the same failing operation with
+    /// the same code. Its lines never break a wallet's limit, each line moves
+    /// its wallet by exactly its amount, reservations stay within
+    /// `0..=balance + limit`, and a transaction creates only what its
+    /// Issues and Redeems say (conservation).
     #[test]
     fn the_planner_agrees_with_the_reference_model(
         states in proptest::collection::vec(wallet_state(), 4),
-        ops in proptest::collection::vec(operation(), 1..8),
+        existing in proptest::collection::vec(prop::option::of(existing_hold()), HOLD_NAMES.len()),
+        ops in proptest::collection::vec(operation(), 1..10),
+        now in 0i64..20,
     ) {
-        let wallets: Vec<WalletState> = states
+        let mut wallets: Vec<WalletState> = states
             .iter()
             .enumerate()
-            .map(|(i, &(asset, status, owner_status, balance))| WalletState {
+            .map(|(i, &(asset, status, owner_status, balance, credit_limit))| WalletState {
                 id: w(i as i64 + 1),
                 asset: AssetId::new(asset),
                 status,
                 owner_status,
-                balance,
+                // A limited wallet's balance + limit must fit: the store keeps it so.
+                balance: balance.min(i64::MAX - credit_limit),
+                held: 0,
+                credit_limit,
             })
             .collect();
-        let book = Book::new(wallets.iter().copied());
-        let planned = plan(&book, &ops, 0);
-        match (model(&wallets, &ops), planned) {
-            (Ok(expected), Ok(plan)) => {
-                let mut last: BTreeMap<WalletId, i64> = wallets.iter().map(|w| (w.id, w.balance)).collect();
+        // Holds that exist before the transaction, with their wallets'
+        // held values (and balances) consistent with them.
+        let mut holds = Vec::new();
+        for (name, hold) in HOLD_NAMES.iter().zip(existing) {
+            let Some((source, destination, remaining, status, expires_at)) = hold else { continue };
+            let wallet = &mut wallets[source];
+            let open = status == HoldStatus::Open;
+            if open {
+                wallet.held += remaining;
+                wallet.balance = wallet.balance.max(wallet.held);
+            }
+            holds.push(HoldState {
+                id: h(name),
+                source: wallet.id,
+                destination: destination.map(|d: usize| w(d as i64 + 1)).filter(|d| *d != wallet.id),
+                amount: remaining + 3,
+                captured: 3,
+                remaining: if open { remaining } else { 0 },
+                status,
+                expires_at,
+            });
+        }
+        let book = Book::new(wallets.iter().copied()).with_holds(holds.iter().cloned());
+        let planned = plan(&book, &ops, now);
+        match (model(&wallets, &holds, &ops, now), planned) {
+            (Ok((model_wallets, model_holds)), Ok(plan)) => {
+                let mut last: BTreeMap<WalletId, (i64, i64)> = wallets.iter().map(|w| (w.id, (w.balance, w.held))).collect();
                 for line in &plan.lines {
-                    prop_assert!(line.balance_after >= 0);
-                    let before = last[&line.wallet];
+                    let (before, held) = last[&line.wallet];
                     prop_assert_eq!(i128::from(before) + i128::from(line.amount), i128::from(line.balance_after));
-                    last.insert(line.wallet, line.balance_after);
+                    let limit = book.wallet(line.wallet).map_or(0, |w| w.credit_limit);
+                    prop_assert!(line.balance_after >= -limit);
+                    last.insert(line.wallet, (line.balance_after, held));
                 }
-                prop_assert_eq!(last, expected);
-                let issued: i128 = ops.iter().map(|op| match *op {
+                for (wallet, model) in &model_wallets {
+                    let state = book.wallet(*wallet).copied().expect("in the book");
+                    let balance = last[wallet].0;
+                    prop_assert_eq!(i128::from(balance), model.balance, "balance of {:?}", wallet);
+                    let held = plan
+                        .reservations
+                        .iter()
+                        .rfind(|r| r.wallet == *wallet)
+                        .map_or(state.held, |r| r.held_after);
+                    prop_assert_eq!(i128::from(held), model.held, "held of {:?}", wallet);
+                    prop_assert!(held >= 0 && i128::from(held) <= i128::from(balance) + i128::from(state.credit_limit));
+                }
+                for hold in &plan.holds {
+                    let model = &model_holds[&hold.state.id];
+                    prop_assert_eq!(i128::from(hold.state.remaining), model.remaining);
+                    prop_assert_eq!(hold.state.status == HoldStatus::Open, model.open);
+                }
+                let issued: i128 = ops.iter().map(|op| match op {
                     Operation::Issue { amount, .. } => i128::from(amount.get()),
                     Operation::Redeem { amount, .. } => -i128::from(amount.get()),
-                    Operation::Transfer { .. } => 0,
+                    _ => 0,
                 }).sum();
                 prop_assert_eq!(plan.deltas().values().sum::<i128>(), issued);
             }
@@ -314,7 +835,7 @@ proptest! {
                 prop_assert_eq!(failure.operation, op);
                 prop_assert_eq!(failure.reason.code(), code);
             }
-            (expected, got) => prop_assert!(false, "model {:?} but planner {:?}", expected, got),
+            (expected, got) => prop_assert!(false, "model {:?} but planner {:?}", expected.map(|_| ()), got),
         }
     }
 }

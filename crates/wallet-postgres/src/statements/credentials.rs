@@ -1,14 +1,21 @@
 //! Authorities and customer keys. Only public keys and digests are stored:
 //! the server never holds a private key or a plain token.
+//!
+//! Each project may also have one *system* authority (`system`), which
+//! posts what the server does by itself. It has no credential, so no read
+//! here returns it: it cannot be found by id, listed, authenticated as or
+//! revoked. Only `system_authority` reaches it.
 
 use super::rows::{
     self, authorities_with_projects, authority_columns, col, customer_key_columns, keys_with_customers,
 };
 use crate::conn::PgConn;
-use crate::error::DbResult;
+use crate::error::{DbError, DbResult};
 use wallet_core::ids::{AuthorityRowId, CustomerKeyRowId, CustomerRowId};
 use wallet_core::model::{Authority, AuthorityCredential, CustomerKey, Millis, Page, PageRequest};
 use wallet_core::port::NewCustomerKey;
+use wallet_core::text::PublicId;
+use wallet_core::StoreError;
 
 pub(crate) fn authority(conn: &mut PgConn, public_id: &str) -> DbResult<Option<Authority>> {
     conn.query_opt(
@@ -17,7 +24,7 @@ pub(crate) fn authority(conn: &mut PgConn, public_id: &str) -> DbResult<Option<A
             authority_columns!(),
             " FROM ",
             authorities_with_projects!(),
-            " WHERE a.public_id = $1"
+            " WHERE a.public_id = $1 AND NOT a.system"
         ),
         &[&public_id],
     )?
@@ -32,7 +39,7 @@ pub(crate) fn authority_by_rowid(conn: &mut PgConn, rowid: AuthorityRowId) -> Db
             authority_columns!(),
             " FROM ",
             authorities_with_projects!(),
-            " WHERE a.id = $1"
+            " WHERE a.id = $1 AND NOT a.system"
         ),
         &[&rowid.get()],
     )?
@@ -54,7 +61,7 @@ pub(crate) fn authority_by_rowid_for_write(
             authority_columns!(),
             " FROM ",
             authorities_with_projects!(),
-            " WHERE a.id = $1 FOR SHARE OF a"
+            " WHERE a.id = $1 AND NOT a.system FOR SHARE OF a"
         ),
         &[&rowid.get()],
     )?
@@ -70,7 +77,7 @@ pub(crate) fn authorities(conn: &mut PgConn, project: Option<&str>) -> DbResult<
             authority_columns!(),
             " FROM ",
             authorities_with_projects!(),
-            " WHERE $1::text IS NULL OR a.project_id = $1 ORDER BY a.id"
+            " WHERE NOT a.system AND ($1::text IS NULL OR a.project_id = $1) ORDER BY a.id"
         ),
         &[&project],
     )?;
@@ -98,10 +105,41 @@ pub(crate) fn insert_authority(
     Ok(AuthorityRowId::new(col(&row, 0)?))
 }
 
+/// The project's system authority, created on first use, race-free with
+/// several writers and processes: found, or inserted with `ON CONFLICT DO
+/// NOTHING` on `authorities_system` (one per project), which waits for a
+/// concurrent creator and then lets it win; the second lookup then sees its
+/// row (READ COMMITTED: a new snapshot per statement). The lookup comes
+/// first so the common case burns no identity value. Its public id is
+/// random, like any other, and never answers a lookup.
+pub(crate) fn system_authority(conn: &mut PgConn, project: &str, now: Millis) -> DbResult<AuthorityRowId> {
+    const FIND: &str = "SELECT id FROM authorities WHERE project_id = $1 AND system";
+    if let Some(row) = conn.query_opt(FIND, &[&project])? {
+        return Ok(AuthorityRowId::new(col(&row, 0)?));
+    }
+    let public_id = PublicId::random("sys_");
+    let inserted = conn.query_opt(
+        "INSERT INTO authorities (public_id, project_id, name, system, created_at)
+         VALUES ($1, $2, 'system', true, $3)
+         ON CONFLICT (project_id) WHERE system DO NOTHING
+         RETURNING id",
+        &[&public_id.as_str(), &project, &now],
+    )?;
+    let row = match inserted {
+        Some(row) => row,
+        None => conn.query_opt(FIND, &[&project])?.ok_or_else(|| {
+            DbError(StoreError::Retryable(format!(
+                "the system authority of project {project} was being created by another writer"
+            )))
+        })?,
+    };
+    Ok(AuthorityRowId::new(col(&row, 0)?))
+}
+
 /// Marks an authority revoked; revoking twice keeps the first time.
 pub(crate) fn revoke_authority(conn: &mut PgConn, public_id: &str, now: Millis) -> DbResult<bool> {
     let changed = conn.execute(
-        "UPDATE authorities SET revoked_at = coalesce(revoked_at, $2) WHERE public_id = $1",
+        "UPDATE authorities SET revoked_at = coalesce(revoked_at, $2) WHERE public_id = $1 AND NOT system",
         &[&public_id, &now],
     )?;
     Ok(changed > 0)

@@ -7,16 +7,21 @@
 //!
 //! What makes them correct with several writers (other worker threads,
 //! other server processes) at READ COMMITTED:
-//! - nothing writes a balance or a total it read: `debit`, `credit` and
-//!   `add_authority_total` move them by a delta, guarded in their `WHERE`;
-//! - what a job plans on is locked first (`lock_wallets`, `lock_customer`);
+//! - nothing writes a balance, a held value or a total it read: `debit`,
+//!   `credit`, `adjust_held` and `add_authority_total` move them by a
+//!   delta, guarded in their `WHERE`;
+//! - what a job plans on is locked first (`lock_holds`, then
+//!   `lock_wallets`, each in id order; `lock_customer`), and a hold changes
+//!   only while it is Open;
 //! - claims are `INSERT ... ON CONFLICT DO NOTHING` on the unique index
-//!   that decides them (a reference id, a customer id, a default wallet);
+//!   that decides them (a reference id, a customer id, a default wallet, a
+//!   hold id, a project's system authority);
 //! - the credential rows a write re-checks are read `FOR SHARE`
 //!   (`*_for_write`), so a revocation waits for the writes that hold them.
 
 pub(crate) mod catalog;
 pub(crate) mod credentials;
+pub(crate) mod holds;
 pub(crate) mod ledger;
 pub(crate) mod rows;
 pub(crate) mod settings;

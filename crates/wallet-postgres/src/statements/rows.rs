@@ -13,9 +13,10 @@ use wallet_core::ids::{
     AssetId, AuthorityRowId, CustomerKeyRowId, CustomerRowId, EntryId, TransactionId, WalletId,
 };
 use wallet_core::model::{
-    Asset, Authority, AuthorityCredential, Customer, CustomerKey, CustomerStatus, Entry, EntryKind, Owner,
-    Page, PageRequest, Project, Transaction, TransactionStatus, Wallet, WalletStatus,
+    Asset, Authority, AuthorityCredential, Customer, CustomerKey, CustomerStatus, Entry, EntryKind, Hold,
+    HoldStatus, Owner, Page, PageRequest, Project, Transaction, TransactionStatus, Wallet, WalletStatus,
 };
+use wallet_core::text::HoldId;
 use wallet_core::StoreError;
 
 /// Column `index` of `r`, or `Corrupt` if it does not hold a `T`.
@@ -126,7 +127,7 @@ pub(crate) fn customer(r: &Row) -> DbResult<Customer> {
 macro_rules! wallet_columns {
     () => {
         "w.id, w.project_id, w.asset_id, w.customer_id, c.external_id, c.status,
-         w.name, w.description, w.status, w.balance, w.created_at"
+         w.name, w.description, w.status, w.balance, w.created_at, w.held, w.credit_limit"
     };
 }
 pub(crate) use wallet_columns;
@@ -140,7 +141,7 @@ pub(crate) use wallets_with_owners;
 
 /// How many columns `wallet_columns!` names: the index of the first one a
 /// query adds after them.
-pub(crate) const WALLET_COLUMN_COUNT: usize = 11;
+pub(crate) const WALLET_COLUMN_COUNT: usize = 13;
 
 pub(crate) fn wallet(r: &Row) -> DbResult<Wallet> {
     let owner = match col::<Option<i64>>(r, 3)? {
@@ -160,7 +161,41 @@ pub(crate) fn wallet(r: &Row) -> DbResult<Wallet> {
         description: col(r, 7)?,
         status: parsed(r, 8, "wallets.status", WalletStatus::parse)?,
         balance: col(r, 9)?,
+        held: col(r, 11)?,
+        credit_limit: col(r, 12)?,
         created_at: col(r, 10)?,
+    })
+}
+
+/// Holds: `SELECT hold_columns!() FROM holds h`.
+macro_rules! hold_columns {
+    () => {
+        "h.public_id, h.source_id, h.destination_id, h.asset_id, h.amount,
+         h.captured, h.remaining, h.status, h.expires_at, h.created_at, h.transaction_id, h.updated_at"
+    };
+}
+pub(crate) use hold_columns;
+
+/// A stored hold id; one the rules would refuse reads as corrupt.
+pub(crate) fn hold_id(r: &Row, index: usize) -> DbResult<HoldId> {
+    let text: &str = col(r, index)?;
+    HoldId::parse(text).map_err(|_| corrupt("holds.public_id"))
+}
+
+pub(crate) fn hold(r: &Row) -> DbResult<Hold> {
+    Ok(Hold {
+        id: hold_id(r, 0)?,
+        source: WalletId::new(col(r, 1)?),
+        destination: col::<Option<i64>>(r, 2)?.map(WalletId::new),
+        asset: AssetId::new(col(r, 3)?),
+        amount: col(r, 4)?,
+        captured: col(r, 5)?,
+        remaining: col(r, 6)?,
+        status: parsed(r, 7, "holds.status", HoldStatus::parse)?,
+        expires_at: col(r, 8)?,
+        created_at: col(r, 9)?,
+        transaction: TransactionId::new(col(r, 10)?),
+        updated_at: col(r, 11)?,
     })
 }
 
@@ -278,5 +313,10 @@ mod tests {
     #[test]
     fn the_wallet_column_count_counts_the_wallet_columns() {
         assert_eq!(wallet_columns!().split(',').count(), WALLET_COLUMN_COUNT);
+    }
+
+    #[test]
+    fn the_hold_columns_are_the_twelve_the_mapper_reads() {
+        assert_eq!(hold_columns!().split(',').count(), 12);
     }
 }

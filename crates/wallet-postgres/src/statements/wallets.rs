@@ -1,9 +1,11 @@
-//! Wallets: opening them, their statuses, and the two guarded primitives
-//! that move balances.
+//! Wallets: opening them, their statuses, and the guarded primitives that
+//! move balances, held values and credit limits.
 //!
-//! No statement here writes a balance it read: `debit` and `credit` move it
-//! by a delta, guarded in their `WHERE`, so a second writer (another worker,
-//! another server process) can neither lose an update nor overdraw.
+//! No statement here writes a balance or a held value it read: `debit`,
+//! `credit` and `adjust_held` move them by a delta, guarded in their
+//! `WHERE` (as is `set_credit_limit`), so a second writer (another worker,
+//! another server process) can neither lose an update nor overdraw. Inside
+//! a write group, `cache` applies the same guards to the wallets it holds.
 
 use super::rows::{self, col, wallet_columns, wallets_with_owners, WALLET_COLUMN_COUNT};
 use crate::conn::PgConn;
@@ -223,29 +225,33 @@ pub(crate) fn suspend_open_wallets(conn: &mut PgConn, customer: CustomerRowId) -
     Ok(())
 }
 
-/// Takes `amount` from an Open wallet unless its balance would go below
-/// `floor`. With `0 <= balance` and `0 <= amount`, `balance - amount`
-/// cannot overflow, so the guard is exact.
-pub(crate) fn debit(conn: &mut PgConn, wallet: WalletId, amount: i64, floor: i64) -> DbResult<i64> {
+/// Takes `amount` from an Open wallet unless it has less available
+/// (`balance - held + credit_limit`). The guard cannot overflow on a row the
+/// schema allows: `balance - held >= -credit_limit` and `balance +
+/// credit_limit <= i64::MAX`, and the new balance is written only when it is
+/// at least `held - credit_limit >= -2^62`.
+pub(crate) fn debit(conn: &mut PgConn, wallet: WalletId, amount: i64) -> DbResult<i64> {
     if amount < 0 {
         return Err(negative("debit", amount));
     }
     let row = conn.query_opt(
         "UPDATE wallets SET balance = balance - $2
-         WHERE id = $1 AND status = 'Open' AND balance - $2 >= $3
+         WHERE id = $1 AND status = 'Open' AND balance - held + credit_limit >= $2
          RETURNING balance",
-        &[&wallet.get(), &amount, &floor],
+        &[&wallet.get(), &amount],
     )?;
     match row {
         Some(row) => col(&row, 0),
         None => Err(DbError(StoreError::Retryable(format!(
-            "wallet {wallet} is not Open or holds less than planned"
+            "wallet {wallet} is not Open or has less available than planned"
         )))),
     }
 }
 
-/// Adds `amount` to an Open wallet. The guard compares with
-/// `i64::MAX - amount` (computed here, exact) so the sum never overflows.
+/// Adds `amount` to an Open wallet unless `balance + credit_limit` would
+/// pass `i64::MAX` (so `available` always fits). The guard compares with
+/// `i64::MAX - amount` (computed here, exact) minus a limit of at most
+/// 2^62, so nothing it computes overflows.
 pub(crate) fn credit(conn: &mut PgConn, wallet: WalletId, amount: i64) -> DbResult<i64> {
     if amount < 0 {
         return Err(negative("credit", amount));
@@ -253,7 +259,7 @@ pub(crate) fn credit(conn: &mut PgConn, wallet: WalletId, amount: i64) -> DbResu
     let room = i64::MAX - amount;
     let row = conn.query_opt(
         "UPDATE wallets SET balance = balance + $2
-         WHERE id = $1 AND status = 'Open' AND balance <= $3
+         WHERE id = $1 AND status = 'Open' AND balance <= $3 - credit_limit
          RETURNING balance",
         &[&wallet.get(), &amount, &room],
     )?;
@@ -263,6 +269,65 @@ pub(crate) fn credit(conn: &mut PgConn, wallet: WalletId, amount: i64) -> DbResu
             "wallet {wallet} is not Open or its balance would pass the largest amount"
         )))),
     }
+}
+
+/// Moves `amount` into (positive) or out of (negative) a wallet's held
+/// value, keeping `0 <= held <= balance + credit_limit`; returns the held
+/// value after. Any wallet status: an expiry releases a Suspended wallet's
+/// hold too (the planner decides who may). One statement per sign, each
+/// written so that it cannot overflow (PostgreSQL would fail the statement,
+/// not wrap): reserving compares `held` with `balance + credit_limit -
+/// amount` (both terms within range, see `credit`), releasing compares it
+/// with `-amount`.
+pub(crate) fn adjust_held(conn: &mut PgConn, wallet: WalletId, amount: i64) -> DbResult<i64> {
+    let row = if amount >= 0 {
+        conn.query_opt(
+            "UPDATE wallets SET held = held + $2
+             WHERE id = $1 AND held <= balance + credit_limit - $2
+             RETURNING held",
+            &[&wallet.get(), &amount],
+        )?
+    } else {
+        let release = release_of(amount)?;
+        conn.query_opt(
+            "UPDATE wallets SET held = held - $2
+             WHERE id = $1 AND held >= $2 AND held - $2 <= balance + credit_limit
+             RETURNING held",
+            &[&wallet.get(), &release],
+        )?
+    };
+    match row {
+        Some(row) => col(&row, 0),
+        None => Err(DbError(StoreError::Retryable(format!(
+            "wallet {wallet} holds other reservations or funds than planned"
+        )))),
+    }
+}
+
+/// What a negative `adjust_held` releases; `i64::MIN` is no hold's amount.
+pub(crate) fn release_of(amount: i64) -> DbResult<i64> {
+    amount
+        .checked_neg()
+        .ok_or_else(|| DbError(StoreError::Internal(format!("a release of {amount}"))))
+}
+
+/// Sets a wallet's credit limit unless the wallet already uses more
+/// (`balance - held < -limit`) or `balance + limit` would pass `i64::MAX`.
+/// `limit` is at most [`wallet_core::MAX_CREDIT_LIMIT`] (the ledger refuses
+/// more; the schema's CHECK too), so `-limit` and `i64::MAX - limit` are
+/// exact here.
+pub(crate) fn set_credit_limit(conn: &mut PgConn, wallet: WalletId, limit: i64) -> DbResult<bool> {
+    if !(0..=wallet_core::MAX_CREDIT_LIMIT).contains(&limit) {
+        return Err(DbError(StoreError::Internal(format!(
+            "a credit limit of {limit} is out of range"
+        ))));
+    }
+    let changed = conn.execute(
+        "UPDATE wallets SET credit_limit = $2
+         WHERE id = $1 AND balance - held >= $3 AND balance <= $4",
+        &[&wallet.get(), &limit, &-limit, &(i64::MAX - limit)],
+    )?;
+    Ok(changed == 1)
 }
 
 /// A negative amount is the caller's bug: the planner never makes one.

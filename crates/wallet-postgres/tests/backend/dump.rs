@@ -5,17 +5,27 @@
 
 use crate::common::{open, value};
 use std::sync::Arc;
+use wallet_core::clock::Clock;
 use wallet_core::dump::DumpRecord;
+use wallet_core::ids::WalletId;
+use wallet_core::model::HoldStatus;
 use wallet_core::model::PageRequest;
+use wallet_core::planner::FailCode;
+use wallet_core::policy::Caller;
 use wallet_core::port::Backend;
 use wallet_core::{Store, StoreError};
 use wallet_postgres::{Import, MaintenanceError, PgOptions, PostgresBackend};
-use wallet_testkit::fixture::{customer_id, issue, transfer, v1_with_item};
+use wallet_testkit::answers::{completed, failed};
+use wallet_testkit::fixture::{
+    capture, customer_id, hold, issue, redeem, request, transfer, v1_with_item, void,
+};
 use wallet_testkit::{Fixture, Harness, PgCluster, SqliteHarness, TestDb};
 
 /// A project with a bit of everything: customers, a customer key, wallets
 /// of two assets, completed and failed transactions, v1 entries with items
-/// (one used), a revoked authority.
+/// (one used), a revoked authority; and holds of every status (one Open,
+/// one captured in two parts, one voided, one expired by the server, so
+/// the project's system authority exists), a wallet on credit below zero.
 async fn populate(fx: &Fixture) {
     fx.project("moved").await;
     let caller = fx.authority("moved").await;
@@ -43,6 +53,7 @@ async fn populate(fx: &Fixture) {
         .use_v1_item(&caller, entry.entry_id)
         .await
         .expect("uses");
+    holds_of_every_status(fx, &caller, bob, fees).await;
     let wallet_core::policy::Caller::Authority(gone) = &other else {
         unreachable!()
     };
@@ -50,6 +61,73 @@ async fn populate(fx: &Fixture) {
         .revoke_authority(wallet_core::text::PublicId::parse(&gone.public_id).unwrap())
         .await
         .expect("revokes");
+}
+
+/// `buyer` on credit (limit 50) and its holds to `seller`, as
+/// [`populate`] says.
+async fn holds_of_every_status(fx: &Fixture, caller: &Caller, buyer: WalletId, seller: WalletId) {
+    let now = fx.clock.now();
+    fx.ledger
+        .set_credit_limit(caller, buyer, 50)
+        .await
+        .expect("sets the limit");
+    // `buyer` holds nearly i64::MAX (see `populate`): all but 20 goes.
+    let spare = fx.balance(caller, buyer).await - 20;
+    completed(fx.post(caller, vec![redeem(buyer, spare)]).await);
+    completed(
+        fx.post(
+            caller,
+            vec![
+                hold("open", buyer, 7, Some(seller), Some(now + 60_000)),
+                hold("split", buyer, 10, Some(seller), None),
+                hold("voided", buyer, 4, Some(seller), None),
+                hold("late", buyer, 3, Some(seller), Some(now + 10)),
+            ],
+        )
+        .await,
+    );
+    completed(fx.post(caller, vec![capture("split", Some(6))]).await);
+    completed(
+        fx.post(caller, vec![capture("split", None), void("voided")])
+            .await,
+    );
+    // 20 - 10 captured = 10, 10 held (open, late): 50 available, all credit.
+    completed(fx.post(caller, vec![redeem(buyer, 50)]).await);
+    fx.clock.advance(10);
+    assert_eq!(fx.ledger.expire_due_holds().await.expect("expires"), 1);
+    let buyer_row = fx.wallet_row(caller, buyer).await;
+    assert_eq!(
+        (buyer_row.balance, buyer_row.held, buyer_row.credit_limit),
+        (-40, 7, 50),
+        "on credit, with one Open hold"
+    );
+}
+
+/// Every kind of hold status, and a system authority, are in `records`.
+fn assert_holds_are_in(records: &[DumpRecord]) {
+    let statuses: std::collections::BTreeSet<&str> = records
+        .iter()
+        .filter_map(|r| match r {
+            DumpRecord::Hold(h) => Some(h.status.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        statuses.into_iter().collect::<Vec<_>>(),
+        ["Captured", "Expired", "Open", "Voided"]
+    );
+    assert!(
+        records
+            .iter()
+            .any(|r| matches!(r, DumpRecord::Authority(a) if a.system)),
+        "the system authority is exported"
+    );
+    assert!(
+        records
+            .iter()
+            .any(|r| matches!(r, DumpRecord::Wallet(w) if w.balance < 0 && w.held > 0 && w.credit_limit > 0)),
+        "a wallet on credit, with held value"
+    );
 }
 
 async fn export(store: &Store, project: &'static str) -> Vec<DumpRecord> {
@@ -89,6 +167,7 @@ async fn a_project_moves_between_postgres_databases_unchanged() {
     populate(&source.fx).await;
     let records = export(&source.store, "moved").await;
     assert!(records.len() > 20, "{} records", records.len());
+    assert_holds_are_in(&records);
 
     let target = PgCluster::shared().fresh_database();
     import_into_postgres(target.url(), &records).expect("imports");
@@ -119,6 +198,35 @@ async fn a_project_moves_between_postgres_databases_unchanged() {
         .await
         .expect("reads");
     assert_eq!(totals.items[0].balance, 500 - 123 + 7);
+
+    // The imported holds work: the Open one is captured in part, a final
+    // one stays final, and the project's system authority expires holds.
+    // (A new fixture counts its reference ids from 0 again: the imported
+    // ones are taken.)
+    let post = |reference: &'static str, operation| {
+        let (ledger, caller) = (fx.ledger.clone(), caller.clone());
+        async move {
+            ledger
+                .post_transaction(&caller, request(reference, vec![operation]))
+                .await
+                .expect("answered")
+        }
+    };
+    completed(post("after-1", capture("open", Some(2))).await);
+    failed(post("after-2", void("split")).await, FailCode::WrongHoldStatus);
+    assert_eq!(fx.hold(&caller, "open").await.remaining, 5);
+    fx.clock.advance(60_000);
+    assert_eq!(fx.ledger.expire_due_holds().await.expect("expires"), 1);
+    assert_eq!(fx.hold(&caller, "open").await.status, HoldStatus::Expired);
+    assert_eq!(
+        value(
+            target.url(),
+            "SELECT count(*) FROM authorities WHERE project_id = 'moved' AND system"
+        ),
+        "1",
+        "the imported system authority, not a second one"
+    );
+    fx.assert_check().await;
 }
 
 /// SQLite → export → PostgreSQL → export → SQLite: the same records at
@@ -129,6 +237,7 @@ async fn a_project_moves_from_sqlite_to_postgres_and_back() {
     let sqlite_store = sqlite.store();
     populate(&Fixture::new(sqlite)).await;
     let from_sqlite = export(&sqlite_store, "moved").await;
+    assert_holds_are_in(&from_sqlite);
 
     let database = PgCluster::shared().fresh_database();
     import_into_postgres(database.url(), &from_sqlite).expect("imports into PostgreSQL");

@@ -3,13 +3,15 @@
 //! (`wallet_testkit::PgCluster`). The backend-neutral promises are the
 //! conformance suite's (`tests/conformance.rs` at the top); these are
 //! PostgreSQL's own: migrations, the primitives' SQL under several writers,
-//! the group-committing writer, export and import.
+//! holds and credit limits in SQL and across processes, the
+//! group-committing writer, export and import.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 
 mod bulk;
 mod dump;
+mod holds;
 mod migrations;
 mod primitives;
 mod tls;

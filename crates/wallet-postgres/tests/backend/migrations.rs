@@ -1,10 +1,16 @@
-//! The schema's numbered steps: a fresh database gets them all once, a
+//! The schema's numbered steps: a fresh database gets them all once, one
+//! made by an older binary (with data) is brought up to date in place, a
 //! newer one is refused, and `create = false` never makes a database.
 
 use crate::common::{open, sql, value};
+use std::sync::Arc;
+use wallet_core::clock::Clock;
+use wallet_core::ids::WalletId;
 use wallet_core::StoreError;
 use wallet_postgres::{OpenError, PgOptions, PostgresBackend};
-use wallet_testkit::PgCluster;
+use wallet_testkit::answers::completed;
+use wallet_testkit::fixture::{capture, hold, request};
+use wallet_testkit::{Fixture, PgCluster, TestDb};
 
 const TABLES: &[&str] = &[
     "admin_sessions",
@@ -14,6 +20,7 @@ const TABLES: &[&str] = &[
     "customer_keys",
     "customers",
     "entries",
+    "holds",
     "items",
     "projects",
     "schema_migrations",
@@ -42,7 +49,7 @@ async fn a_fresh_database_gets_every_step_once_and_the_default_project() {
             db.url(),
             "SELECT string_agg(version::text, ',') FROM schema_migrations"
         ),
-        "1"
+        "1,2"
     );
     let project = db.store.read(|r| r.project("default")).await.expect("reads");
     assert!(project.is_some(), "the default project exists");
@@ -51,7 +58,7 @@ async fn a_fresh_database_gets_every_step_once_and_the_default_project() {
     // Connecting again (as a second server process does) applies nothing twice.
     let again = PostgresBackend::connect(&PgOptions::new(db.url())).expect("connects again");
     drop(again);
-    assert_eq!(value(db.url(), "SELECT count(*) FROM schema_migrations"), "1");
+    assert_eq!(value(db.url(), "SELECT count(*) FROM schema_migrations"), "2");
     assert_eq!(value(db.url(), "SELECT count(*) FROM projects"), "1");
 }
 
@@ -68,7 +75,7 @@ async fn servers_starting_at_once_migrate_once() {
     for start in starts {
         start.join().unwrap().expect("every start succeeds");
     }
-    assert_eq!(value(&url, "SELECT count(*) FROM schema_migrations"), "1");
+    assert_eq!(value(&url, "SELECT count(*) FROM schema_migrations"), "2");
     assert_eq!(
         value(&url, "SELECT count(*) FROM assets"),
         "1",
@@ -154,4 +161,166 @@ async fn an_unreachable_database_is_unavailable_and_never_shows_the_password() {
         matches!(invalid, Err(OpenError::Store(StoreError::Unavailable(_)))),
         "{invalid:?}"
     );
+}
+
+/// Step 1 of the schema, as a binary before holds applied it.
+const STEP_ONE: &str = include_str!("../../migrations/0001_schema.sql");
+
+/// Rows as the binary before holds wrote them: two authorities (one
+/// revoked), a customer with a key, her wallet, a Closed one and a system
+/// wallet, an Issue and a Transfer pair (one millisecond apart) with their
+/// running totals, a failed transaction, an item, an admin session; the
+/// identities where that binary's writes would have left them.
+const STEP_ONE_ROWS: &str = "
+    CREATE TABLE schema_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL);
+    INSERT INTO schema_migrations (version, applied_at) VALUES (1, 0);
+    INSERT INTO projects (id, name, created_at) VALUES ('default', 'Default project', 0);
+    INSERT INTO assets (id, project_id, code, name, fractions, used, created_at)
+        VALUES (1, 'default', 'PTS', 'Points', 1, true, 0);
+    UPDATE projects SET default_asset = 1;
+    INSERT INTO authorities (id, public_id, project_id, name, public_key_pem, token_digest, created_at, revoked_at)
+        VALUES (1, 'ak_old', 'default', 'old', NULL, '\\x00', 0, NULL),
+               (2, 'au_pem', 'default', 'sdk', '-----BEGIN PUBLIC KEY-----', NULL, 0, 7);
+    INSERT INTO customers (id, project_id, external_id, status, created_at) VALUES (1, 'default', 'alice', 'Active', 0);
+    INSERT INTO customer_keys (id, public_id, customer_id, token_digest, created_at) VALUES (1, 'ck_1', 1, '\\x01', 0);
+    INSERT INTO wallets (id, project_id, asset_id, customer_id, is_default, name, status, balance, created_at) VALUES
+        (3, 'default', 1, 1, true, 'main', 'Open', 30, 0),
+        (5, 'default', 1, 1, false, NULL, 'Closed', 0, 0),
+        (8, 'default', 1, NULL, false, 'fees', 'Open', 10, 0);
+    INSERT INTO transactions (id, project_id, reference_id, authority_id, status, operations, created_at) VALUES
+        (11, 'default', 'r-1', 1, 'Completed', '[]', 1),
+        (12, 'default', 'r-2', 1, 'Completed', '[]', 2),
+        (13, 'default', 'r-3', 1, 'Failed', '[]', 3);
+    INSERT INTO entries (id, wallet_id, transaction_id, authority_id, kind, amount, balance_after, reason, created_at) VALUES
+        (21, 3, 11, 1, 'Issue', 40, 40, 'hello', 1),
+        (22, 3, 12, 1, 'Transfer', -10, 30, NULL, 2),
+        (23, 8, 12, 1, 'Transfer', 10, 10, NULL, 2);
+    INSERT INTO items (entry_id, name, data, used) VALUES (21, 'Hat', '{\"level\":1}', true);
+    INSERT INTO authority_totals (wallet_id, authority_id, total) VALUES (3, 1, 30), (8, 1, 10);
+    INSERT INTO admin_sessions (token_digest, password_stamp, created_at, expires_at) VALUES ('\\xaa', '\\xbb', 0, 99);
+    SELECT setval(pg_get_serial_sequence(t, 'id'), 100)
+    FROM unnest(ARRAY['assets', 'authorities', 'customers', 'customer_keys', 'wallets', 'transactions',
+                      'entries']) t;";
+
+/// Every step-1 column of every table, as text: what the upgrade must keep.
+const STEP_ONE_SNAPSHOT: &str = "
+    SELECT concat_ws(' | ',
+        (SELECT string_agg(row(id, name, default_asset, created_at)::text, ',' ORDER BY id) FROM projects),
+        (SELECT string_agg(row(id, project_id, code, name, fractions, used, created_at)::text, ',' ORDER BY id)
+         FROM assets),
+        (SELECT string_agg(row(id, public_id, project_id, name, public_key_pem, token_digest, created_at,
+                               revoked_at)::text, ',' ORDER BY id) FROM authorities),
+        (SELECT string_agg(row(id, project_id, external_id, status, created_at)::text, ',' ORDER BY id)
+         FROM customers),
+        (SELECT string_agg(row(id, public_id, customer_id, token_digest)::text, ',' ORDER BY id) FROM customer_keys),
+        (SELECT string_agg(row(id, project_id, asset_id, customer_id, is_default, name, status, balance,
+                               created_at)::text, ',' ORDER BY id) FROM wallets),
+        (SELECT string_agg(row(id, reference_id, authority_id, status, operations, created_at)::text, ','
+                           ORDER BY id) FROM transactions),
+        (SELECT string_agg(row(id, wallet_id, transaction_id, authority_id, kind, amount, balance_after, reason,
+                               created_at)::text, ',' ORDER BY id) FROM entries),
+        (SELECT string_agg(row(entry_id, name, data, used)::text, ',' ORDER BY entry_id) FROM items),
+        (SELECT string_agg(row(wallet_id, authority_id, total)::text, ',' ORDER BY wallet_id) FROM authority_totals),
+        (SELECT string_agg(row(token_digest, expires_at)::text, ',') FROM admin_sessions),
+        (SELECT string_agg(row(key, value)::text, ',' ORDER BY key) FROM settings))";
+
+/// A database a binary before holds made (schema step 1, with data) is
+/// brought to step 2 in place by servers starting on it at once: every row
+/// stays as it was, with its id; the new columns start at nothing held and
+/// no credit; the invariants hold; and holds, credit, captures below zero,
+/// balances at a time and the system authority work on the old wallets.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_at_step_one_with_data_upgrades_in_place() {
+    let database = PgCluster::shared().fresh_database();
+    let url = database.url().to_owned();
+    sql(&url, STEP_ONE).expect("step 1, as the old binary applied it");
+    sql(&url, STEP_ONE_ROWS).expect("the old binary's rows");
+    let before = value(&url, STEP_ONE_SNAPSHOT);
+
+    let starts: Vec<_> = (0..3)
+        .map(|_| {
+            let url = url.clone();
+            std::thread::spawn(move || PostgresBackend::connect(&PgOptions::new(url)).map(drop))
+        })
+        .collect();
+    for start in starts {
+        start
+            .join()
+            .unwrap()
+            .expect("every start upgrades or finds it upgraded");
+    }
+    assert_eq!(
+        value(
+            &url,
+            "SELECT string_agg(version::text, ',' ORDER BY version) FROM schema_migrations"
+        ),
+        "1,2"
+    );
+    assert_eq!(value(&url, STEP_ONE_SNAPSHOT), before, "every row as it was");
+    assert_eq!(
+        value(
+            &url,
+            "SELECT (SELECT string_agg(held || '/' || credit_limit, ',' ORDER BY id) FROM wallets)
+                    || ' ' || (SELECT bool_or(system)::text FROM authorities)"
+        ),
+        "0/0,0/0,0/0 false"
+    );
+    assert_eq!(
+        value(
+            &url,
+            "SELECT string_agg(attname, ',' ORDER BY k.n) FROM pg_index i
+             CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, n)
+             JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
+             WHERE i.indexrelid = 'entries_by_wallet_time'::regclass"
+        ),
+        "wallet_id,created_at,id"
+    );
+
+    let backend = Arc::new(PostgresBackend::connect(&PgOptions::new(url.clone())).expect("opens"));
+    let fx = Fixture::new(TestDb::new(backend, ()));
+    fx.assert_check().await;
+    let caller = fx.authority("default").await;
+    let (main, fees) = (WalletId::new(3), WalletId::new(8));
+    assert_eq!(fx.ledger.balance_at(&caller, main, 1).await.expect("reads"), 40);
+    assert_eq!(fx.ledger.balance_at(&caller, main, 2).await.expect("reads"), 30);
+    fx.ledger
+        .set_credit_limit(&caller, fees, 5)
+        .await
+        .expect("an old wallet takes a credit limit");
+    let now = fx.clock.now();
+    let post = |reference: &'static str, operations| {
+        let (ledger, caller) = (fx.ledger.clone(), caller.clone());
+        async move {
+            ledger
+                .post_transaction(&caller, request(reference, operations))
+                .await
+                .expect("answered")
+        }
+    };
+    completed(
+        post(
+            "after-1",
+            vec![
+                hold("h", fees, 15, Some(main), None),
+                hold("soon", main, 5, None, Some(now + 10)),
+            ],
+        )
+        .await,
+    );
+    completed(post("after-2", vec![capture("h", None)]).await);
+    let fees_row = fx.wallet_row(&caller, fees).await;
+    assert_eq!((fees_row.balance, fees_row.held), (-5, 0), "captured below zero");
+    fx.clock.advance(10);
+    assert_eq!(fx.ledger.expire_due_holds().await.expect("expires"), 1);
+    assert_eq!(
+        value(
+            &url,
+            "SELECT count(*) FROM authorities WHERE system AND public_key_pem IS NULL AND token_digest IS NULL"
+        ),
+        "1",
+        "the system authority, with no credential"
+    );
+    let fresh = fx.wallet(&caller, None).await;
+    assert!(fresh.get() > 100, "new ids after the old ones: {fresh}");
+    fx.assert_check().await;
 }

@@ -1,5 +1,6 @@
 //! The port's primitives in PostgreSQL's SQL: guards that refuse are
-//! `Retryable`, claims that lose are `Duplicate` (also against another
+//! `Retryable` (as statements and in the writer's group cache alike),
+//! claims that lose are `Duplicate` (also against another
 //! connection's uncommitted claim), and the credential re-check's share
 //! lock orders a revocation after the writes that saw the credential live.
 
@@ -22,79 +23,148 @@ fn kind(result: &Result<i64, StoreError>) -> &'static str {
     }
 }
 
-async fn move_balance(
-    store: &Store,
-    work: impl FnMut(&mut dyn WriteTx) -> Result<i64, StoreError> + Send + 'static,
-) -> Result<i64, StoreError> {
-    store.write(work).await
+/// One guarded primitive, as a case of the table below.
+type Move = fn(&mut dyn WriteTx, WalletId) -> Result<i64, StoreError>;
+
+/// Runs `op` on `wallet` in a job of its own. `locked`: the job locks the
+/// wallet first, so the op runs on the writer's group cache rather than as
+/// a statement: both paths must keep the same guards.
+async fn attempt(store: &Store, wallet: WalletId, locked: bool, op: Move) -> Result<i64, StoreError> {
+    store
+        .write(move |tx| {
+            if locked {
+                tx.lock_wallets("default", &[wallet])?;
+            }
+            op(tx, wallet)
+        })
+        .await
 }
 
+/// A wallet of balance 10, credit limit 2 and 3 held: 9 available, and
+/// `balance + credit_limit` = 12. Every guard of `debit`, `credit` and
+/// `adjust_held` refuses at its edge and changes nothing, as a statement
+/// and in the group's cache alike; at the edge exactly, they apply.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn guards_that_refuse_are_retryable_and_change_nothing() {
     let db = open();
-    let (caller, wallet) = funded(&db, 10).await;
-    let store = &db.store;
-    let open_cases: Vec<(&str, Result<i64, StoreError>, &str)> = vec![
+    let caller = db.fx.authority("default").await;
+    let refusals: [(&str, Move, &str); 11] = [
         (
-            "a debit past the balance",
-            move_balance(store, move |tx| tx.debit(wallet, 11, 0)).await,
+            "a debit past balance + limit - held",
+            |tx, w| tx.debit(w, 13),
             "Retryable",
         ),
         (
-            "a debit past a floor",
-            move_balance(store, move |tx| tx.debit(wallet, 6, 5)).await,
+            "a debit of the balance, part of it held",
+            |tx, w| tx.debit(w, 10),
             "Retryable",
         ),
         (
-            "a credit past i64::MAX",
-            move_balance(store, move |tx| tx.credit(wallet, i64::MAX - 5)).await,
+            "a credit past i64::MAX with the limit",
+            |tx, w| tx.credit(w, i64::MAX - 11),
             "Retryable",
         ),
         (
-            "a negative debit",
-            move_balance(store, move |tx| tx.debit(wallet, -1, 0)).await,
+            "a credit of i64::MAX",
+            |tx, w| tx.credit(w, i64::MAX),
+            "Retryable",
+        ),
+        (
+            "a reservation past balance + limit",
+            |tx, w| tx.adjust_held(w, 10),
+            "Retryable",
+        ),
+        (
+            "a reservation of i64::MAX",
+            |tx, w| tx.adjust_held(w, i64::MAX),
+            "Retryable",
+        ),
+        (
+            "a release of more than is held",
+            |tx, w| tx.adjust_held(w, -4),
+            "Retryable",
+        ),
+        (
+            "a release no hold can make",
+            |tx, w| tx.adjust_held(w, i64::MIN),
             "Internal",
         ),
-        (
-            "a negative credit",
-            move_balance(store, move |tx| tx.credit(wallet, -1)).await,
-            "Internal",
-        ),
-        (
-            "a debit to the floor exactly",
-            move_balance(store, move |tx| tx.debit(wallet, 4, 6)).await,
-            "Ok",
-        ),
+        ("a negative debit", |tx, w| tx.debit(w, -1), "Internal"),
+        ("a negative credit", |tx, w| tx.credit(w, -1), "Internal"),
+        ("a debit of i64::MAX", |tx, w| tx.debit(w, i64::MAX), "Retryable"),
     ];
-    for (case, result, expected) in &open_cases {
-        assert_eq!(kind(result), *expected, "{case}: {result:?}");
-    }
-    assert_eq!(db.fx.balance(&caller, wallet).await, 6);
+    for locked in [false, true] {
+        let path = if locked { "cached" } else { "statement" };
+        let wallet = db.fx.funded(&caller, None, 10).await;
+        db.store
+            .write(move |tx| {
+                assert!(tx.set_credit_limit(wallet, 2)?);
+                tx.adjust_held(wallet, 3)
+            })
+            .await
+            .expect("on credit of 2, 3 held");
+        let row = || {
+            value(
+                db.url(),
+                &format!("SELECT balance || ' ' || held FROM wallets WHERE id = {wallet}"),
+            )
+        };
+        for (case, op, expected) in refusals {
+            let result = attempt(&db.store, wallet, locked, op).await;
+            assert_eq!(kind(&result), expected, "{path}: {case}: {result:?}");
+            assert_eq!(row(), "10 3", "{path}: {case} changed the wallet");
+        }
+        let edges: [(&str, Move, i64); 4] = [
+            (
+                "a reservation up to balance + limit",
+                |tx, w| tx.adjust_held(w, 9),
+                12,
+            ),
+            ("a release of all that is held", |tx, w| tx.adjust_held(w, -12), 0),
+            ("a debit of all that is available", |tx, w| tx.debit(w, 12), -2),
+            (
+                "a credit up to i64::MAX with the limit",
+                |tx, w| tx.credit(w, i64::MAX),
+                i64::MAX - 2,
+            ),
+        ];
+        for (case, op, after) in edges {
+            let result = attempt(&db.store, wallet, locked, op).await;
+            assert_eq!(result, Ok(after), "{path}: {case}");
+        }
+        assert_eq!(row(), format!("{} 0", i64::MAX - 2), "{path}");
 
-    db.store
-        .write(move |tx| tx.set_wallet_status(wallet, WalletStatus::Suspended))
-        .await
-        .expect("suspends");
-    let suspended = [
-        (
-            "a debit of a Suspended wallet",
-            move_balance(store, move |tx| tx.debit(wallet, 1, 0)).await,
-        ),
-        (
-            "a credit of a Suspended wallet",
-            move_balance(store, move |tx| tx.credit(wallet, 1)).await,
-        ),
-    ];
-    for (case, result) in &suspended {
-        assert_eq!(kind(result), "Retryable", "{case}: {result:?}");
+        db.store
+            .write(move |tx| tx.set_wallet_status(wallet, WalletStatus::Suspended))
+            .await
+            .expect("suspends");
+        let suspended: [(&str, Move, Result<i64, &str>); 3] = [
+            (
+                "a debit of a Suspended wallet",
+                |tx, w| tx.debit(w, 1),
+                Err("Retryable"),
+            ),
+            (
+                "a credit of a Suspended wallet",
+                |tx, w| tx.credit(w, 0),
+                Err("Retryable"),
+            ),
+            // An expiry releases a Suspended wallet's hold too.
+            (
+                "a reservation on a Suspended wallet",
+                |tx, w| tx.adjust_held(w, 1),
+                Ok(1),
+            ),
+        ];
+        for (case, op, expected) in suspended {
+            let result = attempt(&db.store, wallet, locked, op).await;
+            match expected {
+                Ok(after) => assert_eq!(result, Ok(after), "{path}: {case}"),
+                Err(kind_of) => assert_eq!(kind(&result), kind_of, "{path}: {case}: {result:?}"),
+            }
+        }
+        assert_eq!(row(), format!("{} 1", i64::MAX - 2), "{path}");
     }
-    assert_eq!(
-        value(
-            db.url(),
-            &format!("SELECT balance FROM wallets WHERE id = {wallet}")
-        ),
-        "6"
-    );
 }
 
 fn record(authority: AuthorityRowId, reference: &'static str) -> NewTransaction<'static> {

@@ -121,7 +121,7 @@ async fn a_real_deadlock_is_retried_and_both_jobs_apply() {
                 both_locked.wait();
             }
             tx.lock_wallets("default", &[theirs])?;
-            tx.debit(mine, 1, 0)?;
+            tx.debit(mine, 1)?;
             tx.credit(theirs, 1)?;
             tx.set_setting(key, "applied")
         }
@@ -198,7 +198,7 @@ async fn cached_balances_follow_each_jobs_savepoint() {
     let step = |debit: i64, credit: i64, read: bool, keep: bool| {
         move |tx: &mut dyn WriteTx| -> Result<i64, LedgerError> {
             tx.lock_wallets("default", &[wallet])?;
-            tx.debit(wallet, debit, 0)?;
+            tx.debit(wallet, debit)?;
             if read {
                 // Flushes the cache: the row holds the balance so far.
                 let seen = tx.wallet("default", wallet)?.expect("the wallet");
@@ -277,7 +277,7 @@ async fn a_later_job_that_meets_a_held_lock_leads_the_next_group() {
     tokio::time::sleep(Duration::from_millis(20)).await;
     let later = spawn_write(&db.store, move |tx| {
         tx.lock_wallets("default", &[wallet])?;
-        tx.debit(wallet, 1, 0)
+        tx.debit(wallet, 1)
     });
     blocker.release().await;
     first.await.unwrap().expect("commits");
@@ -384,7 +384,7 @@ fn transfer_job(
         let mut ids = Vec::new();
         for (wallet, moved) in [(from, -amount), (to, amount)] {
             let balance_after = if moved < 0 {
-                tx.debit(wallet, amount, 0)?
+                tx.debit(wallet, amount)?
             } else {
                 tx.credit(wallet, amount)?
             };
@@ -478,7 +478,8 @@ async fn waiting_entries_follow_each_jobs_savepoint_and_keep_their_ids() {
                     authority,
                     kind: EntryKind::Transfer,
                     amount: -1,
-                    balance_after: -1,
+                    // Below the schema's floor for a past balance.
+                    balance_after: i64::MIN,
                     reason: None,
                     created_at: 2,
                 })?;
@@ -548,4 +549,67 @@ async fn waiting_entries_follow_each_jobs_savepoint_and_keep_their_ids() {
     assert_eq!(db.fx.balance(&caller, to).await, 1_000 + 90);
     let report = db.fx.ledger.check().await.expect("checks");
     assert!(report.is_ok(), "{report:#?}");
+}
+
+/// Held values move in the group's cache like balances: a reservation
+/// kept stays, one flushed mid-job and then rolled back goes, a debit sees
+/// what is held, and what the group kept reaches the row at the COMMIT.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cached_held_values_follow_each_jobs_savepoint_and_reach_the_row() {
+    let db = open_with(|o| o.writers = 1);
+    let (caller, wallet) = funded(&db, 100).await;
+    let blocker = Blocker::start(&db.store).await;
+    let commits = db.commits();
+    // (held delta, debit, read the row mid-job, keep): answers (balance, held).
+    let step = |held: i64, debit: i64, read: bool, keep: bool| {
+        move |tx: &mut dyn WriteTx| -> Result<(i64, i64), LedgerError> {
+            tx.lock_wallets("default", &[wallet])?;
+            let held = tx.adjust_held(wallet, held)?;
+            if read {
+                let seen = tx.wallet("default", wallet)?.expect("the wallet");
+                assert_eq!(seen.held, held, "the row is the cache's");
+                tx.lock_wallets("default", &[wallet])?;
+            }
+            let balance = tx.debit(wallet, debit)?;
+            if keep {
+                Ok((balance, held))
+            } else {
+                Err(LedgerError::Invalid("rolled back".to_owned()))
+            }
+        }
+    };
+    let mut jobs = Vec::new();
+    for (held, debit, read, keep) in [
+        (30, 0, false, true), // 100, 30
+        (10, 0, true, false), // flushed, then rolled back
+        (0, 70, false, true), // all that is available: 30, 30
+        (-10, 0, true, true), // 30, 20, flushed and kept
+        (5, 0, false, false), // rolled back
+    ] {
+        jobs.push(spawn_write(&db.store, step(held, debit, read, keep)));
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    blocker.release().await;
+    let mut answers = Vec::new();
+    for job in jobs {
+        answers.push(job.await.unwrap().ok());
+    }
+    assert_eq!(
+        answers,
+        [Some((100, 30)), None, Some((30, 30)), Some((30, 20)), None]
+    );
+    assert_eq!(
+        db.commits() - commits,
+        2,
+        "the blocker's group, then one for the five"
+    );
+    let row = db.fx.wallet_row(&caller, wallet).await;
+    assert_eq!((row.balance, row.held), (30, 20));
+    assert_eq!(
+        value(
+            db.url(),
+            &format!("SELECT balance || ' ' || held FROM wallets WHERE id = {wallet}")
+        ),
+        "30 20"
+    );
 }

@@ -7,8 +7,10 @@
 //!
 //! Each record is first asked of [`ImportCheck`] (the validation every
 //! backend shares: ids parse, statuses are known, references reach only
-//! earlier rows of the project, amounts fit their kind); only then is it
-//! written. What needs the whole result is `check` before the commit.
+//! earlier rows of the project, amounts fit their kind, balances their
+//! credit limits, holds add up and wallets hold what their Open holds
+//! reserve); only then is it written. What needs the whole result is
+//! `check` before the commit.
 
 use super::MaintenanceError;
 use crate::connection::{self, Durability};
@@ -118,8 +120,8 @@ impl Import {
             DumpRecord::Authority(a) => {
                 c.execute(
                     "INSERT INTO authorities (id, public_id, project_id, name, public_key_pem, token_digest,
-                                              created_at, revoked_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                                              system, created_at, revoked_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
                     params![
                         a.rowid,
                         a.id,
@@ -127,6 +129,7 @@ impl Import {
                         a.name,
                         a.public_key_pem,
                         a.token_digest_bytes()?,
+                        a.system,
                         a.created_at,
                         a.revoked_at
                     ],
@@ -158,8 +161,8 @@ impl Import {
             DumpRecord::Wallet(w) => {
                 c.execute(
                     "INSERT INTO wallets (id, project_id, asset_id, customer_id, is_default, name, description,
-                                          status, balance, created_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                                          status, balance, held, credit_limit, created_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
                     params![
                         w.id,
                         p,
@@ -170,6 +173,8 @@ impl Import {
                         w.description,
                         w.status,
                         w.balance,
+                        w.held,
+                        w.credit_limit,
                         w.created_at
                     ],
                 )?;
@@ -214,6 +219,30 @@ impl Import {
                 c.execute(
                     "INSERT INTO items (entry_id, name, data, used) VALUES (?1, ?2, ?3, ?4)",
                     params![i.entry, i.name, i.data, i.used],
+                )?;
+            }
+            DumpRecord::Hold(h) => {
+                c.execute(
+                    "INSERT INTO holds (id, project_id, public_id, source_id, destination_id, asset_id, amount,
+                                        captured, remaining, status, expires_at, transaction_id, created_at,
+                                        updated_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+                    params![
+                        h.rowid,
+                        p,
+                        h.id,
+                        h.source,
+                        h.destination,
+                        h.asset,
+                        h.amount,
+                        h.captured,
+                        h.remaining,
+                        h.status,
+                        h.expires_at,
+                        h.transaction,
+                        h.created_at,
+                        h.updated_at
+                    ],
                 )?;
             }
         }

@@ -1,5 +1,10 @@
 //! Authorities and customer keys. Only public keys and digests are stored:
 //! the server never holds a private key or a plain token.
+//!
+//! Each project may also have one *system* authority (`system = 1`), which
+//! posts what the server does by itself. It has no credential, so no read
+//! here returns it: it cannot be found by id, listed, authenticated as or
+//! revoked. Only `system_authority` reaches it.
 
 use super::rows::{
     self, AUTHORITIES_WITH_PROJECTS, AUTHORITY_COLUMNS, CUSTOMER_KEY_COLUMNS, KEYS_WITH_CUSTOMERS,
@@ -9,11 +14,13 @@ use rusqlite::{params, Connection, OptionalExtension};
 use wallet_core::ids::{AuthorityRowId, CustomerKeyRowId, CustomerRowId};
 use wallet_core::model::{Authority, AuthorityCredential, CustomerKey, Millis, Page, PageRequest};
 use wallet_core::port::NewCustomerKey;
+use wallet_core::text::PublicId;
 
 pub(crate) fn authority(conn: &Connection, public_id: &str) -> DbResult<Option<Authority>> {
     Ok(conn
         .prepare_cached(&format!(
-            "SELECT {AUTHORITY_COLUMNS} FROM {AUTHORITIES_WITH_PROJECTS} WHERE a.public_id = ?1"
+            "SELECT {AUTHORITY_COLUMNS} FROM {AUTHORITIES_WITH_PROJECTS}
+             WHERE a.public_id = ?1 AND a.system = 0"
         ))?
         .query_row([public_id], rows::authority)
         .optional()?)
@@ -22,7 +29,7 @@ pub(crate) fn authority(conn: &Connection, public_id: &str) -> DbResult<Option<A
 pub(crate) fn authority_by_rowid(conn: &Connection, rowid: AuthorityRowId) -> DbResult<Option<Authority>> {
     Ok(conn
         .prepare_cached(&format!(
-            "SELECT {AUTHORITY_COLUMNS} FROM {AUTHORITIES_WITH_PROJECTS} WHERE a.id = ?1"
+            "SELECT {AUTHORITY_COLUMNS} FROM {AUTHORITIES_WITH_PROJECTS} WHERE a.id = ?1 AND a.system = 0"
         ))?
         .query_row([rowid.get()], rows::authority)
         .optional()?)
@@ -32,7 +39,7 @@ pub(crate) fn authority_by_rowid(conn: &Connection, rowid: AuthorityRowId) -> Db
 pub(crate) fn authorities(conn: &Connection, project: Option<&str>) -> DbResult<Vec<Authority>> {
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT {AUTHORITY_COLUMNS} FROM {AUTHORITIES_WITH_PROJECTS}
-         WHERE ?1 IS NULL OR a.project_id = ?1 ORDER BY a.id"
+         WHERE a.system = 0 AND (?1 IS NULL OR a.project_id = ?1) ORDER BY a.id"
     ))?;
     let rows = stmt.query_map([project], rows::authority)?;
     Ok(rows.collect::<Result<_, _>>()?)
@@ -60,10 +67,31 @@ pub(crate) fn insert_authority(
     Ok(AuthorityRowId::new(conn.last_insert_rowid()))
 }
 
+/// The project's system authority, created on first use (one writer: the
+/// lookup and the insert cannot race; the unique index `authorities_system`
+/// would refuse a second all the same). Its public id is random, like any
+/// other, and never answers a lookup.
+pub(crate) fn system_authority(conn: &Connection, project: &str, now: Millis) -> DbResult<AuthorityRowId> {
+    let found: Option<i64> = conn
+        .prepare_cached("SELECT id FROM authorities WHERE project_id = ?1 AND system = 1")?
+        .query_row([project], |r| r.get(0))
+        .optional()?;
+    if let Some(id) = found {
+        return Ok(AuthorityRowId::new(id));
+    }
+    let public_id = PublicId::random("sys_");
+    conn.prepare_cached(
+        "INSERT INTO authorities (public_id, project_id, name, system, created_at)
+         VALUES (?1, ?2, 'system', 1, ?3)",
+    )?
+    .execute(params![public_id.as_str(), project, now])?;
+    Ok(AuthorityRowId::new(conn.last_insert_rowid()))
+}
+
 /// Marks an authority revoked; revoking twice keeps the first time.
 pub(crate) fn revoke_authority(conn: &Connection, public_id: &str, now: Millis) -> DbResult<bool> {
     let changed = conn
-        .prepare_cached("UPDATE authorities SET revoked_at = coalesce(revoked_at, ?2) WHERE public_id = ?1")?
+        .prepare_cached("UPDATE authorities SET revoked_at = coalesce(revoked_at, ?2) WHERE public_id = ?1 AND system = 0")?
         .execute(params![public_id, now])?;
     Ok(changed > 0)
 }

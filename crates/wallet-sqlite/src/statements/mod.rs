@@ -9,6 +9,7 @@
 
 pub(crate) mod catalog;
 pub(crate) mod credentials;
+pub(crate) mod holds;
 pub(crate) mod ledger;
 pub(crate) mod rows;
 pub(crate) mod settings;

@@ -8,9 +8,10 @@ use wallet_core::ids::{
     AssetId, AuthorityRowId, CustomerKeyRowId, CustomerRowId, EntryId, TransactionId, WalletId,
 };
 use wallet_core::model::{
-    Asset, Authority, AuthorityCredential, Customer, CustomerKey, CustomerStatus, Entry, EntryKind, Owner,
-    Page, Project, Transaction, TransactionStatus, Wallet, WalletStatus,
+    Asset, Authority, AuthorityCredential, Customer, CustomerKey, CustomerStatus, Entry, EntryKind, Hold,
+    HoldStatus, Owner, Page, Project, Transaction, TransactionStatus, Wallet, WalletStatus,
 };
+use wallet_core::text::HoldId;
 
 /// A stored text column that must be one of a closed set of names.
 pub(crate) fn parsed<T>(
@@ -90,11 +91,11 @@ pub(crate) fn customer(r: &Row<'_>) -> rusqlite::Result<Customer> {
 /// Wallets with their owner (`LEFT JOIN customers c`).
 pub(crate) const WALLET_COLUMNS: &str =
     "w.id, w.project_id, w.asset_id, w.customer_id, c.external_id, c.status,
-     w.name, w.description, w.status, w.balance, w.created_at";
+     w.name, w.description, w.status, w.balance, w.created_at, w.held, w.credit_limit";
 
 /// How many columns [`WALLET_COLUMNS`] names: the index of the first one a
 /// query adds after them.
-pub(crate) const WALLET_COLUMN_COUNT: usize = 11;
+pub(crate) const WALLET_COLUMN_COUNT: usize = 13;
 
 /// `FROM` for [`WALLET_COLUMNS`].
 pub(crate) const WALLETS_WITH_OWNERS: &str = "wallets w LEFT JOIN customers c ON c.id = w.customer_id";
@@ -117,7 +118,36 @@ pub(crate) fn wallet(r: &Row<'_>) -> rusqlite::Result<Wallet> {
         description: r.get(7)?,
         status: parsed(r, 8, "wallets.status", WalletStatus::parse)?,
         balance: r.get(9)?,
+        held: r.get(11)?,
+        credit_limit: r.get(12)?,
         created_at: r.get(10)?,
+    })
+}
+
+/// Holds (`FROM holds h`).
+pub(crate) const HOLD_COLUMNS: &str = "h.public_id, h.source_id, h.destination_id, h.asset_id, h.amount,
+     h.captured, h.remaining, h.status, h.expires_at, h.created_at, h.transaction_id, h.updated_at";
+
+/// A stored hold id; one the rules would refuse reads as corrupt.
+pub(crate) fn hold_id(r: &Row<'_>, index: usize) -> rusqlite::Result<HoldId> {
+    let text: String = r.get(index)?;
+    HoldId::parse(&text).map_err(|_| unknown_value(index, "holds.public_id"))
+}
+
+pub(crate) fn hold(r: &Row<'_>) -> rusqlite::Result<Hold> {
+    Ok(Hold {
+        id: hold_id(r, 0)?,
+        source: WalletId::new(r.get(1)?),
+        destination: r.get::<_, Option<i64>>(2)?.map(WalletId::new),
+        asset: AssetId::new(r.get(3)?),
+        amount: r.get(4)?,
+        captured: r.get(5)?,
+        remaining: r.get(6)?,
+        status: parsed(r, 7, "holds.status", HoldStatus::parse)?,
+        expires_at: r.get(8)?,
+        created_at: r.get(9)?,
+        transaction: TransactionId::new(r.get(10)?),
+        updated_at: r.get(11)?,
     })
 }
 
@@ -236,6 +266,11 @@ mod tests {
     #[test]
     fn the_wallet_column_count_counts_the_wallet_columns() {
         assert_eq!(WALLET_COLUMNS.split(',').count(), WALLET_COLUMN_COUNT);
+    }
+
+    #[test]
+    fn the_hold_columns_are_the_twelve_the_mapper_reads() {
+        assert_eq!(HOLD_COLUMNS.split(',').count(), 12);
     }
 
     proptest! {

@@ -1,8 +1,9 @@
-//! Wallets: opening them, their statuses, and the two guarded primitives
-//! that move balances.
+//! Wallets: opening them, their statuses, and the guarded primitives that
+//! move balances, held values and credit limits.
 //!
-//! No statement here writes a balance it read: `debit` and `credit` move it
-//! by a delta, guarded in their `WHERE`, so even a second writer could not
+//! No statement here writes a balance or a held value it read: `debit`,
+//! `credit` and `adjust_held` move them by a delta, guarded in their
+//! `WHERE` (as is `set_credit_limit`), so even a second writer could not
 //! make them lose an update or overdraw.
 
 use super::rows::{self, WALLETS_WITH_OWNERS, WALLET_COLUMNS, WALLET_COLUMN_COUNT};
@@ -191,10 +192,12 @@ pub(crate) fn suspend_open_wallets(conn: &Connection, customer: CustomerRowId) -
     Ok(())
 }
 
-/// Takes `amount` from an Open wallet unless its balance would go below
-/// `floor`. With `0 <= balance` and `0 <= amount`, `balance - amount` cannot
-/// overflow, so the guard is exact.
-pub(crate) fn debit(conn: &Connection, wallet: WalletId, amount: i64, floor: i64) -> DbResult<i64> {
+/// Takes `amount` from an Open wallet unless it has less available
+/// (`balance - held + credit_limit`). The guard cannot overflow on a row the
+/// schema allows: `balance - held >= -credit_limit` and `available <=
+/// i64::MAX` (the planner's rule, `credit`'s guard), and the new balance is
+/// written only when it is at least `held - credit_limit >= -2^62`.
+pub(crate) fn debit(conn: &Connection, wallet: WalletId, amount: i64) -> DbResult<i64> {
     if amount < 0 {
         return Err(negative("debit", amount));
     }
@@ -204,26 +207,29 @@ pub(crate) fn debit(conn: &Connection, wallet: WalletId, amount: i64, floor: i64
     let changed = conn
         .prepare_cached(
             "UPDATE wallets SET balance = balance - ?2
-             WHERE id = ?1 AND status = 'Open' AND balance - ?2 >= ?3",
+             WHERE id = ?1 AND status = 'Open' AND balance - held + credit_limit >= ?2",
         )?
-        .execute(params![wallet.get(), amount, floor])?;
+        .execute(params![wallet.get(), amount])?;
     if changed != 1 {
         return Err(DbError(StoreError::Retryable(format!(
-            "wallet {wallet} is not Open or holds less than planned"
+            "wallet {wallet} is not Open or has less available than planned"
         ))));
     }
-    balance(conn, wallet)
+    column(conn, wallet, "SELECT balance FROM wallets WHERE id = ?1")
 }
 
-fn balance(conn: &Connection, wallet: WalletId) -> DbResult<i64> {
+/// One column of a wallet just written (the statement names it).
+fn column(conn: &Connection, wallet: WalletId, sql: &str) -> DbResult<i64> {
     Ok(conn
-        .prepare_cached("SELECT balance FROM wallets WHERE id = ?1")?
+        .prepare_cached(sql)?
         .query_row([wallet.get()], |r| r.get(0))?)
 }
 
-/// Adds `amount` to an Open wallet. SQLite turns an integer overflow into a
-/// REAL, which would then be stored: the guard compares with
-/// `i64::MAX - amount` (computed here, exact) so the sum never overflows.
+/// Adds `amount` to an Open wallet unless `balance + credit_limit` would
+/// pass `i64::MAX` (so `available` always fits). SQLite turns an integer
+/// overflow into a REAL, which would then be stored: the guard compares with
+/// `i64::MAX - amount` (computed here, exact) minus a limit of at most 2^62,
+/// so nothing it computes overflows.
 pub(crate) fn credit(conn: &Connection, wallet: WalletId, amount: i64) -> DbResult<i64> {
     if amount < 0 {
         return Err(negative("credit", amount));
@@ -231,7 +237,7 @@ pub(crate) fn credit(conn: &Connection, wallet: WalletId, amount: i64) -> DbResu
     let changed = conn
         .prepare_cached(
             "UPDATE wallets SET balance = balance + ?2
-             WHERE id = ?1 AND status = 'Open' AND balance <= ?3",
+             WHERE id = ?1 AND status = 'Open' AND balance <= ?3 - credit_limit",
         )?
         .execute(params![wallet.get(), amount, i64::MAX - amount])?;
     if changed != 1 {
@@ -239,7 +245,59 @@ pub(crate) fn credit(conn: &Connection, wallet: WalletId, amount: i64) -> DbResu
             "wallet {wallet} is not Open or its balance would pass the largest amount"
         ))));
     }
-    balance(conn, wallet)
+    column(conn, wallet, "SELECT balance FROM wallets WHERE id = ?1")
+}
+
+/// Moves `amount` into (positive) or out of (negative) a wallet's held
+/// value, keeping `0 <= held <= balance + credit_limit`; returns the held
+/// value after. Any wallet status: an expiry releases a Suspended wallet's
+/// hold too (the planner decides who may). One statement per sign, each
+/// written so that it cannot overflow: reserving compares `held` with
+/// `balance + credit_limit - amount` (both terms within range, see
+/// `credit`), releasing compares it with `-amount`.
+pub(crate) fn adjust_held(conn: &Connection, wallet: WalletId, amount: i64) -> DbResult<i64> {
+    let changed = if amount >= 0 {
+        conn.prepare_cached(
+            "UPDATE wallets SET held = held + ?2
+             WHERE id = ?1 AND held <= balance + credit_limit - ?2",
+        )?
+        .execute(params![wallet.get(), amount])?
+    } else {
+        let release = amount
+            .checked_neg()
+            .ok_or_else(|| DbError(StoreError::Internal(format!("a release of {amount}"))))?;
+        conn.prepare_cached(
+            "UPDATE wallets SET held = held - ?2
+             WHERE id = ?1 AND held >= ?2 AND held - ?2 <= balance + credit_limit",
+        )?
+        .execute(params![wallet.get(), release])?
+    };
+    if changed != 1 {
+        return Err(DbError(StoreError::Retryable(format!(
+            "wallet {wallet} holds other reservations or funds than planned"
+        ))));
+    }
+    column(conn, wallet, "SELECT held FROM wallets WHERE id = ?1")
+}
+
+/// Sets a wallet's credit limit unless the wallet already uses more
+/// (`balance - held < -limit`) or `balance + limit` would pass `i64::MAX`.
+/// `limit` is at most [`wallet_core::MAX_CREDIT_LIMIT`] (the ledger refuses
+/// more; the schema's CHECK too), so `-limit` and `i64::MAX - limit` are
+/// exact here.
+pub(crate) fn set_credit_limit(conn: &Connection, wallet: WalletId, limit: i64) -> DbResult<bool> {
+    if !(0..=wallet_core::MAX_CREDIT_LIMIT).contains(&limit) {
+        return Err(DbError(StoreError::Internal(format!(
+            "a credit limit of {limit} is out of range"
+        ))));
+    }
+    let changed = conn
+        .prepare_cached(
+            "UPDATE wallets SET credit_limit = ?2
+             WHERE id = ?1 AND balance - held >= ?3 AND balance <= ?4",
+        )?
+        .execute(params![wallet.get(), limit, -limit, i64::MAX - limit])?;
+    Ok(changed == 1)
 }
 
 /// A negative amount is the caller's bug: the planner never makes one.

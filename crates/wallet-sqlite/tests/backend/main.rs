@@ -7,6 +7,8 @@
 mod common;
 
 mod big_totals;
+mod holds;
+mod holds_export;
 mod maintenance;
 mod open;
 mod primitives;

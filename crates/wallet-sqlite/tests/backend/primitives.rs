@@ -26,45 +26,56 @@ async fn credit(db: &TestDb, wallet: WalletId, amount: i64) -> Result<i64, Store
     db.write(move |tx| tx.credit(wallet, amount)).await
 }
 
-async fn debit(db: &TestDb, wallet: WalletId, amount: i64, floor: i64) -> Result<i64, StoreError> {
-    db.write(move |tx| tx.debit(wallet, amount, floor)).await
+async fn debit(db: &TestDb, wallet: WalletId, amount: i64) -> Result<i64, StoreError> {
+    db.write(move |tx| tx.debit(wallet, amount)).await
 }
 
 #[tokio::test]
-async fn debit_takes_only_what_an_open_wallet_holds_above_the_floor() {
+async fn debit_takes_only_what_an_open_wallet_has_available() {
     let db = common::open();
     let f = db.fixture().await;
     assert_eq!(credit(&db, f.wallet, 5).await, Ok(5));
+    let wallet = f.wallet;
+    // available = 5 - 3 held + 2 credit = 4
+    db.write(move |tx| {
+        assert!(tx.set_credit_limit(wallet, 2)?);
+        tx.adjust_held(wallet, 3)
+    })
+    .await
+    .expect("holds 3, on credit of 2");
 
     let cases = [
-        (10, 0, "more than the balance"),
-        (3, 3, "below the floor"),
-        (-1, 0, "a negative amount"),
+        (10, "more than the balance"),
+        (5, "the balance, but part of it is held"),
+        (-1, "a negative amount"),
     ];
-    for (amount, floor, what) in cases {
-        let refused = debit(&db, f.wallet, amount, floor).await;
+    for (amount, what) in cases {
+        let refused = debit(&db, f.wallet, amount).await;
         assert!(refused.is_err(), "{what}: {refused:?}");
         assert_eq!(db.balance(f.wallet).await, 5, "{what} changed the balance");
     }
     assert!(matches!(
-        debit(&db, f.wallet, 10, 0).await,
+        debit(&db, f.wallet, 5).await,
         Err(StoreError::Retryable(_))
     ));
     assert_eq!(
-        debit(&db, f.wallet, 2, 3).await,
-        Ok(3),
-        "down to the floor exactly"
+        debit(&db, f.wallet, 4).await,
+        Ok(1),
+        "all that is available: balance - held = -credit_limit"
     );
+    assert!(debit(&db, f.wallet, 1).await.is_err(), "one unit more");
 
-    let wallet = f.wallet;
+    db.write(move |tx| tx.adjust_held(wallet, -3))
+        .await
+        .expect("releases");
     db.write(move |tx| tx.set_wallet_status(wallet, WalletStatus::Suspended))
         .await
         .expect("suspends");
     assert!(
-        matches!(debit(&db, f.wallet, 1, 0).await, Err(StoreError::Retryable(_))),
+        matches!(debit(&db, f.wallet, 1).await, Err(StoreError::Retryable(_))),
         "a wallet that is not Open gives nothing"
     );
-    assert_eq!(db.balance(f.wallet).await, 3);
+    assert_eq!(db.balance(f.wallet).await, 1);
 }
 
 #[tokio::test]
@@ -84,6 +95,22 @@ async fn credit_never_lets_a_balance_overflow_into_a_real() {
     );
     assert!(credit(&db, f.wallet, i64::MAX).await.is_err());
     assert_eq!(db.balance(f.wallet).await, i64::MAX);
+
+    // With a credit limit, `balance + credit_limit` stays within i64: the
+    // wallet's available value always fits.
+    let lent = db
+        .write(move |tx| tx.insert_wallet(&wallet_of(None, f.asset)))
+        .await
+        .expect("opens");
+    db.write(move |tx| tx.set_credit_limit(lent, 10))
+        .await
+        .expect("sets");
+    assert_eq!(credit(&db, lent, i64::MAX - 10).await, Ok(i64::MAX - 10));
+    assert!(matches!(
+        credit(&db, lent, 1).await,
+        Err(StoreError::Retryable(_))
+    ));
+    assert_eq!(db.balance(lent).await, i64::MAX - 10);
 
     let closed = db
         .write(move |tx| tx.insert_wallet(&wallet_of(None, f.asset)))

@@ -36,7 +36,7 @@ pub async fn concurrent_v2_redeems_never_overdraw(db: TestDb) {
     let (mut done, mut refused) = (0, 0);
     for outcome in outcomes {
         match outcome {
-            TransactionOutcome::Completed(_) => done += 1,
+            TransactionOutcome::Completed(..) => done += 1,
             other => {
                 let (_, failure) = failed(other, FailCode::InsufficientFunds);
                 assert!(
@@ -139,7 +139,7 @@ pub async fn concurrent_ring_transfers_conserve_the_total(db: TestDb) {
     let mut expected = [START; RING];
     for (k, outcome) in outcomes.into_iter().enumerate() {
         match outcome {
-            TransactionOutcome::Completed(_) => {
+            TransactionOutcome::Completed(..) => {
                 let (from, to, amount) = leg(k);
                 expected[from] -= amount;
                 expected[to] += amount;

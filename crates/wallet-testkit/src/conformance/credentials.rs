@@ -204,7 +204,7 @@ pub async fn a_revocation_racing_posts_cuts_them_cleanly(db: TestDb) {
     let mut completed_posts = 0;
     for result in results.into_iter().flatten() {
         match result {
-            Ok(TransactionOutcome::Completed(_)) => completed_posts += 1,
+            Ok(TransactionOutcome::Completed(..)) => completed_posts += 1,
             Err(e) if is_lapsed(&e) => {}
             other => panic!("a racing post: {other:?}"),
         }
@@ -337,7 +337,7 @@ pub async fn a_maintenance_switch_racing_posts_cuts_them_cleanly(db: TestDb) {
     let mut completed_posts = 0;
     for result in results.into_iter().flatten() {
         match result {
-            Ok(TransactionOutcome::Completed(_)) => completed_posts += 1,
+            Ok(TransactionOutcome::Completed(..)) => completed_posts += 1,
             Err(e) if is_maintenance(&e) => {}
             other => panic!("a racing post: {other:?}"),
         }

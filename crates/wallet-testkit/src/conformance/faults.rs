@@ -5,7 +5,9 @@
 
 use crate::answers::{completed, is_not_found, is_unavailable};
 use crate::faults::Faults;
-use crate::fixture::{customer_id, default_asset, issue, request, transfer, v1_with_item, Fixture};
+use crate::fixture::{
+    capture, customer_id, default_asset, hold, hold_id, issue, request, transfer, v1_with_item, void, Fixture,
+};
 use crate::harness::TestDb;
 use wallet_core::model::{PageRequest, TimeRange};
 use wallet_core::v1::InventoryFilter;
@@ -84,6 +86,93 @@ pub async fn a_storage_fault_at_any_write_of_a_transaction_applies_nothing(db: T
     );
     assert_eq!(fx.balance(&caller, payer).await, 78);
     assert!(faults.injected() > writes, "every cut was injected");
+    fx.assert_check().await;
+}
+
+/// A transaction that captures part of one hold, voids another and places
+/// a third, cut at each of its write primitives and at its commit: no hold
+/// and no wallet (balance or held) changes, the new hold's id stays free,
+/// and the request applies once after the fault lifts.
+pub async fn a_storage_fault_at_any_write_of_a_hold_transaction_applies_nothing(db: TestDb) {
+    let (fx, faults) = Fixture::with_faults(db);
+    fx.project("pa").await;
+    let caller = fx.authority("pa").await;
+    let payer = fx.funded(&caller, None, 100).await;
+    let payee = fx.wallet(&caller, None).await;
+    // Two sets of holds alike: one to measure the writes on, one to cut.
+    for set in ["m", "c"] {
+        completed(
+            fx.post(
+                &caller,
+                vec![
+                    hold(&format!("old-{set}"), payer, 20, Some(payee), None),
+                    hold(&format!("gone-{set}"), payer, 10, None, None),
+                ],
+            )
+            .await,
+        );
+    }
+    let work = |set: &str| {
+        request(
+            &format!("work-{set}"),
+            vec![
+                capture(&format!("old-{set}"), Some(5)),
+                void(&format!("gone-{set}")),
+                hold(&format!("new-{set}"), payer, 15, Some(payee), None),
+            ],
+        )
+    };
+    let writes = primitives_of(&faults, async {
+        completed(
+            fx.ledger
+                .post_transaction(&caller, work("m"))
+                .await
+                .expect("answered"),
+        );
+    })
+    .await;
+    assert!(
+        writes >= 8,
+        "a capture, a void and a hold write several rows ({writes})"
+    );
+    let wallets = (
+        fx.wallet_row(&caller, payer).await,
+        fx.wallet_row(&caller, payee).await,
+    );
+    let holds = (fx.hold(&caller, "old-c").await, fx.hold(&caller, "gone-c").await);
+    let transactions = fx.transaction_count(&caller).await;
+
+    for cut in 1..=writes + 1 {
+        match cut {
+            _ if cut <= writes => faults.fail_from_write(cut),
+            _ => faults.fail_commits(),
+        }
+        let outcome = fx.ledger.post_transaction(&caller, work("c")).await;
+        assert_unavailable(outcome, &format!("cut {cut} of {writes} writes and a commit"));
+        faults.lift();
+        let now = (
+            fx.wallet_row(&caller, payer).await,
+            fx.wallet_row(&caller, payee).await,
+        );
+        assert_eq!(now, wallets, "cut {cut}: the wallets");
+        let now = (fx.hold(&caller, "old-c").await, fx.hold(&caller, "gone-c").await);
+        assert_eq!(now, holds, "cut {cut}: the holds");
+        let new = fx.ledger.hold(&caller, hold_id("new-c")).await;
+        assert!(
+            new.as_ref().is_err_and(|e| is_not_found(e, Missing::Hold)),
+            "cut {cut}: {new:?}"
+        );
+    }
+    assert_eq!(fx.transaction_count(&caller).await, transactions);
+    completed(
+        fx.ledger
+            .post_transaction(&caller, work("c"))
+            .await
+            .expect("answered"),
+    );
+    let payer_row = fx.wallet_row(&caller, payer).await;
+    // 100 - 5 - 5 captured; held: 15 + 15 + 15 + 15 (old-* rest, new-*).
+    assert_eq!((payer_row.balance, payer_row.held), (90, 60));
     fx.assert_check().await;
 }
 

@@ -29,7 +29,7 @@ pub async fn one_reference_posted_concurrently_applies_once(db: TestDb) {
     let (mut stored, mut duplicates) = (Vec::new(), Vec::new());
     for outcome in outcomes {
         match outcome {
-            TransactionOutcome::Completed(t) => stored.push(t),
+            TransactionOutcome::Completed(t, _) => stored.push(t),
             other => duplicates.push(duplicate(other)),
         }
     }

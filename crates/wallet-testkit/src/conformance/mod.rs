@@ -17,6 +17,10 @@
 //! - [`defaults`]: one default wallet per customer and asset, and no
 //!   balance wraps.
 //! - [`check`]: `check` holds after a mixed concurrent load.
+//! - [`holds`]: racing holds, captures and voids; partial captures; expiry
+//!   on the fixture's clock; holds go with their transaction.
+//! - [`credit`]: balances below zero down to the credit limit, and no
+//!   further.
 //! - [`faults`]: a storage fault in the middle of a job applies nothing.
 #![allow(
     clippy::cast_possible_truncation,
@@ -28,8 +32,10 @@ pub mod atomicity;
 pub mod check;
 pub mod concurrency;
 pub mod credentials;
+pub mod credit;
 pub mod defaults;
 pub mod faults;
+pub mod holds;
 pub mod idempotency;
 pub mod isolation;
 pub mod statuses;
@@ -38,8 +44,10 @@ pub use atomicity::*;
 pub use check::*;
 pub use concurrency::*;
 pub use credentials::*;
+pub use credit::*;
 pub use defaults::*;
 pub use faults::*;
+pub use holds::*;
 pub use idempotency::*;
 pub use isolation::*;
 pub use statuses::*;

@@ -9,12 +9,13 @@ use wallet_core::ids::{
     AssetId, AuthorityRowId, CustomerKeyRowId, CustomerRowId, EntryId, TransactionId, WalletId,
 };
 use wallet_core::model::{
-    AdminSession, Asset, Authority, AuthorityCredential, Customer, CustomerKey, CustomerStatus, Entry,
-    Millis, NewAsset, Page, PageRequest, Project, TimeRange, Transaction, Wallet, WalletStatus,
+    AdminSession, Asset, Authority, AuthorityCredential, Customer, CustomerKey, CustomerStatus, Entry, Hold,
+    HoldStatus, Millis, NewAsset, Page, PageRequest, Project, TimeRange, Transaction, Wallet, WalletStatus,
 };
 use wallet_core::port::{
-    Claim, ItemUse, NewCustomerKey, NewEntry, NewTransaction, NewWallet, ReadTx, WriteTx,
+    Claim, HoldUpdate, ItemUse, NewCustomerKey, NewEntry, NewTransaction, NewWallet, ReadTx, WriteTx,
 };
+use wallet_core::text::HoldId;
 use wallet_core::v1::{InventoryFilter, InventoryLine, V1Entry, WalletTotal, WalletTotalsFilter};
 use wallet_core::StoreError;
 
@@ -80,6 +81,12 @@ impl ReadTx for FaultyTx<'_, '_> {
         transaction_by_reference(project: &str, reference: &str) -> Option<Transaction>;
         transactions(project: &str, range: TimeRange, page: PageRequest) -> Page<Transaction>;
         authority_total(wallet: WalletId, authority: AuthorityRowId) -> Option<i128>;
+        balance_at(wallet: WalletId, at: Millis) -> Option<i64>;
+        hold(project: &str, id: &HoldId) -> Option<Hold>;
+        wallet_holds(wallet: WalletId, status: Option<HoldStatus>, page: PageRequest) -> Page<Hold>;
+        due_holds(now: Millis, limit: u32) -> Vec<(String, HoldId)>;
+        next_hold_expiry() -> Option<Millis>;
+        transaction_holds(project: &str, transaction: TransactionId) -> Vec<Hold>;
         v1_wallet_totals(project: &str, asset: AssetId, filter: &WalletTotalsFilter) -> Vec<WalletTotal>;
         v1_inventory(project: &str, filter: &InventoryFilter) -> Vec<InventoryLine>;
         v1_entry(entry: EntryId) -> Option<V1Entry>;
@@ -119,8 +126,14 @@ impl WriteTx for FaultyTx<'_, '_> {
         set_wallet_name(id: WalletId, name: &str) -> ();
         set_wallet_description(id: WalletId, description: &str) -> ();
         lock_wallets(project: &str, ids: &[WalletId]) -> Vec<Wallet>;
+        lock_holds(project: &str, ids: &[HoldId]) -> Vec<Hold>;
+        insert_hold(project: &str, hold: &Hold) -> ();
+        update_hold(project: &str, change: &HoldUpdate<'_>) -> ();
+        adjust_held(wallet: WalletId, amount: i64) -> i64;
+        set_credit_limit(wallet: WalletId, limit: i64) -> bool;
+        system_authority(project: &str, now: Millis) -> AuthorityRowId;
         insert_transaction(transaction: &NewTransaction<'_>) -> Claim;
-        debit(wallet: WalletId, amount: i64, floor: i64) -> i64;
+        debit(wallet: WalletId, amount: i64) -> i64;
         credit(wallet: WalletId, amount: i64) -> i64;
         append_entry(entry: &NewEntry<'_>) -> EntryId;
         add_authority_total(wallet: WalletId, authority: AuthorityRowId, delta: i64) -> ();

@@ -39,7 +39,9 @@ pub async fn post_transaction(
 /// What `POST /transactions` answers for an outcome: the status and the body.
 fn reply(outcome: TransactionOutcome) -> (StatusCode, TransactionReply) {
     match outcome {
-        TransactionOutcome::Completed(row) => {
+        // The holds a transaction placed or changed are the holds API's to
+        // show (not in API v2 yet).
+        TransactionOutcome::Completed(row, _holds) => {
             (StatusCode::CREATED, TransactionReply::Transaction(row.into()))
         }
         TransactionOutcome::Failed(row, failure) => {
@@ -47,11 +49,14 @@ fn reply(outcome: TransactionOutcome) -> (StatusCode, TransactionReply) {
             transaction.message = Some(crate::api::failure::describe(&failure));
             let status = match failure.reason.code() {
                 FailCode::ValidationError => ErrorStatus::ValidationError.http(),
-                FailCode::InsufficientFunds | FailCode::WrongWalletStatus => StatusCode::CONFLICT,
+                FailCode::InsufficientFunds
+                | FailCode::WrongWalletStatus
+                | FailCode::WrongHoldStatus
+                | FailCode::Conflict => StatusCode::CONFLICT,
             };
             (status, TransactionReply::Transaction(transaction))
         }
-        TransactionOutcome::Duplicate(row) => (
+        TransactionOutcome::Duplicate(row, _holds) => (
             StatusCode::CONFLICT,
             TransactionReply::Duplicate(Duplicate {
                 status: "DuplicateReferenceId",

@@ -1,8 +1,10 @@
 use super::*;
 
-/// A small valid project in file order: an asset, an authority, a customer
-/// with a key and a wallet, a transaction with an Issue of 0 (an API v1
-/// entry that only carries an item), its item, and a transfer pair.
+/// A small valid project in file order: an asset, an authority and the
+/// system one, a customer with a key and a wallet, a system wallet on
+/// credit, a transaction with an Issue of 0 (an API v1 entry that only
+/// carries an item), its item, a transfer pair, and holds of every status
+/// (the Open one is what the system wallet holds).
 fn project() -> (ProjectDump, Vec<DumpRecord>) {
     let head = ProjectDump {
         id: "game".to_owned(),
@@ -23,7 +25,7 @@ fn project() -> (ProjectDump, Vec<DumpRecord>) {
             created_at: 2,
         })
     };
-    let wallet = |id: i64, customer: Option<i64>| {
+    let wallet = |id: i64, customer: Option<i64>, held: i64, credit_limit: i64| {
         DumpRecord::Wallet(WalletDump {
             id,
             asset: 1,
@@ -32,8 +34,27 @@ fn project() -> (ProjectDump, Vec<DumpRecord>) {
             name: None,
             description: None,
             status: "Open".to_owned(),
-            balance: 0,
+            balance: -credit_limit + held,
+            held,
+            credit_limit,
             created_at: 1,
+        })
+    };
+    let hold = |rowid: i64, status: &str, captured: i64, remaining: i64| {
+        DumpRecord::Hold(HoldDump {
+            rowid,
+            id: format!("hd_{rowid}"),
+            source: 8,
+            destination: Some(7),
+            asset: 1,
+            amount: 3,
+            captured,
+            remaining,
+            status: status.to_owned(),
+            expires_at: Some(9),
+            transaction: 10,
+            created_at: 2,
+            updated_at: 2,
         })
     };
     let records = vec![
@@ -51,6 +72,17 @@ fn project() -> (ProjectDump, Vec<DumpRecord>) {
             name: "app".to_owned(),
             public_key_pem: None,
             token_digest: Some("00ff".to_owned()),
+            system: false,
+            created_at: 1,
+            revoked_at: None,
+        }),
+        DumpRecord::Authority(AuthorityDump {
+            rowid: 4,
+            id: "sys_1".to_owned(),
+            name: "system".to_owned(),
+            public_key_pem: None,
+            token_digest: None,
+            system: true,
             created_at: 1,
             revoked_at: None,
         }),
@@ -71,8 +103,8 @@ fn project() -> (ProjectDump, Vec<DumpRecord>) {
             expires_at: None,
             revoked_at: None,
         }),
-        wallet(7, Some(5)),
-        wallet(8, None),
+        wallet(7, Some(5), 0, 0),
+        wallet(8, None, 3, 5),
         DumpRecord::Transaction(TransactionDump {
             id: 10,
             reference_id: Some("ref-1".to_owned()),
@@ -92,6 +124,11 @@ fn project() -> (ProjectDump, Vec<DumpRecord>) {
         }),
         entry(21, 7, "Transfer", -1, 0),
         entry(22, 8, "Transfer", 1, 1),
+        hold(30, "Open", 1, 2),
+        hold(31, "Captured", 3, 0),
+        hold(32, "Voided", 1, 0),
+        hold(33, "Expired", 0, 0),
+        hold(34, "Open", 2, 1),
     ];
     (head, records)
 }
@@ -171,6 +208,16 @@ fn entry(r: &mut DumpRecord) -> Option<&mut EntryDump> {
     } else {
         None
     }
+}
+fn hold(r: &mut DumpRecord) -> Option<&mut HoldDump> {
+    if let DumpRecord::Hold(h) = r {
+        Some(h)
+    } else {
+        None
+    }
+}
+fn system_wallet(r: &mut DumpRecord) -> Option<&mut WalletDump> {
+    wallet(r).filter(|w| w.customer.is_none())
 }
 fn item(r: &mut DumpRecord) -> Option<&mut ItemDump> {
     if let DumpRecord::Item(i) = r {
@@ -310,9 +357,107 @@ fn every_kind_of_bad_record_is_refused_with_words_that_name_it() {
             "a Issue of -1",
         ),
         (
-            "a negative balance after",
-            |_, r| edit_nth(r, entry, |e| e.balance_after = -1),
+            "a balance after below the largest credit limit",
+            |_, r| edit_nth(r, entry, |e| e.balance_after = -crate::MAX_CREDIT_LIMIT - 1),
             "balance after",
+        ),
+        (
+            "a system authority with a credential",
+            |_, r| edit_nth(r, authority, |a| a.system = true),
+            "system authority has no",
+        ),
+        (
+            "two system authorities",
+            |_, r| {
+                edit_nth(r, authority, |a| {
+                    a.system = true;
+                    a.token_digest = None;
+                });
+            },
+            "a second system authority",
+        ),
+        (
+            "a balance below the credit limit",
+            |_, r| edit_nth(r, system_wallet, |w| w.balance = -6),
+            "balance of -6",
+        ),
+        (
+            "more held than the credit limit allows",
+            |_, r| edit_nth(r, system_wallet, |w| w.held = 9),
+            "9 held cannot be",
+        ),
+        (
+            "a negative held value",
+            |_, r| edit_nth(r, system_wallet, |w| w.held = -1),
+            "-1 held",
+        ),
+        (
+            "a credit limit past the largest",
+            |_, r| edit_nth(r, system_wallet, |w| w.credit_limit = crate::MAX_CREDIT_LIMIT + 1),
+            "credit limit of",
+        ),
+        (
+            "a bad hold id",
+            |_, r| edit_nth(r, hold, |h| h.id = String::new()),
+            "holdId",
+        ),
+        (
+            "a hold of a wallet outside the file",
+            |_, r| edit_nth(r, hold, |h| h.source = 99),
+            "wallet 99",
+        ),
+        (
+            "a hold into its own source",
+            |_, r| edit_nth(r, hold, |h| h.destination = Some(8)),
+            "destination is its source",
+        ),
+        (
+            "a hold of a transaction outside the file",
+            |_, r| edit_nth(r, hold, |h| h.transaction = 99),
+            "transaction 99",
+        ),
+        (
+            "a hold status unknown",
+            |_, r| edit_nth(r, hold, |h| h.status = "Pending".into()),
+            "unknown status",
+        ),
+        (
+            "a hold of another asset than its wallets",
+            |_, r| edit_nth(r, hold, |h| h.asset = 2),
+            "of asset 2",
+        ),
+        (
+            "an Open hold with nothing remaining",
+            |_, r| edit_nth(r, hold, |h| h.remaining = 0),
+            "cannot be",
+        ),
+        (
+            "a hold capturing more than its amount",
+            |_, r| edit_nth(r, hold, |h| h.captured = 3),
+            "cannot be",
+        ),
+        (
+            "a Voided hold that still reserves",
+            |_, r| {
+                let voided = r.iter_mut().filter_map(hold).find(|h| h.status == "Voided");
+                if let Some(h) = voided {
+                    h.remaining = 1;
+                }
+            },
+            "cannot be",
+        ),
+        (
+            "two holds with one id",
+            |_, r| edit_nth(r, hold, |h| h.id = "hd_34".into()),
+            "a second hold with id hd_34",
+        ),
+        (
+            "held that is not what the Open holds reserve",
+            |_, r| {
+                edit_nth(r, system_wallet, |w| w.held = 2);
+                edit_nth(r, system_wallet, |w| w.balance = -3);
+            },
+            "held 2 but its Open holds reserve 3",
         ),
         (
             "an item of an entry outside the file",
@@ -332,7 +477,7 @@ fn every_kind_of_bad_record_is_refused_with_words_that_name_it() {
         ),
         (
             "a row before what it refers to",
-            |_, r| r.swap(0, 4),
+            |_, r| r.swap(0, 5),
             "asset 1, which is not an earlier row",
         ),
     ];
@@ -349,6 +494,23 @@ fn every_kind_of_bad_record_is_refused_with_words_that_name_it() {
 }
 
 #[test]
+fn a_balance_below_zero_within_the_credit_limit_passes() {
+    let (head, mut records) = project();
+    // Down to -limit exactly, with what is held.
+    edit_nth(&mut records, system_wallet, |w| {
+        w.balance = -2;
+        w.credit_limit = 5;
+    });
+    assert_eq!(run(&head, &records), Ok(()));
+    let old = r#"{"type":"wallet","id":1,"asset":1,"customer":null,"isDefault":false,"name":null,
+        "description":null,"status":"Open","balance":4,"createdAt":1}"#;
+    match serde_json::from_str::<DumpRecord>(old) {
+        Ok(DumpRecord::Wallet(w)) => assert_eq!((w.held, w.credit_limit), (0, 0), "an old export's wallet"),
+        other => panic!("an export from before holds parses: {other:?}"),
+    }
+}
+
+#[test]
 fn entry_signs_follow_their_kind() {
     let cases = [
         ("Issue", 0, true),
@@ -360,6 +522,9 @@ fn entry_signs_follow_their_kind() {
         ("Transfer", -1, true),
         ("Transfer", 1, true),
         ("Transfer", 0, false),
+        ("Capture", -1, true),
+        ("Capture", 1, true),
+        ("Capture", 0, false),
     ];
     for (kind, amount, accepted) in cases {
         let (head, mut records) = project();
