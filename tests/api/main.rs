@@ -7,6 +7,7 @@
 )] // counts and times in tests
 
 mod admin;
+mod admin_holds;
 mod admin_login;
 mod big_totals;
 mod customer_keys;
