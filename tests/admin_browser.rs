@@ -6,7 +6,10 @@
 //! a wrong password is refused, the generated password logs in, an authority is
 //! created on the page and its client config file downloaded, the Python SDK
 //! uses that file to create an entry, and the page finds the customer and shows
-//! the balance. Screenshots at desktop and phone width land in `target/admin-e2e/`.
+//! the balance; a wallet with a hold (placed here through the ledger, on the
+//! server's own database file) shows held and available, and the page voids
+//! the hold (refused while maintenance is on) and sets a credit limit.
+//! Screenshots at desktop and phone width land in `target/admin-e2e/`.
 //!
 //! Needs `/usr/bin/chromium` (`apt-get install chromium chromium-driver`; `.ci/run`
 //! does it), Node.js ≥ 20 with npm, python3, and the npm registry and PyPI.
@@ -23,6 +26,8 @@ const CHROMIUM: &str = "/usr/bin/chromium";
 const NPM_TIMEOUT: Duration = Duration::from_secs(600);
 const DRIVER_TIMEOUT: Duration = Duration::from_secs(240);
 const PLAYWRIGHT_CORE_VERSION: &str = "1.65.1";
+/// The customer whose wallet has holds (`arrange_holds`), as the driver knows it.
+const HOLD_USER: &str = "hold-user";
 
 /// A child process in its own process group; on drop the whole group is
 /// killed, so a failing or hanging run never leaves Node or Chromium behind.
@@ -143,6 +148,82 @@ fn playwright_core(manifest_dir: &Path, work: &Path) -> PathBuf {
     package
 }
 
+/// In project `default`, through the ledger on the running server's
+/// database (SQLite takes a second process's writes; no HTTP API places
+/// holds yet): customer `hold-user` with a wallet of 500 points, from which
+/// hold `escrow-done` (100) was captured into `hold-payee`'s wallet and hold
+/// `escrow-open` (200, expiring in a day) is Open. So the wallet shows
+/// balance 400, held 200, available 200.
+fn arrange_holds(db: &Path) {
+    use wallet_core::policy::Caller;
+    use wallet_core::{Ledger, TransactionOutcome};
+    use wallet_service::auth::Credentials;
+    use wallet_service::config::Settings;
+    use wallet_testkit::fixture::{
+        capture, customer_id, default_asset, hold, issue, project_id, request, text,
+    };
+
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime for the ledger");
+    runtime.block_on(async {
+        let settings = Settings {
+            db: db.to_path_buf().into(),
+            ..Settings::default()
+        };
+        let store =
+            wallet_service::startup::open_backend(&settings, false).expect("the server's database opens");
+        let credentials = Credentials::new(store.clone());
+        let ledger = Ledger::new(store);
+        let key = credentials
+            .create_access_key(project_id("default"), text("browser-test-holds"))
+            .await
+            .expect("an access key")
+            .token;
+        let caller: Caller = credentials
+            .authenticate(Some(&format!("Bearer {key}")))
+            .await
+            .expect("the access key authenticates");
+        let mut wallets = Vec::new();
+        for customer in [HOLD_USER, "hold-payee"] {
+            ledger
+                .upsert_customer(&caller, customer_id(customer), None, None)
+                .await
+                .expect("the customer is created");
+            let wallet = ledger
+                .create_wallet(
+                    &caller,
+                    Some(customer_id(customer)),
+                    default_asset(&caller),
+                    None,
+                    None,
+                )
+                .await
+                .expect("the wallet opens");
+            wallets.push(wallet.id);
+        }
+        let (source, payee) = (wallets[0], wallets[1]);
+        let in_a_day = wallet_core::clock::system_now() + 86_400_000;
+        let steps = [
+            vec![issue(source, 500)],
+            vec![hold("escrow-done", source, 100, Some(payee), None)],
+            vec![capture("escrow-done", None)],
+            vec![hold("escrow-open", source, 200, Some(payee), Some(in_a_day))],
+        ];
+        for (i, operations) in steps.into_iter().enumerate() {
+            let outcome = ledger
+                .post_transaction(&caller, request(&format!("browser-holds-{i}"), operations))
+                .await
+                .expect("the transaction is answered");
+            assert!(
+                matches!(outcome, TransactionOutcome::Completed(..)),
+                "arranging the holds, step {i}: {outcome:?}"
+            );
+        }
+    });
+}
+
 /// Width and height of a PNG file, from its IHDR chunk.
 fn png_size(path: &Path) -> (u32, u32) {
     let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{} was not written: {e}", path.display()));
@@ -192,6 +273,7 @@ fn admin_page_in_headless_chromium() {
     });
     let password = password.trim();
     assert!(!password.is_empty(), "{} is empty", password_file.display());
+    arrange_holds(&db);
 
     // Act: the browser session.
     let driver = manifest_dir.join("tests").join("admin_browser").join("drive.cjs");
@@ -202,6 +284,7 @@ fn admin_page_in_headless_chromium() {
             .arg(&driver)
             .env("ADMIN_URL", &admin_url)
             .env("ADMIN_PASSWORD", password)
+            .env("HOLD_USER", HOLD_USER)
             .env("PLAYWRIGHT_CORE", &playwright)
             .env("CHROMIUM", CHROMIUM)
             .env("SDK_PYTHON", &python)

@@ -17,6 +17,7 @@
     walletAssets: new Map(), // wallet id → asset id, of wallets seen on this page
     customerId: null,
     wallets: [],
+    holdsWallet: null, // id of the wallet whose holds are open
     lists: {}, // name → pager
   };
 
@@ -96,6 +97,24 @@
     return (negative ? '-' : '') + text;
   }
 
+  /**
+   * Units typed by the operator → smallest parts, exactly, as decimal text:
+   * "12.34" with fractions 100 → "1234". Decimal places only when the parts
+   * per unit are a power of ten; otherwise whole units.
+   */
+  function parseUnits(text, fractions) {
+    const f = BigInt(fractions || 1);
+    const places = /^10*$/.test(f.toString()) ? f.toString().length - 1 : 0;
+    const m = /^(\d+)(?:\.(\d*))?$/.exec(String(text).trim());
+    if (!m) throw new Error('Type a number of units without a sign, such as 12.5.');
+    const decimals = m[2] || '';
+    if (decimals.length > places) {
+      throw new Error(places ? `At most ${places} decimal place(s) here.` : 'Whole units only here.');
+    }
+    const rest = places ? BigInt((decimals + '0'.repeat(places)).slice(0, places)) : 0n;
+    return (BigInt(m[1]) * f + rest).toString();
+  }
+
   /** A money cell: units and asset code when the wallet's asset is known, else raw parts. */
   function money(value, walletId, signed) {
     const asset = state.assets.get(state.walletAssets.get(walletId));
@@ -146,7 +165,8 @@
     if (method !== 'GET' && method !== 'HEAD') init.headers['X-CSRF-Token'] = state.csrf || '';
     if (body !== undefined) {
       init.headers['Content-Type'] = 'application/json';
-      init.body = JSON.stringify(body);
+      // A string is JSON text the caller built (integers past 2^53 stay exact).
+      init.body = typeof body === 'string' ? body : JSON.stringify(body);
     }
     let response;
     try {
@@ -361,7 +381,7 @@
     $('project-select').value = id;
     localStorage.setItem('wallet-admin-project', id);
     state.walletAssets.clear();
-    for (const name of ['customer', 'entries', 'transaction']) show($(name), false);
+    for (const name of ['customer', 'entries', 'holds', 'transaction']) show($(name), false);
     clearSecret($('credential-secret'));
     await Promise.all([
       act($('assets'), null, loadAssets),
@@ -528,12 +548,13 @@
     });
   }
 
-  async function openCustomer(id) {
-    const section = $('customer');
+  /** Fetches a customer and its wallets and shows them, without moving the page. */
+  async function loadCustomer(id) {
     const detail = await api('GET', projectPath(`/customers/${seg(id)}`));
     if (detail.customer.id !== state.customerId) {
-      // Another customer's entries and transaction would be misleading next to this one.
+      // Another customer's entries, holds and transaction would be misleading next to this one.
       show($('entries'), false);
+      show($('holds'), false);
       show($('transaction'), false);
     }
     state.customerId = detail.customer.id;
@@ -542,6 +563,12 @@
     // An asset created through API v2 since the page loaded: fetch them again for its units.
     if (state.wallets.some((w) => !state.assets.has(w.assetId))) await loadAssets();
     renderCustomer(detail.customer);
+    if (!$('holds').hidden) renderHoldsFacts();
+  }
+
+  async function openCustomer(id) {
+    const section = $('customer');
+    await loadCustomer(id);
     show($('resume-form'), false);
     clearSecret($('customer-key-secret'));
     setMsg(section, '');
@@ -562,16 +589,24 @@
     // Resume also reopens wallets suspended one by one while the customer stayed active.
     show($('customer-resume'), c.status === 'Suspended'
       || (c.status === 'Active' && state.wallets.some((w) => w.status === 'Suspended')));
-    const rows = state.wallets.map((w) => h('tr', { class: w.status === 'Closed' ? 'revoked' : null },
+    const rows = state.wallets.map((w) => h('tr', { class: w.status === 'Closed' ? 'revoked' : null, 'data-wallet': w.id },
       h('td', { 'data-label': 'Asset' }, assetLabel(w.assetId)),
       h('td', { 'data-label': 'Balance', class: 'balance num' }, money(w.balance, w.id)),
+      h('td', { 'data-label': 'Held', class: 'held num' }, money(w.held, w.id)),
+      h('td', { 'data-label': 'Available', class: 'available num' }, money(w.available, w.id)),
+      h('td', { 'data-label': 'Credit limit', class: 'credit-limit num' }, money(w.creditLimit, w.id)),
       h('td', { 'data-label': 'Status' }, badge(w.status)),
       h('td', { 'data-label': 'Name', text: w.name || '—' }),
       h('td', { 'data-label': 'Wallet id' }, idText(w.id)),
-      h('td', { class: 'row-actions' }, h('button', { type: 'button', onclick: (e) => act($('customer'), e.currentTarget, () => openEntries(w.id)) }, 'Entries'))));
-    if (rows.length === 0) rows.push(h('tr', { class: 'empty' }, h('td', { colspan: 6, text: 'No wallets.' })));
+      h('td', { class: 'row-actions' },
+        h('button', { type: 'button', onclick: (e) => act($('customer'), e.currentTarget, () => openEntries(w.id)) }, 'Entries'),
+        ' ',
+        h('button', { type: 'button', onclick: (e) => act($('customer'), e.currentTarget, () => openHolds(w.id)) }, 'Holds'))));
+    const heads = ['Asset', 'Balance', 'Held', 'Available', 'Credit limit', 'Status', 'Name', 'Wallet id', ''];
+    const numeric = new Set(['Balance', 'Held', 'Available', 'Credit limit']);
+    if (rows.length === 0) rows.push(h('tr', { class: 'empty' }, h('td', { colspan: heads.length, text: 'No wallets.' })));
     $('customer-wallets').replaceChildren(h('div', { class: 'table-wrap' }, h('table', { class: 'list', id: 'wallets-table' },
-      h('thead', null, h('tr', null, ['Asset', 'Balance', 'Status', 'Name', 'Wallet id', ''].map((t) => h('th', { scope: 'col', class: t === 'Balance' ? 'num' : null, text: t })))),
+      h('thead', null, h('tr', null, heads.map((t) => h('th', { scope: 'col', class: numeric.has(t) ? 'num' : null, text: t })))),
       h('tbody', null, rows))));
   }
 
@@ -688,6 +723,96 @@
     });
   }
 
+  // ---------- holds and credit limits ----------
+
+  async function openHolds(walletId) {
+    const changed = state.holdsWallet !== walletId;
+    state.holdsWallet = walletId;
+    $('holds-wallet').textContent = walletId;
+    if (changed) {
+      $('holds-status').value = '';
+      $('credit-limit').value = '';
+    }
+    renderHoldsFacts();
+    await state.lists.holds.reload(0);
+    setMsg($('holds'), '');
+    show($('holds'), true);
+    $('holds').scrollIntoView({ block: 'start' });
+  }
+
+  /** The wallet's figures, as the customer view last fetched them. */
+  function renderHoldsFacts() {
+    const w = state.wallets.find((x) => x.id === state.holdsWallet);
+    if (!w) {
+      $('holds-facts').replaceChildren();
+      return;
+    }
+    $('holds-facts').replaceChildren(...[
+      ['Balance', money(w.balance, w.id)],
+      ['Held', money(w.held, w.id)],
+      ['Available', money(w.available, w.id)],
+      ['Credit limit', money(w.creditLimit, w.id)],
+      ['Status', badge(w.status)],
+    ].flatMap(([k, v]) => [h('dt', { text: k }), h('dd', { 'data-fact': k }, v)]));
+    const asset = state.assets.get(w.assetId);
+    $('credit-limit-hint').textContent = 'How far below zero the balance may go, in '
+      + (asset ? `units of ${asset.code}` : 'smallest parts')
+      + '. Available = balance − held + credit limit.';
+  }
+
+  function holdsList() {
+    return pager($('holds-list'), {
+      load: (page, size) => {
+        const status = $('holds-status').value;
+        const filter = status ? `&status=${seg(status)}` : '';
+        return api('GET', projectPath(`/wallets/${seg(state.holdsWallet)}/holds`) + pageQuery(page, size) + filter);
+      },
+      empty: 'No holds.',
+      rowClass: (x) => (x.status === 'Open' ? null : 'revoked'),
+      columns: [
+        { label: 'Hold id', cell: (x) => idText(x.id) },
+        { label: 'Status', cell: (x) => badge(x.status) },
+        { label: 'Amount', className: 'num', cell: (x) => money(x.amount, x.sourceWalletId) },
+        { label: 'Captured', className: 'num', cell: (x) => money(x.captured, x.sourceWalletId) },
+        { label: 'Remaining', className: 'num', cell: (x) => money(x.remaining, x.sourceWalletId) },
+        { label: 'Expires', cell: (x) => (x.expiresAt === null || x.expiresAt === undefined ? 'never' : formatTime(x.expiresAt)) },
+        { label: 'Destination', cell: (x) => idText(x.destinationWalletId) },
+        { label: 'Created', cell: (x) => formatTime(x.createdAt) },
+        {
+          label: '',
+          className: 'row-actions',
+          cell: (x) => (x.status !== 'Open' ? '' : h('button', { type: 'button', class: 'danger', onclick: (e) => voidHold(x, e.currentTarget) }, 'Void')),
+        },
+      ],
+    });
+  }
+
+  async function voidHold(hold, button) {
+    const asset = state.assets.get(state.walletAssets.get(hold.sourceWalletId));
+    const remaining = asset ? `${formatUnits(hold.remaining, asset.fractions)} ${asset.code}` : `${hold.remaining} parts`;
+    if (!window.confirm(`Void hold ${hold.id}? The ${remaining} it still reserves becomes available again in wallet ${hold.sourceWalletId}. This cannot be undone.`)) return;
+    await act($('holds'), button, async () => {
+      const reply = await api('POST', projectPath('/holds/void'), { holdId: hold.id });
+      await state.lists.holds.reload();
+      await loadCustomer(state.customerId);
+      setMsg($('holds'), `Hold ${hold.id} voided (transaction ${reply.transaction.id}).`, 'ok');
+    });
+  }
+
+  async function setCreditLimit(event) {
+    event.preventDefault();
+    const form = event.currentTarget;
+    await act($('holds'), form.querySelector('button'), async () => {
+      const walletId = state.holdsWallet;
+      const asset = state.assets.get(state.walletAssets.get(walletId));
+      const parts = parseUnits($('credit-limit').value, asset ? asset.fractions : 1);
+      await api('PUT', projectPath(`/wallets/${seg(walletId)}/credit-limit`), `{"creditLimit":${parts}}`);
+      form.reset();
+      await loadCustomer(state.customerId);
+      setMsg($('holds'), 'Credit limit set.', 'ok');
+    });
+  }
+
   async function openTransaction(id) {
     const t = await api('GET', projectPath(`/transactions/${seg(id)}`));
     $('transaction-id').textContent = t.id;
@@ -754,6 +879,7 @@
     state.lists.customers = customersList();
     state.lists.customerKeys = customerKeysList();
     state.lists.entries = entriesList();
+    state.lists.holds = holdsList();
 
     $('login-form').addEventListener('submit', login);
     $('logout').addEventListener('click', logout);
@@ -794,6 +920,9 @@
     $('resume-form').addEventListener('submit', resumeCustomer);
     $('customer-reload').addEventListener('click', (e) => act($('customer'), e.currentTarget, () => openCustomer(state.customerId)));
     $('customer-key-form').addEventListener('submit', createCustomerKey);
+    $('credit-limit-form').addEventListener('submit', setCreditLimit);
+    $('holds-filter').addEventListener('submit', (e) => e.preventDefault());
+    $('holds-status').addEventListener('change', (e) => act($('holds'), e.currentTarget, () => state.lists.holds.reload(0)));
     $('maintenance-toggle').addEventListener('click', toggleMaintenance);
     for (const button of document.querySelectorAll('[data-close]')) {
       button.addEventListener('click', () => show($(button.dataset.close), false));

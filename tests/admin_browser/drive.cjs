@@ -3,6 +3,8 @@
 // playwright-core into target/admin-e2e and passes everything in the environment:
 //   ADMIN_URL          http://127.0.0.1:PORT/admin/
 //   ADMIN_PASSWORD     the generated password from admin-password.txt
+//   HOLD_USER          a customer whose points wallet has balance 400 and an
+//                      Open hold escrow-open of 200 (placed by the test)
 //   PLAYWRIGHT_CORE    folder of the installed playwright-core package
 //   CHROMIUM           the browser to launch (/usr/bin/chromium); never downloaded
 //   SDK_PYTHON         the SDK virtualenv's python
@@ -103,6 +105,88 @@ async function expectSecret(page, container, title) {
   await panel.locator('button', { hasText: 'I have saved it' }).click();
   await panel.waitFor({ state: 'detached' });
   return secret;
+}
+
+/** The wallet's figures in the customer's wallets table: {balance, held, available, creditLimit}. */
+async function walletFigures(page) {
+  const row = page.locator('#wallets-table tbody tr').first();
+  const cell = async (name) => (await row.locator(`td.${name}`).innerText()).trim();
+  return {
+    balance: await cell('balance'),
+    held: await cell('held'),
+    available: await cell('available'),
+    creditLimit: await cell('credit-limit'),
+  };
+}
+
+async function expectFigures(page, expected, when) {
+  const want = Object.fromEntries(Object.entries(expected).map(([k, v]) => [k, `${v} PTS`]));
+  let got;
+  for (let i = 0; i < 50; i += 1) {
+    got = await walletFigures(page);
+    if (Object.keys(want).every((k) => got[k] === want[k])) return;
+    await page.waitForTimeout(100);
+  }
+  throw new Error(`${when}: the wallet shows ${JSON.stringify(got)}, expected ${JSON.stringify(want)}`);
+}
+
+async function holdSteps(page) {
+  const holdUser = env('HOLD_USER');
+  step(`a wallet with a hold shows held and available (${holdUser})`);
+  await page.fill('#customer-search-id', holdUser);
+  await page.click('#customer-search button[type=submit]');
+  await page.waitForFunction((id) => document.getElementById('customer-id').textContent === id, holdUser);
+  await expectFigures(page, { balance: 400, held: 200, available: 200, creditLimit: 0 }, 'with hold escrow-open');
+
+  step("the wallet's holds: newest first, Void only on the Open one, a status filter");
+  await page.locator('#wallets-table tbody tr').first().locator('button', { hasText: 'Holds' }).click();
+  await page.locator('#holds').waitFor({ state: 'visible' });
+  const rows = page.locator('#holds-list tbody tr');
+  await rows.first().waitFor();
+  const texts = await rows.allInnerTexts();
+  check(texts.length === 2 && texts[0].includes('escrow-open') && texts[1].includes('escrow-done'),
+    `the holds list reads ${JSON.stringify(texts)}`);
+  const open = rows.filter({ hasText: 'escrow-open' });
+  const done = rows.filter({ hasText: 'escrow-done' });
+  await open.locator('.badge', { hasText: 'Open' }).waitFor();
+  await done.locator('.badge', { hasText: 'Captured' }).waitFor();
+  check((await done.locator('button', { hasText: 'Void' }).count()) === 0, 'a Captured hold has a Void button');
+  const openText = await open.innerText();
+  check(/\b200 PTS\b/.test(openText) && /\d{4}-\d\d-\d\d /.test(openText),
+    `the Open hold's row shows no amount or expiry: ${JSON.stringify(openText)}`);
+  await page.selectOption('#holds-status', 'Voided');
+  await page.locator('#holds-list tbody tr.empty').waitFor();
+  await page.selectOption('#holds-status', '');
+  await open.waitFor();
+
+  step('with maintenance on, Void is refused and the page says why');
+  await page.click('#maintenance-toggle');
+  await page.locator('#maintenance-banner').waitFor({ state: 'visible' });
+  await open.locator('button', { hasText: 'Void' }).click();
+  await page.locator('#holds .msg.error', { hasText: 'maintenance' }).waitFor();
+  await open.locator('.badge', { hasText: 'Open' }).waitFor();
+  await expectFigures(page, { held: 200, available: 200 }, 'after the refused void');
+  await page.click('#maintenance-toggle');
+  await page.locator('#maintenance-banner').waitFor({ state: 'hidden' });
+
+  step('Void (confirmed) releases the hold: held 0, available 400');
+  await open.locator('button', { hasText: 'Void' }).click();
+  await page.locator('#holds .msg.ok', { hasText: 'Hold escrow-open voided' }).waitFor();
+  await open.locator('.badge', { hasText: 'Voided' }).waitFor();
+  check((await page.locator('#holds-list button', { hasText: 'Void' }).count()) === 0, 'a Void button is left after voiding');
+  await expectFigures(page, { balance: 400, held: 0, available: 400 }, 'after the void');
+  const facts = (await page.locator('#holds-facts').innerText()).replace(/\s+/g, ' ');
+  check(facts.includes('Held 0 PTS') && facts.includes('Available 400 PTS'), `the holds card's facts read ${JSON.stringify(facts)}`);
+
+  step('a credit limit of 50 makes 450 available');
+  await page.fill('#credit-limit', '50');
+  await page.click('#credit-limit-form button[type=submit]');
+  await page.locator('#holds .msg.ok', { hasText: 'Credit limit set' }).waitFor();
+  await expectFigures(page, { balance: 400, held: 0, available: 450, creditLimit: 50 }, 'after the credit limit');
+  await page.fill('#credit-limit', '-5');
+  await page.click('#credit-limit-form button[type=submit]');
+  await page.locator('#holds .msg.error').waitFor();
+  await expectFigures(page, { creditLimit: 50 }, 'after a refused credit limit');
 }
 
 async function steps(page, problems) {
@@ -247,6 +331,8 @@ async function steps(page, problems) {
   await page.locator('#customer-facts', { hasText: '<b>bold</b>' }).waitFor();
   check((await page.textContent('#customer-id')) === hostile, 'the hostile customer id is not shown as typed');
   check((await page.locator('main img, main b').count()) === 0, 'markup from a customer id or name made it into the page');
+
+  await holdSteps(page);
 
   step('revoke the access key on the page: listed as revoked, and API v2 refuses it at once');
   const accessRow = page.locator('#authorities-list tbody tr', { hasText: 'browser-key' });

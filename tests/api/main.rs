@@ -15,6 +15,7 @@ const BACKEND: wallet_testkit::app::TestBackend = wallet_testkit::app::TestBacke
 mod app;
 
 mod admin;
+mod admin_holds;
 mod admin_login;
 mod big_totals;
 mod customer_keys;

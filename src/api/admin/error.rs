@@ -1,8 +1,10 @@
-//! Admin API errors: `{"error": "<message>"}`.
+//! Admin API errors: `{"error": "<message>"}`, plus `"status"` (API v2's
+//! code) when the ledger refused: a script tells `WRONG_HOLD_STATUS` from
+//! `HOLD_NOT_FOUND` without reading the words.
 
-use crate::api::v2::V2Error;
+use crate::api::v2::{ErrorStatus, V2Error};
 use actix_web::error::{JsonPayloadError, QueryPayloadError};
-use actix_web::http::StatusCode;
+use actix_web::http::{header, StatusCode};
 use actix_web::{HttpResponse, ResponseError};
 use wallet_core::LedgerError;
 
@@ -11,6 +13,10 @@ use wallet_core::LedgerError;
 pub struct AdminError {
     pub status: StatusCode,
     pub message: String,
+    /// API v2's code for a refusal of the ledger.
+    pub code: Option<ErrorStatus>,
+    /// `Retry-After` seconds (maintenance).
+    pub retry_after: Option<&'static str>,
 }
 
 impl AdminError {
@@ -18,6 +24,8 @@ impl AdminError {
         Self {
             status,
             message: message.into(),
+            code: None,
+            retry_after: None,
         }
     }
 
@@ -32,16 +40,26 @@ impl ResponseError for AdminError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        HttpResponse::build(self.status)
-            .insert_header(("Cache-Control", "no-store"))
-            .json(serde_json::json!({ "error": self.message }))
+        let mut response = HttpResponse::build(self.status);
+        response.insert_header(("Cache-Control", "no-store"));
+        if let Some(seconds) = self.retry_after {
+            response.insert_header((header::RETRY_AFTER, seconds));
+        }
+        match self.code {
+            Some(code) => response.json(serde_json::json!({ "error": self.message, "status": code })),
+            None => response.json(serde_json::json!({ "error": self.message })),
+        }
     }
 }
 
 /// The ledger's refusals mean the same here as in API v2.
 impl From<V2Error> for AdminError {
     fn from(e: V2Error) -> Self {
-        Self::new(e.http, e.message)
+        Self {
+            code: Some(e.status),
+            retry_after: e.retry_after,
+            ..Self::new(e.http, e.message)
+        }
     }
 }
 

@@ -11,6 +11,7 @@ mod handlers;
 mod lockout;
 pub mod password;
 mod session;
+mod types;
 mod verifier;
 
 pub use auth::session_of;
@@ -19,7 +20,7 @@ pub use error::AdminError;
 use crate::api::client_addr::TrustedProxies;
 use actix_web::middleware::{from_fn, DefaultHeaders};
 use actix_web::{web, HttpResponse};
-use handlers::{customers, login, projects};
+use handlers::{customers, holds, login, projects};
 use lockout::LoginLimiter;
 use verifier::Verifier;
 
@@ -179,6 +180,15 @@ fn api_routes(cfg: &mut web::ServiceConfig) {
             "/projects/{p}/wallets/{w}/entries",
             web::get().to(customers::list_entries),
         )
+        .route(
+            "/projects/{p}/wallets/{w}/holds",
+            web::get().to(holds::list_holds),
+        )
+        .route(
+            "/projects/{p}/wallets/{w}/credit-limit",
+            web::put().to(holds::set_credit_limit),
+        )
+        .route("/projects/{p}/holds/void", web::post().to(holds::void_hold))
         .route(
             "/projects/{p}/transactions/{t}",
             web::get().to(customers::get_transaction),

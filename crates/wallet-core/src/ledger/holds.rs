@@ -3,6 +3,7 @@
 //! time ran out — and what the operator may do: void one.
 
 use super::access::{authorize, readable_wallet, recheck};
+use super::admin::maintenance_on;
 use super::posting::{post_as, TransactionOutcome};
 use super::Ledger;
 use crate::ids::WalletId;
@@ -123,6 +124,12 @@ impl Ledger {
 
     /// The operator voids a hold (from the admin page): a transaction of the
     /// project's system authority.
+    ///
+    /// Refused in maintenance ([`LedgerError::Maintenance`]), read in the
+    /// write's own transaction as `recheck` reads it for every poster: while
+    /// the switch is on no transaction commits, so the history of a project
+    /// being exported stands still. (The operator's other writes — settings,
+    /// credentials — go on; the switch is theirs to turn off first.)
     pub async fn void_hold_as_operator(
         &self,
         caller: &Caller,
@@ -136,7 +143,25 @@ impl Ledger {
         let project = caller.project_id().to_owned();
         let description = format!("hold {hold} voided by the operator");
         let operations = vec![Operation::Void { hold }];
-        self.post_system(project, operations, description).await
+        let clock = self.clock.clone();
+        self.store
+            .write(move |tx| {
+                if maintenance_on(tx)? {
+                    return Err(LedgerError::Maintenance);
+                }
+                let now = clock.now();
+                let authority = tx.system_authority(&project, now)?;
+                post_as(
+                    tx,
+                    &project,
+                    authority,
+                    None,
+                    &operations,
+                    Some(&description),
+                    now,
+                )
+            })
+            .await
     }
 
     /// When the soonest Open hold expires, if any hold does.

@@ -3,10 +3,9 @@
 use super::{created, ok, operator, page};
 use crate::api::admin::auth::Admin;
 use crate::api::admin::error::AdminError;
+use crate::api::admin::types::Wallet;
 use crate::api::v2::requests::{row_id, NewKeyBody, PageQuery, RangeQuery, ResumeBody};
-use crate::api::v2::types::{
-    Customer, CustomerKey, CustomerKeyPage, CustomerPage, EntryPage, Transaction, Wallet,
-};
+use crate::api::v2::types::{Customer, CustomerKey, CustomerKeyPage, CustomerPage, EntryPage, Transaction};
 use crate::api::v2::V2Error;
 use crate::auth::Credentials;
 use actix_web::{web, HttpResponse};
@@ -33,7 +32,7 @@ pub async fn list_customers(
     Ok(ok().json(CustomerPage::new(customers, request)))
 }
 
-/// A customer with all its wallets and their balances.
+/// A customer with all its wallets: balances, held, available, credit limits.
 pub async fn get_customer(
     _admin: Admin,
     ledger: web::Data<Ledger>,

@@ -1,6 +1,7 @@
 //! Admin API handlers: extract, call the core, map the result.
 
 pub mod customers;
+pub mod holds;
 pub mod login;
 pub mod projects;
 

@@ -1,0 +1,106 @@
+//! The admin API's wallet and hold objects: those of API v2 (`docs/api-v2.md`,
+//! spec `holds.md`), field for field. Kept here, beside API v2's own, so the
+//! admin page shows a wallet's holds and limits whatever API v2 serves yet.
+
+use serde::Serialize;
+use wallet_core::model::{self, HoldStatus, Page, PageRequest, WalletStatus};
+
+/// API v2's Wallet with what holds and credit change: `held`, `available`
+/// (`balance - held + creditLimit`, what may still be spent) and
+/// `creditLimit` (how far below zero the balance may go).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Wallet {
+    pub id: String,
+    /// The owner; null for a system wallet.
+    pub customer_id: Option<String>,
+    pub asset_id: String,
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub status: WalletStatus,
+    /// Posted value in the asset's smallest parts; below zero only down to
+    /// `-creditLimit`.
+    pub balance: i64,
+    pub held: i64,
+    pub available: i64,
+    pub credit_limit: i64,
+    pub created_at: i64,
+}
+
+impl From<model::Wallet> for Wallet {
+    fn from(w: model::Wallet) -> Self {
+        Self {
+            available: w.available(),
+            id: w.id.to_string(),
+            customer_id: w.owner.map(|o| o.id),
+            asset_id: w.asset_id.to_string(),
+            name: w.name,
+            description: w.description,
+            status: w.status,
+            balance: w.balance,
+            held: w.held,
+            credit_limit: w.credit_limit,
+            created_at: w.created_at,
+        }
+    }
+}
+
+/// Value reserved in a source wallet until captured, voided or expired.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Hold {
+    pub id: String,
+    pub source_wallet_id: String,
+    pub destination_wallet_id: Option<String>,
+    pub asset_id: String,
+    pub amount: i64,
+    pub captured: i64,
+    /// What it still reserves: 0 once it is not Open.
+    pub remaining: i64,
+    pub status: HoldStatus,
+    pub expires_at: Option<i64>,
+    pub created_at: i64,
+    /// The transaction that placed it.
+    pub transaction_id: String,
+    pub updated_at: i64,
+}
+
+impl From<model::Hold> for Hold {
+    fn from(h: model::Hold) -> Self {
+        Self {
+            id: h.id.into_inner(),
+            source_wallet_id: h.source.to_string(),
+            destination_wallet_id: h.destination.map(|d| d.to_string()),
+            asset_id: h.asset.to_string(),
+            amount: h.amount,
+            captured: h.captured,
+            remaining: h.remaining,
+            status: h.status,
+            expires_at: h.expires_at,
+            created_at: h.created_at,
+            transaction_id: h.transaction.to_string(),
+            updated_at: h.updated_at,
+        }
+    }
+}
+
+/// A page of holds, as the admin API pages every list.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HoldPage {
+    pub items: Vec<Hold>,
+    pub page: u32,
+    pub page_size: u32,
+    pub total: i64,
+}
+
+impl HoldPage {
+    pub fn new(page: Page<model::Hold>, request: PageRequest) -> Self {
+        Self {
+            items: page.items.into_iter().map(Hold::from).collect(),
+            page: request.page,
+            page_size: request.size,
+            total: page.total,
+        }
+    }
+}
