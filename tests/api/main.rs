@@ -37,6 +37,7 @@ mod v2_credit_balance;
 mod v2_customer_privacy;
 mod v2_helpers;
 mod v2_holds;
+mod v2_holds_expiry;
 mod v2_holds_races;
 mod v2_idempotency;
 mod v2_isolation;
