@@ -7,6 +7,7 @@ use crate::api::metrics::{Metrics, MetricsToken};
 use crate::api::{self, Limits};
 use crate::auth::Credentials;
 use crate::config::{Database, PgUrl, Settings};
+use crate::hold_expiry::ExpiryWorker;
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::middleware::{from_fn, ErrorHandlers, Logger};
 use actix_web::{web, App, HttpServer};
@@ -22,6 +23,9 @@ pub struct Application {
     port: u16,
     server: Server,
     store: Store,
+    /// The server's ledger, for the hold expiry worker it starts when it
+    /// serves.
+    ledger: Ledger,
     /// The task that keeps the maintenance flag in memory following the
     /// database; it holds a handle on the store, so it ends with the server.
     maintenance_follower: Background,
@@ -79,6 +83,7 @@ impl Application {
         let listener =
             TcpListener::bind(&settings.listen).with_context(|| format!("binding {}", settings.listen))?;
         let port = listener.local_addr()?.port();
+        let worker_ledger = ledger.clone();
         let ledger = web::Data::new(ledger);
         let credentials =
             web::Data::new(Credentials::new(store.clone()).with_jwt_leeway(settings.jwt_leeway_seconds));
@@ -116,6 +121,7 @@ impl Application {
             port,
             server: server.run(),
             store,
+            ledger: worker_ledger,
             maintenance_follower,
         })
     }
@@ -133,8 +139,11 @@ impl Application {
     }
 
     /// Serves until stopped by `ServerHandle::stop`, SIGTERM or SIGINT, then
-    /// lets the writer commit what is queued before returning.
+    /// lets the writer commit what is queued before returning. The hold
+    /// expiry worker runs while the server serves (its first pass expires
+    /// what expired while the server was down).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let expiry = ExpiryWorker::start(self.ledger);
         let handle = self.server.handle();
         let signals = tokio::spawn(async move {
             wait_for_shutdown_signal().await;
@@ -143,6 +152,7 @@ impl Application {
         });
         let result = self.server.await;
         signals.abort();
+        expiry.stop().await;
         self.maintenance_follower.stop().await;
         drop(self.store);
         result

@@ -32,6 +32,10 @@ const OPERATIONS: &[(&str, &str)] = &[
     ("put", "/api/v2/wallets/{walletId}/description"),
     ("put", "/api/v2/wallets/{walletId}/status"),
     ("get", "/api/v2/wallets/{walletId}/entries"),
+    ("get", "/api/v2/wallets/{walletId}/holds"),
+    ("get", "/api/v2/wallets/{walletId}/balance"),
+    ("put", "/api/v2/wallets/{walletId}/credit-limit"),
+    ("get", "/api/v2/holds/{holdId}"),
     ("post", "/api/v2/transactions"),
     ("post", "/api/v2/transactions/batch"),
     ("get", "/api/v2/transactions"),
@@ -248,6 +252,70 @@ async fn real_responses_match_the_declared_schemas() {
     assert_eq!(s, 201);
     let (s, _) = call("post", "/api/v2/transactions", "/transactions".into(), Some(tx)).await;
     assert_eq!(s, 409, "duplicate");
+    // Holds: placed with a Transfer, captured in part, voided; the replies list them.
+    let (s, placed) = call(
+        "post",
+        "/api/v2/transactions",
+        "/transactions".into(),
+        Some(json!({"referenceId": "h1", "operations": [
+            {"type": "Hold", "source": alice, "destination": fees, "amount": 100, "holdId": "order",
+             "expiresAt": 4_102_444_800_000_i64},
+            {"type": "Hold", "source": alice, "amount": 10},
+            {"type": "Transfer", "source": alice, "destination": fees, "amount": 1}]})),
+    )
+    .await;
+    assert_eq!(s, 201, "{placed}");
+    let unnamed = placed["holds"][1]["id"].as_str().unwrap().to_owned();
+    let (s, _) = call(
+        "post",
+        "/api/v2/transactions",
+        "/transactions".into(),
+        Some(json!({"referenceId": "h2", "operations": [
+            {"type": "Capture", "hold": "order", "amount": 40},
+            {"type": "Void", "hold": unnamed}]})),
+    )
+    .await;
+    assert_eq!(s, 201);
+    let (s, _) = call(
+        "post",
+        "/api/v2/transactions",
+        "/transactions".into(),
+        Some(json!({"referenceId": "h3", "operations": [{"type": "Capture", "hold": unnamed}]})),
+    )
+    .await;
+    assert_eq!(s, 409, "a voided hold");
+    let (s, _) = call(
+        "post",
+        "/api/v2/transactions",
+        "/transactions".into(),
+        Some(json!({"referenceId": "h1", "operations": [{"type": "Void", "hold": "order"}]})),
+    )
+    .await;
+    assert_eq!(s, 409, "duplicate, with the holds it placed");
+    call("get", "/api/v2/holds/{holdId}", "/holds/order".into(), None).await;
+    call(
+        "get",
+        "/api/v2/wallets/{walletId}/holds",
+        format!("/wallets/{alice}/holds?status=Open&pageSize=5"),
+        None,
+    )
+    .await;
+    call(
+        "get",
+        "/api/v2/wallets/{walletId}/balance",
+        format!("/wallets/{alice}/balance?at=4102444800000"),
+        None,
+    )
+    .await;
+    call(
+        "put",
+        "/api/v2/wallets/{walletId}/credit-limit",
+        format!("/wallets/{fees}/credit-limit"),
+        Some(json!({"creditLimit": 25})),
+    )
+    .await;
+    let (s, _) = call("get", "/api/v2/holds/{holdId}", "/holds/nope".into(), None).await;
+    assert_eq!(s, 404);
     let failing =
         json!({"referenceId": "t2", "operations": [{"type": "Redeem", "source": alice, "amount": 999999}]});
     let (s, failed) = call(

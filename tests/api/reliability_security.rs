@@ -308,6 +308,7 @@ async fn customer_credentials_never_write() {
             }
             ("PUT", "/api/v2/wallets/{walletId}/description") => json!({ "description": "x" }),
             ("PUT", "/api/v2/wallets/{walletId}/status") => json!("Suspended"),
+            ("PUT", "/api/v2/wallets/{walletId}/credit-limit") => json!({ "creditLimit": 1000 }),
             ("DELETE", _) => return None,
             (method, template) => {
                 panic!("a write route with no test body yet: {method} {template}; add one here")
@@ -364,6 +365,7 @@ async fn customer_credentials_never_write() {
     assert_eq!(c.balance(&app, &w).await, 100);
     let wallet = c.wallet_of(&app, &w).await;
     assert_eq!(wallet["status"], "Open", "{wallet}");
+    assert_eq!(wallet["creditLimit"], 0, "no credit granted: {wallet}");
     assert_eq!(c.get_ok(&app, "/customers/alice").await["status"], "Active");
     let (status, _) = app.v2("GET", "/wallets", Some(&customer_key), None).await;
     assert_eq!(status, 200, "the key itself was not revoked by anything it did");

@@ -64,6 +64,7 @@ macro_rules! conformance_suite {
             nothing_is_captured_from_expires_at_on,
             a_hold_goes_with_its_transaction_all_or_nothing,
             a_hold_id_is_taken_once_per_project,
+            a_batch_refuses_a_past_expiry_before_anything_is_recorded,
             // credit limits
             a_credit_limit_lets_a_balance_go_down_to_minus_the_limit_and_no_further,
             a_wallet_with_open_holds_cannot_be_closed,
@@ -123,6 +124,6 @@ mod tests {
                 found += 1;
             }
         }
-        assert_eq!(found, 46, "the number of conformance tests");
+        assert_eq!(found, 47, "the number of conformance tests");
     }
 }

@@ -1,7 +1,7 @@
 //! The OpenAPI 3.1 document of API v2, generated from the handlers' and
 //! bodies' annotations, and served without authentication.
 
-use super::handlers::{customers, project, transactions, wallets};
+use super::handlers::{customers, holds, project, transactions, wallets};
 use actix_web::HttpResponse;
 use std::sync::OnceLock;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -13,7 +13,9 @@ use utoipa::{Modify, OpenApi};
         title = "wallet-service API v2",
         version = "2.0.0",
         description = "A multi-asset ledger: projects, assets, customers, customer and system wallets, \
-                       and transactions of ordered Issue/Redeem/Transfer operations applied all-or-nothing. \
+                       and transactions of ordered Issue/Redeem/Transfer/Hold/Capture/Void operations applied \
+                       all-or-nothing. Holds reserve value until captured, voided or expired; wallets may have \
+                       a credit limit; a wallet's balance can be read at any past time. \
                        Amounts are integers counting an asset's smallest parts; times are epoch milliseconds."
     ),
     paths(
@@ -43,6 +45,10 @@ use utoipa::{Modify, OpenApi};
         wallets::describe_wallet,
         wallets::set_wallet_status,
         wallets::list_entries,
+        holds::get_hold,
+        holds::list_wallet_holds,
+        holds::balance_at,
+        holds::set_credit_limit,
         transactions::post_transaction,
         transactions::post_batch,
         transactions::get_transaction,

@@ -1,14 +1,18 @@
 //! What clients send to API v2, and its validation into domain values.
 
+mod operations;
+
+pub use operations::OperationBody;
+
 use super::error::{ErrorStatus, V2Error};
-use super::types::{OperationType, WalletStatus};
+use super::types::{HoldStatus, WalletStatus};
+use operations::{integer_literal, NotAnInteger};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use utoipa::{IntoParams, ToSchema};
-use wallet_core::amount::PositiveAmount;
-use wallet_core::ids::{RowId, WalletId};
+use wallet_core::ids::RowId;
 use wallet_core::model::{PageRequest, TimeRange};
-use wallet_core::operation::{Operation, TransactionRequest};
+use wallet_core::operation::TransactionRequest;
 use wallet_core::text::{ReferenceId, Text};
 use wallet_core::Missing;
 
@@ -138,18 +142,6 @@ impl StatusBody {
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct OperationBody {
-    #[serde(rename = "type")]
-    pub kind: OperationType,
-    pub source: Option<String>,
-    pub destination: Option<String>,
-    /// A positive integer count of the asset's smallest parts.
-    #[schema(value_type = i64, minimum = 1)]
-    pub amount: Box<RawValue>,
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct TransactionBody {
     /// Unique per project, 1-30 characters: a retry with it never applies twice.
@@ -182,76 +174,60 @@ impl TransactionBody {
     }
 }
 
-impl OperationBody {
-    fn to_operation(&self, i: usize) -> Result<Operation, V2Error> {
-        let amount = parse_amount(&self.amount, i)?;
-        let amount = amount.into();
-        let wallet = |side: &Option<String>, name: &str| -> Result<WalletId, V2Error> {
-            let id = side
-                .as_deref()
-                .ok_or_else(|| V2Error::invalid(format!("operation {i}: {name} is required")))?;
-            row_id(id, Missing::Wallet)
-        };
-        let unexpected = |side: &Option<String>, name: &str| match side {
-            Some(_) => Err(V2Error::invalid(format!(
-                "operation {i}: {:?} takes no {name}",
-                self.kind
-            ))),
-            None => Ok(()),
-        };
-        Ok(match self.kind {
-            OperationType::Issue => {
-                unexpected(&self.source, "source")?;
-                Operation::Issue {
-                    destination: wallet(&self.destination, "destination")?,
-                    amount,
-                }
-            }
-            OperationType::Redeem => {
-                unexpected(&self.destination, "destination")?;
-                Operation::Redeem {
-                    source: wallet(&self.source, "source")?,
-                    amount,
-                }
-            }
-            OperationType::Transfer => Operation::Transfer {
-                source: wallet(&self.source, "source")?,
-                destination: wallet(&self.destination, "destination")?,
-                amount,
-            },
-            // `Capture` is an entry type the ledger writes; the request body
-            // of a Capture (with its hold) is the holds API's, not here yet.
-            OperationType::Capture => {
-                return Err(V2Error::invalid(format!(
-                    "operation {i}: type must be Issue, Redeem or Transfer"
-                )))
-            }
+/// `PUT /wallets/{walletId}/credit-limit`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct CreditLimitBody {
+    /// How far below zero the balance may go: an integer count of the
+    /// asset's smallest parts, from 0 to 2^62.
+    #[schema(value_type = i64, minimum = 0)]
+    pub credit_limit: Box<RawValue>,
+}
+
+impl CreditLimitBody {
+    /// The limit as an integer; its range is the ledger's to check. Like an
+    /// amount, a fraction is `FRACTION_IN_AMOUNT_NOT_VALID`.
+    pub fn limit(&self) -> Result<i64, V2Error> {
+        integer_literal(&self.credit_limit).map_err(|e| match e {
+            NotAnInteger::Fraction => V2Error::new(
+                ErrorStatus::FractionInAmountNotValid,
+                "creditLimit must be an integer count of the asset's smallest parts",
+            ),
+            NotAnInteger::OutOfRange | NotAnInteger::NotANumber => V2Error::invalid(format!(
+                "creditLimit must be an integer from 0 to {}",
+                wallet_core::MAX_CREDIT_LIMIT
+            )),
         })
     }
 }
 
-/// An amount must be a JSON integer literal: `1.5`, `1.0` and `1e3` are
-/// `FRACTION_IN_AMOUNT_NOT_VALID`; zero, negatives and values beyond i64 are
-/// `VALIDATION_ERROR`.
-fn parse_amount(raw: &RawValue, i: usize) -> Result<PositiveAmount, V2Error> {
-    let text = raw.get().trim();
-    if let Ok(value) = text.parse::<i64>() {
-        return PositiveAmount::parse(value)
-            .map_err(|_| V2Error::invalid(format!("operation {i}: amount must be a positive integer")));
+/// `GET /wallets/{walletId}/holds`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
+pub struct HoldsQuery {
+    /// Only holds of this status; default: all.
+    pub status: Option<HoldStatus>,
+    /// Page number, from 0.
+    pub page: Option<u32>,
+    /// 1-1000, default 20.
+    pub page_size: Option<u32>,
+}
+
+impl HoldsQuery {
+    pub fn page(&self) -> Result<PageRequest, V2Error> {
+        page(self.page, self.page_size)
     }
-    let is_number = text.starts_with(|c: char| c == '-' || c.is_ascii_digit());
-    if is_number && text.contains(['.', 'e', 'E']) {
-        return Err(V2Error::new(
-            ErrorStatus::FractionInAmountNotValid,
-            format!("operation {i}: amount must be an integer count of the asset's smallest parts"),
-        ));
-    }
-    if is_number {
-        return Err(V2Error::invalid(format!("operation {i}: amount is out of range")));
-    }
-    Err(V2Error::invalid(format!(
-        "operation {i}: amount must be a positive integer"
-    )))
+}
+
+/// `GET /wallets/{walletId}/balance`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct BalanceQuery {
+    /// Epoch milliseconds: the balance after every entry created at or
+    /// before it.
+    pub at: i64,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -314,87 +290,11 @@ fn page(page: Option<u32>, size: Option<u32>) -> Result<PageRequest, V2Error> {
 mod tests {
     use super::*;
 
-    fn amount(text: &str) -> Result<i64, ErrorStatus> {
-        let raw = RawValue::from_string(text.to_owned()).map_err(|_| ErrorStatus::ValidationError)?;
-        parse_amount(&raw, 0)
-            .map(PositiveAmount::get)
-            .map_err(|e| e.status)
-    }
-
-    #[test]
-    fn amounts() {
-        use ErrorStatus::*;
-        let cases: &[(&str, Result<i64, ErrorStatus>)] = &[
-            ("5", Ok(5)),
-            ("9223372036854775807", Ok(i64::MAX)),
-            ("1.5", Err(FractionInAmountNotValid)),
-            ("1.0", Err(FractionInAmountNotValid)),
-            ("1e3", Err(FractionInAmountNotValid)),
-            ("0", Err(ValidationError)),
-            ("-5", Err(ValidationError)),
-            ("9223372036854775808", Err(ValidationError)),
-            ("\"5\"", Err(ValidationError)),
-            ("null", Err(ValidationError)),
-            ("true", Err(ValidationError)),
-        ];
-        for (text, expected) in cases {
-            assert_eq!(&amount(text), expected, "amount {text}");
-        }
-    }
-
     #[test]
     fn page_sizes() {
         assert!(page(None, Some(1000)).is_ok());
         assert!(page(None, Some(1001)).is_err());
         assert!(page(None, Some(0)).is_err());
         assert_eq!(page(None, None).ok(), Some(PageRequest { page: 0, size: 20 }));
-    }
-}
-
-/// Property tests of amount parsing (issue 6: bad input at scale).
-#[cfg(test)]
-mod amount_properties {
-    use super::*;
-    use proptest::prelude::*;
-
-    fn amount(text: &str) -> Result<i64, ErrorStatus> {
-        let raw = RawValue::from_string(text.to_owned()).map_err(|_| ErrorStatus::ValidationError)?;
-        parse_amount(&raw, 0)
-            .map(PositiveAmount::get)
-            .map_err(|e| e.status)
-    }
-
-    proptest! {
-        #[test]
-        fn an_integer_literal_is_itself_if_positive_else_a_validation_error(v in any::<i64>()) {
-            match amount(&v.to_string()) {
-                Ok(a) => prop_assert!(v > 0 && a == v),
-                Err(status) => prop_assert!(v <= 0 && status == ErrorStatus::ValidationError),
-            }
-        }
-
-        #[test]
-        fn fractions_and_exponents_are_fraction_errors(int in 0u32..1_000_000, frac in "[0-9]{1,6}", exp in -5i32..20) {
-            for text in [format!("{int}.{frac}"), format!("{int}e{exp}"), format!("-{int}.{frac}E{exp}")] {
-                prop_assert_eq!(amount(&text), Err(ErrorStatus::FractionInAmountNotValid), "{}", text);
-            }
-        }
-
-        #[test]
-        fn integers_beyond_i64_are_validation_errors(digits in "[1-9][0-9]{19,60}") {
-            prop_assert_eq!(amount(&digits), Err(ErrorStatus::ValidationError));
-            prop_assert_eq!(amount(&format!("-{digits}")), Err(ErrorStatus::ValidationError));
-        }
-
-        #[test]
-        fn any_text_is_a_positive_amount_or_a_400(text in "\\PC{0,40}") {
-            match amount(&text) {
-                Ok(a) => prop_assert!(a > 0),
-                Err(status) => prop_assert!(matches!(
-                    status,
-                    ErrorStatus::ValidationError | ErrorStatus::FractionInAmountNotValid
-                )),
-            }
-        }
     }
 }

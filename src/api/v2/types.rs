@@ -4,7 +4,9 @@ use crate::auth::CustomerKeyInfo;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use wallet_core::model::{self, Page, PageRequest};
-pub use wallet_core::model::{CustomerStatus, EntryKind as OperationType, TransactionStatus, WalletStatus};
+pub use wallet_core::model::{
+    CustomerStatus, EntryKind as EntryType, HoldStatus, TransactionStatus, WalletStatus,
+};
 
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -87,13 +89,22 @@ pub struct Wallet {
     pub name: Option<String>,
     pub description: Option<String>,
     pub status: WalletStatus,
-    /// In the asset's smallest parts; never below zero.
+    /// Posted value, in the asset's smallest parts; below zero only down to
+    /// `-creditLimit`.
     pub balance: i64,
+    /// What the wallet's Open holds still reserve.
+    pub held: i64,
+    /// `balance - held + creditLimit`: what a Redeem, a Transfer or a new
+    /// Hold may take. Never below zero.
+    pub available: i64,
+    /// How far below zero the balance may go (0: not at all).
+    pub credit_limit: i64,
     pub created_at: i64,
 }
 
 impl From<model::Wallet> for Wallet {
     fn from(w: model::Wallet) -> Self {
+        let available = w.available();
         Self {
             id: w.id.to_string(),
             customer_id: w.owner.map(|o| o.id),
@@ -102,6 +113,9 @@ impl From<model::Wallet> for Wallet {
             description: w.description,
             status: w.status,
             balance: w.balance,
+            held: w.held,
+            available,
+            credit_limit: w.credit_limit,
             created_at: w.created_at,
         }
     }
@@ -114,7 +128,7 @@ pub struct Entry {
     pub wallet_id: String,
     pub transaction_id: String,
     #[serde(rename = "type")]
-    pub kind: OperationType,
+    pub kind: EntryType,
     /// Signed: positive into the wallet, negative out of it.
     pub amount: i64,
     pub balance_after: i64,
@@ -137,16 +151,117 @@ impl From<model::Entry> for Entry {
     }
 }
 
-/// An operation as stored and shown.
+/// The operation types a client posts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub enum OperationType {
+    Issue,
+    Redeem,
+    Transfer,
+    Hold,
+    Capture,
+    Void,
+}
+
+/// The operation types a stored transaction shows: those a client posts,
+/// and `ExpireHold`, which only the server posts (when a hold's
+/// `expiresAt` passes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub enum RecordedOperationType {
+    Issue,
+    Redeem,
+    Transfer,
+    Hold,
+    Capture,
+    Void,
+    ExpireHold,
+}
+
+/// An operation as stored and shown: as it was requested (a Capture's
+/// `amount` is absent when it asked for all that remained; what it took is
+/// in the hold).
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct OperationView {
     #[serde(rename = "type")]
-    pub kind: OperationType,
+    pub kind: RecordedOperationType,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub destination: Option<String>,
+    /// Absent for a Void, an expiry, and a Capture of all that remained.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub amount: Option<i64>,
+    /// The hold a Capture, Void or expiry works on.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hold: Option<String>,
+    /// The id of the hold a Hold placed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hold_id: Option<String>,
+    /// When a Hold's reservation ends by itself, epoch milliseconds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<i64>,
+}
+
+/// Value reserved in a source wallet, to be captured (moved to a
+/// destination, in part or in full), voided, or expired at `expiresAt`.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Hold {
+    /// Chosen by the client (`holdId`, unique in the project) or made by the
+    /// server (`hd_...`).
+    pub id: String,
+    pub source_wallet_id: String,
+    /// Where a Capture moves the value; null: each Capture names it.
+    pub destination_wallet_id: Option<String>,
+    pub asset_id: String,
+    /// What the Hold reserved.
     pub amount: i64,
+    /// What Captures moved so far.
+    pub captured: i64,
+    /// What the hold still reserves: `amount - captured` while Open, 0 once
+    /// Captured, Voided or Expired.
+    pub remaining: i64,
+    /// `Open` until captured in full (`Captured`), voided (`Voided`) or
+    /// expired (`Expired`). From `expiresAt` on, a hold cannot be captured
+    /// even while it still shows `Open` (the server records the expiry
+    /// within a second).
+    pub status: HoldStatus,
+    pub expires_at: Option<i64>,
+    pub created_at: i64,
+    /// The transaction that placed it.
+    pub transaction_id: String,
+    pub updated_at: i64,
+}
+
+impl From<model::Hold> for Hold {
+    fn from(h: model::Hold) -> Self {
+        Self {
+            id: h.id.to_string(),
+            source_wallet_id: h.source.to_string(),
+            destination_wallet_id: h.destination.map(|d| d.to_string()),
+            asset_id: h.asset.to_string(),
+            amount: h.amount,
+            captured: h.captured,
+            remaining: h.remaining,
+            status: h.status,
+            expires_at: h.expires_at,
+            created_at: h.created_at,
+            transaction_id: h.transaction.to_string(),
+            updated_at: h.updated_at,
+        }
+    }
+}
+
+/// A wallet's posted balance at a point in time.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct BalanceAt {
+    pub wallet_id: String,
+    /// As asked, epoch milliseconds.
+    pub at: i64,
+    /// The balance after every entry with `createdAt <= at` (0 before the
+    /// first).
+    pub balance: i64,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -165,6 +280,12 @@ pub struct Transaction {
     /// A human-readable reason, in the reply that failed it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
+    /// In the replies of `POST /transactions` and of the batch: the holds
+    /// the transaction placed or changed, as they are after it (empty when
+    /// none, and for a Failed one). In a `DuplicateReferenceId` reply: the
+    /// holds the stored transaction placed, as they are now.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub holds: Option<Vec<Hold>>,
 }
 
 impl From<model::Transaction> for Transaction {
@@ -182,6 +303,7 @@ impl From<model::Transaction> for Transaction {
             created_at: t.created_at,
             error: t.error,
             message: None,
+            holds: None,
         }
     }
 }
@@ -301,4 +423,5 @@ page_type!(CustomerPage, Customer);
 page_type!(WalletPage, Wallet);
 page_type!(EntryPage, Entry);
 page_type!(TransactionPage, Transaction);
+page_type!(HoldPage, Hold);
 page_type!(CustomerKeyPage, CustomerKey);

@@ -96,6 +96,13 @@ impl Ledger {
                 recheck(tx, &caller, now)?;
                 let mut outcomes = Vec::with_capacity(requests.len());
                 for request in &requests {
+                    // Refused before anything is attempted, as
+                    // `post_transaction` refuses it: the reference id stays
+                    // free.
+                    if let Err(e) = request.check_times(now) {
+                        outcomes.push(Err(e));
+                        continue;
+                    }
                     // No savepoint per transaction: `post` checks everything
                     // before its first write, so a refused one wrote nothing.
                     match post(tx, &poster, request, now) {

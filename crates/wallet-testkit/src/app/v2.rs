@@ -263,3 +263,56 @@ pub fn ids(page: &Value) -> Vec<String> {
         .map(|i| i["id"].as_str().expect("string id").to_owned())
         .collect()
 }
+
+/// A Hold of `amount` on `source` with the id `id` (no destination, no expiry).
+pub fn hold(source: &str, amount: i64, id: &str) -> Value {
+    json!({ "type": "Hold", "source": source, "amount": amount, "holdId": id })
+}
+
+/// A Hold whose Captures go to `destination`.
+pub fn hold_to(source: &str, destination: &str, amount: i64, id: &str) -> Value {
+    json!({ "type": "Hold", "source": source, "destination": destination, "amount": amount, "holdId": id })
+}
+
+/// A Capture of `hold`: all that remains, or `amount`.
+pub fn capture(hold: &str, amount: Option<i64>) -> Value {
+    match amount {
+        Some(amount) => json!({ "type": "Capture", "hold": hold, "amount": amount }),
+        None => json!({ "type": "Capture", "hold": hold }),
+    }
+}
+
+pub fn void(hold: &str) -> Value {
+    json!({ "type": "Void", "hold": hold })
+}
+
+/// The wall clock in epoch milliseconds (the server's clock, on this machine).
+pub fn now_ms() -> i64 {
+    wallet_core::clock::system_now()
+}
+
+impl Ctx {
+    /// A hold as `GET /holds/{id}` shows it.
+    pub async fn hold_of(&self, app: &TestApp, id: &str) -> Value {
+        self.get_ok(app, &format!("/holds/{id}")).await
+    }
+
+    /// `(balance, held, available, creditLimit)` of a wallet.
+    pub async fn funds(&self, app: &TestApp, wallet: &str) -> (i64, i64, i64, i64) {
+        let w = self.wallet_of(app, wallet).await;
+        let field = |name: &str| w[name].as_i64().unwrap_or_else(|| panic!("integer {name}: {w}"));
+        (
+            field("balance"),
+            field("held"),
+            field("available"),
+            field("creditLimit"),
+        )
+    }
+
+    /// How many transactions the project has recorded.
+    pub async fn transaction_total(&self, app: &TestApp) -> i64 {
+        self.get_ok(app, "/transactions?pageSize=1").await["total"]
+            .as_i64()
+            .expect("integer total")
+    }
+}

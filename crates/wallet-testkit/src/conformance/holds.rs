@@ -471,3 +471,53 @@ pub async fn a_hold_id_is_taken_once_per_project(db: TestDb) {
     );
     fx.assert_check().await;
 }
+
+/// A batch refuses a Hold whose `expiresAt` is not in the future exactly as
+/// one transaction is refused: before anything is attempted (invalid,
+/// nothing recorded, the reference id stays free), while the batch's other
+/// transactions apply.
+pub async fn a_batch_refuses_a_past_expiry_before_anything_is_recorded(db: TestDb) {
+    let fx = Fixture::new(db);
+    fx.project("pa").await;
+    let caller = fx.authority("pa").await;
+    let wallet = fx.funded(&caller, None, 10).await;
+    let transactions = fx.transaction_count(&caller).await;
+
+    let batch = vec![
+        request("past", vec![hold("p", wallet, 1, None, Some(T0 - 1))]),
+        request("now", vec![hold("n", wallet, 1, None, Some(T0))]),
+        request("future", vec![hold("f", wallet, 1, None, Some(T0 + 1))]),
+    ];
+    let mut outcomes = fx
+        .ledger
+        .post_batch(&caller, batch)
+        .await
+        .expect("the batch runs")
+        .into_iter();
+    for reference in ["past", "now"] {
+        let outcome = outcomes.next().expect("one outcome per request");
+        assert!(
+            outcome.as_ref().is_err_and(is_invalid),
+            "{reference}: {outcome:?}"
+        );
+    }
+    completed(
+        outcomes
+            .next()
+            .expect("one outcome per request")
+            .expect("answered"),
+    );
+    assert_eq!(
+        fx.transaction_count(&caller).await,
+        transactions + 1,
+        "only the valid one is recorded"
+    );
+    // The refused reference ids are still free.
+    let retry = fx
+        .ledger
+        .post_transaction(&caller, request("past", vec![hold("p", wallet, 1, None, None)]))
+        .await
+        .expect("answered");
+    completed(retry);
+    fx.assert_check().await;
+}

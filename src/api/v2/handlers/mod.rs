@@ -2,6 +2,7 @@
 //! its OpenAPI description, so the served document cannot drift.
 
 pub mod customers;
+pub mod holds;
 pub mod project;
 pub mod transactions;
 pub mod wallets;

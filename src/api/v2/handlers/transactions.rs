@@ -4,7 +4,7 @@ use crate::api::v2::auth::Auth;
 use crate::api::v2::error::{ErrorBody, ErrorStatus, V2Error};
 use crate::api::v2::requests::{row_id, BatchBody, RangeQuery, TransactionBody, MAX_BATCH};
 use crate::api::v2::types::{
-    BatchReply, BatchResult, Duplicate, Transaction, TransactionPage, TransactionReply,
+    BatchReply, BatchResult, Duplicate, Hold, Transaction, TransactionPage, TransactionReply,
 };
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
@@ -36,16 +36,20 @@ pub async fn post_transaction(
     Ok(HttpResponse::build(status).json(reply))
 }
 
-/// What `POST /transactions` answers for an outcome: the status and the body.
+/// What `POST /transactions` answers for an outcome: the status and the body,
+/// which lists the holds the transaction placed or changed.
 fn reply(outcome: TransactionOutcome) -> (StatusCode, TransactionReply) {
+    let with_holds = |row, holds: Vec<wallet_core::model::Hold>| Transaction {
+        holds: Some(holds.into_iter().map(Hold::from).collect()),
+        ..Transaction::from(row)
+    };
     match outcome {
-        // The holds a transaction placed or changed are the holds API's to
-        // show (not in API v2 yet).
-        TransactionOutcome::Completed(row, _holds) => {
-            (StatusCode::CREATED, TransactionReply::Transaction(row.into()))
-        }
+        TransactionOutcome::Completed(row, holds) => (
+            StatusCode::CREATED,
+            TransactionReply::Transaction(with_holds(row, holds)),
+        ),
         TransactionOutcome::Failed(row, failure) => {
-            let mut transaction = Transaction::from(row);
+            let mut transaction = with_holds(row, Vec::new());
             transaction.message = Some(crate::api::failure::describe(&failure));
             let status = match failure.reason.code() {
                 FailCode::ValidationError => ErrorStatus::ValidationError.http(),
@@ -56,14 +60,14 @@ fn reply(outcome: TransactionOutcome) -> (StatusCode, TransactionReply) {
             };
             (status, TransactionReply::Transaction(transaction))
         }
-        TransactionOutcome::Duplicate(row, _holds) => (
+        TransactionOutcome::Duplicate(row, holds) => (
             StatusCode::CONFLICT,
             TransactionReply::Duplicate(Duplicate {
                 status: "DuplicateReferenceId",
                 message: "this referenceId was used before; nothing was applied now. \
                           The stored transaction is attached"
                     .to_owned(),
-                transaction: Transaction::from(row),
+                transaction: with_holds(row, holds),
             }),
         ),
     }
