@@ -6,6 +6,7 @@
 use super::access::{poster, recheck};
 use super::Ledger;
 use crate::amount::Amount;
+use crate::clock::Clock;
 use crate::ids::{AuthorityRowId, CustomerRowId, EntryId, TransactionId, WalletId};
 use crate::model::{
     CustomerStatus, Millis, Page, PageRequest, TimeRange, Transaction, TransactionStatus, Wallet,
@@ -60,9 +61,8 @@ impl Ledger {
         let (caller, clock) = (caller.clone(), self.clock.clone());
         self.store
             .write(move |tx| {
-                let now = clock.now();
-                recheck(tx, &caller, now)?;
-                post(tx, &poster, &request, now)
+                recheck(tx, &caller, clock.now())?;
+                post(tx, &poster, &request, clock.as_ref())
             })
             .await
     }
@@ -80,13 +80,12 @@ impl Ledger {
         let (caller, clock) = (caller.clone(), self.clock.clone());
         self.store
             .write(move |tx| {
-                let now = clock.now();
-                recheck(tx, &caller, now)?;
+                recheck(tx, &caller, clock.now())?;
                 let mut outcomes = Vec::with_capacity(requests.len());
                 for request in &requests {
                     // No savepoint per transaction: `post` checks everything
                     // before its first write, so a refused one wrote nothing.
-                    match post(tx, &poster, request, now) {
+                    match post(tx, &poster, request, clock.as_ref()) {
                         Err(LedgerError::Storage(e)) => return Err(LedgerError::Storage(e)),
                         outcome => outcomes.push(outcome),
                     }
@@ -134,17 +133,19 @@ impl Ledger {
             .write(move |tx| {
                 let now = clock.now();
                 recheck(tx, &caller, now)?;
-                post_v1(tx, &poster, &request, now)
+                post_v1(tx, &poster, &request, now, clock.as_ref())
             })
             .await
     }
 }
 
+/// Posts one transaction. It is dated once its wallets are locked (see
+/// [`lock_book`]), not when its job started.
 fn post(
     tx: &mut dyn WriteTx,
     poster: &AuthorityCaller,
     request: &TransactionRequest,
-    now: Millis,
+    clock: &dyn Clock,
 ) -> Result<TransactionOutcome, LedgerError> {
     let project = poster.project_id.as_str();
     let reference = request.reference_id.as_str();
@@ -153,6 +154,7 @@ fn post(
         return Ok(TransactionOutcome::Duplicate(existing));
     }
     let book = lock_book(tx, project, &request.operations)?;
+    let now = clock.now();
     let operations = request.operations_json();
     let mut record = NewTransaction {
         project_id: project,
@@ -204,6 +206,13 @@ fn recorded(id: TransactionId, record: &NewTransaction<'_>) -> Transaction {
 /// Locks every wallet the operations touch, in id order, and reads them
 /// into a book. An unknown wallet makes the request invalid: nothing is
 /// recorded.
+///
+/// What is posted on the book is dated after this returns: with several
+/// writers (PostgreSQL's, or several processes), a job may wait here for
+/// another that started later and locked first. Dated at its start, it
+/// would list before that one among its wallet's entries (newest first, by
+/// time) although it applied after it, and the `balanceAfter` of a
+/// wallet's history would not follow from one entry to the next.
 fn lock_book(tx: &mut dyn WriteTx, project: &str, operations: &[Operation]) -> Result<Book, LedgerError> {
     let mut ids: Vec<WalletId> = operations.iter().flat_map(Operation::wallets).collect();
     ids.sort_unstable();
@@ -253,11 +262,14 @@ fn apply(
     Ok(entries)
 }
 
+/// Posts one API v1 entry; `now` dates a customer or wallet it creates,
+/// the entry itself is dated once its wallet is locked (see [`lock_book`]).
 fn post_v1(
     tx: &mut dyn WriteTx,
     poster: &AuthorityCaller,
     request: &V1EntryRequest,
     now: Millis,
+    clock: &dyn Clock,
 ) -> Result<V1Entry, LedgerError> {
     let project = poster.project_id.as_str();
     let user = request.user.as_str();
@@ -278,6 +290,7 @@ fn post_v1(
         }
     };
     let book = lock_book(tx, project, &[operation])?;
+    let now = clock.now();
     let plan = planner::plan(&book, &[operation], now).map_err(|f| LedgerError::Rejected(f.reason))?;
     let operations = operations_json(&[operation]);
     let record = NewTransaction {
