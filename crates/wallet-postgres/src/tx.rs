@@ -35,7 +35,7 @@ use wallet_core::model::{
     Millis, NewAsset, Page, PageRequest, Project, TimeRange, Transaction, Wallet, WalletStatus,
 };
 use wallet_core::port::{
-    Claim, ItemUse, NewCustomerKey, NewEntry, NewTransaction, NewWallet, ReadTx, WriteTx,
+    Claim, ItemUse, NewCustomerKey, NewEntry, NewTransaction, NewWallet, ReadTx, Rechecked, WriteTx,
 };
 use wallet_core::v1::{InventoryFilter, InventoryLine, V1Entry, WalletTotal, WalletTotalsFilter};
 use wallet_core::StoreError;
@@ -210,6 +210,7 @@ impl ReadTx for PgTx<'_> {
 
 impl WriteTx for PgTx<'_> {
     forward_plain! {
+        hold_rechecks(what: Rechecked) -> () = credentials::hold_rechecks;
         set_setting(key: &str, value: &str) -> () = settings::set;
         set_setting_if_absent(key: &str, value: &str) -> bool = settings::set_if_absent;
         insert_admin_session(session: &AdminSession) -> () = settings::insert_admin_session;

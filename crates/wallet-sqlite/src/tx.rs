@@ -24,7 +24,7 @@ use wallet_core::model::{
     Millis, NewAsset, Page, PageRequest, Project, TimeRange, Transaction, Wallet, WalletStatus,
 };
 use wallet_core::port::{
-    Claim, ItemUse, NewCustomerKey, NewEntry, NewTransaction, NewWallet, ReadTx, WriteTx,
+    Claim, ItemUse, NewCustomerKey, NewEntry, NewTransaction, NewWallet, ReadTx, Rechecked, WriteTx,
 };
 use wallet_core::v1::{InventoryFilter, InventoryLine, V1Entry, WalletTotal, WalletTotalsFilter};
 use wallet_core::StoreError;
@@ -148,6 +148,11 @@ impl ReadTx for SqlTx<'_> {
 }
 
 impl WriteTx for SqlTx<'_> {
+    /// The one writer: no other write is ever in flight.
+    fn hold_rechecks(&mut self, _what: Rechecked) -> Result<(), StoreError> {
+        Ok(())
+    }
+
     forward! {
         set_setting(key: &str, value: &str) -> () = settings::set;
         set_setting_if_absent(key: &str, value: &str) -> bool = settings::set_if_absent;
