@@ -27,6 +27,7 @@ mod export_roundtrip;
 mod multi_process;
 mod openapi;
 mod persistence;
+mod recheck_under_load;
 mod reliability_bad_input;
 mod reliability_export;
 mod reliability_rate_limit;

@@ -176,6 +176,20 @@ pub struct NewCustomerKey<'a> {
     pub expires_at: Option<Millis>,
 }
 
+/// What a write re-checks inside its transaction before it writes (see
+/// [`WriteTx::hold_rechecks`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rechecked {
+    /// The authority (or access key) a request was authenticated with.
+    Authorities,
+    /// The customer key a request was authenticated with.
+    CustomerKeys,
+    /// The customer behind a customer credential, or an API v1 user.
+    Customers,
+    /// The maintenance switch.
+    Maintenance,
+}
+
 /// Statements available on a read snapshot (and inside a write, where they
 /// see the write's own changes).
 pub trait ReadTx {
@@ -303,6 +317,16 @@ pub trait ReadTx {
 /// transaction unusable for the rest of the job: return it.
 pub trait WriteTx: ReadTx {
     // ---- settings and credentials ----
+    /// Waits until no other write that re-checked `what` (in
+    /// `ledger::access::recheck`) is in flight, and holds back every new one
+    /// until this write ends. A write that changes what the others re-check
+    /// (a revocation, a customer's suspension or deletion, the maintenance
+    /// switch) calls it first, before its own re-check and before it reads
+    /// the clock: so a steady stream of writes, each holding the row it
+    /// re-checked for a moment, cannot put it off for as long as the stream
+    /// lasts, and a time read after it is later than that of every write it
+    /// let through. A backend with one writer has no other write in flight.
+    fn hold_rechecks(&mut self, what: Rechecked) -> Result<(), StoreError>;
     fn set_setting(&mut self, key: &str, value: &str) -> Result<(), StoreError>;
     /// Sets `key` unless it is set; returns whether it was set now.
     fn set_setting_if_absent(&mut self, key: &str, value: &str) -> Result<bool, StoreError>;

@@ -201,8 +201,16 @@ impl Session {
         validator: ImportCheck,
     ) -> Result<Self, MaintenanceError> {
         let mut conn = target.connect(Role::Maintenance)?;
-        migrations::migrate(&mut conn, true, target)?;
+        // Into an empty database, the schema is made in the import's own
+        // transaction: a refused import leaves no schema behind.
+        let empty = !migrations::has_schema(&mut conn)?;
+        if !empty {
+            migrations::migrate(&mut conn, true, target)?;
+        }
         conn.batch("BEGIN ISOLATION LEVEL READ COMMITTED")?;
+        if empty {
+            migrations::create_in_transaction(&mut conn)?;
+        }
         let mut session = Self {
             conn,
             project: project.id.clone(),

@@ -73,17 +73,37 @@ pub(crate) fn migrate(conn: &mut PgConn, create: bool, target: &Target) -> Resul
     for (number, sql) in (1i64..).zip(STEPS) {
         in_transaction(conn, |conn| apply(conn, number, sql))?;
     }
-    in_transaction(conn, |conn| {
-        let default = ProjectId::default_project();
-        catalog::create_project(
-            conn,
-            default.as_str(),
-            "Default project",
-            &NewAsset::default_points(),
-            wallet_core::clock::system_now(),
-        )?;
-        Ok(())
-    })?;
+    in_transaction(conn, default_project)?;
+    Ok(())
+}
+
+/// Whether the database has the wallet-service schema (any step of it).
+pub(crate) fn has_schema(conn: &mut PgConn) -> DbResult<bool> {
+    Ok(current_step(conn)?.is_some_and(|step| step >= 1))
+}
+
+/// [`migrate`] with `create`, inside the caller's open transaction: every
+/// step and the `default` project stay only if that transaction commits.
+/// An import into an empty database creates the schema this way, so a
+/// refused import leaves the database as empty as it found it (as on
+/// SQLite, where it leaves no file). A server starting meanwhile waits on
+/// the migration lock, which the transaction holds to its end.
+pub(crate) fn create_in_transaction(conn: &mut PgConn) -> DbResult<()> {
+    for (number, sql) in (1i64..).zip(STEPS) {
+        apply(conn, number, sql)?;
+    }
+    default_project(conn)
+}
+
+fn default_project(conn: &mut PgConn) -> DbResult<()> {
+    let default = ProjectId::default_project();
+    catalog::create_project(
+        conn,
+        default.as_str(),
+        "Default project",
+        &NewAsset::default_points(),
+        wallet_core::clock::system_now(),
+    )?;
     Ok(())
 }
 

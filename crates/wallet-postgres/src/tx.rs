@@ -38,7 +38,7 @@ use wallet_core::model::{
     HoldStatus, Millis, NewAsset, Page, PageRequest, Project, TimeRange, Transaction, Wallet, WalletStatus,
 };
 use wallet_core::port::{
-    Claim, HoldUpdate, ItemUse, NewCustomerKey, NewEntry, NewTransaction, NewWallet, ReadTx, WriteTx,
+    Claim, HoldUpdate, ItemUse, NewCustomerKey, NewEntry, NewTransaction, NewWallet, ReadTx, Rechecked, WriteTx,
 };
 use wallet_core::text::HoldId;
 use wallet_core::v1::{InventoryFilter, InventoryLine, V1Entry, WalletTotal, WalletTotalsFilter};
@@ -306,6 +306,7 @@ impl WriteTx for PgTx<'_> {
     }
 
     forward_plain! {
+        hold_rechecks(what: Rechecked) -> () = credentials::hold_rechecks;
         insert_admin_session(session: &AdminSession) -> () = settings::insert_admin_session;
         delete_admin_session(token_digest: &[u8]) -> () = settings::delete_admin_session;
         prune_admin_sessions(password_stamp: &[u8], now: Millis) -> u64 = settings::prune_admin_sessions;

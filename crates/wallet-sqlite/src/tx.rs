@@ -24,7 +24,7 @@ use wallet_core::model::{
     HoldStatus, Millis, NewAsset, Page, PageRequest, Project, TimeRange, Transaction, Wallet, WalletStatus,
 };
 use wallet_core::port::{
-    Claim, HoldUpdate, ItemUse, NewCustomerKey, NewEntry, NewTransaction, NewWallet, ReadTx, WriteTx,
+    Claim, HoldUpdate, ItemUse, NewCustomerKey, NewEntry, NewTransaction, NewWallet, ReadTx, Rechecked, WriteTx,
 };
 use wallet_core::text::HoldId;
 use wallet_core::v1::{InventoryFilter, InventoryLine, V1Entry, WalletTotal, WalletTotalsFilter};
@@ -157,6 +157,11 @@ impl ReadTx for SqlTx<'_> {
 }
 
 impl WriteTx for SqlTx<'_> {
+    /// The one writer: no other write is ever in flight.
+    fn hold_rechecks(&mut self, _what: Rechecked) -> Result<(), StoreError> {
+        Ok(())
+    }
+
     forward! {
         set_setting(key: &str, value: &str) -> () = settings::set;
         set_setting_if_absent(key: &str, value: &str) -> bool = settings::set_if_absent;

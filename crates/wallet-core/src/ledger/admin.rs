@@ -15,7 +15,7 @@
 
 use super::{Ledger, ADMIN_PASSWORD, MAINTENANCE};
 use crate::model::{AdminSession, Millis};
-use crate::port::{ReadTx, WriteTx};
+use crate::port::{ReadTx, Rechecked, WriteTx};
 use crate::LedgerError;
 
 /// The stamp of the password stored now (`None`: no password is set).
@@ -46,7 +46,10 @@ impl Ledger {
     pub async fn set_maintenance(&self, on: bool) -> Result<(), LedgerError> {
         let value = if on { "on" } else { "off" };
         self.store
-            .write(move |tx| -> Result<(), LedgerError> { Ok(tx.set_setting(MAINTENANCE, value)?) })
+            .write(move |tx| -> Result<(), LedgerError> {
+                tx.hold_rechecks(Rechecked::Maintenance)?;
+                Ok(tx.set_setting(MAINTENANCE, value)?)
+            })
             .await
     }
 

@@ -10,7 +10,7 @@ use crate::model::{
     WalletStatus,
 };
 use crate::policy::{Action, Caller};
-use crate::port::NewWallet;
+use crate::port::{NewWallet, Rechecked};
 use crate::text::{AssetCode, CustomerId, ProjectId, Text};
 use crate::{LedgerError, Missing};
 
@@ -212,6 +212,7 @@ impl Ledger {
         let (caller, clock) = (caller.clone(), self.clock.clone());
         self.store
             .write(move |tx| {
+                tx.hold_rechecks(Rechecked::Customers)?;
                 let now = clock.now();
                 recheck(tx, &caller, now)?;
                 let project = caller.project_id();
@@ -275,6 +276,7 @@ impl Ledger {
         let (caller, clock) = (caller.clone(), self.clock.clone());
         self.store
             .write(move |tx| {
+                tx.hold_rechecks(Rechecked::Customers)?;
                 let now = clock.now();
                 recheck(tx, &caller, now)?;
                 let project = caller.project_id();

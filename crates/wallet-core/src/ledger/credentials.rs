@@ -9,7 +9,7 @@ use super::access::{authorize, live_customer, readable_customer, recheck};
 use super::Ledger;
 use crate::model::{Authority, AuthorityCredential, Customer, CustomerKey, Millis, Page, PageRequest};
 use crate::policy::{Action, Caller};
-use crate::port::NewCustomerKey;
+use crate::port::{NewCustomerKey, Rechecked};
 use crate::text::{CustomerId, ProjectId, PublicId, Text};
 use crate::{LedgerError, Missing};
 
@@ -43,11 +43,14 @@ impl Ledger {
     }
 
     /// Revokes an authority or access key: no write by it commits after
-    /// this one (writes check it again in their own transaction).
+    /// this one (writes check it again in their own transaction), and none
+    /// is dated after it (its time is read once the writes in flight that
+    /// saw it live have committed).
     pub async fn revoke_authority(&self, public_id: PublicId) -> Result<(), LedgerError> {
         let clock = self.clock.clone();
         self.store
             .write(move |tx| {
+                tx.hold_rechecks(Rechecked::Authorities)?;
                 let now = clock.now();
                 if tx.revoke_authority(public_id.as_str(), now)? {
                     Ok(())
@@ -157,6 +160,7 @@ impl Ledger {
         let (caller, clock) = (caller.clone(), self.clock.clone());
         self.store
             .write(move |tx| {
+                tx.hold_rechecks(Rechecked::CustomerKeys)?;
                 let now = clock.now();
                 recheck(tx, &caller, now)?;
                 let customer = readable_customer(tx, &caller, customer.as_str())?;

@@ -158,7 +158,7 @@ impl Ledger {
                     None,
                     &operations,
                     Some(&description),
-                    now,
+                    clock.as_ref(),
                 )
             })
             .await
@@ -215,7 +215,7 @@ impl Ledger {
                     None,
                     &operations,
                     Some(&description),
-                    now,
+                    clock.as_ref(),
                 )
             })
             .await

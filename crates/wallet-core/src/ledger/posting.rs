@@ -6,6 +6,7 @@
 use super::access::{poster, recheck};
 use super::Ledger;
 use crate::amount::Amount;
+use crate::clock::Clock;
 use crate::ids::{AuthorityRowId, CustomerRowId, EntryId, TransactionId, WalletId};
 use crate::model::{
     CustomerStatus, Hold, Millis, Page, PageRequest, TimeRange, Transaction, TransactionStatus, Wallet,
@@ -72,9 +73,8 @@ impl Ledger {
         let (caller, clock) = (caller.clone(), self.clock.clone());
         self.store
             .write(move |tx| {
-                let now = clock.now();
-                recheck(tx, &caller, now)?;
-                post(tx, &poster, &request, now)
+                recheck(tx, &caller, clock.now())?;
+                post(tx, &poster, &request, clock.as_ref())
             })
             .await
     }
@@ -92,20 +92,19 @@ impl Ledger {
         let (caller, clock) = (caller.clone(), self.clock.clone());
         self.store
             .write(move |tx| {
-                let now = clock.now();
-                recheck(tx, &caller, now)?;
+                recheck(tx, &caller, clock.now())?;
                 let mut outcomes = Vec::with_capacity(requests.len());
                 for request in &requests {
                     // Refused before anything is attempted, as
                     // `post_transaction` refuses it: the reference id stays
                     // free.
-                    if let Err(e) = request.check_times(now) {
+                    if let Err(e) = request.check_times(clock.now()) {
                         outcomes.push(Err(e));
                         continue;
                     }
                     // No savepoint per transaction: `post` checks everything
                     // before its first write, so a refused one wrote nothing.
-                    match post(tx, &poster, request, now) {
+                    match post(tx, &poster, request, clock.as_ref()) {
                         Err(LedgerError::Storage(e)) => return Err(LedgerError::Storage(e)),
                         outcome => outcomes.push(outcome),
                     }
@@ -153,17 +152,19 @@ impl Ledger {
             .write(move |tx| {
                 let now = clock.now();
                 recheck(tx, &caller, now)?;
-                post_v1(tx, &poster, &request, now)
+                post_v1(tx, &poster, &request, now, clock.as_ref())
             })
             .await
     }
 }
 
+/// Posts one transaction. It is dated once its wallets are locked (see
+/// [`lock_book`]), not when its job started.
 fn post(
     tx: &mut dyn WriteTx,
     poster: &AuthorityCaller,
     request: &TransactionRequest,
-    now: Millis,
+    clock: &dyn Clock,
 ) -> Result<TransactionOutcome, LedgerError> {
     let description = request.description.as_ref().map(crate::text::Text::as_str);
     post_as(
@@ -173,7 +174,7 @@ fn post(
         Some(request.reference_id.as_str()),
         &request.operations,
         description,
-        now,
+        clock,
     )
 }
 
@@ -181,7 +182,8 @@ fn post(
 /// and plans, then records the transaction and applies the plan. A planned
 /// failure is recorded as a Failed transaction when there is a reference id
 /// (so a retry learns it); without one (what the server posts by itself)
-/// it is `LedgerError::Rejected` and nothing is written.
+/// it is `LedgerError::Rejected` and nothing is written. It is dated by
+/// `clock` once what it touches is locked (see [`lock_book`]).
 #[allow(clippy::too_many_arguments)]
 pub(super) fn post_as(
     tx: &mut dyn WriteTx,
@@ -190,7 +192,7 @@ pub(super) fn post_as(
     reference: Option<&str>,
     operations: &[Operation],
     description: Option<&str>,
-    now: Millis,
+    clock: &dyn Clock,
 ) -> Result<TransactionOutcome, LedgerError> {
     // Seen before: answer at once (the claim below settles a race).
     if let Some(reference) = reference {
@@ -199,6 +201,7 @@ pub(super) fn post_as(
         }
     }
     let book = lock_book(tx, project, operations)?;
+    let now = clock.now();
     let operations_text = operations_json(operations);
     let mut record = NewTransaction {
         project_id: project,
@@ -281,6 +284,13 @@ fn recorded(id: TransactionId, record: &NewTransaction<'_>) -> Transaction {
 /// never wait for each other in a circle). An unknown wallet, or a Capture
 /// or Void of a hold that neither exists nor is placed earlier in the
 /// transaction, makes the request invalid: nothing is recorded.
+///
+/// What is posted on the book is dated after this returns: with several
+/// writers (PostgreSQL's, or several processes), a job may wait here for
+/// another that started later and locked first. Dated at its start, it
+/// would list before that one among its wallet's entries (newest first, by
+/// time) although it applied after it, and the `balanceAfter` of a
+/// wallet's history would not follow from one entry to the next.
 fn lock_book(tx: &mut dyn WriteTx, project: &str, operations: &[Operation]) -> Result<Book, LedgerError> {
     let mut hold_ids: Vec<HoldId> = operations
         .iter()
@@ -423,11 +433,14 @@ fn write_holds(
     Ok(())
 }
 
+/// Posts one API v1 entry; `now` dates a customer or wallet it creates,
+/// the entry itself is dated once its wallet is locked (see [`lock_book`]).
 fn post_v1(
     tx: &mut dyn WriteTx,
     poster: &AuthorityCaller,
     request: &V1EntryRequest,
     now: Millis,
+    clock: &dyn Clock,
 ) -> Result<V1Entry, LedgerError> {
     let project = poster.project_id.as_str();
     let user = request.user.as_str();
@@ -449,6 +462,7 @@ fn post_v1(
     };
     let operations = [operation];
     let book = lock_book(tx, project, &operations)?;
+    let now = clock.now();
     let plan = planner::plan(&book, &operations, now).map_err(|f| LedgerError::Rejected(f.reason))?;
     let operations = operations_json(&operations);
     let record = NewTransaction {

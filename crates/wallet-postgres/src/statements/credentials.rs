@@ -13,7 +13,7 @@ use crate::conn::PgConn;
 use crate::error::{DbError, DbResult};
 use wallet_core::ids::{AuthorityRowId, CustomerKeyRowId, CustomerRowId};
 use wallet_core::model::{Authority, AuthorityCredential, CustomerKey, Millis, Page, PageRequest};
-use wallet_core::port::NewCustomerKey;
+use wallet_core::port::{NewCustomerKey, Rechecked};
 use wallet_core::text::PublicId;
 use wallet_core::StoreError;
 
@@ -67,6 +67,28 @@ pub(crate) fn authority_by_rowid_for_write(
     )?
     .map(|r| rows::authority(&r))
     .transpose()
+}
+
+/// [`WriteTx::hold_rechecks`]: an `EXCLUSIVE` lock on the table whose rows
+/// the re-check of `what` share-locks (`*_for_write`). Row locks alone
+/// would starve the change: a share lock is granted beside other share
+/// locks even while an UPDATE waits for them to go, so under a steady load
+/// of writes by one credential its revocation waited, and those writes
+/// went on committing, for as long as the load lasted. A table lock is
+/// queued: new writes wait behind it, the ones in flight finish (a later
+/// job of another writer's group gives up after `LATER_JOB_LOCK_WAIT` and
+/// leads its next group), and the change commits. Plain reads (`ACCESS
+/// SHARE`) go on; writes that re-check something else are not held.
+///
+/// [`WriteTx::hold_rechecks`]: wallet_core::port::WriteTx::hold_rechecks
+pub(crate) fn hold_rechecks(conn: &mut PgConn, what: Rechecked) -> DbResult<()> {
+    let table = match what {
+        Rechecked::Authorities => "LOCK TABLE authorities IN EXCLUSIVE MODE",
+        Rechecked::CustomerKeys => "LOCK TABLE customer_keys IN EXCLUSIVE MODE",
+        Rechecked::Customers => "LOCK TABLE customers IN EXCLUSIVE MODE",
+        Rechecked::Maintenance => "LOCK TABLE settings IN EXCLUSIVE MODE",
+    };
+    Ok(conn.batch(table)?)
 }
 
 /// Every authority, or those of one project, oldest first.

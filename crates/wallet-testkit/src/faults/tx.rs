@@ -13,7 +13,7 @@ use wallet_core::model::{
     HoldStatus, Millis, NewAsset, Page, PageRequest, Project, TimeRange, Transaction, Wallet, WalletStatus,
 };
 use wallet_core::port::{
-    Claim, HoldUpdate, ItemUse, NewCustomerKey, NewEntry, NewTransaction, NewWallet, ReadTx, WriteTx,
+    Claim, HoldUpdate, ItemUse, NewCustomerKey, NewEntry, NewTransaction, NewWallet, ReadTx, Rechecked, WriteTx,
 };
 use wallet_core::text::HoldId;
 use wallet_core::v1::{InventoryFilter, InventoryLine, V1Entry, WalletTotal, WalletTotalsFilter};
@@ -99,6 +99,7 @@ impl ReadTx for FaultyTx<'_, '_> {
 
 impl WriteTx for FaultyTx<'_, '_> {
     writes! {
+        hold_rechecks(what: Rechecked) -> ();
         set_setting(key: &str, value: &str) -> ();
         set_setting_if_absent(key: &str, value: &str) -> bool;
         insert_admin_session(session: &AdminSession) -> ();
