@@ -6,8 +6,8 @@
 //!
 //! Holds are placed through the ledger, as an authority's transaction.
 
-use crate::app::{json_of, spawn_app, TestApp};
 use crate::app::v2::{ctx, ids, missing_like, next_ref, Ctx, Failures};
+use crate::app::{json_of, spawn_app, TestApp};
 use serde_json::{json, Value};
 use wallet_core::ids::WalletId;
 use wallet_core::operation::Operation;

@@ -2,10 +2,10 @@
 //! `POST /transactions` and the batch, mixing with Issue/Redeem/Transfer
 //! all-or-nothing; the `holds` of the reply; every error code; races.
 
-use crate::app::{spawn_app, TestApp};
 use crate::app::v2::{
     assert_error, assert_failed, capture, ctx, hold, hold_to, issue, next_ref, transfer, void, Ctx, Failures,
 };
+use crate::app::{spawn_app, TestApp};
 use serde_json::{json, Value};
 
 /// What a failed or refused request must leave as it was: the wallets'

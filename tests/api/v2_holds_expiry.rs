@@ -4,8 +4,8 @@
 //! while the server was down; in maintenance mode; once with two server
 //! processes on one database.
 
-use crate::app::{spawn_app, TestApp};
 use crate::app::v2::{capture, ctx, hold, hold_to, now_ms, Ctx};
+use crate::app::{spawn_app, TestApp};
 use serde_json::{json, Value};
 use std::time::Duration;
 

@@ -46,29 +46,13 @@
 //! them. A revocation by another process still waits for the group's
 //! COMMIT, as it waits for one job's today: nothing by a revoked
 //! credential commits after the revocation does.
-//!
-//! Entries wait here too, written with the balances (see `entries`), when
-//! writing them later cannot fail: their wallet is locked and cached, their
-//! transaction was inserted by this group, their authority was read by the
-//! re-check (so the rows they refer to exist), and `balance_after` meets the
-//! table's CHECK. Any other entry is inserted at once, as before: a
-//! deferred INSERT that failed would fail every job of the group, not the
-//! one that made the entry.
-
-mod entries;
 
 use crate::conn::PgConn;
 use crate::error::DbResult;
-use entries::WaitingEntries;
-use std::collections::{HashMap, HashSet};
-use wallet_core::ids::{AuthorityRowId, EntryId, TransactionId, WalletId};
+use std::collections::HashMap;
+use wallet_core::ids::{AuthorityRowId, WalletId};
 use wallet_core::model::{Authority, Wallet, WalletStatus};
-use wallet_core::port::NewEntry;
 use wallet_core::StoreError;
-
-/// The schema's floor for an entry's `balance_after` (`0002_holds.sql`:
-/// below zero on credit, never below the largest credit limit there is).
-const LOWEST_BALANCE_AFTER: i64 = -(1 << 62);
 
 /// A locked wallet as this transaction has it; `dirty` if its balance or
 /// held value here is newer than the row's.
@@ -80,9 +64,8 @@ struct Locked {
 
 type TotalKey = (WalletId, AuthorityRowId);
 
-/// One group transaction's locked wallets, pending running totals and
-/// entries, and the rows its re-checks read.
-#[derive(Debug)]
+/// One group transaction's locked wallets and pending running totals.
+#[derive(Debug, Default)]
 pub(crate) struct GroupCache {
     wallets: HashMap<WalletId, Locked>,
     /// Deltas to add to running totals, not yet written.
@@ -97,10 +80,6 @@ pub(crate) struct GroupCache {
     authorities: HashMap<AuthorityRowId, Authority>,
     /// What the running job added to `settings` and `authorities`.
     shared_journal: Vec<SharedKey>,
-    /// Transactions this group inserted, and those the running job did.
-    inserted: HashSet<TransactionId>,
-    inserted_journal: Vec<TransactionId>,
-    entries: WaitingEntries,
 }
 
 /// A row the re-check read and the cache keeps.
@@ -111,22 +90,6 @@ enum SharedKey {
 }
 
 impl GroupCache {
-    /// The cache of a group of `jobs` jobs.
-    pub(crate) fn for_group(jobs: usize) -> Self {
-        Self {
-            wallets: HashMap::new(),
-            totals: HashMap::new(),
-            wallet_journal: HashMap::new(),
-            total_journal: HashMap::new(),
-            settings: HashMap::new(),
-            authorities: HashMap::new(),
-            shared_journal: Vec::new(),
-            inserted: HashSet::new(),
-            inserted_journal: Vec::new(),
-            entries: WaitingEntries::for_group(jobs),
-        }
-    }
-
     fn remember_wallet(&mut self, id: WalletId) {
         if !self.wallet_journal.contains_key(&id) {
             self.wallet_journal.insert(id, self.wallets.get(&id).cloned());
@@ -144,8 +107,6 @@ impl GroupCache {
         self.wallet_journal.clear();
         self.total_journal.clear();
         self.shared_journal.clear();
-        self.inserted_journal.clear();
-        self.entries.keep_job();
     }
 
     /// The running job's changes go (its savepoint was rolled back).
@@ -172,39 +133,6 @@ impl GroupCache {
                 }
             }
         }
-        for id in self.inserted_journal.drain(..) {
-            self.inserted.remove(&id);
-        }
-        self.entries.undo_job();
-    }
-
-    /// A transaction row this group just inserted.
-    pub(crate) fn inserted_transaction(&mut self, id: TransactionId) {
-        if self.inserted.insert(id) {
-            self.inserted_journal.push(id);
-        }
-    }
-
-    /// Whether `entry` may wait (see the module's notes): the group has
-    /// more than one job, every row the entry refers to exists and is this
-    /// group's, and it meets the CHECK.
-    pub(crate) fn may_defer(&self, entry: &NewEntry<'_>) -> bool {
-        self.entries.enabled()
-            && self.wallets.contains_key(&entry.wallet)
-            && self.inserted.contains(&entry.transaction)
-            && self.authorities.contains_key(&entry.authority)
-            && entry.balance_after >= LOWEST_BALANCE_AFTER
-    }
-
-    /// Gives `entry` its id; it is written at the next flush.
-    pub(crate) fn defer_entry(&mut self, conn: &mut PgConn, entry: &NewEntry<'_>) -> DbResult<EntryId> {
-        self.entries.push(conn, entry)
-    }
-
-    /// Writes the waiting entries only, for a statement that reads entries
-    /// or refers to them but no balance.
-    pub(crate) fn write_entries(&mut self, conn: &mut PgConn) -> DbResult<()> {
-        self.entries.write(conn)
     }
 
     /// A setting this group read `FOR SHARE`, if it is kept.
@@ -324,11 +252,9 @@ impl GroupCache {
         *self.totals.entry(key).or_default() += i128::from(delta);
     }
 
-    /// Writes every dirty balance, pending total and waiting entry, and
-    /// forgets every cached wallet (they stay locked): what follows reads
-    /// the rows.
+    /// Writes every dirty balance and pending total, and forgets every
+    /// cached row (they stay locked): what follows reads the rows.
     pub(crate) fn flush(&mut self, conn: &mut PgConn) -> DbResult<()> {
-        self.entries.write(conn)?;
         let dirty = self.wallets.values().filter(|l| l.dirty);
         let (mut ids, mut balances, mut held) = (Vec::new(), Vec::new(), Vec::new());
         for locked in dirty {
@@ -379,6 +305,6 @@ impl GroupCache {
 
     /// Whether anything waits to be written.
     pub(crate) fn is_clean(&self) -> bool {
-        self.totals.is_empty() && self.entries.is_empty() && self.wallets.values().all(|l| !l.dirty)
+        self.totals.is_empty() && self.wallets.values().all(|l| !l.dirty)
     }
 }

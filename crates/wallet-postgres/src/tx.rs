@@ -11,15 +11,12 @@
 //! Inside a write, the reads the core's credential re-check makes (an
 //! authority, a customer key, a token's customer, a setting) take a share
 //! lock on what they read, so a revocation cannot commit while a write that
-//! saw the credential live is still running (see `statements`); the
-//! group's cache keeps what they read for its later jobs.
+//! saw the credential live is still running (see `statements`).
 //!
 //! Inside a write, locked wallets' balances and held values and the running
-//! totals move in the group's [`GroupCache`], and entries wait there; every
-//! statement that could read or change them flushes it first (`forward!`),
-//! those that read entries but no balance have the entries written
-//! (`forward_after_entries!`: holds among them), the few that can do neither
-//! go straight on (`forward_plain!`).
+//! totals move in the group's [`GroupCache`]; every statement that could
+//! read or change them flushes it first (`forward!`), the few that cannot
+//! do not (`forward_plain!`: holds, entries, credentials, settings).
 //!
 //! [`Verdict::Keep`]: wallet_core::port::Verdict::Keep
 
@@ -38,7 +35,8 @@ use wallet_core::model::{
     HoldStatus, Millis, NewAsset, Page, PageRequest, Project, TimeRange, Transaction, Wallet, WalletStatus,
 };
 use wallet_core::port::{
-    Claim, HoldUpdate, ItemUse, NewCustomerKey, NewEntry, NewTransaction, NewWallet, ReadTx, Rechecked, WriteTx,
+    Claim, HoldUpdate, ItemUse, NewCustomerKey, NewEntry, NewTransaction, NewWallet, ReadTx, Rechecked,
+    WriteTx,
 };
 use wallet_core::text::HoldId;
 use wallet_core::v1::{InventoryFilter, InventoryLine, V1Entry, WalletTotal, WalletTotalsFilter};
@@ -86,15 +84,6 @@ impl<'c> PgTx<'c> {
         self.note(result)
     }
 
-    /// Writes the group's waiting entries, so the next statement finds them.
-    fn entries_written(&mut self) -> Result<(), StoreError> {
-        let result = match self.cache.as_deref_mut() {
-            Some(cache) => cache.write_entries(self.conn),
-            None => Ok(()),
-        };
-        self.note(result)
-    }
-
     /// The first error a statement of this run returned, if any.
     pub(crate) fn into_first_error(self) -> Option<StoreError> {
         self.first_error
@@ -127,18 +116,6 @@ macro_rules! forward {
 macro_rules! forward_plain {
     ($($name:ident($($arg:ident: $ty:ty),*) -> $ret:ty = $statement:path;)*) => {$(
         fn $name(&mut self, $($arg: $ty),*) -> Result<$ret, StoreError> {
-            let result = $statement(self.conn, $($arg),*);
-            self.note(result)
-        }
-    )*};
-}
-
-/// [`forward_plain!`] for statements that read entries or refer to them
-/// (but to no balance): the group's waiting entries are written first.
-macro_rules! forward_after_entries {
-    ($($name:ident($($arg:ident: $ty:ty),*) -> $ret:ty = $statement:path;)*) => {$(
-        fn $name(&mut self, $($arg: $ty),*) -> Result<$ret, StoreError> {
-            self.entries_written()?;
             let result = $statement(self.conn, $($arg),*);
             self.note(result)
         }
@@ -180,9 +157,6 @@ impl ReadTx for PgTx<'_> {
             ledger::transaction_by_reference;
         transactions(project: &str, range: TimeRange, page: PageRequest) -> Page<Transaction> =
             ledger::transactions;
-    }
-
-    forward_after_entries! {
         v1_entry(entry: EntryId) -> Option<V1Entry> = v1::entry;
         v1_inventory(project: &str, filter: &InventoryFilter) -> Vec<InventoryLine> = v1::inventory;
 
@@ -328,9 +302,8 @@ impl WriteTx for PgTx<'_> {
         lock_customer(project: &str, id: &str) -> Option<Customer> = catalog::lock_customer;
         update_customer(rowid: CustomerRowId, name: Option<&str>, description: Option<&str>) -> () =
             catalog::update_customer;
-    }
-
-    forward_after_entries! {
+        insert_transaction(transaction: &NewTransaction<'_>) -> Claim = ledger::insert_transaction;
+        append_entry(entry: &NewEntry<'_>) -> EntryId = ledger::append_entry;
         insert_item(entry: EntryId, name: &str, data: Option<&str>) -> () = v1::insert_item;
         mark_item_used(project: &str, entry: EntryId) -> ItemUse = v1::mark_item_used;
 
@@ -338,26 +311,6 @@ impl WriteTx for PgTx<'_> {
         insert_hold(project: &str, hold: &Hold) -> () = holds::insert_hold;
         update_hold(project: &str, change: &HoldUpdate<'_>) -> () = holds::update_hold;
         system_authority(project: &str, now: Millis) -> AuthorityRowId = credentials::system_authority;
-    }
-
-    /// Remembered by the group's cache: its entries may wait.
-    fn insert_transaction(&mut self, transaction: &NewTransaction<'_>) -> Result<Claim, StoreError> {
-        let result = ledger::insert_transaction(self.conn, transaction);
-        let claim = self.note(result)?;
-        if let (Claim::Inserted(id), Some(cache)) = (claim, self.cache.as_deref_mut()) {
-            cache.inserted_transaction(id);
-        }
-        Ok(claim)
-    }
-
-    /// Inside a write, waits in the group's cache when it may (see `cache`),
-    /// and is written with the balances.
-    fn append_entry(&mut self, entry: &NewEntry<'_>) -> Result<EntryId, StoreError> {
-        let result = match self.cache.as_deref_mut() {
-            Some(cache) if cache.may_defer(entry) => cache.defer_entry(self.conn, entry),
-            _ => ledger::append_entry(self.conn, entry),
-        };
-        self.note(result)
     }
 
     forward! {

@@ -283,7 +283,7 @@ fn answer(job: Queued, group: &Result<(), StoreError>) {
 /// to the first that asks to run again, and commits.
 fn commit_group(conn: &mut PgConn, group: &mut [Queued], counters: &Counters) -> Settled {
     let mut ran = group.len();
-    let mut cache = GroupCache::for_group(group.len());
+    let mut cache = GroupCache::default();
     let result = (|| -> Result<(), StoreError> {
         // What the previous job's verdict asks, sent with the next
         // statement: one round trip per job boundary.
