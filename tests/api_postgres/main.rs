@@ -11,10 +11,20 @@
 //! - `reliability_backup`: `backup` copies a SQLite file and `restore`
 //!   replaces one, checked by reading the copy with rusqlite. On
 //!   PostgreSQL both commands exit 2, name `pg_dump`/`pg_restore` and
-//!   change nothing.
+//!   change nothing: `cli::every_command_works_on_a_postgresql_database_beside_a_running_server`.
 //! - `default_wallet_upgrade`: a file at SQLite's schema step 1, from
 //!   before the default-wallet rule. PostgreSQL's first schema step already
 //!   has the rule; its migrations are tested in `wallet-postgres`.
+//!
+//! Of its own, on two real server processes (the binary, not in-process
+//! apps) and the command line:
+//! - `processes`: two `wallet-service serve` processes on one database: a
+//!   spend storm split across them, one referenceId sent to both, a
+//!   revocation, the maintenance switch and an admin session seen by both,
+//!   `check` green after the load.
+//! - `migrate`: a project moved SQLite → PostgreSQL → SQLite with `export`,
+//!   `import` and `check`.
+//! - `cli`: every command on `--db postgres://…`.
 #![allow(clippy::unwrap_used)]
 #![allow(
     clippy::cast_possible_truncation,
@@ -27,6 +37,8 @@ const BACKEND: wallet_testkit::app::TestBackend = wallet_testkit::app::TestBacke
 
 #[path = "../api/app.rs"]
 mod app;
+#[path = "../common/mod.rs"]
+mod common;
 
 #[path = "../api/admin.rs"]
 mod admin;
@@ -92,3 +104,7 @@ mod v2_isolation;
 mod v2_transactions;
 #[path = "../api/v2_wallets.rs"]
 mod v2_wallets;
+
+mod cli;
+mod migrate;
+mod processes;
