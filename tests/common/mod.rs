@@ -3,6 +3,7 @@
 //! Python SDK's virtualenv.
 #![allow(dead_code)] // each test binary uses a different part of it
 
+use std::ffi::OsStr;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
@@ -106,14 +107,15 @@ pub fn run_with_input(cmd: &mut Command, input: Option<&str>, timeout: Duration)
     }
 }
 
-/// A `wallet-service` command that ignores config from the environment.
-pub fn wallet_service(db: &Path) -> Command {
+/// A `wallet-service` command that ignores config from the environment;
+/// `db`: a SQLite path or a PostgreSQL URL.
+pub fn wallet_service(db: impl AsRef<OsStr>) -> Command {
     let mut cmd = Command::new(BIN);
     cmd.env_remove("WALLET_CONFIG")
         .env_remove("WALLET_DB")
         .env_remove("WALLET_LISTEN")
         .arg("--db")
-        .arg(db);
+        .arg(db.as_ref());
     cmd
 }
 
@@ -127,12 +129,12 @@ pub struct Server {
 }
 
 impl Server {
-    pub fn start(db: &Path) -> Server {
+    pub fn start(db: impl AsRef<OsStr>) -> Server {
         Self::start_with_env(db, &[])
     }
 
     /// Starts the server with extra environment variables (e.g. `RUST_LOG`).
-    pub fn start_with_env(db: &Path, env: &[(&str, &str)]) -> Server {
+    pub fn start_with_env(db: impl AsRef<OsStr>, env: &[(&str, &str)]) -> Server {
         let mut child = wallet_service(db)
             .envs(env.iter().copied())
             .args(["--listen", "127.0.0.1:0", "serve"])

@@ -5,6 +5,7 @@
 use crate::pg_cluster::{off_runtime, PgCluster, PgDatabase};
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 use tempfile::TempDir;
 use wallet_service::config::{Database, PgUrl};
 
@@ -14,8 +15,35 @@ pub enum TestBackend {
     /// A file `wallet.db` in a fresh temp dir (WAL needs a real file).
     Sqlite,
     /// A fresh database of the test binary's throwaway cluster
-    /// ([`PgCluster::shared`]).
+    /// ([`cluster`]).
     Postgres,
+}
+
+/// What the HTTP suites' cluster runs without: the flushes that make a
+/// commit survive a crash of the machine. These suites are about what the
+/// server answers and what it lets commit, never about a crash (the crash
+/// tests are SQLite's; the conformance suite and `wallet-postgres`' own
+/// tests run PostgreSQL's defaults), and a hundred apps each creating,
+/// migrating and dropping a database (a checkpoint) spent most of their
+/// time waiting for the disk. Locking, isolation and what a commit makes
+/// visible are the same either way.
+pub const NOT_DURABLE: &[(&str, &str)] = &[
+    ("fsync", "off"),
+    ("synchronous_commit", "off"),
+    ("full_page_writes", "off"),
+];
+
+/// The test binary's cluster for [`TestBackend::Postgres`]: started on
+/// first use, with [`NOT_DURABLE`], and torn down like
+/// [`PgCluster::shared`]'s (by its watchdog, however the binary ends).
+/// Panics with the cause if it cannot start: no PostgreSQL fails the
+/// tests, never skips them.
+pub fn cluster() -> &'static PgCluster {
+    static CLUSTER: OnceLock<Result<PgCluster, String>> = OnceLock::new();
+    match CLUSTER.get_or_init(|| PgCluster::start(NOT_DURABLE).map_err(|error| error.to_string())) {
+        Ok(cluster) => cluster,
+        Err(error) => panic!("no PostgreSQL cluster for the tests: {error}"),
+    }
 }
 
 impl TestBackend {
@@ -30,7 +58,7 @@ impl TestBackend {
                 dir,
             },
             TestBackend::Postgres => {
-                let pg = PgCluster::shared().fresh_database();
+                let pg = cluster().fresh_database();
                 let url = PgUrl::parse(pg.url()).expect("the cluster's URL is a PostgreSQL URL");
                 TestDatabase {
                     db: Database::Postgres(url),
@@ -150,7 +178,7 @@ pub fn data_files(db: &Database) -> Vec<PathBuf> {
             .collect(),
         Database::Postgres(_) => {
             let mut files = Vec::new();
-            walk(&PgCluster::shared().dir().join("data"), &mut files);
+            walk(&cluster().dir().join("data"), &mut files);
             files
         }
     }
