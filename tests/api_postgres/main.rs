@@ -42,6 +42,8 @@ mod common;
 
 #[path = "../api/admin.rs"]
 mod admin;
+#[path = "../api/admin_holds.rs"]
+mod admin_holds;
 #[path = "../api/admin_login.rs"]
 mod admin_login;
 #[path = "../api/big_totals.rs"]
@@ -94,8 +96,16 @@ mod v2_bad_input;
 mod v2_batch;
 #[path = "../api/v2_catalog.rs"]
 mod v2_catalog;
+#[path = "../api/v2_credit_balance.rs"]
+mod v2_credit_balance;
 #[path = "../api/v2_customer_privacy.rs"]
 mod v2_customer_privacy;
+#[path = "../api/v2_holds.rs"]
+mod v2_holds;
+#[path = "../api/v2_holds_expiry.rs"]
+mod v2_holds_expiry;
+#[path = "../api/v2_holds_races.rs"]
+mod v2_holds_races;
 #[path = "../api/v2_idempotency.rs"]
 mod v2_idempotency;
 #[path = "../api/v2_isolation.rs"]
