@@ -52,6 +52,7 @@ fn every_workload_runs_and_conserves_money() {
         &["--workload", "balance"],
         &["--workload", "mixed"],
         &["--workload", "batch", "--batch-size", "20"],
+        &["--workload", "hold"],
     ];
     for extra in cases {
         let mut args = vec!["--wallets", "200", "--duration", "1", "--clients", "4"];
@@ -82,6 +83,7 @@ fn every_workload_runs_on_a_postgres_database_and_reuses_its_own() {
         (&["--workload", "balance"], 200),
         (&["--workload", "mixed"], 200),
         (&["--workload", "batch", "--batch-size", "20"], 200),
+        (&["--workload", "hold"], 200),
     ];
     for (run, (extra, wallets)) in cases.iter().enumerate() {
         let workload = extra.join(" ");

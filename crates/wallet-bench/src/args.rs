@@ -19,6 +19,10 @@ pub enum WorkloadKind {
     Mixed,
     /// v2 POST /transactions/batch of --batch-size transfers.
     Batch,
+    /// Escrow: each client places a Hold of 1 to 10 on a random wallet for
+    /// another (one transaction), then Captures all of it (a second one);
+    /// counted once per hold placed and captured.
+    Hold,
 }
 
 #[derive(Debug, clap::Args)]
@@ -83,6 +87,7 @@ impl BenchArgs {
             WorkloadKind::Balance => Kind::Balance,
             WorkloadKind::Mixed => Kind::Mixed,
             WorkloadKind::Batch => Kind::Batch(self.batch_size),
+            WorkloadKind::Hold => Kind::Hold,
         }
     }
 
@@ -92,6 +97,7 @@ impl BenchArgs {
             WorkloadKind::Entry => "entries",
             WorkloadKind::Balance => "reads",
             WorkloadKind::Mixed => "requests",
+            WorkloadKind::Hold => "holds (placed and captured)",
         }
     }
 }

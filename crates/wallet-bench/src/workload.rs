@@ -22,6 +22,8 @@ pub(super) enum Kind {
     /// 90% balance reads, 10% transfers.
     Mixed,
     Batch(usize),
+    /// A Hold, then a Capture of it, in turn (two transactions per hold).
+    Hold,
     /// Scale mode: v1 totals of one user.
     V1Wallet,
     /// Scale mode: v1 inventory of one user.
@@ -56,6 +58,9 @@ pub(super) enum Sent {
     Read,
     Entry(i64),
     Batch(usize),
+    /// A Hold: counted when its Capture succeeds.
+    HoldPlaced,
+    HoldCaptured,
 }
 
 /// The verdict on one answer.
@@ -76,6 +81,8 @@ pub(super) struct Generator {
     client: usize,
     seq: u64,
     body: Vec<u8>,
+    /// The hold this client placed and captures next (`hold` workload).
+    open_hold: Option<String>,
 }
 
 impl Generator {
@@ -87,6 +94,7 @@ impl Generator {
             client,
             seq: 0,
             body: Vec::with_capacity(1024),
+            open_hold: None,
         }
     }
 
@@ -106,6 +114,12 @@ impl Generator {
                 f.endpoint
                     .write_request(out, "POST", "/api/v2/transactions", &f.access, Some(&self.body));
                 Sent::Transfer
+            }
+            Kind::Hold => {
+                let sent = self.hold_json();
+                f.endpoint
+                    .write_request(out, "POST", "/api/v2/transactions", &f.access, Some(&self.body));
+                sent
             }
             Kind::Batch(size) => {
                 self.body.extend_from_slice(b"{\"transactions\":[");
@@ -191,6 +205,35 @@ impl Generator {
         self.body.extend_from_slice(b"]}");
     }
 
+    /// Appends the next transaction of the `hold` workload: a Hold of 1 to
+    /// 10 from a random wallet for another, or the Capture of all of the
+    /// one placed before (to the destination the Hold named).
+    fn hold_json(&mut self) -> Sent {
+        self.seq += 1;
+        let reference = format!("{}-{}-{}", self.fixture.tag, self.client, self.seq);
+        if let Some(hold) = self.open_hold.take() {
+            let _ = write!(
+                self.body,
+                "{{\"referenceId\":\"{reference}\",\"operations\":[{{\"type\":\"Capture\",\"hold\":\"{hold}\"}}]}}"
+            );
+            return Sent::HoldCaptured;
+        }
+        let wallets = &self.fixture.wallets;
+        let source = self.rng.random_range(0..wallets.len());
+        let destination = (source + self.rng.random_range(1..wallets.len().max(2))) % wallets.len();
+        let amount: u32 = self.rng.random_range(1..=10);
+        // At most 30 characters: `h` + 6 + client + sequence.
+        let hold = format!("h{reference}");
+        let _ = write!(
+            self.body,
+            "{{\"referenceId\":\"{reference}\",\"operations\":[{{\"type\":\"Hold\",\"source\":\"{}\",\
+             \"destination\":\"{}\",\"amount\":{amount},\"holdId\":\"{hold}\"}}]}}",
+            wallets[source], wallets[destination]
+        );
+        self.open_hold = Some(hold);
+        Sent::HoldPlaced
+    }
+
     fn wallet(&mut self) -> WalletId {
         let wallets = &self.fixture.wallets;
         wallets[self.rng.random_range(0..wallets.len())]
@@ -210,7 +253,7 @@ impl Generator {
 /// item by item.
 pub(super) fn judge(sent: Sent, status: u16, body: &[u8]) -> Verdict {
     let expected = match sent {
-        Sent::Transfer => 201,
+        Sent::Transfer | Sent::HoldPlaced | Sent::HoldCaptured => 201,
         Sent::Read | Sent::Entry(_) | Sent::Batch(_) => 200,
     };
     if status != expected {
@@ -234,10 +277,11 @@ pub(super) fn judge(sent: Sent, status: u16, body: &[u8]) -> Verdict {
             error: None,
             acknowledged: amount,
         },
-        Sent::Transfer | Sent::Read => Verdict {
+        Sent::Transfer | Sent::Read | Sent::HoldCaptured => Verdict {
             ops: 1,
             ..Verdict::default()
         },
+        Sent::HoldPlaced => Verdict::default(),
     }
 }
 

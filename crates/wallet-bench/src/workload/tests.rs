@@ -343,3 +343,54 @@ fn answers_are_judged_by_status_and_batch_items() {
         assert_eq!(verdict.acknowledged, case.acknowledged, "{what}");
     }
 }
+
+#[test]
+fn hold_places_a_hold_then_captures_all_of_it_and_counts_the_pair_once() {
+    let wallets = [11, 12, 13];
+    let mut generator = Generator::new(Kind::Hold, fixture(&wallets, 3), 7);
+    let known: HashSet<String> = wallets.iter().map(i64::to_string).collect();
+    let mut references = HashSet::new();
+    let mut holds = HashSet::new();
+    for _ in 0..100 {
+        let (sent, request) = next(&mut generator);
+        assert!(matches!(sent, Sent::HoldPlaced));
+        assert_eq!(request.line, "POST /prefix/api/v2/transactions HTTP/1.1");
+        let placed = request.json();
+        let op = &placed["operations"][0];
+        assert_eq!(op["type"], "Hold", "{placed}");
+        let hold = op["holdId"].as_str().expect("a holdId").to_owned();
+        assert!(hold.len() <= 30, "{hold}");
+        assert!(holds.insert(hold.clone()), "a hold id came twice");
+        let (source, destination) = (
+            op["source"].as_str().unwrap(),
+            op["destination"].as_str().unwrap(),
+        );
+        assert!(known.contains(source) && known.contains(destination) && source != destination);
+        assert!((1..=10).contains(&op["amount"].as_i64().unwrap()), "{placed}");
+
+        let (sent, request) = next(&mut generator);
+        assert!(matches!(sent, Sent::HoldCaptured));
+        let captured = request.json();
+        assert_eq!(
+            captured["operations"],
+            serde_json::json!([{"type": "Capture", "hold": hold}]),
+            "all of it, to the hold's destination"
+        );
+        for body in [&placed, &captured] {
+            let reference = body["referenceId"].as_str().unwrap().to_owned();
+            assert!(references.insert(reference), "a reference id came twice");
+        }
+    }
+    assert_eq!(
+        judge(Sent::HoldPlaced, 201, b"{}").ops,
+        0,
+        "counted at its capture"
+    );
+    assert!(judge(Sent::HoldPlaced, 201, b"{}").error.is_none());
+    assert_eq!(judge(Sent::HoldCaptured, 201, b"{}").ops, 1);
+    assert!(
+        judge(Sent::HoldCaptured, 409, br#"{"status":"WRONG_HOLD_STATUS"}"#)
+            .error
+            .is_some_and(|e| e.contains("WRONG_HOLD_STATUS"))
+    );
+}
