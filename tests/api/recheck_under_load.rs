@@ -11,7 +11,7 @@
 //! long as the load lasted (minutes, in this test's first runs).
 
 use crate::app::v2::{ctx, issue, next_ref};
-use crate::app::{spawn_app, TestApp};
+use crate::app::{json_of, spawn_app, TestApp};
 use serde_json::{json, Value};
 use std::future::Future;
 use std::pin::Pin;
@@ -90,6 +90,15 @@ async fn customer_key(app: &TestApp, c: &crate::app::v2::Ctx, customer: &str) ->
     )
 }
 
+async fn switch_maintenance(app: &TestApp, (cookie, csrf): &(String, String), on: bool) {
+    let body = json!({ "enabled": on });
+    let response = app
+        .admin("PUT", "/maintenance", cookie, Some(csrf), Some(&body))
+        .await;
+    let (status, body) = json_of(response).await;
+    assert_eq!((status, body["enabled"].as_bool()), (200, Some(on)), "{body}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_change_that_writes_recheck_commits_while_they_keep_coming() {
     let app = Arc::new(spawn_app().await);
@@ -133,10 +142,12 @@ async fn a_change_that_writes_recheck_commits_while_they_keep_coming() {
     let (_, customer) = app.v2("GET", "/customers/suspended", Some(&c.key), None).await;
     assert_eq!(customer["status"], "Suspended", "{customer}");
 
-    // The maintenance switch, turned on while transactions keep coming
-    // (switched once before, as any database that has seen one has the row).
+    // The maintenance switch, turned on through the admin API (which also
+    // tells the server's flag in memory) while transactions keep coming;
+    // switched once before, as any database that has seen one has the row.
     let wallet = c.customer_wallet(&app, "funded").await;
-    app.ledger().set_maintenance(false).await.expect("switched off");
+    let session = app.admin_login().await;
+    switch_maintenance(&app, &session, false).await;
     let transact = {
         let (app, key, wallet) = (app.clone(), c.key.clone(), wallet.clone());
         move || {
@@ -147,12 +158,14 @@ async fn a_change_that_writes_recheck_commits_while_they_keep_coming() {
             }) as Write
         }
     };
-    under_load("the maintenance switch", transact.clone(), async {
-        app.ledger().set_maintenance(true).await.expect("switched on");
-    })
+    under_load(
+        "the maintenance switch",
+        transact.clone(),
+        switch_maintenance(&app, &session, true),
+    )
     .await;
     assert_eq!(transact().await, 503, "the next write in maintenance");
-    app.ledger().set_maintenance(false).await.expect("switched off");
+    switch_maintenance(&app, &session, false).await;
     assert_eq!(transact().await, 201, "and after it");
     app.assert_invariants().await;
 }
