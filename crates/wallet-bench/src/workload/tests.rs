@@ -362,11 +362,14 @@ fn hold_places_a_hold_then_captures_all_of_it_and_counts_the_pair_once() {
         assert!(hold.len() <= 30, "{hold}");
         assert!(holds.insert(hold.clone()), "a hold id came twice");
         let (source, destination) = (
-            op["source"].as_str().unwrap(),
-            op["destination"].as_str().unwrap(),
+            op["source"].as_str().expect("a source"),
+            op["destination"].as_str().expect("a destination"),
         );
         assert!(known.contains(source) && known.contains(destination) && source != destination);
-        assert!((1..=10).contains(&op["amount"].as_i64().unwrap()), "{placed}");
+        assert!(
+            (1..=10).contains(&op["amount"].as_i64().expect("an amount")),
+            "{placed}"
+        );
 
         let (sent, request) = next(&mut generator);
         assert!(matches!(sent, Sent::HoldCaptured));
@@ -377,7 +380,7 @@ fn hold_places_a_hold_then_captures_all_of_it_and_counts_the_pair_once() {
             "all of it, to the hold's destination"
         );
         for body in [&placed, &captured] {
-            let reference = body["referenceId"].as_str().unwrap().to_owned();
+            let reference = body["referenceId"].as_str().expect("a referenceId").to_owned();
             assert!(references.insert(reference), "a reference id came twice");
         }
     }
