@@ -37,7 +37,8 @@ pub struct Settings {
     pub read_connections: u32,
     pub max_batch: usize,
     /// PostgreSQL only: writer connections, each committing its own groups
-    /// of jobs (`writer_connections`). SQLite always has one writer.
+    /// of jobs (`writer_connections`; 2 by default, measured in
+    /// docs/performance.md). SQLite always has one writer.
     pub writer_connections: usize,
     pub max_body_bytes: usize,
     /// How long a request's whole body may take to arrive after its head;
@@ -100,7 +101,7 @@ impl Default for Settings {
             workers: 0,
             read_connections: 8,
             max_batch: 1024,
-            writer_connections: 4,
+            writer_connections: 2,
             max_body_bytes: 64 * 1024,
             body_timeout: Duration::from_secs(DEFAULT_BODY_TIMEOUT_SECONDS),
             rate_limit_per_second: None,

@@ -225,6 +225,20 @@ mod tests {
         Ok(())
     }
 
+    /// The example shows the default it documents (measured in
+    /// docs/performance.md): changing one without the other is a mistake.
+    #[test]
+    fn the_example_config_states_the_default_writer_connections() -> anyhow::Result<()> {
+        let example = load(include_str!("../../config.example.toml"))?;
+        assert_eq!(example.writer_connections, Settings::default().writer_connections);
+        assert_eq!(
+            Settings::default().writer_connections,
+            2,
+            "see docs/performance.md"
+        );
+        Ok(())
+    }
+
     #[test]
     fn values_at_the_bounds_are_accepted() -> anyhow::Result<()> {
         for toml in [

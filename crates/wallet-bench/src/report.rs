@@ -73,10 +73,14 @@ pub(super) fn print_writer(stats: &BackendStats) {
 
 fn writer_line(stats: &BackendStats) -> String {
     let per_commit = stats.jobs as f64 / (stats.commits.max(1)) as f64;
-    format!(
+    let mut line = format!(
         "writer: {} commits, {} jobs ({per_commit:.1} per commit), largest group {}",
         stats.commits, stats.jobs, stats.largest_group
-    )
+    );
+    if stats.retries > 0 {
+        let _ = write!(line, ", {} run again after a conflict", stats.retries);
+    }
+    line
 }
 
 /// Memory of this process (server and load generator when in-process).

@@ -98,6 +98,23 @@ fn the_writer_line_shows_jobs_per_commit() {
     );
 }
 
+/// Several PostgreSQL writers meeting on a hot row run jobs again: the
+/// count says why they lose to one.
+#[test]
+fn the_writer_line_shows_jobs_run_again_when_there_are_any() {
+    let stats = BackendStats {
+        commits: 4,
+        jobs: 126,
+        largest_group: 61,
+        retries: 9,
+        ..BackendStats::default()
+    };
+    assert_eq!(
+        writer_line(&stats),
+        "writer: 4 commits, 126 jobs (31.5 per commit), largest group 61, 9 run again after a conflict"
+    );
+}
+
 #[test]
 fn check_passes_only_without_violations_and_shows_them() {
     let mut report = CheckReport {
