@@ -3,7 +3,7 @@
 //! admin page shows a wallet's holds and limits whatever API v2 serves yet.
 
 use serde::Serialize;
-use wallet_core::model::{self, HoldStatus, Page, PageRequest, WalletStatus};
+use wallet_core::model::{self, Page, PageRequest, WalletStatus};
 
 /// API v2's Wallet with what holds and credit change: `held`, `available`
 /// (`balance - held + creditLimit`, what may still be spent) and
@@ -45,44 +45,8 @@ impl From<model::Wallet> for Wallet {
     }
 }
 
-/// Value reserved in a source wallet until captured, voided or expired.
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Hold {
-    pub id: String,
-    pub source_wallet_id: String,
-    pub destination_wallet_id: Option<String>,
-    pub asset_id: String,
-    pub amount: i64,
-    pub captured: i64,
-    /// What it still reserves: 0 once it is not Open.
-    pub remaining: i64,
-    pub status: HoldStatus,
-    pub expires_at: Option<i64>,
-    pub created_at: i64,
-    /// The transaction that placed it.
-    pub transaction_id: String,
-    pub updated_at: i64,
-}
-
-impl From<model::Hold> for Hold {
-    fn from(h: model::Hold) -> Self {
-        Self {
-            id: h.id.into_inner(),
-            source_wallet_id: h.source.to_string(),
-            destination_wallet_id: h.destination.map(|d| d.to_string()),
-            asset_id: h.asset.to_string(),
-            amount: h.amount,
-            captured: h.captured,
-            remaining: h.remaining,
-            status: h.status,
-            expires_at: h.expires_at,
-            created_at: h.created_at,
-            transaction_id: h.transaction.to_string(),
-            updated_at: h.updated_at,
-        }
-    }
-}
+/// A hold as API v2 shows it: the admin page reads the same object.
+pub use crate::api::v2::types::Hold;
 
 /// A page of holds, as the admin API pages every list.
 #[derive(Debug, Serialize)]
