@@ -7,6 +7,7 @@ pub struct CheckReport {
     pub wallets: i64,
     pub entries: i64,
     pub transactions: i64,
+    pub items: i64,
     /// Wallets whose balance differs from the sum of their entries, or whose
     /// last entry's balance_after differs from the balance.
     pub balance_mismatches: Vec<String>,
@@ -31,6 +32,12 @@ pub struct CheckReport {
     pub failed_with_entries: Vec<String>,
     /// Per-authority totals that differ from the sum of that authority's entries.
     pub authority_total_mismatches: Vec<String>,
+    /// Items whose owner is not a customer of their project; whose history
+    /// does not start with its grant, has a step after a consumption, or
+    /// does not replay to the item's owner, status and properties; and
+    /// project + item types where Active items differ from granted minus
+    /// consumed.
+    pub item_mismatches: Vec<String>,
     pub integrity: Vec<String>,
 }
 impl CheckReport {
@@ -43,6 +50,7 @@ impl CheckReport {
             && self.transfer_mismatches.is_empty()
             && self.failed_with_entries.is_empty()
             && self.authority_total_mismatches.is_empty()
+            && self.item_mismatches.is_empty()
             && self.integrity.is_empty()
     }
 }

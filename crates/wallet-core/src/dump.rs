@@ -123,13 +123,69 @@ pub struct EntryDump {
     pub created_at: i64,
 }
 
+/// An item, with its public id and its own row id.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ItemDump {
+    pub rowid: i64,
+    pub id: String,
+    pub item_type: String,
+    /// JSON text as stored; `None` when none were given.
+    pub properties: Option<String>,
+    /// The owner's rowid; `None`: the project's stock.
+    pub customer: Option<i64>,
+    pub status: String,
+    /// The API v1 entry that granted it.
+    pub v1_entry: Option<i64>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// An item as exports made before API v2's items wrote it: the item of an
+/// API v1 entry. Imported as an item owned by the entry's user, with id
+/// [`V1ItemDump::item_id`], a GrantItem step in the entry's transaction,
+/// and, if it was used, a ConsumeItem step with no transaction.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct V1ItemDump {
     pub entry: i64,
     pub name: String,
     pub data: Option<String>,
     pub used: bool,
+}
+
+impl V1ItemDump {
+    /// The id an item of an API v1 entry gets when it did not have one: the
+    /// same one the database migration gives it.
+    pub fn item_id(&self) -> String {
+        format!("v1_{}", self.entry)
+    }
+}
+
+/// An `item` record of either shape.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum ItemRecord {
+    Item(ItemDump),
+    V1(V1ItemDump),
+}
+
+/// One step of an item's history.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ItemStepDump {
+    pub rowid: i64,
+    /// The item's rowid.
+    pub item: i64,
+    /// `None` for a step the migration of API v1 items wrote.
+    pub transaction: Option<i64>,
+    pub kind: String,
+    /// Owners' rowids before and after; `None`: stock (or nothing, before a
+    /// grant).
+    pub from: Option<i64>,
+    pub to: Option<i64>,
+    pub properties: Option<String>,
+    pub created_at: i64,
 }
 
 /// A hold, with its public id and its own row id (kept on import, like
@@ -167,7 +223,8 @@ pub enum DumpRecord {
     Wallet(WalletDump),
     Transaction(TransactionDump),
     Entry(EntryDump),
-    Item(ItemDump),
+    Item(ItemRecord),
+    ItemStep(ItemStepDump),
     Hold(HoldDump),
 }
 
@@ -182,6 +239,7 @@ pub struct DumpCounts {
     pub transactions: u64,
     pub entries: u64,
     pub items: u64,
+    pub item_steps: u64,
     pub holds: u64,
 }
 
@@ -198,6 +256,7 @@ impl DumpCounts {
             DumpRecord::Transaction(_) => &mut self.transactions,
             DumpRecord::Entry(_) => &mut self.entries,
             DumpRecord::Item(_) => &mut self.items,
+            DumpRecord::ItemStep(_) => &mut self.item_steps,
             DumpRecord::Hold(_) => &mut self.holds,
         };
         *counter += 1;
@@ -243,5 +302,20 @@ mod tests {
         assert_eq!(serde_json::to_string(&record).expect("serializes"), line);
         let extra = r#"{"type":"item","entry":7,"name":"Hat","data":null,"used":false,"x":1}"#;
         assert!(serde_json::from_str::<DumpRecord>(extra).is_err());
+    }
+
+    #[test]
+    fn an_item_record_is_of_either_shape() {
+        let old = r#"{"type":"item","entry":7,"name":"Hat","data":"{\"size\":3}","used":true}"#;
+        let Ok(DumpRecord::Item(ItemRecord::V1(v1))) = serde_json::from_str::<DumpRecord>(old) else {
+            panic!("an old item record parses as an API v1 item");
+        };
+        assert_eq!(v1.item_id(), "v1_7");
+        let new = r#"{"type":"item","rowid":1,"id":"sword-1","itemType":"sword","properties":"{\"atk\":12345678901234567890}","customer":3,"status":"Active","v1Entry":null,"createdAt":5,"updatedAt":6}"#;
+        let record: DumpRecord = serde_json::from_str(new).expect("a new item record parses");
+        assert!(matches!(record, DumpRecord::Item(ItemRecord::Item(_))));
+        assert_eq!(serde_json::to_string(&record).expect("serializes"), new);
+        let mixed = r#"{"type":"item","rowid":1,"id":"s","itemType":"sword","properties":null,"customer":null,"status":"Active","v1Entry":null,"createdAt":5,"updatedAt":6,"used":true}"#;
+        assert!(serde_json::from_str::<DumpRecord>(mixed).is_err());
     }
 }

@@ -62,6 +62,7 @@ pub enum Missing {
     Authority,
     Key,
     /// API v1: an entry that carries an item.
+    ItemEntry,
     Item,
     Hold,
 }
@@ -76,7 +77,8 @@ impl std::fmt::Display for Missing {
             Missing::Transaction => "transaction",
             Missing::Authority => "authority",
             Missing::Key => "key",
-            Missing::Item => "entry with an item",
+            Missing::ItemEntry => "entry with an item",
+            Missing::Item => "item",
             Missing::Hold => "hold",
         })
     }

@@ -34,5 +34,5 @@ pub mod text;
 pub mod v1;
 
 pub use error::{Lapse, LedgerError, Missing, StoreError};
-pub use ledger::{Ledger, TransactionOutcome, V1EntryRequest, V1Item, MAX_CREDIT_LIMIT};
+pub use ledger::{Ledger, Touched, TransactionOutcome, V1EntryRequest, V1Item, MAX_CREDIT_LIMIT};
 pub use store::{JobError, Store};

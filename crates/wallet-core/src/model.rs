@@ -4,7 +4,7 @@
 use crate::ids::{
     AssetId, AuthorityRowId, CustomerKeyRowId, CustomerRowId, EntryId, TransactionId, WalletId,
 };
-use crate::text::HoldId;
+use crate::text::{CustomerId, HoldId, ItemId, ItemProperties, ItemType};
 use serde::{Deserialize, Serialize};
 
 /// A point in time: Unix epoch milliseconds, as every `*_at` is stored.
@@ -71,6 +71,17 @@ status!(
     /// Where a hold stands. Only an Open hold reserves value; the others are
     /// final.
     HoldStatus as HoldStatus { Open, Captured, Voided, Expired }
+);
+
+status!(
+    /// Where an item stands. Consumed is final: a consumed item never
+    /// changes again.
+    ItemStatus as ItemStatus { Active, Consumed }
+);
+
+status!(
+    /// The operation that made one step of an item's history.
+    ItemStepKind as ItemStepType { GrantItem, TransferItem, ConsumeItem, SetItemProperties }
 );
 
 /// A tenant. Every credential belongs to exactly one project.
@@ -194,6 +205,53 @@ pub struct Hold {
     /// The transaction that placed it.
     pub transaction: TransactionId,
     pub updated_at: Millis,
+}
+
+/// A unique thing a customer (or the project's stock) owns: a sword with
+/// its stats, a ticket with a seat.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Item {
+    pub id: ItemId,
+    pub item_type: ItemType,
+    /// `None` when none were given (shown as `null`).
+    pub properties: Option<ItemProperties>,
+    /// `None` = the project's stock.
+    pub owner: Option<ItemOwner>,
+    pub status: ItemStatus,
+    pub created_at: Millis,
+    pub updated_at: Millis,
+    /// The API v1 entry that granted it, if it came from one.
+    pub v1_entry: Option<EntryId>,
+}
+
+/// The customer who owns an item.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ItemOwner {
+    pub rowid: CustomerRowId,
+    pub id: CustomerId,
+}
+
+/// What to list of an owner's items.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ItemFilter {
+    pub item_type: Option<ItemType>,
+    pub status: Option<ItemStatus>,
+}
+
+/// One step of an item's history: what an operation did to it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ItemStep {
+    /// `None` only for an item used through API v1 before history was kept
+    /// (a step the migration wrote).
+    pub transaction: Option<TransactionId>,
+    pub kind: ItemStepKind,
+    /// The owner before the step (`None` = stock, or nothing before a grant).
+    pub from: Option<CustomerId>,
+    /// The owner after it (`None` = stock).
+    pub to: Option<CustomerId>,
+    /// The properties after the step.
+    pub properties: Option<ItemProperties>,
+    pub created_at: Millis,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

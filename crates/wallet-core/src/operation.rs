@@ -3,7 +3,7 @@
 use crate::amount::PositiveAmount;
 use crate::ids::WalletId;
 use crate::model::Millis;
-use crate::text::{HoldId, ReferenceId, Text};
+use crate::text::{CustomerId, HoldId, ItemId, ItemProperties, ItemType, ReferenceId, Text};
 use crate::LedgerError;
 use serde::{Serialize, Serializer};
 
@@ -82,6 +82,35 @@ pub enum Operation {
     /// Releases what remains of a hold whose time ran out: the server posts
     /// it, never a client.
     ExpireHold { hold: HoldId },
+    /// Creates an Active item owned by a customer (`None`: the project's
+    /// stock).
+    GrantItem {
+        item_type: ItemType,
+        customer_id: Option<CustomerId>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        properties: Option<ItemProperties>,
+        /// The caller's id, or one the server made before planning.
+        item_id: ItemId,
+    },
+    /// Moves an Active item to `to` (`None`: stock). `from`, when given,
+    /// must be its owner now (`Some(None)`: stock).
+    TransferItem {
+        item: ItemId,
+        to: Option<CustomerId>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        from: Option<Option<CustomerId>>,
+    },
+    /// Uses an Active item up: it is Consumed, for good.
+    ConsumeItem {
+        item: ItemId,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        from: Option<Option<CustomerId>>,
+    },
+    /// Replaces the properties of an Active item.
+    SetItemProperties {
+        item: ItemId,
+        properties: ItemProperties,
+    },
 }
 
 impl Operation {
@@ -98,7 +127,12 @@ impl Operation {
                 source, destination, ..
             } => (Some(*source), *destination),
             Operation::Capture { destination, .. } => (*destination, None),
-            Operation::Void { .. } | Operation::ExpireHold { .. } => (None, None),
+            Operation::Void { .. }
+            | Operation::ExpireHold { .. }
+            | Operation::GrantItem { .. }
+            | Operation::TransferItem { .. }
+            | Operation::ConsumeItem { .. }
+            | Operation::SetItemProperties { .. } => (None, None),
         };
         a.into_iter().chain(b)
     }
@@ -111,6 +145,36 @@ impl Operation {
             }
             _ => None,
         }
+    }
+
+    /// The item an operation works on (not one it grants).
+    pub fn item(&self) -> Option<&ItemId> {
+        match self {
+            Operation::TransferItem { item, .. }
+            | Operation::ConsumeItem { item, .. }
+            | Operation::SetItemProperties { item, .. } => Some(item),
+            _ => None,
+        }
+    }
+
+    /// The item an operation grants, if it is a GrantItem.
+    pub fn granted_item(&self) -> Option<&ItemId> {
+        match self {
+            Operation::GrantItem { item_id, .. } => Some(item_id),
+            _ => None,
+        }
+    }
+
+    /// The customers an operation names: a grant's owner, a move's `to` and
+    /// `from`.
+    pub fn customers(&self) -> impl Iterator<Item = &CustomerId> {
+        let (a, b) = match self {
+            Operation::GrantItem { customer_id, .. } => (customer_id.as_ref(), None),
+            Operation::TransferItem { to, from, .. } => (to.as_ref(), from.as_ref().and_then(Option::as_ref)),
+            Operation::ConsumeItem { from, .. } => (from.as_ref().and_then(Option::as_ref), None),
+            _ => (None, None),
+        };
+        a.into_iter().chain(b)
     }
 
     /// The hold an operation places, if it is a Hold.
@@ -170,6 +234,16 @@ impl TransactionRequest {
                 return Err(LedgerError::Invalid(format!(
                     "operation {i}: only the server expires holds"
                 )));
+            }
+            if let Some(id) = op.granted_item() {
+                if operations[..i]
+                    .iter()
+                    .any(|earlier| earlier.granted_item() == Some(id))
+                {
+                    return Err(LedgerError::Invalid(format!(
+                        "operation {i}: itemId {id} is granted twice in this transaction"
+                    )));
+                }
             }
             if let Some(id) = op.placed_hold() {
                 if operations[..i]

@@ -14,11 +14,19 @@
 //! wallet (Redeem, the source of a Transfer, a new Hold) may take at most its
 //! available value. A hold is captured or released at most once in full,
 //! and from its `expires_at` on it is Expired, recorded or not.
+//!
+//! Items: every item has one owner (a customer, or the project's stock);
+//! only an Active item moves, changes or is consumed, only between Active
+//! customers (or stock), and a Consumed item never changes again.
 
+use crate::ids::CustomerRowId;
 use crate::ids::{AssetId, WalletId};
-use crate::model::{CustomerStatus, EntryKind, HoldStatus, Millis, Wallet, WalletStatus};
+use crate::model::{
+    Customer, CustomerStatus, EntryKind, HoldStatus, Item, ItemStatus, ItemStepKind, Millis, Wallet,
+    WalletStatus,
+};
 use crate::operation::{Operation, Quantity};
-use crate::text::HoldId;
+use crate::text::{CustomerId, HoldId, ItemId, ItemProperties, ItemType};
 use std::collections::BTreeMap;
 
 /// What the planner needs of a wallet, read (and locked) inside the write.
@@ -94,19 +102,84 @@ impl From<&crate::model::Hold> for HoldState {
     }
 }
 
-/// The wallets and holds a transaction may touch.
+/// What the planner needs of an item.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ItemState {
+    pub id: ItemId,
+    pub item_type: ItemType,
+    /// `None`: the project's stock.
+    pub owner: Option<CustomerId>,
+    pub status: ItemStatus,
+    pub properties: Option<ItemProperties>,
+}
+
+impl From<&Item> for ItemState {
+    fn from(item: &Item) -> Self {
+        Self {
+            id: item.id.clone(),
+            item_type: item.item_type.clone(),
+            owner: item.owner.as_ref().map(|o| o.id.clone()),
+            status: item.status,
+            properties: item.properties.clone(),
+        }
+    }
+}
+
+/// What the planner needs of a customer an item moves to or from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CustomerState {
+    pub rowid: CustomerRowId,
+    pub status: CustomerStatus,
+}
+
+/// The wallets, holds, items and customers a transaction may touch.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Book {
     wallets: BTreeMap<WalletId, WalletState>,
     holds: BTreeMap<HoldId, HoldState>,
+    items: BTreeMap<ItemId, ItemState>,
+    customers: BTreeMap<CustomerId, CustomerState>,
 }
 
 impl Book {
     pub fn new(wallets: impl IntoIterator<Item = WalletState>) -> Self {
         Self {
             wallets: wallets.into_iter().map(|w| (w.id, w)).collect(),
-            holds: BTreeMap::new(),
+            ..Self::default()
         }
+    }
+
+    /// Adds the items the transaction names (found in the store): those it
+    /// moves, changes or consumes, and any whose id a GrantItem would take.
+    pub fn with_items(mut self, items: impl IntoIterator<Item = ItemState>) -> Self {
+        self.items.extend(items.into_iter().map(|i| (i.id.clone(), i)));
+        self
+    }
+
+    /// Adds the customers the transaction names and those that own its
+    /// items.
+    pub fn with_customers(mut self, customers: &[Customer]) -> Self {
+        for c in customers {
+            // Ids read from the store were valid when they were written.
+            if let Ok(id) = CustomerId::parse(&c.id) {
+                self.customers.insert(
+                    id,
+                    CustomerState {
+                        rowid: c.rowid,
+                        status: c.status,
+                    },
+                );
+            }
+        }
+        self
+    }
+
+    pub fn item(&self, id: &ItemId) -> Option<&ItemState> {
+        self.items.get(id)
+    }
+
+    pub fn customer(&self, id: &CustomerId) -> Option<&CustomerState> {
+        self.customers.get(id)
     }
 
     /// Adds the holds the transaction names (found in the store): those it
@@ -168,13 +241,38 @@ pub struct HoldPlan {
     pub steps: Vec<(usize, HoldStep)>,
 }
 
+/// What one operation did to an item: a step of its history.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ItemStepPlan {
+    pub operation: usize,
+    pub kind: ItemStepKind,
+    /// The owner before (`None`: stock, or nothing before a grant).
+    pub from: Option<CustomerId>,
+    /// The owner after (`None`: stock).
+    pub to: Option<CustomerId>,
+    /// The properties after.
+    pub properties: Option<ItemProperties>,
+}
+
+/// An item the transaction granted or changed: its state after the
+/// transaction, and the steps that led there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ItemPlan {
+    /// Granted by this transaction (else it existed before).
+    pub granted: bool,
+    pub state: ItemState,
+    pub steps: Vec<ItemStepPlan>,
+}
+
 /// A transaction that passed every check, to be written in this order:
-/// reservations and lines as they come, holds at their final state.
+/// reservations and lines as they come, holds and items at their final
+/// state, each item's steps in operation order.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Plan {
     pub lines: Vec<Line>,
     pub reservations: Vec<Reservation>,
     pub holds: Vec<HoldPlan>,
+    pub items: Vec<ItemPlan>,
 }
 
 impl Plan {
@@ -232,6 +330,21 @@ pub enum FailReason {
     CaptureIntoSource { hold: HoldId },
     /// A Hold set to expire at or before the transaction's time.
     ExpiryNotInFuture { hold: HoldId },
+    /// An item operation names an item the book does not hold.
+    UnknownItem { item: ItemId },
+    /// A GrantItem's id is taken in the project.
+    ItemIdTaken { item: ItemId },
+    /// The item is Consumed.
+    WrongItemStatus { item: ItemId, status: ItemStatus },
+    /// `from` is not the item's owner.
+    WrongItemOwner { item: ItemId, owner: Option<CustomerId> },
+    /// An operation names a customer the book does not hold.
+    UnknownCustomer { customer: CustomerId },
+    /// An item would move to or from a Suspended or Deleted customer.
+    CustomerNotActive {
+        customer: CustomerId,
+        status: CustomerStatus,
+    },
 }
 
 /// The error status a failed transaction is recorded with.
@@ -242,6 +355,9 @@ pub enum FailCode {
     ValidationError,
     WrongHoldStatus,
     Conflict,
+    WrongItemStatus,
+    WrongItemOwner,
+    WrongCustomerStatus,
 }
 
 impl FailCode {
@@ -252,6 +368,9 @@ impl FailCode {
             FailCode::ValidationError => "VALIDATION_ERROR",
             FailCode::WrongHoldStatus => "WRONG_HOLD_STATUS",
             FailCode::Conflict => "CONFLICT",
+            FailCode::WrongItemStatus => "WRONG_ITEM_STATUS",
+            FailCode::WrongItemOwner => "WRONG_ITEM_OWNER",
+            FailCode::WrongCustomerStatus => "WRONG_CUSTOMER_STATUS",
         }
     }
 }
@@ -266,8 +385,13 @@ impl FailReason {
                 FailCode::InsufficientFunds
             }
             FailReason::WrongHoldStatus { .. } | FailReason::HoldNotDue { .. } => FailCode::WrongHoldStatus,
-            FailReason::HoldIdTaken { .. } => FailCode::Conflict,
-            FailReason::UnknownWallet { .. }
+            FailReason::HoldIdTaken { .. } | FailReason::ItemIdTaken { .. } => FailCode::Conflict,
+            FailReason::WrongItemStatus { .. } => FailCode::WrongItemStatus,
+            FailReason::WrongItemOwner { .. } => FailCode::WrongItemOwner,
+            FailReason::CustomerNotActive { .. } => FailCode::WrongCustomerStatus,
+            FailReason::UnknownItem { .. }
+            | FailReason::UnknownCustomer { .. }
+            | FailReason::UnknownWallet { .. }
             | FailReason::AssetMismatch { .. }
             | FailReason::BalanceOverflow { .. }
             | FailReason::UnknownHold { .. }
@@ -293,6 +417,7 @@ pub fn plan(book: &Book, operations: &[Operation], now: Millis) -> Result<Plan, 
         book,
         wallets: book.wallets.clone(),
         holds: BTreeMap::new(),
+        items: BTreeMap::new(),
         plan: Plan::default(),
         now,
     };
@@ -302,6 +427,7 @@ pub fn plan(book: &Book, operations: &[Operation], now: Millis) -> Result<Plan, 
     }
     let mut plan = work.plan;
     plan.holds = work.holds.into_values().collect();
+    plan.items = work.items.into_values().collect();
     Ok(plan)
 }
 
@@ -311,6 +437,8 @@ struct Work<'b> {
     wallets: BTreeMap<WalletId, WalletState>,
     /// Holds this transaction touched, by id.
     holds: BTreeMap<HoldId, HoldPlan>,
+    /// Items this transaction touched, by id.
+    items: BTreeMap<ItemId, ItemPlan>,
     plan: Plan,
     now: Millis,
 }
@@ -353,7 +481,121 @@ impl Work<'_> {
             } => self.capture(i, hold, *amount, *destination),
             Operation::Void { hold } => self.release(i, hold, false),
             Operation::ExpireHold { hold } => self.release(i, hold, true),
+            Operation::GrantItem {
+                item_type,
+                customer_id,
+                properties,
+                item_id,
+            } => self.grant(i, item_id, item_type, customer_id.as_ref(), properties.as_ref()),
+            Operation::TransferItem { item, to, from } => {
+                let mut state = self.movable(item, from.as_ref())?;
+                self.active_owner(to.as_ref())?;
+                let before = std::mem::replace(&mut state.owner, to.clone());
+                self.step(i, state, ItemStepKind::TransferItem, before);
+                Ok(())
+            }
+            Operation::ConsumeItem { item, from } => {
+                let mut state = self.movable(item, from.as_ref())?;
+                state.status = ItemStatus::Consumed;
+                let before = state.owner.clone();
+                self.step(i, state, ItemStepKind::ConsumeItem, before);
+                Ok(())
+            }
+            Operation::SetItemProperties { item, properties } => {
+                let mut state = self.item(item)?;
+                active_item(&state)?;
+                state.properties = Some(properties.clone());
+                let before = state.owner.clone();
+                self.step(i, state, ItemStepKind::SetItemProperties, before);
+                Ok(())
+            }
         }
+    }
+
+    /// The item as this transaction left it so far, or as the book holds it.
+    fn item(&self, id: &ItemId) -> Result<ItemState, FailReason> {
+        if let Some(plan) = self.items.get(id) {
+            return Ok(plan.state.clone());
+        }
+        self.book
+            .item(id)
+            .cloned()
+            .ok_or_else(|| FailReason::UnknownItem { item: id.clone() })
+    }
+
+    /// An item that may move or be consumed: Active, owned by `from` if the
+    /// operation names one, and its owner Active (or stock).
+    fn movable(&self, id: &ItemId, from: Option<&Option<CustomerId>>) -> Result<ItemState, FailReason> {
+        let state = self.item(id)?;
+        active_item(&state)?;
+        if let Some(from) = from {
+            if *from != state.owner {
+                return Err(FailReason::WrongItemOwner {
+                    item: id.clone(),
+                    owner: state.owner,
+                });
+            }
+        }
+        self.active_owner(state.owner.as_ref())?;
+        Ok(state)
+    }
+
+    /// An owner items may move to or from: an Active customer, or stock.
+    fn active_owner(&self, owner: Option<&CustomerId>) -> Step {
+        let Some(id) = owner else { return Ok(()) };
+        let customer = self
+            .book
+            .customer(id)
+            .ok_or_else(|| FailReason::UnknownCustomer { customer: id.clone() })?;
+        if customer.status != CustomerStatus::Active {
+            return Err(FailReason::CustomerNotActive {
+                customer: id.clone(),
+                status: customer.status,
+            });
+        }
+        Ok(())
+    }
+
+    fn grant(
+        &mut self,
+        i: usize,
+        id: &ItemId,
+        item_type: &ItemType,
+        owner: Option<&CustomerId>,
+        properties: Option<&ItemProperties>,
+    ) -> Step {
+        self.active_owner(owner)?;
+        if self.items.contains_key(id) || self.book.item(id).is_some() {
+            return Err(FailReason::ItemIdTaken { item: id.clone() });
+        }
+        let state = ItemState {
+            id: id.clone(),
+            item_type: item_type.clone(),
+            owner: owner.cloned(),
+            status: ItemStatus::Active,
+            properties: properties.cloned(),
+        };
+        self.step(i, state, ItemStepKind::GrantItem, None);
+        Ok(())
+    }
+
+    /// Records what operation `i` did to an item: its state after, and the
+    /// owner before.
+    fn step(&mut self, i: usize, state: ItemState, kind: ItemStepKind, from: Option<CustomerId>) {
+        let step = ItemStepPlan {
+            operation: i,
+            kind,
+            from,
+            to: state.owner.clone(),
+            properties: state.properties.clone(),
+        };
+        let plan = self.items.entry(state.id.clone()).or_insert_with(|| ItemPlan {
+            granted: kind == ItemStepKind::GrantItem,
+            state: state.clone(),
+            steps: Vec::new(),
+        });
+        plan.state = state;
+        plan.steps.push(step);
     }
 
     fn wallet(&self, id: WalletId) -> Result<&WalletState, FailReason> {
@@ -612,6 +854,17 @@ impl Work<'_> {
         self.record(i, hold, step);
         Ok(())
     }
+}
+
+/// Only an Active item moves, changes or is consumed.
+fn active_item(item: &ItemState) -> Step {
+    if item.status != ItemStatus::Active {
+        return Err(FailReason::WrongItemStatus {
+            item: item.id.clone(),
+            status: item.status,
+        });
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -101,6 +101,10 @@ pub enum Action {
     PostTransactions,
     /// Read transactions and API v1 totals and inventory.
     ReadTransactions,
+    /// Read an item and its history, by its owner (`None`: stock).
+    ReadItem(Option<CustomerRowId>),
+    /// List the project's stock of items.
+    ReadStock,
 }
 
 /// Why a caller may not do something. The text is safe to show.
@@ -136,14 +140,17 @@ pub fn authorize(caller: &Caller, action: Action) -> Result<(), Denied> {
             match action {
                 Action::ReadAssets | Action::ListOwnWallets => Ok(()),
                 Action::ReadCustomer(customer) => own(Some(customer)),
-                Action::ReadWallet(owner) | Action::LabelWallet(owner) => own(owner),
+                Action::ReadWallet(owner) | Action::LabelWallet(owner) | Action::ReadItem(owner) => {
+                    own(owner)
+                }
                 Action::ReadProject
                 | Action::ManageAssets
                 | Action::ManageCustomers
                 | Action::ManageCustomerKeys
                 | Action::ManageWallets
                 | Action::PostTransactions
-                | Action::ReadTransactions => Err(READ_ONLY),
+                | Action::ReadTransactions
+                | Action::ReadStock => Err(READ_ONLY),
             }
         }
     }
@@ -208,6 +215,10 @@ mod tests {
             (Action::ListOwnWallets, false, false, true),
             (Action::PostTransactions, true, false, false),
             (Action::ReadTransactions, true, true, false),
+            (Action::ReadItem(Some(mine)), true, true, true),
+            (Action::ReadItem(Some(theirs)), true, true, false),
+            (Action::ReadItem(None), true, true, false),
+            (Action::ReadStock, true, true, false),
         ];
         for (action, by_authority, by_operator, by_customer) in table {
             assert_eq!(

@@ -18,7 +18,10 @@
 //!   changes only an Open hold;
 //! - [`WriteTx::insert_transaction`] claims the `referenceId` before any
 //!   entry is written, and answers [`Claim::Duplicate`] if it is taken;
-//! - [`WriteTx::mark_item_used`] marks an item only if it is unused.
+//! - [`WriteTx::lock_items`] locks items (after holds, before customers),
+//!   [`WriteTx::lock_customers`] the customers items move between (against
+//!   status changes), before wallets; [`WriteTx::insert_item`] claims an
+//!   item id and [`WriteTx::update_item`] changes only an Active item.
 //!
 //! A write job may run more than once: a backend re-runs it (from a clean
 //! transaction) when it answers [`Verdict::Retry`] (a primitive reported
@@ -32,10 +35,10 @@ use crate::ids::{
 };
 use crate::model::{
     AdminSession, Asset, Authority, AuthorityCredential, Customer, CustomerKey, CustomerStatus, Entry,
-    EntryKind, Hold, HoldStatus, Millis, NewAsset, Page, PageRequest, Project, TimeRange, Transaction,
-    TransactionStatus, Wallet, WalletStatus,
+    EntryKind, Hold, HoldStatus, Item, ItemFilter, ItemStatus, ItemStep, ItemStepKind, Millis, NewAsset,
+    Page, PageRequest, Project, TimeRange, Transaction, TransactionStatus, Wallet, WalletStatus,
 };
-use crate::text::HoldId;
+use crate::text::{CustomerId, HoldId, ItemId, ItemProperties, ItemType};
 use crate::v1::{InventoryFilter, InventoryLine, V1Entry, WalletTotal, WalletTotalsFilter};
 use crate::StoreError;
 use std::future::Future;
@@ -109,14 +112,6 @@ pub enum Claim {
     Duplicate,
 }
 
-/// Whether an item could be marked used.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ItemUse {
-    Marked,
-    AlreadyUsed,
-    NoSuchItem,
-}
-
 /// A transaction record to write.
 #[derive(Debug, Clone)]
 pub struct NewTransaction<'a> {
@@ -164,6 +159,43 @@ pub struct HoldUpdate<'a> {
     pub remaining: i64,
     pub status: HoldStatus,
     pub updated_at: Millis,
+}
+
+/// An item to create.
+#[derive(Debug, Clone)]
+pub struct NewItem<'a> {
+    pub id: &'a ItemId,
+    pub item_type: &'a ItemType,
+    pub properties: Option<&'a ItemProperties>,
+    /// `None`: the project's stock.
+    pub owner: Option<CustomerRowId>,
+    pub status: ItemStatus,
+    /// The API v1 entry that granted it.
+    pub v1_entry: Option<EntryId>,
+    pub created_at: Millis,
+}
+
+/// An item's state after a transaction changed it.
+#[derive(Debug, Clone)]
+pub struct ItemUpdate<'a> {
+    pub id: &'a ItemId,
+    pub owner: Option<CustomerRowId>,
+    pub status: ItemStatus,
+    pub properties: Option<&'a ItemProperties>,
+    pub updated_at: Millis,
+}
+
+/// One step of an item's history to append.
+#[derive(Debug, Clone)]
+pub struct NewItemStep<'a> {
+    pub item: &'a ItemId,
+    pub transaction: TransactionId,
+    pub kind: ItemStepKind,
+    pub from: Option<CustomerRowId>,
+    pub to: Option<CustomerRowId>,
+    /// The properties after the step.
+    pub properties: Option<&'a ItemProperties>,
+    pub created_at: Millis,
 }
 
 /// A customer key to store (only the digest of its secret).
@@ -287,6 +319,33 @@ pub trait ReadTx {
         project: &str,
         transaction: TransactionId,
     ) -> Result<Vec<Hold>, StoreError>;
+
+    // ---- items ----
+    fn item(&mut self, project: &str, id: &ItemId) -> Result<Option<Item>, StoreError>;
+    /// The item an API v1 entry of `project` granted.
+    fn item_of_v1_entry(&mut self, project: &str, entry: EntryId) -> Result<Option<Item>, StoreError>;
+    /// The items of one owner (`None`: the project's stock), oldest first.
+    fn owner_items(
+        &mut self,
+        project: &str,
+        owner: Option<CustomerRowId>,
+        filter: &ItemFilter,
+        page: PageRequest,
+    ) -> Result<Page<Item>, StoreError>;
+    /// An item's history, oldest step first.
+    fn item_history(
+        &mut self,
+        project: &str,
+        id: &ItemId,
+        page: PageRequest,
+    ) -> Result<Page<ItemStep>, StoreError>;
+    /// The items a transaction granted or changed, as they are now, in id
+    /// order.
+    fn transaction_items(
+        &mut self,
+        project: &str,
+        transaction: TransactionId,
+    ) -> Result<Vec<Item>, StoreError>;
 
     // ---- API v1 ----
     fn v1_wallet_totals(
@@ -442,9 +501,22 @@ pub trait WriteTx: ReadTx {
         authority: AuthorityRowId,
         delta: i64,
     ) -> Result<(), StoreError>;
-    /// Attaches an API v1 item to an entry.
-    fn insert_item(&mut self, entry: EntryId, name: &str, data: Option<&str>) -> Result<(), StoreError>;
-    /// Marks the item of `entry` used, if that entry is in `project`, has an
-    /// item, and it is unused.
-    fn mark_item_used(&mut self, project: &str, entry: EntryId) -> Result<ItemUse, StoreError>;
+
+    // ---- items ----
+    /// Reads the items of `project` with these ids and locks them until the
+    /// write ends, in id order. Missing ids are left out. A job locks items
+    /// after holds and before customers and wallets.
+    fn lock_items(&mut self, project: &str, ids: &[ItemId]) -> Result<Vec<Item>, StoreError>;
+    /// Reads the customers of `project` with these ids and locks them
+    /// against status changes until the write ends, in id order (readers
+    /// may share the lock). Missing ids are left out.
+    fn lock_customers(&mut self, project: &str, ids: &[CustomerId]) -> Result<Vec<Customer>, StoreError>;
+    /// Writes a new item; a taken id is [`StoreError::Retryable`] (the
+    /// planner saw it free: another writer just took it).
+    fn insert_item(&mut self, project: &str, item: &NewItem<'_>) -> Result<(), StoreError>;
+    /// Writes an item's new state, if it is still Active; else
+    /// [`StoreError::Retryable`].
+    fn update_item(&mut self, project: &str, change: &ItemUpdate<'_>) -> Result<(), StoreError>;
+    /// Appends a step to an item's history.
+    fn append_item_step(&mut self, project: &str, step: &NewItemStep<'_>) -> Result<(), StoreError>;
 }

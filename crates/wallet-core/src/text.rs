@@ -124,6 +124,12 @@ impl CustomerId {
     }
 }
 
+impl serde::Serialize for CustomerId {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0)
+    }
+}
+
 string_newtype!(
     /// A public identifier the server generated or a client quotes back
     /// (authority ids, entry ids): 1–30 characters of `A-Z a-z 0-9 _ -`.
@@ -195,6 +201,117 @@ impl HoldId {
 impl serde::Serialize for HoldId {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(&self.0)
+    }
+}
+
+string_newtype!(
+    /// An item's id, unique in its project: chosen by the caller (`itemId`,
+    /// 1–64 characters without control, invisible format or line-separator
+    /// characters) or made by the server (`it_` and 20 random characters).
+    ItemId
+);
+
+impl ItemId {
+    pub const MAX_LEN: usize = 64;
+
+    pub fn parse(value: &str) -> Result<Self, InvalidValue> {
+        if value.is_empty() || value.chars().count() > Self::MAX_LEN || has_hidden_chars(value) {
+            return Err(InvalidValue::new(format!(
+                "itemId must be 1-{} characters without control or invisible formatting characters",
+                Self::MAX_LEN
+            )));
+        }
+        Ok(Self(value.to_owned()))
+    }
+
+    /// A fresh id for an item the caller did not name (100 random bits).
+    pub fn random() -> Self {
+        Self(format!("it_{}", random_base32(20)))
+    }
+}
+
+impl serde::Serialize for ItemId {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0)
+    }
+}
+
+string_newtype!(
+    /// What kind of thing an item is (`"sword"`): 1–64 characters without
+    /// control characters through API v2. An item granted through API v1
+    /// takes its item name, which may be up to 200 characters.
+    ItemType
+);
+
+impl ItemType {
+    pub const MAX_LEN: usize = 64;
+
+    pub fn parse(value: &str) -> Result<Self, InvalidValue> {
+        if value.is_empty() || value.chars().count() > Self::MAX_LEN || has_control_chars(value) {
+            return Err(InvalidValue::new(format!(
+                "itemType must be 1-{} characters without control characters",
+                Self::MAX_LEN
+            )));
+        }
+        Ok(Self(value.to_owned()))
+    }
+
+    /// The type of an item granted with an API v1 entry: its name.
+    pub fn of_v1_item(name: &ItemName) -> Self {
+        Self(name.as_str().to_owned())
+    }
+}
+
+impl serde::Serialize for ItemType {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0)
+    }
+}
+
+/// An item's properties: one JSON value, kept as the exact text the client
+/// sent (numbers keep every digit; nothing goes through a float). At most
+/// [`ItemProperties::MAX_BYTES`] through API v2; API v1's item data keeps
+/// the request body's own limit.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct ItemProperties(String);
+
+impl ItemProperties {
+    /// 16 KiB of JSON text.
+    pub const MAX_BYTES: usize = 16 * 1024;
+
+    /// Properties given through API v2: valid JSON of at most 16 KiB.
+    pub fn parse(json: &str) -> Result<Self, InvalidValue> {
+        if json.len() > Self::MAX_BYTES {
+            return Err(InvalidValue::new(format!(
+                "properties must be at most {} bytes of JSON",
+                Self::MAX_BYTES
+            )));
+        }
+        Self::parse_unbounded(json)
+    }
+
+    /// Valid JSON of any size (API v1's item data, rows read back).
+    pub fn parse_unbounded(json: &str) -> Result<Self, InvalidValue> {
+        serde_json::from_str::<serde::de::IgnoredAny>(json)
+            .map_err(|_| InvalidValue::new("properties must be one JSON value"))?;
+        Ok(Self(json.trim().to_owned()))
+    }
+
+    /// The JSON text, exactly as kept.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn into_inner(self) -> String {
+        self.0
+    }
+}
+
+impl serde::Serialize for ItemProperties {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::Error;
+        let raw = serde_json::value::RawValue::from_string(self.0.clone()).map_err(S::Error::custom)?;
+        raw.serialize(s)
     }
 }
 

@@ -11,10 +11,15 @@
 
 use super::{
     unhex, AssetDump, AuthorityDump, CustomerDump, CustomerKeyDump, DumpRecord, EntryDump, HoldDump,
-    ItemDump, ProjectDump, TransactionDump, WalletDump,
+    ItemDump, ItemRecord, ItemStepDump, ProjectDump, TransactionDump, V1ItemDump, WalletDump,
 };
-use crate::model::{CustomerStatus, EntryKind, HoldStatus, TransactionStatus, WalletStatus};
-use crate::text::{AssetCode, CustomerId, HoldId, ProjectId, PublicId, ReferenceId};
+use crate::model::{
+    CustomerStatus, EntryKind, HoldStatus, ItemStatus, ItemStepKind, TransactionStatus, WalletStatus,
+};
+use crate::text::{
+    AssetCode, CustomerId, HoldId, ItemId, ItemName, ItemProperties, ItemType, ProjectId, PublicId,
+    ReferenceId,
+};
 use crate::MAX_CREDIT_LIMIT;
 use std::collections::{BTreeMap, HashSet};
 
@@ -72,8 +77,11 @@ pub struct ImportCheck {
     wallets: Ids,
     transactions: Ids,
     entries: Ids,
-    /// Entries that carry an item (an entry has at most one).
+    /// Entries that granted an item (an entry grants at most one).
+    v1_entries: Ids,
     items: Ids,
+    item_ids: HashSet<String>,
+    item_steps: Ids,
     /// Per wallet: what a hold must match, and what its Open holds reserve.
     wallet_holds: BTreeMap<i64, WalletHolds>,
     holds: Ids,
@@ -120,7 +128,9 @@ impl ImportCheck {
             DumpRecord::Wallet(w) => self.wallet(w),
             DumpRecord::Transaction(t) => self.transaction(t),
             DumpRecord::Entry(e) => self.entry(e),
-            DumpRecord::Item(i) => self.item(i),
+            DumpRecord::Item(ItemRecord::Item(i)) => self.item(i),
+            DumpRecord::Item(ItemRecord::V1(i)) => self.v1_item(i),
+            DumpRecord::ItemStep(step) => self.item_step(step),
             DumpRecord::Hold(h) => self.hold(h),
         }
     }
@@ -260,8 +270,57 @@ impl ImportCheck {
     }
 
     fn item(&mut self, i: &ItemDump) -> Result<(), InvalidRecord> {
+        valid(ItemId::parse(&i.id))?;
+        // Through API v2 a type has at most 64 characters; an item of an
+        // API v1 entry keeps its name, of up to 200.
+        if i.v1_entry.is_some() {
+            valid(ItemName::parse(&i.item_type))?;
+        } else {
+            valid(ItemType::parse(&i.item_type))?;
+        }
+        if let Some(properties) = &i.properties {
+            valid(ItemProperties::parse_unbounded(properties))?;
+        }
+        if let Some(customer) = i.customer {
+            self.customers.refer(customer, "customer")?;
+        }
+        known(ItemStatus::parse(&i.status), "item", &i.status)?;
+        if let Some(entry) = i.v1_entry {
+            self.entries.refer(entry, "entry")?;
+            self.v1_entries.add(entry, "item of entry")?;
+        }
+        if !self.item_ids.insert(i.id.clone()) {
+            return Err(invalid(format!("a second item with id {}", i.id)));
+        }
+        self.items.add(i.rowid, "item")
+    }
+
+    fn v1_item(&mut self, i: &V1ItemDump) -> Result<(), InvalidRecord> {
+        valid(ItemName::parse(&i.name))?;
+        if let Some(data) = &i.data {
+            valid(ItemProperties::parse_unbounded(data))?;
+        }
         self.entries.refer(i.entry, "entry")?;
-        self.items.add(i.entry, "item of entry")
+        self.v1_entries.add(i.entry, "item of entry")?;
+        if !self.item_ids.insert(i.item_id()) {
+            return Err(invalid(format!("a second item with id {}", i.item_id())));
+        }
+        Ok(())
+    }
+
+    fn item_step(&mut self, step: &ItemStepDump) -> Result<(), InvalidRecord> {
+        self.items.refer(step.item, "item")?;
+        if let Some(transaction) = step.transaction {
+            self.transactions.refer(transaction, "transaction")?;
+        }
+        known(ItemStepKind::parse(&step.kind), "item step", &step.kind)?;
+        for owner in [step.from, step.to].into_iter().flatten() {
+            self.customers.refer(owner, "customer")?;
+        }
+        if let Some(properties) = &step.properties {
+            valid(ItemProperties::parse_unbounded(properties))?;
+        }
+        self.item_steps.add(step.rowid, "item step")
     }
 
     fn hold(&mut self, h: &HoldDump) -> Result<(), InvalidRecord> {

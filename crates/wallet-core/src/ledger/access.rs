@@ -3,9 +3,10 @@
 
 use super::admin::maintenance_on;
 use crate::ids::{AssetId, CustomerRowId, WalletId};
-use crate::model::{Asset, Customer, CustomerStatus, Millis, Wallet};
+use crate::model::{Asset, Customer, CustomerStatus, Item, Millis, Wallet};
 use crate::policy::{self, Action, AuthorityCaller, Caller, CustomerCredential};
 use crate::port::ReadTx;
+use crate::text::ItemId;
 use crate::{Lapse, LedgerError, Missing};
 
 /// Asks the policy; a refusal is `AccessDenied`.
@@ -104,6 +105,16 @@ pub(super) fn readable_wallet(
         .ok_or_else(|| missing(caller, Missing::Wallet))?;
     authorize(caller, Action::ReadWallet(wallet.owner_rowid()))?;
     Ok(wallet)
+}
+
+/// An item of the caller's project that the caller may read (its owner's
+/// customer key, or an authority).
+pub(super) fn readable_item(r: &mut dyn ReadTx, caller: &Caller, id: &ItemId) -> Result<Item, LedgerError> {
+    let item = r
+        .item(caller.project_id(), id)?
+        .ok_or_else(|| missing(caller, Missing::Item))?;
+    authorize(caller, Action::ReadItem(item.owner.as_ref().map(|o| o.rowid)))?;
+    Ok(item)
 }
 
 /// A customer of the caller's project that the caller may read.

@@ -10,11 +10,12 @@ mod admin;
 mod catalog;
 mod credentials;
 mod holds;
+mod items;
 mod posting;
 mod v1;
 
 pub use holds::MAX_CREDIT_LIMIT;
-pub use posting::{TransactionOutcome, V1EntryRequest, V1Item};
+pub use posting::{Touched, TransactionOutcome, V1EntryRequest, V1Item};
 
 use crate::check::CheckReport;
 use crate::clock::{Clock, SystemClock};

@@ -9,26 +9,36 @@ use crate::amount::Amount;
 use crate::clock::Clock;
 use crate::ids::{AuthorityRowId, CustomerRowId, EntryId, TransactionId, WalletId};
 use crate::model::{
-    CustomerStatus, Hold, Millis, Page, PageRequest, TimeRange, Transaction, TransactionStatus, Wallet,
+    CustomerStatus, Hold, Item, Millis, Page, PageRequest, TimeRange, Transaction, TransactionStatus, Wallet,
 };
 use crate::operation::{operations_json, Operation, Quantity, TransactionRequest};
-use crate::planner::{self, Book, FailReason, Failure, HoldState, Plan, WalletState};
+use crate::planner::{self, Book, FailReason, Failure, HoldState, ItemState, Plan, WalletState};
 use crate::policy::{Action, AuthorityCaller, Caller};
-use crate::port::{Claim, HoldUpdate, NewEntry, NewTransaction, NewWallet, WriteTx};
-use crate::text::{CustomerId, HoldId, ItemName, Reason};
+use crate::port::{
+    Claim, HoldUpdate, ItemUpdate, NewEntry, NewItem, NewItemStep, NewTransaction, NewWallet, WriteTx,
+};
+use crate::text::{CustomerId, HoldId, ItemId, ItemName, ItemProperties, ItemType, Reason};
 use crate::v1::V1Entry;
 use crate::{LedgerError, Missing, StoreError};
 
 /// What became of a transaction request.
 #[derive(Debug, Clone)]
 pub enum TransactionOutcome {
-    /// Applied: the transaction and the holds it placed or changed.
-    Completed(Transaction, Vec<Hold>),
+    /// Applied: the transaction and the holds and items it touched.
+    Completed(Transaction, Touched),
     /// Recorded as Failed, with no entries: why, as data.
     Failed(Transaction, Failure),
     /// The reference id was used before: nothing was applied now; this is the
-    /// stored transaction, with the holds it placed.
-    Duplicate(Transaction, Vec<Hold>),
+    /// stored transaction, with the holds it placed and the items it touched.
+    Duplicate(Transaction, Touched),
+}
+
+/// The holds and items a transaction placed, granted or changed, as they are
+/// now stored.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Touched {
+    pub holds: Vec<Hold>,
+    pub items: Vec<Item>,
 }
 
 impl TransactionOutcome {
@@ -45,8 +55,9 @@ impl TransactionOutcome {
 #[derive(Debug, Clone)]
 pub struct V1Item {
     pub name: ItemName,
-    /// Any JSON value, as the authority sent it (JSON text).
-    pub data: Option<String>,
+    /// Any JSON value, exactly as the authority sent it; `None` when it sent
+    /// no `data`.
+    pub data: Option<ItemProperties>,
 }
 
 /// A validated `POST /api/v1/entry`.
@@ -236,9 +247,17 @@ pub(super) fn post_as(
     match planned {
         Err(failure) => Ok(TransactionOutcome::Failed(transaction, failure)),
         Ok(plan) => {
-            apply(tx, authority, id, &plan, description, now, project)?;
-            let holds = touched_holds(tx, project, &plan)?;
-            Ok(TransactionOutcome::Completed(transaction, holds))
+            let written = Written {
+                authority,
+                transaction: id,
+                reason: description,
+                now,
+                project,
+            };
+            apply(tx, &written, &plan)?;
+            write_items(tx, &book, &written, &plan, None)?;
+            let touched = touched(tx, project, &plan)?;
+            Ok(TransactionOutcome::Completed(transaction, touched))
         }
     }
 }
@@ -248,20 +267,42 @@ fn duplicate(
     project: &str,
     existing: Transaction,
 ) -> Result<TransactionOutcome, LedgerError> {
-    let holds = tx.transaction_holds(project, existing.id)?;
-    Ok(TransactionOutcome::Duplicate(existing, holds))
+    let touched = Touched {
+        holds: tx.transaction_holds(project, existing.id)?,
+        items: tx.transaction_items(project, existing.id)?,
+    };
+    Ok(TransactionOutcome::Duplicate(existing, touched))
 }
 
-/// The holds a plan placed or changed, as now stored.
-fn touched_holds(tx: &mut dyn WriteTx, project: &str, plan: &Plan) -> Result<Vec<Hold>, StoreError> {
-    let mut holds = Vec::with_capacity(plan.holds.len());
+/// The holds and items a plan placed, granted or changed, as now stored.
+fn touched(tx: &mut dyn WriteTx, project: &str, plan: &Plan) -> Result<Touched, StoreError> {
+    let mut touched = Touched {
+        holds: Vec::with_capacity(plan.holds.len()),
+        items: Vec::with_capacity(plan.items.len()),
+    };
     for planned in &plan.holds {
         let hold = tx
             .hold(project, &planned.state.id)?
             .ok_or_else(|| StoreError::Internal(format!("hold {} was just written", planned.state.id)))?;
-        holds.push(hold);
+        touched.holds.push(hold);
     }
-    Ok(holds)
+    for planned in &plan.items {
+        let item = tx
+            .item(project, &planned.state.id)?
+            .ok_or_else(|| StoreError::Internal(format!("item {} was just written", planned.state.id)))?;
+        touched.items.push(item);
+    }
+    Ok(touched)
+}
+
+/// What every row a plan writes shares: who posted it, in which
+/// transaction, why and when.
+struct Written<'a> {
+    authority: AuthorityRowId,
+    transaction: TransactionId,
+    reason: Option<&'a str>,
+    now: Millis,
+    project: &'a str,
 }
 
 /// The transaction as stored, without reading it back.
@@ -292,6 +333,37 @@ fn recorded(id: TransactionId, record: &NewTransaction<'_>) -> Transaction {
 /// time) although it applied after it, and the `balanceAfter` of a
 /// wallet's history would not follow from one entry to the next.
 fn lock_book(tx: &mut dyn WriteTx, project: &str, operations: &[Operation]) -> Result<Book, LedgerError> {
+    let holds = lock_holds(tx, project, operations)?;
+    let (items, customers) = lock_items(tx, project, operations)?;
+    let mut ids: Vec<WalletId> = operations.iter().flat_map(Operation::wallets).collect();
+    ids.extend(
+        holds
+            .iter()
+            .flat_map(|h| std::iter::once(h.source).chain(h.destination)),
+    );
+    ids.sort_unstable();
+    ids.dedup();
+    let wallets = if ids.is_empty() {
+        Vec::new()
+    } else {
+        tx.lock_wallets(project, &ids)?
+    };
+    if wallets.len() != ids.len() {
+        return Err(LedgerError::NotFound(Missing::Wallet));
+    }
+    Ok(Book::new(wallets.iter().map(WalletState::from))
+        .with_holds(holds.iter().map(HoldState::from))
+        .with_items(items.iter().map(ItemState::from))
+        .with_customers(&customers))
+}
+
+/// Locks the holds the operations capture, void or expire, and any whose id
+/// a new Hold would take.
+fn lock_holds(
+    tx: &mut dyn WriteTx,
+    project: &str,
+    operations: &[Operation],
+) -> Result<Vec<Hold>, LedgerError> {
     let mut hold_ids: Vec<HoldId> = operations
         .iter()
         .filter_map(|op| op.hold().or_else(|| op.placed_hold()))
@@ -313,33 +385,75 @@ fn lock_book(tx: &mut dyn WriteTx, project: &str, operations: &[Operation]) -> R
             return Err(LedgerError::NotFound(Missing::Hold));
         }
     }
-    let mut ids: Vec<WalletId> = operations.iter().flat_map(Operation::wallets).collect();
-    ids.extend(
-        holds
-            .iter()
-            .flat_map(|h| std::iter::once(h.source).chain(h.destination)),
-    );
-    ids.sort_unstable();
-    ids.dedup();
-    let wallets = tx.lock_wallets(project, &ids)?;
-    if wallets.len() != ids.len() {
-        return Err(LedgerError::NotFound(Missing::Wallet));
-    }
-    Ok(Book::new(wallets.iter().map(WalletState::from)).with_holds(holds.iter().map(HoldState::from)))
+    Ok(holds)
 }
 
-/// Writes a plan: each line moves its wallet's balance with a guarded debit
-/// or a credit by delta and appends its entry; the poster's running total in
-/// each wallet moves by the net. Returns the entries, in line order.
-fn apply(
+/// Locks the items the operations move, change or consume (and any whose id
+/// a GrantItem would take), then the customers the operations name and
+/// those that own the items. An item that neither exists nor is granted
+/// earlier in the transaction, or a customer that does not exist, makes the
+/// request invalid: nothing is recorded.
+fn lock_items(
     tx: &mut dyn WriteTx,
-    authority: AuthorityRowId,
-    transaction: TransactionId,
-    plan: &Plan,
-    reason: Option<&str>,
-    now: Millis,
     project: &str,
-) -> Result<Vec<EntryId>, StoreError> {
+    operations: &[Operation],
+) -> Result<(Vec<Item>, Vec<crate::model::Customer>), LedgerError> {
+    let mut item_ids: Vec<ItemId> = operations
+        .iter()
+        .filter_map(|op| op.item().or_else(|| op.granted_item()))
+        .cloned()
+        .collect();
+    if item_ids.is_empty() {
+        return Ok((Vec::new(), Vec::new()));
+    }
+    item_ids.sort_unstable();
+    item_ids.dedup();
+    let items = tx.lock_items(project, &item_ids)?;
+    for (i, op) in operations.iter().enumerate() {
+        let Some(id) = op.item() else { continue };
+        let granted_before = operations[..i]
+            .iter()
+            .any(|earlier| earlier.granted_item() == Some(id));
+        if !granted_before && !items.iter().any(|item| &item.id == id) {
+            return Err(LedgerError::NotFound(Missing::Item));
+        }
+    }
+    let named: Vec<&CustomerId> = operations.iter().flat_map(Operation::customers).collect();
+    let mut customer_ids: Vec<CustomerId> = named.iter().map(|&id| id.clone()).collect();
+    customer_ids.extend(
+        items
+            .iter()
+            .filter_map(|item| item.owner.as_ref().map(|o| o.id.clone())),
+    );
+    customer_ids.sort_unstable();
+    customer_ids.dedup();
+    let customers = if customer_ids.is_empty() {
+        Vec::new()
+    } else {
+        tx.lock_customers(project, &customer_ids)?
+    };
+    if named
+        .iter()
+        .any(|id| !customers.iter().any(|c| c.id == id.as_str()))
+    {
+        return Err(LedgerError::NotFound(Missing::Customer));
+    }
+    Ok((items, customers))
+}
+
+/// Writes a plan's value: each line moves its wallet's balance with a
+/// guarded debit or a credit by delta and appends its entry; holds are
+/// written at their final state; the poster's running total in each wallet
+/// moves by the net. Returns the entries, in line order. Items follow with
+/// [`write_items`].
+fn apply(tx: &mut dyn WriteTx, at: &Written<'_>, plan: &Plan) -> Result<Vec<EntryId>, StoreError> {
+    let Written {
+        authority,
+        transaction,
+        reason,
+        now,
+        project,
+    } = *at;
     let mut entries = Vec::with_capacity(plan.lines.len());
     let mut reservations = plan.reservations.iter().peekable();
     let mut lines = plan.lines.iter().peekable();
@@ -382,6 +496,71 @@ fn apply(
         tx.add_authority_total(wallet, authority, delta)?;
     }
     Ok(entries)
+}
+
+/// Writes the items a plan granted or changed, at their state after the
+/// transaction, and each one's steps in operation order. A granted item
+/// names `v1_entry` when an API v1 entry granted it.
+fn write_items(
+    tx: &mut dyn WriteTx,
+    book: &Book,
+    at: &Written<'_>,
+    plan: &Plan,
+    v1_entry: Option<EntryId>,
+) -> Result<(), StoreError> {
+    let rowid = |owner: Option<&CustomerId>| -> Result<_, StoreError> {
+        owner
+            .map(|id| {
+                book.customer(id)
+                    .map(|c| c.rowid)
+                    .ok_or_else(|| StoreError::Internal(format!("customer {id} is not in the book")))
+            })
+            .transpose()
+    };
+    for planned in &plan.items {
+        let state = &planned.state;
+        let owner = rowid(state.owner.as_ref())?;
+        if planned.granted {
+            tx.insert_item(
+                at.project,
+                &NewItem {
+                    id: &state.id,
+                    item_type: &state.item_type,
+                    properties: state.properties.as_ref(),
+                    owner,
+                    status: state.status,
+                    v1_entry,
+                    created_at: at.now,
+                },
+            )?;
+        } else {
+            tx.update_item(
+                at.project,
+                &ItemUpdate {
+                    id: &state.id,
+                    owner,
+                    status: state.status,
+                    properties: state.properties.as_ref(),
+                    updated_at: at.now,
+                },
+            )?;
+        }
+        for step in &planned.steps {
+            tx.append_item_step(
+                at.project,
+                &NewItemStep {
+                    item: &state.id,
+                    transaction: at.transaction,
+                    kind: step.kind,
+                    from: rowid(step.from.as_ref())?,
+                    to: rowid(step.to.as_ref())?,
+                    properties: step.properties.as_ref(),
+                    created_at: at.now,
+                },
+            )?;
+        }
+    }
+    Ok(())
 }
 
 /// Writes the holds a plan placed (at their state after the transaction) and
@@ -433,8 +612,10 @@ fn write_holds(
     Ok(())
 }
 
-/// Posts one API v1 entry; `now` dates a customer or wallet it creates,
-/// the entry itself is dated once its wallet is locked (see [`lock_book`]).
+/// Posts one API v1 entry, and the item it carries as a GrantItem in the
+/// same transaction (owned by the user, naming the entry); `now` dates a
+/// customer or wallet it creates, the entry itself is dated once its wallet
+/// is locked (see [`lock_book`]).
 fn post_v1(
     tx: &mut dyn WriteTx,
     poster: &AuthorityCaller,
@@ -449,7 +630,7 @@ fn post_v1(
     let amount = request.amount.get();
     let magnitude =
         Quantity::new(amount.unsigned_abs().try_into().unwrap_or(i64::MAX)).unwrap_or(Quantity::ZERO);
-    let operation = if amount < 0 {
+    let mut operations = vec![if amount < 0 {
         Operation::Redeem {
             source: wallet.id,
             amount: magnitude,
@@ -459,8 +640,15 @@ fn post_v1(
             destination: wallet.id,
             amount: magnitude,
         }
-    };
-    let operations = [operation];
+    }];
+    if let Some(item) = &request.item {
+        operations.push(Operation::GrantItem {
+            item_type: ItemType::of_v1_item(&item.name),
+            customer_id: Some(request.user.clone()),
+            properties: item.data.clone(),
+            item_id: ItemId::random(),
+        });
+    }
     let book = lock_book(tx, project, &operations)?;
     let now = clock.now();
     let plan = planner::plan(&book, &operations, now).map_err(|f| LedgerError::Rejected(f.reason))?;
@@ -480,13 +668,18 @@ fn post_v1(
             StoreError::Internal("an entry without a reference id was a duplicate".to_owned()).into(),
         );
     };
-    let entries = apply(tx, poster.authority, id, &plan, record.description, now, project)?;
+    let written = Written {
+        authority: poster.authority,
+        transaction: id,
+        reason: record.description,
+        now,
+        project,
+    };
+    let entries = apply(tx, &written, &plan)?;
     let entry = *entries
         .first()
         .ok_or_else(|| StoreError::Internal("an entry's plan had no line".to_owned()))?;
-    if let Some(item) = &request.item {
-        tx.insert_item(entry, item.name.as_str(), item.data.as_deref())?;
-    }
+    write_items(tx, &book, &written, &plan, Some(entry))?;
     Ok(tx
         .v1_entry(entry)?
         .ok_or_else(|| StoreError::Internal("the entry just written is missing".to_owned()))?)

@@ -21,6 +21,14 @@ fn h(name: &str) -> HoldId {
     HoldId::parse(name).expect("hold id")
 }
 
+fn it(name: &str) -> ItemId {
+    ItemId::parse(name).expect("item id")
+}
+
+fn c(name: &str) -> CustomerId {
+    CustomerId::parse(name).expect("customer id")
+}
+
 fn open(id: i64, asset: i64, balance: i64) -> WalletState {
     WalletState {
         id: w(id),
@@ -472,14 +480,48 @@ struct ModelHold {
     expires_at: Option<Millis>,
 }
 
-type ModelState = (BTreeMap<WalletId, ModelWallet>, BTreeMap<HoldId, ModelHold>);
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct ModelItem {
+    owner: Option<CustomerId>,
+    consumed: bool,
+    properties: Option<ItemProperties>,
+}
 
-fn model(
-    wallets: &[WalletState],
-    holds: &[HoldState],
-    ops: &[Operation],
-    now: Millis,
-) -> Result<ModelState, (usize, FailCode)> {
+type ModelState = (
+    BTreeMap<WalletId, ModelWallet>,
+    BTreeMap<HoldId, ModelHold>,
+    BTreeMap<ItemId, ModelItem>,
+);
+
+/// What the model is given besides the operations.
+struct ModelBook<'a> {
+    wallets: &'a [WalletState],
+    holds: &'a [HoldState],
+    items: &'a [ItemState],
+    customers: &'a BTreeMap<CustomerId, CustomerStatus>,
+}
+
+#[allow(clippy::too_many_lines)] // the whole rule book, in one place
+fn model(book: &ModelBook<'_>, ops: &[Operation], now: Millis) -> Result<ModelState, (usize, FailCode)> {
+    let ModelBook {
+        wallets,
+        holds,
+        items,
+        customers,
+    } = *book;
+    let mut is: BTreeMap<ItemId, ModelItem> = items
+        .iter()
+        .map(|i| {
+            (
+                i.id.clone(),
+                ModelItem {
+                    owner: i.owner.clone(),
+                    consumed: i.status == ItemStatus::Consumed,
+                    properties: i.properties.clone(),
+                },
+            )
+        })
+        .collect();
     let mut ws: BTreeMap<WalletId, ModelWallet> = wallets
         .iter()
         .map(|w| {
@@ -659,9 +701,65 @@ fn model(
                 stored.remaining = 0;
                 stored.open = false;
             }
+            Operation::GrantItem {
+                customer_id,
+                properties,
+                item_id,
+                ..
+            } => {
+                active(customers, customer_id.as_ref()).map_err(fail)?;
+                if is.contains_key(item_id) {
+                    return Err(fail(FailCode::Conflict));
+                }
+                is.insert(
+                    item_id.clone(),
+                    ModelItem {
+                        owner: customer_id.clone(),
+                        consumed: false,
+                        properties: properties.clone(),
+                    },
+                );
+            }
+            Operation::TransferItem { item, from, .. } | Operation::ConsumeItem { item, from } => {
+                let current = is.get(item).cloned().ok_or(fail(FailCode::ValidationError))?;
+                if current.consumed {
+                    return Err(fail(FailCode::WrongItemStatus));
+                }
+                if from.as_ref().is_some_and(|from| *from != current.owner) {
+                    return Err(fail(FailCode::WrongItemOwner));
+                }
+                active(customers, current.owner.as_ref()).map_err(fail)?;
+                let stored = is.get_mut(item).ok_or(fail(FailCode::ValidationError))?;
+                if let Operation::TransferItem { to, .. } = op {
+                    active(customers, to.as_ref()).map_err(fail)?;
+                    stored.owner.clone_from(to);
+                } else {
+                    stored.consumed = true;
+                }
+            }
+            Operation::SetItemProperties { item, properties } => {
+                let stored = is.get_mut(item).ok_or(fail(FailCode::ValidationError))?;
+                if stored.consumed {
+                    return Err(fail(FailCode::WrongItemStatus));
+                }
+                stored.properties = Some(properties.clone());
+            }
         }
     }
-    Ok((ws, hs))
+    Ok((ws, hs, is))
+}
+
+/// An owner items may go to or from: stock, or an Active customer.
+fn active(
+    customers: &BTreeMap<CustomerId, CustomerStatus>,
+    owner: Option<&CustomerId>,
+) -> Result<(), FailCode> {
+    match owner.map(|id| customers.get(id)) {
+        None => Ok(()),
+        Some(None) => Err(FailCode::ValidationError),
+        Some(Some(CustomerStatus::Active)) => Ok(()),
+        Some(Some(_)) => Err(FailCode::WrongCustomerStatus),
+    }
 }
 
 fn amount() -> impl Strategy<Value = Quantity> {
@@ -712,6 +810,38 @@ fn hold_name() -> impl Strategy<Value = HoldId> {
     (0..HOLD_NAMES.len()).prop_map(|i| h(HOLD_NAMES[i]))
 }
 
+/// Items and customers are named from small sets too; `c4` is no customer.
+const ITEM_NAMES: [&str; 3] = ["i1", "i2", "i3"];
+const CUSTOMER_NAMES: [&str; 4] = ["c1", "c2", "c3", "c4"];
+
+fn item_name() -> impl Strategy<Value = ItemId> {
+    (0..ITEM_NAMES.len()).prop_map(|i| it(ITEM_NAMES[i]))
+}
+
+/// A customer, or stock (`None`).
+fn owner() -> impl Strategy<Value = Option<CustomerId>> {
+    prop_oneof![
+        4 => (0..CUSTOMER_NAMES.len()).prop_map(|i| Some(c(CUSTOMER_NAMES[i]))),
+        1 => Just(None),
+    ]
+}
+
+fn properties() -> impl Strategy<Value = ItemProperties> {
+    (0u64..4).prop_map(|n| ItemProperties::parse(&format!("{{\"level\":{n}}}")).expect("json"))
+}
+
+fn item_operation() -> impl Strategy<Value = Operation> {
+    prop_oneof![
+        2 => (owner(), prop::option::of(properties()), item_name()).prop_map(|(customer_id, properties, item_id)| {
+            Operation::GrantItem { item_type: ItemType::parse("sword").expect("type"), customer_id, properties, item_id }
+        }),
+        3 => (item_name(), owner(), prop::option::of(owner()))
+            .prop_map(|(item, to, from)| Operation::TransferItem { item, to, from }),
+        1 => (item_name(), prop::option::of(owner())).prop_map(|(item, from)| Operation::ConsumeItem { item, from }),
+        1 => (item_name(), properties()).prop_map(|(item, properties)| Operation::SetItemProperties { item, properties }),
+    ]
+}
+
 fn operation() -> impl Strategy<Value = Operation> {
     // Wallet 5 is never in the book: an unknown wallet.
     let wallet = (1i64..=5).prop_map(w);
@@ -739,6 +869,26 @@ fn operation() -> impl Strategy<Value = Operation> {
             .prop_map(|(hold, amount, destination)| Operation::Capture { hold, amount, destination }),
         1 => hold_name().prop_map(|hold| Operation::Void { hold }),
         1 => hold_name().prop_map(|hold| Operation::ExpireHold { hold }),
+        4 => item_operation(),
+    ]
+}
+
+/// An item that exists before the transaction: its owner (an index into
+/// the first three customers, or stock), whether it is consumed, and its
+/// properties.
+fn existing_item() -> impl Strategy<Value = (Option<usize>, bool, Option<u64>)> {
+    (
+        prop::option::of(0usize..3),
+        prop::bool::weighted(0.2),
+        prop::option::of(0u64..4),
+    )
+}
+
+fn customer_status() -> impl Strategy<Value = CustomerStatus> {
+    prop_oneof![
+        6 => Just(CustomerStatus::Active),
+        1 => Just(CustomerStatus::Suspended),
+        1 => Just(CustomerStatus::Deleted),
     ]
 }
 
@@ -758,7 +908,38 @@ proptest! {
         existing in proptest::collection::vec(prop::option::of(existing_hold()), HOLD_NAMES.len()),
         ops in proptest::collection::vec(operation(), 1..10),
         now in 0i64..20,
+        existing_items in proptest::collection::vec(prop::option::of(existing_item()), ITEM_NAMES.len()),
+        statuses in proptest::collection::vec(customer_status(), 3),
     ) {
+        // Customers c1-c3 exist (with these statuses); c4 does not.
+        let customer_rows: Vec<Customer> = statuses
+            .iter()
+            .enumerate()
+            .map(|(i, &status)| Customer {
+                rowid: crate::ids::CustomerRowId::new(i as i64 + 1),
+                id: CUSTOMER_NAMES[i].to_owned(),
+                name: None,
+                description: None,
+                status,
+                created_at: 0,
+            })
+            .collect();
+        let customers: BTreeMap<CustomerId, CustomerStatus> =
+            customer_rows.iter().map(|row| (c(&row.id), row.status)).collect();
+        let items: Vec<ItemState> = ITEM_NAMES
+            .iter()
+            .zip(existing_items)
+            .filter_map(|(name, item)| {
+                let (owner, consumed, level) = item?;
+                Some(ItemState {
+                    id: it(name),
+                    item_type: ItemType::parse("sword").expect("type"),
+                    owner: owner.map(|i| c(CUSTOMER_NAMES[i])),
+                    status: if consumed { ItemStatus::Consumed } else { ItemStatus::Active },
+                    properties: level.map(|n| ItemProperties::parse(&format!("{{\"level\":{n}}}")).expect("json")),
+                })
+            })
+            .collect();
         let mut wallets: Vec<WalletState> = states
             .iter()
             .enumerate()
@@ -795,10 +976,38 @@ proptest! {
                 expires_at,
             });
         }
-        let book = Book::new(wallets.iter().copied()).with_holds(holds.iter().cloned());
+        let book = Book::new(wallets.iter().copied())
+            .with_holds(holds.iter().cloned())
+            .with_items(items.iter().cloned())
+            .with_customers(&customer_rows);
         let planned = plan(&book, &ops, now);
-        match (model(&wallets, &holds, &ops, now), planned) {
-            (Ok((model_wallets, model_holds)), Ok(plan)) => {
+        let given = ModelBook { wallets: &wallets, holds: &holds, items: &items, customers: &customers };
+        match (model(&given, &ops, now), planned) {
+            (Ok((model_wallets, model_holds, model_items)), Ok(plan)) => {
+                for planned in &plan.items {
+                    let model = &model_items[&planned.state.id];
+                    prop_assert_eq!(&planned.state.owner, &model.owner);
+                    prop_assert_eq!(planned.state.status == ItemStatus::Consumed, model.consumed);
+                    prop_assert_eq!(&planned.state.properties, &model.properties);
+                    prop_assert_eq!(planned.granted, book.item(&planned.state.id).is_none());
+                    // The steps chain from owner to owner and end at the state.
+                    let first = planned.steps.first().expect("an item in a plan has a step");
+                    let before = book.item(&planned.state.id).and_then(|i| i.owner.clone());
+                    prop_assert_eq!(&first.from, &before);
+                    for pair in planned.steps.windows(2) {
+                        prop_assert_eq!(&pair[0].to, &pair[1].from);
+                    }
+                    let last = planned.steps.last().expect("a step");
+                    prop_assert_eq!(&last.to, &planned.state.owner);
+                    prop_assert_eq!(&last.properties, &planned.state.properties);
+                }
+                // What the plan does not name is as it was.
+                for (id, model) in &model_items {
+                    if plan.items.iter().all(|p| &p.state.id != id) {
+                        let before = book.item(id).expect("an untouched item existed");
+                        prop_assert_eq!(&before.owner, &model.owner);
+                    }
+                }
                 let mut last: BTreeMap<WalletId, (i64, i64)> = wallets.iter().map(|w| (w.id, (w.balance, w.held))).collect();
                 for line in &plan.lines {
                     let (before, held) = last[&line.wallet];
@@ -838,4 +1047,133 @@ proptest! {
             (expected, got) => prop_assert!(false, "model {:?} but planner {:?}", expected.map(|_| ()), got),
         }
     }
+}
+
+// ---- items -----------------------------------------------------------------
+
+fn sword(owner: Option<&str>) -> ItemState {
+    ItemState {
+        id: it("sword"),
+        item_type: ItemType::parse("sword").expect("type"),
+        owner: owner.map(c),
+        status: ItemStatus::Active,
+        properties: None,
+    }
+}
+
+fn customer_row(rowid: i64, id: &str, status: CustomerStatus) -> Customer {
+    Customer {
+        rowid: crate::ids::CustomerRowId::new(rowid),
+        id: id.to_owned(),
+        name: None,
+        description: None,
+        status,
+        created_at: 0,
+    }
+}
+
+/// Alice (wallet 1, 50 gold) buys Bob's sword (Bob's wallet 2) for 100 gold.
+fn trade(price: i64, from: &str) -> Vec<Operation> {
+    vec![
+        Operation::Transfer {
+            source: w(1),
+            destination: w(2),
+            amount: q(price),
+        },
+        Operation::TransferItem {
+            item: it("sword"),
+            to: Some(c("alice")),
+            from: Some(Some(c(from))),
+        },
+    ]
+}
+
+fn trade_book(owner: &str) -> Book {
+    Book::new([open(1, 1, 50), open(2, 1, 0)])
+        .with_items([sword(Some(owner))])
+        .with_customers(&[
+            customer_row(1, "alice", CustomerStatus::Active),
+            customer_row(2, "bob", CustomerStatus::Active),
+        ])
+}
+
+#[test]
+fn a_trade_moves_gold_and_the_item_or_nothing() {
+    let done = plan(&trade_book("bob"), &trade(40, "bob"), 0).expect("alice can pay");
+    assert_eq!(done.lines.len(), 2);
+    assert_eq!(done.items[0].state.owner, Some(c("alice")));
+    assert_eq!(done.items[0].steps[0].from, Some(c("bob")));
+
+    let poor = plan(&trade_book("bob"), &trade(100, "bob"), 0).expect_err("alice cannot pay");
+    assert_eq!(
+        (poor.operation, poor.reason.code()),
+        (0, FailCode::InsufficientFunds)
+    );
+
+    let sold = plan(&trade_book("carol"), &trade(40, "bob"), 0).expect_err("bob no longer owns it");
+    assert_eq!(
+        (sold.operation, sold.reason.code()),
+        (1, FailCode::WrongItemOwner)
+    );
+}
+
+#[test]
+fn an_item_granted_with_an_id_moves_later_in_the_same_transaction() {
+    let book = Book::new([]).with_customers(&[customer_row(1, "alice", CustomerStatus::Active)]);
+    let ops = [
+        Operation::GrantItem {
+            item_type: ItemType::parse("ticket").expect("type"),
+            customer_id: None,
+            properties: Some(ItemProperties::parse(r#"{"seat":"12A"}"#).expect("json")),
+            item_id: it("t1"),
+        },
+        Operation::TransferItem {
+            item: it("t1"),
+            to: Some(c("alice")),
+            from: Some(None),
+        },
+        Operation::ConsumeItem {
+            item: it("t1"),
+            from: None,
+        },
+    ];
+    let done = plan(&book, &ops, 0).expect("plans");
+    let item = &done.items[0];
+    assert!(item.granted);
+    assert_eq!(item.state.status, ItemStatus::Consumed);
+    let kinds: Vec<ItemStepKind> = item.steps.iter().map(|s| s.kind).collect();
+    assert_eq!(
+        kinds,
+        [
+            ItemStepKind::GrantItem,
+            ItemStepKind::TransferItem,
+            ItemStepKind::ConsumeItem
+        ]
+    );
+    let again = plan(&book, &[ops[0].clone(), ops[2].clone(), ops[2].clone()], 0).expect_err("consumed");
+    assert_eq!(
+        (again.operation, again.reason.code()),
+        (2, FailCode::WrongItemStatus)
+    );
+}
+
+#[test]
+fn items_move_only_between_active_customers() {
+    let book = Book::new([]).with_items([sword(Some("bob"))]).with_customers(&[
+        customer_row(1, "alice", CustomerStatus::Suspended),
+        customer_row(2, "bob", CustomerStatus::Active),
+    ]);
+    let to_alice = Operation::TransferItem {
+        item: it("sword"),
+        to: Some(c("alice")),
+        from: None,
+    };
+    let failed = plan(&book, &[to_alice], 0).expect_err("alice is suspended");
+    assert_eq!(failed.reason.code(), FailCode::WrongCustomerStatus);
+    let to_stock = Operation::TransferItem {
+        item: it("sword"),
+        to: None,
+        from: None,
+    };
+    assert!(plan(&book, &[to_stock], 0).is_ok(), "stock takes anything");
 }

@@ -116,11 +116,32 @@ fn project() -> (ProjectDump, Vec<DumpRecord>) {
             created_at: 2,
         }),
         entry(20, 7, "Issue", 0, 0),
-        DumpRecord::Item(ItemDump {
+        DumpRecord::Item(ItemRecord::V1(V1ItemDump {
             entry: 20,
             name: "Hat".to_owned(),
             data: None,
             used: false,
+        })),
+        DumpRecord::Item(ItemRecord::Item(ItemDump {
+            rowid: 40,
+            id: "sword-1".to_owned(),
+            item_type: "sword".to_owned(),
+            properties: Some(r#"{"atk":123456789012345678901234567890}"#.to_owned()),
+            customer: Some(5),
+            status: "Active".to_owned(),
+            v1_entry: None,
+            created_at: 2,
+            updated_at: 2,
+        })),
+        DumpRecord::ItemStep(ItemStepDump {
+            rowid: 41,
+            item: 40,
+            transaction: Some(10),
+            kind: "GrantItem".to_owned(),
+            from: None,
+            to: Some(5),
+            properties: Some(r#"{"atk":123456789012345678901234567890}"#.to_owned()),
+            created_at: 2,
         }),
         entry(21, 7, "Transfer", -1, 0),
         entry(22, 8, "Transfer", 1, 1),
@@ -219,9 +240,23 @@ fn hold(r: &mut DumpRecord) -> Option<&mut HoldDump> {
 fn system_wallet(r: &mut DumpRecord) -> Option<&mut WalletDump> {
     wallet(r).filter(|w| w.customer.is_none())
 }
-fn item(r: &mut DumpRecord) -> Option<&mut ItemDump> {
-    if let DumpRecord::Item(i) = r {
+fn v1_item(r: &mut DumpRecord) -> Option<&mut V1ItemDump> {
+    if let DumpRecord::Item(ItemRecord::V1(i)) = r {
         Some(i)
+    } else {
+        None
+    }
+}
+fn item(r: &mut DumpRecord) -> Option<&mut ItemDump> {
+    if let DumpRecord::Item(ItemRecord::Item(i)) = r {
+        Some(i)
+    } else {
+        None
+    }
+}
+fn item_step(r: &mut DumpRecord) -> Option<&mut ItemStepDump> {
+    if let DumpRecord::ItemStep(step) = r {
+        Some(step)
     } else {
         None
     }
@@ -461,19 +496,54 @@ fn every_kind_of_bad_record_is_refused_with_words_that_name_it() {
         ),
         (
             "an item of an entry outside the file",
-            |_, r| edit_nth(r, item, |i| i.entry = 99),
+            |_, r| edit_nth(r, v1_item, |i| i.entry = 99),
             "entry 99",
         ),
         (
             "two items on one entry",
             |_, r| {
                 let again = r.iter().find_map(|x| match x {
-                    DumpRecord::Item(i) => Some(i.clone()),
+                    DumpRecord::Item(ItemRecord::V1(i)) => Some(i.clone()),
                     _ => None,
                 });
-                r.extend(again.map(DumpRecord::Item));
+                r.extend(again.map(|i| DumpRecord::Item(ItemRecord::V1(i))));
             },
             "a second item",
+        ),
+        (
+            "an item of a customer outside the file",
+            |_, r| edit_nth(r, item, |i| i.customer = Some(99)),
+            "customer 99",
+        ),
+        (
+            "an item type that is too long",
+            |_, r| edit_nth(r, item, |i| i.item_type = "x".repeat(65)),
+            "itemType",
+        ),
+        (
+            "properties that are not JSON",
+            |_, r| edit_nth(r, item, |i| i.properties = Some("{nope".into())),
+            "properties",
+        ),
+        (
+            "an unknown item status",
+            |_, r| edit_nth(r, item, |i| i.status = "Lost".into()),
+            "unknown status",
+        ),
+        (
+            "two items with one id",
+            |_, r| edit_nth(r, item, |i| i.id = "v1_20".into()),
+            "a second item with id v1_20",
+        ),
+        (
+            "a step of an item outside the file",
+            |_, r| edit_nth(r, item_step, |step| step.item = 99),
+            "item 99",
+        ),
+        (
+            "a step of an unknown kind",
+            |_, r| edit_nth(r, item_step, |step| step.kind = "StealItem".into()),
+            "unknown status",
         ),
         (
             "a row before what it refers to",
