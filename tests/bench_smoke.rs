@@ -53,6 +53,7 @@ fn every_workload_runs_and_conserves_money() {
         &["--workload", "mixed"],
         &["--workload", "batch", "--batch-size", "20"],
         &["--workload", "hold"],
+        &["--workload", "trade"],
     ];
     for extra in cases {
         let mut args = vec!["--wallets", "200", "--duration", "1", "--clients", "4"];
@@ -84,6 +85,7 @@ fn every_workload_runs_on_a_postgres_database_and_reuses_its_own() {
         (&["--workload", "mixed"], 200),
         (&["--workload", "batch", "--batch-size", "20"], 200),
         (&["--workload", "hold"], 200),
+        (&["--workload", "trade"], 200),
     ];
     for (run, (extra, wallets)) in cases.iter().enumerate() {
         let workload = extra.join(" ");

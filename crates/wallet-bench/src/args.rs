@@ -23,6 +23,11 @@ pub enum WorkloadKind {
     /// another (one transaction), then Captures all of it (a second one);
     /// counted once per hold placed and captured.
     Hold,
+    /// A trade: one transaction of a Transfer from a buyer to the seller and
+    /// a TransferItem of the seller's item (checked with `from`) to the
+    /// buyer. Each client first grants itself one item, then trades it on
+    /// between the owners of random wallets.
+    Trade,
 }
 
 #[derive(Debug, clap::Args)]
@@ -88,6 +93,7 @@ impl BenchArgs {
             WorkloadKind::Mixed => Kind::Mixed,
             WorkloadKind::Batch => Kind::Batch(self.batch_size),
             WorkloadKind::Hold => Kind::Hold,
+            WorkloadKind::Trade => Kind::Trade,
         }
     }
 
@@ -98,6 +104,7 @@ impl BenchArgs {
             WorkloadKind::Balance => "reads",
             WorkloadKind::Mixed => "requests",
             WorkloadKind::Hold => "holds (placed and captured)",
+            WorkloadKind::Trade => "trades (a Transfer and a TransferItem)",
         }
     }
 }

@@ -81,12 +81,16 @@ fn id_of(value: &Value) -> anyhow::Result<i64> {
 
 /// A new asset and `count` funded system wallets in it. Returns the asset id
 /// and the wallet ids.
+/// `count` funded wallets of a new asset: system wallets, or with `owners`
+/// the wallet at index i of a new customer `<owners><i>` (for `trade`,
+/// whose items move between customers).
 pub(super) async fn v2_wallets(
     endpoint: &Arc<Endpoint>,
     access: &str,
     count: usize,
     clients: usize,
     tag: &str,
+    owners: Option<&str>,
 ) -> anyhow::Result<(String, Vec<WalletId>)> {
     let asset = fan_out(
         endpoint,
@@ -101,14 +105,35 @@ pub(super) async fn v2_wallets(
     )
     .await?;
     let asset = id_of(asset.first().unwrap_or(&Value::Null))?.to_string();
-    let create = (0..count)
-        .map(|_| Job {
-            method: "POST",
-            path: "/api/v2/system-wallets".to_owned(),
-            body: Some(json!({ "assetId": asset }).to_string()),
-            expect: 201,
-        })
-        .collect();
+    let create = match owners {
+        None => (0..count)
+            .map(|_| Job {
+                method: "POST",
+                path: "/api/v2/system-wallets".to_owned(),
+                body: Some(json!({ "assetId": asset }).to_string()),
+                expect: 201,
+            })
+            .collect(),
+        Some(prefix) => {
+            let customers = (0..count)
+                .map(|i| Job {
+                    method: "POST",
+                    path: "/api/v2/customers".to_owned(),
+                    body: Some(json!({ "id": format!("{prefix}{i}") }).to_string()),
+                    expect: 201,
+                })
+                .collect();
+            fan_out(endpoint, access, clients, customers).await?;
+            (0..count)
+                .map(|i| Job {
+                    method: "POST",
+                    path: "/api/v2/wallets".to_owned(),
+                    body: Some(json!({ "customerId": format!("{prefix}{i}"), "assetId": asset }).to_string()),
+                    expect: 201,
+                })
+                .collect()
+        }
+    };
     let wallets = fan_out(endpoint, access, clients, create)
         .await?
         .iter()
@@ -294,7 +319,8 @@ pub(super) async fn run(url: &str, args: &BenchArgs) -> anyhow::Result<ExitCode>
             .ok_or_else(|| anyhow::anyhow!("--url needs --key ACCESS_KEY (an API v2 access key)"))?;
         let access = format!("Bearer {key}");
         eprintln!("setup: creating and funding {wallets} wallets");
-        let (asset, ids) = v2_wallets(&endpoint, &access, wallets, clients, &tag).await?;
+        let owners = (args.workload == WorkloadKind::Trade).then_some(fixture.user_prefix.as_str());
+        let (asset, ids) = v2_wallets(&endpoint, &access, wallets, clients, &tag, owners).await?;
         fixture.wallets = ids;
         if args.workload == WorkloadKind::TransferFee {
             fixture.fee_wallet = Some(system_wallet(&endpoint, &access, &asset).await?);

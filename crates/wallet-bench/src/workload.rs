@@ -24,6 +24,10 @@ pub(super) enum Kind {
     Batch(usize),
     /// A Hold, then a Capture of it, in turn (two transactions per hold).
     Hold,
+    /// A GrantItem of one item per client, then trades of it: a Transfer
+    /// from the buyer to the seller and a TransferItem of the item the
+    /// other way, in one transaction.
+    Trade,
     /// Scale mode: v1 totals of one user.
     V1Wallet,
     /// Scale mode: v1 inventory of one user.
@@ -44,7 +48,9 @@ pub(super) struct Fixture {
     /// into; none for the other workloads.
     pub fee_wallet: Option<WalletId>,
     /// API v1 users are `<user_prefix><i>` for i below `users`: names
-    /// made on the fly rather than a million strings held in memory.
+    /// made on the fly rather than a million strings held in memory. For
+    /// `trade`, the wallet at index i belongs to the customer
+    /// `<user_prefix><i>`.
     pub user_prefix: String,
     pub users: usize,
     /// Makes reference ids unique across runs against one server.
@@ -61,6 +67,9 @@ pub(super) enum Sent {
     /// A Hold: counted when its Capture succeeds.
     HoldPlaced,
     HoldCaptured,
+    /// The item a `trade` client trades: counted as nothing.
+    ItemGranted,
+    Trade,
 }
 
 /// The verdict on one answer.
@@ -83,6 +92,9 @@ pub(super) struct Generator {
     body: Vec<u8>,
     /// The hold this client placed and captures next (`hold` workload).
     open_hold: Option<String>,
+    /// The index of the wallet whose owner holds this client's item
+    /// (`trade` workload), once granted.
+    item_owner: Option<usize>,
 }
 
 impl Generator {
@@ -95,6 +107,7 @@ impl Generator {
             seq: 0,
             body: Vec::with_capacity(1024),
             open_hold: None,
+            item_owner: None,
         }
     }
 
@@ -117,6 +130,12 @@ impl Generator {
             }
             Kind::Hold => {
                 let sent = self.hold_json();
+                f.endpoint
+                    .write_request(out, "POST", "/api/v2/transactions", &f.access, Some(&self.body));
+                sent
+            }
+            Kind::Trade => {
+                let sent = self.trade_json();
                 f.endpoint
                     .write_request(out, "POST", "/api/v2/transactions", &f.access, Some(&self.body));
                 sent
@@ -234,6 +253,41 @@ impl Generator {
         Sent::HoldPlaced
     }
 
+    /// Appends the next transaction of the `trade` workload: first the
+    /// GrantItem of this client's item (id `<tag>-<client>`) to the owner
+    /// of a random wallet, then trades: the owner of another random wallet
+    /// pays 1 to 10 to the item's owner and gets the item, which must still
+    /// be the seller's (`from`).
+    fn trade_json(&mut self) -> Sent {
+        self.seq += 1;
+        let f = Arc::clone(&self.fixture);
+        let (tag, client, prefix) = (&f.tag, self.client, &f.user_prefix);
+        let reference = format!("{tag}-{client}-{}", self.seq);
+        let len = f.wallets.len();
+        let Some(seller) = self.item_owner else {
+            let owner = self.rng.random_range(0..len);
+            let _ = write!(
+                self.body,
+                "{{\"referenceId\":\"{reference}\",\"operations\":[{{\"type\":\"GrantItem\",\
+                 \"itemType\":\"sword\",\"customerId\":\"{prefix}{owner}\",\"itemId\":\"{tag}-{client}\",\
+                 \"properties\":{{\"level\":1,\"serial\":{client}}}}}]}}"
+            );
+            self.item_owner = Some(owner);
+            return Sent::ItemGranted;
+        };
+        let buyer = (seller + self.rng.random_range(1..len.max(2))) % len;
+        let amount: u32 = self.rng.random_range(1..=10);
+        let _ = write!(
+            self.body,
+            "{{\"referenceId\":\"{reference}\",\"operations\":[{{\"type\":\"Transfer\",\"source\":\"{}\",\
+             \"destination\":\"{}\",\"amount\":{amount}}},{{\"type\":\"TransferItem\",\"item\":\"{tag}-{client}\",\
+             \"from\":\"{prefix}{seller}\",\"to\":\"{prefix}{buyer}\"}}]}}",
+            f.wallets[buyer], f.wallets[seller]
+        );
+        self.item_owner = Some(buyer);
+        Sent::Trade
+    }
+
     fn wallet(&mut self) -> WalletId {
         let wallets = &self.fixture.wallets;
         wallets[self.rng.random_range(0..wallets.len())]
@@ -253,7 +307,7 @@ impl Generator {
 /// item by item.
 pub(super) fn judge(sent: Sent, status: u16, body: &[u8]) -> Verdict {
     let expected = match sent {
-        Sent::Transfer | Sent::HoldPlaced | Sent::HoldCaptured => 201,
+        Sent::Transfer | Sent::HoldPlaced | Sent::HoldCaptured | Sent::ItemGranted | Sent::Trade => 201,
         Sent::Read | Sent::Entry(_) | Sent::Batch(_) => 200,
     };
     if status != expected {
@@ -277,11 +331,11 @@ pub(super) fn judge(sent: Sent, status: u16, body: &[u8]) -> Verdict {
             error: None,
             acknowledged: amount,
         },
-        Sent::Transfer | Sent::Read | Sent::HoldCaptured => Verdict {
+        Sent::Transfer | Sent::Read | Sent::HoldCaptured | Sent::Trade => Verdict {
             ops: 1,
             ..Verdict::default()
         },
-        Sent::HoldPlaced => Verdict::default(),
+        Sent::HoldPlaced | Sent::ItemGranted => Verdict::default(),
     }
 }
 

@@ -397,3 +397,58 @@ fn hold_places_a_hold_then_captures_all_of_it_and_counts_the_pair_once() {
             .is_some_and(|e| e.contains("WRONG_HOLD_STATUS"))
     );
 }
+
+#[test]
+fn trade_grants_one_item_then_sells_it_on_paying_the_seller() {
+    let wallets = [11, 12, 13, 14];
+    let mut generator = Generator::new(Kind::Trade, fixture(&wallets, 4), 5);
+    let owner_of = |wallet: &str| {
+        let i = wallets
+            .iter()
+            .position(|w| w.to_string() == wallet)
+            .expect("a known wallet");
+        format!("u{i}")
+    };
+    let (sent, request) = next(&mut generator);
+    assert!(matches!(sent, Sent::ItemGranted));
+    let granted = request.json();
+    let grant = &granted["operations"][0];
+    assert_eq!(grant["type"], "GrantItem", "{granted}");
+    assert_eq!(grant["itemId"], "abc123-5");
+    let mut owner = grant["customerId"].as_str().expect("an owner").to_owned();
+    let mut references = HashSet::from([granted["referenceId"].to_string()]);
+    for _ in 0..100 {
+        let (sent, request) = next(&mut generator);
+        assert!(matches!(sent, Sent::Trade));
+        let trade = request.json();
+        let (pay, give) = (&trade["operations"][0], &trade["operations"][1]);
+        assert_eq!(
+            (pay["type"].as_str(), give["type"].as_str()),
+            (Some("Transfer"), Some("TransferItem"))
+        );
+        let (buyer, seller) = (
+            owner_of(pay["source"].as_str().expect("a source")),
+            owner_of(pay["destination"].as_str().expect("a destination")),
+        );
+        assert_ne!(buyer, seller);
+        assert_eq!(seller, owner, "the item's owner is paid: {trade}");
+        assert_eq!(give["item"], "abc123-5");
+        assert_eq!(
+            give["from"].as_str(),
+            Some(owner.as_str()),
+            "checked against its owner"
+        );
+        assert_eq!(give["to"].as_str(), Some(buyer.as_str()), "the buyer gets it");
+        assert!((1..=10).contains(&pay["amount"].as_i64().expect("an amount")));
+        assert!(
+            references.insert(trade["referenceId"].to_string()),
+            "a reference id came twice"
+        );
+        owner = buyer;
+    }
+    assert_eq!(judge(Sent::ItemGranted, 201, b"{}").ops, 0, "the grant is set-up");
+    assert_eq!(judge(Sent::Trade, 201, b"{}").ops, 1);
+    assert!(judge(Sent::Trade, 409, br#"{"status":"WRONG_ITEM_OWNER"}"#)
+        .error
+        .is_some_and(|e| e.contains("WRONG_ITEM_OWNER")));
+}
