@@ -10,6 +10,7 @@
 pub(crate) mod catalog;
 pub(crate) mod credentials;
 pub(crate) mod holds;
+pub(crate) mod items;
 pub(crate) mod ledger;
 pub(crate) mod rows;
 pub(crate) mod settings;
