@@ -13,7 +13,9 @@ use wallet_core::ids::{AssetId, EntryId, WalletId};
 use wallet_core::model::{PageRequest, WalletStatus};
 use wallet_core::operation::{Operation, Quantity, TransactionRequest};
 use wallet_core::policy::Caller;
-use wallet_core::text::{AssetCode, CustomerId, ItemName, ProjectId, PublicId, ReferenceId, Text};
+use wallet_core::text::{
+    AssetCode, CustomerId, ItemName, ItemProperties, ProjectId, PublicId, ReferenceId, Text,
+};
 use wallet_core::{Ledger, LedgerError, Store, V1EntryRequest, V1Item};
 use wallet_service::auth::Credentials;
 use wallet_service::config::{Database, Settings};
@@ -182,7 +184,7 @@ impl World {
                     reason: text("r"),
                     item: item.map(|data| V1Item {
                         name: ItemName::parse("Thing").expect("name"),
-                        data: data.map(str::to_owned),
+                        data: data.map(|d| ItemProperties::parse_unbounded(d).expect("data")),
                     }),
                 };
                 let has_item = request.item.is_some();
