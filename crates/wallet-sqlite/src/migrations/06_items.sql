@@ -37,8 +37,9 @@ CREATE TABLE items (
     -- Only an Active item changes (`update_item` says `WHERE status =
     -- 'Active'`): Consumed is final.
     status      TEXT NOT NULL CHECK (status IN ('Active', 'Consumed')),
-    -- The API v1 entry that granted it (one item per entry at most).
-    v1_entry_id INTEGER UNIQUE REFERENCES entries(id),
+    -- The API v1 entry that granted it (one item per entry at most:
+    -- `items_v1_entry`).
+    v1_entry_id INTEGER REFERENCES entries(id),
     created_at  INTEGER NOT NULL,
     updated_at  INTEGER NOT NULL,
     UNIQUE (project_id, public_id),
@@ -48,6 +49,9 @@ CREATE TABLE items (
 -- An owner's items (a customer's, or the stock's: customer_id NULL), oldest
 -- first, filtered by type or status on the way: a range of this index.
 CREATE INDEX items_by_owner ON items (project_id, customer_id, id);
+-- The item of an API v1 entry (use_item, an entry with its item), and API
+-- v1's inventory in entry order; v2's items are not in it.
+CREATE UNIQUE INDEX items_v1_entry ON items (v1_entry_id) WHERE v1_entry_id IS NOT NULL;
 CREATE TRIGGER items_no_delete BEFORE DELETE ON items
 BEGIN SELECT RAISE(ABORT, 'items are never deleted'); END;
 

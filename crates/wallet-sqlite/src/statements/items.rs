@@ -34,8 +34,8 @@ pub(crate) fn item(conn: &Connection, project: &str, id: &ItemId) -> DbResult<Op
         .optional()?)
 }
 
-/// The item an API v1 entry of `project` granted: one seek of the
-/// `v1_entry_id` unique index.
+/// The item an API v1 entry of `project` granted: one seek of
+/// `items_v1_entry`.
 pub(crate) fn item_of_v1_entry(conn: &Connection, project: &str, entry: EntryId) -> DbResult<Option<Item>> {
     Ok(conn
         .prepare_cached(&format!(
@@ -108,20 +108,28 @@ pub(crate) fn item_history(
 }
 
 /// The items a transaction granted or changed, as they are now, in id order
-/// (the order a plan lists them in).
+/// (the order a plan lists them in): from the transaction's steps
+/// (`item_steps_by_transaction`) to their items, never a scan of the
+/// project's items.
 pub(crate) fn transaction_items(
     conn: &Connection,
     project: &str,
     transaction: TransactionId,
 ) -> DbResult<Vec<Item>> {
-    let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {ITEM_COLUMNS} FROM {ITEMS_WITH_OWNERS}
-         WHERE i.project_id = ?2
-           AND i.id IN (SELECT item_id FROM item_steps WHERE transaction_id = ?1)
-         ORDER BY i.public_id"
-    ))?;
+    let mut stmt = conn.prepare_cached(&transaction_items_sql())?;
     let rows = stmt.query_map(params![transaction.get(), project], read_item)?;
     Ok(rows.collect::<Result<_, _>>()?)
+}
+
+pub(crate) fn transaction_items_sql() -> String {
+    format!(
+        "SELECT {ITEM_COLUMNS}
+         FROM (SELECT DISTINCT item_id FROM item_steps WHERE transaction_id = ?1) s
+         CROSS JOIN items i ON i.id = s.item_id
+         LEFT JOIN customers c ON c.id = i.customer_id
+         WHERE i.project_id = ?2
+         ORDER BY i.public_id"
+    )
 }
 
 /// The items of `project` with these ids, in id order. One writer: reading

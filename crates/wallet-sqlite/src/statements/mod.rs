@@ -16,3 +16,6 @@ pub(crate) mod rows;
 pub(crate) mod settings;
 pub(crate) mod v1;
 pub(crate) mod wallets;
+
+#[cfg(test)]
+mod plans;

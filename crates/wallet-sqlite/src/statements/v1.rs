@@ -75,34 +75,7 @@ pub(crate) fn inventory(
     project: &str,
     filter: &InventoryFilter,
 ) -> DbResult<Vec<InventoryLine>> {
-    // As for wallet totals: start from the named users (`items_by_owner`)
-    // or entries (the `v1_entry_id` index) so the indexes are used; only an
-    // unfiltered inventory scans the items of entries, in entry order.
-    const FILTERS: &str = "(?2 IS NULL OR i.v1_entry_id IN (SELECT value FROM json_each(?2)))
-           AND (?3 IS NULL OR c.external_id IN (SELECT value FROM json_each(?3)))
-           AND (?4 IS NULL OR a.public_id IN (SELECT value FROM json_each(?4)))
-           AND (?5 IS NULL OR (i.status = 'Consumed') = ?5)";
-    let from = if filter.user_ids.is_some() {
-        "FROM (SELECT DISTINCT value FROM json_each(?3)) u
-         CROSS JOIN customers c ON c.project_id = ?1 AND c.external_id = u.value
-         CROSS JOIN items i ON i.project_id = ?1 AND i.customer_id = c.id"
-    } else if filter.entry_ids.is_some() {
-        "FROM (SELECT DISTINCT value FROM json_each(?2)) x
-         CROSS JOIN items i ON i.v1_entry_id = x.value
-         JOIN customers c ON c.id = i.customer_id"
-    } else {
-        "FROM items i
-         JOIN customers c ON c.id = i.customer_id"
-    };
-    // Three fixed texts, so the cache holds each once.
-    let sql = format!(
-        "SELECT i.v1_entry_id, a.public_id, c.external_id, i.item_type, i.properties, i.status = 'Consumed'
-         {from}
-         JOIN entries e ON e.id = i.v1_entry_id
-         JOIN authorities a ON a.id = e.authority_id
-         WHERE i.v1_entry_id IS NOT NULL AND i.project_id = ?1 AND {FILTERS}
-         ORDER BY i.v1_entry_id"
-    );
+    let sql = inventory_sql(filter);
     // Entry ids as JSON numbers: `EntryId` serializes as a string for clients.
     let entries = filter
         .entry_ids
@@ -124,6 +97,40 @@ pub(crate) fn inventory(
         })
     })?;
     Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// The inventory's statement for what `filter` names: one of three fixed
+/// texts, so the cache holds each once.
+pub(crate) fn inventory_sql(filter: &InventoryFilter) -> String {
+    // As for wallet totals: start from the named users (`items_by_owner`)
+    // or entries (`items_v1_entry`) so the indexes are used; only an
+    // unfiltered inventory scans, and then only the items of entries, in
+    // entry order (`items_v1_entry` again: the `+` keeps the planner from
+    // scanning all of the project's items instead, API v2's too).
+    const FILTERS: &str = "(?2 IS NULL OR i.v1_entry_id IN (SELECT value FROM json_each(?2)))
+           AND (?3 IS NULL OR c.external_id IN (SELECT value FROM json_each(?3)))
+           AND (?4 IS NULL OR a.public_id IN (SELECT value FROM json_each(?4)))
+           AND (?5 IS NULL OR (i.status = 'Consumed') = ?5)";
+    let from = if filter.user_ids.is_some() {
+        "FROM (SELECT DISTINCT value FROM json_each(?3)) u
+         CROSS JOIN customers c ON c.project_id = ?1 AND c.external_id = u.value
+         CROSS JOIN items i ON i.project_id = ?1 AND i.customer_id = c.id"
+    } else if filter.entry_ids.is_some() {
+        "FROM (SELECT DISTINCT value FROM json_each(?2)) x
+         CROSS JOIN items i ON i.v1_entry_id = x.value
+         JOIN customers c ON c.id = i.customer_id"
+    } else {
+        "FROM items i
+         JOIN customers c ON c.id = i.customer_id"
+    };
+    format!(
+        "SELECT i.v1_entry_id, a.public_id, c.external_id, i.item_type, i.properties, i.status = 'Consumed'
+         {from}
+         JOIN entries e ON e.id = i.v1_entry_id
+         JOIN authorities a ON a.id = e.authority_id
+         WHERE i.v1_entry_id IS NOT NULL AND +i.project_id = ?1 AND {FILTERS}
+         ORDER BY i.v1_entry_id"
+    )
 }
 
 /// An entry as API v1 shows it, with the item it granted if it did (as the

@@ -200,6 +200,7 @@ async fn a_step_five_database_keeps_every_api_v1_item_through_step_six() {
         "index item_steps_by_item",
         "index item_steps_by_transaction",
         "index items_by_owner",
+        "index items_v1_entry",
         "table item_steps",
         "table items",
         "trigger item_steps_no_delete",
