@@ -77,6 +77,7 @@ macro_rules! conformance_suite {
             item_properties_are_kept_exactly,
             items_move_only_between_known_active_owners,
             a_duplicate_reference_answers_the_items_of_the_stored_transaction,
+            an_owners_items_are_listed_oldest_first_and_filtered,
             // check
             check_holds_after_a_mixed_concurrent_load,
             // storage faults
@@ -136,6 +137,6 @@ mod tests {
                 found += 1;
             }
         }
-        assert_eq!(found, 56, "the number of conformance tests");
+        assert_eq!(found, 57, "the number of conformance tests");
     }
 }

@@ -3,7 +3,7 @@
 //! `CONFLICT` and spends its referenceId); properties come back as the
 //! exact text sent; owners must be known, Active customers; an unknown item
 //! is not found; a duplicate referenceId answers the stored transaction's
-//! items as they are now.
+//! items as they are now; an owner's items list oldest first, filtered.
 
 use crate::answers::{completed_touching, denial, duplicate_touching, failed, is_not_found};
 use crate::fixture::{consume, grant, item_id, request, set_properties, transfer_item, Fixture};
@@ -283,5 +283,91 @@ pub async fn a_duplicate_reference_answers_the_items_of_the_stored_transaction(d
         2,
         "nothing applied again"
     );
+    fx.assert_check().await;
+}
+
+/// An owner's items (a customer's, or the stock's) are listed oldest first,
+/// paged, and filtered by type and status, with the total of what matches;
+/// nobody else's items are among them.
+pub async fn an_owners_items_are_listed_oldest_first_and_filtered(db: TestDb) {
+    let fx = Fixture::new(db);
+    fx.project("pa").await;
+    fx.project("pb").await;
+    let (caller, other) = (fx.authority("pa").await, fx.authority("pb").await);
+    fx.customer(&caller, "ann").await;
+    fx.customer(&caller, "bob").await;
+    fx.customer(&other, "ann").await;
+    // Granted in this order, each in its own transaction: z before a, so
+    // oldest first is not id order.
+    for (id, item_type, owner) in [
+        ("z-sword", "sword", Some("ann")),
+        ("a-shield", "shield", Some("ann")),
+        ("m-sword", "sword", Some("ann")),
+        ("b-sword", "sword", Some("bob")),
+        ("shelf-1", "sword", None),
+        ("shelf-2", "shield", None),
+    ] {
+        completed_touching(fx.post(&caller, vec![grant(id, item_type, owner, None)]).await);
+    }
+    completed_touching(
+        fx.post(&other, vec![grant("z-sword", "sword", Some("ann"), None)])
+            .await,
+    );
+    completed_touching(fx.post(&other, vec![grant("shelf-3", "sword", None, None)]).await);
+    completed_touching(fx.post(&caller, vec![consume("m-sword", None)]).await);
+
+    let ids = |page: wallet_core::model::Page<wallet_core::model::Item>| {
+        (
+            page.items.iter().map(|i| i.id.to_string()).collect::<Vec<_>>(),
+            page.total,
+        )
+    };
+    let filter = |item_type: Option<&str>, status: Option<ItemStatus>| ItemFilter {
+        item_type: item_type.map(|t| wallet_core::text::ItemType::parse(t).expect("a type")),
+        status,
+    };
+    let anns = |f: ItemFilter, page: PageRequest| {
+        let (ledger, caller) = (fx.ledger.clone(), caller.clone());
+        async move {
+            ids(ledger
+                .customer_items(&caller, "ann".to_owned(), f, page)
+                .await
+                .expect("reads"))
+        }
+    };
+    let all = PageRequest::ALL;
+    assert_eq!(
+        anns(ItemFilter::default(), all).await,
+        (vec!["z-sword".into(), "a-shield".into(), "m-sword".into()], 3)
+    );
+    assert_eq!(
+        anns(ItemFilter::default(), PageRequest { page: 1, size: 2 }).await,
+        (vec!["m-sword".into()], 3),
+        "the second page of two"
+    );
+    assert_eq!(
+        anns(filter(Some("sword"), None), all).await,
+        (vec!["z-sword".into(), "m-sword".into()], 2)
+    );
+    assert_eq!(
+        anns(filter(Some("sword"), Some(ItemStatus::Active)), all).await,
+        (vec!["z-sword".into()], 1)
+    );
+    assert_eq!(
+        anns(filter(None, Some(ItemStatus::Consumed)), all).await,
+        (vec!["m-sword".into()], 1)
+    );
+    let stock = fx
+        .ledger
+        .stock_items(&caller, ItemFilter::default(), all)
+        .await
+        .expect("reads");
+    assert_eq!(ids(stock), (vec!["shelf-1".into(), "shelf-2".into()], 2));
+    let stock_swords = fx
+        .ledger
+        .stock_items(&caller, filter(Some("sword"), None), all)
+        .await
+        .expect("reads");
+    assert_eq!(ids(stock_swords), (vec!["shelf-1".into()], 1));
     fx.assert_check().await;
 }
