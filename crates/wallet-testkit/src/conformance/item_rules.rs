@@ -110,7 +110,7 @@ pub async fn a_customer_key_reads_only_its_own_items_and_writes_none(db: TestDb)
 /// An item id is the project's once: a second grant of it fails `CONFLICT`
 /// and changes nothing; its referenceId is spent (posted again, even with
 /// another payload, it is a duplicate of the failure); another project may
-/// use the same id.
+/// use the same id; within one batch, the first grant of an id takes it.
 pub async fn an_item_id_is_taken_once_per_project(db: TestDb) {
     let fx = Fixture::new(db);
     fx.project("pa").await;
@@ -143,6 +143,27 @@ pub async fn an_item_id_is_taken_once_per_project(db: TestDb) {
     assert!(touched.items.is_empty(), "a failure touched no item");
     assert!(fx.ledger.item(&a, item_id("ring-2")).await.is_err());
     completed_touching(fx.post(&b, vec![grant("ring", "ring", None, None)]).await);
+
+    // Two requests of one batch (one group, on a backend that groups)
+    // granting one new id: the first takes it, the second fails CONFLICT.
+    let batch = vec![
+        request("band-1", vec![grant("band", "ring", Some("ann"), None)]),
+        request("band-2", vec![grant("band", "ring", None, None)]),
+    ];
+    let mut outcomes = fx
+        .ledger
+        .post_batch(&a, batch)
+        .await
+        .expect("the batch runs")
+        .into_iter()
+        .map(|outcome| outcome.expect("answered"));
+    completed_touching(outcomes.next().expect("one outcome per request"));
+    failed(
+        outcomes.next().expect("one outcome per request"),
+        FailCode::Conflict,
+    );
+    let band = fx.item(&a, "band").await;
+    assert_eq!(band.owner.map(|o| o.id.into_inner()).as_deref(), Some("ann"));
     fx.assert_check().await;
 }
 
