@@ -49,10 +49,13 @@ pub fn reason(reason: &FailReason) -> String {
         FailReason::UnknownItem { item } => format!("item {item} is unknown"),
         FailReason::ItemIdTaken { item } => format!("itemId {item} is taken in this project"),
         FailReason::WrongItemStatus { item, status } => format!("item {item} is {status}"),
-        FailReason::WrongItemOwner { item, owner } => match owner {
-            Some(owner) => format!("item {item} is owned by customer {owner}, not the one `from` names"),
-            None => format!("item {item} is in the project's stock, not owned by the one `from` names"),
-        },
+        FailReason::WrongItemOwner {
+            item,
+            owner: Some(owner),
+        } => {
+            format!("item {item} belongs to customer {owner}")
+        }
+        FailReason::WrongItemOwner { item, owner: None } => format!("item {item} is in the stock"),
         FailReason::UnknownCustomer { customer } => format!("customer {customer} is unknown"),
         FailReason::CustomerNotActive { customer, status } => format!("customer {customer} is {status}"),
     }
