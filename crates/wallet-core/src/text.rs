@@ -278,14 +278,31 @@ pub struct ItemProperties(String);
 impl ItemProperties {
     /// 16 KiB of JSON text.
     pub const MAX_BYTES: usize = 16 * 1024;
+    /// Arrays and objects in arrays and objects: `[[1]]` is 2 deep.
+    pub const MAX_DEPTH: usize = 64;
 
-    /// Properties given through API v2: valid JSON of at most 16 KiB.
+    /// Properties given through API v2: valid JSON of at most 16 KiB,
+    /// nested at most [`ItemProperties::MAX_DEPTH`] levels deep. Without a
+    /// depth limit a value of a few KiB could nest thousands deep: stored,
+    /// it would fail every reader that parses JSON with a nesting limit
+    /// (serde_json's is 128, and the value sits a few levels down in every
+    /// reply).
     pub fn parse(json: &str) -> Result<Self, InvalidValue> {
         if json.len() > Self::MAX_BYTES {
             return Err(InvalidValue::new(format!(
                 "properties must be at most {} bytes of JSON",
                 Self::MAX_BYTES
             )));
+        }
+        let too_deep = || {
+            InvalidValue::new(format!(
+                "properties must be one JSON value nested at most {} levels deep",
+                Self::MAX_DEPTH
+            ))
+        };
+        let value = serde_json::from_str::<serde_json::Value>(json).map_err(|_| too_deep())?;
+        if depth(&value) > Self::MAX_DEPTH {
+            return Err(too_deep());
         }
         Self::parse_unbounded(json)
     }
@@ -304,6 +321,16 @@ impl ItemProperties {
 
     pub fn into_inner(self) -> String {
         self.0
+    }
+}
+
+/// How many arrays and objects deep a value nests (a scalar: 0). Recursive,
+/// on a value serde_json parsed, so at most 128 deep.
+fn depth(value: &serde_json::Value) -> usize {
+    match value {
+        serde_json::Value::Array(items) => 1 + items.iter().map(depth).max().unwrap_or(0),
+        serde_json::Value::Object(fields) => 1 + fields.values().map(depth).max().unwrap_or(0),
+        _ => 0,
     }
 }
 
@@ -439,6 +466,32 @@ mod tests {
         for id in ["a b", "a\u{A0}b", "jöhn", "ユーザー", "😀", "a.b@c"] {
             assert!(CustomerId::parse(id).is_ok(), "customer id {id:?}");
             assert!(ReferenceId::parse(id).is_ok(), "reference id {id:?}");
+        }
+    }
+
+    #[test]
+    fn item_properties_through_api_v2_are_bounded_in_size_and_depth() {
+        let nested = |depth: usize| format!("{}{}", "[".repeat(depth), "]".repeat(depth));
+        // A few KiB may nest thousands deep: refused when sent, not stored
+        // for every later reader to fail on.
+        assert!(ItemProperties::parse(&nested(ItemProperties::MAX_DEPTH)).is_ok());
+        assert!(ItemProperties::parse(&nested(ItemProperties::MAX_DEPTH + 1)).is_err());
+        assert!(ItemProperties::parse(&format!(r#"{{"a": {}}}"#, nested(63))).is_ok());
+        assert!(ItemProperties::parse(&format!(r#"{{"a": {}}}"#, nested(64))).is_err());
+        assert!(ItemProperties::parse(&nested(4000)).is_err());
+        let string_of = |bytes: usize| format!("\"{}\"", "a".repeat(bytes - 2));
+        assert!(ItemProperties::parse(&string_of(ItemProperties::MAX_BYTES)).is_ok());
+        assert!(ItemProperties::parse(&string_of(ItemProperties::MAX_BYTES + 1)).is_err());
+        let exact = r#"{"n": 123456789012345678901234567890, "f": 1.50}"#;
+        assert_eq!(
+            ItemProperties::parse(exact)
+                .map(ItemProperties::into_inner)
+                .ok()
+                .as_deref(),
+            Some(exact)
+        );
+        for bad in ["", "{", "1 2", "nul"] {
+            assert!(ItemProperties::parse(bad).is_err(), "{bad:?}");
         }
     }
 

@@ -10,7 +10,7 @@ use crate::statements::rows::col;
 use postgres::Row;
 use wallet_core::dump::{
     hex, AssetDump, AuthorityDump, CustomerDump, CustomerKeyDump, DumpCounts, DumpRecord, EntryDump,
-    HoldDump, ItemDump, ProjectDump, TransactionDump, WalletDump,
+    HoldDump, ItemRecord, ProjectDump, TransactionDump, V1ItemDump, WalletDump,
 };
 use wallet_core::StoreError;
 
@@ -138,12 +138,12 @@ const EXPORTS: &[(&str, RowReader)] = &[
          FROM items i JOIN entries e ON e.id = i.entry_id JOIN wallets w ON w.id = e.wallet_id
          WHERE w.project_id = $1 ORDER BY i.entry_id",
         |r| {
-            Ok(DumpRecord::Item(ItemDump {
+            Ok(DumpRecord::Item(ItemRecord::V1(V1ItemDump {
                 entry: col(r, 0)?,
                 name: col(r, 1)?,
                 data: col(r, 2)?,
                 used: col(r, 3)?,
-            }))
+            })))
         },
     ),
     (

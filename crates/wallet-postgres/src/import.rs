@@ -26,7 +26,7 @@ use crate::statements::rows::col;
 use std::sync::mpsc;
 use std::thread::JoinHandle;
 use wallet_core::check::CheckReport;
-use wallet_core::dump::{DumpCounts, DumpRecord, ImportCheck, InvalidRecord, ProjectDump};
+use wallet_core::dump::{DumpCounts, DumpRecord, ImportCheck, InvalidRecord, ItemRecord, ProjectDump};
 use wallet_core::StoreError;
 
 /// Why an import refused or failed. Nothing was imported.
@@ -391,11 +391,17 @@ impl Session {
                     ],
                 )?;
             }
-            DumpRecord::Item(i) => {
+            DumpRecord::Item(ItemRecord::V1(i)) => {
                 c.execute(
                     "INSERT INTO items (entry_id, name, data, used) VALUES ($1, $2, $3, $4)",
                     &[&i.entry, &i.name, &i.data, &i.used],
                 )?;
+            }
+            // Until the PostgreSQL side of items (branch `items-pg`).
+            DumpRecord::Item(ItemRecord::Item(_)) | DumpRecord::ItemStep(_) => {
+                return Err(MaintenanceError::Invalid(
+                    "items of API v2 are not stored on PostgreSQL yet".to_owned(),
+                ));
             }
             DumpRecord::Hold(h) => {
                 c.execute(

@@ -32,13 +32,14 @@ use wallet_core::ids::{
 };
 use wallet_core::model::{
     AdminSession, Asset, Authority, AuthorityCredential, Customer, CustomerKey, CustomerStatus, Entry, Hold,
-    HoldStatus, Millis, NewAsset, Page, PageRequest, Project, TimeRange, Transaction, Wallet, WalletStatus,
+    HoldStatus, Item, ItemFilter, ItemStep, Millis, NewAsset, Page, PageRequest, Project, TimeRange,
+    Transaction, Wallet, WalletStatus,
 };
 use wallet_core::port::{
-    Claim, HoldUpdate, ItemUse, NewCustomerKey, NewEntry, NewTransaction, NewWallet, ReadTx, Rechecked,
-    WriteTx,
+    Claim, HoldUpdate, ItemUpdate, NewCustomerKey, NewEntry, NewItem, NewItemStep, NewTransaction, NewWallet,
+    ReadTx, Rechecked, WriteTx,
 };
-use wallet_core::text::HoldId;
+use wallet_core::text::{CustomerId, HoldId, ItemId};
 use wallet_core::v1::{InventoryFilter, InventoryLine, V1Entry, WalletTotal, WalletTotalsFilter};
 use wallet_core::StoreError;
 
@@ -137,7 +138,28 @@ macro_rules! forward_by_role {
     )*};
 }
 
+/// Stand-ins for the item port until the PostgreSQL side of items (branch
+/// `items-pg`) replaces them: every call is refused, nothing panics.
+macro_rules! items_pending {
+    ($($name:ident($($arg:ident: $ty:ty),*) -> $ret:ty;)*) => {$(
+        fn $name(&mut self, $($arg: $ty),*) -> Result<$ret, StoreError> {
+            let _ = ($($arg,)*);
+            Err(StoreError::Internal("items are not stored on PostgreSQL yet".to_owned()))
+        }
+    )*};
+}
+
 impl ReadTx for PgTx<'_> {
+    items_pending! {
+        item(project: &str, id: &ItemId) -> Option<Item>;
+        item_of_v1_entry(project: &str, entry: EntryId) -> Option<Item>;
+        owner_items(
+            project: &str, owner: Option<CustomerRowId>, filter: &ItemFilter, page: PageRequest
+        ) -> Page<Item>;
+        item_history(project: &str, id: &ItemId, page: PageRequest) -> Page<ItemStep>;
+        transaction_items(project: &str, transaction: TransactionId) -> Vec<Item>;
+    }
+
     forward_plain! {
         admin_session(token_digest: &[u8]) -> Option<AdminSession> = settings::admin_session;
         authority(public_id: &str) -> Option<Authority> = credentials::authority;
@@ -252,6 +274,14 @@ impl ReadTx for PgTx<'_> {
 }
 
 impl WriteTx for PgTx<'_> {
+    items_pending! {
+        lock_items(project: &str, ids: &[ItemId]) -> Vec<Item>;
+        lock_customers(project: &str, ids: &[CustomerId]) -> Vec<Customer>;
+        insert_item(project: &str, item: &NewItem<'_>) -> ();
+        update_item(project: &str, change: &ItemUpdate<'_>) -> ();
+        append_item_step(project: &str, step: &NewItemStep<'_>) -> ();
+    }
+
     /// Forgets the group's copy of the setting (see `cache`).
     fn set_setting(&mut self, key: &str, value: &str) -> Result<(), StoreError> {
         if let Some(cache) = self.cache.as_deref_mut() {
@@ -304,8 +334,6 @@ impl WriteTx for PgTx<'_> {
             catalog::update_customer;
         insert_transaction(transaction: &NewTransaction<'_>) -> Claim = ledger::insert_transaction;
         append_entry(entry: &NewEntry<'_>) -> EntryId = ledger::append_entry;
-        insert_item(entry: EntryId, name: &str, data: Option<&str>) -> () = v1::insert_item;
-        mark_item_used(project: &str, entry: EntryId) -> ItemUse = v1::mark_item_used;
 
         lock_holds(project: &str, ids: &[HoldId]) -> Vec<Hold> = holds::lock_holds;
         insert_hold(project: &str, hold: &Hold) -> () = holds::insert_hold;

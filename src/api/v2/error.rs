@@ -29,10 +29,14 @@ pub enum ErrorStatus {
     TransactionNotFound,
     HoldNotFound,
     KeyNotFound,
+    ItemNotFound,
     CustomerHasActiveWallets,
     ChangeWalletStatusError,
     WrongWalletStatus,
     WrongHoldStatus,
+    WrongItemStatus,
+    WrongItemOwner,
+    WrongCustomerStatus,
     InsufficientFunds,
     Conflict,
     LimitExceeded,
@@ -51,11 +55,14 @@ impl ErrorStatus {
             NoKey | IllegalToken | IllegalSignature | Expired => StatusCode::UNAUTHORIZED,
             AccessDenied | AssetIsUsed => StatusCode::FORBIDDEN,
             ProjectNotFound | AssetNotFound | CustomerNotFound | WalletNotFound | TransactionNotFound
-            | HoldNotFound | KeyNotFound => StatusCode::NOT_FOUND,
+            | HoldNotFound | KeyNotFound | ItemNotFound => StatusCode::NOT_FOUND,
             CustomerHasActiveWallets
             | ChangeWalletStatusError
             | WrongWalletStatus
             | WrongHoldStatus
+            | WrongItemStatus
+            | WrongItemOwner
+            | WrongCustomerStatus
             | InsufficientFunds
             | Conflict => StatusCode::CONFLICT,
             LimitExceeded => StatusCode::TOO_MANY_REQUESTS,
@@ -105,7 +112,10 @@ impl V2Error {
             Missing::Wallet => ErrorStatus::WalletNotFound,
             Missing::Transaction => ErrorStatus::TransactionNotFound,
             Missing::Hold => ErrorStatus::HoldNotFound,
-            Missing::Authority | Missing::Key | Missing::Item => ErrorStatus::KeyNotFound,
+            // API v2 names items by their id; "an entry with an item" is API
+            // v1's word for the same thing.
+            Missing::Item | Missing::ItemEntry => ErrorStatus::ItemNotFound,
+            Missing::Authority | Missing::Key => ErrorStatus::KeyNotFound,
         };
         Self::new(status, format!("{what} not found"))
     }
@@ -168,6 +178,9 @@ impl From<LedgerError> for V2Error {
                     FailCode::WrongHoldStatus => ErrorStatus::WrongHoldStatus,
                     FailCode::Conflict => ErrorStatus::Conflict,
                     FailCode::ValidationError => ErrorStatus::ValidationError,
+                    FailCode::WrongItemStatus => ErrorStatus::WrongItemStatus,
+                    FailCode::WrongItemOwner => ErrorStatus::WrongItemOwner,
+                    FailCode::WrongCustomerStatus => ErrorStatus::WrongCustomerStatus,
                 };
                 return V2Error::new(status, crate::api::failure::reason(reason));
             }

@@ -12,7 +12,7 @@ pub use openapi::document;
 
 use super::Limits;
 use actix_web::{web, HttpResponse};
-use handlers::{customers, holds, project, transactions, wallets};
+use handlers::{customers, holds, items, project, transactions, wallets};
 
 pub fn configure(cfg: &mut web::ServiceConfig, limits: Limits) {
     cfg.app_data(
@@ -64,6 +64,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, limits: Limits) {
     .service(
         web::resource("/customers/{customerId}/wallets").route(web::get().to(wallets::list_customer_wallets)),
     )
+    .service(web::resource("/customers/{customerId}/items").route(web::get().to(items::list_customer_items)))
     .service(
         web::resource("/wallets")
             .route(web::post().to(wallets::create_wallet))
@@ -83,6 +84,9 @@ pub fn configure(cfg: &mut web::ServiceConfig, limits: Limits) {
     .service(web::resource("/wallets/{walletId}/balance").route(web::get().to(holds::balance_at)))
     .service(web::resource("/wallets/{walletId}/credit-limit").route(web::put().to(holds::set_credit_limit)))
     .service(web::resource("/holds/{holdId}").route(web::get().to(holds::get_hold)))
+    .service(web::resource("/items").route(web::get().to(items::list_stock_items)))
+    .service(web::resource("/items/{itemId}").route(web::get().to(items::get_item)))
+    .service(web::resource("/items/{itemId}/history").route(web::get().to(items::item_history)))
     .service(
         web::resource("/transactions")
             .route(web::post().to(transactions::post_transaction))

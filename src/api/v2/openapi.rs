@@ -1,7 +1,7 @@
 //! The OpenAPI 3.1 document of API v2, generated from the handlers' and
 //! bodies' annotations, and served without authentication.
 
-use super::handlers::{customers, holds, project, transactions, wallets};
+use super::handlers::{customers, holds, items, project, transactions, wallets};
 use actix_web::HttpResponse;
 use std::sync::OnceLock;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -13,8 +13,10 @@ use utoipa::{Modify, OpenApi};
         title = "wallet-service API v2",
         version = "2.0.0",
         description = "A multi-asset ledger: projects, assets, customers, customer and system wallets, \
-                       and transactions of ordered Issue/Redeem/Transfer/Hold/Capture/Void operations applied \
-                       all-or-nothing. Holds reserve value until captured, voided or expired; wallets may have \
+                       and transactions of ordered Issue/Redeem/Transfer/Hold/Capture/Void operations and \
+                       GrantItem/TransferItem/ConsumeItem/SetItemProperties item operations applied \
+                       all-or-nothing. Items are unique things (a sword, a ticket) owned by a customer or \
+                       the project's stock, with properties kept exactly as sent. Holds reserve value until captured, voided or expired; wallets may have \
                        a credit limit; a wallet's balance can be read at any past time. \
                        Amounts are integers counting an asset's smallest parts; times are epoch milliseconds."
     ),
@@ -49,6 +51,10 @@ use utoipa::{Modify, OpenApi};
         holds::list_wallet_holds,
         holds::balance_at,
         holds::set_credit_limit,
+        items::get_item,
+        items::list_customer_items,
+        items::list_stock_items,
+        items::item_history,
         transactions::post_transaction,
         transactions::post_batch,
         transactions::get_transaction,

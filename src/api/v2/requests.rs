@@ -1,7 +1,9 @@
 //! What clients send to API v2, and its validation into domain values.
 
+mod items;
 mod operations;
 
+pub use items::{ItemsQuery, StockOwner, StockQuery};
 pub use operations::OperationBody;
 
 use super::error::{ErrorStatus, V2Error};

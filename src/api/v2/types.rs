@@ -1,7 +1,13 @@
 //! API v2 bodies: what clients send and get, with their OpenAPI schemas.
 
+mod items;
+
+pub use items::{Item, ItemHistoryStep, ItemStatus};
+
+use crate::api::json::{nullable, raw_present};
 use crate::auth::CustomerKeyInfo;
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use utoipa::ToSchema;
 use wallet_core::model::{self, Page, PageRequest};
 pub use wallet_core::model::{
@@ -160,6 +166,10 @@ pub enum OperationType {
     Hold,
     Capture,
     Void,
+    GrantItem,
+    TransferItem,
+    ConsumeItem,
+    SetItemProperties,
 }
 
 /// The operation types a stored transaction shows: those a client posts,
@@ -174,6 +184,10 @@ pub enum RecordedOperationType {
     Capture,
     Void,
     ExpireHold,
+    GrantItem,
+    TransferItem,
+    ConsumeItem,
+    SetItemProperties,
 }
 
 /// An operation as stored and shown: as it was requested (a Capture's
@@ -200,6 +214,48 @@ pub struct OperationView {
     /// When a Hold's reservation ends by itself, epoch milliseconds.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub expires_at: Option<i64>,
+    /// A GrantItem's item type.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub item_type: Option<String>,
+    /// A GrantItem's owner: null for the project's stock.
+    #[serde(
+        default,
+        deserialize_with = "nullable",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schema(value_type = Option<String>)]
+    pub customer_id: Option<Option<String>>,
+    /// A GrantItem's or SetItemProperties' properties, exactly as sent.
+    #[serde(
+        default,
+        deserialize_with = "raw_present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schema(value_type = Value)]
+    pub properties: Option<Box<RawValue>>,
+    /// The id of the item a GrantItem granted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub item_id: Option<String>,
+    /// The item a TransferItem, ConsumeItem or SetItemProperties works on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub item: Option<String>,
+    /// Where a TransferItem moved the item: null for the project's stock.
+    #[serde(
+        default,
+        deserialize_with = "nullable",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schema(value_type = Option<String>)]
+    pub to: Option<Option<String>>,
+    /// The owner a TransferItem or ConsumeItem required (null: stock);
+    /// absent when it asked for no check.
+    #[serde(
+        default,
+        deserialize_with = "nullable",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schema(value_type = Option<String>)]
+    pub from: Option<Option<String>>,
 }
 
 /// Value reserved in a source wallet, to be captured (moved to a
@@ -286,6 +342,11 @@ pub struct Transaction {
     /// holds the stored transaction placed, as they are now.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub holds: Option<Vec<Hold>>,
+    /// In the same replies: the items the transaction granted, moved,
+    /// consumed or changed, as they are after it (empty when none, and for a
+    /// Failed one); in a `DuplicateReferenceId` reply, as they are now.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub items: Option<Vec<Item>>,
 }
 
 impl From<model::Transaction> for Transaction {
@@ -304,6 +365,7 @@ impl From<model::Transaction> for Transaction {
             error: t.error,
             message: None,
             holds: None,
+            items: None,
         }
     }
 }
@@ -425,3 +487,5 @@ page_type!(EntryPage, Entry);
 page_type!(TransactionPage, Transaction);
 page_type!(HoldPage, Hold);
 page_type!(CustomerKeyPage, CustomerKey);
+page_type!(ItemPage, Item);
+page_type!(ItemHistoryPage, ItemHistoryStep);

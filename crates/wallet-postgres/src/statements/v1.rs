@@ -8,7 +8,6 @@ use crate::conn::PgConn;
 use crate::error::{corrupt, DbResult};
 use postgres::Row;
 use wallet_core::ids::{AssetId, EntryId};
-use wallet_core::port::ItemUse;
 use wallet_core::v1::{InventoryFilter, InventoryLine, Item, V1Entry, WalletTotal, WalletTotalsFilter};
 
 /// Per user of the project, the sum of the (filtered) authorities' running
@@ -174,44 +173,5 @@ fn v1_entry(r: &Row) -> DbResult<V1Entry> {
         amount: col(r, 4)?,
         reason: col(r, 5)?,
         item,
-    })
-}
-
-pub(crate) fn insert_item(conn: &mut PgConn, entry: EntryId, name: &str, data: Option<&str>) -> DbResult<()> {
-    conn.execute(
-        "INSERT INTO items (entry_id, name, data, used) VALUES ($1, $2, $3, false)",
-        &[&entry.get(), &name, &data],
-    )?;
-    Ok(())
-}
-
-/// Marks the item of `entry` used if the entry is in `project` and its item
-/// is unused. The guard is in the `UPDATE` itself: a second use waits for
-/// the first's row lock, then finds the item used. Only a refusal reads
-/// again, to say why.
-pub(crate) fn mark_item_used(conn: &mut PgConn, project: &str, entry: EntryId) -> DbResult<ItemUse> {
-    let marked = conn.execute(
-        "UPDATE items SET used = true
-         WHERE entry_id = $1 AND NOT used
-           AND EXISTS (SELECT 1 FROM entries e JOIN wallets w ON w.id = e.wallet_id
-                       WHERE e.id = $1 AND w.project_id = $2)",
-        &[&entry.get(), &project],
-    )?;
-    if marked > 0 {
-        return Ok(ItemUse::Marked);
-    }
-    let in_project = conn
-        .query_opt(
-            "SELECT 1 FROM items i
-             JOIN entries e ON e.id = i.entry_id
-             JOIN wallets w ON w.id = e.wallet_id
-             WHERE i.entry_id = $1 AND w.project_id = $2",
-            &[&entry.get(), &project],
-        )?
-        .is_some();
-    Ok(if in_project {
-        ItemUse::AlreadyUsed
-    } else {
-        ItemUse::NoSuchItem
     })
 }

@@ -17,7 +17,7 @@ type Json<T> = crate::api::json::Object<T, V2Error>;
 
 /// A customer id in a path: one that cannot exist is simply not found (to a
 /// customer key: not its own, as an existing one of another customer).
-fn path_customer(auth: &Auth, id: &str) -> Result<CustomerId, V2Error> {
+pub(super) fn path_customer(auth: &Auth, id: &str) -> Result<CustomerId, V2Error> {
     CustomerId::parse(id).map_err(|_| auth.not_found(Missing::Customer))
 }
 

@@ -3,6 +3,7 @@
 
 pub mod customers;
 pub mod holds;
+pub mod items;
 pub mod project;
 pub mod transactions;
 pub mod wallets;

@@ -4,13 +4,13 @@ use crate::api::v2::auth::Auth;
 use crate::api::v2::error::{ErrorBody, ErrorStatus, V2Error};
 use crate::api::v2::requests::{row_id, BatchBody, RangeQuery, TransactionBody, MAX_BATCH};
 use crate::api::v2::types::{
-    BatchReply, BatchResult, Duplicate, Hold, Transaction, TransactionPage, TransactionReply,
+    BatchReply, BatchResult, Duplicate, Hold, Item, Transaction, TransactionPage, TransactionReply,
 };
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use wallet_core::planner::FailCode;
 use wallet_core::policy::Action;
-use wallet_core::{Ledger, Missing, TransactionOutcome};
+use wallet_core::{Ledger, Missing, Touched, TransactionOutcome};
 
 /// A JSON object body, with this API's error replies.
 type Json<T> = crate::api::json::Object<T, V2Error>;
@@ -37,37 +37,41 @@ pub async fn post_transaction(
 }
 
 /// What `POST /transactions` answers for an outcome: the status and the body,
-/// which lists the holds the transaction placed or changed.
+/// which lists the holds and the items the transaction touched.
 fn reply(outcome: TransactionOutcome) -> (StatusCode, TransactionReply) {
-    let with_holds = |row, holds: Vec<wallet_core::model::Hold>| Transaction {
-        holds: Some(holds.into_iter().map(Hold::from).collect()),
+    let with_touched = |row, touched: Touched| Transaction {
+        holds: Some(touched.holds.into_iter().map(Hold::from).collect()),
+        items: Some(touched.items.into_iter().map(Item::from).collect()),
         ..Transaction::from(row)
     };
     match outcome {
-        TransactionOutcome::Completed(row, holds) => (
+        TransactionOutcome::Completed(row, touched) => (
             StatusCode::CREATED,
-            TransactionReply::Transaction(with_holds(row, holds)),
+            TransactionReply::Transaction(with_touched(row, touched)),
         ),
         TransactionOutcome::Failed(row, failure) => {
-            let mut transaction = with_holds(row, Vec::new());
+            let mut transaction = with_touched(row, Touched::default());
             transaction.message = Some(crate::api::failure::describe(&failure));
             let status = match failure.reason.code() {
                 FailCode::ValidationError => ErrorStatus::ValidationError.http(),
                 FailCode::InsufficientFunds
                 | FailCode::WrongWalletStatus
                 | FailCode::WrongHoldStatus
+                | FailCode::WrongItemStatus
+                | FailCode::WrongItemOwner
+                | FailCode::WrongCustomerStatus
                 | FailCode::Conflict => StatusCode::CONFLICT,
             };
             (status, TransactionReply::Transaction(transaction))
         }
-        TransactionOutcome::Duplicate(row, holds) => (
+        TransactionOutcome::Duplicate(row, touched) => (
             StatusCode::CONFLICT,
             TransactionReply::Duplicate(Duplicate {
                 status: "DuplicateReferenceId",
                 message: "this referenceId was used before; nothing was applied now. \
                           The stored transaction is attached"
                     .to_owned(),
-                transaction: with_holds(row, holds),
+                transaction: with_touched(row, touched),
             }),
         ),
     }

@@ -2,6 +2,7 @@
 //! amounts (and credit limits) must be.
 
 use super::row_id;
+use crate::api::json::{nullable, raw_present};
 use crate::api::v2::error::{ErrorStatus, V2Error};
 use crate::api::v2::types::OperationType;
 use serde::Deserialize;
@@ -22,7 +23,16 @@ use wallet_core::Missing;
 ///   characters, unique in the project; default: one the server makes);
 /// - `Capture`: `hold`, optional `amount` (default: all that remains) and
 ///   `destination` (required when the hold names none, else the same);
-/// - `Void`: `hold`.
+/// - `Void`: `hold`;
+/// - `GrantItem`: `itemType`, optional `customerId` (absent or null: the
+///   project's stock), `properties` (any JSON value, at most 16 KiB) and
+///   `itemId` (1-64 characters, unique in the project; default: one the
+///   server makes);
+/// - `TransferItem`: `item`, `to` (required: a customer id, or null for the
+///   project's stock), optional `from` (the owner it must have now; null:
+///   stock; absent: no check);
+/// - `ConsumeItem`: `item`, optional `from` (as for TransferItem);
+/// - `SetItemProperties`: `item`, `properties` (required; replaces them).
 ///
 /// Any other field is a 400 `VALIDATION_ERROR`.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -42,6 +52,37 @@ pub struct OperationBody {
     /// When a Hold's reservation ends by itself: epoch milliseconds, in the
     /// future.
     pub expires_at: Option<i64>,
+    /// A GrantItem's kind of thing (`"sword"`): 1-64 characters without
+    /// control characters.
+    #[schema(min_length = 1, max_length = 64)]
+    pub item_type: Option<String>,
+    /// A GrantItem's owner: a customer id, or null (or absent) for the
+    /// project's stock.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>, max_length = 64)]
+    pub customer_id: Option<Option<String>>,
+    /// Any JSON value, at most 16 KiB (16,384 bytes) of JSON text as sent,
+    /// nested at most 64 levels deep; kept exactly (numbers keep every digit).
+    #[serde(default, deserialize_with = "raw_present")]
+    #[schema(value_type = Value)]
+    pub properties: Option<Box<RawValue>>,
+    /// A GrantItem's id for the new item: 1-64 characters without control or
+    /// invisible characters, unique in the project.
+    #[schema(min_length = 1, max_length = 64)]
+    pub item_id: Option<String>,
+    /// The item a TransferItem, ConsumeItem or SetItemProperties works on.
+    #[schema(min_length = 1, max_length = 64)]
+    pub item: Option<String>,
+    /// Where a TransferItem moves the item: a customer id, or null for the
+    /// project's stock. Required.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>, max_length = 64)]
+    pub to: Option<Option<String>>,
+    /// The owner the item must have now: a customer id, or null for the
+    /// project's stock (absent: no check).
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>, max_length = 64)]
+    pub from: Option<Option<String>>,
 }
 
 impl OperationBody {
@@ -79,6 +120,13 @@ impl OperationBody {
             ("hold", self.hold.is_some()),
             ("holdId", self.hold_id.is_some()),
             ("expiresAt", self.expires_at.is_some()),
+            ("itemType", self.item_type.is_some()),
+            ("customerId", self.customer_id.is_some()),
+            ("properties", self.properties.is_some()),
+            ("itemId", self.item_id.is_some()),
+            ("item", self.item.is_some()),
+            ("to", self.to.is_some()),
+            ("from", self.from.is_some()),
         ];
         let takes: &[&str] = match kind {
             OperationType::Issue => &["destination", "amount"],
@@ -87,6 +135,10 @@ impl OperationBody {
             OperationType::Hold => &["source", "destination", "amount", "holdId", "expiresAt"],
             OperationType::Capture => &["hold", "amount", "destination"],
             OperationType::Void => &["hold"],
+            OperationType::GrantItem => &["itemType", "customerId", "properties", "itemId"],
+            OperationType::TransferItem => &["item", "to", "from"],
+            OperationType::ConsumeItem => &["item", "from"],
+            OperationType::SetItemProperties => &["item", "properties"],
         };
         if let Some((field, _)) = present
             .iter()
@@ -133,6 +185,10 @@ impl OperationBody {
                 destination: optional_wallet(&self.destination)?,
             },
             OperationType::Void => Operation::Void { hold: hold()? },
+            OperationType::GrantItem
+            | OperationType::TransferItem
+            | OperationType::ConsumeItem
+            | OperationType::SetItemProperties => self.item_operation(i)?,
         })
     }
 }
