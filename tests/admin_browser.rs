@@ -153,9 +153,13 @@ fn playwright_core(manifest_dir: &Path, work: &Path) -> PathBuf {
 /// holds yet): customer `hold-user` with a wallet of 500 points, from which
 /// hold `escrow-done` (100) was captured into `hold-payee`'s wallet and hold
 /// `escrow-open` (200, expiring in a day) is Open. So the wallet shows
-/// balance 400, held 200, available 200.
+/// balance 400, held 200, available 200. Items: `hold-user` owns `sword-1`
+/// (granted with properties a float would change, changed, sold to
+/// `hold-payee` and bought back: four steps) and `potion-1`, consumed.
 fn arrange_holds(db: &Path) {
+    use wallet_core::operation::Operation;
     use wallet_core::policy::Caller;
+    use wallet_core::text::{ItemId, ItemProperties, ItemType};
     use wallet_core::{Ledger, TransactionOutcome};
     use wallet_service::auth::Credentials;
     use wallet_service::config::Settings;
@@ -205,11 +209,40 @@ fn arrange_holds(db: &Path) {
         }
         let (source, payee) = (wallets[0], wallets[1]);
         let in_a_day = wallet_core::clock::system_now() + 86_400_000;
+        let item = |name: &str| ItemId::parse(name).expect("an item id");
+        let properties = |json: &str| ItemProperties::parse(json).expect("properties");
+        let grant = |name: &str, json: &str| Operation::GrantItem {
+            item_type: ItemType::parse(name.split('-').next().unwrap_or(name)).expect("a type"),
+            customer_id: Some(customer_id(HOLD_USER)),
+            properties: Some(properties(json)),
+            item_id: item(name),
+        };
+        let to = |name: &str, customer: &str| Operation::TransferItem {
+            item: item(name),
+            to: Some(customer_id(customer)),
+            from: None,
+        };
         let steps = [
             vec![issue(source, 500)],
             vec![hold("escrow-done", source, 100, Some(payee), None)],
             vec![capture("escrow-done", None)],
             vec![hold("escrow-open", source, 200, Some(payee), Some(in_a_day))],
+            vec![
+                grant("sword-1", r#"{"atk":123456789012345678901234567890,"crit":1.50}"#),
+                grant("potion-1", r#"{"heal":25}"#),
+            ],
+            vec![Operation::SetItemProperties {
+                item: item("sword-1"),
+                properties: properties(r#"{"atk":123456789012345678901234567890,"crit":1.50,"level":2}"#),
+            }],
+            vec![to("sword-1", "hold-payee")],
+            vec![
+                to("sword-1", HOLD_USER),
+                Operation::ConsumeItem {
+                    item: item("potion-1"),
+                    from: None,
+                },
+            ],
         ];
         for (i, operations) in steps.into_iter().enumerate() {
             let outcome = ledger

@@ -18,6 +18,7 @@
     customerId: null,
     wallets: [],
     holdsWallet: null, // id of the wallet whose holds are open
+    itemId: null, // id of the item whose history is open
     lists: {}, // name → pager
   };
 
@@ -381,7 +382,7 @@
     $('project-select').value = id;
     localStorage.setItem('wallet-admin-project', id);
     state.walletAssets.clear();
-    for (const name of ['customer', 'entries', 'holds', 'transaction']) show($(name), false);
+    for (const name of ['customer', 'entries', 'holds', 'item', 'transaction']) show($(name), false);
     clearSecret($('credential-secret'));
     await Promise.all([
       act($('assets'), null, loadAssets),
@@ -552,9 +553,10 @@
   async function loadCustomer(id) {
     const detail = await api('GET', projectPath(`/customers/${seg(id)}`));
     if (detail.customer.id !== state.customerId) {
-      // Another customer's entries, holds and transaction would be misleading next to this one.
+      // Another customer's entries, holds, item and transaction would be misleading next to this one.
       show($('entries'), false);
       show($('holds'), false);
+      show($('item'), false);
       show($('transaction'), false);
     }
     state.customerId = detail.customer.id;
@@ -575,6 +577,7 @@
     show(section, true);
     section.scrollIntoView({ block: 'start' });
     await act(section, null, () => state.lists.customerKeys.reload(0));
+    await act(section, null, () => state.lists.customerItems.reload(0));
   }
 
   function renderCustomer(c) {
@@ -718,6 +721,111 @@
         {
           label: 'Transaction',
           cell: (e) => h('button', { type: 'button', class: 'link', onclick: (ev) => act($('entries'), ev.currentTarget, () => openTransaction(e.transactionId)) }, e.transactionId),
+        },
+      ],
+    });
+  }
+
+  // ---------- items ----------
+
+  /** A JSON number whose value JavaScript cannot hold as written (2^53 and past, 1.50): its text. */
+  class ExactNumber {
+    constructor(source) { this.source = source; }
+  }
+
+  /** Parses a reply whose item properties must show exactly as they were sent. */
+  function parseExact(text) {
+    return JSON.parse(text, function (key, value, context) {
+      if (typeof value === 'number' && context && typeof context.source === 'string'
+        && String(value) !== context.source) {
+        return new ExactNumber(context.source);
+      }
+      return value;
+    });
+  }
+
+  /** JSON text of a value parsed by parseExact, two spaces per level. */
+  function showJson(value, indent = '') {
+    if (value instanceof ExactNumber) return value.source;
+    if (value === null || typeof value !== 'object') return JSON.stringify(value);
+    const inner = indent + '  ';
+    if (Array.isArray(value)) {
+      if (value.length === 0) return '[]';
+      return '[\n' + value.map((v) => inner + showJson(v, inner)).join(',\n') + '\n' + indent + ']';
+    }
+    const keys = Object.keys(value);
+    if (keys.length === 0) return '{}';
+    return '{\n' + keys.map((k) => inner + JSON.stringify(k) + ': ' + showJson(value[k], inner)).join(',\n') + '\n' + indent + '}';
+  }
+
+  /** One line of properties for a list: the start of their JSON text. */
+  function propertiesPreview(properties) {
+    const text = properties === null || properties === undefined ? '—' : showJson(properties).replace(/\s+/g, ' ');
+    return h('code', { class: 'json', title: text, text: text.length > 60 ? text.slice(0, 59) + '…' : text });
+  }
+
+  const getExact = async (path) => parseExact((await request('GET', path)).text);
+
+  function customerItemsList() {
+    return pager($('customer-items'), {
+      load: (page, size) => getExact(projectPath(`/customers/${seg(state.customerId)}/items`) + pageQuery(page, size)),
+      empty: 'No items.',
+      rowClass: (i) => (i.status === 'Active' ? null : 'revoked'),
+      columns: [
+        { label: 'Item id', cell: (i) => h('button', { type: 'button', class: 'link', onclick: (e) => act($('customer'), e.currentTarget, () => openItem(i.id)) }, i.id) },
+        { label: 'Type', cell: (i) => i.itemType },
+        { label: 'Status', cell: (i) => badge(i.status) },
+        { label: 'Properties', cell: (i) => propertiesPreview(i.properties) },
+        { label: 'Since', cell: (i) => formatTime(i.updatedAt) },
+      ],
+    });
+  }
+
+  async function openItem(id) {
+    state.itemId = id;
+    $('item-id').textContent = id;
+    await state.lists.itemHistory.reload(0);
+    setMsg($('item'), '');
+    show($('item'), true);
+    $('item').scrollIntoView({ block: 'start' });
+  }
+
+  /** The item's facts, from the reply that also carries a page of its history. */
+  function renderItem(item) {
+    const owner = item.customerId === null
+      ? h('span', { text: 'the project\'s stock' })
+      : h('button', { type: 'button', class: 'link', onclick: (e) => act($('item'), e.currentTarget, () => openCustomer(item.customerId)) }, item.customerId);
+    $('item-facts').replaceChildren(...[
+      ['Type', item.itemType],
+      ['Owner', owner],
+      ['Status', badge(item.status)],
+      ['API v1 entry', item.v1EntryId === null ? '—' : idText(item.v1EntryId)],
+      ['Created', formatTime(item.createdAt)],
+      ['Updated', formatTime(item.updatedAt)],
+    ].flatMap(([k, v]) => [h('dt', { text: k }), h('dd', { 'data-fact': k }, v)]));
+    $('item-properties').textContent = item.properties === null ? 'null (none given)' : showJson(item.properties);
+  }
+
+  function itemHistoryList() {
+    const who = (id) => (id === null ? 'stock' : idText(id));
+    return pager($('item-history'), {
+      load: async (page, size) => {
+        const reply = await getExact(projectPath('/item') + pageQuery(page, size) + `&id=${seg(state.itemId)}`);
+        renderItem(reply.item);
+        return reply.history;
+      },
+      empty: 'No history.',
+      columns: [
+        { label: 'Time', cell: (s) => formatTime(s.createdAt) },
+        { label: 'Step', cell: (s) => s.type },
+        { label: 'From', cell: (s) => (s.type === 'GrantItem' ? '—' : who(s.from)) },
+        { label: 'To', cell: (s) => who(s.to) },
+        { label: 'Properties after', cell: (s) => propertiesPreview(s.properties) },
+        {
+          label: 'Transaction',
+          cell: (s) => (s.transactionId === null
+            ? h('span', { title: 'Used through API v1 before items had a history', text: '(before history)' })
+            : h('button', { type: 'button', class: 'link', onclick: (ev) => act($('item'), ev.currentTarget, () => openTransaction(s.transactionId)) }, s.transactionId)),
         },
       ],
     });
@@ -880,6 +988,8 @@
     state.lists.customerKeys = customerKeysList();
     state.lists.entries = entriesList();
     state.lists.holds = holdsList();
+    state.lists.customerItems = customerItemsList();
+    state.lists.itemHistory = itemHistoryList();
 
     $('login-form').addEventListener('submit', login);
     $('logout').addEventListener('click', logout);
@@ -910,6 +1020,18 @@
           await openTransaction(id);
         } catch (err) {
           if (err.status === 404) throw new Error(`No transaction with the id "${id}" in project ${state.project}.`);
+          throw err;
+        }
+      });
+    });
+    $('item-search').addEventListener('submit', (event) => {
+      event.preventDefault();
+      const id = $('item-search-id').value;
+      act($('lookup'), event.currentTarget.querySelector('button'), async () => {
+        try {
+          await openItem(id);
+        } catch (err) {
+          if (err.status === 404) throw new Error(`No item with the id "${id}" in project ${state.project}.`);
           throw err;
         }
       });

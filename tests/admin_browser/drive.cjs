@@ -189,6 +189,44 @@ async function holdSteps(page) {
   await expectFigures(page, { creditLimit: 50 }, 'after a refused credit limit');
 }
 
+async function itemSteps(page) {
+  const holdUser = env('HOLD_USER');
+  step(`the customer's items: the sword and the used potion (${holdUser})`);
+  const rows = page.locator('#customer-items tbody tr');
+  await rows.filter({ hasText: 'sword-1' }).waitFor();
+  const texts = await rows.allInnerTexts();
+  check(texts.length === 2 && texts[0].includes('sword-1') && texts[1].includes('potion-1'),
+    `the items list reads ${JSON.stringify(texts)}`);
+  await rows.filter({ hasText: 'potion-1' }).locator('.badge', { hasText: 'Consumed' }).waitFor();
+
+  step('an item: its facts, its properties exactly as sent, and its history oldest first');
+  await rows.filter({ hasText: 'sword-1' }).locator('button', { hasText: 'sword-1' }).click();
+  await page.locator('#item').waitFor({ state: 'visible' });
+  await page.locator('#item-history tbody tr').first().waitFor();
+  const facts = (await page.locator('#item-facts').innerText()).replace(/\s+/g, ' ');
+  check(facts.includes('Type sword') && facts.includes(`Owner ${holdUser}`) && facts.includes('Active'),
+    `the item's facts read ${JSON.stringify(facts)}`);
+  const properties = await page.locator('#item-properties').innerText();
+  check(properties.includes('123456789012345678901234567890') && properties.includes('1.50'),
+    `the properties lost digits: ${JSON.stringify(properties)}`);
+  const steps = (await page.locator('#item-history tbody tr').allInnerTexts()).map((t) => t.replace(/\s+/g, ' '));
+  const kinds = steps.map((t) => ['GrantItem', 'SetItemProperties', 'TransferItem'].find((k) => t.includes(k)));
+  check(JSON.stringify(kinds) === JSON.stringify(['GrantItem', 'SetItemProperties', 'TransferItem', 'TransferItem']),
+    `the history reads ${JSON.stringify(steps)}`);
+  check(steps[2].includes('hold-payee') && steps[3].includes('hold-payee'), `the moves do not name the payee: ${JSON.stringify(steps)}`);
+
+  step('a history step opens its transaction; an unknown item id says so');
+  await page.locator('#item-history tbody tr').nth(2).locator('td[data-label=Transaction] button').click();
+  await page.locator('#transaction').waitFor({ state: 'visible' });
+  await page.locator('#transaction-operations', { hasText: 'TransferItem' }).waitFor();
+  await page.fill('#item-search-id', 'no-such-item');
+  await page.click('#item-search button[type=submit]');
+  await page.locator('#lookup .msg.error', { hasText: 'No item with the id "no-such-item"' }).waitFor();
+  await page.fill('#item-search-id', 'sword-1');
+  await page.click('#item-search button[type=submit]');
+  await page.waitForFunction(() => document.getElementById('item-id').textContent === 'sword-1');
+}
+
 async function steps(page, problems) {
   // Revoking and switching maintenance on ask first; the test says yes.
   page.on('dialog', (dialog) => {
@@ -333,6 +371,7 @@ async function steps(page, problems) {
   check((await page.locator('main img, main b').count()) === 0, 'markup from a customer id or name made it into the page');
 
   await holdSteps(page);
+  await itemSteps(page);
 
   step('revoke the access key on the page: listed as revoked, and API v2 refuses it at once');
   const accessRow = page.locator('#authorities-list tbody tr', { hasText: 'browser-key' });

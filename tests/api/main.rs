@@ -16,6 +16,7 @@ mod app;
 
 mod admin;
 mod admin_holds;
+mod admin_items;
 mod admin_login;
 mod big_totals;
 mod customer_keys;

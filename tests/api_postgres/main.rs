@@ -44,6 +44,8 @@ mod common;
 mod admin;
 #[path = "../api/admin_holds.rs"]
 mod admin_holds;
+#[path = "../api/admin_items.rs"]
+mod admin_items;
 #[path = "../api/admin_login.rs"]
 mod admin_login;
 #[path = "../api/big_totals.rs"]

@@ -20,7 +20,7 @@ pub use error::AdminError;
 use crate::api::client_addr::TrustedProxies;
 use actix_web::middleware::{from_fn, DefaultHeaders};
 use actix_web::{web, HttpResponse};
-use handlers::{customers, holds, login, projects};
+use handlers::{customers, holds, items, login, projects};
 use lockout::LoginLimiter;
 use verifier::Verifier;
 
@@ -176,6 +176,12 @@ fn api_routes(cfg: &mut web::ServiceConfig) {
             "/projects/{p}/customers/{c}/keys/{k}",
             web::delete().to(customers::revoke_key),
         )
+        .route(
+            "/projects/{p}/customers/{c}/items",
+            web::get().to(items::customer_items),
+        )
+        .route("/projects/{p}/stock", web::get().to(items::stock_items))
+        .route("/projects/{p}/item", web::get().to(items::item))
         .route(
             "/projects/{p}/wallets/{w}/entries",
             web::get().to(customers::list_entries),

@@ -2,6 +2,7 @@
 
 pub mod customers;
 pub mod holds;
+pub mod items;
 pub mod login;
 pub mod projects;
 
