@@ -428,6 +428,10 @@ pub fn plan(book: &Book, operations: &[Operation], now: Millis) -> Result<Plan, 
     let mut plan = work.plan;
     plan.holds = work.holds.into_values().collect();
     plan.items = work.items.into_values().collect();
+    // In the order the operations first touched them: items granted by one
+    // transaction are created (and listed, oldest first) in operation order.
+    plan.items
+        .sort_by_key(|item| item.steps.first().map_or(usize::MAX, |step| step.operation));
     Ok(plan)
 }
 

@@ -1150,6 +1150,18 @@ fn an_item_granted_with_an_id_moves_later_in_the_same_transaction() {
             ItemStepKind::ConsumeItem
         ]
     );
+    let two = [
+        Operation::GrantItem {
+            item_type: ItemType::parse("ticket").expect("type"),
+            customer_id: None,
+            properties: None,
+            item_id: it("z-first"),
+        },
+        ops[0].clone(),
+    ];
+    let planned = plan(&book, &two, 0).expect("plans");
+    let ids: Vec<&str> = planned.items.iter().map(|item| item.state.id.as_str()).collect();
+    assert_eq!(ids, ["z-first", "t1"], "in operation order, not id order");
     let again = plan(&book, &[ops[0].clone(), ops[2].clone(), ops[2].clone()], 0).expect_err("consumed");
     assert_eq!(
         (again.operation, again.reason.code()),
