@@ -1,8 +1,11 @@
 //! End-to-end test with the real, unmodified Python SDK (`wallet-sdk-Noah-Huppert` 1.1.0).
 //!
 //! Starts the real binary on a fresh database, creates two authorities with the CLI,
-//! runs `tests/sdk/e2e.py` (which drives every SDK method and revokes one authority
-//! with the CLI), then stops the server with SIGTERM and runs `wallet-service check`.
+//! runs `tests/sdk/e2e.py` (which drives every SDK method, revokes one authority
+//! with the CLI, and checks with an access key it makes with the CLI that API v2's
+//! items are the SDK's: `create_entry(item=...)`, `get_inventory` and `use_item`
+//! agree with `GET /items` and `GET /items/{id}/history`), then stops the server
+//! with SIGTERM and runs `wallet-service check`.
 //!
 //! The virtualenv lives at `target/sdk-venv` and is created (with pip, from PyPI)
 //! when missing or broken. Needs `python3` with the `venv` module on the PATH.

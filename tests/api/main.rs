@@ -50,6 +50,11 @@ mod v2_holds_expiry;
 mod v2_holds_races;
 mod v2_idempotency;
 mod v2_isolation;
+mod v2_items;
+mod v2_items_access;
+mod v2_items_errors;
+mod v2_items_trade;
+mod v2_items_v1;
 mod v2_transactions;
 mod v2_wallets;
 

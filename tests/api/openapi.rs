@@ -36,6 +36,10 @@ const OPERATIONS: &[(&str, &str)] = &[
     ("get", "/api/v2/wallets/{walletId}/balance"),
     ("put", "/api/v2/wallets/{walletId}/credit-limit"),
     ("get", "/api/v2/holds/{holdId}"),
+    ("get", "/api/v2/items/{itemId}"),
+    ("get", "/api/v2/items/{itemId}/history"),
+    ("get", "/api/v2/items"),
+    ("get", "/api/v2/customers/{customerId}/items"),
     ("post", "/api/v2/transactions"),
     ("post", "/api/v2/transactions/batch"),
     ("get", "/api/v2/transactions"),
@@ -359,6 +363,81 @@ async fn real_responses_match_the_declared_schemas() {
         None,
     )
     .await;
+    // Items: granted, moved, changed and consumed; the replies list them,
+    // a duplicate and a failure too; every read of them.
+    let (s, granted) = call(
+        "post",
+        "/api/v2/transactions",
+        "/transactions".into(),
+        Some(json!({"referenceId": "i1", "operations": [
+            {"type": "GrantItem", "itemType": "sword", "customerId": "alice", "itemId": "sword",
+             "properties": {"damage": 7}},
+            {"type": "GrantItem", "itemType": "crate"},
+            {"type": "TransferItem", "item": "sword", "to": null, "from": "alice"},
+            {"type": "SetItemProperties", "item": "sword", "properties": [1, "two", null]},
+            {"type": "TransferItem", "item": "sword", "to": "alice"}]})),
+    )
+    .await;
+    assert_eq!(s, 201, "{granted}");
+    let (s, _) = call(
+        "post",
+        "/api/v2/transactions",
+        "/transactions".into(),
+        Some(json!({"referenceId": "i1", "operations": [{"type": "ConsumeItem", "item": "sword"}]})),
+    )
+    .await;
+    assert_eq!(s, 409, "duplicate, with the items it touched");
+    let (s, _) = call(
+        "post",
+        "/api/v2/transactions",
+        "/transactions".into(),
+        Some(json!({"referenceId": "i2", "operations": [
+            {"type": "ConsumeItem", "item": "sword", "from": null}]})),
+    )
+    .await;
+    assert_eq!(s, 409, "a wrong owner is a Failed transaction");
+    let (s, _) = call(
+        "post",
+        "/api/v2/transactions",
+        "/transactions".into(),
+        Some(json!({"referenceId": "i3", "operations": [
+            {"type": "ConsumeItem", "item": "sword", "from": "alice"}]})),
+    )
+    .await;
+    assert_eq!(s, 201);
+    call("get", "/api/v2/items/{itemId}", "/items/sword".into(), None).await;
+    call(
+        "get",
+        "/api/v2/items/{itemId}/history",
+        "/items/sword/history?pageSize=3".into(),
+        None,
+    )
+    .await;
+    call(
+        "get",
+        "/api/v2/items",
+        "/items?owner=stock&itemType=crate&status=Active".into(),
+        None,
+    )
+    .await;
+    call(
+        "get",
+        "/api/v2/customers/{customerId}/items",
+        "/customers/alice/items?status=Consumed".into(),
+        None,
+    )
+    .await;
+    call(
+        "get",
+        "/api/v2/transactions/{txId}",
+        format!("/transactions/{}", granted["id"].as_str().unwrap()),
+        None,
+    )
+    .await;
+    let (s, _) = call("get", "/api/v2/items/{itemId}", "/items/nope".into(), None).await;
+    assert_eq!(s, 404);
+    let (s, _) = call("get", "/api/v2/items", "/items?owner=someone".into(), None).await;
+    assert_eq!(s, 400);
     let (s, created_key) = call(
         "post",
         "/api/v2/customers/{customerId}/keys",

@@ -251,11 +251,14 @@ async fn a_completed_transaction_is_returned_stored_and_listed_alike() {
         "no error on a Completed transaction: {reply}"
     );
 
-    // Only the reply of the POST lists the holds the transaction placed or
-    // changed (read them with GET /holds/{id}); otherwise stored as returned.
+    // Only the reply of the POST lists the holds and items the transaction
+    // touched (read them with GET /holds/{id}, GET /items/{id}); otherwise
+    // stored as returned.
     let mut reply = reply;
     let holds = reply.as_object_mut().unwrap().remove("holds");
     assert_eq!(holds, Some(json!([])), "a reply lists its holds, none here");
+    let items = reply.as_object_mut().unwrap().remove("items");
+    assert_eq!(items, Some(json!([])), "a reply lists its items, none here");
     let id = reply["id"].as_str().unwrap();
     assert_eq!(
         c.get_ok(&app, &format!("/transactions/{id}")).await,

@@ -112,6 +112,16 @@ mod v2_holds_races;
 mod v2_idempotency;
 #[path = "../api/v2_isolation.rs"]
 mod v2_isolation;
+#[path = "../api/v2_items.rs"]
+mod v2_items;
+#[path = "../api/v2_items_access.rs"]
+mod v2_items_access;
+#[path = "../api/v2_items_errors.rs"]
+mod v2_items_errors;
+#[path = "../api/v2_items_trade.rs"]
+mod v2_items_trade;
+#[path = "../api/v2_items_v1.rs"]
+mod v2_items_v1;
 #[path = "../api/v2_transactions.rs"]
 mod v2_transactions;
 #[path = "../api/v2_wallets.rs"]

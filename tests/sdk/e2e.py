@@ -7,7 +7,9 @@ CONFIG_A and CONFIG_B are client config files of two authorities of the same
 project, written by `wallet-service authority create`. The binary and the
 database are used to revoke authority B with the CLI at the end.
 
-Drives every SDK method, asserts the values returned, and prints
+Drives every SDK method, asserts the values returned, checks that API v2
+(called with urllib and an access key made with the CLI) sees the SDK's
+items as the same items, and prints
 `sdk e2e: N checks passed` on success. Any failed check exits non-zero with a
 traceback. Each run is expected to start from a fresh database.
 """
@@ -15,6 +17,8 @@ import json
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 
 import wallet_sdk
 
@@ -329,7 +333,111 @@ def main():
         rows = a.get_inventory(entry_ids=[made["entry_id"]])
         check_eq([r["item"].get("data", "absent") for r in rows], [data], f"inventory keeps {name} data")
 
+    v1_items_are_v2_items(a, config_a, binary, db)
+
     print(f"sdk e2e: {CHECKS} checks passed")
+
+
+def v2_client(config, binary, db):
+    """An API v2 caller: an access key made with the CLI, at the SDK's base URL."""
+    with open(config) as f:
+        base = json.load(f)["api_base_url"]
+    proc = subprocess.run([binary, "--db", db, "key", "create"], capture_output=True, text=True, timeout=60)
+    check(proc.returncode == 0, f"`key create` exits 0, got {proc.returncode}: {proc.stderr}")
+    key = proc.stdout.strip()
+    check(key.startswith("ak_"), f"`key create` prints an access key: {proc.stdout!r}")
+
+    def call(method, path, body=None):
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(
+            f"{base}/api/v2{path}", data=data, method=method,
+            headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return response.status, json.loads(response.read())
+        except urllib.error.HTTPError as e:
+            return e.code, json.loads(e.read())
+
+    return call
+
+
+def v1_items_are_v2_items(a, config_a, binary, db):
+    """The SDK's create_entry(item=...), get_inventory and use_item agree with
+    API v2's GET /items and GET /items/{id}/history: one item, seen by both."""
+    v2 = v2_client(config_a, binary, db)
+    frank, grace = "frank", "grace"
+    lantern_data = {"fuel": 2**65, "colour": "amber"}
+    made = a.create_entry(frank, 0, "quest reward", item={"name": "Lantern", "data": lantern_data})
+    entry = made["entry_id"]
+
+    status, page = v2("GET", f"/customers/{frank}/items")
+    check_eq(status, 200, f"v2 GET /customers/{frank}/items")
+    listed = [i for i in page["items"] if i["v1EntryId"] == entry]
+    check_eq(len(listed), 1, f"v2 lists the SDK's item once: {page!r}")
+    item = listed[0]
+    check_eq(set(item), {"id", "itemType", "properties", "customerId", "status", "createdAt", "updatedAt",
+                         "v1EntryId"}, "v2 item fields")
+    check_eq((item["itemType"], item["properties"], item["customerId"], item["status"]),
+             ("Lantern", lantern_data, frank, "Active"), "v2 shows the SDK's item as sent")
+    item_id = item["id"]
+    status, same = v2("GET", f"/items/{item_id}")
+    check_eq((status, same), (200, item), "v2 GET /items/{id} shows the same item")
+    rows = a.get_inventory(entry_ids=[entry], used=None)
+    check_eq(len(rows), 1, "the SDK's inventory has the entry's item")
+    check_eq((rows[0]["user_id"], rows[0]["item"]),
+             (frank, {"name": "Lantern", "used": False, "data": lantern_data}),
+             "the SDK's inventory agrees with v2")
+
+    # Moved through v2: the SDK's inventory names the new owner.
+    status, _ = v2("POST", "/customers", {"id": grace})
+    check(status in (200, 201), f"v2 creates customer {grace}: {status}")
+    status, moved = v2("POST", "/transactions", {"referenceId": "sdk-move", "operations": [
+        {"type": "TransferItem", "item": item_id, "from": frank, "to": grace}]})
+    check_eq((status, moved.get("status")), (201, "Completed"), f"v2 TransferItem: {moved!r}")
+    check_eq(moved["items"][0]["customerId"], grace, "the reply lists the moved item")
+    rows = a.get_inventory(entry_ids=[entry], used=None)
+    check_eq([r["user_id"] for r in rows], [grace], "the SDK's inventory shows the item's current owner")
+    check_eq(inventory_ids(a.get_inventory(user_ids=[frank]), "frank after the move"), set(),
+             "get_inventory(user_ids=[frank]) no longer lists it")
+    check_eq(inventory_ids(a.get_inventory(user_ids=[grace]), "grace after the move"), {entry},
+             "get_inventory(user_ids=[grace]) lists it")
+
+    # Used through the SDK: v2 shows it Consumed, the step in its history.
+    used = a.use_item(entry)
+    check(used["item"]["used"] is True, f"use_item marks it used: {used!r}")
+    status, after = v2("GET", f"/items/{item_id}")
+    check_eq((status, after["status"], after["customerId"]), (200, "Consumed", grace),
+             "v2 sees the SDK's use_item")
+    status, history = v2("GET", f"/items/{item_id}/history")
+    check_eq(status, 200, "v2 GET /items/{id}/history")
+    steps = [(s["type"], s["from"], s["to"]) for s in history["items"]]
+    check_eq(steps, [("GrantItem", None, frank), ("TransferItem", frank, grace), ("ConsumeItem", grace, grace)],
+             "the history replays create_entry, the v2 move and use_item, oldest first")
+    check(all(isinstance(s["transactionId"], str) for s in history["items"]),
+          f"every step names its transaction: {history!r}")
+    check(all(s["properties"] == lantern_data for s in history["items"]),
+          f"the properties after each step are the data: {history!r}")
+
+    # Consumed through v2: the SDK sees it used and cannot use it again.
+    made = a.create_entry(frank, 0, "second reward", item={"name": "Map", "data": "north"})
+    entry = made["entry_id"]
+    status, page = v2("GET", f"/customers/{frank}/items?itemType=Map&status=Active")
+    check_eq((status, [i["v1EntryId"] for i in page["items"]]), (200, [entry]), "v2 filters the SDK's item")
+    map_id = page["items"][0]["id"]
+    status, consumed = v2("POST", "/transactions", {"referenceId": "sdk-consume", "operations": [
+        {"type": "ConsumeItem", "item": map_id, "from": frank}]})
+    check_eq((status, consumed["items"][0]["status"]), (201, "Consumed"), f"v2 ConsumeItem: {consumed!r}")
+    rows = a.get_inventory(entry_ids=[entry], used=True)
+    check_eq([r["item"] for r in rows], [{"name": "Map", "used": True, "data": "north"}],
+             "the SDK's inventory shows v2's consumption as used")
+    expect_api_error(409, "use_item of an item consumed through v2", a.use_item, entry)
+
+    # Granted through v2: it has no entry, so the SDK never lists it.
+    status, granted = v2("POST", "/transactions", {"referenceId": "sdk-grant", "operations": [
+        {"type": "GrantItem", "itemType": "Badge", "customerId": frank, "itemId": "v2-badge"}]})
+    check_eq(status, 201, f"v2 GrantItem: {granted!r}")
+    check_eq(inventory_ids(a.get_inventory(user_ids=[frank], used=None), "frank's v1 items"), {entry},
+             "items granted through v2 are not in the SDK's inventory")
 
 
 if __name__ == "__main__":
