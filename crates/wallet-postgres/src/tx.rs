@@ -16,14 +16,14 @@
 //! Inside a write, locked wallets' balances and held values and the running
 //! totals move in the group's [`GroupCache`]; every statement that could
 //! read or change them flushes it first (`forward!`), the few that cannot
-//! do not (`forward_plain!`: holds, entries, credentials, settings).
+//! do not (`forward_plain!`: holds, items, entries, credentials, settings).
 //!
 //! [`Verdict::Keep`]: wallet_core::port::Verdict::Keep
 
 use crate::cache::GroupCache;
 use crate::conn::PgConn;
 use crate::error::{DbError, DbResult};
-use crate::statements::{catalog, credentials, holds, ledger, settings, v1, wallets};
+use crate::statements::{catalog, credentials, holds, items, ledger, settings, v1, wallets};
 use crate::{check, export};
 use wallet_core::check::CheckReport;
 use wallet_core::dump::{DumpCounts, DumpRecord};
@@ -32,13 +32,14 @@ use wallet_core::ids::{
 };
 use wallet_core::model::{
     AdminSession, Asset, Authority, AuthorityCredential, Customer, CustomerKey, CustomerStatus, Entry, Hold,
-    HoldStatus, Millis, NewAsset, Page, PageRequest, Project, TimeRange, Transaction, Wallet, WalletStatus,
+    HoldStatus, Item, ItemFilter, ItemStep, Millis, NewAsset, Page, PageRequest, Project, TimeRange,
+    Transaction, Wallet, WalletStatus,
 };
 use wallet_core::port::{
-    Claim, HoldUpdate, ItemUse, NewCustomerKey, NewEntry, NewTransaction, NewWallet, ReadTx, Rechecked,
-    WriteTx,
+    Claim, HoldUpdate, ItemUpdate, NewCustomerKey, NewEntry, NewItem, NewItemStep, NewTransaction, NewWallet,
+    ReadTx, Rechecked, WriteTx,
 };
-use wallet_core::text::HoldId;
+use wallet_core::text::{CustomerId, HoldId, ItemId};
 use wallet_core::v1::{InventoryFilter, InventoryLine, V1Entry, WalletTotal, WalletTotalsFilter};
 use wallet_core::StoreError;
 
@@ -169,6 +170,15 @@ impl ReadTx for PgTx<'_> {
         next_hold_expiry() -> Option<Millis> = holds::next_hold_expiry;
         transaction_holds(project: &str, transaction: TransactionId) -> Vec<Hold> =
             holds::transaction_holds;
+
+        // Items are never cached either, and touch no wallet.
+        item(project: &str, id: &ItemId) -> Option<Item> = items::item;
+        item_of_v1_entry(project: &str, entry: EntryId) -> Option<Item> = items::item_of_v1_entry;
+        owner_items(
+            project: &str, owner: Option<CustomerRowId>, filter: &ItemFilter, page: PageRequest
+        ) -> Page<Item> = items::owner_items;
+        item_history(project: &str, id: &ItemId, page: PageRequest) -> Page<ItemStep> = items::item_history;
+        transaction_items(project: &str, transaction: TransactionId) -> Vec<Item> = items::transaction_items;
     }
 
     forward! {
@@ -304,13 +314,20 @@ impl WriteTx for PgTx<'_> {
             catalog::update_customer;
         insert_transaction(transaction: &NewTransaction<'_>) -> Claim = ledger::insert_transaction;
         append_entry(entry: &NewEntry<'_>) -> EntryId = ledger::append_entry;
-        insert_item(entry: EntryId, name: &str, data: Option<&str>) -> () = v1::insert_item;
-        mark_item_used(project: &str, entry: EntryId) -> ItemUse = v1::mark_item_used;
 
         lock_holds(project: &str, ids: &[HoldId]) -> Vec<Hold> = holds::lock_holds;
         insert_hold(project: &str, hold: &Hold) -> () = holds::insert_hold;
         update_hold(project: &str, change: &HoldUpdate<'_>) -> () = holds::update_hold;
         system_authority(project: &str, now: Millis) -> AuthorityRowId = credentials::system_authority;
+
+        // A customer's status is in the cached wallets' owners, but only
+        // `set_customer_status` changes it (and flushes); locking the row
+        // changes nothing.
+        lock_items(project: &str, ids: &[ItemId]) -> Vec<Item> = items::lock_items;
+        lock_customers(project: &str, ids: &[CustomerId]) -> Vec<Customer> = items::lock_customers;
+        insert_item(project: &str, item: &NewItem<'_>) -> () = items::insert_item;
+        update_item(project: &str, change: &ItemUpdate<'_>) -> () = items::update_item;
+        append_item_step(project: &str, step: &NewItemStep<'_>) -> () = items::append_item_step;
     }
 
     forward! {
