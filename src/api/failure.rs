@@ -46,6 +46,18 @@ pub fn reason(reason: &FailReason) -> String {
             format!("hold {hold} cannot be captured into its own source wallet")
         }
         FailReason::ExpiryNotInFuture { hold } => format!("hold {hold}'s expiresAt is not in the future"),
+        FailReason::UnknownItem { item } => format!("item {item} is unknown"),
+        FailReason::ItemIdTaken { item } => format!("itemId {item} is taken in this project"),
+        FailReason::WrongItemStatus { item, status } => format!("item {item} is {status}"),
+        FailReason::WrongItemOwner {
+            item,
+            owner: Some(owner),
+        } => {
+            format!("item {item} belongs to customer {owner}")
+        }
+        FailReason::WrongItemOwner { item, owner: None } => format!("item {item} is in the stock"),
+        FailReason::UnknownCustomer { customer } => format!("customer {customer} is unknown"),
+        FailReason::CustomerNotActive { customer, status } => format!("customer {customer} is {status}"),
     }
 }
 

@@ -33,6 +33,7 @@ pub struct BulkTx<'c> {
     transaction: CachedStatement<'c>,
     entry: CachedStatement<'c>,
     item: CachedStatement<'c>,
+    grant: CachedStatement<'c>,
     balance: CachedStatement<'c>,
     total: CachedStatement<'c>,
     conn: &'c Connection,
@@ -102,7 +103,19 @@ impl<'c> BulkTx<'c> {
                    (wallet_id, transaction_id, authority_id, kind, amount, balance_after, reason, created_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             )?,
-            item: conn.prepare_cached("INSERT INTO items (entry_id, name, data, used) VALUES (?1, ?2, ?3, 0)")?,
+            item: conn.prepare_cached(
+                "INSERT INTO items (project_id, public_id, item_type, properties, customer_id, status,
+                                    v1_entry_id, created_at, updated_at)
+                 SELECT w.project_id, 'v1_' || e.id, ?2, ?3, w.customer_id, 'Active', e.id, e.created_at,
+                        e.created_at
+                 FROM entries e JOIN wallets w ON w.id = e.wallet_id WHERE e.id = ?1",
+            )?,
+            grant: conn.prepare_cached(
+                "INSERT INTO item_steps (item_id, transaction_id, kind, from_customer_id, to_customer_id,
+                                         properties, created_at)
+                 SELECT i.id, e.transaction_id, 'GrantItem', NULL, i.customer_id, i.properties, i.created_at
+                 FROM items i JOIN entries e ON e.id = i.v1_entry_id WHERE i.id = ?1",
+            )?,
             balance: conn.prepare_cached("UPDATE wallets SET balance = ?2 WHERE id = ?1")?,
             total: conn.prepare_cached(
                 "INSERT INTO authority_totals (wallet_id, authority_id, total) VALUES (?1, ?2, ?3)
@@ -166,11 +179,16 @@ impl<'c> BulkTx<'c> {
         Ok(EntryId::new(self.conn.last_insert_rowid()))
     }
 
+    /// The item an API v1 entry grants (`name`, `data` as JSON text) to the
+    /// entry's user, as the ledger writes it: id `v1_<entry>`, and its
+    /// GrantItem step in the entry's transaction.
     pub fn item(&mut self, entry: EntryId, name: &str, data: Option<&str>) -> Result<(), StoreError> {
-        self.item
-            .execute(params![entry.get(), name, data])
-            .map_err(DbError::from)?;
-        Ok(())
+        let mut write = || -> DbResult<()> {
+            self.item.execute(params![entry.get(), name, data])?;
+            self.grant.execute([self.conn.last_insert_rowid()])?;
+            Ok(())
+        };
+        Ok(write()?)
     }
 
     /// The wallet's final balance, and `authority`'s running total in it

@@ -1,4 +1,5 @@
-//! The invariants of `docs/model.md` (and of holds, `spec/holds.md`),
+//! The invariants of `docs/model.md` (and of holds, `spec/holds.md`, and
+//! items, `spec/items.md`: see `items`),
 //! checked on a whole file: plain SQL,
 //! run in one transaction so they see one snapshot. Behind
 //! `ReadTx::check`, [`crate::verify`], restores and imports.
@@ -7,6 +8,8 @@ use crate::error::DbResult;
 use crate::statements::rows;
 use rusqlite::Connection;
 use wallet_core::check::CheckReport;
+
+mod items;
 
 /// Each query returns one text column describing a violation, or no rows.
 const BALANCE_MISMATCHES: &str = "
@@ -109,6 +112,7 @@ pub(crate) fn run(conn: &Connection) -> DbResult<CheckReport> {
         wallets: count("SELECT count(*) FROM wallets")?,
         entries: count("SELECT count(*) FROM entries")?,
         transactions: count("SELECT count(*) FROM transactions")?,
+        items: count("SELECT count(*) FROM items")?,
         balance_mismatches: list(BALANCE_MISMATCHES)?,
         negative_balances: list(NEGATIVE_BALANCES)?,
         held_mismatches: held_mismatches(conn)?,
@@ -122,6 +126,7 @@ pub(crate) fn run(conn: &Connection) -> DbResult<CheckReport> {
             found.truncate(MAX_LISTED);
             found
         },
+        item_mismatches: items::mismatches(conn)?,
         integrity,
     })
 }

@@ -6,7 +6,7 @@ use crate::error::DbResult;
 use rusqlite::{Connection, OptionalExtension, Row};
 use wallet_core::dump::{
     hex, AssetDump, AuthorityDump, CustomerDump, CustomerKeyDump, DumpCounts, DumpRecord, EntryDump,
-    HoldDump, ItemDump, ProjectDump, TransactionDump, WalletDump,
+    HoldDump, ItemDump, ItemRecord, ItemStepDump, ProjectDump, TransactionDump, WalletDump,
 };
 use wallet_core::StoreError;
 
@@ -130,15 +130,37 @@ const EXPORTS: &[(&str, RowReader)] = &[
         },
     ),
     (
-        "SELECT i.entry_id, i.name, i.data, i.used
-         FROM items i JOIN entries e ON e.id = i.entry_id JOIN wallets w ON w.id = e.wallet_id
-         WHERE w.project_id = ?1 ORDER BY i.entry_id",
+        "SELECT id, public_id, item_type, properties, customer_id, status, v1_entry_id, created_at, updated_at
+         FROM items WHERE project_id = ?1 ORDER BY id",
         |r| {
-            Ok(DumpRecord::Item(ItemDump {
-                entry: r.get(0)?,
-                name: r.get(1)?,
-                data: r.get(2)?,
-                used: r.get(3)?,
+            Ok(DumpRecord::Item(ItemRecord::Item(ItemDump {
+                rowid: r.get(0)?,
+                id: r.get(1)?,
+                item_type: r.get(2)?,
+                properties: r.get(3)?,
+                customer: r.get(4)?,
+                status: r.get(5)?,
+                v1_entry: r.get(6)?,
+                created_at: r.get(7)?,
+                updated_at: r.get(8)?,
+            })))
+        },
+    ),
+    (
+        "SELECT s.id, s.item_id, s.transaction_id, s.kind, s.from_customer_id, s.to_customer_id, s.properties,
+                s.created_at
+         FROM item_steps s JOIN items i ON i.id = s.item_id
+         WHERE i.project_id = ?1 ORDER BY s.id",
+        |r| {
+            Ok(DumpRecord::ItemStep(ItemStepDump {
+                rowid: r.get(0)?,
+                item: r.get(1)?,
+                transaction: r.get(2)?,
+                kind: r.get(3)?,
+                from: r.get(4)?,
+                to: r.get(5)?,
+                properties: r.get(6)?,
+                created_at: r.get(7)?,
             }))
         },
     ),
@@ -191,7 +213,7 @@ pub(crate) fn project(
     };
     sink(DumpRecord::Project(head))?;
     for (sql, read) in EXPORTS {
-        // Not cached: an export runs rarely and would take nine slots.
+        // Not cached: an export runs rarely and would take ten slots.
         let mut stmt = conn.prepare(sql)?;
         let mut rows = stmt.query([project])?;
         while let Some(row) = rows.next()? {

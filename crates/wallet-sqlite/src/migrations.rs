@@ -56,6 +56,10 @@ const ADMIN_SESSIONS: &str = "
 /// their CHECKs, keeping every row, id, index and trigger: see the file.
 const HOLDS: &str = include_str!("migrations/05_holds.sql");
 
+/// Step 6: items (`items`, `item_steps`): API v1's items of entries become
+/// items with a history, and the old table goes. See the file.
+const ITEMS: &str = include_str!("migrations/06_items.sql");
+
 /// Numbered schema steps, keyed by `PRAGMA user_version`. Append only: a step
 /// that has shipped is never edited.
 const STEPS: &[&str] = &[
@@ -64,6 +68,7 @@ const STEPS: &[&str] = &[
     WIDE_AUTHORITY_TOTALS,
     ADMIN_SESSIONS,
     HOLDS,
+    ITEMS,
 ];
 
 /// How many schema steps this binary knows (a database beyond is refused).

@@ -11,7 +11,7 @@
 //! [`Verdict::Keep`]: wallet_core::port::Verdict::Keep
 
 use crate::error::DbResult;
-use crate::statements::{catalog, credentials, holds, ledger, settings, v1, wallets};
+use crate::statements::{catalog, credentials, holds, items, ledger, settings, v1, wallets};
 use crate::{check, export};
 use rusqlite::Connection;
 use wallet_core::check::CheckReport;
@@ -21,13 +21,14 @@ use wallet_core::ids::{
 };
 use wallet_core::model::{
     AdminSession, Asset, Authority, AuthorityCredential, Customer, CustomerKey, CustomerStatus, Entry, Hold,
-    HoldStatus, Millis, NewAsset, Page, PageRequest, Project, TimeRange, Transaction, Wallet, WalletStatus,
+    HoldStatus, Item, ItemFilter, ItemStep, Millis, NewAsset, Page, PageRequest, Project, TimeRange,
+    Transaction, Wallet, WalletStatus,
 };
 use wallet_core::port::{
-    Claim, HoldUpdate, ItemUse, NewCustomerKey, NewEntry, NewTransaction, NewWallet, ReadTx, Rechecked,
-    WriteTx,
+    Claim, HoldUpdate, ItemUpdate, NewCustomerKey, NewEntry, NewItem, NewItemStep, NewTransaction, NewWallet,
+    ReadTx, Rechecked, WriteTx,
 };
-use wallet_core::text::HoldId;
+use wallet_core::text::{CustomerId, HoldId, ItemId};
 use wallet_core::v1::{InventoryFilter, InventoryLine, V1Entry, WalletTotal, WalletTotalsFilter};
 use wallet_core::StoreError;
 
@@ -127,6 +128,14 @@ impl ReadTx for SqlTx<'_> {
         next_hold_expiry() -> Option<Millis> = holds::next_hold_expiry;
         transaction_holds(project: &str, transaction: TransactionId) -> Vec<Hold> = holds::transaction_holds;
 
+        item(project: &str, id: &ItemId) -> Option<Item> = items::item;
+        item_of_v1_entry(project: &str, entry: EntryId) -> Option<Item> = items::item_of_v1_entry;
+        owner_items(
+            project: &str, owner: Option<CustomerRowId>, filter: &ItemFilter, page: PageRequest
+        ) -> Page<Item> = items::owner_items;
+        item_history(project: &str, id: &ItemId, page: PageRequest) -> Page<ItemStep> = items::item_history;
+        transaction_items(project: &str, transaction: TransactionId) -> Vec<Item> = items::transaction_items;
+
         v1_wallet_totals(project: &str, asset: AssetId, filter: &WalletTotalsFilter) -> Vec<WalletTotal> =
             v1::wallet_totals;
         v1_inventory(project: &str, filter: &InventoryFilter) -> Vec<InventoryLine> = v1::inventory;
@@ -210,7 +219,12 @@ impl WriteTx for SqlTx<'_> {
         append_entry(entry: &NewEntry<'_>) -> EntryId = ledger::append_entry;
         add_authority_total(wallet: WalletId, authority: AuthorityRowId, delta: i64) -> () =
             ledger::add_authority_total;
-        insert_item(entry: EntryId, name: &str, data: Option<&str>) -> () = v1::insert_item;
-        mark_item_used(project: &str, entry: EntryId) -> ItemUse = v1::mark_item_used;
+
+        lock_items(project: &str, ids: &[ItemId]) -> Vec<Item> = items::lock_items;
+        // One writer: reading the customers inside the job is locking them.
+        lock_customers(project: &str, ids: &[CustomerId]) -> Vec<Customer> = items::lock_customers;
+        insert_item(project: &str, item: &NewItem<'_>) -> () = items::insert_item;
+        update_item(project: &str, change: &ItemUpdate<'_>) -> () = items::update_item;
+        append_item_step(project: &str, step: &NewItemStep<'_>) -> () = items::append_item_step;
     }
 }

@@ -6,7 +6,7 @@
 
 use wallet_core::model::{Hold, Transaction};
 use wallet_core::planner::{FailCode, FailReason, Failure};
-use wallet_core::{LedgerError, Missing, StoreError, TransactionOutcome};
+use wallet_core::{LedgerError, Missing, StoreError, Touched, TransactionOutcome};
 
 /// The credential stopped being valid (revoked, expired, its customer
 /// deleted) before the write committed.
@@ -87,8 +87,15 @@ pub fn completed(outcome: TransactionOutcome) -> Transaction {
 /// The transaction of a Completed outcome and the holds it placed or
 /// changed; panics on any other.
 pub fn completed_with_holds(outcome: TransactionOutcome) -> (Transaction, Vec<Hold>) {
+    let (t, touched) = completed_touching(outcome);
+    (t, touched.holds)
+}
+
+/// The transaction of a Completed outcome and the holds and items it
+/// touched; panics on any other.
+pub fn completed_touching(outcome: TransactionOutcome) -> (Transaction, Touched) {
     match outcome {
-        TransactionOutcome::Completed(t, holds) => (t, holds),
+        TransactionOutcome::Completed(t, touched) => (t, touched),
         other => panic!("expected Completed, got {other:?}"),
     }
 }
@@ -118,8 +125,15 @@ pub fn duplicate(outcome: TransactionOutcome) -> Transaction {
 /// The stored transaction of a Duplicate outcome and the holds it placed;
 /// panics on any other.
 pub fn duplicate_with_holds(outcome: TransactionOutcome) -> (Transaction, Vec<Hold>) {
+    let (t, touched) = duplicate_touching(outcome);
+    (t, touched.holds)
+}
+
+/// The stored transaction of a Duplicate outcome and the holds and items
+/// it touched; panics on any other.
+pub fn duplicate_touching(outcome: TransactionOutcome) -> (Transaction, Touched) {
     match outcome {
-        TransactionOutcome::Duplicate(t, holds) => (t, holds),
+        TransactionOutcome::Duplicate(t, touched) => (t, touched),
         other => panic!("expected Duplicate, got {other:?}"),
     }
 }

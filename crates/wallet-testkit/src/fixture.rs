@@ -15,13 +15,14 @@ use wallet_core::check::CheckReport;
 use wallet_core::clock::ManualClock;
 use wallet_core::ids::{AssetId, WalletId};
 use wallet_core::model::{
-    AuthorityCredential, Customer, CustomerKey, Entry, Hold, Millis, PageRequest, Project, TimeRange,
-    Transaction, Wallet,
+    AuthorityCredential, Customer, CustomerKey, Entry, Hold, Item, ItemStep, Millis, PageRequest, Project,
+    TimeRange, Transaction, Wallet,
 };
 use wallet_core::operation::{Operation, Quantity, TransactionRequest};
 use wallet_core::policy::{AuthorityCaller, Caller, CustomerCaller, CustomerCredential};
 use wallet_core::text::{
-    random_base32, CustomerId, HoldId, ItemName, ProjectId, PublicId, ReferenceId, Text,
+    random_base32, CustomerId, HoldId, ItemId, ItemName, ItemProperties, ItemType, ProjectId, PublicId,
+    ReferenceId, Text,
 };
 use wallet_core::{Ledger, TransactionOutcome, V1EntryRequest, V1Item};
 
@@ -198,6 +199,23 @@ impl Fixture {
             .expect("the hold reads")
     }
 
+    /// An item as stored now (read by an authority of its project).
+    pub async fn item(&self, caller: &Caller, id: &str) -> Item {
+        self.ledger
+            .item(caller, item_id(id))
+            .await
+            .expect("the item reads")
+    }
+
+    /// An item's whole history, oldest step first.
+    pub async fn item_history(&self, caller: &Caller, id: &str) -> Vec<ItemStep> {
+        self.ledger
+            .item_history(caller, item_id(id), PageRequest::ALL)
+            .await
+            .expect("the history reads")
+            .items
+    }
+
     /// A wallet's entries, newest first.
     pub async fn entries(&self, caller: &Caller, wallet: WalletId) -> Vec<Entry> {
         self.ledger
@@ -307,6 +325,50 @@ pub fn void(id: &str) -> Operation {
     Operation::Void { hold: hold_id(id) }
 }
 
+pub fn item_id(id: &str) -> ItemId {
+    ItemId::parse(id).expect("a valid item id")
+}
+
+pub fn properties(json: &str) -> ItemProperties {
+    ItemProperties::parse(json).expect("valid properties")
+}
+
+/// A GrantItem of a `item_type` item with id `id`, to `customer` (`None`:
+/// the stock), with `properties` if given.
+pub fn grant(id: &str, item_type: &str, customer: Option<&str>, json: Option<&str>) -> Operation {
+    Operation::GrantItem {
+        item_type: ItemType::parse(item_type).expect("a valid item type"),
+        customer_id: customer.map(customer_id),
+        properties: json.map(properties),
+        item_id: item_id(id),
+    }
+}
+
+/// A TransferItem of `id` to `to` (`None`: the stock), checking that it is
+/// `from`'s now if `from` is given (`Some(None)`: the stock's).
+pub fn transfer_item(id: &str, to: Option<&str>, from: Option<Option<&str>>) -> Operation {
+    Operation::TransferItem {
+        item: item_id(id),
+        to: to.map(customer_id),
+        from: from.map(|owner| owner.map(customer_id)),
+    }
+}
+
+/// A ConsumeItem of `id`, checking its owner as [`transfer_item`] does.
+pub fn consume(id: &str, from: Option<Option<&str>>) -> Operation {
+    Operation::ConsumeItem {
+        item: item_id(id),
+        from: from.map(|owner| owner.map(customer_id)),
+    }
+}
+
+pub fn set_properties(id: &str, json: &str) -> Operation {
+    Operation::SetItemProperties {
+        item: item_id(id),
+        properties: properties(json),
+    }
+}
+
 /// A valid API v2 request.
 pub fn request(reference: &str, operations: Vec<Operation>) -> TransactionRequest {
     let reference = ReferenceId::parse(reference).expect("a valid reference id");
@@ -328,7 +390,7 @@ pub fn v1_with_item(user: &str, amount: i64, item: &str) -> V1EntryRequest {
     V1EntryRequest {
         item: Some(V1Item {
             name: ItemName::parse(item).expect("a valid item name"),
-            data: Some(serde_json::json!({ "level": 1, "tags": ["a", "b"] }).to_string()),
+            data: Some(properties(r#"{"level":1,"tags":["a","b"]}"#)),
         }),
         ..v1(user, amount)
     }

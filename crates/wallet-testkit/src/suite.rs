@@ -68,6 +68,16 @@ macro_rules! conformance_suite {
             // credit limits
             a_credit_limit_lets_a_balance_go_down_to_minus_the_limit_and_no_further,
             a_wallet_with_open_holds_cannot_be_closed,
+            // items
+            a_trade_is_all_or_nothing_both_ways,
+            concurrent_sales_and_uses_of_one_item_one_wins,
+            api_v1_and_v2_agree_on_items,
+            a_customer_key_reads_only_its_own_items_and_writes_none,
+            an_item_id_is_taken_once_per_project,
+            item_properties_are_kept_exactly,
+            items_move_only_between_known_active_owners,
+            a_duplicate_reference_answers_the_items_of_the_stored_transaction,
+            an_owners_items_are_listed_oldest_first_and_filtered,
             // check
             check_holds_after_a_mixed_concurrent_load,
             // storage faults
@@ -75,6 +85,7 @@ macro_rules! conformance_suite {
             a_storage_fault_at_any_write_of_a_v1_entry_applies_nothing,
             a_storage_fault_at_any_write_of_a_hold_transaction_applies_nothing,
             reads_keep_working_while_writes_fail,
+            a_storage_fault_at_any_write_of_an_item_transaction_applies_nothing,
         ]);
     };
     (@each $backend:ident, $harness:expr, [$($(#[$meta:meta])* $test:ident),* $(,)?]) => {
@@ -107,6 +118,8 @@ mod tests {
             include_str!("conformance/faults.rs"),
             include_str!("conformance/holds.rs"),
             include_str!("conformance/idempotency.rs"),
+            include_str!("conformance/item_rules.rs"),
+            include_str!("conformance/items.rs"),
             include_str!("conformance/isolation.rs"),
             include_str!("conformance/statuses.rs"),
         ];
@@ -124,6 +137,6 @@ mod tests {
                 found += 1;
             }
         }
-        assert_eq!(found, 47, "the number of conformance tests");
+        assert_eq!(found, 57, "the number of conformance tests");
     }
 }

@@ -81,7 +81,7 @@ pub async fn use_item(
     ledger: web::Data<Ledger>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, V1Error> {
-    let entry = EntryId::parse(&path).ok_or(V1Error::Ledger(LedgerError::NotFound(Missing::Item)))?;
+    let entry = EntryId::parse(&path).ok_or(V1Error::Ledger(LedgerError::NotFound(Missing::ItemEntry)))?;
     let entry = ledger.use_v1_item(&poster, entry).await?;
     Ok(HttpResponse::Ok().json(EntryResponse { entry: entry.into() }))
 }

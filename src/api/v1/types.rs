@@ -4,7 +4,7 @@ use super::V1Error;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use wallet_core::amount::Amount;
-use wallet_core::text::{CustomerId, InvalidValue, ItemName, Text};
+use wallet_core::text::{CustomerId, InvalidValue, ItemName, ItemProperties, Text};
 use wallet_core::v1::{InventoryLine, Item, V1Entry};
 use wallet_core::{V1EntryRequest, V1Item};
 
@@ -43,10 +43,10 @@ fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Box<RawValue
 /// The item's data as stored: the text as sent, once it is known to parse
 /// within serde_json's nesting limit (128), so an absurdly deep value is
 /// refused here instead of stored for every later reader to choke on.
-fn item_data(raw: Box<RawValue>) -> Result<String, V1Error> {
+fn item_data(raw: &RawValue) -> Result<ItemProperties, V1Error> {
     serde_json::from_str::<serde_json::Value>(raw.get())
         .map_err(|e| V1Error::BadRequest(format!("item data: {e}")))?;
-    Ok(String::from(Box::<str>::from(raw)))
+    ItemProperties::parse_unbounded(raw.get()).map_err(|e| V1Error::BadRequest(format!("item data: {e}")))
 }
 
 impl CreateEntryBody {
@@ -61,7 +61,7 @@ impl CreateEntryBody {
                 .map(|item| {
                     Ok::<_, V1Error>(V1Item {
                         name: ItemName::parse(&item.name).map_err(bad)?,
-                        data: item.data.map(item_data).transpose()?,
+                        data: item.data.as_deref().map(item_data).transpose()?,
                     })
                 })
                 .transpose()?,

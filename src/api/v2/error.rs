@@ -105,7 +105,10 @@ impl V2Error {
             Missing::Wallet => ErrorStatus::WalletNotFound,
             Missing::Transaction => ErrorStatus::TransactionNotFound,
             Missing::Hold => ErrorStatus::HoldNotFound,
-            Missing::Authority | Missing::Key | Missing::Item => ErrorStatus::KeyNotFound,
+            // Items are not in API v2 on this branch yet (branch `items-api`).
+            Missing::Authority | Missing::Key | Missing::Item | Missing::ItemEntry => {
+                ErrorStatus::KeyNotFound
+            }
         };
         Self::new(status, format!("{what} not found"))
     }
@@ -166,7 +169,10 @@ impl From<LedgerError> for V2Error {
                     FailCode::InsufficientFunds => ErrorStatus::InsufficientFunds,
                     FailCode::WrongWalletStatus => ErrorStatus::WrongWalletStatus,
                     FailCode::WrongHoldStatus => ErrorStatus::WrongHoldStatus,
-                    FailCode::Conflict => ErrorStatus::Conflict,
+                    FailCode::Conflict
+                    | FailCode::WrongItemStatus
+                    | FailCode::WrongItemOwner
+                    | FailCode::WrongCustomerStatus => ErrorStatus::Conflict,
                     FailCode::ValidationError => ErrorStatus::ValidationError,
                 };
                 return V2Error::new(status, crate::api::failure::reason(reason));

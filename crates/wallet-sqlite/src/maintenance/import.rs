@@ -17,7 +17,9 @@ use crate::connection::{self, Durability};
 use crate::{check, migrations, statements};
 use rusqlite::{params, Connection};
 use std::path::Path;
-use wallet_core::dump::{DumpCounts, DumpRecord, ImportCheck, InvalidRecord, ProjectDump};
+use wallet_core::dump::{
+    DumpCounts, DumpRecord, ImportCheck, InvalidRecord, ItemRecord, ProjectDump, V1ItemDump,
+};
 
 impl From<InvalidRecord> for MaintenanceError {
     fn from(e: InvalidRecord) -> Self {
@@ -215,10 +217,41 @@ impl Import {
                     ],
                 )?;
             }
-            DumpRecord::Item(i) => {
+            DumpRecord::Item(ItemRecord::Item(i)) => {
                 c.execute(
-                    "INSERT INTO items (entry_id, name, data, used) VALUES (?1, ?2, ?3, ?4)",
-                    params![i.entry, i.name, i.data, i.used],
+                    "INSERT INTO items (id, project_id, public_id, item_type, properties, customer_id, status,
+                                        v1_entry_id, created_at, updated_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                    params![
+                        i.rowid,
+                        p,
+                        i.id,
+                        i.item_type,
+                        i.properties,
+                        i.customer,
+                        i.status,
+                        i.v1_entry,
+                        i.created_at,
+                        i.updated_at
+                    ],
+                )?;
+            }
+            DumpRecord::Item(ItemRecord::V1(i)) => self.insert_v1_item(i)?,
+            DumpRecord::ItemStep(s) => {
+                c.execute(
+                    "INSERT INTO item_steps (id, item_id, transaction_id, kind, from_customer_id, to_customer_id,
+                                             properties, created_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                    params![
+                        s.rowid,
+                        s.item,
+                        s.transaction,
+                        s.kind,
+                        s.from,
+                        s.to,
+                        s.properties,
+                        s.created_at
+                    ],
                 )?;
             }
             DumpRecord::Hold(h) => {
@@ -280,6 +313,49 @@ impl Import {
 }
 
 impl Import {
+    /// An item of an API v1 entry as exports made before items had their
+    /// own table wrote it, converted as schema step 6 converts the rows:
+    /// id `v1_<entry>`, owned by the entry's user, dated at the entry, with
+    /// a GrantItem step in the entry's transaction and, if it was used, a
+    /// ConsumeItem with no transaction. It takes the next free rowid.
+    fn insert_v1_item(&self, i: &V1ItemDump) -> Result<(), MaintenanceError> {
+        let c = &self.conn;
+        let status = if i.used { "Consumed" } else { "Active" };
+        let inserted = c.execute(
+            "INSERT INTO items (project_id, public_id, item_type, properties, customer_id, status, v1_entry_id,
+                                created_at, updated_at)
+             SELECT ?1, ?2, ?3, ?4, w.customer_id, ?5, e.id, e.created_at, e.created_at
+             FROM entries e JOIN wallets w ON w.id = e.wallet_id
+             WHERE e.id = ?6 AND w.project_id = ?1",
+            params![self.project, i.item_id(), i.name, i.data, status, i.entry],
+        )?;
+        if inserted != 1 {
+            return Err(MaintenanceError::Invalid(format!(
+                "the item of entry {}: no such entry in the project",
+                i.entry
+            )));
+        }
+        let item = c.last_insert_rowid();
+        c.execute(
+            "INSERT INTO item_steps (item_id, transaction_id, kind, from_customer_id, to_customer_id, properties,
+                                     created_at)
+             SELECT i.id, e.transaction_id, 'GrantItem', NULL, i.customer_id, i.properties, i.created_at
+             FROM items i JOIN entries e ON e.id = i.v1_entry_id
+             WHERE i.id = ?1",
+            [item],
+        )?;
+        if i.used {
+            c.execute(
+                "INSERT INTO item_steps (item_id, transaction_id, kind, from_customer_id, to_customer_id,
+                                         properties, created_at)
+                 SELECT id, NULL, 'ConsumeItem', customer_id, customer_id, properties, created_at
+                 FROM items WHERE id = ?1",
+                [item],
+            )?;
+        }
+        Ok(())
+    }
+
     /// The derived running totals of the project, from its entries. Summed
     /// exactly in two parts (see `check`): a total may pass i64.
     fn rebuild_authority_totals(&self) -> Result<(), MaintenanceError> {

@@ -1,9 +1,10 @@
-//! Step 5 on a database the previous binary (steps 1 to 4) wrote: every row
-//! survives with its id, the indexes and triggers are back, foreign keys
-//! are checked, and holds and credit work on the old wallets.
+//! Step 5 on a database the binary before it (steps 1 to 4) wrote: every
+//! row survives with its id, the indexes and triggers are back, foreign keys
+//! are checked, and holds and credit work on the old wallets. Step 6
+//! (items) on a step-5 database: `step_six`.
 #![allow(clippy::unwrap_used)]
 
-use super::{migrate, STEPS};
+use super::{migrate, schema_steps, STEPS};
 use crate::{SqliteBackend, SqliteOptions};
 use rusqlite::types::Value;
 use rusqlite::Connection;
@@ -15,6 +16,8 @@ use wallet_core::operation::{Operation, Quantity, TransactionRequest};
 use wallet_core::policy::{AuthorityCaller, Caller};
 use wallet_core::text::{HoldId, ProjectId, PublicId, ReferenceId, Text};
 use wallet_core::{Ledger, Store, TransactionOutcome};
+
+mod step_six;
 
 /// Rows as the binary before holds wrote them: two authorities (one
 /// revoked), a customer with a key, her wallet, a Closed one and a system
@@ -68,7 +71,8 @@ fn dump(conn: &Connection, sql: &str) -> Vec<Vec<Value>> {
     rows.collect::<Result<_, _>>().unwrap()
 }
 
-/// Every table's rows in the columns step 4 had, in id order.
+/// Every table's rows in the columns step 4 had, in id order (but the
+/// items, which step 6 moves to a table of their own: see `step_six`).
 const OLD_COLUMNS: &[&str] = &[
     "SELECT id, public_id, project_id, name, public_key_pem, token_digest, created_at, revoked_at
      FROM authorities ORDER BY id",
@@ -76,7 +80,6 @@ const OLD_COLUMNS: &[&str] = &[
      FROM wallets ORDER BY id",
     "SELECT id, wallet_id, transaction_id, authority_id, kind, amount, balance_after, reason, created_at
      FROM entries ORDER BY id",
-    "SELECT * FROM items ORDER BY entry_id",
     "SELECT * FROM authority_totals ORDER BY wallet_id",
     "SELECT * FROM transactions ORDER BY id",
     "SELECT * FROM customer_keys ORDER BY id",
@@ -110,7 +113,7 @@ async fn a_step_four_database_keeps_every_row_and_id_through_step_five() {
     let backend = SqliteBackend::open(&SqliteOptions::new(&path)).unwrap();
     let conn = Connection::open(&path).unwrap();
     let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
-    assert_eq!(version, 5);
+    assert_eq!(version, schema_steps(), "steps 5 and on applied");
     for (sql, rows) in OLD_COLUMNS.iter().zip(&before) {
         assert_eq!(&dump(&conn, sql), rows, "{sql}");
     }
@@ -210,11 +213,12 @@ async fn a_step_four_database_keeps_every_row_and_id_through_step_five() {
     ];
     let request = TransactionRequest::new(ReferenceId::parse("r-new").unwrap(), operations, None).unwrap();
     let outcome = ledger.post_transaction(&caller, request).await.unwrap();
-    let TransactionOutcome::Completed(_, holds) = outcome else {
+    let TransactionOutcome::Completed(_, touched) = outcome else {
         panic!("{outcome:?}")
     };
     assert_eq!(
-        holds
+        touched
+            .holds
             .iter()
             .map(|h| (h.id.as_str(), h.status))
             .collect::<Vec<_>>(),

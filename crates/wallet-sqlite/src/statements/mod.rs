@@ -10,8 +10,12 @@
 pub(crate) mod catalog;
 pub(crate) mod credentials;
 pub(crate) mod holds;
+pub(crate) mod items;
 pub(crate) mod ledger;
 pub(crate) mod rows;
 pub(crate) mod settings;
 pub(crate) mod v1;
 pub(crate) mod wallets;
+
+#[cfg(test)]
+mod plans;

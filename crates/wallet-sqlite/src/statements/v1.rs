@@ -1,10 +1,10 @@
-//! API v1's statements: wallet totals, the inventory, entries with items.
+//! API v1's statements: wallet totals, the inventory, entries with the items
+//! they granted (rows of `items` that name their entry).
 
 use super::rows;
 use crate::error::{DbError, DbResult};
 use rusqlite::{params, Connection, OptionalExtension, Row};
 use wallet_core::ids::{AssetId, EntryId};
-use wallet_core::port::ItemUse;
 use wallet_core::v1::{InventoryFilter, InventoryLine, Item, V1Entry, WalletTotal, WalletTotalsFilter};
 use wallet_core::StoreError;
 
@@ -66,43 +66,16 @@ pub(crate) fn wallet_totals(
     Ok(totals)
 }
 
-/// The project's inventory, oldest entry first.
+/// The project's inventory, oldest entry first: the items API v1 entries
+/// granted that a customer owns now (one moved to the stock through API v2
+/// has no user to be listed under), each under its current owner, with the
+/// authority of the entry that granted it.
 pub(crate) fn inventory(
     conn: &Connection,
     project: &str,
     filter: &InventoryFilter,
 ) -> DbResult<Vec<InventoryLine>> {
-    // As for wallet totals: start from the named users or entries so the
-    // indexes are used; only an unfiltered inventory scans the project.
-    const FILTERS: &str = "(?2 IS NULL OR i.entry_id IN (SELECT value FROM json_each(?2)))
-           AND (?3 IS NULL OR c.external_id IN (SELECT value FROM json_each(?3)))
-           AND (?4 IS NULL OR a.public_id IN (SELECT value FROM json_each(?4)))
-           AND (?5 IS NULL OR i.used = ?5)";
-    let from = if filter.user_ids.is_some() {
-        "FROM (SELECT DISTINCT value FROM json_each(?3)) u
-         CROSS JOIN customers c ON c.project_id = ?1 AND c.external_id = u.value
-         CROSS JOIN wallets w ON w.customer_id = c.id
-         CROSS JOIN entries e ON e.wallet_id = w.id
-         JOIN items i ON i.entry_id = e.id"
-    } else if filter.entry_ids.is_some() {
-        "FROM (SELECT DISTINCT value FROM json_each(?2)) x
-         CROSS JOIN items i ON i.entry_id = x.value
-         JOIN entries e ON e.id = i.entry_id
-         JOIN wallets w ON w.id = e.wallet_id AND w.project_id = ?1
-         JOIN customers c ON c.id = w.customer_id"
-    } else {
-        "FROM items i
-         JOIN entries e ON e.id = i.entry_id
-         JOIN wallets w ON w.id = e.wallet_id AND w.project_id = ?1
-         JOIN customers c ON c.id = w.customer_id"
-    };
-    // Three fixed texts, so the cache holds each once.
-    let sql = format!(
-        "SELECT i.entry_id, a.public_id, c.external_id, i.name, i.data, i.used {from}
-         JOIN authorities a ON a.id = e.authority_id
-         WHERE {FILTERS}
-         ORDER BY i.entry_id"
-    );
+    let sql = inventory_sql(filter);
     // Entry ids as JSON numbers: `EntryId` serializes as a string for clients.
     let entries = filter
         .entry_ids
@@ -126,17 +99,53 @@ pub(crate) fn inventory(
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-/// An entry as API v1 shows it, with its item if it has one.
+/// The inventory's statement for what `filter` names: one of three fixed
+/// texts, so the cache holds each once.
+pub(crate) fn inventory_sql(filter: &InventoryFilter) -> String {
+    // As for wallet totals: start from the named users (`items_by_owner`)
+    // or entries (`items_v1_entry`) so the indexes are used; only an
+    // unfiltered inventory scans, and then only the items of entries, in
+    // entry order (`items_v1_entry` again: the `+` keeps the planner from
+    // scanning all of the project's items instead, API v2's too).
+    const FILTERS: &str = "(?2 IS NULL OR i.v1_entry_id IN (SELECT value FROM json_each(?2)))
+           AND (?3 IS NULL OR c.external_id IN (SELECT value FROM json_each(?3)))
+           AND (?4 IS NULL OR a.public_id IN (SELECT value FROM json_each(?4)))
+           AND (?5 IS NULL OR (i.status = 'Consumed') = ?5)";
+    let from = if filter.user_ids.is_some() {
+        "FROM (SELECT DISTINCT value FROM json_each(?3)) u
+         CROSS JOIN customers c ON c.project_id = ?1 AND c.external_id = u.value
+         CROSS JOIN items i ON i.project_id = ?1 AND i.customer_id = c.id"
+    } else if filter.entry_ids.is_some() {
+        "FROM (SELECT DISTINCT value FROM json_each(?2)) x
+         CROSS JOIN items i ON i.v1_entry_id = x.value
+         JOIN customers c ON c.id = i.customer_id"
+    } else {
+        "FROM items i
+         JOIN customers c ON c.id = i.customer_id"
+    };
+    format!(
+        "SELECT i.v1_entry_id, a.public_id, c.external_id, i.item_type, i.properties, i.status = 'Consumed'
+         {from}
+         JOIN entries e ON e.id = i.v1_entry_id
+         JOIN authorities a ON a.id = e.authority_id
+         WHERE i.v1_entry_id IS NOT NULL AND +i.project_id = ?1 AND {FILTERS}
+         ORDER BY i.v1_entry_id"
+    )
+}
+
+/// An entry as API v1 shows it, with the item it granted if it did (as the
+/// item is now: name = type, data = properties, used = Consumed). Its
+/// `user_id` stays the entry's user, wherever the item went since.
 pub(crate) fn entry(conn: &Connection, entry: EntryId) -> DbResult<Option<V1Entry>> {
     Ok(conn
         .prepare_cached(
             "SELECT e.id, a.public_id, c.external_id, e.created_at, e.amount, coalesce(e.reason, ''),
-                    i.name, i.data, i.used
+                    i.item_type, i.properties, i.status = 'Consumed'
              FROM entries e
              JOIN authorities a ON a.id = e.authority_id
              JOIN wallets w ON w.id = e.wallet_id
              JOIN customers c ON c.id = w.customer_id
-             LEFT JOIN items i ON i.entry_id = e.id
+             LEFT JOIN items i ON i.v1_entry_id = e.id
              WHERE e.id = ?1",
         )?
         .query_row([entry.get()], v1_entry)
@@ -160,41 +169,5 @@ fn v1_entry(r: &Row<'_>) -> rusqlite::Result<V1Entry> {
         amount: r.get(4)?,
         reason: r.get(5)?,
         item,
-    })
-}
-
-pub(crate) fn insert_item(conn: &Connection, entry: EntryId, name: &str, data: Option<&str>) -> DbResult<()> {
-    conn.prepare_cached("INSERT INTO items (entry_id, name, data, used) VALUES (?1, ?2, ?3, 0)")?
-        .execute(params![entry.get(), name, data])?;
-    Ok(())
-}
-
-/// Marks the item of `entry` used if the entry is in `project` and its item
-/// is unused. The guard is in the `UPDATE` itself, so two uses can never
-/// both succeed; only a refusal reads again, to say why.
-pub(crate) fn mark_item_used(conn: &Connection, project: &str, entry: EntryId) -> DbResult<ItemUse> {
-    let marked = conn
-        .prepare_cached(
-            "UPDATE items SET used = 1
-             WHERE entry_id = ?1 AND used = 0
-               AND EXISTS (SELECT 1 FROM entries e JOIN wallets w ON w.id = e.wallet_id
-                           WHERE e.id = ?1 AND w.project_id = ?2)",
-        )?
-        .execute(params![entry.get(), project])?;
-    if marked > 0 {
-        return Ok(ItemUse::Marked);
-    }
-    let in_project = conn
-        .prepare_cached(
-            "SELECT 1 FROM items i
-             JOIN entries e ON e.id = i.entry_id
-             JOIN wallets w ON w.id = e.wallet_id
-             WHERE i.entry_id = ?1 AND w.project_id = ?2",
-        )?
-        .exists(params![entry.get(), project])?;
-    Ok(if in_project {
-        ItemUse::AlreadyUsed
-    } else {
-        ItemUse::NoSuchItem
     })
 }

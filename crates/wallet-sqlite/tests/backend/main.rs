@@ -9,6 +9,8 @@ mod common;
 mod big_totals;
 mod holds;
 mod holds_export;
+mod items;
+mod items_export;
 mod maintenance;
 mod open;
 mod primitives;

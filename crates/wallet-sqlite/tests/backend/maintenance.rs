@@ -24,7 +24,8 @@ async fn export(db: &common::TestDb, project: &'static str) -> (Vec<DumpRecord>,
     .expect("the export runs")
 }
 
-/// A customer with a balance, an entry with an item and a running total.
+/// A customer with a balance, an entry with an item (and its grant) and a
+/// running total.
 async fn ledger_rows(db: &common::TestDb) -> common::Fixture {
     let f = db.fixture().await;
     db.write(move |tx| {
@@ -55,7 +56,7 @@ async fn ledger_rows(db: &common::TestDb) -> common::Fixture {
             created_at: 2,
         })?;
         tx.add_authority_total(f.wallet, f.authority, 40)?;
-        tx.insert_item(entry, "Hat", None)
+        common::grant_v1_item(tx, f, transaction, entry, "v1_hat", None)
     })
     .await
     .expect("written");

@@ -4,9 +4,10 @@
 use crate::common;
 
 use common::{wallet_of, Fixture, TestDb, PROJECT};
-use wallet_core::ids::{EntryId, TransactionId, WalletId};
-use wallet_core::model::{EntryKind, NewAsset, TransactionStatus, WalletStatus};
-use wallet_core::port::{Backend, Claim, ItemUse, NewEntry, NewTransaction, WriteTx};
+use wallet_core::ids::{TransactionId, WalletId};
+use wallet_core::model::{EntryKind, ItemStatus, ItemStepKind, NewAsset, TransactionStatus, WalletStatus};
+use wallet_core::port::{Backend, Claim, ItemUpdate, NewEntry, NewItemStep, NewTransaction, WriteTx};
+use wallet_core::text::{CustomerId, ItemId};
 use wallet_core::StoreError;
 
 fn record(f: Fixture, reference: Option<&str>) -> NewTransaction<'_> {
@@ -225,19 +226,22 @@ async fn running_totals_move_by_delta_and_pass_i64_exactly() {
     );
 }
 
+/// Items through the port: an id is taken once per project (a second
+/// insert is `Retryable`: the planner saw it free), only an Active item
+/// changes, locks read only the project's items and customers, in id order,
+/// and an API v1 entry finds only its own project's item.
 #[tokio::test]
-async fn an_item_is_used_once_and_only_in_its_project() {
+async fn an_item_id_is_taken_once_and_only_an_active_item_changes() {
     let db = common::open();
     let f = db.fixture().await;
-    let (with_item, without_item) = db
+    let (transaction, with_item) = db
         .write(move |tx| {
             let Claim::Inserted(transaction) = tx.insert_transaction(&record(f, None))? else {
                 return Err(StoreError::Internal("claimed".to_owned()));
             };
             let with_item = tx.append_entry(&entry(f, transaction))?;
-            tx.insert_item(with_item, "Hat", Some(r#"{"size":3}"#))?;
-            let without_item = tx.append_entry(&entry(f, transaction))?;
-            Ok((with_item, without_item))
+            common::grant_v1_item(tx, f, transaction, with_item, "hat", Some(r#"{"size":3}"#))?;
+            Ok((transaction, with_item))
         })
         .await
         .expect("written");
@@ -245,25 +249,121 @@ async fn an_item_is_used_once_and_only_in_its_project() {
         .await
         .expect("created");
 
-    let mark = |project: &'static str, entry: EntryId| {
+    let again = db
+        .write(move |tx| common::grant_v1_item(tx, f, transaction, with_item, "hat", None))
+        .await;
+    assert!(
+        matches!(again, Err(StoreError::Retryable(_))),
+        "a taken id: {again:?}"
+    );
+    let update = |project: &'static str, id: &'static str, status: ItemStatus| {
         let store = db.store.clone();
         async move {
             store
-                .write(move |tx| tx.mark_item_used(project, entry))
+                .write(move |tx| {
+                    tx.update_item(
+                        project,
+                        &ItemUpdate {
+                            id: &item_id(id),
+                            owner: None,
+                            status,
+                            properties: None,
+                            updated_at: 3,
+                        },
+                    )
+                })
                 .await
-                .expect("answers")
         }
     };
+    for (project, id, what) in [
+        ("other", "hat", "another project's item"),
+        (PROJECT, "cap", "no such item"),
+    ] {
+        let answer = update(project, id, ItemStatus::Active).await;
+        assert!(
+            matches!(answer, Err(StoreError::Retryable(_))),
+            "{what}: {answer:?}"
+        );
+    }
     assert_eq!(
-        mark("other", with_item).await,
-        ItemUse::NoSuchItem,
-        "another project's item"
+        update(PROJECT, "hat", ItemStatus::Active).await,
+        Ok(()),
+        "to the stock"
     );
-    assert_eq!(mark(PROJECT, without_item).await, ItemUse::NoSuchItem);
-    assert_eq!(mark(PROJECT, with_item).await, ItemUse::Marked);
-    assert_eq!(mark(PROJECT, with_item).await, ItemUse::AlreadyUsed);
-    let shown = db.read(move |r| r.v1_entry(with_item)).await.expect("reads");
-    assert!(shown.and_then(|e| e.item).is_some_and(|i| i.used));
+    assert_eq!(
+        update(PROJECT, "hat", ItemStatus::Consumed).await,
+        Ok(()),
+        "used up"
+    );
+    let answer = update(PROJECT, "hat", ItemStatus::Active).await;
+    assert!(
+        matches!(answer, Err(StoreError::Retryable(_))),
+        "a Consumed item never changes again: {answer:?}"
+    );
+    let stored = db
+        .read(|r| r.item(PROJECT, &item_id("hat")))
+        .await
+        .expect("reads")
+        .expect("the item");
+    assert_eq!(
+        (stored.owner, stored.status, stored.properties, stored.updated_at),
+        (None, ItemStatus::Consumed, None, 3)
+    );
+
+    let (items, customers, elsewhere) = db
+        .write(move |tx| {
+            let items = tx.lock_items(PROJECT, &[item_id("cap"), item_id("hat")])?;
+            let customers = tx.lock_customers(PROJECT, &[customer_id("alice"), customer_id("zed")])?;
+            let elsewhere = tx.lock_items("other", &[item_id("hat")])?;
+            Ok((items, customers, elsewhere))
+        })
+        .await
+        .expect("locks");
+    assert_eq!(items.iter().map(|i| i.id.as_str()).collect::<Vec<_>>(), ["hat"]);
+    assert_eq!(
+        customers.iter().map(|c| c.rowid).collect::<Vec<_>>(),
+        [f.customer]
+    );
+    assert!(elsewhere.is_empty(), "{elsewhere:?}");
+    let (mine, theirs) = db
+        .read(move |r| {
+            Ok((
+                r.item_of_v1_entry(PROJECT, with_item)?,
+                r.item_of_v1_entry("other", with_item)?,
+            ))
+        })
+        .await
+        .expect("reads");
+    assert_eq!(mine.map(|i| i.id), Some(item_id("hat")));
+    assert_eq!(theirs, None);
+    let orphan = db
+        .write(move |tx| {
+            tx.append_item_step(
+                PROJECT,
+                &NewItemStep {
+                    item: &item_id("cap"),
+                    transaction,
+                    kind: ItemStepKind::TransferItem,
+                    from: None,
+                    to: None,
+                    properties: None,
+                    created_at: 3,
+                },
+            )
+        })
+        .await;
+    assert!(
+        matches!(orphan, Err(StoreError::Internal(_))),
+        "a step of no item: {orphan:?}"
+    );
+}
+
+fn item_id(id: &str) -> ItemId {
+    ItemId::parse(id).expect("valid")
+}
+
+fn customer_id(id: &str) -> CustomerId {
+    CustomerId::parse(id).expect("valid")
 }
 
 fn entry(f: Fixture, transaction: TransactionId) -> NewEntry<'static> {

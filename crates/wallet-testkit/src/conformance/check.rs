@@ -41,7 +41,11 @@ fn net(operations: &[Operation], asset_of: &BTreeMap<WalletId, AssetId>) -> BTre
             | Operation::Hold { .. }
             | Operation::Capture { .. }
             | Operation::Void { .. }
-            | Operation::ExpireHold { .. } => continue,
+            | Operation::ExpireHold { .. }
+            | Operation::GrantItem { .. }
+            | Operation::TransferItem { .. }
+            | Operation::ConsumeItem { .. }
+            | Operation::SetItemProperties { .. } => continue,
         };
         *net.entry(asset_of[&wallet]).or_insert(0) += amount;
     }

@@ -39,8 +39,8 @@ pub async fn concurrent_holds_never_reserve_more_than_is_available(db: TestDb) {
     let mut refused = 0;
     for outcome in outcomes {
         match outcome {
-            TransactionOutcome::Completed(_, holds) => {
-                placed.extend(holds.into_iter().map(|h| h.id.to_string()));
+            TransactionOutcome::Completed(_, touched) => {
+                placed.extend(touched.holds.into_iter().map(|h| h.id.to_string()));
             }
             other => {
                 let (_, failure) = failed(other, FailCode::InsufficientFunds);

@@ -80,7 +80,7 @@ pub async fn an_authority_never_reaches_another_project(db: TestDb) {
     assert_missing(open, Missing::Asset, "open a wallet of an asset");
     assert_missing(
         l.use_v1_item(&a, their_item.entry_id).await,
-        Missing::Item,
+        Missing::ItemEntry,
         "use an item",
     );
     let filter = InventoryFilter {

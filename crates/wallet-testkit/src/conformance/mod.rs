@@ -22,6 +22,10 @@
 //! - [`credit`]: balances below zero down to the credit limit, and no
 //!   further.
 //! - [`faults`]: a storage fault in the middle of a job applies nothing.
+//! - [`items`]: a trade is all or nothing, racing sales and uses of one
+//!   item have one winner, API v1 and v2 agree on items, a fault in an
+//!   item transaction applies nothing; [`item_rules`]: who reads items,
+//!   ids taken once, exact properties, Active owners, duplicates.
 #![allow(
     clippy::cast_possible_truncation,
     clippy::cast_possible_wrap,
@@ -38,6 +42,8 @@ pub mod faults;
 pub mod holds;
 pub mod idempotency;
 pub mod isolation;
+pub mod item_rules;
+pub mod items;
 pub mod statuses;
 
 pub use atomicity::*;
@@ -50,6 +56,8 @@ pub use faults::*;
 pub use holds::*;
 pub use idempotency::*;
 pub use isolation::*;
+pub use item_rules::*;
+pub use items::*;
 pub use statuses::*;
 
 use crate::harness::{Harness, TestDb};

@@ -10,13 +10,14 @@ use wallet_core::ids::{
 };
 use wallet_core::model::{
     AdminSession, Asset, Authority, AuthorityCredential, Customer, CustomerKey, CustomerStatus, Entry, Hold,
-    HoldStatus, Millis, NewAsset, Page, PageRequest, Project, TimeRange, Transaction, Wallet, WalletStatus,
+    HoldStatus, Item, ItemFilter, ItemStep, Millis, NewAsset, Page, PageRequest, Project, TimeRange,
+    Transaction, Wallet, WalletStatus,
 };
 use wallet_core::port::{
-    Claim, HoldUpdate, ItemUse, NewCustomerKey, NewEntry, NewTransaction, NewWallet, ReadTx, Rechecked,
-    WriteTx,
+    Claim, HoldUpdate, ItemUpdate, NewCustomerKey, NewEntry, NewItem, NewItemStep, NewTransaction, NewWallet,
+    ReadTx, Rechecked, WriteTx,
 };
-use wallet_core::text::HoldId;
+use wallet_core::text::{CustomerId, HoldId, ItemId};
 use wallet_core::v1::{InventoryFilter, InventoryLine, V1Entry, WalletTotal, WalletTotalsFilter};
 use wallet_core::StoreError;
 
@@ -88,6 +89,13 @@ impl ReadTx for FaultyTx<'_, '_> {
         due_holds(now: Millis, limit: u32) -> Vec<(String, HoldId)>;
         next_hold_expiry() -> Option<Millis>;
         transaction_holds(project: &str, transaction: TransactionId) -> Vec<Hold>;
+        item(project: &str, id: &ItemId) -> Option<Item>;
+        item_of_v1_entry(project: &str, entry: EntryId) -> Option<Item>;
+        owner_items(
+            project: &str, owner: Option<CustomerRowId>, filter: &ItemFilter, page: PageRequest
+        ) -> Page<Item>;
+        item_history(project: &str, id: &ItemId, page: PageRequest) -> Page<ItemStep>;
+        transaction_items(project: &str, transaction: TransactionId) -> Vec<Item>;
         v1_wallet_totals(project: &str, asset: AssetId, filter: &WalletTotalsFilter) -> Vec<WalletTotal>;
         v1_inventory(project: &str, filter: &InventoryFilter) -> Vec<InventoryLine>;
         v1_entry(entry: EntryId) -> Option<V1Entry>;
@@ -139,7 +147,10 @@ impl WriteTx for FaultyTx<'_, '_> {
         credit(wallet: WalletId, amount: i64) -> i64;
         append_entry(entry: &NewEntry<'_>) -> EntryId;
         add_authority_total(wallet: WalletId, authority: AuthorityRowId, delta: i64) -> ();
-        insert_item(entry: EntryId, name: &str, data: Option<&str>) -> ();
-        mark_item_used(project: &str, entry: EntryId) -> ItemUse;
+        lock_items(project: &str, ids: &[ItemId]) -> Vec<Item>;
+        lock_customers(project: &str, ids: &[CustomerId]) -> Vec<Customer>;
+        insert_item(project: &str, item: &NewItem<'_>) -> ();
+        update_item(project: &str, change: &ItemUpdate<'_>) -> ();
+        append_item_step(project: &str, step: &NewItemStep<'_>) -> ();
     }
 }

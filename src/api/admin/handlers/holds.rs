@@ -74,12 +74,13 @@ pub async fn void_hold(
     let caller = operator(&ledger, &project).await?;
     let id = HoldId::parse(&body.hold_id)?;
     let outcome = ledger.void_hold_as_operator(&caller, id.clone()).await?;
-    let TransactionOutcome::Completed(transaction, holds) = outcome else {
+    let TransactionOutcome::Completed(transaction, touched) = outcome else {
         // Without a reference id a planned failure is an error, never a
         // Failed transaction; and nothing else answers a void.
         return Err(LedgerError::Conflict(format!("hold {id} was not voided")).into());
     };
-    let hold = holds
+    let hold = touched
+        .holds
         .into_iter()
         .find(|h| h.id == id)
         .ok_or_else(|| LedgerError::Conflict(format!("hold {id} was not voided")))?;

@@ -44,9 +44,9 @@ fn reply(outcome: TransactionOutcome) -> (StatusCode, TransactionReply) {
         ..Transaction::from(row)
     };
     match outcome {
-        TransactionOutcome::Completed(row, holds) => (
+        TransactionOutcome::Completed(row, touched) => (
             StatusCode::CREATED,
-            TransactionReply::Transaction(with_holds(row, holds)),
+            TransactionReply::Transaction(with_holds(row, touched.holds)),
         ),
         TransactionOutcome::Failed(row, failure) => {
             let mut transaction = with_holds(row, Vec::new());
@@ -56,18 +56,21 @@ fn reply(outcome: TransactionOutcome) -> (StatusCode, TransactionReply) {
                 FailCode::InsufficientFunds
                 | FailCode::WrongWalletStatus
                 | FailCode::WrongHoldStatus
-                | FailCode::Conflict => StatusCode::CONFLICT,
+                | FailCode::Conflict
+                | FailCode::WrongItemStatus
+                | FailCode::WrongItemOwner
+                | FailCode::WrongCustomerStatus => StatusCode::CONFLICT,
             };
             (status, TransactionReply::Transaction(transaction))
         }
-        TransactionOutcome::Duplicate(row, holds) => (
+        TransactionOutcome::Duplicate(row, touched) => (
             StatusCode::CONFLICT,
             TransactionReply::Duplicate(Duplicate {
                 status: "DuplicateReferenceId",
                 message: "this referenceId was used before; nothing was applied now. \
                           The stored transaction is attached"
                     .to_owned(),
-                transaction: with_holds(row, holds),
+                transaction: with_holds(row, touched.holds),
             }),
         ),
     }

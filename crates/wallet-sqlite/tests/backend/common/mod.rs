@@ -5,11 +5,12 @@ use std::sync::Arc;
 use std::time::Duration;
 use tempfile::TempDir;
 use wallet_core::amount::Amount;
-use wallet_core::ids::{AssetId, AuthorityRowId, CustomerRowId, WalletId};
+use wallet_core::ids::{AssetId, AuthorityRowId, CustomerRowId, EntryId, TransactionId, WalletId};
 use wallet_core::model::AuthorityCredential;
+use wallet_core::model::{ItemStatus, ItemStepKind};
 use wallet_core::policy::{AuthorityCaller, Caller};
-use wallet_core::port::{NewWallet, ReadTx, WriteTx};
-use wallet_core::text::{CustomerId, ItemName, ProjectId, PublicId, Text};
+use wallet_core::port::{NewItem, NewItemStep, NewWallet, ReadTx, WriteTx};
+use wallet_core::text::{CustomerId, ItemId, ItemName, ItemProperties, ItemType, ProjectId, PublicId, Text};
 use wallet_core::{Ledger, Store, StoreError, V1EntryRequest, V1Item};
 use wallet_sqlite::{SqliteBackend, SqliteOptions};
 
@@ -195,7 +196,45 @@ pub fn v1_entry(user: &str, amount: i64, item: Option<&str>) -> V1EntryRequest {
         reason: Text::parse("test", "reason", 1000).expect("valid"),
         item: item.map(|name| V1Item {
             name: ItemName::parse(name).expect("valid"),
-            data: Some(r#"{"level":1}"#.to_owned()),
+            data: Some(ItemProperties::parse(r#"{"level":1}"#).expect("valid")),
         }),
     }
+}
+
+/// Grants the fixture's customer a `Hat` as API v1 entry `entry` (of
+/// `transaction`) does: the item, naming the entry, and its GrantItem step.
+pub fn grant_v1_item(
+    tx: &mut dyn WriteTx,
+    f: Fixture,
+    transaction: TransactionId,
+    entry: EntryId,
+    id: &str,
+    properties: Option<&str>,
+) -> Result<(), StoreError> {
+    let id = ItemId::parse(id).expect("valid");
+    let properties = properties.map(|p| ItemProperties::parse(p).expect("valid"));
+    tx.insert_item(
+        PROJECT,
+        &NewItem {
+            id: &id,
+            item_type: &ItemType::parse("Hat").expect("valid"),
+            properties: properties.as_ref(),
+            owner: Some(f.customer),
+            status: ItemStatus::Active,
+            v1_entry: Some(entry),
+            created_at: 2,
+        },
+    )?;
+    tx.append_item_step(
+        PROJECT,
+        &NewItemStep {
+            item: &id,
+            transaction,
+            kind: ItemStepKind::GrantItem,
+            from: None,
+            to: Some(f.customer),
+            properties: properties.as_ref(),
+            created_at: 2,
+        },
+    )
 }

@@ -1,0 +1,71 @@
+//! The query plans of the item reads that must never scan a project's
+//! items: a transaction's items (a duplicate referenceId's answer) and API
+//! v1's inventory, whichever filter it has. An index dropped or a
+//! statement respelled so the planner prefers a scan fails here, not in
+//! production on a project with a million items.
+#![allow(clippy::unwrap_used)]
+
+use super::{items, v1};
+use rusqlite::Connection;
+use wallet_core::ids::EntryId;
+use wallet_core::v1::InventoryFilter;
+
+/// The plan's steps of `sql`, every parameter NULL.
+fn plan(sql: &str) -> Vec<String> {
+    let mut conn = Connection::open_in_memory().unwrap();
+    crate::migrations::migrate(&mut conn).unwrap();
+    let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+    let count = stmt.parameter_count();
+    let nulls = vec![rusqlite::types::Null; count];
+    let rows = stmt
+        .query_map(rusqlite::params_from_iter(nulls), |r| r.get::<_, String>(3))
+        .unwrap();
+    rows.collect::<Result<_, _>>().unwrap()
+}
+
+fn assert_uses(sql: &str, expected: &[&str]) {
+    let steps = plan(sql);
+    assert!(
+        !steps.iter().any(|s| s == "SCAN i" || s.starts_with("SCAN i ")),
+        "a scan of items: {steps:#?}"
+    );
+    for index in expected {
+        assert!(steps.iter().any(|s| s.contains(index)), "{index} in {steps:#?}");
+    }
+}
+
+#[test]
+fn a_transactions_items_are_found_from_its_steps() {
+    let steps = plan(&items::transaction_items_sql());
+    assert!(
+        steps
+            .iter()
+            .any(|s| s.contains("item_steps USING INDEX item_steps_by_transaction")),
+        "{steps:#?}"
+    );
+    assert!(
+        steps.iter().any(|s| s.contains("i USING INTEGER PRIMARY KEY")),
+        "each item by its rowid, not the project's items searched: {steps:#?}"
+    );
+}
+
+#[test]
+fn the_inventory_uses_an_index_whatever_it_is_filtered_by() {
+    let by_user = InventoryFilter {
+        user_ids: Some(vec!["ann".to_owned()]),
+        ..InventoryFilter::default()
+    };
+    assert_uses(&v1::inventory_sql(&by_user), &["items_by_owner"]);
+    let by_entry = InventoryFilter {
+        entry_ids: Some(vec![EntryId::new(1)]),
+        ..InventoryFilter::default()
+    };
+    assert_uses(&v1::inventory_sql(&by_entry), &["items_v1_entry (v1_entry_id=?)"]);
+    let all = v1::inventory_sql(&InventoryFilter::default());
+    assert_uses(&all, &["items_v1_entry"]);
+    assert!(
+        !plan(&all).iter().any(|s| s.contains("TEMP B-TREE FOR ORDER BY")),
+        "already in entry order: {:#?}",
+        plan(&all)
+    );
+}
