@@ -46,9 +46,13 @@ CREATE TABLE items (
     CONSTRAINT items_item_type_check CHECK (
         length(item_type) BETWEEN 1 AND CASE WHEN v1_entry_id IS NULL THEN 64 ELSE 200 END)
 );
--- An owner's items (a customer's, or the stock's: customer_id NULL), oldest
--- first, filtered by type or status on the way: a range of this index.
-CREATE INDEX items_by_owner ON items (project_id, customer_id, id);
+-- A customer's items, and the project's stock, oldest first, filtered by
+-- type or status on the way: a range of one of these two. The stock has an
+-- index of its own: `customer_id IS NULL` is no equality to the planner,
+-- so an index on (project_id, customer_id, id) would not give the stock in
+-- id order, and a page of it would scan the table's ids for stock items.
+CREATE INDEX items_by_owner ON items (customer_id, id) WHERE customer_id IS NOT NULL;
+CREATE INDEX items_stock ON items (project_id, id) WHERE customer_id IS NULL;
 -- The item of an API v1 entry (use_item, an entry with its item), and API
 -- v1's inventory in entry order; v2's items are not in it.
 CREATE UNIQUE INDEX items_v1_entry ON items (v1_entry_id) WHERE v1_entry_id IS NOT NULL;

@@ -79,9 +79,10 @@ pub(crate) fn item_of_v1_entry(conn: &mut PgConn, project: &str, entry: EntryId)
 }
 
 /// One owner's items (`None`: the project's stock), oldest first: a range
-/// of `items_by_owner`, the filters applied on the way (they never choose
-/// the index, so `$n IS NULL OR ...` costs nothing here). Two statements,
-/// one per kind of owner: `customer_id = $2` cannot match the stock's NULL.
+/// of `items_by_owner` or `items_stock`, the filters applied on the way
+/// (they never choose the index, so `$n IS NULL OR ...` costs nothing
+/// here). Two statements, one per kind of owner: `customer_id = $2`
+/// cannot match the stock's NULL.
 pub(crate) fn owner_items(
     conn: &mut PgConn,
     project: &str,
@@ -132,8 +133,10 @@ pub(crate) fn owner_items(
     }
 }
 
-/// An item's history, oldest step first: a range of `item_steps_by_item`.
-/// An unknown item has none.
+/// An item's history, oldest step first: the item's row id first (one
+/// probe of `items_public_id`), then a range of `item_steps_by_item` in
+/// its order, so no page sorts the item's whole history; the owners' ids
+/// are looked up for the page's steps only. An unknown item has none.
 pub(crate) fn item_history(
     conn: &mut PgConn,
     project: &str,
@@ -143,16 +146,16 @@ pub(crate) fn item_history(
     let (limit, offset) = rows::limits(page);
     rows::page(
         conn,
-        "SELECT s.transaction_id, s.kind, f.external_id, t.external_id, s.properties, s.created_at
-         FROM items i
-         JOIN item_steps s ON s.item_id = i.id
-         LEFT JOIN customers f ON f.id = s.from_customer
-         LEFT JOIN customers t ON t.id = s.to_customer
-         WHERE i.project_id = $1 AND i.public_id = $2
+        "SELECT s.transaction_id, s.kind,
+                (SELECT f.external_id FROM customers f WHERE f.id = s.from_customer),
+                (SELECT t.external_id FROM customers t WHERE t.id = s.to_customer),
+                s.properties, s.created_at
+         FROM item_steps s
+         WHERE s.item_id = (SELECT i.id FROM items i WHERE i.project_id = $1 AND i.public_id = $2)
          ORDER BY s.id LIMIT $3 OFFSET $4",
         &[&project, &id.as_str(), &limit, &offset],
-        "SELECT count(*) FROM items i JOIN item_steps s ON s.item_id = i.id
-         WHERE i.project_id = $1 AND i.public_id = $2",
+        "SELECT count(*) FROM item_steps s
+         WHERE s.item_id = (SELECT i.id FROM items i WHERE i.project_id = $1 AND i.public_id = $2)",
         &[&project, &id.as_str()],
         read_step,
     )

@@ -96,7 +96,7 @@ pub(crate) fn inventory(
     let sql = if filter.user_ids.is_some() {
         inventory!(
             "FROM customers c
-             JOIN items i ON i.project_id = c.project_id AND i.customer_id = c.id",
+             JOIN items i ON i.customer_id = c.id AND i.project_id = c.project_id",
             "c.project_id = $1 AND c.external_id = ANY($3)"
         )
     } else if filter.entry_ids.is_some() {

@@ -462,7 +462,7 @@ async fn an_export_with_old_api_v1_item_records_imports_as_items() {
         let item = fx.ledger.item(&caller, id.clone()).await.expect("imported");
         assert_eq!(
             (
-                item.v1_entry.map(|e| e.get()),
+                item.v1_entry.map(wallet_core::ids::EntryId::get),
                 item.owner.map(|o| o.rowid.get()),
                 item.status.as_str()
             ),

@@ -432,6 +432,81 @@ async fn a_grant_racing_an_uncommitted_grant_of_its_id_fails_conflict() {
     db.fx.assert_check().await;
 }
 
+/// `lock_items` holds its rows until the write ends: a sale of an item
+/// another writer is selling waits for it, then reads the item with the
+/// owner that writer left (from a customer it may have created meanwhile)
+/// and fails `WRONG_ITEM_OWNER`; no money moves.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sale_of_a_locked_item_waits_then_reads_its_new_owner() {
+    let db = open_with(|o| o.writers = 2);
+    let (caller, _) = customers(&db, &["ann", "bob"]).await;
+    let purse = db.fx.funded(&caller, Some("bob"), 50).await;
+    let till = db.fx.wallet(&caller, Some("ann")).await;
+    completed(
+        db.fx
+            .post(&caller, vec![grant("relic", Some("ann"), "relic")])
+            .await,
+    );
+
+    let authority = authority_row(&caller);
+    let (locked, wait_locked) = std::sync::mpsc::channel::<()>();
+    let locked = std::sync::Mutex::new(locked);
+    let first = spawn_write(&db.store, move |tx| {
+        let relic = tx.lock_items("default", &[item_id("relic")])?;
+        assert_eq!(relic.len(), 1);
+        let _ = locked.lock().unwrap().send(());
+        std::thread::sleep(Duration::from_millis(300));
+        let carol = tx
+            .insert_customer("default", "carol", None, None, 5)?
+            .expect("a new customer");
+        tx.update_item(
+            "default",
+            &ItemUpdate {
+                id: &item_id("relic"),
+                owner: Some(carol),
+                status: ItemStatus::Active,
+                properties: Some(&properties(EXACT)),
+                updated_at: 5,
+            },
+        )?;
+        let t = grant_rows(tx, authority, &[])?;
+        tx.append_item_step(
+            "default",
+            &NewItemStep {
+                item: &item_id("relic"),
+                transaction: t,
+                kind: ItemStepKind::TransferItem,
+                from: relic[0].owner.as_ref().map(|o| o.rowid),
+                to: Some(carol),
+                properties: Some(&properties(EXACT)),
+                created_at: 5,
+            },
+        )?;
+        std::thread::sleep(Duration::from_millis(200));
+        Ok::<_, StoreError>(())
+    });
+    tokio::task::spawn_blocking(move || wait_locked.recv_timeout(Duration::from_secs(10)))
+        .await
+        .unwrap()
+        .expect("the first writer holds the item");
+    let sale = db
+        .fx
+        .post(
+            &caller,
+            vec![
+                transfer(purse, till, 20),
+                move_item("relic", Some("bob"), Some(Some("ann"))),
+            ],
+        )
+        .await;
+    first.await.unwrap().expect("the first sale commits");
+    failed(sale, FailCode::WrongItemOwner);
+    assert_eq!(db.fx.balance(&caller, purse).await, 50, "no money moved");
+    let relic = db.fx.ledger.item(&caller, item_id("relic")).await.expect("reads");
+    assert_eq!(relic.owner.map(|o| o.id.into_inner()).as_deref(), Some("carol"));
+    db.fx.assert_check().await;
+}
+
 /// A move and a customer's status change are ordered by the customer's
 /// row: a move to a customer whose suspension is uncommitted waits for it
 /// and fails `WRONG_CUSTOMER_STATUS`; a suspension waits for an
@@ -491,9 +566,9 @@ async fn a_move_and_a_suspension_of_its_customer_wait_for_each_other() {
 
 /// Two server processes (two backends on one database, four writers each):
 /// 32 attempts at once to sell one item (10 paid for it in the same
-/// transaction) or to consume it. Exactly one wins; the others fail on the
-/// item's new owner or status and move no money; its history has the
-/// grant and that one step.
+/// transaction), then 32 to sell or consume another. Each time exactly one
+/// wins; the others fail on the item's new owner or status and move no
+/// money; the item's history has the grant and that one step.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn thirty_two_sales_and_consumptions_of_one_item_through_two_processes_one_wins() {
     let db = open_with(|o| o.writers = 4);
@@ -520,63 +595,73 @@ async fn thirty_two_sales_and_consumptions_of_one_item_through_two_processes_one
     }
     completed(
         db.fx
-            .post(&caller, vec![grant("relic", Some("sam"), "relic")])
+            .post(
+                &caller,
+                vec![
+                    grant("relic", Some("sam"), "relic"),
+                    grant("charm", Some("sam"), "charm"),
+                ],
+            )
             .await,
     );
 
-    let attempts = (0..32).map(|i| {
-        let (ledger, caller) = (ledgers[i % 2].clone(), caller.clone());
-        let (buyer, purse) = purses[i / 2 % 4].clone();
-        tokio::spawn(async move {
-            let operations = if i % 4 < 2 {
-                vec![
-                    transfer(purse, till, 10),
-                    move_item("relic", Some(&buyer), Some(Some("sam"))),
-                ]
-            } else {
-                vec![consume("relic", Some(Some("sam")))]
-            };
-            ledger
-                .post_transaction(&caller, request(&format!("try-{i}"), operations))
-                .await
-                .expect("answered")
-        })
-    });
-    let mut wins = 0;
-    for attempt in attempts {
-        match attempt.await.unwrap() {
-            TransactionOutcome::Completed(..) => wins += 1,
-            TransactionOutcome::Failed(_, failure) => assert!(
-                matches!(
-                    failure.reason.code(),
-                    FailCode::WrongItemOwner | FailCode::WrongItemStatus
+    let mut sold = 0;
+    for (item, consumptions) in [("relic", false), ("charm", true)] {
+        let attempts = (0..32).map(|i| {
+            let (ledger, caller) = (ledgers[i % 2].clone(), caller.clone());
+            let (buyer, purse) = purses[i / 2 % 4].clone();
+            tokio::spawn(async move {
+                let operations = if consumptions && i % 4 >= 2 {
+                    vec![consume(item, Some(Some("sam")))]
+                } else {
+                    vec![
+                        transfer(purse, till, 10),
+                        move_item(item, Some(&buyer), Some(Some("sam"))),
+                    ]
+                };
+                ledger
+                    .post_transaction(&caller, request(&format!("{item}-{i}"), operations))
+                    .await
+                    .expect("answered")
+            })
+        });
+        let mut wins = 0;
+        for attempt in attempts {
+            match attempt.await.unwrap() {
+                TransactionOutcome::Completed(..) => wins += 1,
+                TransactionOutcome::Failed(_, failure) => assert!(
+                    matches!(
+                        failure.reason.code(),
+                        FailCode::WrongItemOwner | FailCode::WrongItemStatus
+                    ),
+                    "{item}: {failure:?}"
                 ),
-                "{failure:?}"
-            ),
-            other => panic!("{other:?}"),
+                other => panic!("{item}: {other:?}"),
+            }
+        }
+        assert_eq!(wins, 1, "{item}: exactly one attempt wins");
+        let history = db
+            .fx
+            .ledger
+            .item_history(&caller, item_id(item), PageRequest::ALL)
+            .await
+            .expect("reads");
+        assert_eq!(history.total, 2, "{item}: the grant and the winner: {history:?}");
+        let stored = db.fx.ledger.item(&caller, item_id(item)).await.expect("reads");
+        match history.items[1].kind {
+            ItemStepKind::TransferItem => {
+                assert_eq!(stored.status, ItemStatus::Active);
+                sold += 1;
+            }
+            ItemStepKind::ConsumeItem => assert_eq!(stored.status, ItemStatus::Consumed),
+            other => panic!("{item}: {other:?}"),
         }
     }
-    assert_eq!(wins, 1, "exactly one attempt wins");
-    let history = db
-        .fx
-        .ledger
-        .item_history(&caller, item_id("relic"), PageRequest::ALL)
-        .await
-        .expect("reads");
-    assert_eq!(history.total, 2, "the grant and the winner: {history:?}");
-    let relic = db.fx.ledger.item(&caller, item_id("relic")).await.expect("reads");
-    let till_balance = db.fx.balance(&caller, till).await;
-    match history.items[1].kind {
-        ItemStepKind::TransferItem => {
-            assert_eq!(relic.status, ItemStatus::Active);
-            assert_eq!(till_balance, 10, "the one sale was paid");
-        }
-        ItemStepKind::ConsumeItem => {
-            assert_eq!(relic.status, ItemStatus::Consumed);
-            assert_eq!(till_balance, 0, "no sale, no money moved");
-        }
-        other => panic!("{other:?}"),
-    }
+    assert_eq!(
+        db.fx.balance(&caller, till).await,
+        10 * sold,
+        "each sale paid once, nothing else moved"
+    );
     db.fx.assert_check().await;
 }
 
@@ -590,9 +675,10 @@ fn plan(url: &str, query: &str) -> String {
         .join("\n")
 }
 
-/// Thousands of items in the stock and with other customers, thousands of
-/// steps: an owner's page, an item's history, a transaction's items, an
-/// API v1 entry's item each read their own index, and never sort.
+/// Thousands of items of a customer, of others and of the stock, thousands
+/// of steps: an owner's page (a customer's, the stock's), an item's
+/// history, a transaction's items, an API v1 entry's item each read their
+/// own index, and never sort.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn item_reads_use_their_indexes() {
     let db = open();
@@ -602,18 +688,22 @@ async fn item_reads_use_their_indexes() {
         .write(move |tx| grant_rows(tx, authority, &[("mine", "sword", Some(ann))]))
         .await
         .expect("grants");
+    // Of 20000 items: 200 in the stock, 310 of ann, the rest of 500 others.
     sql(
         db.url(),
-        "INSERT INTO customers (project_id, external_id, created_at)
-         SELECT 'default', 'c' || n, 0 FROM generate_series(1, 500) n;
-         INSERT INTO items (project_id, public_id, item_type, customer_id, status, created_at, updated_at)
-         SELECT 'default', 'it' || n, 'gem', CASE WHEN n % 2 = 0 THEN NULL
-                ELSE (SELECT min(id) FROM customers WHERE external_id LIKE 'c%') + n % 500 END,
-                'Active', n, n
-         FROM generate_series(1, 20000) n;
-         INSERT INTO item_steps (item_id, transaction_id, kind, to_customer, created_at)
-         SELECT i.id, (SELECT max(id) FROM transactions), 'GrantItem', i.customer_id, 0
-         FROM items i WHERE i.public_id LIKE 'it%'",
+        &format!(
+            "INSERT INTO customers (project_id, external_id, created_at)
+             SELECT 'default', 'c' || n, 0 FROM generate_series(1, 500) n;
+             INSERT INTO items (project_id, public_id, item_type, customer_id, status, created_at, updated_at)
+             SELECT 'default', 'it' || n, 'gem',
+                    CASE WHEN n % 100 = 0 THEN NULL WHEN n % 64 = 1 THEN {ann}
+                         ELSE (SELECT min(id) FROM customers WHERE external_id LIKE 'c%') + n % 500 END,
+                    'Active', n, n
+             FROM generate_series(1, 20000) n;
+             INSERT INTO item_steps (item_id, transaction_id, kind, to_customer, created_at)
+             SELECT i.id, (SELECT max(id) FROM transactions), 'GrantItem', i.customer_id, 0
+             FROM items i WHERE i.public_id LIKE 'it%'"
+        ),
     )
     .expect("many items");
     for (query, index) in [
@@ -628,11 +718,12 @@ async fn item_reads_use_their_indexes() {
             "SELECT * FROM items i WHERE i.project_id = 'default' AND i.customer_id IS NULL
              ORDER BY i.id LIMIT 50"
                 .to_owned(),
-            "items_by_owner",
+            "items_stock",
         ),
         (
-            "SELECT s.* FROM items i JOIN item_steps s ON s.item_id = i.id
-             WHERE i.project_id = 'default' AND i.public_id = 'mine' ORDER BY s.id LIMIT 50"
+            "SELECT s.*, (SELECT external_id FROM customers c WHERE c.id = s.to_customer) FROM item_steps s
+             WHERE s.item_id = (SELECT id FROM items i WHERE i.project_id = 'default' AND i.public_id = 'mine')
+             ORDER BY s.id LIMIT 50"
                 .to_owned(),
             "item_steps_by_item",
         ),
@@ -651,7 +742,7 @@ async fn item_reads_use_their_indexes() {
     }
     let plan = plan(
         db.url(),
-        "SELECT s.item_id FROM item_steps s WHERE s.transaction_id = 1",
+        "SELECT s.item_id FROM item_steps s WHERE s.transaction_id = 424242",
     );
     assert!(plan.contains("item_steps_by_transaction"), "{plan}");
 }

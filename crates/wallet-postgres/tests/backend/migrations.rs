@@ -513,7 +513,7 @@ async fn a_database_at_step_two_with_api_v1_items_upgrades_in_place() {
         history
             .items
             .iter()
-            .map(|s| (s.kind, s.transaction.map(|t| t.get())))
+            .map(|s| (s.kind, s.transaction.map(wallet_core::ids::TransactionId::get)))
             .collect::<Vec<_>>(),
         [
             (ItemStepKind::GrantItem, Some(11)),
