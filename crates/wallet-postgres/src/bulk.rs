@@ -144,6 +144,12 @@ impl BulkLoader {
             let target = Target::parse(url)?;
             let mut conn = target.connect(Role::Maintenance)?;
             conn.batch("SET synchronous_commit = off")?;
+            // API v1 items arrive as (entry, name, data); each chunk's are
+            // made items of the entries' users from here (see `write`).
+            conn.batch(
+                "CREATE TEMPORARY TABLE bulk_v1_items (entry_id BIGINT, name TEXT, data TEXT)
+                 ON COMMIT DELETE ROWS",
+            )?;
             let row = conn.query_one(
                 "SELECT (SELECT coalesce(max(id), 0) FROM customers),
                         (SELECT coalesce(max(id), 0) FROM wallets),
@@ -205,11 +211,14 @@ impl BulkLoader {
                                reason, created_at) FROM STDIN",
                 &tx.entries,
             )?;
-            copy(
-                conn,
-                "COPY items (entry_id, name, data, used) FROM STDIN",
-                &tx.items,
-            )?;
+            if !tx.items.is_empty() {
+                copy(
+                    conn,
+                    "COPY bulk_v1_items (entry_id, name, data) FROM STDIN",
+                    &tx.items,
+                )?;
+                v1_items(conn)?;
+            }
             if !tx.balances.is_empty() {
                 conn.execute(
                     "UPDATE wallets w SET balance = u.balance
@@ -249,6 +258,30 @@ impl BulkLoader {
         };
         Ok(finish()?)
     }
+}
+
+/// Makes the chunk's staged API v1 items items, with their grants: the
+/// owner is the entry's wallet's customer, the step in the entry's
+/// transaction, both dated at the entry.
+fn v1_items(conn: &mut PgConn) -> DbResult<()> {
+    conn.execute(
+        "INSERT INTO items (project_id, public_id, item_type, properties, customer_id, status, v1_entry_id,
+                            created_at, updated_at)
+         SELECT w.project_id, 'v1_' || b.entry_id, b.name, b.data, w.customer_id, 'Active', b.entry_id,
+                e.created_at, e.created_at
+         FROM bulk_v1_items b JOIN entries e ON e.id = b.entry_id JOIN wallets w ON w.id = e.wallet_id
+         ORDER BY b.entry_id",
+        &[],
+    )?;
+    conn.execute(
+        "INSERT INTO item_steps (item_id, transaction_id, kind, from_customer, to_customer, properties,
+                                 created_at)
+         SELECT i.id, e.transaction_id, 'GrantItem', NULL, i.customer_id, i.properties, i.created_at
+         FROM bulk_v1_items b JOIN items i ON i.v1_entry_id = b.entry_id JOIN entries e ON e.id = b.entry_id
+         ORDER BY i.id",
+        &[],
+    )?;
+    Ok(())
 }
 
 /// Sends one table's rows; nothing for an empty buffer.
@@ -330,12 +363,17 @@ impl BulkTx {
         Ok(EntryId::new(id))
     }
 
+    /// An Active item granted with an API v1 entry of this load, owned by
+    /// the entry's user, as the ledger's `post_v1` leaves it (its id is
+    /// `v1_<entry>`, as the schema's step 3 names the items it converts).
     pub fn item(&mut self, entry: EntryId, name: &str, data: Option<&str>) -> Result<(), StoreError> {
         let row = &mut self.items;
         int(row, entry.get());
         text(row, Some(name));
         text(row, data);
-        row.extend_from_slice(b"f\n");
+        // `text` ends every field with a tab; this one ends the row.
+        row.pop();
+        row.push(b'\n');
         Ok(())
     }
 

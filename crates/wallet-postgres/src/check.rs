@@ -1,4 +1,5 @@
-//! The invariants of `docs/model.md` (and of holds, `spec/holds.md`),
+//! The invariants of `docs/model.md` (and of holds, `spec/holds.md`, and
+//! items, `spec/items.md`),
 //! checked on the whole database: the same checks as wallet-sqlite's
 //! `check`, in plain SQL, on the caller's snapshot (a read job is one
 //! `REPEATABLE READ` transaction). Sums are `NUMERIC` (PostgreSQL's `sum`
@@ -121,6 +122,101 @@ const AUTHORITY_TOTAL_MISMATCHES: &str = "
                        WHERE e.wallet_id = t.wallet_id AND e.authority_id = t.authority_id)
      ORDER BY t.wallet_id, t.authority_id LIMIT 100)";
 
+/// Items that leave their project: an owner that is a customer of another
+/// project, an API v1 entry of another project, a step naming a
+/// transaction or a customer of another project.
+const ITEM_OWNERS: &str = "
+    (SELECT 'item ' || i.id || ' (' || i.public_id || '): its owner, customer ' || i.customer_id
+            || ', is of another project'
+     FROM items i JOIN customers c ON c.id = i.customer_id
+     WHERE c.project_id <> i.project_id
+     ORDER BY i.id LIMIT 100)
+    UNION ALL
+    (SELECT 'item ' || i.id || ' (' || i.public_id || '): its API v1 entry ' || i.v1_entry_id
+            || ' is of another project'
+     FROM items i JOIN entries e ON e.id = i.v1_entry_id JOIN wallets w ON w.id = e.wallet_id
+     WHERE w.project_id <> i.project_id
+     ORDER BY i.id LIMIT 100)
+    UNION ALL
+    (SELECT 'item ' || i.id || ' (' || i.public_id || '): step ' || s.id
+            || ' names a transaction or a customer of another project'
+     FROM item_steps s
+     JOIN items i ON i.id = s.item_id
+     LEFT JOIN transactions t ON t.id = s.transaction_id
+     LEFT JOIN customers f ON f.id = s.from_customer
+     LEFT JOIN customers o ON o.id = s.to_customer
+     WHERE t.project_id <> i.project_id OR f.project_id <> i.project_id OR o.project_id <> i.project_id
+     ORDER BY s.id LIMIT 100)";
+
+/// Histories that are not one: no steps, a first step that is not the
+/// grant (or a second grant), a step after the consumption, a step from
+/// another owner than the previous step left it with, a consumption or a
+/// change of properties that moves the item. `n` numbers each item's steps
+/// and `consumed_before` counts the consumptions before each one.
+const ITEM_HISTORIES: &str = "
+    (SELECT 'item ' || i.id || ' (' || i.public_id || '): no history'
+     FROM items i WHERE NOT EXISTS (SELECT 1 FROM item_steps s WHERE s.item_id = i.id)
+     ORDER BY i.id LIMIT 100)
+    UNION ALL
+    (SELECT 'item ' || h.item_id || ', step ' || h.id || ' (' || h.kind || '): '
+            || CASE WHEN h.n = 1 AND h.kind <> 'GrantItem' THEN 'the history does not start with the grant'
+                    WHEN h.n > 1 AND h.kind = 'GrantItem' THEN 'a second grant'
+                    WHEN h.consumed_before > 0 THEN 'a step after the item was consumed'
+                    WHEN h.from_customer IS DISTINCT FROM h.previous_to
+                        THEN 'from ' || coalesce(h.from_customer::text, 'stock')
+                             || ' but the previous step left it with ' || coalesce(h.previous_to::text, 'stock')
+                    ELSE 'a ' || h.kind || ' that moves the item' END
+     FROM (SELECT s.id, s.item_id, s.kind, s.from_customer, s.to_customer,
+                  row_number() OVER w AS n,
+                  lag(s.to_customer) OVER w AS previous_to,
+                  count(*) FILTER (WHERE s.kind = 'ConsumeItem')
+                      OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS consumed_before
+           FROM item_steps s
+           WINDOW w AS (PARTITION BY s.item_id ORDER BY s.id)) h
+     WHERE (h.n = 1) <> (h.kind = 'GrantItem')
+        OR h.consumed_before > 0
+        OR h.from_customer IS DISTINCT FROM h.previous_to
+        OR (h.kind IN ('ConsumeItem', 'SetItemProperties') AND h.from_customer IS DISTINCT FROM h.to_customer)
+     ORDER BY h.id LIMIT 100)";
+
+/// Items that are not what their history replays to: the last step's
+/// owner and properties, and Consumed exactly when a ConsumeItem is in it.
+const ITEM_STATES: &str = "
+    (SELECT 'item ' || i.id || ' (' || i.public_id || '): '
+            || CASE WHEN l.to_customer IS DISTINCT FROM i.customer_id
+                    THEN 'its history leaves it with ' || coalesce(l.to_customer::text, 'stock')
+                         || ' but it is with ' || coalesce(i.customer_id::text, 'stock')
+                    ELSE 'its history leaves it other properties than it has' END
+     FROM items i
+     JOIN LATERAL (SELECT s.to_customer, s.properties FROM item_steps s
+                   WHERE s.item_id = i.id ORDER BY s.id DESC LIMIT 1) l ON true
+     WHERE l.to_customer IS DISTINCT FROM i.customer_id OR l.properties IS DISTINCT FROM i.properties
+     ORDER BY i.id LIMIT 100)
+    UNION ALL
+    (SELECT 'item ' || i.id || ' (' || i.public_id || '): ' || i.status || ' but its history '
+            || CASE WHEN i.status = 'Consumed' THEN 'has no' ELSE 'has a' END || ' ConsumeItem'
+     FROM items i
+     WHERE (i.status = 'Consumed')
+           <> EXISTS (SELECT 1 FROM item_steps s WHERE s.item_id = i.id AND s.kind = 'ConsumeItem')
+     ORDER BY i.id LIMIT 100)";
+
+/// Per project and item type: Active items = granted - consumed.
+const ITEM_COUNTS: &str = "
+    SELECT 'project ' || x.project_id || ', item type ' || x.item_type || ': ' || x.active
+           || ' Active items but ' || x.granted || ' granted and ' || x.consumed || ' consumed'
+    FROM (SELECT i.project_id, i.item_type,
+                 count(*) FILTER (WHERE i.status = 'Active') AS active,
+                 coalesce(sum(s.granted), 0) AS granted,
+                 coalesce(sum(s.consumed), 0) AS consumed
+          FROM items i
+          LEFT JOIN (SELECT item_id,
+                            count(*) FILTER (WHERE kind = 'GrantItem') AS granted,
+                            count(*) FILTER (WHERE kind = 'ConsumeItem') AS consumed
+                     FROM item_steps GROUP BY item_id) s ON s.item_id = i.id
+          GROUP BY i.project_id, i.item_type) x
+    WHERE x.active <> x.granted - x.consumed
+    ORDER BY x.project_id, x.item_type LIMIT 100";
+
 /// What SQLite's `integrity_check` and `foreign_key_check` find there.
 /// PostgreSQL enforces every foreign key itself; what is left is the one
 /// reference a key cannot hold: a project's default asset must be its own.
@@ -136,6 +232,7 @@ pub(crate) fn run(conn: &mut PgConn) -> DbResult<CheckReport> {
     let wallets = count("SELECT count(*) FROM wallets")?;
     let entries = count("SELECT count(*) FROM entries")?;
     let transactions = count("SELECT count(*) FROM transactions")?;
+    let items = count("SELECT count(*) FROM items")?;
     let mut list = |sql: &'static str| -> DbResult<Vec<String>> {
         let mut found = conn
             .query(sql, &[])?
@@ -145,13 +242,16 @@ pub(crate) fn run(conn: &mut PgConn) -> DbResult<CheckReport> {
         found.truncate(MAX_LISTED);
         Ok(found)
     };
+    let mut item_mismatches = Vec::new();
+    for sql in [ITEM_OWNERS, ITEM_HISTORIES, ITEM_STATES, ITEM_COUNTS] {
+        item_mismatches.extend(list(sql)?);
+    }
+    item_mismatches.truncate(MAX_LISTED);
     Ok(CheckReport {
         wallets,
         entries,
         transactions,
-        // Until the PostgreSQL side of items (branch `items-pg`).
-        items: 0,
-        item_mismatches: Vec::new(),
+        items,
         balance_mismatches: list(BALANCE_MISMATCHES)?,
         negative_balances: list(NEGATIVE_BALANCES)?,
         held_mismatches: list(HELD_MISMATCHES)?,
@@ -160,6 +260,7 @@ pub(crate) fn run(conn: &mut PgConn) -> DbResult<CheckReport> {
         transfer_mismatches: list(TRANSFER_MISMATCHES)?,
         failed_with_entries: list(FAILED_WITH_ENTRIES)?,
         authority_total_mismatches: list(AUTHORITY_TOTAL_MISMATCHES)?,
+        item_mismatches,
         integrity: list(INTEGRITY)?,
     })
 }

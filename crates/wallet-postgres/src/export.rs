@@ -10,7 +10,7 @@ use crate::statements::rows::col;
 use postgres::Row;
 use wallet_core::dump::{
     hex, AssetDump, AuthorityDump, CustomerDump, CustomerKeyDump, DumpCounts, DumpRecord, EntryDump,
-    HoldDump, ItemRecord, ProjectDump, TransactionDump, V1ItemDump, WalletDump,
+    HoldDump, ItemDump, ItemRecord, ItemStepDump, ProjectDump, TransactionDump, WalletDump,
 };
 use wallet_core::StoreError;
 
@@ -134,16 +134,38 @@ const EXPORTS: &[(&str, RowReader)] = &[
         },
     ),
     (
-        "SELECT i.entry_id, i.name, i.data, i.used
-         FROM items i JOIN entries e ON e.id = i.entry_id JOIN wallets w ON w.id = e.wallet_id
-         WHERE w.project_id = $1 ORDER BY i.entry_id",
+        "SELECT id, public_id, item_type, properties, customer_id, status, v1_entry_id, created_at, updated_at
+         FROM items WHERE project_id = $1 ORDER BY id",
         |r| {
-            Ok(DumpRecord::Item(ItemRecord::V1(V1ItemDump {
-                entry: col(r, 0)?,
-                name: col(r, 1)?,
-                data: col(r, 2)?,
-                used: col(r, 3)?,
+            Ok(DumpRecord::Item(ItemRecord::Item(ItemDump {
+                rowid: col(r, 0)?,
+                id: col(r, 1)?,
+                item_type: col(r, 2)?,
+                properties: col(r, 3)?,
+                customer: col(r, 4)?,
+                status: col(r, 5)?,
+                v1_entry: col(r, 6)?,
+                created_at: col(r, 7)?,
+                updated_at: col(r, 8)?,
             })))
+        },
+    ),
+    (
+        "SELECT s.id, s.item_id, s.transaction_id, s.kind, s.from_customer, s.to_customer, s.properties,
+                s.created_at
+         FROM item_steps s JOIN items i ON i.id = s.item_id
+         WHERE i.project_id = $1 ORDER BY s.id",
+        |r| {
+            Ok(DumpRecord::ItemStep(ItemStepDump {
+                rowid: col(r, 0)?,
+                item: col(r, 1)?,
+                transaction: col(r, 2)?,
+                kind: col(r, 3)?,
+                from: col(r, 4)?,
+                to: col(r, 5)?,
+                properties: col(r, 6)?,
+                created_at: col(r, 7)?,
+            }))
         },
     ),
     (

@@ -26,7 +26,9 @@ use crate::statements::rows::col;
 use std::sync::mpsc;
 use std::thread::JoinHandle;
 use wallet_core::check::CheckReport;
-use wallet_core::dump::{DumpCounts, DumpRecord, ImportCheck, InvalidRecord, ItemRecord, ProjectDump};
+use wallet_core::dump::{
+    DumpCounts, DumpRecord, ImportCheck, InvalidRecord, ItemRecord, ProjectDump, V1ItemDump,
+};
 use wallet_core::StoreError;
 
 /// Why an import refused or failed. Nothing was imported.
@@ -162,7 +164,7 @@ impl Drop for Import {
 
 /// The ledger's tables an import writes (and holds against writes).
 const TABLES: &str = "assets, authorities, customers, customer_keys, wallets, transactions, entries, \
-                      items, authority_totals, holds";
+                      items, item_steps, authority_totals, holds";
 
 /// The tables whose ids are identities, moved past the imported ids.
 pub(crate) const IDENTITIES: &[&str] = &[
@@ -180,6 +182,10 @@ pub(crate) const IDENTITIES: &[&str] = &[
                    greatest((SELECT coalesce(max(id), 0) FROM transactions) + 1, nextval(pg_get_serial_sequence('transactions', 'id'))), false)",
     "SELECT setval(pg_get_serial_sequence('entries', 'id'),
                    greatest((SELECT coalesce(max(id), 0) FROM entries) + 1, nextval(pg_get_serial_sequence('entries', 'id'))), false)",
+    "SELECT setval(pg_get_serial_sequence('items', 'id'),
+                   greatest((SELECT coalesce(max(id), 0) FROM items) + 1, nextval(pg_get_serial_sequence('items', 'id'))), false)",
+    "SELECT setval(pg_get_serial_sequence('item_steps', 'id'),
+                   greatest((SELECT coalesce(max(id), 0) FROM item_steps) + 1, nextval(pg_get_serial_sequence('item_steps', 'id'))), false)",
     "SELECT setval(pg_get_serial_sequence('holds', 'id'),
                    greatest((SELECT coalesce(max(id), 0) FROM holds) + 1, nextval(pg_get_serial_sequence('holds', 'id'))), false)",
 ];
@@ -391,17 +397,42 @@ impl Session {
                     ],
                 )?;
             }
-            DumpRecord::Item(ItemRecord::V1(i)) => {
+            DumpRecord::Item(ItemRecord::Item(i)) => {
                 c.execute(
-                    "INSERT INTO items (entry_id, name, data, used) VALUES ($1, $2, $3, $4)",
-                    &[&i.entry, &i.name, &i.data, &i.used],
+                    "INSERT INTO items (id, project_id, public_id, item_type, properties, customer_id, status,
+                                        v1_entry_id, created_at, updated_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                    &[
+                        &i.rowid,
+                        &p,
+                        &i.id,
+                        &i.item_type,
+                        &i.properties,
+                        &i.customer,
+                        &i.status,
+                        &i.v1_entry,
+                        &i.created_at,
+                        &i.updated_at,
+                    ],
                 )?;
             }
-            // Until the PostgreSQL side of items (branch `items-pg`).
-            DumpRecord::Item(ItemRecord::Item(_)) | DumpRecord::ItemStep(_) => {
-                return Err(MaintenanceError::Invalid(
-                    "items of API v2 are not stored on PostgreSQL yet".to_owned(),
-                ));
+            DumpRecord::Item(ItemRecord::V1(i)) => v1_item(c, p, i)?,
+            DumpRecord::ItemStep(step) => {
+                c.execute(
+                    "INSERT INTO item_steps (id, item_id, transaction_id, kind, from_customer, to_customer,
+                                             properties, created_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                    &[
+                        &step.rowid,
+                        &step.item,
+                        &step.transaction,
+                        &step.kind,
+                        &step.from,
+                        &step.to,
+                        &step.properties,
+                        &step.created_at,
+                    ],
+                )?;
             }
             DumpRecord::Hold(h) => {
                 c.execute(
@@ -472,6 +503,43 @@ impl Session {
         self.committed = true;
         Ok(self.counts)
     }
+}
+
+/// An item of an API v1 entry as exports made before items were kept
+/// (`{entry, name, data, used}`), converted as the schema's step 3 converts
+/// the rows of that time: id `v1_<entry>`, owned by the entry's user, dated
+/// at the entry, a GrantItem in the entry's transaction and, if it was
+/// used, a ConsumeItem with no transaction. Its row id is a new one (the
+/// old records had none).
+fn v1_item(c: &mut PgConn, project: &str, i: &V1ItemDump) -> Result<(), MaintenanceError> {
+    let status = if i.used { "Consumed" } else { "Active" };
+    let row = c.query_one(
+        "INSERT INTO items (project_id, public_id, item_type, properties, customer_id, status, v1_entry_id,
+                            created_at, updated_at)
+         SELECT $1, $2, $3, $4, w.customer_id, $5, e.id, e.created_at, e.created_at
+         FROM entries e JOIN wallets w ON w.id = e.wallet_id
+         WHERE e.id = $6 AND w.project_id = $1
+         RETURNING id",
+        &[&project, &i.item_id(), &i.name, &i.data, &status, &i.entry],
+    )?;
+    let item: i64 = col(&row, 0)?;
+    c.execute(
+        "INSERT INTO item_steps (item_id, transaction_id, kind, from_customer, to_customer, properties,
+                                 created_at)
+         SELECT i.id, e.transaction_id, 'GrantItem', NULL, i.customer_id, i.properties, i.created_at
+         FROM items i JOIN entries e ON e.id = i.v1_entry_id WHERE i.id = $1",
+        &[&item],
+    )?;
+    if i.used {
+        c.execute(
+            "INSERT INTO item_steps (item_id, transaction_id, kind, from_customer, to_customer, properties,
+                                     created_at)
+             SELECT i.id, NULL, 'ConsumeItem', i.customer_id, i.customer_id, i.properties, i.created_at
+             FROM items i WHERE i.id = $1",
+            &[&item],
+        )?;
+    }
+    Ok(())
 }
 
 impl Drop for Session {

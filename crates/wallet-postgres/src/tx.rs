@@ -16,14 +16,14 @@
 //! Inside a write, locked wallets' balances and held values and the running
 //! totals move in the group's [`GroupCache`]; every statement that could
 //! read or change them flushes it first (`forward!`), the few that cannot
-//! do not (`forward_plain!`: holds, entries, credentials, settings).
+//! do not (`forward_plain!`: holds, items, entries, credentials, settings).
 //!
 //! [`Verdict::Keep`]: wallet_core::port::Verdict::Keep
 
 use crate::cache::GroupCache;
 use crate::conn::PgConn;
 use crate::error::{DbError, DbResult};
-use crate::statements::{catalog, credentials, holds, ledger, settings, v1, wallets};
+use crate::statements::{catalog, credentials, holds, items, ledger, settings, v1, wallets};
 use crate::{check, export};
 use wallet_core::check::CheckReport;
 use wallet_core::dump::{DumpCounts, DumpRecord};
@@ -138,28 +138,7 @@ macro_rules! forward_by_role {
     )*};
 }
 
-/// Stand-ins for the item port until the PostgreSQL side of items (branch
-/// `items-pg`) replaces them: every call is refused, nothing panics.
-macro_rules! items_pending {
-    ($($name:ident($($arg:ident: $ty:ty),*) -> $ret:ty;)*) => {$(
-        fn $name(&mut self, $($arg: $ty),*) -> Result<$ret, StoreError> {
-            let _ = ($($arg,)*);
-            Err(StoreError::Internal("items are not stored on PostgreSQL yet".to_owned()))
-        }
-    )*};
-}
-
 impl ReadTx for PgTx<'_> {
-    items_pending! {
-        item(project: &str, id: &ItemId) -> Option<Item>;
-        item_of_v1_entry(project: &str, entry: EntryId) -> Option<Item>;
-        owner_items(
-            project: &str, owner: Option<CustomerRowId>, filter: &ItemFilter, page: PageRequest
-        ) -> Page<Item>;
-        item_history(project: &str, id: &ItemId, page: PageRequest) -> Page<ItemStep>;
-        transaction_items(project: &str, transaction: TransactionId) -> Vec<Item>;
-    }
-
     forward_plain! {
         admin_session(token_digest: &[u8]) -> Option<AdminSession> = settings::admin_session;
         authority(public_id: &str) -> Option<Authority> = credentials::authority;
@@ -191,6 +170,15 @@ impl ReadTx for PgTx<'_> {
         next_hold_expiry() -> Option<Millis> = holds::next_hold_expiry;
         transaction_holds(project: &str, transaction: TransactionId) -> Vec<Hold> =
             holds::transaction_holds;
+
+        // Items are never cached either, and touch no wallet.
+        item(project: &str, id: &ItemId) -> Option<Item> = items::item;
+        item_of_v1_entry(project: &str, entry: EntryId) -> Option<Item> = items::item_of_v1_entry;
+        owner_items(
+            project: &str, owner: Option<CustomerRowId>, filter: &ItemFilter, page: PageRequest
+        ) -> Page<Item> = items::owner_items;
+        item_history(project: &str, id: &ItemId, page: PageRequest) -> Page<ItemStep> = items::item_history;
+        transaction_items(project: &str, transaction: TransactionId) -> Vec<Item> = items::transaction_items;
     }
 
     forward! {
@@ -274,14 +262,6 @@ impl ReadTx for PgTx<'_> {
 }
 
 impl WriteTx for PgTx<'_> {
-    items_pending! {
-        lock_items(project: &str, ids: &[ItemId]) -> Vec<Item>;
-        lock_customers(project: &str, ids: &[CustomerId]) -> Vec<Customer>;
-        insert_item(project: &str, item: &NewItem<'_>) -> ();
-        update_item(project: &str, change: &ItemUpdate<'_>) -> ();
-        append_item_step(project: &str, step: &NewItemStep<'_>) -> ();
-    }
-
     /// Forgets the group's copy of the setting (see `cache`).
     fn set_setting(&mut self, key: &str, value: &str) -> Result<(), StoreError> {
         if let Some(cache) = self.cache.as_deref_mut() {
@@ -339,6 +319,15 @@ impl WriteTx for PgTx<'_> {
         insert_hold(project: &str, hold: &Hold) -> () = holds::insert_hold;
         update_hold(project: &str, change: &HoldUpdate<'_>) -> () = holds::update_hold;
         system_authority(project: &str, now: Millis) -> AuthorityRowId = credentials::system_authority;
+
+        // A customer's status is in the cached wallets' owners, but only
+        // `set_customer_status` changes it (and flushes); locking the row
+        // changes nothing.
+        lock_items(project: &str, ids: &[ItemId]) -> Vec<Item> = items::lock_items;
+        lock_customers(project: &str, ids: &[CustomerId]) -> Vec<Customer> = items::lock_customers;
+        insert_item(project: &str, item: &NewItem<'_>) -> () = items::insert_item;
+        update_item(project: &str, change: &ItemUpdate<'_>) -> () = items::update_item;
+        append_item_step(project: &str, step: &NewItemStep<'_>) -> () = items::append_item_step;
     }
 
     forward! {

@@ -10,18 +10,20 @@
 //! - nothing writes a balance, a held value or a total it read: `debit`,
 //!   `credit`, `adjust_held` and `add_authority_total` move them by a
 //!   delta, guarded in their `WHERE`;
-//! - what a job plans on is locked first (`lock_holds`, then
-//!   `lock_wallets`, each in id order; `lock_customer`), and a hold changes
-//!   only while it is Open;
+//! - what a job plans on is locked first (`lock_holds`, `lock_items`,
+//!   `lock_customers`, then `lock_wallets`, each in id order;
+//!   `lock_customer`), a hold changes only while it is Open and an item
+//!   only while it is Active;
 //! - claims are `INSERT ... ON CONFLICT DO NOTHING` on the unique index
 //!   that decides them (a reference id, a customer id, a default wallet, a
-//!   hold id, a project's system authority);
+//!   hold id, an item id, a project's system authority);
 //! - the credential rows a write re-checks are read `FOR SHARE`
 //!   (`*_for_write`), so a revocation waits for the writes that hold them.
 
 pub(crate) mod catalog;
 pub(crate) mod credentials;
 pub(crate) mod holds;
+pub(crate) mod items;
 pub(crate) mod ledger;
 pub(crate) mod rows;
 pub(crate) mod settings;

@@ -1,4 +1,5 @@
-//! API v1's statements: wallet totals, the inventory, entries with items.
+//! API v1's statements: wallet totals, the inventory, entries with items
+//! (the items of the `items` table that an API v1 entry granted).
 //!
 //! Text is ordered `COLLATE "C"` (bytewise), as SQLite orders it, so both
 //! backends answer lists in the same order whatever the database's locale.
@@ -62,50 +63,51 @@ pub(crate) fn wallet_totals(
 macro_rules! inventory {
     ($from:literal, $where:literal) => {
         concat!(
-            "SELECT i.entry_id, a.public_id, c.external_id, i.name, i.data, i.used ",
+            "SELECT i.v1_entry_id, a.public_id, c.external_id, i.item_type, i.properties,
+                    i.status = 'Consumed' ",
             $from,
-            " JOIN authorities a ON a.id = e.authority_id WHERE ",
+            " JOIN entries e ON e.id = i.v1_entry_id
+             JOIN authorities a ON a.id = e.authority_id
+             WHERE ",
             $where,
-            " AND ($2::bigint[] IS NULL OR i.entry_id = ANY($2))
+            " AND i.v1_entry_id IS NOT NULL
+               AND ($2::bigint[] IS NULL OR i.v1_entry_id = ANY($2))
                AND ($3::text[] IS NULL OR c.external_id = ANY($3))
                AND ($4::text[] IS NULL OR a.public_id = ANY($4))
-               AND ($5::boolean IS NULL OR i.used = $5)
-             ORDER BY i.entry_id"
+               AND ($5::boolean IS NULL OR (i.status = 'Consumed') = $5)
+             ORDER BY i.v1_entry_id"
         )
     };
 }
 
-/// The project's inventory, oldest entry first.
+/// The project's API v1 inventory, oldest entry first: the items an API v1
+/// entry granted that a customer owns now (v1 knows only users: one in the
+/// stock is not listed), each with its current owner as `user_id` and the
+/// entry's authority.
 pub(crate) fn inventory(
     conn: &mut PgConn,
     project: &str,
     filter: &InventoryFilter,
 ) -> DbResult<Vec<InventoryLine>> {
-    // As for wallet totals: start from the named users or entries so the
-    // indexes are used; only an unfiltered inventory scans the project.
+    // As for wallet totals: start from the named users (their items by
+    // `items_by_owner`) or entries (`items_v1_entry`) so the indexes are
+    // used; only an unfiltered inventory reads all of the project's API v1
+    // items (`items_v1_entry`, in order).
     let sql = if filter.user_ids.is_some() {
         inventory!(
             "FROM customers c
-             JOIN wallets w ON w.customer_id = c.id
-             JOIN entries e ON e.wallet_id = w.id
-             JOIN items i ON i.entry_id = e.id",
+             JOIN items i ON i.customer_id = c.id AND i.project_id = c.project_id",
             "c.project_id = $1 AND c.external_id = ANY($3)"
         )
     } else if filter.entry_ids.is_some() {
         inventory!(
-            "FROM items i
-             JOIN entries e ON e.id = i.entry_id
-             JOIN wallets w ON w.id = e.wallet_id
-             JOIN customers c ON c.id = w.customer_id",
-            "i.entry_id = ANY($2) AND w.project_id = $1"
+            "FROM items i JOIN customers c ON c.id = i.customer_id",
+            "i.v1_entry_id = ANY($2) AND i.project_id = $1"
         )
     } else {
         inventory!(
-            "FROM items i
-             JOIN entries e ON e.id = i.entry_id
-             JOIN wallets w ON w.id = e.wallet_id
-             JOIN customers c ON c.id = w.customer_id",
-            "w.project_id = $1"
+            "FROM items i JOIN customers c ON c.id = i.customer_id",
+            "i.project_id = $1"
         )
     };
     let entries: Option<Vec<i64>> = filter
@@ -139,16 +141,17 @@ pub(crate) fn inventory(
         .collect()
 }
 
-/// An entry as API v1 shows it, with its item if it has one.
+/// An entry as API v1 shows it, with the item it granted if it granted
+/// one (wherever that item is now: `user_id` stays the entry's user).
 pub(crate) fn entry(conn: &mut PgConn, entry: EntryId) -> DbResult<Option<V1Entry>> {
     conn.query_opt(
         "SELECT e.id, a.public_id, c.external_id, e.created_at, e.amount, coalesce(e.reason, ''),
-                i.name, i.data, i.used
+                i.item_type, i.properties, i.status = 'Consumed'
          FROM entries e
          JOIN authorities a ON a.id = e.authority_id
          JOIN wallets w ON w.id = e.wallet_id
          JOIN customers c ON c.id = w.customer_id
-         LEFT JOIN items i ON i.entry_id = e.id
+         LEFT JOIN items i ON i.v1_entry_id = e.id
          WHERE e.id = $1",
         &[&entry.get()],
     )?

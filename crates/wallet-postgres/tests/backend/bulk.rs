@@ -118,7 +118,29 @@ async fn a_bulk_load_is_the_ledger_the_writer_would_leave_and_the_server_goes_on
 
     let report = fx.ledger.check().await.expect("checks");
     assert!(report.is_ok(), "{report:#?}");
-    assert_eq!((report.wallets, report.entries, report.transactions), (3, 5, 4));
+    assert_eq!(
+        (report.wallets, report.entries, report.transactions, report.items),
+        (3, 5, 4, 3)
+    );
+    // The loaded API v1 items are items of the entries' users, as the
+    // ledger grants them.
+    let inventory = fx
+        .ledger
+        .v1_inventory(&caller, wallet_core::v1::InventoryFilter::default())
+        .await
+        .expect("reads");
+    assert_eq!(
+        inventory
+            .iter()
+            .map(|l| (
+                l.user_id.as_str(),
+                l.item.name.as_str(),
+                l.item.data.as_deref(),
+                l.item.used
+            ))
+            .collect::<Vec<_>>(),
+        ["bulk0", "bulk1", "bulk2"].map(|user| (user, "Starter pack", Some(r#"{"level":1}"#), false))
+    );
     let totals = backend.asset_totals(asset).await.expect("totals");
     assert_eq!((totals.wallets, totals.balance_sum), (3, 300));
     let stored = store

@@ -54,6 +54,7 @@ async fn populate(fx: &Fixture) {
         .await
         .expect("uses");
     holds_of_every_status(fx, &caller, bob, fees).await;
+    items_of_every_kind(fx, &caller).await;
     let wallet_core::policy::Caller::Authority(gone) = &other else {
         unreachable!()
     };
@@ -103,8 +104,53 @@ async fn holds_of_every_status(fx: &Fixture, caller: &Caller, buyer: WalletId, s
     );
 }
 
+/// API v2's items: ann's sword (properties no float holds) sold to bob
+/// and changed, a gem in the stock, an apple consumed: every kind of step,
+/// every status, both kinds of owner.
+async fn items_of_every_kind(fx: &Fixture, caller: &Caller) {
+    use wallet_core::operation::Operation;
+    use wallet_core::text::{ItemId, ItemProperties, ItemType};
+    let id = |id: &str| ItemId::parse(id).unwrap();
+    let grant = |kind: &str, owner: Option<&str>, json: Option<&str>| Operation::GrantItem {
+        item_type: ItemType::parse(kind).unwrap(),
+        customer_id: owner.map(customer_id),
+        properties: json.map(|json| ItemProperties::parse(json).unwrap()),
+        item_id: id(kind),
+    };
+    for operations in [
+        vec![
+            grant("sword", Some("ann"), Some(EXACT)),
+            grant("gem", None, None),
+            grant("apple", Some("bob"), Some("[1, 2]")),
+        ],
+        vec![
+            Operation::TransferItem {
+                item: id("sword"),
+                to: Some(customer_id("bob")),
+                from: Some(Some(customer_id("ann"))),
+            },
+            Operation::SetItemProperties {
+                item: id("sword"),
+                properties: ItemProperties::parse(CHANGED).unwrap(),
+            },
+            Operation::ConsumeItem {
+                item: id("apple"),
+                from: None,
+            },
+        ],
+    ] {
+        completed(fx.post(caller, operations).await);
+    }
+}
+
+/// Properties whose text must survive every move to the byte: numbers no
+/// float holds, a trailing zero, spacing.
+const EXACT: &str = r#"{"n":123456789012345678901234567890, "f":1.50}"#;
+const CHANGED: &str = r#"{"atk":1e400}"#;
+
 /// Every kind of hold status, and a system authority, are in `records`.
 fn assert_holds_are_in(records: &[DumpRecord]) {
+    assert_items_are_in(records);
     let statuses: std::collections::BTreeSet<&str> = records
         .iter()
         .filter_map(|r| match r {
@@ -127,6 +173,49 @@ fn assert_holds_are_in(records: &[DumpRecord]) {
             .iter()
             .any(|r| matches!(r, DumpRecord::Wallet(w) if w.balance < 0 && w.held > 0 && w.credit_limit > 0)),
         "a wallet on credit, with held value"
+    );
+}
+
+/// Items of both statuses and owners, API v1's and API v2's, with every
+/// kind of step, are in `records`, the exact properties among them.
+fn assert_items_are_in(records: &[DumpRecord]) {
+    use wallet_core::dump::ItemRecord;
+    let items: Vec<_> = records
+        .iter()
+        .filter_map(|r| match r {
+            DumpRecord::Item(ItemRecord::Item(i)) => Some(i),
+            _ => None,
+        })
+        .collect();
+    let kinds: std::collections::BTreeSet<(&str, bool, bool)> = items
+        .iter()
+        .map(|i| (i.status.as_str(), i.customer.is_some(), i.v1_entry.is_some()))
+        .collect();
+    for kind in [
+        ("Active", true, false),
+        ("Active", false, false),
+        ("Consumed", true, false),
+        ("Active", true, true),
+        ("Consumed", true, true),
+    ] {
+        assert!(kinds.contains(&kind), "{kind:?} in {kinds:?}");
+    }
+    let steps: Vec<_> = records
+        .iter()
+        .filter_map(|r| match r {
+            DumpRecord::ItemStep(s) => Some(s),
+            _ => None,
+        })
+        .collect();
+    let kinds: std::collections::BTreeSet<&str> = steps.iter().map(|s| s.kind.as_str()).collect();
+    assert_eq!(
+        kinds.into_iter().collect::<Vec<_>>(),
+        ["ConsumeItem", "GrantItem", "SetItemProperties", "TransferItem"]
+    );
+    assert!(
+        steps.iter().any(|s| s.properties.as_deref() == Some(EXACT))
+            && items.iter().any(|i| i.properties.as_deref() == Some(CHANGED)),
+        "the exact properties"
     );
 }
 
@@ -320,4 +409,97 @@ async fn an_import_that_would_break_the_ledger_changes_nothing() {
             .count()
             .to_string()
     );
+}
+
+/// An export made before API v2's items (API v1's items as `{entry, name,
+/// data, used}`, no item steps) imports as the schema's step 3 converts
+/// such rows: each an item `v1_<entry>` of the entry's user, Consumed if it
+/// was used, with its grant in the entry's transaction and its use.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_export_with_old_api_v1_item_records_imports_as_items() {
+    use wallet_core::dump::{ItemRecord, V1ItemDump};
+    use wallet_core::model::ItemStepKind;
+    use wallet_core::text::ItemId;
+    use wallet_core::v1::InventoryFilter;
+
+    let source = open();
+    populate(&source.fx).await;
+    // The same project as an old binary exported it: API v1's items in
+    // their old shape, nothing of API v2's items.
+    let mut old = Vec::new();
+    let mut expected = Vec::new();
+    for record in export(&source.store, "moved").await {
+        match record {
+            DumpRecord::Item(ItemRecord::Item(i)) => {
+                if let Some(entry) = i.v1_entry {
+                    let used = i.status == "Consumed";
+                    expected.push((entry, i.customer, used));
+                    old.push(DumpRecord::Item(ItemRecord::V1(V1ItemDump {
+                        entry,
+                        name: i.item_type,
+                        data: i.properties,
+                        used,
+                    })));
+                }
+            }
+            DumpRecord::ItemStep(_) => {}
+            other => old.push(other),
+        }
+    }
+    assert_eq!(expected.len(), 2, "two API v1 items: {expected:?}");
+
+    let target = PgCluster::shared().fresh_database();
+    import_into_postgres(target.url(), &old).expect("imports");
+    let fx = Fixture::new(TestDb::new(
+        Arc::new(PostgresBackend::connect(&PgOptions::new(target.url())).unwrap()),
+        (),
+    ));
+    let report = fx.assert_check().await;
+    assert_eq!(report.items, 2);
+    let caller = fx.authority("moved").await;
+    for (entry, owner, used) in expected {
+        let id = ItemId::parse(&format!("v1_{entry}")).unwrap();
+        let item = fx.ledger.item(&caller, id.clone()).await.expect("imported");
+        assert_eq!(
+            (
+                item.v1_entry.map(wallet_core::ids::EntryId::get),
+                item.owner.map(|o| o.rowid.get()),
+                item.status.as_str()
+            ),
+            (Some(entry), owner, if used { "Consumed" } else { "Active" })
+        );
+        let history = fx
+            .ledger
+            .item_history(&caller, id, PageRequest::ALL)
+            .await
+            .expect("reads");
+        let kinds: Vec<_> = history
+            .items
+            .iter()
+            .map(|s| (s.kind, s.transaction.is_some()))
+            .collect();
+        let mut expected = vec![(ItemStepKind::GrantItem, true)];
+        if used {
+            expected.push((ItemStepKind::ConsumeItem, false));
+        }
+        assert_eq!(kinds, expected, "item of entry {entry}");
+    }
+    let inventory = fx
+        .ledger
+        .v1_inventory(&caller, InventoryFilter::default())
+        .await
+        .expect("reads");
+    assert_eq!(
+        inventory.iter().map(|l| l.item.used).collect::<Vec<_>>(),
+        [true, false],
+        "API v1 reads them as before"
+    );
+    // The imported rows' ids are behind the next ones.
+    let fresh = fx
+        .ledger
+        .post_v1_entry(&caller, v1_with_item("ann", 1, "Cap"))
+        .await
+        .expect("a new item after the imported ones");
+    assert!(fresh.item.is_some());
+    fx.assert_check().await;
 }

@@ -3,7 +3,8 @@
 //! (`wallet_testkit::PgCluster`). The backend-neutral promises are the
 //! conformance suite's (`tests/conformance.rs` at the top); these are
 //! PostgreSQL's own: migrations, the primitives' SQL under several writers,
-//! holds and credit limits in SQL and across processes, the
+//! holds and credit limits in SQL and across processes, items in SQL and
+//! across processes, the
 //! group-committing writer, export and import.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -12,6 +13,7 @@ mod common;
 mod bulk;
 mod dump;
 mod holds;
+mod items;
 mod migrations;
 mod primitives;
 mod tls;

@@ -21,6 +21,7 @@ const TABLES: &[&str] = &[
     "customers",
     "entries",
     "holds",
+    "item_steps",
     "items",
     "projects",
     "schema_migrations",
@@ -49,7 +50,7 @@ async fn a_fresh_database_gets_every_step_once_and_the_default_project() {
             db.url(),
             "SELECT string_agg(version::text, ',') FROM schema_migrations"
         ),
-        "1,2"
+        "1,2,3"
     );
     let project = db.store.read(|r| r.project("default")).await.expect("reads");
     assert!(project.is_some(), "the default project exists");
@@ -58,7 +59,7 @@ async fn a_fresh_database_gets_every_step_once_and_the_default_project() {
     // Connecting again (as a second server process does) applies nothing twice.
     let again = PostgresBackend::connect(&PgOptions::new(db.url())).expect("connects again");
     drop(again);
-    assert_eq!(value(db.url(), "SELECT count(*) FROM schema_migrations"), "2");
+    assert_eq!(value(db.url(), "SELECT count(*) FROM schema_migrations"), "3");
     assert_eq!(value(db.url(), "SELECT count(*) FROM projects"), "1");
 }
 
@@ -75,7 +76,7 @@ async fn servers_starting_at_once_migrate_once() {
     for start in starts {
         start.join().unwrap().expect("every start succeeds");
     }
-    assert_eq!(value(&url, "SELECT count(*) FROM schema_migrations"), "2");
+    assert_eq!(value(&url, "SELECT count(*) FROM schema_migrations"), "3");
     assert_eq!(
         value(&url, "SELECT count(*) FROM assets"),
         "1",
@@ -202,7 +203,9 @@ const STEP_ONE_ROWS: &str = "
     FROM unnest(ARRAY['assets', 'authorities', 'customers', 'customer_keys', 'wallets', 'transactions',
                       'entries']) t;";
 
-/// Every step-1 column of every table, as text: what the upgrade must keep.
+/// Every step-1 column of every table, as text: what the upgrade must keep
+/// (API v1's items become items at step 3: see
+/// `a_database_at_step_two_with_api_v1_items_upgrades_in_place`).
 const STEP_ONE_SNAPSHOT: &str = "
     SELECT concat_ws(' | ',
         (SELECT string_agg(row(id, name, default_asset, created_at)::text, ',' ORDER BY id) FROM projects),
@@ -219,13 +222,12 @@ const STEP_ONE_SNAPSHOT: &str = "
                            ORDER BY id) FROM transactions),
         (SELECT string_agg(row(id, wallet_id, transaction_id, authority_id, kind, amount, balance_after, reason,
                                created_at)::text, ',' ORDER BY id) FROM entries),
-        (SELECT string_agg(row(entry_id, name, data, used)::text, ',' ORDER BY entry_id) FROM items),
         (SELECT string_agg(row(wallet_id, authority_id, total)::text, ',' ORDER BY wallet_id) FROM authority_totals),
         (SELECT string_agg(row(token_digest, expires_at)::text, ',') FROM admin_sessions),
         (SELECT string_agg(row(key, value)::text, ',' ORDER BY key) FROM settings))";
 
 /// A database a binary before holds made (schema step 1, with data) is
-/// brought to step 2 in place by servers starting on it at once: every row
+/// brought to the last step in place by servers starting on it at once: every row
 /// stays as it was, with its id; the new columns start at nothing held and
 /// no credit; the invariants hold; and holds, credit, captures below zero,
 /// balances at a time and the system authority work on the old wallets.
@@ -254,9 +256,18 @@ async fn a_database_at_step_one_with_data_upgrades_in_place() {
             &url,
             "SELECT string_agg(version::text, ',' ORDER BY version) FROM schema_migrations"
         ),
-        "1,2"
+        "1,2,3"
     );
     assert_eq!(value(&url, STEP_ONE_SNAPSHOT), before, "every row as it was");
+    assert_eq!(
+        value(
+            &url,
+            "SELECT string_agg(row(public_id, item_type, properties, customer_id, status, v1_entry_id)::text, ',')
+             FROM items"
+        ),
+        r#"(v1_21,Hat,"{""level"":1}",1,Consumed,21)"#,
+        "the item, used"
+    );
     assert_eq!(
         value(
             &url,
@@ -322,5 +333,254 @@ async fn a_database_at_step_one_with_data_upgrades_in_place() {
     );
     let fresh = fx.wallet(&caller, None).await;
     assert!(fresh.get() > 100, "new ids after the old ones: {fresh}");
+    fx.assert_check().await;
+}
+
+/// Step 2 of the schema, as a binary before items applied it.
+const STEP_TWO: &str = include_str!("../../migrations/0002_holds.sql");
+
+/// Rows as the binary before items wrote them: API v1 entries of alice and
+/// bob with items (one used, one with a name of 150 characters and no
+/// data, one with a number no float holds), an entry without an item, and
+/// another project's entry with an item.
+const STEP_TWO_ROWS: &str = r#"
+    CREATE TABLE schema_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL);
+    INSERT INTO schema_migrations (version, applied_at) VALUES (1, 0), (2, 0);
+    INSERT INTO projects (id, name, created_at) VALUES ('default', 'Default project', 0), ('side', 'Side', 0);
+    INSERT INTO assets (id, project_id, code, name, fractions, used, created_at)
+        VALUES (1, 'default', 'PTS', 'Points', 1, true, 0), (2, 'side', 'PTS', 'Points', 1, true, 0);
+    UPDATE projects SET default_asset = CASE id WHEN 'default' THEN 1 ELSE 2 END;
+    INSERT INTO authorities (id, public_id, project_id, name, token_digest, created_at)
+        VALUES (1, 'ak_old', 'default', 'old', '\x00', 0), (3, 'ak_side', 'side', 'side', '\x03', 0);
+    INSERT INTO customers (id, project_id, external_id, status, created_at)
+        VALUES (1, 'default', 'alice', 'Active', 0), (2, 'default', 'bob', 'Active', 0),
+               (3, 'side', 'carol', 'Active', 0);
+    INSERT INTO wallets (id, project_id, asset_id, customer_id, is_default, status, balance, created_at) VALUES
+        (3, 'default', 1, 1, true, 'Open', 35, 0), (4, 'default', 1, 2, true, 'Open', 0, 0),
+        (9, 'side', 2, 3, true, 'Open', 1, 0);
+    INSERT INTO transactions (id, project_id, authority_id, status, created_at) VALUES
+        (11, 'default', 1, 'Completed', 1), (12, 'default', 1, 'Completed', 2),
+        (13, 'default', 1, 'Completed', 3), (14, 'default', 1, 'Completed', 4), (15, 'side', 3, 'Completed', 5);
+    INSERT INTO entries (id, wallet_id, transaction_id, authority_id, kind, amount, balance_after, reason, created_at) VALUES
+        (21, 3, 11, 1, 'Issue', 40, 40, 'hat', 1), (22, 4, 12, 1, 'Issue', 0, 0, 'long', 2),
+        (23, 3, 13, 1, 'Issue', 0, 40, 'big', 3), (24, 3, 14, 1, 'Redeem', -5, 35, NULL, 4),
+        (25, 9, 15, 3, 'Issue', 1, 1, 'ring', 5);
+    INSERT INTO items (entry_id, name, data, used) VALUES
+        (21, 'Hat', '{"level":1}', true), (22, repeat('n', 150), NULL, false),
+        (23, 'Big', '{"n":123456789012345678901234567890}', false), (25, 'Ring', '"gold"', false);
+    INSERT INTO authority_totals (wallet_id, authority_id, total) VALUES (3, 1, 35), (4, 1, 0), (9, 3, 1);
+    SELECT setval(pg_get_serial_sequence(t, 'id'), 100)
+    FROM unnest(ARRAY['assets', 'authorities', 'customers', 'wallets', 'transactions', 'entries']) t;"#;
+
+/// A database a binary before items made (schema step 2, with API v1
+/// items) is brought to step 3 in place by servers starting on it at once:
+/// each item becomes an item of its entry's user (`v1_<entry>`, its name
+/// the type, its data the properties to the byte, Consumed if it was used)
+/// with its history; the old table goes; API v1 reads them as before, and
+/// API v1 and v2 go on from them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_at_step_two_with_api_v1_items_upgrades_in_place() {
+    use wallet_core::ids::EntryId;
+    use wallet_core::model::{ItemStatus, ItemStepKind, PageRequest};
+    use wallet_core::text::{ItemId, ItemProperties};
+    use wallet_core::v1::InventoryFilter;
+
+    let database = PgCluster::shared().fresh_database();
+    let url = database.url().to_owned();
+    sql(&url, STEP_ONE).expect("step 1");
+    sql(&url, STEP_TWO).expect("step 2, as the old binary applied it");
+    sql(&url, STEP_TWO_ROWS).expect("the old binary's rows");
+
+    let starts: Vec<_> = (0..3)
+        .map(|_| {
+            let url = url.clone();
+            std::thread::spawn(move || PostgresBackend::connect(&PgOptions::new(url)).map(drop))
+        })
+        .collect();
+    for start in starts {
+        start
+            .join()
+            .unwrap()
+            .expect("every start upgrades or finds it upgraded");
+    }
+    assert_eq!(
+        value(
+            &url,
+            "SELECT string_agg(version::text, ',' ORDER BY version) FROM schema_migrations"
+        ),
+        "1,2,3"
+    );
+    assert_eq!(
+        value(&url, "SELECT to_regclass('v1_items') IS NULL"),
+        "t",
+        "the old table is gone"
+    );
+    assert_eq!(
+        value(
+            &url,
+            "SELECT string_agg(concat_ws('/', project_id, public_id, left(item_type, 4), properties, customer_id,
+                                         status, v1_entry_id, created_at, updated_at), ' ' ORDER BY id)
+             FROM items"
+        ),
+        r#"default/v1_21/Hat/{"level":1}/1/Consumed/21/1/1 default/v1_22/nnnn/2/Active/22/2/2 default/v1_23/Big/{"n":123456789012345678901234567890}/1/Active/23/3/3 side/v1_25/Ring/"gold"/3/Active/25/5/5"#
+    );
+    assert_eq!(
+        value(
+            &url,
+            "SELECT string_agg(concat_ws('/', i.public_id, s.kind, coalesce(s.transaction_id::text, '-'),
+                                         coalesce(s.from_customer::text, '-'), s.to_customer), ' '
+                               ORDER BY s.id)
+             FROM item_steps s JOIN items i ON i.id = s.item_id"
+        ),
+        "v1_21/GrantItem/11/-/1 v1_22/GrantItem/12/-/2 v1_23/GrantItem/13/-/1 v1_25/GrantItem/15/-/3 \
+         v1_21/ConsumeItem/-/1/1"
+    );
+
+    let backend = Arc::new(PostgresBackend::connect(&PgOptions::new(url.clone())).expect("opens"));
+    let store = wallet_core::Store::new(backend.clone());
+    let fx = Fixture::new(TestDb::new(backend, ()));
+    let report = fx.assert_check().await;
+    assert_eq!(report.items, 4);
+    let caller = fx.authority("default").await;
+    let inventory = |filter: InventoryFilter| {
+        let (ledger, caller) = (fx.ledger.clone(), caller.clone());
+        async move {
+            ledger
+                .v1_inventory(&caller, filter)
+                .await
+                .expect("reads")
+                .into_iter()
+                .map(|line| {
+                    (
+                        line.entry_id.get(),
+                        line.authority_id,
+                        line.user_id,
+                        line.item.data,
+                        line.item.used,
+                    )
+                })
+                .collect::<Vec<_>>()
+        }
+    };
+    let line = |entry: i64, user: &str, data: Option<&str>, used: bool| {
+        (
+            entry,
+            "ak_old".to_owned(),
+            user.to_owned(),
+            data.map(str::to_owned),
+            used,
+        )
+    };
+    let big = r#"{"n":123456789012345678901234567890}"#;
+    assert_eq!(
+        inventory(InventoryFilter::default()).await,
+        [
+            line(21, "alice", Some(r#"{"level":1}"#), true),
+            line(22, "bob", None, false),
+            line(23, "alice", Some(big), false),
+        ],
+        "the project's items, as API v1 listed them"
+    );
+    assert_eq!(
+        inventory(InventoryFilter {
+            used: Some(false),
+            user_ids: Some(vec!["alice".to_owned()]),
+            ..InventoryFilter::default()
+        })
+        .await,
+        [line(23, "alice", Some(big), false)]
+    );
+
+    let relic = fx
+        .ledger
+        .item(&caller, ItemId::parse("v1_23").unwrap())
+        .await
+        .expect("API v2 shows an API v1 item");
+    assert_eq!(
+        (
+            relic.properties.as_ref().map(ItemProperties::as_str),
+            relic.owner.as_ref().map(|o| o.id.as_str()),
+            relic.v1_entry
+        ),
+        (Some(big), Some("alice"), Some(EntryId::new(23)))
+    );
+    let history = fx
+        .ledger
+        .item_history(&caller, ItemId::parse("v1_21").unwrap(), PageRequest::ALL)
+        .await
+        .expect("reads");
+    assert_eq!(
+        history
+            .items
+            .iter()
+            .map(|s| (s.kind, s.transaction.map(wallet_core::ids::TransactionId::get)))
+            .collect::<Vec<_>>(),
+        [
+            (ItemStepKind::GrantItem, Some(11)),
+            (ItemStepKind::ConsumeItem, None)
+        ]
+    );
+
+    let used = fx
+        .ledger
+        .use_v1_item(&caller, EntryId::new(22))
+        .await
+        .expect("an unused old item is used");
+    assert_eq!(used.item.map(|i| i.used), Some(true));
+    for entry in [21, 22] {
+        let again = fx.ledger.use_v1_item(&caller, EntryId::new(entry)).await;
+        assert!(
+            again.as_ref().is_err_and(wallet_testkit::answers::is_conflict),
+            "entry {entry}: {again:?}"
+        );
+    }
+    let elsewhere = fx.ledger.use_v1_item(&caller, EntryId::new(25)).await;
+    assert!(
+        elsewhere
+            .as_ref()
+            .is_err_and(|e| wallet_testkit::answers::is_not_found(e, wallet_core::Missing::ItemEntry)),
+        "another project's entry: {elsewhere:?}"
+    );
+
+    // API v2 moves an old item: API v1 lists it with its new owner, and its
+    // entry still names the user it was given to.
+    completed(
+        fx.post(
+            &caller,
+            vec![wallet_core::operation::Operation::TransferItem {
+                item: ItemId::parse("v1_23").unwrap(),
+                to: Some(wallet_testkit::fixture::customer_id("bob")),
+                from: Some(Some(wallet_testkit::fixture::customer_id("alice"))),
+            }],
+        )
+        .await,
+    );
+    assert_eq!(
+        inventory(InventoryFilter {
+            entry_ids: Some(vec![EntryId::new(23)]),
+            ..InventoryFilter::default()
+        })
+        .await,
+        [line(23, "bob", Some(big), false)]
+    );
+    let entry = store
+        .read(|r| r.v1_entry(EntryId::new(23)))
+        .await
+        .expect("reads")
+        .expect("the entry");
+    assert_eq!(entry.user_id, "alice");
+    assert_eq!(relic.status, ItemStatus::Active, "read before the move: Active");
+    let fresh = fx
+        .ledger
+        .post_v1_entry(&caller, wallet_testkit::fixture::v1_with_item("alice", 1, "Cap"))
+        .await
+        .expect("a new API v1 item");
+    let cap = store
+        .read(move |r| r.item_of_v1_entry("default", fresh.entry_id))
+        .await
+        .expect("reads")
+        .expect("granted");
+    assert!(fresh.entry_id.get() > 100, "new ids after the old ones");
+    assert!(cap.id.as_str().starts_with("it_"), "{cap:?}");
     fx.assert_check().await;
 }

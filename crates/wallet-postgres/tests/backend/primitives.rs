@@ -7,11 +7,12 @@
 use crate::common::{authority_row, funded, open, open_with, spawn_write, sql, value};
 use std::time::Duration;
 use wallet_core::ids::{AuthorityRowId, WalletId};
-use wallet_core::model::{TransactionStatus, WalletStatus};
+use wallet_core::model::{ItemStatus, TransactionStatus, WalletStatus};
 use wallet_core::policy::Caller;
-use wallet_core::port::{Claim, NewTransaction, WriteTx};
+use wallet_core::port::{Claim, ItemUpdate, NewItem, NewTransaction, WriteTx};
 use wallet_core::text::PublicId;
 use wallet_core::{Store, StoreError};
+use wallet_testkit::fixture::v1_with_item;
 
 fn kind(result: &Result<i64, StoreError>) -> &'static str {
     match result {
@@ -201,8 +202,71 @@ async fn claims_that_lose_answer_duplicate() {
     };
     assert!(customer().await.is_some());
     assert_eq!(customer().await, None, "the customer id is taken");
-    // The item port's primitives: the PostgreSQL side of items (branch
-    // `items-pg`) tests them.
+
+    // An API v1 entry's item: only an Active item changes, only in its
+    // project; its id is claimed once.
+    let entry = db
+        .fx
+        .ledger
+        .post_v1_entry(&caller, v1_with_item("ann", 5, "Hat"))
+        .await
+        .expect("posts")
+        .entry_id;
+    let item = db
+        .store
+        .read(move |r| r.item_of_v1_entry("default", entry))
+        .await
+        .expect("reads")
+        .expect("the entry granted an item");
+    assert_eq!(item.v1_entry, Some(entry));
+    let use_item = |status: ItemStatus| {
+        let (store, id) = (db.store.clone(), item.id.clone());
+        let owner = item.owner.as_ref().map(|o| o.rowid);
+        async move {
+            store
+                .write(move |tx| {
+                    tx.update_item(
+                        "default",
+                        &ItemUpdate {
+                            id: &id,
+                            owner,
+                            status,
+                            properties: None,
+                            updated_at: 9,
+                        },
+                    )
+                })
+                .await
+        }
+    };
+    assert_eq!(use_item(ItemStatus::Consumed).await, Ok(()));
+    let again = use_item(ItemStatus::Consumed).await;
+    assert!(matches!(again, Err(StoreError::Retryable(_))), "{again:?}");
+    let elsewhere = db
+        .store
+        .read(move |r| r.item_of_v1_entry("another", entry))
+        .await
+        .expect("reads");
+    assert_eq!(elsewhere, None, "another project's entry");
+    let id = item.id.clone();
+    let taken = db
+        .store
+        .write(move |tx| {
+            tx.insert_item(
+                "default",
+                &NewItem {
+                    id: &id,
+                    item_type: &item.item_type,
+                    properties: None,
+                    owner: None,
+                    status: ItemStatus::Active,
+                    v1_entry: None,
+                    created_at: 9,
+                },
+            )
+        })
+        .await;
+    assert!(matches!(taken, Err(StoreError::Retryable(_))), "{taken:?}");
 }
 
 /// Two writers claim one reference id: the second's insert waits for the
