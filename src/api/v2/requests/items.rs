@@ -119,15 +119,21 @@ pub struct ItemsQuery {
 
 impl ItemsQuery {
     pub fn filter(&self) -> Result<ItemFilter, V2Error> {
-        Ok(ItemFilter {
-            item_type: type_filter(self.item_type.as_deref())?,
-            status: self.status,
-        })
+        item_filter(self.item_type.as_deref(), self.status)
     }
 
     pub fn page(&self) -> Result<PageRequest, V2Error> {
         page(self.page, self.page_size)
     }
+}
+
+/// The filter of an item list: a type (up to 200 characters, see
+/// [`type_filter`]) and a status, each optional.
+fn item_filter(item_type: Option<&str>, status: Option<ItemStatus>) -> Result<ItemFilter, V2Error> {
+    Ok(ItemFilter {
+        item_type: type_filter(item_type)?,
+        status,
+    })
 }
 
 /// Whose items `GET /items` lists: only `stock` (the project's own) for
@@ -159,10 +165,7 @@ pub struct StockQuery {
 
 impl StockQuery {
     pub fn filter(&self) -> Result<ItemFilter, V2Error> {
-        Ok(ItemFilter {
-            item_type: type_filter(self.item_type.as_deref())?,
-            status: self.status,
-        })
+        item_filter(self.item_type.as_deref(), self.status)
     }
 
     pub fn page(&self) -> Result<PageRequest, V2Error> {
