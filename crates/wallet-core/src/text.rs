@@ -300,11 +300,11 @@ impl ItemProperties {
                 Self::MAX_DEPTH
             ))
         };
-        let value = serde_json::from_str::<serde_json::Value>(json).map_err(|_| too_deep())?;
-        if depth(&value) > Self::MAX_DEPTH {
+        let properties = Self::parse_unbounded(json)?;
+        if depth(json) > Self::MAX_DEPTH {
             return Err(too_deep());
         }
-        Self::parse_unbounded(json)
+        Ok(properties)
     }
 
     /// Valid JSON of any size (API v1's item data, rows read back).
@@ -324,14 +324,32 @@ impl ItemProperties {
     }
 }
 
-/// How many arrays and objects deep a value nests (a scalar: 0). Recursive,
-/// on a value serde_json parsed, so at most 128 deep.
-fn depth(value: &serde_json::Value) -> usize {
-    match value {
-        serde_json::Value::Array(items) => 1 + items.iter().map(depth).max().unwrap_or(0),
-        serde_json::Value::Object(fields) => 1 + fields.values().map(depth).max().unwrap_or(0),
-        _ => 0,
+/// How many arrays and objects deep valid JSON text nests (a scalar: 0),
+/// counted on the text: a parsed value would refuse what JSON allows and
+/// a float cannot hold (`1e400`), and the properties are kept as text.
+fn depth(json: &str) -> usize {
+    let (mut depth, mut deepest, mut in_string, mut escaped) = (0usize, 0usize, false, false);
+    for byte in json.bytes() {
+        if in_string {
+            match byte {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match byte {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
     }
+    deepest
 }
 
 impl serde::Serialize for ItemProperties {
@@ -492,6 +510,23 @@ mod tests {
         );
         for bad in ["", "{", "1 2", "nul"] {
             assert!(ItemProperties::parse(bad).is_err(), "{bad:?}");
+        }
+        // Valid JSON a float cannot hold is kept as sent; brackets inside
+        // strings (escaped quotes too) are text, not depth.
+        for good in [
+            r#"{"atk":1e400}"#,
+            r#"-1E-400"#,
+            &format!(r#"{{"s":"{}"}}"#, "[".repeat(100)),
+            &format!(r#"{{"s":"\"{}"}}"#, "{".repeat(100)),
+        ] {
+            assert_eq!(
+                ItemProperties::parse(good)
+                    .map(ItemProperties::into_inner)
+                    .ok()
+                    .as_deref(),
+                Some(good),
+                "{good}"
+            );
         }
     }
 
