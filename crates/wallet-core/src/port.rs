@@ -339,8 +339,8 @@ pub trait ReadTx {
         id: &ItemId,
         page: PageRequest,
     ) -> Result<Page<ItemStep>, StoreError>;
-    /// The items a transaction granted or changed, as they are now, in id
-    /// order.
+    /// The items a transaction granted or changed, as they are now, in the
+    /// order it first touched them (as its reply listed them).
     fn transaction_items(
         &mut self,
         project: &str,

@@ -161,8 +161,8 @@ pub(crate) fn item_history(
     )
 }
 
-/// The items a transaction granted or changed, as they are now, in id
-/// order (the order the planner wrote them in).
+/// The items a transaction granted or changed, as they are now, in the
+/// order it first touched them (the order the planner wrote their steps in).
 pub(crate) fn transaction_items(
     conn: &mut PgConn,
     project: &str,
@@ -174,16 +174,14 @@ pub(crate) fn transaction_items(
             item_columns!(),
             " FROM ",
             items_with_owners!(),
-            " WHERE i.project_id = $1
-               AND i.id IN (SELECT s.item_id FROM item_steps s WHERE s.transaction_id = $2)
-             ORDER BY i.public_id COLLATE \"C\""
+            " JOIN (SELECT s.item_id, min(s.id) AS first FROM item_steps s
+                    WHERE s.transaction_id = $2 GROUP BY s.item_id) t ON t.item_id = i.id
+             WHERE i.project_id = $1
+             ORDER BY t.first"
         ),
         &[&project, &transaction.get()],
     )?;
-    let mut items = rows::all(&found, read_item)?;
-    // The core's order (byte order of the ids), whatever the collation.
-    items.sort_by(|a, b| a.id.cmp(&b.id));
-    Ok(items)
+    rows::all(&found, read_item)
 }
 
 /// The items of `project` with these ids, locked until the write ends, in

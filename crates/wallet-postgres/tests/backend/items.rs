@@ -308,7 +308,11 @@ async fn items_are_claimed_once_changed_only_while_active_and_read_oldest_first(
         .read(move |r| r.transaction_items("default", t))
         .await
         .expect("reads");
-    assert_eq!(ids(&touched), ["shield", "sword-1", "sword-2"], "in id order");
+    assert_eq!(
+        ids(&touched),
+        ["sword-2", "sword-1", "shield"],
+        "in the order the transaction first touched them"
+    );
 
     db.store
         .write(move |tx| {

@@ -124,11 +124,12 @@ pub(crate) fn transaction_items(
 pub(crate) fn transaction_items_sql() -> String {
     format!(
         "SELECT {ITEM_COLUMNS}
-         FROM (SELECT DISTINCT item_id FROM item_steps WHERE transaction_id = ?1) s
+         FROM (SELECT item_id, min(id) AS first FROM item_steps WHERE transaction_id = ?1
+               GROUP BY item_id) s
          CROSS JOIN items i ON i.id = s.item_id
          LEFT JOIN customers c ON c.id = i.customer_id
          WHERE i.project_id = ?2
-         ORDER BY i.public_id"
+         ORDER BY s.first"
     )
 }
 

@@ -280,7 +280,11 @@ pub async fn a_duplicate_reference_answers_the_items_of_the_stored_transaction(d
             .expect("answered"),
     );
     let ids = |items: &[wallet_core::model::Item]| items.iter().map(|i| i.id.to_string()).collect::<Vec<_>>();
-    assert_eq!(ids(&touched.items), ["a-gift", "b-gift"], "in id order");
+    assert_eq!(
+        ids(&touched.items),
+        ["b-gift", "a-gift"],
+        "in the order the operations first touched them, not id order"
+    );
     completed_touching(
         fx.post(&caller, vec![transfer_item("b-gift", Some("bob"), None)])
             .await,
@@ -293,9 +297,13 @@ pub async fn a_duplicate_reference_answers_the_items_of_the_stored_transaction(d
             .expect("answered"),
     );
     assert_eq!(again.id, first.id);
-    assert_eq!(ids(&touched_again.items), ["a-gift", "b-gift"]);
     assert_eq!(
-        touched_again.items[1],
+        ids(&touched_again.items),
+        ["b-gift", "a-gift"],
+        "as the first reply listed them"
+    );
+    assert_eq!(
+        touched_again.items[0],
         fx.item(&caller, "b-gift").await,
         "as it is now"
     );
