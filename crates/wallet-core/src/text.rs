@@ -51,6 +51,17 @@ fn has_hidden_chars(s: &str) -> bool {
     })
 }
 
+/// 1 to `max` characters without hidden characters ([`has_hidden_chars`]):
+/// ids a caller chooses (customer, reference, hold and item ids).
+fn text_id(value: &str, max: usize, what: &str) -> Result<String, InvalidValue> {
+    if value.is_empty() || value.chars().count() > max || has_hidden_chars(value) {
+        return Err(InvalidValue::new(format!(
+            "{what} must be 1-{max} characters without control or invisible formatting characters"
+        )));
+    }
+    Ok(value.to_owned())
+}
+
 fn has_control_chars(s: &str) -> bool {
     s.chars().any(char::is_control)
 }
@@ -80,6 +91,12 @@ macro_rules! string_newtype {
         impl fmt::Debug for $name {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 write!(f, "{}({:?})", stringify!($name), self.0)
+            }
+        }
+
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(&self.0)
             }
         }
     };
@@ -114,19 +131,7 @@ impl CustomerId {
     pub const MAX_LEN: usize = 64;
 
     pub fn parse(value: &str) -> Result<Self, InvalidValue> {
-        if value.is_empty() || value.chars().count() > Self::MAX_LEN || has_hidden_chars(value) {
-            return Err(InvalidValue::new(format!(
-                "user id must be 1-{} characters without control or invisible formatting characters",
-                Self::MAX_LEN
-            )));
-        }
-        Ok(Self(value.to_owned()))
-    }
-}
-
-impl serde::Serialize for CustomerId {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.0)
+        text_id(value, Self::MAX_LEN, "user id").map(Self)
     }
 }
 
@@ -166,12 +171,7 @@ string_newtype!(
 
 impl ReferenceId {
     pub fn parse(value: &str) -> Result<Self, InvalidValue> {
-        if value.is_empty() || value.chars().count() > 30 || has_hidden_chars(value) {
-            return Err(InvalidValue::new(
-                "referenceId must be 1-30 characters without control or invisible formatting characters",
-            ));
-        }
-        Ok(Self(value.to_owned()))
+        text_id(value, 30, "referenceId").map(Self)
     }
 }
 
@@ -184,23 +184,12 @@ string_newtype!(
 
 impl HoldId {
     pub fn parse(value: &str) -> Result<Self, InvalidValue> {
-        if value.is_empty() || value.chars().count() > 30 || has_hidden_chars(value) {
-            return Err(InvalidValue::new(
-                "holdId must be 1-30 characters without control or invisible formatting characters",
-            ));
-        }
-        Ok(Self(value.to_owned()))
+        text_id(value, 30, "holdId").map(Self)
     }
 
     /// A fresh id for a hold the caller did not name (100 random bits).
     pub fn random() -> Self {
         Self(format!("hd_{}", random_base32(20)))
-    }
-}
-
-impl serde::Serialize for HoldId {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.0)
     }
 }
 
@@ -215,24 +204,12 @@ impl ItemId {
     pub const MAX_LEN: usize = 64;
 
     pub fn parse(value: &str) -> Result<Self, InvalidValue> {
-        if value.is_empty() || value.chars().count() > Self::MAX_LEN || has_hidden_chars(value) {
-            return Err(InvalidValue::new(format!(
-                "itemId must be 1-{} characters without control or invisible formatting characters",
-                Self::MAX_LEN
-            )));
-        }
-        Ok(Self(value.to_owned()))
+        text_id(value, Self::MAX_LEN, "itemId").map(Self)
     }
 
     /// A fresh id for an item the caller did not name (100 random bits).
     pub fn random() -> Self {
         Self(format!("it_{}", random_base32(20)))
-    }
-}
-
-impl serde::Serialize for ItemId {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.0)
     }
 }
 
@@ -259,12 +236,6 @@ impl ItemType {
     /// The type of an item granted with an API v1 entry: its name.
     pub fn of_v1_item(name: &ItemName) -> Self {
         Self(name.as_str().to_owned())
-    }
-}
-
-impl serde::Serialize for ItemType {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.0)
     }
 }
 
