@@ -236,20 +236,14 @@ impl TransactionRequest {
                 )));
             }
             if let Some(id) = op.granted_item() {
-                if operations[..i]
-                    .iter()
-                    .any(|earlier| earlier.granted_item() == Some(id))
-                {
+                if created_before(&operations, i, id, Operation::granted_item) {
                     return Err(LedgerError::Invalid(format!(
                         "operation {i}: itemId {id} is granted twice in this transaction"
                     )));
                 }
             }
             if let Some(id) = op.placed_hold() {
-                if operations[..i]
-                    .iter()
-                    .any(|earlier| earlier.placed_hold() == Some(id))
-                {
+                if created_before(&operations, i, id, Operation::placed_hold) {
                     return Err(LedgerError::Invalid(format!(
                         "operation {i}: holdId {id} is placed twice in this transaction"
                     )));
@@ -285,6 +279,42 @@ impl TransactionRequest {
     pub fn operations_json(&self) -> String {
         operations_json(&self.operations)
     }
+}
+
+/// Picks an id out of an operation: the hold or item it works on, or the one
+/// it creates.
+pub type IdOf<T> = for<'a> fn(&'a Operation) -> Option<&'a T>;
+
+/// Whether an operation before the `i`th creates `id`.
+pub fn created_before<T: PartialEq>(operations: &[Operation], i: usize, id: &T, creates: IdOf<T>) -> bool {
+    operations[..i].iter().any(|earlier| creates(earlier) == Some(id))
+}
+
+/// The ids the operations work on or create, sorted, each once: what a
+/// write locks (in that order).
+pub fn named_ids<T: Ord + Clone>(operations: &[Operation], uses: IdOf<T>, creates: IdOf<T>) -> Vec<T> {
+    let mut ids: Vec<T> = operations
+        .iter()
+        .filter_map(|op| uses(op).or_else(|| creates(op)))
+        .cloned()
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    ids
+}
+
+/// Whether every id an operation works on exists (`exists`) or is created
+/// by an earlier operation of the transaction.
+pub fn all_known<T: PartialEq>(
+    operations: &[Operation],
+    uses: IdOf<T>,
+    creates: IdOf<T>,
+    exists: impl Fn(&T) -> bool,
+) -> bool {
+    operations
+        .iter()
+        .enumerate()
+        .all(|(i, op)| uses(op).is_none_or(|id| exists(id) || created_before(operations, i, id, creates)))
 }
 
 /// Operations as the JSON kept with a transaction.

@@ -11,13 +11,13 @@ use crate::ids::{AuthorityRowId, CustomerRowId, EntryId, TransactionId, WalletId
 use crate::model::{
     CustomerStatus, Hold, Item, Millis, Page, PageRequest, TimeRange, Transaction, TransactionStatus, Wallet,
 };
-use crate::operation::{operations_json, Operation, Quantity, TransactionRequest};
+use crate::operation::{all_known, named_ids, operations_json, Operation, Quantity, TransactionRequest};
 use crate::planner::{self, Book, FailReason, Failure, HoldState, ItemState, Plan, WalletState};
 use crate::policy::{Action, AuthorityCaller, Caller};
 use crate::port::{
     Claim, HoldUpdate, ItemUpdate, NewEntry, NewItem, NewItemStep, NewTransaction, NewWallet, WriteTx,
 };
-use crate::text::{CustomerId, HoldId, ItemId, ItemName, ItemProperties, ItemType, Reason};
+use crate::text::{CustomerId, ItemId, ItemName, ItemProperties, ItemType, Reason};
 use crate::v1::V1Entry;
 use crate::{LedgerError, Missing, StoreError};
 
@@ -364,26 +364,16 @@ fn lock_holds(
     project: &str,
     operations: &[Operation],
 ) -> Result<Vec<Hold>, LedgerError> {
-    let mut hold_ids: Vec<HoldId> = operations
-        .iter()
-        .filter_map(|op| op.hold().or_else(|| op.placed_hold()))
-        .cloned()
-        .collect();
-    hold_ids.sort_unstable();
-    hold_ids.dedup();
+    let hold_ids = named_ids(operations, Operation::hold, Operation::placed_hold);
     let holds = if hold_ids.is_empty() {
         Vec::new()
     } else {
         tx.lock_holds(project, &hold_ids)?
     };
-    for (i, op) in operations.iter().enumerate() {
-        let Some(id) = op.hold() else { continue };
-        let placed_before = operations[..i]
-            .iter()
-            .any(|earlier| earlier.placed_hold() == Some(id));
-        if !placed_before && !holds.iter().any(|h| &h.id == id) {
-            return Err(LedgerError::NotFound(Missing::Hold));
-        }
+    if !all_known(operations, Operation::hold, Operation::placed_hold, |id| {
+        holds.iter().any(|h| &h.id == id)
+    }) {
+        return Err(LedgerError::NotFound(Missing::Hold));
     }
     Ok(holds)
 }
@@ -398,25 +388,15 @@ fn lock_items(
     project: &str,
     operations: &[Operation],
 ) -> Result<(Vec<Item>, Vec<crate::model::Customer>), LedgerError> {
-    let mut item_ids: Vec<ItemId> = operations
-        .iter()
-        .filter_map(|op| op.item().or_else(|| op.granted_item()))
-        .cloned()
-        .collect();
+    let item_ids = named_ids(operations, Operation::item, Operation::granted_item);
     if item_ids.is_empty() {
         return Ok((Vec::new(), Vec::new()));
     }
-    item_ids.sort_unstable();
-    item_ids.dedup();
     let items = tx.lock_items(project, &item_ids)?;
-    for (i, op) in operations.iter().enumerate() {
-        let Some(id) = op.item() else { continue };
-        let granted_before = operations[..i]
-            .iter()
-            .any(|earlier| earlier.granted_item() == Some(id));
-        if !granted_before && !items.iter().any(|item| &item.id == id) {
-            return Err(LedgerError::NotFound(Missing::Item));
-        }
+    if !all_known(operations, Operation::item, Operation::granted_item, |id| {
+        items.iter().any(|item| &item.id == id)
+    }) {
+        return Err(LedgerError::NotFound(Missing::Item));
     }
     let named: Vec<&CustomerId> = operations.iter().flat_map(Operation::customers).collect();
     let mut customer_ids: Vec<CustomerId> = named.iter().map(|&id| id.clone()).collect();
