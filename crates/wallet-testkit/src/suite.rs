@@ -4,7 +4,7 @@
 /// Expands to one `#[tokio::test]` per conformance function, named
 /// `<backend>_<function>`, each on a fresh database of the harness:
 ///
-/// ```ignore
+/// ```text
 /// wallet_testkit::conformance_suite!(sqlite, wallet_testkit::SqliteHarness);
 /// // cargo test sqlite_       runs the SQLite list
 /// ```
