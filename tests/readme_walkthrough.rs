@@ -65,6 +65,11 @@ fn the_readme_walkthrough_runs_as_written() {
             "the fee entry, newest first",
         ),
         (r#""customerId":"alice""#, "the customer key lists Alice's wallet"),
+        (
+            r#""id":"sword-1","itemType":"sword","properties":{"atk": 12},"customerId":"alice","status":"Active""#,
+            "the sold sword is Alice's, its properties exactly as sent",
+        ),
+        (r#""balance":350"#, "Alice paid 5.00 for it"),
     ];
     for (needle, why) in expectations {
         assert!(out.contains(needle), "{why}: {needle} not in the output:\n{out}");
