@@ -8,6 +8,7 @@ pub struct CheckReport {
     pub entries: i64,
     pub transactions: i64,
     pub items: i64,
+    pub lots: i64,
     /// Wallets whose balance differs from the sum of their entries, or whose
     /// last entry's balance_after differs from the balance.
     pub balance_mismatches: Vec<String>,
@@ -23,7 +24,7 @@ pub struct CheckReport {
     /// amount`, a final hold with something remaining, an Open one with
     /// nothing), or that cross assets or projects with their wallets.
     pub hold_mismatches: Vec<String>,
-    /// Assets where sum of balances != issued - redeemed.
+    /// Assets where sum of balances != issued - redeemed - expired.
     pub asset_mismatches: Vec<String>,
     /// Transfers whose two sides are in different assets or projects, or do
     /// not cancel out.
@@ -38,6 +39,15 @@ pub struct CheckReport {
     /// project + item types where Active items differ from granted minus
     /// consumed.
     pub item_mismatches: Vec<String>,
+    /// Wallets whose Open lots hold more than `max(balance, 0)`, or whose
+    /// Expire entries differ from their lots' Expire steps; lots whose own
+    /// numbers do not add up (`0 <= earmarked <= remaining <= amount`, Open
+    /// iff something remains, Spent with an Expire step), whose history
+    /// (`amount` and every step) does not replay to their `remaining` and
+    /// `earmarked`, or whose `earmarked` differs from what Open holds
+    /// earmark of them; earmarks of holds that are not Open, of another
+    /// wallet than the hold's source, or more than the hold's `remaining`.
+    pub lot_mismatches: Vec<String>,
     pub integrity: Vec<String>,
 }
 impl CheckReport {
@@ -51,6 +61,7 @@ impl CheckReport {
             && self.failed_with_entries.is_empty()
             && self.authority_total_mismatches.is_empty()
             && self.item_mismatches.is_empty()
+            && self.lot_mismatches.is_empty()
             && self.integrity.is_empty()
     }
 }

@@ -212,6 +212,43 @@ pub struct HoldDump {
 
 /// One row of a project, in the order an export writes them (every row
 /// after the rows it refers to).
+/// A lot (after the holds in a file: its earmarks name both).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct LotDump {
+    pub id: i64,
+    pub wallet: i64,
+    pub amount: i64,
+    pub remaining: i64,
+    pub earmarked: i64,
+    pub expires_at: i64,
+    pub status: String,
+    pub transaction: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// One step of a lot's history (`kind` a `LotStepKind`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct LotStepDump {
+    pub rowid: i64,
+    pub lot: i64,
+    pub transaction: i64,
+    pub kind: String,
+    pub amount: i64,
+    pub created_at: i64,
+}
+
+/// The part of a lot an Open hold (by its row id) reserves.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct EarmarkDump {
+    pub hold: i64,
+    pub lot: i64,
+    pub amount: i64,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "camelCase")]
 pub enum DumpRecord {
@@ -226,6 +263,9 @@ pub enum DumpRecord {
     Item(ItemRecord),
     ItemStep(ItemStepDump),
     Hold(HoldDump),
+    Lot(LotDump),
+    LotStep(LotStepDump),
+    Earmark(EarmarkDump),
 }
 
 /// How many rows of each kind went through.
@@ -241,6 +281,9 @@ pub struct DumpCounts {
     pub items: u64,
     pub item_steps: u64,
     pub holds: u64,
+    pub lots: u64,
+    pub lot_steps: u64,
+    pub earmarks: u64,
 }
 
 impl DumpCounts {
@@ -258,6 +301,9 @@ impl DumpCounts {
             DumpRecord::Item(_) => &mut self.items,
             DumpRecord::ItemStep(_) => &mut self.item_steps,
             DumpRecord::Hold(_) => &mut self.holds,
+            DumpRecord::Lot(_) => &mut self.lots,
+            DumpRecord::LotStep(_) => &mut self.lot_steps,
+            DumpRecord::Earmark(_) => &mut self.earmarks,
         };
         *counter += 1;
     }

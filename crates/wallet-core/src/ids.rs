@@ -82,6 +82,10 @@ row_id!(
     EntryId
 );
 row_id!(
+    /// A lot: value of one wallet that expires at one time.
+    LotId
+);
+row_id!(
     /// The stored row of a customer; clients name customers by their own
     /// [`CustomerId`](crate::CustomerId).
     CustomerRowId

@@ -2,7 +2,7 @@
 //! see them. `docs/model.md` describes them and the invariants they keep.
 
 use crate::ids::{
-    AssetId, AuthorityRowId, CustomerKeyRowId, CustomerRowId, EntryId, TransactionId, WalletId,
+    AssetId, AuthorityRowId, CustomerKeyRowId, CustomerRowId, EntryId, LotId, TransactionId, WalletId,
 };
 use crate::text::{CustomerId, HoldId, ItemId, ItemProperties, ItemType};
 use serde::{Deserialize, Serialize};
@@ -63,8 +63,9 @@ status!(
 
 status!(
     /// The operation an entry records. Holds, voids and expiries of holds
-    /// write no entry: they move `held`, not the balance.
-    EntryKind as EntryType { Issue, Redeem, Transfer, Capture }
+    /// write no entry: they move `held`, not the balance. `Expire` is the
+    /// server's: a lot's value that ran out (negative).
+    EntryKind as EntryType { Issue, Redeem, Transfer, Capture, Expire }
 );
 
 status!(
@@ -72,6 +73,34 @@ status!(
     /// final.
     HoldStatus as HoldStatus { Open, Captured, Voided, Expired }
 );
+
+status!(
+    /// Where a lot stands. Open while it holds value; Spent when it was all
+    /// spent before its `expires_at`, Expired when it ran out at or after it.
+    LotStatus as LotStatus { Open, Spent, Expired }
+);
+
+status!(
+    /// What one operation did to a lot after it formed (a lot forms with its
+    /// `amount`; its history is that and these steps). `Spend`: value left
+    /// the wallet from it (a Redeem, a Transfer, or a Capture beyond its
+    /// hold's earmarks); `Earmark`: a Hold reserved part of it; `Release`:
+    /// a Void or a hold's expiry gave that part back; `Capture`: a Capture
+    /// moved an earmarked part; `Expire`: its time ran out.
+    LotStepKind as LotStepType { Spend, Earmark, Release, Capture, Expire }
+);
+
+impl LotStepKind {
+    /// How the step moves the lot's `(remaining, earmarked)` by `amount`.
+    pub fn effect(self, amount: i64) -> (i64, i64) {
+        match self {
+            LotStepKind::Spend | LotStepKind::Expire => (-amount, 0),
+            LotStepKind::Earmark => (0, amount),
+            LotStepKind::Release => (0, -amount),
+            LotStepKind::Capture => (-amount, -amount),
+        }
+    }
+}
 
 status!(
     /// Where an item stands. Consumed is final: a consumed item never
@@ -165,6 +194,63 @@ pub struct Wallet {
     /// How far below zero the balance may go (0: not at all).
     pub credit_limit: i64,
     pub created_at: Millis,
+    /// The Open lots' remaining value, summed per `expires_at`, soonest
+    /// first, at most [`Expiring::MAX_ROWS`] rows. The ledger fills it in the
+    /// reads it answers clients with; a write's own reads of the wallets it
+    /// locks leave it empty (the planner reads the lots themselves).
+    pub expiring: Vec<Expiring>,
+}
+
+/// Value of a wallet that expires at one time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Expiring {
+    pub expires_at: Millis,
+    pub amount: i64,
+}
+
+impl Expiring {
+    /// Most rows a wallet shows.
+    pub const MAX_ROWS: usize = 10;
+}
+
+/// Value of one wallet that expires at `expires_at`: what an Issue with an
+/// expiry formed, or what a Transfer or Capture brought from another lot
+/// (keeping its expiry). Spent soonest-expiring first; never spent at or
+/// after `expires_at`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lot {
+    pub id: LotId,
+    pub wallet: WalletId,
+    /// What formed it.
+    pub amount: i64,
+    /// What is left of it: part of the wallet's balance.
+    pub remaining: i64,
+    /// The part of `remaining` Open holds reserved: it does not expire
+    /// while they are Open.
+    pub earmarked: i64,
+    pub expires_at: Millis,
+    pub status: LotStatus,
+    pub created_at: Millis,
+    /// The transaction that formed it.
+    pub transaction: TransactionId,
+    pub updated_at: Millis,
+}
+
+/// One step of a lot's history.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LotStep {
+    pub transaction: TransactionId,
+    pub kind: LotStepKind,
+    /// Positive: how much the step moved (see [`LotStepKind::effect`]).
+    pub amount: i64,
+    pub created_at: Millis,
+}
+
+/// The part of a lot an Open hold reserves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Earmark {
+    pub lot: LotId,
+    pub amount: i64,
 }
 
 impl Wallet {
@@ -427,6 +513,12 @@ mod tests {
         }
         for s in EntryKind::ALL {
             assert_eq!(EntryKind::parse(s.as_str()), Some(*s));
+        }
+        for s in LotStatus::ALL {
+            assert_eq!(LotStatus::parse(s.as_str()), Some(*s));
+        }
+        for s in LotStepKind::ALL {
+            assert_eq!(LotStepKind::parse(s.as_str()), Some(*s));
         }
         assert_eq!(WalletStatus::parse("open"), None, "names are exact");
     }

@@ -1,7 +1,7 @@
 //! What a transaction asks for: operations, run in order, all-or-nothing.
 
 use crate::amount::PositiveAmount;
-use crate::ids::WalletId;
+use crate::ids::{LotId, WalletId};
 use crate::model::Millis;
 use crate::text::{CustomerId, HoldId, ItemId, ItemProperties, ItemType, ReferenceId, Text};
 use crate::LedgerError;
@@ -46,8 +46,14 @@ impl Serialize for Quantity {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "type", rename_all_fields = "camelCase")]
 pub enum Operation {
-    /// Creates value in a wallet.
-    Issue { destination: WalletId, amount: Quantity },
+    /// Creates value in a wallet; with `expires_at`, as a lot that expires
+    /// then.
+    Issue {
+        destination: WalletId,
+        amount: Quantity,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        expires_at: Option<Millis>,
+    },
     /// Destroys value in a wallet.
     Redeem { source: WalletId, amount: Quantity },
     /// Moves value between two wallets of one asset.
@@ -82,6 +88,9 @@ pub enum Operation {
     /// Releases what remains of a hold whose time ran out: the server posts
     /// it, never a client.
     ExpireHold { hold: HoldId },
+    /// Expires what is left of a lot, not earmarked, once its time ran out:
+    /// the server posts it, never a client.
+    ExpireLot { wallet: WalletId, lot: LotId },
     /// Creates an Active item owned by a customer (`None`: the project's
     /// stock).
     GrantItem {
@@ -127,6 +136,7 @@ impl Operation {
                 source, destination, ..
             } => (Some(*source), *destination),
             Operation::Capture { destination, .. } => (*destination, None),
+            Operation::ExpireLot { wallet, .. } => (Some(*wallet), None),
             Operation::Void { .. }
             | Operation::ExpireHold { .. }
             | Operation::GrantItem { .. }
@@ -135,6 +145,20 @@ impl Operation {
             | Operation::SetItemProperties { .. } => (None, None),
         };
         a.into_iter().chain(b)
+    }
+
+    /// The wallet value leaves (or a lot expires in) by the operation itself,
+    /// whose lots the planner must see: a Redeem's, a Transfer's or a Hold's
+    /// source, an expired lot's wallet. (A Capture's or Void's hold adds its
+    /// source, known once the hold is read.)
+    pub fn spends_from(&self) -> Option<WalletId> {
+        match self {
+            Operation::Redeem { source, .. }
+            | Operation::Transfer { source, .. }
+            | Operation::Hold { source, .. } => Some(*source),
+            Operation::ExpireLot { wallet, .. } => Some(*wallet),
+            _ => None,
+        }
     }
 
     /// The hold an operation works on, if it is a Capture, Void or expiry.
@@ -235,6 +259,11 @@ impl TransactionRequest {
                     "operation {i}: only the server expires holds"
                 )));
             }
+            if matches!(op, Operation::ExpireLot { .. }) {
+                return Err(LedgerError::Invalid(format!(
+                    "operation {i}: only the server expires lots"
+                )));
+            }
             if let Some(id) = op.granted_item() {
                 if created_before(&operations, i, id, Operation::granted_item) {
                     return Err(LedgerError::Invalid(format!(
@@ -257,11 +286,14 @@ impl TransactionRequest {
         })
     }
 
-    /// Refuses a hold set to expire at or before `now` (before anything is
-    /// attempted: the reference id stays free).
+    /// Refuses a hold or an issued lot set to expire at or before `now`
+    /// (before anything is attempted: the reference id stays free).
     pub fn check_times(&self, now: Millis) -> Result<(), LedgerError> {
         for (i, op) in self.operations.iter().enumerate() {
             if let Operation::Hold {
+                expires_at: Some(at), ..
+            }
+            | Operation::Issue {
                 expires_at: Some(at), ..
             } = op
             {
@@ -337,6 +369,12 @@ mod tests {
             Operation::Issue {
                 destination: w(1),
                 amount: Quantity(5),
+                expires_at: None,
+            },
+            Operation::Issue {
+                destination: w(1),
+                amount: Quantity(2),
+                expires_at: Some(1_700_000_000_000),
             },
             Operation::Transfer {
                 source: w(1),
@@ -346,7 +384,7 @@ mod tests {
         ];
         assert_eq!(
             operations_json(&ops),
-            r#"[{"type":"Issue","destination":"1","amount":5},{"type":"Transfer","source":"1","destination":"2","amount":3}]"#
+            r#"[{"type":"Issue","destination":"1","amount":5},{"type":"Issue","destination":"1","amount":2,"expiresAt":1700000000000},{"type":"Transfer","source":"1","destination":"2","amount":3}]"#
         );
     }
 
@@ -363,6 +401,7 @@ mod tests {
         let issue = Operation::Issue {
             destination: w(1),
             amount: Quantity(1),
+            expires_at: None,
         };
         assert!(
             TransactionRequest::new(reference.clone(), vec![issue.clone(); MAX_OPERATIONS + 1], None)

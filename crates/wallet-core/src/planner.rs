@@ -15,6 +15,10 @@
 //! available value. A hold is captured or released at most once in full,
 //! and from its `expires_at` on it is Expired, recorded or not.
 //!
+//! Lots: value with an expiry is kept as lots of its wallet (see
+//! [`lots`](self::lots) for the rules: spending order, earmarks, expiry, and
+//! why credit is only used by a wallet that keeps no lot value).
+//!
 //! Items: every item has one owner (a customer, or the project's stock);
 //! only an Active item moves, changes or is consumed, only between Active
 //! customers (or stock), and a Consumed item never changes again.
@@ -22,12 +26,16 @@
 use crate::ids::CustomerRowId;
 use crate::ids::{AssetId, WalletId};
 use crate::model::{
-    Customer, CustomerStatus, EntryKind, HoldStatus, Item, ItemStatus, ItemStepKind, Millis, Wallet,
+    Customer, CustomerStatus, Earmark, EntryKind, HoldStatus, Item, ItemStatus, ItemStepKind, Millis, Wallet,
     WalletStatus,
 };
 use crate::operation::{Operation, Quantity};
 use crate::text::{CustomerId, HoldId, ItemId, ItemProperties, ItemType};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+
+mod lots;
+
+pub use lots::{LotKey, LotState, LotStepPlan};
 
 /// What the planner needs of a wallet, read (and locked) inside the write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,6 +82,9 @@ pub struct HoldState {
     pub remaining: i64,
     pub status: HoldStatus,
     pub expires_at: Option<Millis>,
+    /// The parts of lots it reserves (of its source), each > 0, summing to at
+    /// most `remaining`; the rest of `remaining` is plain balance.
+    pub earmarks: Vec<(LotKey, i64)>,
 }
 
 impl HoldState {
@@ -98,6 +109,7 @@ impl From<&crate::model::Hold> for HoldState {
             remaining: h.remaining,
             status: h.status,
             expires_at: h.expires_at,
+            earmarks: Vec::new(),
         }
     }
 }
@@ -139,6 +151,7 @@ pub struct Book {
     holds: BTreeMap<HoldId, HoldState>,
     items: BTreeMap<ItemId, ItemState>,
     customers: BTreeMap<CustomerId, CustomerState>,
+    lots: BTreeMap<LotKey, LotState>,
 }
 
 impl Book {
@@ -189,6 +202,29 @@ impl Book {
         self
     }
 
+    /// Adds the Open lots of the wallets value may leave: every wallet an
+    /// operation spends from or places a hold on, and the source of every
+    /// hold it captures, voids or expires. (A wallet value only arrives in
+    /// needs none: arriving value forms new lots.)
+    pub fn with_lots(mut self, lots: impl IntoIterator<Item = LotState>) -> Self {
+        self.lots.extend(lots.into_iter().map(|l| (l.key, l)));
+        self
+    }
+
+    /// Adds what the holds already reserve of lots (read with the holds).
+    pub fn with_earmarks(mut self, earmarks: impl IntoIterator<Item = (HoldId, Earmark)>) -> Self {
+        for (hold, earmark) in earmarks {
+            if let Some(state) = self.holds.get_mut(&hold) {
+                state.earmarks.push((LotKey::Stored(earmark.lot), earmark.amount));
+            }
+        }
+        self
+    }
+
+    pub fn lot(&self, key: LotKey) -> Option<&LotState> {
+        self.lots.get(&key)
+    }
+
     pub fn wallet(&self, id: WalletId) -> Option<&WalletState> {
         self.wallets.get(&id)
     }
@@ -237,6 +273,8 @@ pub enum HoldStep {
 pub struct HoldPlan {
     /// Placed by this transaction (else it existed before).
     pub placed: bool,
+    /// Its earmarks differ from what they were (to be written).
+    pub earmarks_changed: bool,
     pub state: HoldState,
     pub steps: Vec<(usize, HoldStep)>,
 }
@@ -265,14 +303,22 @@ pub struct ItemPlan {
 }
 
 /// A transaction that passed every check, to be written in this order:
-/// reservations and lines as they come, holds and items at their final
-/// state, each item's steps in operation order.
+/// reservations and lines as they come, holds at their final state, then
+/// the lots (formed ones inserted in key order, changed ones updated, at
+/// their final state), the lots' steps, the holds' earmarks, and items at
+/// their final state with each item's steps in operation order.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Plan {
     pub lines: Vec<Line>,
     pub reservations: Vec<Reservation>,
     pub holds: Vec<HoldPlan>,
     pub items: Vec<ItemPlan>,
+    /// The lots the transaction formed (`LotKey::New`, in the order they
+    /// formed) or changed (`LotKey::Stored`), at their state after it;
+    /// stored ones first.
+    pub lots: Vec<LotState>,
+    /// What each operation did to lots, in operation order.
+    pub lot_steps: Vec<LotStepPlan>,
 }
 
 impl Plan {
@@ -330,6 +376,13 @@ pub enum FailReason {
     CaptureIntoSource { hold: HoldId },
     /// A Hold set to expire at or before the transaction's time.
     ExpiryNotInFuture { hold: HoldId },
+    /// An Issue whose lot would expire at or before the transaction's time.
+    LotExpiryNotInFuture { expires_at: Millis },
+    /// A lot that is not in the book (or not of the wallet named).
+    UnknownLot { lot: LotKey },
+    /// An expiry posted for a lot whose time has not come, or that has
+    /// nothing left to expire (spent, or all earmarked by Open holds).
+    LotNotDue { lot: crate::ids::LotId },
     /// An item operation names an item the book does not hold.
     UnknownItem { item: ItemId },
     /// A GrantItem's id is taken in the project.
@@ -398,7 +451,10 @@ impl FailReason {
             | FailReason::NoDestination { .. }
             | FailReason::DestinationMismatch { .. }
             | FailReason::CaptureIntoSource { .. }
-            | FailReason::ExpiryNotInFuture { .. } => FailCode::ValidationError,
+            | FailReason::ExpiryNotInFuture { .. }
+            | FailReason::LotExpiryNotInFuture { .. }
+            | FailReason::UnknownLot { .. }
+            | FailReason::LotNotDue { .. } => FailCode::ValidationError,
         }
     }
 }
@@ -418,6 +474,9 @@ pub fn plan(book: &Book, operations: &[Operation], now: Millis) -> Result<Plan, 
         wallets: book.wallets.clone(),
         holds: BTreeMap::new(),
         items: BTreeMap::new(),
+        lots: book.lots.clone(),
+        formed: 0,
+        touched_lots: BTreeSet::new(),
         plan: Plan::default(),
         now,
     };
@@ -427,11 +486,20 @@ pub fn plan(book: &Book, operations: &[Operation], now: Millis) -> Result<Plan, 
     }
     let mut plan = work.plan;
     plan.holds = work.holds.into_values().collect();
+    for hold in &mut plan.holds {
+        let before = book.hold(&hold.state.id).map_or(&[][..], |h| &h.earmarks[..]);
+        hold.earmarks_changed = hold.state.earmarks != before;
+    }
     plan.items = work.items.into_values().collect();
     // In the order the operations first touched them: items granted by one
     // transaction are created (and listed, oldest first) in operation order.
     plan.items
         .sort_by_key(|item| item.steps.first().map_or(usize::MAX, |step| step.operation));
+    plan.lots = work
+        .touched_lots
+        .iter()
+        .filter_map(|key| work.lots.get(key).copied())
+        .collect();
     Ok(plan)
 }
 
@@ -443,6 +511,11 @@ struct Work<'b> {
     holds: BTreeMap<HoldId, HoldPlan>,
     /// Items this transaction touched, by id.
     items: BTreeMap<ItemId, ItemPlan>,
+    /// Every lot as the operations so far left it: the book's, and those
+    /// formed since (`LotKey::New(0..formed)`).
+    lots: BTreeMap<LotKey, LotState>,
+    formed: usize,
+    touched_lots: BTreeSet<LotKey>,
     plan: Plan,
     now: Millis,
 }
@@ -452,13 +525,26 @@ type Step = Result<(), FailReason>;
 impl Work<'_> {
     fn apply(&mut self, i: usize, op: &Operation) -> Step {
         match op {
-            Operation::Issue { destination, amount } => {
+            Operation::Issue {
+                destination,
+                amount,
+                expires_at,
+            } => {
                 self.usable(*destination)?;
-                self.credit(i, *destination, *amount, EntryKind::Issue)
+                if let Some(at) = *expires_at {
+                    if at <= self.now {
+                        return Err(FailReason::LotExpiryNotInFuture { expires_at: at });
+                    }
+                }
+                let parts = [lots::Part {
+                    expires_at: *expires_at,
+                    amount: amount.get(),
+                }];
+                self.receive(i, *destination, &parts, EntryKind::Issue)
             }
             Operation::Redeem { source, amount } => {
                 self.usable(*source)?;
-                self.spend(i, *source, *amount, EntryKind::Redeem)
+                self.spend(i, *source, *amount, EntryKind::Redeem).map(drop)
             }
             Operation::Transfer {
                 source,
@@ -468,8 +554,8 @@ impl Work<'_> {
                 self.usable(*source)?;
                 self.usable(*destination)?;
                 self.same_asset(*source, *destination)?;
-                self.spend(i, *source, *amount, EntryKind::Transfer)?;
-                self.credit(i, *destination, *amount, EntryKind::Transfer)
+                let parts = self.spend(i, *source, *amount, EntryKind::Transfer)?;
+                self.receive(i, *destination, &parts, EntryKind::Transfer)
             }
             Operation::Hold {
                 source,
@@ -485,6 +571,7 @@ impl Work<'_> {
             } => self.capture(i, hold, *amount, *destination),
             Operation::Void { hold } => self.release(i, hold, false),
             Operation::ExpireHold { hold } => self.release(i, hold, true),
+            Operation::ExpireLot { wallet, lot } => self.expire_lot(i, *wallet, *lot),
             Operation::GrantItem {
                 item_type,
                 customer_id,
@@ -638,37 +725,6 @@ impl Work<'_> {
         Ok(())
     }
 
-    /// Takes `amount` of what the wallet has available.
-    fn spend(&mut self, i: usize, id: WalletId, amount: Quantity, kind: EntryKind) -> Step {
-        let wallet = self.wallet_mut(id)?;
-        let available = wallet.available();
-        if i128::from(amount.get()) > available {
-            return Err(FailReason::InsufficientFunds {
-                wallet: id,
-                needed: amount.get(),
-                available: i64::try_from(available).unwrap_or(i64::MAX),
-            });
-        }
-        // available <= i64::MAX and balance >= -limit keep this in range.
-        wallet.balance -= amount.get();
-        let balance_after = wallet.balance;
-        self.line(i, id, kind, -amount.get(), balance_after);
-        Ok(())
-    }
-
-    /// Adds `amount` to the balance, unless available would pass `i64::MAX`.
-    fn credit(&mut self, i: usize, id: WalletId, amount: Quantity, kind: EntryKind) -> Step {
-        let wallet = self.wallet_mut(id)?;
-        let limit = i128::from(wallet.balance) + i128::from(amount.get()) + i128::from(wallet.credit_limit);
-        if limit > i128::from(i64::MAX) {
-            return Err(FailReason::BalanceOverflow { wallet: id });
-        }
-        wallet.balance += amount.get();
-        let balance_after = wallet.balance;
-        self.line(i, id, kind, amount.get(), balance_after);
-        Ok(())
-    }
-
     fn line(&mut self, operation: usize, wallet: WalletId, kind: EntryKind, amount: i64, balance_after: i64) {
         self.plan.lines.push(Line {
             operation,
@@ -711,6 +767,7 @@ impl Work<'_> {
         let id = state.id.clone();
         let entry = self.holds.entry(id).or_insert_with(|| HoldPlan {
             placed: step == HoldStep::Placed,
+            earmarks_changed: false,
             state: state.clone(),
             steps: Vec::new(),
         });
@@ -738,15 +795,10 @@ impl Work<'_> {
         if self.holds.contains_key(id) || self.book.hold(id).is_some() {
             return Err(FailReason::HoldIdTaken { hold: id.clone() });
         }
-        let available = self.wallet(source)?.available();
-        if i128::from(amount.get()) > available {
-            return Err(FailReason::InsufficientFunds {
-                wallet: source,
-                needed: amount.get(),
-                available: i64::try_from(available).unwrap_or(i64::MAX),
-            });
-        }
+        let lot_value = self.lot_value(source);
+        self.afford(source, amount.get(), lot_value)?;
         self.reserve(i, source, amount.get())?;
+        let earmarks = self.earmark(i, source, amount.get());
         let state = HoldState {
             id: id.clone(),
             source,
@@ -756,6 +808,7 @@ impl Work<'_> {
             remaining: amount.get(),
             status: HoldStatus::Open,
             expires_at,
+            earmarks,
         };
         self.record(i, state, HoldStep::Placed);
         Ok(())
@@ -800,15 +853,16 @@ impl Work<'_> {
                 remaining: hold.remaining,
             });
         }
-        let (source, quantity) = (hold.source, Quantity::new(amount).unwrap_or(Quantity::ZERO));
+        let source = hold.source;
         // Released first: the captured value leaves held and balance together,
         // so what the source has available does not change.
         self.reserve(i, source, -amount)?;
+        let parts = self.take_captured(i, &mut hold, amount)?;
         let wallet = self.wallet_mut(source)?;
         wallet.balance -= amount;
         let balance_after = wallet.balance;
         self.line(i, source, EntryKind::Capture, -amount, balance_after);
-        self.credit(i, destination, quantity, EntryKind::Capture)?;
+        self.receive(i, destination, &parts, EntryKind::Capture)?;
         hold.captured += amount;
         hold.remaining -= amount;
         if hold.remaining == 0 {
@@ -844,6 +898,7 @@ impl Work<'_> {
             self.usable(hold.source)?;
         }
         self.reserve(i, hold.source, -hold.remaining)?;
+        self.release_earmarks(i, &mut hold)?;
         hold.remaining = 0;
         hold.status = if expiry {
             HoldStatus::Expired

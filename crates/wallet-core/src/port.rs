@@ -31,12 +31,13 @@
 use crate::check::CheckReport;
 use crate::dump::{DumpCounts, DumpRecord};
 use crate::ids::{
-    AssetId, AuthorityRowId, CustomerKeyRowId, CustomerRowId, EntryId, TransactionId, WalletId,
+    AssetId, AuthorityRowId, CustomerKeyRowId, CustomerRowId, EntryId, LotId, TransactionId, WalletId,
 };
 use crate::model::{
-    AdminSession, Asset, Authority, AuthorityCredential, Customer, CustomerKey, CustomerStatus, Entry,
-    EntryKind, Hold, HoldStatus, Item, ItemFilter, ItemStatus, ItemStep, ItemStepKind, Millis, NewAsset,
-    Page, PageRequest, Project, TimeRange, Transaction, TransactionStatus, Wallet, WalletStatus,
+    AdminSession, Asset, Authority, AuthorityCredential, Customer, CustomerKey, CustomerStatus, Earmark,
+    Entry, EntryKind, Expiring, Hold, HoldStatus, Item, ItemFilter, ItemStatus, ItemStep, ItemStepKind, Lot,
+    LotStatus, LotStepKind, Millis, NewAsset, Page, PageRequest, Project, TimeRange, Transaction,
+    TransactionStatus, Wallet, WalletStatus,
 };
 use crate::text::{CustomerId, HoldId, ItemId, ItemProperties, ItemType};
 use crate::v1::{InventoryFilter, InventoryLine, V1Entry, WalletTotal, WalletTotalsFilter};
@@ -198,6 +199,39 @@ pub struct NewItemStep<'a> {
     pub created_at: Millis,
 }
 
+/// A lot a transaction formed, at its state after the transaction.
+#[derive(Debug, Clone)]
+pub struct NewLot {
+    pub wallet: WalletId,
+    pub amount: i64,
+    pub remaining: i64,
+    pub earmarked: i64,
+    pub expires_at: Millis,
+    pub status: LotStatus,
+    pub transaction: TransactionId,
+    pub created_at: Millis,
+}
+
+/// A lot's state after a transaction changed it.
+#[derive(Debug, Clone)]
+pub struct LotUpdate {
+    pub id: LotId,
+    pub remaining: i64,
+    pub earmarked: i64,
+    pub status: LotStatus,
+    pub updated_at: Millis,
+}
+
+/// One step of a lot's history to append.
+#[derive(Debug, Clone)]
+pub struct NewLotStep {
+    pub lot: LotId,
+    pub transaction: TransactionId,
+    pub kind: LotStepKind,
+    pub amount: i64,
+    pub created_at: Millis,
+}
+
 /// A customer key to store (only the digest of its secret).
 #[derive(Debug, Clone)]
 pub struct NewCustomerKey<'a> {
@@ -319,6 +353,32 @@ pub trait ReadTx {
         project: &str,
         transaction: TransactionId,
     ) -> Result<Vec<Hold>, StoreError>;
+
+    // ---- lots ----
+    /// A wallet's lots, of one status or all, soonest `expires_at` first
+    /// (ties: the lot formed first).
+    fn wallet_lots(
+        &mut self,
+        wallet: WalletId,
+        status: Option<LotStatus>,
+        page: PageRequest,
+    ) -> Result<Page<Lot>, StoreError>;
+    /// The wallets' expiring value: for each, its Open lots' `remaining`
+    /// summed per `expires_at`, soonest first, at most
+    /// [`Expiring::MAX_ROWS`] rows per wallet.
+    fn expiring(&mut self, wallets: &[WalletId]) -> Result<Vec<(WalletId, Expiring)>, StoreError>;
+    /// What Open holds reserve of lots, for the holds of `project` with
+    /// these ids (a write reads it after locking them).
+    fn hold_earmarks(
+        &mut self,
+        project: &str,
+        holds: &[HoldId],
+    ) -> Result<Vec<(HoldId, Earmark)>, StoreError>;
+    /// Open lots with something not earmarked whose `expires_at <= now`,
+    /// soonest first, at most `limit`: (project, wallet, lot).
+    fn due_lots(&mut self, now: Millis, limit: u32) -> Result<Vec<(String, WalletId, LotId)>, StoreError>;
+    /// The soonest `expires_at` of an Open lot with something not earmarked.
+    fn next_lot_expiry(&mut self) -> Result<Option<Millis>, StoreError>;
 
     // ---- items ----
     fn item(&mut self, project: &str, id: &ItemId) -> Result<Option<Item>, StoreError>;
@@ -519,4 +579,19 @@ pub trait WriteTx: ReadTx {
     fn update_item(&mut self, project: &str, change: &ItemUpdate<'_>) -> Result<(), StoreError>;
     /// Appends a step to an item's history.
     fn append_item_step(&mut self, project: &str, step: &NewItemStep<'_>) -> Result<(), StoreError>;
+
+    // ---- lots ----
+    /// The Open lots of these wallets (which the write has locked), in
+    /// (`expires_at`, id) order. Every write that changes a wallet's lots
+    /// locks the wallet first, so the wallet locks guard its lots too.
+    fn lots_of(&mut self, wallets: &[WalletId]) -> Result<Vec<Lot>, StoreError>;
+    /// Writes a lot a transaction formed; returns its id.
+    fn insert_lot(&mut self, lot: &NewLot) -> Result<LotId, StoreError>;
+    /// Writes what a transaction changed of a lot.
+    fn update_lot(&mut self, change: &LotUpdate) -> Result<(), StoreError>;
+    /// Appends a step to a lot's history.
+    fn append_lot_step(&mut self, step: &NewLotStep) -> Result<(), StoreError>;
+    /// Replaces what a hold of `project` reserves of lots (none: it reserves
+    /// only plain value, or is no longer Open).
+    fn set_earmarks(&mut self, project: &str, hold: &HoldId, earmarks: &[Earmark]) -> Result<(), StoreError>;
 }

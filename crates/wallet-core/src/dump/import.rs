@@ -5,16 +5,19 @@
 //!
 //! What needs the whole result (balances equal their entries, transfers
 //! cancel out, running totals) is the backend's `check` after the last row:
-//! this looks at one record and the ids seen before it, and keeps only one
-//! sum per wallet: what its Open holds reserve, which [`ImportCheck::finish`]
-//! compares with the wallet's `held`.
+//! this looks at one record and the ids seen before it, and keeps a few sums:
+//! per wallet what its Open holds reserve and its Open lots hold, per lot
+//! what its history and its earmarks add up to, which
+//! [`ImportCheck::finish`] compares with the stored numbers.
 
 use super::{
-    unhex, AssetDump, AuthorityDump, CustomerDump, CustomerKeyDump, DumpRecord, EntryDump, HoldDump,
-    ItemDump, ItemRecord, ItemStepDump, ProjectDump, TransactionDump, V1ItemDump, WalletDump,
+    unhex, AssetDump, AuthorityDump, CustomerDump, CustomerKeyDump, DumpRecord, EarmarkDump, EntryDump,
+    HoldDump, ItemDump, ItemRecord, ItemStepDump, LotDump, LotStepDump, ProjectDump, TransactionDump,
+    V1ItemDump, WalletDump,
 };
 use crate::model::{
-    CustomerStatus, EntryKind, HoldStatus, ItemStatus, ItemStepKind, TransactionStatus, WalletStatus,
+    CustomerStatus, EntryKind, HoldStatus, ItemStatus, ItemStepKind, LotStatus, LotStepKind,
+    TransactionStatus, WalletStatus,
 };
 use crate::text::{
     AssetCode, CustomerId, HoldId, ItemId, ItemName, ItemProperties, ItemType, ProjectId, PublicId,
@@ -86,14 +89,36 @@ pub struct ImportCheck {
     wallet_holds: BTreeMap<i64, WalletHolds>,
     holds: Ids,
     hold_ids: HashSet<String>,
+    /// Open holds by row id: their source, and what their earmarks take of
+    /// them so far; and what remains of each.
+    open_holds: BTreeMap<i64, (i64, i128)>,
+    hold_remaining: BTreeMap<i64, i64>,
+    /// Lots by id: their numbers and what their history and earmarks add
+    /// up to so far.
+    lots: BTreeMap<i64, LotFacts>,
+    lot_steps: Ids,
     /// Whether the project's one system authority was seen.
     system_authority: bool,
 }
 
-/// What the check keeps of a wallet for its holds.
+/// What the check keeps of a lot.
+struct LotFacts {
+    wallet: i64,
+    remaining: i64,
+    earmarked: i64,
+    /// `amount` plus the effects of its steps so far: (remaining, earmarked).
+    replayed: (i128, i128),
+    /// What Open holds' earmarks take of it so far.
+    earmarks: i128,
+}
+
+/// What the check keeps of a wallet for its holds and lots.
 struct WalletHolds {
     asset: i64,
     held: i64,
+    balance: i64,
+    /// The sum of `remaining` of the wallet's Open lots so far.
+    lots: i128,
     /// The sum of `remaining` of the wallet's Open holds so far.
     open: i128,
 }
@@ -132,6 +157,9 @@ impl ImportCheck {
             DumpRecord::Item(ItemRecord::V1(i)) => self.v1_item(i),
             DumpRecord::ItemStep(step) => self.item_step(step),
             DumpRecord::Hold(h) => self.hold(h),
+            DumpRecord::Lot(lot) => self.lot(lot),
+            DumpRecord::LotStep(step) => self.lot_step(step),
+            DumpRecord::Earmark(earmark) => self.earmark(earmark),
         }
     }
 
@@ -144,6 +172,22 @@ impl ImportCheck {
                 return Err(invalid(format!(
                     "wallet {wallet}: held {} but its Open holds reserve {}",
                     facts.held, facts.open
+                )));
+            }
+            if facts.lots > i128::from(facts.balance.max(0)) {
+                return Err(invalid(format!(
+                    "wallet {wallet}: its Open lots hold {} of a balance of {}",
+                    facts.lots, facts.balance
+                )));
+            }
+        }
+        for (id, lot) in &self.lots {
+            let stored = (i128::from(lot.remaining), i128::from(lot.earmarked));
+            if lot.replayed != stored || lot.earmarks != stored.1 {
+                return Err(invalid(format!(
+                    "lot {id}: remaining {} and earmarked {}, but its history makes {:?} and holds \
+                     earmark {}",
+                    lot.remaining, lot.earmarked, lot.replayed, lot.earmarks
                 )));
             }
         }
@@ -227,6 +271,8 @@ impl ImportCheck {
             WalletHolds {
                 asset: w.asset,
                 held: w.held,
+                balance: w.balance,
+                lots: 0,
                 open: 0,
             },
         );
@@ -251,7 +297,7 @@ impl ImportCheck {
         let sign_ok = match kind {
             // 0 is an API v1 entry that only carries an item.
             EntryKind::Issue => e.amount >= 0,
-            EntryKind::Redeem => e.amount < 0,
+            EntryKind::Redeem | EntryKind::Expire => e.amount < 0,
             EntryKind::Transfer | EntryKind::Capture => e.amount != 0,
         };
         if !sign_ok {
@@ -375,6 +421,86 @@ impl ImportCheck {
             if let Some(source) = self.wallet_holds.get_mut(&h.source) {
                 source.open += remaining;
             }
+            self.open_holds.insert(h.rowid, (h.source, 0));
+            self.hold_remaining.insert(h.rowid, h.remaining);
+        }
+        Ok(())
+    }
+
+    fn lot(&mut self, lot: &LotDump) -> Result<(), InvalidRecord> {
+        self.wallets.refer(lot.wallet, "wallet")?;
+        self.transactions.refer(lot.transaction, "transaction")?;
+        let status = LotStatus::parse(&lot.status)
+            .ok_or_else(|| invalid(format!("lot {}: unknown status {:?}", lot.id, lot.status)))?;
+        let adds_up = lot.amount > 0
+            && 0 <= lot.earmarked
+            && lot.earmarked <= lot.remaining
+            && lot.remaining <= lot.amount
+            && (status == LotStatus::Open) == (lot.remaining > 0);
+        if !adds_up {
+            return Err(invalid(format!(
+                "lot {}: an {} lot of {} with {} remaining, {} earmarked cannot be",
+                lot.id, lot.status, lot.amount, lot.remaining, lot.earmarked
+            )));
+        }
+        if self.lots.contains_key(&lot.id) {
+            return Err(invalid(format!("a second lot with id {}", lot.id)));
+        }
+        if let Some(wallet) = self.wallet_holds.get_mut(&lot.wallet) {
+            wallet.lots += i128::from(lot.remaining);
+        }
+        self.lots.insert(
+            lot.id,
+            LotFacts {
+                wallet: lot.wallet,
+                remaining: lot.remaining,
+                earmarked: lot.earmarked,
+                replayed: (i128::from(lot.amount), 0),
+                earmarks: 0,
+            },
+        );
+        Ok(())
+    }
+
+    fn lot_step(&mut self, step: &LotStepDump) -> Result<(), InvalidRecord> {
+        self.transactions.refer(step.transaction, "transaction")?;
+        let kind = LotStepKind::parse(&step.kind)
+            .ok_or_else(|| invalid(format!("lot step {}: unknown kind {:?}", step.rowid, step.kind)))?;
+        if step.amount <= 0 {
+            return Err(invalid(format!(
+                "lot step {}: an amount of {}",
+                step.rowid, step.amount
+            )));
+        }
+        let lot = self
+            .lots
+            .get_mut(&step.lot)
+            .ok_or_else(|| invalid(format!("lot step {}: no lot {}", step.rowid, step.lot)))?;
+        let (remaining, earmarked) = kind.effect(step.amount);
+        lot.replayed.0 += i128::from(remaining);
+        lot.replayed.1 += i128::from(earmarked);
+        self.lot_steps.add(step.rowid, "lot step")
+    }
+
+    fn earmark(&mut self, earmark: &EarmarkDump) -> Result<(), InvalidRecord> {
+        let (source, taken) = self.open_holds.get_mut(&earmark.hold).ok_or_else(|| {
+            invalid(format!(
+                "an earmark of hold {}, which is not an Open hold",
+                earmark.hold
+            ))
+        })?;
+        let lot = self
+            .lots
+            .get_mut(&earmark.lot)
+            .ok_or_else(|| invalid(format!("an earmark of lot {}, which is no lot", earmark.lot)))?;
+        let remaining = self.hold_remaining.get(&earmark.hold).copied().unwrap_or(0);
+        *taken += i128::from(earmark.amount);
+        lot.earmarks += i128::from(earmark.amount);
+        if earmark.amount <= 0 || lot.wallet != *source || *taken > i128::from(remaining) {
+            return Err(invalid(format!(
+                "an earmark of {} of lot {} for hold {}: not a part of the hold's source it can reserve",
+                earmark.amount, earmark.lot, earmark.hold
+            )));
         }
         Ok(())
     }

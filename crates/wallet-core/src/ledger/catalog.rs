@@ -3,6 +3,7 @@
 use super::access::{
     asset_in, authorize, customer_in, readable_customer, readable_wallet, recheck, wallet_in,
 };
+use super::lots::{shown, shown_page};
 use super::Ledger;
 use crate::ids::{AssetId, WalletId};
 use crate::model::{
@@ -341,7 +342,12 @@ impl Ledger {
 
     pub async fn wallet(&self, caller: &Caller, id: WalletId) -> Result<Wallet, LedgerError> {
         let caller = caller.clone();
-        self.store.read(move |r| readable_wallet(r, &caller, id)).await
+        self.store
+            .read(move |r| {
+                let wallet = readable_wallet(r, &caller, id)?;
+                shown(r, wallet)
+            })
+            .await
     }
 
     pub async fn customer_wallets(
@@ -354,7 +360,8 @@ impl Ledger {
         self.store
             .read(move |r| {
                 let customer = readable_customer(r, &caller, customer.as_str())?;
-                Ok(r.customer_wallets(customer.rowid, page)?)
+                let wallets = r.customer_wallets(customer.rowid, page)?;
+                shown_page(r, wallets)
             })
             .await
     }
@@ -366,7 +373,10 @@ impl Ledger {
             "only a customer key has its own wallets",
         ))?;
         self.store
-            .read(move |r| Ok(r.customer_wallets(customer, page)?))
+            .read(move |r| {
+                let wallets = r.customer_wallets(customer, page)?;
+                shown_page(r, wallets)
+            })
             .await
     }
 
@@ -378,7 +388,10 @@ impl Ledger {
         authorize(caller, Action::ManageWallets)?;
         let project = caller.project_id().to_owned();
         self.store
-            .read(move |r| Ok(r.system_wallets(&project, page)?))
+            .read(move |r| {
+                let wallets = r.system_wallets(&project, page)?;
+                shown_page(r, wallets)
+            })
             .await
     }
 
@@ -404,7 +417,8 @@ impl Ledger {
                 if let Some(description) = &description {
                     tx.set_wallet_description(id, description.as_str())?;
                 }
-                wallet_in(tx, caller.project_id(), id)
+                let wallet = wallet_in(tx, caller.project_id(), id)?;
+                shown(tx, wallet)
             })
             .await
     }
@@ -429,7 +443,7 @@ impl Ledger {
                     .pop()
                     .ok_or(LedgerError::NotFound(Missing::Wallet))?;
                 if wallet.status == status {
-                    return Ok(wallet);
+                    return shown(tx, wallet);
                 }
                 let refuse = |why: String| Err(LedgerError::ChangeWalletStatus(why));
                 if wallet.status == WalletStatus::Closed {
@@ -457,7 +471,8 @@ impl Ledger {
                     ));
                 }
                 tx.set_wallet_status(id, status)?;
-                wallet_in(tx, project, id)
+                let wallet = wallet_in(tx, project, id)?;
+                shown(tx, wallet)
             })
             .await
     }

@@ -4,6 +4,7 @@
 
 use super::access::{authorize, readable_wallet, recheck};
 use super::admin::maintenance_on;
+use super::lots::shown;
 use super::posting::{post_as, TransactionOutcome};
 use super::Ledger;
 use crate::ids::WalletId;
@@ -116,8 +117,10 @@ impl Ledger {
                         current.held
                     )));
                 }
-                tx.wallet(project, wallet)?
-                    .ok_or(LedgerError::NotFound(Missing::Wallet))
+                let wallet = tx
+                    .wallet(project, wallet)?
+                    .ok_or(LedgerError::NotFound(Missing::Wallet))?;
+                shown(tx, wallet)
             })
             .await
     }
@@ -197,7 +200,7 @@ impl Ledger {
     /// Posts what the server does by itself, as the project's system
     /// authority. A planned failure is not recorded (nothing asked for it):
     /// it is `LedgerError::Rejected`.
-    async fn post_system(
+    pub(super) async fn post_system(
         &self,
         project: String,
         operations: Vec<Operation>,

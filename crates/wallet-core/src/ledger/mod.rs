@@ -11,6 +11,7 @@ mod catalog;
 mod credentials;
 mod holds;
 mod items;
+mod lots;
 mod posting;
 mod v1;
 

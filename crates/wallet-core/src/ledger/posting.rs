@@ -7,19 +7,24 @@ use super::access::{poster, recheck};
 use super::Ledger;
 use crate::amount::Amount;
 use crate::clock::Clock;
-use crate::ids::{AuthorityRowId, CustomerRowId, EntryId, TransactionId, WalletId};
+use crate::ids::{AuthorityRowId, CustomerRowId, EntryId, LotId, TransactionId, WalletId};
 use crate::model::{
-    CustomerStatus, Hold, Item, Millis, Page, PageRequest, TimeRange, Transaction, TransactionStatus, Wallet,
+    CustomerStatus, Earmark, Hold, Item, Millis, Page, PageRequest, TimeRange, Transaction,
+    TransactionStatus, Wallet,
 };
 use crate::operation::{all_known, named_ids, operations_json, Operation, Quantity, TransactionRequest};
-use crate::planner::{self, Book, FailReason, Failure, HoldState, ItemState, Plan, WalletState};
+use crate::planner::{
+    self, Book, FailReason, Failure, HoldState, ItemState, LotKey, LotState, Plan, WalletState,
+};
 use crate::policy::{Action, AuthorityCaller, Caller};
 use crate::port::{
-    Claim, HoldUpdate, ItemUpdate, NewEntry, NewItem, NewItemStep, NewTransaction, NewWallet, WriteTx,
+    Claim, HoldUpdate, ItemUpdate, LotUpdate, NewEntry, NewItem, NewItemStep, NewLot, NewLotStep,
+    NewTransaction, NewWallet, WriteTx,
 };
-use crate::text::{CustomerId, ItemId, ItemName, ItemProperties, ItemType, Reason};
+use crate::text::{CustomerId, HoldId, ItemId, ItemName, ItemProperties, ItemType, Reason};
 use crate::v1::V1Entry;
 use crate::{LedgerError, Missing, StoreError};
+use std::collections::BTreeMap;
 
 /// What became of a transaction request.
 #[derive(Debug, Clone)]
@@ -320,7 +325,8 @@ fn recorded(id: TransactionId, record: &NewTransaction<'_>) -> Transaction {
 
 /// Locks what the operations touch and reads it into a book: first the
 /// holds they name (to capture, void or expire them, and any whose id a new
-/// Hold would take), then every wallet the operations and those holds name,
+/// Hold would take) with their earmarks, then every wallet the operations
+/// and those holds name, then the Open lots of the wallets value may leave,
 /// each set in id order (holds before wallets in every job, so two jobs
 /// never wait for each other in a circle). An unknown wallet, or a Capture
 /// or Void of a hold that neither exists nor is placed earlier in the
@@ -334,6 +340,12 @@ fn recorded(id: TransactionId, record: &NewTransaction<'_>) -> Transaction {
 /// wallet's history would not follow from one entry to the next.
 fn lock_book(tx: &mut dyn WriteTx, project: &str, operations: &[Operation]) -> Result<Book, LedgerError> {
     let holds = lock_holds(tx, project, operations)?;
+    let earmarks = if holds.is_empty() {
+        Vec::new()
+    } else {
+        let ids: Vec<HoldId> = holds.iter().map(|h| h.id.clone()).collect();
+        tx.hold_earmarks(project, &ids)?
+    };
     let (items, customers) = lock_items(tx, project, operations)?;
     let mut ids: Vec<WalletId> = operations.iter().flat_map(Operation::wallets).collect();
     ids.extend(
@@ -351,8 +363,20 @@ fn lock_book(tx: &mut dyn WriteTx, project: &str, operations: &[Operation]) -> R
     if wallets.len() != ids.len() {
         return Err(LedgerError::NotFound(Missing::Wallet));
     }
+    // The lots of every wallet value may leave (their wallets are locked).
+    let mut spenders: Vec<WalletId> = operations.iter().filter_map(Operation::spends_from).collect();
+    spenders.extend(holds.iter().map(|h| h.source));
+    spenders.sort_unstable();
+    spenders.dedup();
+    let lots = if spenders.is_empty() {
+        Vec::new()
+    } else {
+        tx.lots_of(&spenders)?
+    };
     Ok(Book::new(wallets.iter().map(WalletState::from))
         .with_holds(holds.iter().map(HoldState::from))
+        .with_earmarks(earmarks)
+        .with_lots(lots.iter().map(LotState::from))
         .with_items(items.iter().map(ItemState::from))
         .with_customers(&customers))
 }
@@ -469,6 +493,7 @@ fn apply(tx: &mut dyn WriteTx, at: &Written<'_>, plan: &Plan) -> Result<Vec<Entr
         }
     }
     write_holds(tx, project, transaction, plan, now)?;
+    write_lots(tx, at, plan)?;
     for (wallet, delta) in plan.deltas() {
         // A wallet's net change stays within i64: its balance does.
         let delta =
@@ -539,6 +564,70 @@ fn write_items(
                 },
             )?;
         }
+    }
+    Ok(())
+}
+
+/// Writes the lots a plan formed (in the order they formed) or changed, at
+/// their state after the transaction, then their steps, then the earmarks
+/// of the holds whose earmarks changed.
+fn write_lots(tx: &mut dyn WriteTx, at: &Written<'_>, plan: &Plan) -> Result<(), StoreError> {
+    if plan.lots.is_empty() {
+        return Ok(());
+    }
+    let mut ids: BTreeMap<LotKey, LotId> = BTreeMap::new();
+    for lot in &plan.lots {
+        let id = match lot.key {
+            LotKey::Stored(id) => {
+                tx.update_lot(&LotUpdate {
+                    id,
+                    remaining: lot.remaining,
+                    earmarked: lot.earmarked,
+                    status: lot.status,
+                    updated_at: at.now,
+                })?;
+                id
+            }
+            LotKey::New(_) => tx.insert_lot(&NewLot {
+                wallet: lot.wallet,
+                amount: lot.amount,
+                remaining: lot.remaining,
+                earmarked: lot.earmarked,
+                expires_at: lot.expires_at,
+                status: lot.status,
+                transaction: at.transaction,
+                created_at: at.now,
+            })?,
+        };
+        ids.insert(lot.key, id);
+    }
+    let id_of = |key: LotKey| {
+        ids.get(&key)
+            .copied()
+            .ok_or_else(|| StoreError::Internal(format!("{key} has a step but is not in the plan")))
+    };
+    for step in &plan.lot_steps {
+        tx.append_lot_step(&NewLotStep {
+            lot: id_of(step.lot)?,
+            transaction: at.transaction,
+            kind: step.kind,
+            amount: step.amount,
+            created_at: at.now,
+        })?;
+    }
+    for hold in plan.holds.iter().filter(|h| h.earmarks_changed) {
+        let earmarks = hold
+            .state
+            .earmarks
+            .iter()
+            .map(|&(key, amount)| {
+                Ok(Earmark {
+                    lot: id_of(key)?,
+                    amount,
+                })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        tx.set_earmarks(at.project, &hold.state.id, &earmarks)?;
     }
     Ok(())
 }
@@ -619,6 +708,7 @@ fn post_v1(
         Operation::Issue {
             destination: wallet.id,
             amount: magnitude,
+            expires_at: None,
         }
     }];
     if let Some(item) = &request.item {

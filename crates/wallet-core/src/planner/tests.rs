@@ -163,6 +163,7 @@ fn status_asset_and_overflow_failures_name_their_operation() {
             Operation::Issue {
                 destination: w(1),
                 amount: q(1),
+                expires_at: None,
             },
             FailReason::BalanceOverflow { wallet: w(1) },
         ),
@@ -180,6 +181,7 @@ fn status_asset_and_overflow_failures_name_their_operation() {
             Operation::Issue {
                 destination: w(3),
                 amount: q(1),
+                expires_at: None,
             },
             FailReason::OwnerNotActive {
                 wallet: w(3),
@@ -201,6 +203,7 @@ fn status_asset_and_overflow_failures_name_their_operation() {
             Operation::Issue {
                 destination: w(9),
                 amount: q(1),
+                expires_at: None,
             },
             FailReason::UnknownWallet { wallet: w(9) },
         ),
@@ -227,6 +230,7 @@ fn a_credit_limit_counts_against_the_largest_balance() {
     let ops = [Operation::Issue {
         destination: w(1),
         amount: q(1),
+        expires_at: None,
     }];
     assert_eq!(
         plan(&book, &ops, 0).map_err(|f| f.reason),
@@ -243,6 +247,7 @@ fn a_zero_issue_writes_a_zero_line() {
         &[Operation::Issue {
             destination: w(1),
             amount: q(0),
+            expires_at: None,
         }],
         0,
     )
@@ -319,6 +324,7 @@ fn hold_rules_fail_with_their_reasons() {
         remaining: 10,
         status: HoldStatus::Open,
         expires_at: Some(500),
+        earmarks: Vec::new(),
     };
     let voided = HoldState {
         id: h("gone"),
@@ -411,6 +417,7 @@ fn from_expires_at_on_a_hold_is_expired_even_before_its_expiry_is_recorded() {
         remaining: 10,
         status: HoldStatus::Open,
         expires_at: Some(1_000),
+        earmarks: Vec::new(),
     };
     let mut source = open(1, 1, 10);
     source.held = 10;
@@ -447,6 +454,7 @@ fn a_suspended_wallet_keeps_its_holds_until_they_expire() {
         remaining: 4,
         status: HoldStatus::Open,
         expires_at: Some(10),
+        earmarks: Vec::new(),
     };
     let mut source = open(1, 1, 10);
     source.held = 4;
@@ -564,7 +572,9 @@ fn model(book: &ModelBook<'_>, ops: &[Operation], now: Millis) -> Result<ModelSt
         };
         let available = |w: &ModelWallet| w.balance - w.held + w.limit;
         match op {
-            Operation::Issue { destination, amount } => {
+            Operation::Issue {
+                destination, amount, ..
+            } => {
                 usable(&ws, destination)?;
                 let w = ws.get_mut(destination).ok_or(fail(FailCode::ValidationError))?;
                 if w.balance + i128::from(amount.get()) + w.limit > max {
@@ -737,6 +747,8 @@ fn model(book: &ModelBook<'_>, ops: &[Operation], now: Millis) -> Result<ModelSt
                     stored.consumed = true;
                 }
             }
+            // This book holds no lots.
+            Operation::ExpireLot { .. } => return Err(fail(FailCode::ValidationError)),
             Operation::SetItemProperties { item, properties } => {
                 let stored = is.get_mut(item).ok_or(fail(FailCode::ValidationError))?;
                 if stored.consumed {
@@ -847,7 +859,7 @@ fn operation() -> impl Strategy<Value = Operation> {
     let wallet = (1i64..=5).prop_map(w);
     let expiry = prop_oneof![2 => Just(None), 1 => (0i64..20).prop_map(Some)];
     prop_oneof![
-        3 => (wallet.clone(), amount()).prop_map(|(destination, amount)| Operation::Issue { destination, amount }),
+        3 => (wallet.clone(), amount()).prop_map(|(destination, amount)| Operation::Issue { destination, amount, expires_at: None }),
         3 => (wallet.clone(), amount()).prop_map(|(source, amount)| Operation::Redeem { source, amount }),
         3 => (wallet.clone(), wallet.clone(), amount())
             .prop_filter("two wallets", |(s, d, _)| s != d)
@@ -974,6 +986,7 @@ proptest! {
                 remaining: if open { remaining } else { 0 },
                 status,
                 expires_at,
+                earmarks: Vec::new(),
             });
         }
         let book = Book::new(wallets.iter().copied())
@@ -1189,3 +1202,5 @@ fn items_move_only_between_active_customers() {
     };
     assert!(plan(&book, &[to_stock], 0).is_ok(), "stock takes anything");
 }
+
+mod lots;
