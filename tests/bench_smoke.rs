@@ -54,6 +54,7 @@ fn every_workload_runs_and_conserves_money() {
         &["--workload", "batch", "--batch-size", "20"],
         &["--workload", "hold"],
         &["--workload", "trade"],
+        &["--workload", "transfer", "--lots", "10"],
     ];
     for extra in cases {
         let mut args = vec!["--wallets", "200", "--duration", "1", "--clients", "4"];
@@ -66,6 +67,13 @@ fn every_workload_runs_and_conserves_money() {
             extra.join(" "),
             run.describe()
         );
+        if extra.contains(&"--lots") {
+            assert!(
+                run.stdout.contains("lots: 10 open lots in each of 200 wallets"),
+                "the wallets got no lots\n{}",
+                run.describe()
+            );
+        }
     }
 }
 
@@ -86,6 +94,7 @@ fn every_workload_runs_on_a_postgres_database_and_reuses_its_own() {
         (&["--workload", "batch", "--batch-size", "20"], 200),
         (&["--workload", "hold"], 200),
         (&["--workload", "trade"], 200),
+        (&["--workload", "transfer", "--lots", "10"], 200),
     ];
     for (run, (extra, wallets)) in cases.iter().enumerate() {
         let workload = extra.join(" ");
@@ -220,6 +229,7 @@ fn bad_options_are_refused_before_anything_runs() {
         &["--duration", "0"][..],
         &["--clients", "0"],
         &["--workload", "batch", "--batch-size", "9000"],
+        &["--lots", "101"],
         &["--scale", "--url", "http://127.0.0.1:9"],
         &["--url", "http://127.0.0.1:9"],
     ] {

@@ -67,6 +67,12 @@ pub struct BenchArgs {
     /// entry and memory.
     #[arg(long)]
     pub scale: bool,
+    /// Open lots (expiring value) to give every wallet before the run, 0 to
+    /// 100: one transaction of that many Issues with an expiry per wallet,
+    /// through the API. What leaves a wallet is then taken from its lots
+    /// first, and what arrives forms lots, as expiring credit behaves.
+    #[arg(long, default_value_t = 0)]
+    pub lots: usize,
 }
 
 impl BenchArgs {
@@ -80,6 +86,11 @@ impl BenchArgs {
         anyhow::ensure!(
             self.wallets.is_none_or(|w| w >= 2),
             "--wallets must be at least 2"
+        );
+        anyhow::ensure!(
+            self.lots <= wallet_core::operation::MAX_OPERATIONS,
+            "--lots must be 0 to {}",
+            wallet_core::operation::MAX_OPERATIONS
         );
         Ok(())
     }

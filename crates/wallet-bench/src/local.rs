@@ -104,6 +104,25 @@ pub(crate) async fn run(target: &impl Target, args: &BenchArgs) -> anyhow::Resul
     let fee_wallet = args.kind() == Kind::TransferFee;
     let local = start(target, wallets, args.preload_entries.unwrap_or(0), fee_wallet).await?;
     println!("database: {}", local.database);
+    if args.lots > 0 {
+        let started = Instant::now();
+        let fixture = &local.fixture;
+        remote::issue_lots(
+            &fixture.endpoint,
+            &fixture.access,
+            &fixture.wallets,
+            args.lots,
+            args.clients.unwrap_or(64),
+            &fixture.tag,
+        )
+        .await?;
+        println!(
+            "lots: {} open lots in each of {} wallets ({:.1} s)",
+            args.lots,
+            fixture.wallets.len(),
+            started.elapsed().as_secs_f64()
+        );
+    }
     let before = local.balance_sum().await?;
     let clients = args.clients.unwrap_or(64);
     let fixture = Arc::clone(&local.fixture);

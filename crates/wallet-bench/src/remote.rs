@@ -183,6 +183,50 @@ pub(super) async fn system_wallet(
     Ok(WalletId::new(id_of(made.first().unwrap_or(&Value::Null))?))
 }
 
+/// What each preloaded lot holds: far more than the run's transfers (1 to
+/// 100 each) take, so every wallet keeps its lots open.
+pub(super) const LOT_AMOUNT: i64 = 10_000;
+
+/// Gives each wallet `lots` open lots: one transaction of `lots` Issues per
+/// wallet, each expiring an hour after the previous, from 30 days on (the
+/// run never reaches an expiry).
+pub(super) async fn issue_lots(
+    endpoint: &Arc<Endpoint>,
+    access: &str,
+    wallets: &[WalletId],
+    lots: usize,
+    clients: usize,
+    tag: &str,
+) -> anyhow::Result<()> {
+    const HOUR: i64 = 3_600_000;
+    let first = wallet_core::clock::system_now() + 30 * 24 * HOUR;
+    let jobs = wallets
+        .iter()
+        .map(|wallet| {
+            let operations: Vec<Value> = (0..lots)
+                .map(|k| {
+                    json!({
+                        "type": "Issue",
+                        "destination": wallet.to_string(),
+                        "amount": LOT_AMOUNT,
+                        "expiresAt": first + HOUR * i64::try_from(k).unwrap_or(0),
+                    })
+                })
+                .collect();
+            Job {
+                method: "POST",
+                path: "/api/v2/transactions".to_owned(),
+                body: Some(
+                    json!({ "referenceId": format!("{tag}-lots-{wallet}"), "operations": operations }).to_string(),
+                ),
+                expect: 201,
+            }
+        })
+        .collect();
+    fan_out(endpoint, access, clients, jobs).await?;
+    Ok(())
+}
+
 /// Count and balance sum of the asset's system wallets.
 pub(super) async fn v2_totals(
     endpoint: &Arc<Endpoint>,
@@ -324,6 +368,10 @@ pub(super) async fn run(url: &str, args: &BenchArgs) -> anyhow::Result<ExitCode>
         fixture.wallets = ids;
         if args.workload == WorkloadKind::TransferFee {
             fixture.fee_wallet = Some(system_wallet(&endpoint, &access, &asset).await?);
+        }
+        if args.lots > 0 {
+            eprintln!("setup: {} open lots in each wallet", args.lots);
+            issue_lots(&endpoint, &access, &fixture.wallets, args.lots, clients, &tag).await?;
         }
         fixture.access = access.clone();
         before = v2_totals(&endpoint, &access, &asset).await?;
