@@ -434,6 +434,12 @@ impl Session {
                     ],
                 )?;
             }
+            // Until the PostgreSQL side of lots (branch `lots-pg`).
+            DumpRecord::Lot(_) | DumpRecord::LotStep(_) | DumpRecord::Earmark(_) => {
+                return Err(MaintenanceError::Invalid(
+                    "lots are not stored on PostgreSQL yet".to_owned(),
+                ));
+            }
             DumpRecord::Hold(h) => {
                 c.execute(
                     "INSERT INTO holds (id, project_id, public_id, source_id, destination_id, asset_id, amount,

@@ -259,6 +259,42 @@ impl ReadTx for PgTx<'_> {
         };
         self.note(result)
     }
+
+    // Until the PostgreSQL side of lots (branch `lots-pg`): no lots.
+    fn wallet_lots(
+        &mut self,
+        _wallet: WalletId,
+        _status: Option<wallet_core::model::LotStatus>,
+        _page: PageRequest,
+    ) -> Result<Page<wallet_core::model::Lot>, StoreError> {
+        Ok(Page {
+            items: Vec::new(),
+            total: 0,
+        })
+    }
+    fn expiring(
+        &mut self,
+        _wallets: &[WalletId],
+    ) -> Result<Vec<(WalletId, wallet_core::model::Expiring)>, StoreError> {
+        Ok(Vec::new())
+    }
+    fn hold_earmarks(
+        &mut self,
+        _project: &str,
+        _holds: &[HoldId],
+    ) -> Result<Vec<(HoldId, wallet_core::model::Earmark)>, StoreError> {
+        Ok(Vec::new())
+    }
+    fn due_lots(
+        &mut self,
+        _now: Millis,
+        _limit: u32,
+    ) -> Result<Vec<(String, WalletId, wallet_core::ids::LotId)>, StoreError> {
+        Ok(Vec::new())
+    }
+    fn next_lot_expiry(&mut self) -> Result<Option<Millis>, StoreError> {
+        Ok(None)
+    }
 }
 
 impl WriteTx for PgTx<'_> {
@@ -424,4 +460,35 @@ impl WriteTx for PgTx<'_> {
         let result = ledger::add_authority_total(self.conn, wallet, authority, delta);
         self.note(result)
     }
+
+    // Until the PostgreSQL side of lots (branch `lots-pg`): a wallet has no
+    // lots, and forming one is refused.
+    fn lots_of(&mut self, _wallets: &[WalletId]) -> Result<Vec<wallet_core::model::Lot>, StoreError> {
+        Ok(Vec::new())
+    }
+    fn insert_lot(
+        &mut self,
+        _lot: &wallet_core::port::NewLot,
+    ) -> Result<wallet_core::ids::LotId, StoreError> {
+        Err(no_lots_yet())
+    }
+    fn update_lot(&mut self, _change: &wallet_core::port::LotUpdate) -> Result<(), StoreError> {
+        Err(no_lots_yet())
+    }
+    fn append_lot_step(&mut self, _step: &wallet_core::port::NewLotStep) -> Result<(), StoreError> {
+        Err(no_lots_yet())
+    }
+    fn set_earmarks(
+        &mut self,
+        _project: &str,
+        _hold: &HoldId,
+        _earmarks: &[wallet_core::model::Earmark],
+    ) -> Result<(), StoreError> {
+        Err(no_lots_yet())
+    }
+}
+
+/// Until the PostgreSQL side of lots (branch `lots-pg`).
+fn no_lots_yet() -> StoreError {
+    StoreError::Internal("lots are not stored on PostgreSQL yet".to_owned())
 }
