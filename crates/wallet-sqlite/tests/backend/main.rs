@@ -11,6 +11,7 @@ mod holds;
 mod holds_export;
 mod items;
 mod items_export;
+mod lots;
 mod maintenance;
 mod open;
 mod primitives;
