@@ -12,7 +12,7 @@ use wallet_core::ids::WalletId;
 use wallet_core::operation::{Operation, Quantity, TransactionRequest};
 use wallet_core::policy::Caller;
 use wallet_core::text::{HoldId, ReferenceId};
-use wallet_core::{Ledger, TransactionOutcome};
+use wallet_core::{Ledger, Store, TransactionOutcome};
 use wallet_sqlite::{SqliteBackend, SqliteOptions};
 
 /// The lot of each amount (amounts are unique in [`shop`]).
@@ -24,7 +24,7 @@ fn q(n: i64) -> Quantity {
     Quantity::new(n).expect("not negative")
 }
 
-async fn post(ledger: &Ledger, caller: &Caller, reference: &str, operations: Vec<Operation>) {
+pub async fn post(ledger: &Ledger, caller: &Caller, reference: &str, operations: Vec<Operation>) {
     let request = TransactionRequest::new(ReferenceId::parse(reference).expect("valid"), operations, None)
         .expect("a valid request");
     let outcome = ledger.post_transaction(caller, request).await.expect("answered");
@@ -44,15 +44,27 @@ fn hold(id: &str, source: WalletId, amount: i64, destination: WalletId) -> Opera
     }
 }
 
+/// A ledger over one file, on a clock the test moves.
+pub struct LotShop {
+    pub ledger: Ledger,
+    pub store: Store,
+    pub clock: Arc<ManualClock>,
+    pub caller: Caller,
+    /// The wallet with the lots, and the shop's.
+    pub wallet: WalletId,
+    pub shop: WalletId,
+}
+
 /// A ledger whose wallet holds four lots of every fate: 3 (expires at
 /// 2,000) spent, 5 (3,000) partly moved to the shop (a lot of 2 there) and
 /// the rest expired, both expired at 3,000; 10 (5,000) Open with 4
-/// earmarked by the Open hold `h` (after hold `gone` earmarked 1 of it and
-/// was voided); and 3 of plain value.
-async fn shop(path: &Path) -> Ledger {
+/// earmarked by the Open hold `h` for the shop (after hold `gone`
+/// earmarked 1 of it and was voided); and 3 of plain value.
+pub async fn lot_shop(path: &Path) -> LotShop {
     let backend = SqliteBackend::open(&SqliteOptions::new(path)).expect("opens");
     let clock = Arc::new(ManualClock::at(1_000));
-    let ledger = Ledger::with_clock(wallet_core::Store::new(Arc::new(backend)), clock.clone());
+    let store = Store::new(Arc::new(backend));
+    let ledger = Ledger::with_clock(store.clone(), clock.clone());
     let caller = common::authority(&ledger, "ak_shop").await;
     let asset = match &caller {
         Caller::Authority(a) => a.default_asset,
@@ -101,7 +113,18 @@ async fn shop(path: &Path) -> Ledger {
     assert_eq!(report.lots, 4);
     let row = ledger.wallet(&caller, w).await.expect("reads");
     assert_eq!((row.balance, row.held), (13, 4));
-    ledger
+    LotShop {
+        ledger,
+        store,
+        clock,
+        caller,
+        wallet: w,
+        shop,
+    }
+}
+
+async fn shop(path: &Path) -> Ledger {
+    lot_shop(path).await.ledger
 }
 
 fn sql(path: &Path, statements: &str) {

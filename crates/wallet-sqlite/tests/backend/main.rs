@@ -12,6 +12,7 @@ mod holds_export;
 mod items;
 mod items_export;
 mod lots;
+mod lots_export;
 mod maintenance;
 mod open;
 mod primitives;
