@@ -308,3 +308,106 @@ async fn the_schema_refuses_lots_that_cannot_be() {
         assert!(conn.execute(&refused, []).is_err(), "{refused}");
     }
 }
+
+/// The bulk loader preloads Open lots as the ledger forms them (an Issue
+/// entry and its lot): `check` holds on the loaded file, and the ledger
+/// then shows, spends and expires them in order. A lot of anything but an
+/// Issue is refused.
+#[tokio::test]
+async fn the_bulk_loader_preloads_open_lots_the_ledger_then_spends_and_expires() {
+    use wallet_core::model::{EntryKind, Expiring, LotStatus, PageRequest, TransactionStatus};
+    use wallet_core::port::{NewEntry, NewTransaction};
+    use wallet_sqlite::BulkLoader;
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("bulk.db");
+    let clock = Arc::new(ManualClock::at(1_000));
+    let open_ledger = || {
+        let backend = SqliteBackend::open(&SqliteOptions::new(&path)).expect("opens");
+        Ledger::with_clock(Store::new(Arc::new(backend)), clock.clone())
+    };
+    let caller = common::authority(&open_ledger(), "ak_bulk").await;
+    let Caller::Authority(authority) = &caller else {
+        unreachable!("an authority")
+    };
+    let (authority, asset) = (authority.authority, authority.default_asset);
+
+    let mut loader = BulkLoader::open(&path).expect("opens");
+    let wallet = loader
+        .chunk(|tx| {
+            tx.mark_asset_used(asset)?;
+            let wallet = tx.customer_wallet(common::PROJECT, asset, "u0", 1_000)?;
+            let mut balance = 0;
+            for (amount, expires_at) in [(30, 30_000), (10, 10_000), (20, 20_000)] {
+                let operations = format!(
+                    r#"[{{"type":"Issue","destination":"{wallet}","amount":{amount},"expiresAt":{expires_at}}}]"#
+                );
+                let transaction = tx.transaction(&NewTransaction {
+                    project_id: common::PROJECT,
+                    reference_id: None,
+                    authority,
+                    status: TransactionStatus::Completed,
+                    error: None,
+                    description: Some("season points"),
+                    operations: Some(&operations),
+                    created_at: 1_000,
+                })?;
+                balance += amount;
+                let mut issue = NewEntry {
+                    wallet,
+                    transaction,
+                    authority,
+                    kind: EntryKind::Issue,
+                    amount,
+                    balance_after: balance,
+                    reason: None,
+                    created_at: 1_000,
+                };
+                tx.lot(&issue, expires_at)?;
+                issue.kind = EntryKind::Redeem;
+                assert!(tx.lot(&issue, expires_at).is_err(), "a lot forms from an Issue");
+            }
+            tx.set_balance(wallet, authority, balance)?;
+            Ok(wallet)
+        })
+        .expect("loads");
+    loader.finish().expect("checkpoints");
+
+    let ledger = open_ledger();
+    let report = ledger.check().await.expect("checks");
+    assert!(report.is_ok(), "{report:#?}");
+    assert_eq!((report.lots, report.entries), (3, 3));
+    let shown = ledger.wallet(&caller, wallet).await.expect("reads");
+    assert_eq!(shown.balance, 60);
+    assert_eq!(
+        shown.expiring,
+        [(10_000, 10), (20_000, 20), (30_000, 30)]
+            .map(|(expires_at, amount)| Expiring { expires_at, amount })
+    );
+    let redeem = Operation::Redeem {
+        source: wallet,
+        amount: q(15),
+    };
+    post(&ledger, &caller, "spend", vec![redeem]).await;
+    clock.set(20_000);
+    assert_eq!(ledger.expire_due_lots().await.expect("expires"), 1);
+    let lots = ledger
+        .wallet_lots(&caller, wallet, None, PageRequest::ALL)
+        .await
+        .expect("reads");
+    assert_eq!(
+        lots.items
+            .iter()
+            .map(|l| (l.remaining, l.status))
+            .collect::<Vec<_>>(),
+        [
+            (0, LotStatus::Spent),
+            (0, LotStatus::Expired),
+            (30, LotStatus::Open)
+        ],
+        "10 spent, 5 of 20 then the rest expired"
+    );
+    assert_eq!(ledger.wallet(&caller, wallet).await.expect("reads").balance, 30);
+    let report = ledger.check().await.expect("checks");
+    assert!(report.is_ok(), "{report:#?}");
+}
