@@ -35,6 +35,7 @@ pub(crate) async fn start<T: Target>(
     target: &T,
     wallets: usize,
     entries: u64,
+    lots: usize,
     fee_wallet: bool,
 ) -> anyhow::Result<Local<T::Server>> {
     quiet_request_log();
@@ -46,6 +47,7 @@ pub(crate) async fn start<T: Target>(
         authority: prepared.authority,
         wallets,
         entries: entries.max(wallets as u64),
+        lots,
     };
     let started = Instant::now();
     // Off the async thread: a blocking database client may not run on it.
@@ -102,25 +104,20 @@ impl<S: Server> Local<S> {
 pub(crate) async fn run(target: &impl Target, args: &BenchArgs) -> anyhow::Result<ExitCode> {
     let wallets = args.wallets.unwrap_or(100_000);
     let fee_wallet = args.kind() == Kind::TransferFee;
-    let local = start(target, wallets, args.preload_entries.unwrap_or(0), fee_wallet).await?;
+    let local = start(
+        target,
+        wallets,
+        args.preload_entries.unwrap_or(0),
+        args.lots,
+        fee_wallet,
+    )
+    .await?;
     println!("database: {}", local.database);
     if args.lots > 0 {
-        let started = Instant::now();
-        let fixture = &local.fixture;
-        remote::issue_lots(
-            &fixture.endpoint,
-            &fixture.access,
-            &fixture.wallets,
-            args.lots,
-            args.clients.unwrap_or(64),
-            &fixture.tag,
-        )
-        .await?;
         println!(
-            "lots: {} open lots in each of {} wallets ({:.1} s)",
+            "lots: {} open lots in each of {} wallets",
             args.lots,
-            fixture.wallets.len(),
-            started.elapsed().as_secs_f64()
+            local.fixture.wallets.len()
         );
     }
     let before = local.balance_sum().await?;

@@ -4,7 +4,8 @@
 //! Rows look like what the ledger itself writes: each user (`u<i>`) has a
 //! default wallet funded by one API v1 entry that carries an inventory item,
 //! then random transfers of API v2 (one transaction row, two entries, the
-//! operations as JSON) fill the rest. Balances are tracked here, so every
+//! operations as JSON) fill the rest; with `--lots N`, each wallet then gets
+//! one transaction of N Issues with an expiry, forming N Open lots. Balances are tracked here, so every
 //! entry's `balance_after`, every wallet's balance and the authority's running
 //! totals come out exactly as the writer would have left them.
 
@@ -30,6 +31,19 @@ pub(crate) struct Plan<'a> {
     pub wallets: usize,
     /// Entries in total, the funding entries included.
     pub entries: u64,
+    /// Open lots per wallet, written after the transfers.
+    pub lots: usize,
+}
+
+/// What each preloaded lot holds: far more than the run's transfers (1 to
+/// 100 each) take, so every wallet keeps its lots open.
+pub(crate) const LOT_AMOUNT: i64 = 10_000;
+
+/// A preloaded lot's expiry: the `k`th of a wallet expires an hour after
+/// the one before, from 30 days after `now` on (no run reaches one).
+pub(crate) fn lot_expiry(now: i64, k: usize) -> i64 {
+    const HOUR: i64 = 3_600_000;
+    now + 30 * 24 * HOUR + HOUR * i64::try_from(k).unwrap_or(0)
 }
 
 /// The users' names: the wallet at index i belongs to `u<i>`.
@@ -144,6 +158,56 @@ pub(crate) fn run(mut loader: impl BulkLoad, plan: &Plan<'_>) -> anyhow::Result<
         done += batch;
         progress("transfers", done, transfers, started);
     }
+    if plan.lots > 0 {
+        let now = wallet_core::clock::system_now();
+        let per_chunk = (CHUNK / plan.lots).max(1);
+        for (n, chunk) in wallets.chunks(per_chunk).enumerate() {
+            let first = n * per_chunk;
+            loader.chunk(|tx| {
+                for (i, &wallet) in chunk.iter().enumerate() {
+                    let balance = &mut balances[first + i];
+                    clock += 1;
+                    let operations: Vec<String> = (0..plan.lots)
+                        .map(|k| {
+                            format!(
+                                r#"{{"type":"Issue","destination":"{wallet}","amount":{LOT_AMOUNT},"expiresAt":{}}}"#,
+                                lot_expiry(now, k)
+                            )
+                        })
+                        .collect();
+                    let operations = format!("[{}]", operations.join(","));
+                    let transaction = tx.transaction(&NewTransaction {
+                        project_id: plan.project,
+                        reference_id: None,
+                        authority: plan.authority,
+                        status: TransactionStatus::Completed,
+                        error: None,
+                        description: Some("season credit"),
+                        operations: Some(&operations),
+                        created_at: clock,
+                    })?;
+                    for k in 0..plan.lots {
+                        *balance += LOT_AMOUNT;
+                        tx.lot(
+                            &NewEntry {
+                                wallet,
+                                transaction,
+                                authority: plan.authority,
+                                kind: EntryKind::Issue,
+                                amount: LOT_AMOUNT,
+                                balance_after: *balance,
+                                reason: Some("season credit"),
+                                created_at: clock,
+                            },
+                            lot_expiry(now, k),
+                        )?;
+                    }
+                }
+                Ok(())
+            })?;
+        }
+        progress("lots", (wallets.len() * plan.lots) as u64, (wallets.len() * plan.lots) as u64, started);
+    }
     let pairs: Vec<(WalletId, i64)> = wallets.iter().copied().zip(balances.iter().copied()).collect();
     for chunk in pairs.chunks(CHUNK) {
         loader.chunk(|tx| {
@@ -154,7 +218,7 @@ pub(crate) fn run(mut loader: impl BulkLoad, plan: &Plan<'_>) -> anyhow::Result<
         })?;
     }
     loader.finish()?;
-    let entries = wallets.len() as u64 + 2 * made;
+    let entries = wallets.len() as u64 * (1 + plan.lots as u64) + 2 * made;
     eprintln!(
         "preload: {} wallets, {entries} entries in {:.1} s",
         wallets.len(),

@@ -6,7 +6,7 @@
 //! 100 operations; API v1 runs get their own users, funded by one entry each.
 
 use super::http::{Conn, Endpoint};
-use super::preload::FUNDING;
+use super::preload::{lot_expiry, FUNDING, LOT_AMOUNT};
 use super::workload::Fixture;
 use super::{measure, run_tag, BenchArgs, WorkloadKind};
 use anyhow::Context;
@@ -183,13 +183,9 @@ pub(super) async fn system_wallet(
     Ok(WalletId::new(id_of(made.first().unwrap_or(&Value::Null))?))
 }
 
-/// What each preloaded lot holds: far more than the run's transfers (1 to
-/// 100 each) take, so every wallet keeps its lots open.
-pub(super) const LOT_AMOUNT: i64 = 10_000;
-
-/// Gives each wallet `lots` open lots: one transaction of `lots` Issues per
-/// wallet, each expiring an hour after the previous, from 30 days on (the
-/// run never reaches an expiry).
+/// Gives each wallet `lots` open lots, as the preload of a local run does
+/// (`preload::LOT_AMOUNT` each, expiring at `preload::lot_expiry`): one
+/// transaction of `lots` Issues per wallet.
 pub(super) async fn issue_lots(
     endpoint: &Arc<Endpoint>,
     access: &str,
@@ -198,8 +194,7 @@ pub(super) async fn issue_lots(
     clients: usize,
     tag: &str,
 ) -> anyhow::Result<()> {
-    const HOUR: i64 = 3_600_000;
-    let first = wallet_core::clock::system_now() + 30 * 24 * HOUR;
+    let now = wallet_core::clock::system_now();
     let jobs = wallets
         .iter()
         .map(|wallet| {
@@ -209,7 +204,7 @@ pub(super) async fn issue_lots(
                         "type": "Issue",
                         "destination": wallet.to_string(),
                         "amount": LOT_AMOUNT,
-                        "expiresAt": first + HOUR * i64::try_from(k).unwrap_or(0),
+                        "expiresAt": lot_expiry(now, k),
                     })
                 })
                 .collect();

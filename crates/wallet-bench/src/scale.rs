@@ -31,7 +31,7 @@ pub(crate) async fn run(target: &impl Target, args: &BenchArgs) -> anyhow::Resul
     );
     let wallets = args.wallets.unwrap_or(SCALE_WALLETS);
     let entries = args.preload_entries.unwrap_or(SCALE_ENTRIES);
-    let local = local::start(target, wallets, entries, false).await?;
+    let local = local::start(target, wallets, entries, 0, false).await?;
     println!("database: {}", local.database);
     println!(
         "preload: {} wallets, {} entries in {:.1} s",

@@ -16,7 +16,7 @@ use serde::Deserialize;
 use std::future::Future;
 use std::path::{Path, PathBuf};
 use wallet_core::check::CheckReport;
-use wallet_core::ids::{AssetId, AuthorityRowId, EntryId, TransactionId, WalletId};
+use wallet_core::ids::{AssetId, AuthorityRowId, EntryId, LotId, TransactionId, WalletId};
 use wallet_core::model::Millis;
 use wallet_core::port::{BackendStats, NewEntry, NewTransaction};
 use wallet_core::text::ProjectId;
@@ -174,4 +174,10 @@ pub trait BulkRows {
 
     /// Marks the asset used, as opening a wallet through the ledger does.
     fn mark_asset_used(&mut self, asset: AssetId) -> Result<(), StoreError>;
+
+    /// An Issue entry (without touching its wallet's balance) and the Open
+    /// lot it forms, expiring at `expires_at`; returns the lot's id. Written
+    /// after every preloaded spend of its wallet (a spend takes lot value
+    /// first, so lots written before would not add up).
+    fn lot(&mut self, issue: &NewEntry<'_>, expires_at: Millis) -> Result<LotId, StoreError>;
 }
