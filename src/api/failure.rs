@@ -46,6 +46,11 @@ pub fn reason(reason: &FailReason) -> String {
             format!("hold {hold} cannot be captured into its own source wallet")
         }
         FailReason::ExpiryNotInFuture { hold } => format!("hold {hold}'s expiresAt is not in the future"),
+        FailReason::LotExpiryNotInFuture { expires_at } => {
+            format!("an Issue's expiresAt {expires_at} is not in the future")
+        }
+        FailReason::UnknownLot { lot } => format!("{lot} is unknown"),
+        FailReason::LotNotDue { lot } => format!("lot {lot} has nothing due to expire"),
         FailReason::UnknownItem { item } => format!("item {item} is unknown"),
         FailReason::ItemIdTaken { item } => format!("itemId {item} is taken in this project"),
         FailReason::WrongItemStatus { item, status } => format!("item {item} is {status}"),

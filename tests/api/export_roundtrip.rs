@@ -268,11 +268,13 @@ impl World {
                         0 => Operation::Issue {
                             destination: a,
                             amount,
+                            expires_at: None,
                         },
                         1 => Operation::Redeem { source: a, amount },
                         _ if a == b => Operation::Issue {
                             destination: a,
                             amount,
+                            expires_at: None,
                         },
                         _ => Operation::Transfer {
                             source: a,

@@ -412,6 +412,7 @@ async fn every_write_of_the_core_rechecks_its_credential() {
             vec![Operation::Issue {
                 destination: wallet,
                 amount,
+                expires_at: None,
             }],
             None,
         )

@@ -1,6 +1,6 @@
-//! The invariants of `docs/model.md` (and of holds, `spec/holds.md`, and
-//! items, `spec/items.md`: see `items`),
-//! checked on a whole file: plain SQL,
+//! The invariants of `docs/model.md` (and of holds, `spec/holds.md`,
+//! items, `spec/items.md`: see `items`, and lots, `spec/lots.md`: see
+//! `lots`), checked on a whole file: plain SQL,
 //! run in one transaction so they see one snapshot. Behind
 //! `ReadTx::check`, [`crate::verify`], restores and imports.
 
@@ -10,6 +10,7 @@ use rusqlite::Connection;
 use wallet_core::check::CheckReport;
 
 mod items;
+mod lots;
 
 /// Each query returns one text column describing a violation, or no rows.
 const BALANCE_MISMATCHES: &str = "
@@ -113,6 +114,7 @@ pub(crate) fn run(conn: &Connection) -> DbResult<CheckReport> {
         entries: count("SELECT count(*) FROM entries")?,
         transactions: count("SELECT count(*) FROM transactions")?,
         items: count("SELECT count(*) FROM items")?,
+        lots: count("SELECT count(*) FROM lots")?,
         balance_mismatches: list(BALANCE_MISMATCHES)?,
         negative_balances: list(NEGATIVE_BALANCES)?,
         held_mismatches: held_mismatches(conn)?,
@@ -127,11 +129,12 @@ pub(crate) fn run(conn: &Connection) -> DbResult<CheckReport> {
             found
         },
         item_mismatches: items::mismatches(conn)?,
+        lot_mismatches: lots::mismatches(conn)?,
         integrity,
     })
 }
 
-/// Per asset: sum of balances = issued - redeemed. Summed in i128 in Rust,
+/// Per asset: sum of balances = issued - redeemed - expired. Summed in i128 in Rust,
 /// not in SQL: an asset's total may pass i64 (each wallet is bounded, their
 /// sum is not), and SQLite's sum() would fail on that with an error.
 fn asset_mismatches(conn: &Connection) -> DbResult<Vec<String>> {
@@ -151,7 +154,7 @@ fn asset_mismatches(conn: &Connection) -> DbResult<Vec<String>> {
     }
     let mut entries = conn.prepare(
         "SELECT w.asset_id, e.amount FROM entries e JOIN wallets w ON w.id = e.wallet_id
-         WHERE e.kind IN ('Issue', 'Redeem')",
+         WHERE e.kind IN ('Issue', 'Redeem', 'Expire')",
     )?;
     for row in entries.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)))? {
         let (asset, amount) = row?;
@@ -163,7 +166,7 @@ fn asset_mismatches(conn: &Connection) -> DbResult<Vec<String>> {
         .take(MAX_LISTED)
         .map(|(asset, total)| {
             let issued = net.get(asset).copied().unwrap_or(0);
-            format!("asset {asset}: balances sum to {total} but issued - redeemed = {issued}")
+            format!("asset {asset}: balances sum to {total} but issued - redeemed - expired = {issued}")
         })
         .collect())
 }

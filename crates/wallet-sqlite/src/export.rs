@@ -5,8 +5,9 @@
 use crate::error::DbResult;
 use rusqlite::{Connection, OptionalExtension, Row};
 use wallet_core::dump::{
-    hex, AssetDump, AuthorityDump, CustomerDump, CustomerKeyDump, DumpCounts, DumpRecord, EntryDump,
-    HoldDump, ItemDump, ItemRecord, ItemStepDump, ProjectDump, TransactionDump, WalletDump,
+    hex, AssetDump, AuthorityDump, CustomerDump, CustomerKeyDump, DumpCounts, DumpRecord, EarmarkDump,
+    EntryDump, HoldDump, ItemDump, ItemRecord, ItemStepDump, LotDump, LotStepDump, ProjectDump,
+    TransactionDump, WalletDump,
 };
 use wallet_core::StoreError;
 
@@ -183,6 +184,54 @@ const EXPORTS: &[(&str, RowReader)] = &[
                 transaction: r.get(10)?,
                 created_at: r.get(11)?,
                 updated_at: r.get(12)?,
+            }))
+        },
+    ),
+    // Lots after the holds: earmarks name both.
+    (
+        "SELECT l.id, l.wallet_id, l.amount, l.remaining, l.earmarked, l.expires_at, l.status,
+                l.transaction_id, l.created_at, l.updated_at
+         FROM lots l JOIN wallets w ON w.id = l.wallet_id
+         WHERE w.project_id = ?1 ORDER BY l.id",
+        |r| {
+            Ok(DumpRecord::Lot(LotDump {
+                id: r.get(0)?,
+                wallet: r.get(1)?,
+                amount: r.get(2)?,
+                remaining: r.get(3)?,
+                earmarked: r.get(4)?,
+                expires_at: r.get(5)?,
+                status: r.get(6)?,
+                transaction: r.get(7)?,
+                created_at: r.get(8)?,
+                updated_at: r.get(9)?,
+            }))
+        },
+    ),
+    (
+        "SELECT s.id, s.lot_id, s.transaction_id, s.kind, s.amount, s.created_at
+         FROM lot_steps s JOIN lots l ON l.id = s.lot_id JOIN wallets w ON w.id = l.wallet_id
+         WHERE w.project_id = ?1 ORDER BY s.id",
+        |r| {
+            Ok(DumpRecord::LotStep(LotStepDump {
+                rowid: r.get(0)?,
+                lot: r.get(1)?,
+                transaction: r.get(2)?,
+                kind: r.get(3)?,
+                amount: r.get(4)?,
+                created_at: r.get(5)?,
+            }))
+        },
+    ),
+    (
+        "SELECT e.hold_id, e.lot_id, e.amount
+         FROM hold_lots e JOIN holds h ON h.id = e.hold_id
+         WHERE h.project_id = ?1 ORDER BY e.hold_id, e.lot_id",
+        |r| {
+            Ok(DumpRecord::Earmark(EarmarkDump {
+                hold: r.get(0)?,
+                lot: r.get(1)?,
+                amount: r.get(2)?,
             }))
         },
     ),

@@ -60,6 +60,14 @@ const HOLDS: &str = include_str!("migrations/05_holds.sql");
 /// items with a history, and the old table goes. See the file.
 const ITEMS: &str = include_str!("migrations/06_items.sql");
 
+/// Step 7: lots (`lots`, `lot_steps`, `hold_lots`), and `Expire` entries
+/// (the CHECK on `entries.kind` widened in place: see the file, and
+/// [`check_entry_kinds`]).
+const LOTS: &str = include_str!("migrations/07_lots.sql");
+
+/// The step that widens `entries.kind` (1-based, as `user_version`).
+const LOTS_STEP: usize = 7;
+
 /// Numbered schema steps, keyed by `PRAGMA user_version`. Append only: a step
 /// that has shipped is never edited.
 const STEPS: &[&str] = &[
@@ -69,6 +77,7 @@ const STEPS: &[&str] = &[
     ADMIN_SESSIONS,
     HOLDS,
     ITEMS,
+    LOTS,
 ];
 
 /// How many schema steps this binary knows (a database beyond is refused).
@@ -93,10 +102,17 @@ pub(crate) fn migrate(conn: &mut Connection) -> DbResult<()> {
     if foreign_keys {
         conn.execute_batch("PRAGMA foreign_keys = ON")?;
     }
-    migrated
+    if migrated? {
+        // Step 7 edited `entries` in sqlite_schema, which this connection
+        // parsed before: it rereads the schema (the others see the new
+        // schema cookie). After the commit, never inside the transaction.
+        conn.execute_batch("PRAGMA writable_schema = RESET")?;
+    }
+    Ok(())
 }
 
-fn apply_steps(conn: &mut Connection) -> DbResult<()> {
+/// Returns whether step 7 ran.
+fn apply_steps(conn: &mut Connection) -> DbResult<bool> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let version: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     let known = schema_steps();
@@ -110,6 +126,9 @@ fn apply_steps(conn: &mut Connection) -> DbResult<()> {
     for (number, step) in (1i64..).zip(STEPS).skip(done) {
         tx.execute_batch(step)?;
         tx.pragma_update(None, "user_version", number)?;
+    }
+    if done < LOTS_STEP {
+        check_entry_kinds(&tx)?;
     }
     if done < STEPS.len() {
         // Only after a step ran: on a large file this reads every table.
@@ -141,7 +160,27 @@ fn apply_steps(conn: &mut Connection) -> DbResult<()> {
         wallet_core::clock::system_now(),
     )?;
     tx.commit()?;
-    Ok(())
+    Ok(done < LOTS_STEP)
+}
+
+/// Step 7 edits the text of `entries` in `sqlite_schema`: an edit that did
+/// not match (a table written some other way) would leave the old CHECK,
+/// and every lot's expiry would then fail. Refused here instead, before the
+/// commit, so the file stays at step 6.
+fn check_entry_kinds(conn: &Connection) -> DbResult<()> {
+    let sql: String = conn.query_row(
+        "SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = 'entries'",
+        [],
+        |r| r.get(0),
+    )?;
+    if sql.contains("'Capture', 'Expire'))") {
+        return Ok(());
+    }
+    Err(DbError(StoreError::Schema(
+        "schema step 7 could not widen the CHECK of entries.kind (the table is not as steps 1 to 6 \
+         wrote it); nothing was changed"
+            .to_owned(),
+    )))
 }
 
 /// The step a file is at, for `verify`: refuses files this binary cannot

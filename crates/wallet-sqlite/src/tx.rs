@@ -11,22 +11,22 @@
 //! [`Verdict::Keep`]: wallet_core::port::Verdict::Keep
 
 use crate::error::DbResult;
-use crate::statements::{catalog, credentials, holds, items, ledger, settings, v1, wallets};
+use crate::statements::{catalog, credentials, holds, items, ledger, lots, settings, v1, wallets};
 use crate::{check, export};
 use rusqlite::Connection;
 use wallet_core::check::CheckReport;
 use wallet_core::dump::{DumpCounts, DumpRecord};
 use wallet_core::ids::{
-    AssetId, AuthorityRowId, CustomerKeyRowId, CustomerRowId, EntryId, TransactionId, WalletId,
+    AssetId, AuthorityRowId, CustomerKeyRowId, CustomerRowId, EntryId, LotId, TransactionId, WalletId,
 };
 use wallet_core::model::{
-    AdminSession, Asset, Authority, AuthorityCredential, Customer, CustomerKey, CustomerStatus, Entry, Hold,
-    HoldStatus, Item, ItemFilter, ItemStep, Millis, NewAsset, Page, PageRequest, Project, TimeRange,
-    Transaction, Wallet, WalletStatus,
+    AdminSession, Asset, Authority, AuthorityCredential, Customer, CustomerKey, CustomerStatus, Earmark,
+    Entry, Expiring, Hold, HoldStatus, Item, ItemFilter, ItemStep, Lot, LotStatus, Millis, NewAsset, Page,
+    PageRequest, Project, TimeRange, Transaction, Wallet, WalletStatus,
 };
 use wallet_core::port::{
-    Claim, HoldUpdate, ItemUpdate, NewCustomerKey, NewEntry, NewItem, NewItemStep, NewTransaction, NewWallet,
-    ReadTx, Rechecked, WriteTx,
+    Claim, HoldUpdate, ItemUpdate, LotUpdate, NewCustomerKey, NewEntry, NewItem, NewItemStep, NewLot,
+    NewLotStep, NewTransaction, NewWallet, ReadTx, Rechecked, WriteTx,
 };
 use wallet_core::text::{CustomerId, HoldId, ItemId};
 use wallet_core::v1::{InventoryFilter, InventoryLine, V1Entry, WalletTotal, WalletTotalsFilter};
@@ -128,6 +128,13 @@ impl ReadTx for SqlTx<'_> {
         next_hold_expiry() -> Option<Millis> = holds::next_hold_expiry;
         transaction_holds(project: &str, transaction: TransactionId) -> Vec<Hold> = holds::transaction_holds;
 
+        wallet_lots(wallet: WalletId, status: Option<LotStatus>, page: PageRequest) -> Page<Lot> =
+            lots::wallet_lots;
+        expiring(wallets: &[WalletId]) -> Vec<(WalletId, Expiring)> = lots::expiring;
+        hold_earmarks(project: &str, holds: &[HoldId]) -> Vec<(HoldId, Earmark)> = lots::hold_earmarks;
+        due_lots(now: Millis, limit: u32) -> Vec<(String, WalletId, LotId)> = lots::due_lots;
+        next_lot_expiry() -> Option<Millis> = lots::next_lot_expiry;
+
         item(project: &str, id: &ItemId) -> Option<Item> = items::item;
         item_of_v1_entry(project: &str, entry: EntryId) -> Option<Item> = items::item_of_v1_entry;
         owner_items(
@@ -226,5 +233,12 @@ impl WriteTx for SqlTx<'_> {
         insert_item(project: &str, item: &NewItem<'_>) -> () = items::insert_item;
         update_item(project: &str, change: &ItemUpdate<'_>) -> () = items::update_item;
         append_item_step(project: &str, step: &NewItemStep<'_>) -> () = items::append_item_step;
+
+        // One writer: reading the lots of wallets the job read is locking them.
+        lots_of(wallets: &[WalletId]) -> Vec<Lot> = lots::lots_of;
+        insert_lot(lot: &NewLot) -> LotId = lots::insert_lot;
+        update_lot(change: &LotUpdate) -> () = lots::update_lot;
+        append_lot_step(step: &NewLotStep) -> () = lots::append_lot_step;
+        set_earmarks(project: &str, hold: &HoldId, earmarks: &[Earmark]) -> () = lots::set_earmarks;
     }
 }

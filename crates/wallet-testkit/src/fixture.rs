@@ -271,6 +271,16 @@ pub fn issue(destination: WalletId, amount: i64) -> Operation {
     Operation::Issue {
         destination,
         amount: quantity(amount),
+        expires_at: None,
+    }
+}
+
+/// An Issue whose value forms a lot that expires at `expires_at`.
+pub fn issue_expiring(destination: WalletId, amount: i64, expires_at: Millis) -> Operation {
+    Operation::Issue {
+        destination,
+        amount: quantity(amount),
+        expires_at: Some(expires_at),
     }
 }
 

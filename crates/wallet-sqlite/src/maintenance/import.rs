@@ -9,7 +9,7 @@
 //! backend shares: ids parse, statuses are known, references reach only
 //! earlier rows of the project, amounts fit their kind, balances their
 //! credit limits, holds add up and wallets hold what their Open holds
-//! reserve); only then is it written. What needs the whole result is
+//! reserve, lots add up and replay their history); only then is it written. What needs the whole result is
 //! `check` before the commit.
 
 use super::MaintenanceError;
@@ -276,6 +276,38 @@ impl Import {
                         h.created_at,
                         h.updated_at
                     ],
+                )?;
+            }
+            DumpRecord::Lot(l) => {
+                c.execute(
+                    "INSERT INTO lots (id, wallet_id, amount, remaining, earmarked, expires_at, status,
+                                       transaction_id, created_at, updated_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                    params![
+                        l.id,
+                        l.wallet,
+                        l.amount,
+                        l.remaining,
+                        l.earmarked,
+                        l.expires_at,
+                        l.status,
+                        l.transaction,
+                        l.created_at,
+                        l.updated_at
+                    ],
+                )?;
+            }
+            DumpRecord::LotStep(s) => {
+                c.execute(
+                    "INSERT INTO lot_steps (id, lot_id, transaction_id, kind, amount, created_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    params![s.rowid, s.lot, s.transaction, s.kind, s.amount, s.created_at],
+                )?;
+            }
+            DumpRecord::Earmark(e) => {
+                c.execute(
+                    "INSERT INTO hold_lots (hold_id, lot_id, amount) VALUES (?1, ?2, ?3)",
+                    params![e.hold, e.lot, e.amount],
                 )?;
             }
         }

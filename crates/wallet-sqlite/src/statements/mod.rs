@@ -12,6 +12,7 @@ pub(crate) mod credentials;
 pub(crate) mod holds;
 pub(crate) mod items;
 pub(crate) mod ledger;
+pub(crate) mod lots;
 pub(crate) mod rows;
 pub(crate) mod settings;
 pub(crate) mod v1;

@@ -5,11 +5,11 @@
 use crate::error::{unknown_value, DbResult};
 use rusqlite::{Connection, Params, Row};
 use wallet_core::ids::{
-    AssetId, AuthorityRowId, CustomerKeyRowId, CustomerRowId, EntryId, TransactionId, WalletId,
+    AssetId, AuthorityRowId, CustomerKeyRowId, CustomerRowId, EntryId, LotId, TransactionId, WalletId,
 };
 use wallet_core::model::{
     Asset, Authority, AuthorityCredential, Customer, CustomerKey, CustomerStatus, Entry, EntryKind, Hold,
-    HoldStatus, Owner, Page, Project, Transaction, TransactionStatus, Wallet, WalletStatus,
+    HoldStatus, Lot, LotStatus, Owner, Page, Project, Transaction, TransactionStatus, Wallet, WalletStatus,
 };
 use wallet_core::text::HoldId;
 
@@ -121,6 +121,8 @@ pub(crate) fn wallet(r: &Row<'_>) -> rusqlite::Result<Wallet> {
         held: r.get(11)?,
         credit_limit: r.get(12)?,
         created_at: r.get(10)?,
+        // The ledger fills it where it answers clients (`ReadTx::expiring`).
+        expiring: Vec::new(),
     })
 }
 
@@ -148,6 +150,25 @@ pub(crate) fn hold(r: &Row<'_>) -> rusqlite::Result<Hold> {
         created_at: r.get(9)?,
         transaction: TransactionId::new(r.get(10)?),
         updated_at: r.get(11)?,
+    })
+}
+
+/// Lots (`FROM lots l`).
+pub(crate) const LOT_COLUMNS: &str = "l.id, l.wallet_id, l.amount, l.remaining, l.earmarked, l.expires_at,
+     l.status, l.created_at, l.transaction_id, l.updated_at";
+
+pub(crate) fn lot(r: &Row<'_>) -> rusqlite::Result<Lot> {
+    Ok(Lot {
+        id: LotId::new(r.get(0)?),
+        wallet: WalletId::new(r.get(1)?),
+        amount: r.get(2)?,
+        remaining: r.get(3)?,
+        earmarked: r.get(4)?,
+        expires_at: r.get(5)?,
+        status: parsed(r, 6, "lots.status", LotStatus::parse)?,
+        created_at: r.get(7)?,
+        transaction: TransactionId::new(r.get(8)?),
+        updated_at: r.get(9)?,
     })
 }
 
@@ -271,6 +292,11 @@ mod tests {
     #[test]
     fn the_hold_columns_are_the_twelve_the_mapper_reads() {
         assert_eq!(HOLD_COLUMNS.split(',').count(), 12);
+    }
+
+    #[test]
+    fn the_lot_columns_are_the_ten_the_mapper_reads() {
+        assert_eq!(LOT_COLUMNS.split(',').count(), 10);
     }
 
     proptest! {

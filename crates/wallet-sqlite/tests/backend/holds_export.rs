@@ -102,6 +102,7 @@ async fn holds_of_every_status(ledger: &Ledger, clock: &ManualClock) -> (Caller,
             Operation::Issue {
                 destination: buyer,
                 amount: q(20),
+                expires_at: None,
             },
             hold("open", 7, Some(now + 60_000)),
             hold("split", 10, None),

@@ -87,6 +87,7 @@ pub async fn shop(path: &Path) -> Shop {
             Operation::Issue {
                 destination: wallets[1],
                 amount: q(30),
+                expires_at: None,
             },
             op_grant("sword", "sword", Some("alice"), Some(SWORD)),
             op_grant("shield", "shield", None, None),

@@ -34,7 +34,9 @@ fn net(operations: &[Operation], asset_of: &BTreeMap<WalletId, AssetId>) -> BTre
     let mut net = BTreeMap::new();
     for op in operations {
         let (wallet, amount) = match *op {
-            Operation::Issue { destination, amount } => (destination, i128::from(amount.get())),
+            Operation::Issue {
+                destination, amount, ..
+            } => (destination, i128::from(amount.get())),
             Operation::Redeem { source, amount } => (source, -i128::from(amount.get())),
             // Value moves between wallets of one asset, or stays put.
             Operation::Transfer { .. }
@@ -42,6 +44,7 @@ fn net(operations: &[Operation], asset_of: &BTreeMap<WalletId, AssetId>) -> BTre
             | Operation::Capture { .. }
             | Operation::Void { .. }
             | Operation::ExpireHold { .. }
+            | Operation::ExpireLot { .. }
             | Operation::GrantItem { .. }
             | Operation::TransferItem { .. }
             | Operation::ConsumeItem { .. }

@@ -6,16 +6,16 @@ use super::Faults;
 use wallet_core::check::CheckReport;
 use wallet_core::dump::{DumpCounts, DumpRecord};
 use wallet_core::ids::{
-    AssetId, AuthorityRowId, CustomerKeyRowId, CustomerRowId, EntryId, TransactionId, WalletId,
+    AssetId, AuthorityRowId, CustomerKeyRowId, CustomerRowId, EntryId, LotId, TransactionId, WalletId,
 };
 use wallet_core::model::{
-    AdminSession, Asset, Authority, AuthorityCredential, Customer, CustomerKey, CustomerStatus, Entry, Hold,
-    HoldStatus, Item, ItemFilter, ItemStep, Millis, NewAsset, Page, PageRequest, Project, TimeRange,
-    Transaction, Wallet, WalletStatus,
+    AdminSession, Asset, Authority, AuthorityCredential, Customer, CustomerKey, CustomerStatus, Earmark,
+    Entry, Expiring, Hold, HoldStatus, Item, ItemFilter, ItemStep, Lot, LotStatus, Millis, NewAsset, Page,
+    PageRequest, Project, TimeRange, Transaction, Wallet, WalletStatus,
 };
 use wallet_core::port::{
-    Claim, HoldUpdate, ItemUpdate, NewCustomerKey, NewEntry, NewItem, NewItemStep, NewTransaction, NewWallet,
-    ReadTx, Rechecked, WriteTx,
+    Claim, HoldUpdate, ItemUpdate, LotUpdate, NewCustomerKey, NewEntry, NewItem, NewItemStep, NewLot,
+    NewLotStep, NewTransaction, NewWallet, ReadTx, Rechecked, WriteTx,
 };
 use wallet_core::text::{CustomerId, HoldId, ItemId};
 use wallet_core::v1::{InventoryFilter, InventoryLine, V1Entry, WalletTotal, WalletTotalsFilter};
@@ -89,6 +89,11 @@ impl ReadTx for FaultyTx<'_, '_> {
         due_holds(now: Millis, limit: u32) -> Vec<(String, HoldId)>;
         next_hold_expiry() -> Option<Millis>;
         transaction_holds(project: &str, transaction: TransactionId) -> Vec<Hold>;
+        wallet_lots(wallet: WalletId, status: Option<LotStatus>, page: PageRequest) -> Page<Lot>;
+        expiring(wallets: &[WalletId]) -> Vec<(WalletId, Expiring)>;
+        hold_earmarks(project: &str, holds: &[HoldId]) -> Vec<(HoldId, Earmark)>;
+        due_lots(now: Millis, limit: u32) -> Vec<(String, WalletId, LotId)>;
+        next_lot_expiry() -> Option<Millis>;
         item(project: &str, id: &ItemId) -> Option<Item>;
         item_of_v1_entry(project: &str, entry: EntryId) -> Option<Item>;
         owner_items(
@@ -152,5 +157,10 @@ impl WriteTx for FaultyTx<'_, '_> {
         insert_item(project: &str, item: &NewItem<'_>) -> ();
         update_item(project: &str, change: &ItemUpdate<'_>) -> ();
         append_item_step(project: &str, step: &NewItemStep<'_>) -> ();
+        lots_of(wallets: &[WalletId]) -> Vec<Lot>;
+        insert_lot(lot: &NewLot) -> LotId;
+        update_lot(change: &LotUpdate) -> ();
+        append_lot_step(step: &NewLotStep) -> ();
+        set_earmarks(project: &str, hold: &HoldId, earmarks: &[Earmark]) -> ();
     }
 }

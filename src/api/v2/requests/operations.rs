@@ -152,6 +152,8 @@ impl OperationBody {
             OperationType::Issue => Operation::Issue {
                 destination: wallet(&self.destination, "destination")?,
                 amount: amount()?.into(),
+                // API v2's expiresAt on Issue: branch `lots-api`.
+                expires_at: None,
             },
             OperationType::Redeem => Operation::Redeem {
                 source: wallet(&self.source, "source")?,
