@@ -116,7 +116,7 @@ async fn holds_of_every_status(fx: &Fixture, caller: &Caller, buyer: WalletId, s
 /// expires but for what "lotted" (still Open) earmarks. Every status,
 /// every kind of step, one earmark.
 async fn lots_of_every_kind(fx: &Fixture, caller: &Caller) {
-    use crate::lots::issue_expiring;
+    use wallet_testkit::fixture::issue_expiring;
     let (keeper, taker, spender) = (
         fx.wallet(caller, None).await,
         fx.wallet(caller, None).await,

@@ -9,20 +9,10 @@ use crate::common::{authority_row, open, sql, value, Db};
 use wallet_core::clock::Clock;
 use wallet_core::ids::{LotId, TransactionId, WalletId};
 use wallet_core::model::{Earmark, Expiring, Lot, LotStatus, PageRequest, TransactionStatus};
-use wallet_core::operation::{Operation, Quantity};
 use wallet_core::port::{Claim, LotUpdate, NewLot, NewTransaction};
 use wallet_core::StoreError;
 use wallet_testkit::answers::completed;
-use wallet_testkit::fixture::{hold, hold_id, transfer};
-
-/// An Issue whose value forms a lot expiring at `expires_at`.
-pub fn issue_expiring(destination: WalletId, amount: i64, expires_at: i64) -> Operation {
-    Operation::Issue {
-        destination,
-        amount: Quantity::new(amount).expect("not negative"),
-        expires_at: Some(expires_at),
-    }
-}
+use wallet_testkit::fixture::{hold, hold_id, issue_expiring, transfer};
 
 /// A transaction row to hang lots on (written by hand, as a test may).
 async fn transaction(db: &Db) -> TransactionId {

@@ -6,7 +6,6 @@
 //! left (and not on those a discarded job wrote).
 
 use crate::common::{open, open_with, spawn_write, value, Blocker, Db};
-use crate::lots::issue_expiring;
 use std::sync::Arc;
 use std::time::Duration;
 use wallet_core::clock::Clock;
@@ -18,6 +17,7 @@ use wallet_core::port::LotUpdate;
 use wallet_core::{LedgerError, TransactionOutcome};
 use wallet_postgres::{PgOptions, PostgresBackend};
 use wallet_testkit::answers::{completed, failed};
+use wallet_testkit::fixture::issue_expiring;
 use wallet_testkit::fixture::{redeem, request, transfer};
 use wallet_testkit::{Fixture, TestDb};
 
