@@ -85,6 +85,7 @@ macro_rules! conformance_suite {
             a_transfer_carries_expiry,
             a_void_after_the_lot_expired_expires_the_part_at_once,
             a_capture_moves_earmarked_parts_with_their_expiry,
+            a_partial_capture_keeps_the_earmarks_it_does_not_take,
             a_lot_that_expired_while_no_server_ran_expires_at_the_first_pass,
             concurrent_redeems_from_lots_never_take_more_than_there_is,
             an_expiry_racing_spends_of_the_same_lots_conserves_value,

@@ -362,6 +362,35 @@ pub async fn a_capture_moves_earmarked_parts_with_their_expiry(db: TestDb) {
     fx.assert_check().await;
 }
 
+/// A Capture of part of a hold whose earmarks span two lots moves only the
+/// soonest one's part; the earmark on the other lot stays as it was (the
+/// transaction leaves that lot alone), and a Void gives both back.
+pub async fn a_partial_capture_keeps_the_earmarks_it_does_not_take(db: TestDb) {
+    let fx = Fixture::new(db);
+    fx.project("pa").await;
+    let caller = fx.authority("pa").await;
+    let (w, shop) = (fx.wallet(&caller, None).await, fx.wallet(&caller, None).await);
+    completed(
+        fx.post(
+            &caller,
+            vec![issue_expiring(w, 5, at(1)), issue_expiring(w, 5, at(2))],
+        )
+        .await,
+    );
+    completed(fx.post(&caller, vec![hold("h", w, 8, Some(shop), None)]).await);
+    assert_eq!(open(&fx, &caller, w).await, [(5, 5, at(1)), (5, 3, at(2))]);
+
+    completed(fx.post(&caller, vec![capture("h", Some(4))]).await);
+    assert_eq!(open(&fx, &caller, w).await, [(1, 1, at(1)), (5, 3, at(2))]);
+    assert_eq!(open(&fx, &caller, shop).await, [(4, 0, at(1))]);
+    assert_eq!(fx.hold(&caller, "h").await.remaining, 4);
+    fx.assert_check().await;
+
+    completed(fx.post(&caller, vec![void("h")]).await);
+    assert_eq!(open(&fx, &caller, w).await, [(1, 0, at(1)), (5, 0, at(2))]);
+    fx.assert_check().await;
+}
+
 /// A lot whose time came while no server ran is expired by the first pass
 /// after the database is opened again.
 pub async fn a_lot_that_expired_while_no_server_ran_expires_at_the_first_pass(db: TestDb) {
