@@ -5,7 +5,7 @@
 
 use crate::config::Database;
 use wallet_bench::{BulkLoad, BulkRows};
-use wallet_core::ids::{AssetId, AuthorityRowId, EntryId, TransactionId, WalletId};
+use wallet_core::ids::{AssetId, AuthorityRowId, EntryId, LotId, TransactionId, WalletId};
 use wallet_core::model::Millis;
 use wallet_core::port::{NewEntry, NewTransaction};
 use wallet_core::StoreError;
@@ -88,6 +88,10 @@ macro_rules! forward_rows {
 
             fn mark_asset_used(&mut self, asset: AssetId) -> Result<(), StoreError> {
                 self.0.mark_asset_used(asset)
+            }
+
+            fn lot(&mut self, issue: &NewEntry<'_>, expires_at: Millis) -> Result<LotId, StoreError> {
+                self.0.lot(issue, expires_at)
             }
         }
     )*};
