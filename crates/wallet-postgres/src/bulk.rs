@@ -10,7 +10,8 @@
 //! no server writes to has no one to race), as an import does, and moves
 //! every identity sequence past them at the end. The result is the ledger
 //! the writer would have left: balances equal to the sum of entries,
-//! `balance_after` of every entry, per-authority totals, transactions. The
+//! `balance_after` of every entry, per-authority totals, transactions, Open
+//! lots formed by Issues with an expiry ([`BulkTx::lot`]). The
 //! caller computes the balances (it generates the entries); this file only
 //! writes rows. Never use it on a database a server has open.
 //!
@@ -25,8 +26,8 @@ use crate::error::{DbError, DbResult};
 use crate::migrations;
 use crate::statements::rows::{self, col};
 use std::io::Write;
-use wallet_core::ids::{AssetId, AuthorityRowId, EntryId, TransactionId, WalletId};
-use wallet_core::model::Millis;
+use wallet_core::ids::{AssetId, AuthorityRowId, EntryId, LotId, TransactionId, WalletId};
+use wallet_core::model::{EntryKind, LotStatus, Millis};
 use wallet_core::port::{NewEntry, NewTransaction};
 use wallet_core::StoreError;
 
@@ -110,6 +111,7 @@ struct NextIds {
     wallet: i64,
     transaction: i64,
     entry: i64,
+    lot: i64,
 }
 
 /// A connection for bulk loading. Its session never blocks on an async
@@ -128,6 +130,7 @@ pub struct BulkTx {
     wallets: Vec<u8>,
     transactions: Vec<u8>,
     entries: Vec<u8>,
+    lots: Vec<u8>,
     items: Vec<u8>,
     balance_wallets: Vec<i64>,
     balances: Vec<i64>,
@@ -154,7 +157,8 @@ impl BulkLoader {
                 "SELECT (SELECT coalesce(max(id), 0) FROM customers),
                         (SELECT coalesce(max(id), 0) FROM wallets),
                         (SELECT coalesce(max(id), 0) FROM transactions),
-                        (SELECT coalesce(max(id), 0) FROM entries)",
+                        (SELECT coalesce(max(id), 0) FROM entries),
+                        (SELECT coalesce(max(id), 0) FROM lots)",
                 &[],
             )?;
             let next = NextIds {
@@ -162,6 +166,7 @@ impl BulkLoader {
                 wallet: col::<i64>(&row, 1)? + 1,
                 transaction: col::<i64>(&row, 2)? + 1,
                 entry: col::<i64>(&row, 3)? + 1,
+                lot: col::<i64>(&row, 4)? + 1,
             };
             Ok(Self { conn, next })
         };
@@ -210,6 +215,12 @@ impl BulkLoader {
                 "COPY entries (id, wallet_id, transaction_id, authority_id, kind, amount, balance_after,
                                reason, created_at) FROM STDIN",
                 &tx.entries,
+            )?;
+            copy(
+                conn,
+                "COPY lots (id, wallet_id, amount, remaining, earmarked, expires_at, status, transaction_id,
+                            created_at, updated_at) FROM STDIN",
+                &tx.lots,
             )?;
             if !tx.items.is_empty() {
                 copy(
@@ -361,6 +372,38 @@ impl BulkTx {
         text(row, e.reason);
         last_int(row, e.created_at);
         Ok(EntryId::new(id))
+    }
+
+    /// An Issue with an expiry, as the ledger leaves one: its entry (as
+    /// [`BulkTx::entry`]: the caller sets the final balance) and the Open
+    /// lot it formed in the entry's wallet, `issue.amount` of value that
+    /// expires at `expires_at`, formed in the entry's transaction at its
+    /// time. Returns the lot's id. The caller keeps the lots within the
+    /// wallet's balance (`check`'s invariant): the loader's other entries
+    /// do not spend lots.
+    pub fn lot(&mut self, issue: &NewEntry<'_>, expires_at: Millis) -> Result<LotId, StoreError> {
+        if issue.kind != EntryKind::Issue || issue.amount <= 0 {
+            return Err(StoreError::Internal(format!(
+                "a lot forms from an Issue of a positive amount, not a {} of {}",
+                issue.kind.as_str(),
+                issue.amount
+            )));
+        }
+        self.entry(issue)?;
+        let id = self.next.lot;
+        self.next.lot += 1;
+        let row = &mut self.lots;
+        int(row, id);
+        int(row, issue.wallet.get());
+        int(row, issue.amount);
+        int(row, issue.amount);
+        int(row, 0);
+        int(row, expires_at);
+        text(row, Some(LotStatus::Open.as_str()));
+        int(row, issue.transaction.get());
+        int(row, issue.created_at);
+        last_int(row, issue.created_at);
+        Ok(LotId::new(id))
     }
 
     /// An Active item granted with an API v1 entry of this load, owned by

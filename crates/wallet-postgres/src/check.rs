@@ -1,5 +1,5 @@
-//! The invariants of `docs/model.md` (and of holds, `spec/holds.md`, and
-//! items, `spec/items.md`),
+//! The invariants of `docs/model.md` (and of holds, `spec/holds.md`,
+//! items, `spec/items.md`, and lots, `spec/lots.md`: `lots`),
 //! checked on the whole database: the same checks as wallet-sqlite's
 //! `check`, in plain SQL, on the caller's snapshot (a read job is one
 //! `REPEATABLE READ` transaction). Sums are `NUMERIC` (PostgreSQL's `sum`
@@ -10,6 +10,8 @@ use crate::conn::PgConn;
 use crate::error::DbResult;
 use crate::statements::rows::col;
 use wallet_core::check::CheckReport;
+
+mod lots;
 
 /// Violations listed per check are capped so a broken database still
 /// reports fast (the statements say `LIMIT 100`).
@@ -77,15 +79,16 @@ const HOLD_MISMATCHES: &str = "
         OR d.project_id <> h.project_id OR d.asset_id <> h.asset_id
      ORDER BY h.id LIMIT 100)";
 
-/// Per asset: the sum of balances = issued - redeemed.
+/// Per asset: the sum of balances = issued - redeemed - expired (Expire
+/// entries are negative, like Redeem's).
 const ASSET_MISMATCHES: &str = "
     SELECT 'asset ' || a.id || ': balances sum to ' || coalesce(b.total, 0)
-           || ' but issued - redeemed = ' || coalesce(n.total, 0)
+           || ' but issued - redeemed - expired = ' || coalesce(n.total, 0)
     FROM assets a
     LEFT JOIN (SELECT asset_id, sum(balance) AS total FROM wallets GROUP BY asset_id) b ON b.asset_id = a.id
     LEFT JOIN (SELECT w.asset_id, sum(e.amount) AS total
                FROM entries e JOIN wallets w ON w.id = e.wallet_id
-               WHERE e.kind IN ('Issue', 'Redeem') GROUP BY w.asset_id) n ON n.asset_id = a.id
+               WHERE e.kind IN ('Issue', 'Redeem', 'Expire') GROUP BY w.asset_id) n ON n.asset_id = a.id
     WHERE coalesce(b.total, 0) <> coalesce(n.total, 0)
     ORDER BY a.id LIMIT 100";
 
@@ -233,6 +236,7 @@ pub(crate) fn run(conn: &mut PgConn) -> DbResult<CheckReport> {
     let entries = count("SELECT count(*) FROM entries")?;
     let transactions = count("SELECT count(*) FROM transactions")?;
     let items = count("SELECT count(*) FROM items")?;
+    let lot_count = count("SELECT count(*) FROM lots")?;
     let mut list = |sql: &'static str| -> DbResult<Vec<String>> {
         let mut found = conn
             .query(sql, &[])?
@@ -247,11 +251,17 @@ pub(crate) fn run(conn: &mut PgConn) -> DbResult<CheckReport> {
         item_mismatches.extend(list(sql)?);
     }
     item_mismatches.truncate(MAX_LISTED);
+    let mut lot_mismatches = Vec::new();
+    for sql in [lots::WALLETS, lots::LOTS, lots::EARMARKS] {
+        lot_mismatches.extend(list(sql)?);
+    }
+    lot_mismatches.truncate(MAX_LISTED);
     Ok(CheckReport {
         wallets,
         entries,
         transactions,
         items,
+        lots: lot_count,
         balance_mismatches: list(BALANCE_MISMATCHES)?,
         negative_balances: list(NEGATIVE_BALANCES)?,
         held_mismatches: list(HELD_MISMATCHES)?,
@@ -261,9 +271,7 @@ pub(crate) fn run(conn: &mut PgConn) -> DbResult<CheckReport> {
         failed_with_entries: list(FAILED_WITH_ENTRIES)?,
         authority_total_mismatches: list(AUTHORITY_TOTAL_MISMATCHES)?,
         item_mismatches,
-        // Until the PostgreSQL side of lots (branch `lots-pg`).
-        lots: 0,
-        lot_mismatches: Vec::new(),
+        lot_mismatches,
         integrity: list(INTEGRITY)?,
     })
 }

@@ -9,8 +9,9 @@ use crate::error::{DbError, DbResult};
 use crate::statements::rows::col;
 use postgres::Row;
 use wallet_core::dump::{
-    hex, AssetDump, AuthorityDump, CustomerDump, CustomerKeyDump, DumpCounts, DumpRecord, EntryDump,
-    HoldDump, ItemDump, ItemRecord, ItemStepDump, ProjectDump, TransactionDump, WalletDump,
+    hex, AssetDump, AuthorityDump, CustomerDump, CustomerKeyDump, DumpCounts, DumpRecord, EarmarkDump,
+    EntryDump, HoldDump, ItemDump, ItemRecord, ItemStepDump, LotDump, LotStepDump, ProjectDump,
+    TransactionDump, WalletDump,
 };
 use wallet_core::StoreError;
 
@@ -187,6 +188,54 @@ const EXPORTS: &[(&str, RowReader)] = &[
                 transaction: col(r, 10)?,
                 created_at: col(r, 11)?,
                 updated_at: col(r, 12)?,
+            }))
+        },
+    ),
+    // Lots, their steps, then earmarks: after the holds, which earmarks name.
+    (
+        "SELECT l.id, l.wallet_id, l.amount, l.remaining, l.earmarked, l.expires_at, l.status,
+                l.transaction_id, l.created_at, l.updated_at
+         FROM lots l JOIN wallets w ON w.id = l.wallet_id
+         WHERE w.project_id = $1 ORDER BY l.id",
+        |r| {
+            Ok(DumpRecord::Lot(LotDump {
+                id: col(r, 0)?,
+                wallet: col(r, 1)?,
+                amount: col(r, 2)?,
+                remaining: col(r, 3)?,
+                earmarked: col(r, 4)?,
+                expires_at: col(r, 5)?,
+                status: col(r, 6)?,
+                transaction: col(r, 7)?,
+                created_at: col(r, 8)?,
+                updated_at: col(r, 9)?,
+            }))
+        },
+    ),
+    (
+        "SELECT s.id, s.lot_id, s.transaction_id, s.kind, s.amount, s.created_at
+         FROM lot_steps s JOIN lots l ON l.id = s.lot_id JOIN wallets w ON w.id = l.wallet_id
+         WHERE w.project_id = $1 ORDER BY s.id",
+        |r| {
+            Ok(DumpRecord::LotStep(LotStepDump {
+                rowid: col(r, 0)?,
+                lot: col(r, 1)?,
+                transaction: col(r, 2)?,
+                kind: col(r, 3)?,
+                amount: col(r, 4)?,
+                created_at: col(r, 5)?,
+            }))
+        },
+    ),
+    (
+        "SELECT m.hold_id, m.lot_id, m.amount
+         FROM hold_lots m JOIN holds h ON h.id = m.hold_id
+         WHERE h.project_id = $1 ORDER BY m.hold_id, m.lot_id",
+        |r| {
+            Ok(DumpRecord::Earmark(EarmarkDump {
+                hold: col(r, 0)?,
+                lot: col(r, 1)?,
+                amount: col(r, 2)?,
             }))
         },
     ),

@@ -164,7 +164,7 @@ impl Drop for Import {
 
 /// The ledger's tables an import writes (and holds against writes).
 const TABLES: &str = "assets, authorities, customers, customer_keys, wallets, transactions, entries, \
-                      items, item_steps, authority_totals, holds";
+                      items, item_steps, authority_totals, holds, lots, lot_steps, hold_lots";
 
 /// The tables whose ids are identities, moved past the imported ids.
 pub(crate) const IDENTITIES: &[&str] = &[
@@ -188,6 +188,10 @@ pub(crate) const IDENTITIES: &[&str] = &[
                    greatest((SELECT coalesce(max(id), 0) FROM item_steps) + 1, nextval(pg_get_serial_sequence('item_steps', 'id'))), false)",
     "SELECT setval(pg_get_serial_sequence('holds', 'id'),
                    greatest((SELECT coalesce(max(id), 0) FROM holds) + 1, nextval(pg_get_serial_sequence('holds', 'id'))), false)",
+    "SELECT setval(pg_get_serial_sequence('lots', 'id'),
+                   greatest((SELECT coalesce(max(id), 0) FROM lots) + 1, nextval(pg_get_serial_sequence('lots', 'id'))), false)",
+    "SELECT setval(pg_get_serial_sequence('lot_steps', 'id'),
+                   greatest((SELECT coalesce(max(id), 0) FROM lot_steps) + 1, nextval(pg_get_serial_sequence('lot_steps', 'id'))), false)",
 ];
 
 /// The import's transaction, on its own thread.
@@ -434,12 +438,6 @@ impl Session {
                     ],
                 )?;
             }
-            // Until the PostgreSQL side of lots (branch `lots-pg`).
-            DumpRecord::Lot(_) | DumpRecord::LotStep(_) | DumpRecord::Earmark(_) => {
-                return Err(MaintenanceError::Invalid(
-                    "lots are not stored on PostgreSQL yet".to_owned(),
-                ));
-            }
             DumpRecord::Hold(h) => {
                 c.execute(
                     "INSERT INTO holds (id, project_id, public_id, source_id, destination_id, asset_id, amount,
@@ -462,6 +460,45 @@ impl Session {
                         &h.created_at,
                         &h.updated_at,
                     ],
+                )?;
+            }
+            DumpRecord::Lot(l) => {
+                c.execute(
+                    "INSERT INTO lots (id, wallet_id, amount, remaining, earmarked, expires_at, status,
+                                       transaction_id, created_at, updated_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                    &[
+                        &l.id,
+                        &l.wallet,
+                        &l.amount,
+                        &l.remaining,
+                        &l.earmarked,
+                        &l.expires_at,
+                        &l.status,
+                        &l.transaction,
+                        &l.created_at,
+                        &l.updated_at,
+                    ],
+                )?;
+            }
+            DumpRecord::LotStep(step) => {
+                c.execute(
+                    "INSERT INTO lot_steps (id, lot_id, transaction_id, kind, amount, created_at)
+                     VALUES ($1, $2, $3, $4, $5, $6)",
+                    &[
+                        &step.rowid,
+                        &step.lot,
+                        &step.transaction,
+                        &step.kind,
+                        &step.amount,
+                        &step.created_at,
+                    ],
+                )?;
+            }
+            DumpRecord::Earmark(m) => {
+                c.execute(
+                    "INSERT INTO hold_lots (hold_id, lot_id, amount) VALUES ($1, $2, $3)",
+                    &[&m.hold, &m.lot, &m.amount],
                 )?;
             }
         }

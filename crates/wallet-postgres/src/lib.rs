@@ -29,7 +29,8 @@
 //! - `migrations`: `migrations/0001_schema.sql` and later numbered steps
 //!   (`0002_holds.sql`: holds, credit limits, the system authority;
 //!   `0003_items.sql`: items and their history, API v1's items moved into
-//!   them), recorded in `schema_migrations`.
+//!   them; `0004_lots.sql`: lots, their history and holds' earmarks),
+//!   recorded in `schema_migrations`.
 //! - `check`: the model's invariants in SQL. `export`: a project as
 //!   [`DumpRecord`](wallet_core::dump::DumpRecord)s. [`Import`]: a project
 //!   into a database, all or nothing.

@@ -1,7 +1,7 @@
 //! The schema: numbered steps (`migrations/0001_schema.sql`,
-//! `0002_holds.sql`, `0003_items.sql`, ...), each applied in one
-//! transaction and recorded in `schema_migrations`. A database at a step
-//! newer than this binary knows is refused, as on SQLite.
+//! `0002_holds.sql`, `0003_items.sql`, `0004_lots.sql`, ...), each applied
+//! in one transaction and recorded in `schema_migrations`. A database at a
+//! step newer than this binary knows is refused, as on SQLite.
 //!
 //! Several server processes may start at once on one database: each step
 //! runs under a transaction-scoped advisory lock and re-reads the version
@@ -21,6 +21,7 @@ const STEPS: &[&str] = &[
     include_str!("../migrations/0001_schema.sql"),
     include_str!("../migrations/0002_holds.sql"),
     include_str!("../migrations/0003_items.sql"),
+    include_str!("../migrations/0004_lots.sql"),
 ];
 
 /// The advisory lock key every migration takes ("wallet" in ASCII).

@@ -16,28 +16,31 @@
 //! Inside a write, locked wallets' balances and held values and the running
 //! totals move in the group's [`GroupCache`]; every statement that could
 //! read or change them flushes it first (`forward!`), the few that cannot
-//! do not (`forward_plain!`: holds, items, entries, credentials, settings).
+//! do not (`forward_plain!`: holds, lots, items, entries, credentials,
+//! settings). Lots are never cached: `lots_of` reads them after the
+//! wallets' locks, whether those were taken by this job or (a cached
+//! wallet) by an earlier job of the group (see `statements::lots`).
 //!
 //! [`Verdict::Keep`]: wallet_core::port::Verdict::Keep
 
 use crate::cache::GroupCache;
 use crate::conn::PgConn;
 use crate::error::{DbError, DbResult};
-use crate::statements::{catalog, credentials, holds, items, ledger, settings, v1, wallets};
+use crate::statements::{catalog, credentials, holds, items, ledger, lots, settings, v1, wallets};
 use crate::{check, export};
 use wallet_core::check::CheckReport;
 use wallet_core::dump::{DumpCounts, DumpRecord};
 use wallet_core::ids::{
-    AssetId, AuthorityRowId, CustomerKeyRowId, CustomerRowId, EntryId, TransactionId, WalletId,
+    AssetId, AuthorityRowId, CustomerKeyRowId, CustomerRowId, EntryId, LotId, TransactionId, WalletId,
 };
 use wallet_core::model::{
-    AdminSession, Asset, Authority, AuthorityCredential, Customer, CustomerKey, CustomerStatus, Entry, Hold,
-    HoldStatus, Item, ItemFilter, ItemStep, Millis, NewAsset, Page, PageRequest, Project, TimeRange,
-    Transaction, Wallet, WalletStatus,
+    AdminSession, Asset, Authority, AuthorityCredential, Customer, CustomerKey, CustomerStatus, Earmark,
+    Entry, Expiring, Hold, HoldStatus, Item, ItemFilter, ItemStep, Lot, LotStatus, Millis, NewAsset, Page,
+    PageRequest, Project, TimeRange, Transaction, Wallet, WalletStatus,
 };
 use wallet_core::port::{
-    Claim, HoldUpdate, ItemUpdate, NewCustomerKey, NewEntry, NewItem, NewItemStep, NewTransaction, NewWallet,
-    ReadTx, Rechecked, WriteTx,
+    Claim, HoldUpdate, ItemUpdate, LotUpdate, NewCustomerKey, NewEntry, NewItem, NewItemStep, NewLot,
+    NewLotStep, NewTransaction, NewWallet, ReadTx, Rechecked, WriteTx,
 };
 use wallet_core::text::{CustomerId, HoldId, ItemId};
 use wallet_core::v1::{InventoryFilter, InventoryLine, V1Entry, WalletTotal, WalletTotalsFilter};
@@ -171,6 +174,14 @@ impl ReadTx for PgTx<'_> {
         transaction_holds(project: &str, transaction: TransactionId) -> Vec<Hold> =
             holds::transaction_holds;
 
+        // Lots and earmarks are never cached either (see `statements::lots`).
+        wallet_lots(wallet: WalletId, status: Option<LotStatus>, page: PageRequest) -> Page<Lot> =
+            lots::wallet_lots;
+        expiring(wallets: &[WalletId]) -> Vec<(WalletId, Expiring)> = lots::expiring;
+        hold_earmarks(project: &str, holds: &[HoldId]) -> Vec<(HoldId, Earmark)> = lots::hold_earmarks;
+        due_lots(now: Millis, limit: u32) -> Vec<(String, WalletId, LotId)> = lots::due_lots;
+        next_lot_expiry() -> Option<Millis> = lots::next_lot_expiry;
+
         // Items are never cached either, and touch no wallet.
         item(project: &str, id: &ItemId) -> Option<Item> = items::item;
         item_of_v1_entry(project: &str, entry: EntryId) -> Option<Item> = items::item_of_v1_entry;
@@ -259,42 +270,6 @@ impl ReadTx for PgTx<'_> {
         };
         self.note(result)
     }
-
-    // Until the PostgreSQL side of lots (branch `lots-pg`): no lots.
-    fn wallet_lots(
-        &mut self,
-        _wallet: WalletId,
-        _status: Option<wallet_core::model::LotStatus>,
-        _page: PageRequest,
-    ) -> Result<Page<wallet_core::model::Lot>, StoreError> {
-        Ok(Page {
-            items: Vec::new(),
-            total: 0,
-        })
-    }
-    fn expiring(
-        &mut self,
-        _wallets: &[WalletId],
-    ) -> Result<Vec<(WalletId, wallet_core::model::Expiring)>, StoreError> {
-        Ok(Vec::new())
-    }
-    fn hold_earmarks(
-        &mut self,
-        _project: &str,
-        _holds: &[HoldId],
-    ) -> Result<Vec<(HoldId, wallet_core::model::Earmark)>, StoreError> {
-        Ok(Vec::new())
-    }
-    fn due_lots(
-        &mut self,
-        _now: Millis,
-        _limit: u32,
-    ) -> Result<Vec<(String, WalletId, wallet_core::ids::LotId)>, StoreError> {
-        Ok(Vec::new())
-    }
-    fn next_lot_expiry(&mut self) -> Result<Option<Millis>, StoreError> {
-        Ok(None)
-    }
 }
 
 impl WriteTx for PgTx<'_> {
@@ -364,6 +339,14 @@ impl WriteTx for PgTx<'_> {
         insert_item(project: &str, item: &NewItem<'_>) -> () = items::insert_item;
         update_item(project: &str, change: &ItemUpdate<'_>) -> () = items::update_item;
         append_item_step(project: &str, step: &NewItemStep<'_>) -> () = items::append_item_step;
+
+        // A lot's numbers are not a wallet's: its balance moves apart, by
+        // `debit` and `credit`. `lots_of` runs after `lock_wallets`.
+        lots_of(wallets: &[WalletId]) -> Vec<Lot> = lots::lots_of;
+        insert_lot(lot: &NewLot) -> LotId = lots::insert_lot;
+        update_lot(change: &LotUpdate) -> () = lots::update_lot;
+        append_lot_step(step: &NewLotStep) -> () = lots::append_lot_step;
+        set_earmarks(project: &str, hold: &HoldId, earmarks: &[Earmark]) -> () = lots::set_earmarks;
     }
 
     forward! {
@@ -460,35 +443,4 @@ impl WriteTx for PgTx<'_> {
         let result = ledger::add_authority_total(self.conn, wallet, authority, delta);
         self.note(result)
     }
-
-    // Until the PostgreSQL side of lots (branch `lots-pg`): a wallet has no
-    // lots, and forming one is refused.
-    fn lots_of(&mut self, _wallets: &[WalletId]) -> Result<Vec<wallet_core::model::Lot>, StoreError> {
-        Ok(Vec::new())
-    }
-    fn insert_lot(
-        &mut self,
-        _lot: &wallet_core::port::NewLot,
-    ) -> Result<wallet_core::ids::LotId, StoreError> {
-        Err(no_lots_yet())
-    }
-    fn update_lot(&mut self, _change: &wallet_core::port::LotUpdate) -> Result<(), StoreError> {
-        Err(no_lots_yet())
-    }
-    fn append_lot_step(&mut self, _step: &wallet_core::port::NewLotStep) -> Result<(), StoreError> {
-        Err(no_lots_yet())
-    }
-    fn set_earmarks(
-        &mut self,
-        _project: &str,
-        _hold: &HoldId,
-        _earmarks: &[wallet_core::model::Earmark],
-    ) -> Result<(), StoreError> {
-        Err(no_lots_yet())
-    }
-}
-
-/// Until the PostgreSQL side of lots (branch `lots-pg`).
-fn no_lots_yet() -> StoreError {
-    StoreError::Internal("lots are not stored on PostgreSQL yet".to_owned())
 }

@@ -16,8 +16,8 @@ use crate::backend::SqliteBackend;
 use crate::error::{DbError, DbResult};
 use rusqlite::{params, CachedStatement, Connection};
 use std::path::Path;
-use wallet_core::ids::{AssetId, AuthorityRowId, EntryId, TransactionId, WalletId};
-use wallet_core::model::Millis;
+use wallet_core::ids::{AssetId, AuthorityRowId, EntryId, LotId, TransactionId, WalletId};
+use wallet_core::model::{EntryKind, Millis};
 use wallet_core::port::{NewEntry, NewTransaction};
 use wallet_core::StoreError;
 
@@ -34,6 +34,7 @@ pub struct BulkTx<'c> {
     entry: CachedStatement<'c>,
     item: CachedStatement<'c>,
     grant: CachedStatement<'c>,
+    lot: CachedStatement<'c>,
     balance: CachedStatement<'c>,
     total: CachedStatement<'c>,
     conn: &'c Connection,
@@ -116,6 +117,11 @@ impl<'c> BulkTx<'c> {
                  SELECT i.id, e.transaction_id, 'GrantItem', NULL, i.customer_id, i.properties, i.created_at
                  FROM items i JOIN entries e ON e.id = i.v1_entry_id WHERE i.id = ?1",
             )?,
+            lot: conn.prepare_cached(
+                "INSERT INTO lots (wallet_id, amount, remaining, earmarked, expires_at, status, transaction_id,
+                                   created_at, updated_at)
+                 VALUES (?1, ?2, ?2, 0, ?3, 'Open', ?4, ?5, ?5)",
+            )?,
             balance: conn.prepare_cached("UPDATE wallets SET balance = ?2 WHERE id = ?1")?,
             total: conn.prepare_cached(
                 "INSERT INTO authority_totals (wallet_id, authority_id, total) VALUES (?1, ?2, ?3)
@@ -189,6 +195,35 @@ impl<'c> BulkTx<'c> {
             Ok(())
         };
         Ok(write()?)
+    }
+
+    /// An Issue entry whose value forms an Open lot of its wallet that
+    /// expires at `expires_at`, as the ledger writes an Issue with
+    /// `expiresAt`: the entry (as [`BulkTx::entry`]: the caller computes
+    /// its `balance_after` and the wallet's final balance, the lot's value
+    /// counted in) and the lot, of the entry's amount, transaction and time,
+    /// with no history beyond that. Returns the lot's id. The ledger's
+    /// invariant (a wallet's Open lots hold at most its balance) is the
+    /// caller's: write a wallet's lots after any preloaded spends of it (a
+    /// spend takes lot value first), and with `expires_at` past the run.
+    pub fn lot(&mut self, issue: &NewEntry<'_>, expires_at: Millis) -> Result<LotId, StoreError> {
+        if issue.kind != EntryKind::Issue || issue.amount <= 0 {
+            return Err(StoreError::Internal(format!(
+                "a lot forms from an Issue of something, not a {} of {}",
+                issue.kind, issue.amount
+            )));
+        }
+        self.entry(issue)?;
+        self.lot
+            .execute(params![
+                issue.wallet.get(),
+                issue.amount,
+                expires_at,
+                issue.transaction.get(),
+                issue.created_at
+            ])
+            .map_err(DbError::from)?;
+        Ok(LotId::new(self.conn.last_insert_rowid()))
     }
 
     /// The wallet's final balance, and `authority`'s running total in it

@@ -13,10 +13,11 @@ use std::sync::Arc;
 use wallet_core::amount::Amount;
 use wallet_core::check::CheckReport;
 use wallet_core::clock::ManualClock;
+use wallet_core::dump::DumpRecord;
 use wallet_core::ids::{AssetId, WalletId};
 use wallet_core::model::{
-    AuthorityCredential, Customer, CustomerKey, Entry, Hold, Item, ItemStep, Millis, PageRequest, Project,
-    TimeRange, Transaction, Wallet,
+    AuthorityCredential, Customer, CustomerKey, Entry, Hold, Item, ItemStep, Lot, LotStatus, Millis,
+    PageRequest, Project, TimeRange, Transaction, Wallet,
 };
 use wallet_core::operation::{Operation, Quantity, TransactionRequest};
 use wallet_core::policy::{AuthorityCaller, Caller, CustomerCaller, CustomerCredential};
@@ -24,7 +25,7 @@ use wallet_core::text::{
     random_base32, CustomerId, HoldId, ItemId, ItemName, ItemProperties, ItemType, ProjectId, PublicId,
     ReferenceId, Text,
 };
-use wallet_core::{Ledger, TransactionOutcome, V1EntryRequest, V1Item};
+use wallet_core::{Ledger, StoreError, TransactionOutcome, V1EntryRequest, V1Item};
 
 /// Where every fixture's clock starts (2023-11-14, in epoch milliseconds).
 pub const T0: Millis = 1_700_000_000_000;
@@ -60,6 +61,43 @@ impl Fixture {
         });
         let faults = faults.expect("the backend was wrapped");
         (Self::new(db), faults)
+    }
+
+    /// The fixture after a restart of its server: the ledger and the
+    /// database closed, the database opened again (see
+    /// [`TestDb::reopened`]) and a new ledger on it, at the same time.
+    pub fn restarted(self) -> Self {
+        let Fixture {
+            ledger,
+            clock,
+            references,
+            _db,
+        } = self;
+        drop(ledger);
+        let db = _db.reopened();
+        Self {
+            ledger: Ledger::with_clock(db.store(), clock.clone()),
+            clock,
+            references,
+            _db: db,
+        }
+    }
+
+    /// Every row of `project`, as an export writes them.
+    pub async fn export(&self, project: &str) -> Vec<DumpRecord> {
+        let project = project.to_owned();
+        self._db
+            .store()
+            .read(move |r| {
+                let mut records = Vec::new();
+                r.export_project(&project, &mut |record| {
+                    records.push(record);
+                    Ok(())
+                })?;
+                Ok::<_, StoreError>(records)
+            })
+            .await
+            .expect("the project exports")
     }
 
     /// A reference id no other request of this fixture used.
@@ -197,6 +235,15 @@ impl Fixture {
             .hold(caller, hold_id(id))
             .await
             .expect("the hold reads")
+    }
+
+    /// A wallet's lots of one status (or all), soonest expiry first.
+    pub async fn lots(&self, caller: &Caller, wallet: WalletId, status: Option<LotStatus>) -> Vec<Lot> {
+        self.ledger
+            .wallet_lots(caller, wallet, status, PageRequest::ALL)
+            .await
+            .expect("the lots read")
+            .items
     }
 
     /// An item as stored now (read by an authority of its project).

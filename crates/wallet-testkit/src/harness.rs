@@ -25,11 +25,15 @@ pub trait Harness: Send + Sync {
     fn fresh(&self) -> impl Future<Output = TestDb> + Send;
 }
 
+/// Opens the same database again, as a restarted server would.
+type Reopen = Arc<dyn Fn() -> Arc<dyn Backend> + Send + Sync>;
+
 /// A test's database: the backend, and what must live until the backend is
 /// gone (dropped after it).
 pub struct TestDb {
     // Field order is drop order: the backend closes before its files go.
     backend: Arc<dyn Backend>,
+    reopen: Option<Reopen>,
     _keep: Box<dyn Any + Send>,
 }
 
@@ -47,7 +51,38 @@ impl TestDb {
     pub fn new(backend: Arc<dyn Backend>, keep: impl Any + Send) -> Self {
         Self {
             backend,
+            reopen: None,
             _keep: Box::new(keep),
+        }
+    }
+
+    /// The same, able to [`reopen`](TestDb::reopened) its database with
+    /// `reopen`.
+    pub fn with_reopen(
+        backend: Arc<dyn Backend>,
+        keep: impl Any + Send,
+        reopen: impl Fn() -> Arc<dyn Backend> + Send + Sync + 'static,
+    ) -> Self {
+        Self {
+            backend,
+            reopen: Some(Arc::new(reopen)),
+            _keep: Box::new(keep),
+        }
+    }
+
+    /// The database closed and opened again, as a server restart does: the
+    /// backend is dropped first (the caller holds no other handle to it),
+    /// then a new one opens the same file or database. Without a way to
+    /// reopen it (a database made with [`TestDb::new`]), the same backend.
+    pub fn reopened(self) -> Self {
+        let Some(reopen) = self.reopen else {
+            return self;
+        };
+        drop(self.backend);
+        Self {
+            backend: reopen(),
+            reopen: Some(reopen),
+            _keep: self._keep,
         }
     }
 
@@ -64,6 +99,7 @@ impl TestDb {
     pub fn wrapped(self, wrap: impl FnOnce(Arc<dyn Backend>) -> Arc<dyn Backend>) -> Self {
         Self {
             backend: wrap(self.backend),
+            reopen: self.reopen,
             _keep: self._keep,
         }
     }
@@ -78,7 +114,10 @@ impl Harness for SqliteHarness {
         let dir = tempfile::tempdir().expect("a temp dir for the database");
         let options = SqliteOptions::new(dir.path().join("wallet.db"));
         let backend = SqliteBackend::open(&options).expect("a fresh SQLite database opens");
-        TestDb::new(Arc::new(backend), dir)
+        TestDb::with_reopen(Arc::new(backend), dir, move || {
+            let backend = SqliteBackend::open(&options).expect("the SQLite database opens again");
+            Arc::new(backend) as Arc<dyn Backend>
+        })
     }
 }
 
@@ -91,8 +130,13 @@ pub struct PgHarness;
 impl Harness for PgHarness {
     async fn fresh(&self) -> TestDb {
         let database = PgCluster::shared().fresh_database();
-        let backend = PostgresBackend::connect(&PgOptions::new(database.url()))
+        let options = PgOptions::new(database.url());
+        let backend = PostgresBackend::connect(&options)
             .unwrap_or_else(|e| panic!("a fresh PostgreSQL database {} opens: {e}", database.name()));
-        TestDb::new(Arc::new(backend), database)
+        TestDb::with_reopen(Arc::new(backend), database, move || {
+            let backend = PostgresBackend::connect(&options)
+                .unwrap_or_else(|e| panic!("the PostgreSQL database opens again: {e}"));
+            Arc::new(backend) as Arc<dyn Backend>
+        })
     }
 }

@@ -78,6 +78,20 @@ macro_rules! conformance_suite {
             items_move_only_between_known_active_owners,
             a_duplicate_reference_answers_the_items_of_the_stored_transaction,
             an_owners_items_are_listed_oldest_first_and_filtered,
+            // lots
+            lots_are_spent_soonest_expiring_first_then_plain_value,
+            nothing_is_spent_from_a_lot_at_or_after_its_expiry,
+            each_due_lot_expires_once_in_a_transaction_of_its_own,
+            a_transfer_carries_expiry,
+            a_void_after_the_lot_expired_expires_the_part_at_once,
+            a_capture_moves_earmarked_parts_with_their_expiry,
+            a_partial_capture_keeps_the_earmarks_it_does_not_take,
+            a_lot_that_expired_while_no_server_ran_expires_at_the_first_pass,
+            concurrent_redeems_from_lots_never_take_more_than_there_is,
+            an_expiry_racing_spends_of_the_same_lots_conserves_value,
+            a_wallet_shows_what_expires_when,
+            a_wallets_lots_page_and_filter_for_who_may_read_them,
+            an_export_carries_lots_their_history_and_earmarks,
             // check
             check_holds_after_a_mixed_concurrent_load,
             // storage faults
@@ -120,6 +134,7 @@ mod tests {
             include_str!("conformance/idempotency.rs"),
             include_str!("conformance/item_rules.rs"),
             include_str!("conformance/items.rs"),
+            include_str!("conformance/lots.rs"),
             include_str!("conformance/isolation.rs"),
             include_str!("conformance/statuses.rs"),
         ];
@@ -137,6 +152,6 @@ mod tests {
                 found += 1;
             }
         }
-        assert_eq!(found, 57, "the number of conformance tests");
+        assert_eq!(found, 69, "the number of conformance tests");
     }
 }

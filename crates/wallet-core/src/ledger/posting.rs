@@ -601,11 +601,7 @@ fn write_lots(tx: &mut dyn WriteTx, at: &Written<'_>, plan: &Plan) -> Result<(),
         };
         ids.insert(lot.key, id);
     }
-    let id_of = |key: LotKey| {
-        ids.get(&key)
-            .copied()
-            .ok_or_else(|| StoreError::Internal(format!("{key} has a step but is not in the plan")))
-    };
+    let id_of = |key: LotKey| lot_id(&ids, key);
     for step in &plan.lot_steps {
         tx.append_lot_step(&NewLotStep {
             lot: id_of(step.lot)?,
@@ -630,6 +626,19 @@ fn write_lots(tx: &mut dyn WriteTx, at: &Written<'_>, plan: &Plan) -> Result<(),
         tx.set_earmarks(at.project, &hold.state.id, &earmarks)?;
     }
     Ok(())
+}
+
+/// The stored id of a lot a step or an earmark names: a stored lot's own
+/// (an earmark may name one the transaction left alone: a Capture of part
+/// of a hold keeps its other earmarks), a formed lot's as just written.
+fn lot_id(formed: &BTreeMap<LotKey, LotId>, key: LotKey) -> Result<LotId, StoreError> {
+    match key {
+        LotKey::Stored(id) => Ok(id),
+        LotKey::New(_) => formed
+            .get(&key)
+            .copied()
+            .ok_or_else(|| StoreError::Internal(format!("{key} is named but the plan did not form it"))),
+    }
 }
 
 /// Writes the holds a plan placed (at their state after the transaction) and
@@ -811,5 +820,28 @@ fn ensure_default_wallet(
 impl From<FailReason> for LedgerError {
     fn from(reason: FailReason) -> Self {
         LedgerError::Rejected(reason)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A Capture of part of a hold whose earmarks span two lots touches
+    /// one of them; the hold's earmarks still name the other, which is in
+    /// no map of lots the plan wrote.
+    #[test]
+    fn an_earmark_of_a_lot_the_transaction_left_alone_keeps_its_id() {
+        let formed = BTreeMap::from([
+            (LotKey::Stored(LotId::new(1)), LotId::new(1)),
+            (LotKey::New(0), LotId::new(9)),
+        ]);
+        assert_eq!(lot_id(&formed, LotKey::Stored(LotId::new(2))), Ok(LotId::new(2)));
+        assert_eq!(lot_id(&formed, LotKey::Stored(LotId::new(1))), Ok(LotId::new(1)));
+        assert_eq!(lot_id(&formed, LotKey::New(0)), Ok(LotId::new(9)));
+        assert!(matches!(
+            lot_id(&formed, LotKey::New(1)),
+            Err(StoreError::Internal(_))
+        ));
     }
 }

@@ -12,8 +12,9 @@
 //!   delta, guarded in their `WHERE`;
 //! - what a job plans on is locked first (`lock_holds`, `lock_items`,
 //!   `lock_customers`, then `lock_wallets`, each in id order;
-//!   `lock_customer`), a hold changes only while it is Open and an item
-//!   only while it is Active;
+//!   `lock_customer`), a hold changes only while it is Open, an item only
+//!   while it is Active and a lot only while it is Open; a wallet's lock
+//!   guards its lots (`lots`);
 //! - claims are `INSERT ... ON CONFLICT DO NOTHING` on the unique index
 //!   that decides them (a reference id, a customer id, a default wallet, a
 //!   hold id, an item id, a project's system authority);
@@ -25,6 +26,7 @@ pub(crate) mod credentials;
 pub(crate) mod holds;
 pub(crate) mod items;
 pub(crate) mod ledger;
+pub(crate) mod lots;
 pub(crate) mod rows;
 pub(crate) mod settings;
 pub(crate) mod v1;

@@ -164,7 +164,7 @@ pub(crate) fn wallet(r: &Row) -> DbResult<Wallet> {
         held: col(r, 11)?,
         credit_limit: col(r, 12)?,
         created_at: col(r, 10)?,
-        // The ledger fills it where it answers clients.
+        // The ledger fills it for the reads it answers clients with.
         expiring: Vec::new(),
     })
 }

@@ -1,6 +1,7 @@
 //! The benchmark's bulk path: a `COPY` preload leaves the ledger the writer
 //! would have (check green, text as given, sequences past the loaded ids),
-//! and a benchmark takes only an empty database or its own.
+//! Open lots included, and a benchmark takes only an empty database or its
+//! own.
 
 use crate::common::{authority_row, sql, value};
 use std::sync::Arc;
@@ -183,6 +184,128 @@ async fn a_bulk_load_is_the_ledger_the_writer_would_leave_and_the_server_goes_on
         "1",
         "the default project"
     );
+}
+
+/// `BulkTx::lot`: an Issue with an expiry as the ledger leaves one (its
+/// entry and an Open lot of its amount in its transaction), so a preload
+/// can give wallets Open lots: check holds, the lots read and are spent
+/// soonest first, the server's next lot gets a new id, and anything but
+/// an Issue of a positive amount is refused with nothing of its chunk
+/// written.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_bulk_load_of_lots_is_what_issues_with_an_expiry_leave() {
+    use wallet_core::model::{LotStatus, PageRequest};
+    use wallet_testkit::fixture::T0;
+
+    let database = PgCluster::shared().fresh_database();
+    let url = database.url().to_owned();
+    assert_eq!(prepare_bench_database(&url), Ok(BenchDatabase::Empty));
+    let (_backend, _store, fx) = connect(&url);
+    let caller = fx.authority("default").await;
+    let Caller::Authority(a) = &caller else {
+        unreachable!()
+    };
+    let (asset, authority) = (a.default_asset, authority_row(&caller));
+    let loading = url.clone();
+    let (wallet, lots, refused) = std::thread::spawn(move || {
+        let mut loader = BulkLoader::open(&loading).expect("opens");
+        loader.chunk(|tx| tx.mark_asset_used(asset)).expect("marks");
+        let issue = |tx: &mut wallet_postgres::BulkTx, wallet, amount, after, at| {
+            let transaction = tx.transaction(&NewTransaction {
+                project_id: "default",
+                reference_id: None,
+                authority,
+                status: TransactionStatus::Completed,
+                error: None,
+                description: None,
+                operations: None,
+                created_at: at,
+            })?;
+            Ok::<_, StoreError>(NewEntry {
+                wallet,
+                transaction,
+                authority,
+                kind: EntryKind::Issue,
+                amount,
+                balance_after: after,
+                reason: None,
+                created_at: at,
+            })
+        };
+        let (wallet, lots) = loader
+            .chunk(|tx| {
+                let wallet = tx.customer_wallet("default", asset, "lotted", 1_000)?;
+                let plain = issue(tx, wallet, 100, 100, 1_000)?;
+                tx.entry(&plain)?;
+                let mut lots = Vec::new();
+                for (n, expires_at) in [T0 + 3_000, T0 + 1_000, T0 + 2_000].into_iter().enumerate() {
+                    let n = i64::try_from(n).unwrap();
+                    let entry = issue(tx, wallet, 10, 110 + 10 * n, 1_001 + n)?;
+                    lots.push(tx.lot(&entry, expires_at)?);
+                }
+                tx.set_balance(wallet, authority, 130)?;
+                Ok((wallet, lots))
+            })
+            .expect("loads the lots");
+        let refused = loader.chunk(|tx| {
+            let wallet = tx.customer_wallet("default", asset, "never", 2_000)?;
+            let mut entry = issue(tx, wallet, -5, 0, 2_000)?;
+            entry.kind = EntryKind::Redeem;
+            tx.lot(&entry, T0 + 1_000).map(drop)
+        });
+        loader.finish().expect("finishes");
+        (wallet, lots, refused)
+    })
+    .join()
+    .expect("the loader thread");
+    assert!(matches!(refused, Err(StoreError::Internal(_))), "{refused:?}");
+    assert_eq!(
+        value(&url, "SELECT count(*) FROM customers WHERE external_id = 'never'"),
+        "0"
+    );
+
+    let report = fx.assert_check().await;
+    assert_eq!((report.lots, report.entries, report.transactions), (3, 4, 4));
+    let read = fx
+        .ledger
+        .wallet_lots(&caller, wallet, Some(LotStatus::Open), PageRequest::ALL)
+        .await
+        .expect("reads")
+        .items;
+    assert_eq!(
+        read.iter()
+            .map(|l| (l.id, l.amount, l.remaining, l.expires_at - T0, l.created_at))
+            .collect::<Vec<_>>(),
+        [
+            (lots[1], 10, 10, 1_000, 1_002),
+            (lots[2], 10, 10, 2_000, 1_003),
+            (lots[0], 10, 10, 3_000, 1_001)
+        ],
+        "soonest first"
+    );
+    let other = fx.wallet(&caller, None).await;
+    wallet_testkit::answers::completed(fx.post(&caller, vec![transfer(wallet, other, 15)]).await);
+    let left = fx
+        .ledger
+        .wallet_lots(&caller, wallet, None, PageRequest::ALL)
+        .await
+        .expect("reads")
+        .items;
+    assert_eq!(
+        left.iter().map(|l| (l.remaining, l.status)).collect::<Vec<_>>(),
+        [(0, LotStatus::Spent), (5, LotStatus::Open), (10, LotStatus::Open)]
+    );
+    let arrived = fx
+        .ledger
+        .wallet_lots(&caller, other, None, PageRequest::ALL)
+        .await
+        .expect("reads")
+        .items;
+    assert!(
+        arrived.iter().all(|l| l.id > lots[2]),
+        "new lots after the loaded ones: {arrived:?}"
+    );
+    fx.assert_check().await;
 }
 
 #[test]

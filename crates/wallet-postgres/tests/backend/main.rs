@@ -4,7 +4,8 @@
 //! conformance suite's (`tests/conformance.rs` at the top); these are
 //! PostgreSQL's own: migrations, the primitives' SQL under several writers,
 //! holds and credit limits in SQL and across processes, items in SQL and
-//! across processes, the
+//! across processes, lots in SQL, across processes and in the writer's
+//! groups, the
 //! group-committing writer, export and import.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -14,6 +15,8 @@ mod bulk;
 mod dump;
 mod holds;
 mod items;
+mod lots;
+mod lots_race;
 mod migrations;
 mod primitives;
 mod tls;

@@ -20,9 +20,12 @@ const TABLES: &[&str] = &[
     "customer_keys",
     "customers",
     "entries",
+    "hold_lots",
     "holds",
     "item_steps",
     "items",
+    "lot_steps",
+    "lots",
     "projects",
     "schema_migrations",
     "settings",
@@ -50,7 +53,7 @@ async fn a_fresh_database_gets_every_step_once_and_the_default_project() {
             db.url(),
             "SELECT string_agg(version::text, ',') FROM schema_migrations"
         ),
-        "1,2,3"
+        "1,2,3,4"
     );
     let project = db.store.read(|r| r.project("default")).await.expect("reads");
     assert!(project.is_some(), "the default project exists");
@@ -59,7 +62,7 @@ async fn a_fresh_database_gets_every_step_once_and_the_default_project() {
     // Connecting again (as a second server process does) applies nothing twice.
     let again = PostgresBackend::connect(&PgOptions::new(db.url())).expect("connects again");
     drop(again);
-    assert_eq!(value(db.url(), "SELECT count(*) FROM schema_migrations"), "3");
+    assert_eq!(value(db.url(), "SELECT count(*) FROM schema_migrations"), "4");
     assert_eq!(value(db.url(), "SELECT count(*) FROM projects"), "1");
 }
 
@@ -76,7 +79,7 @@ async fn servers_starting_at_once_migrate_once() {
     for start in starts {
         start.join().unwrap().expect("every start succeeds");
     }
-    assert_eq!(value(&url, "SELECT count(*) FROM schema_migrations"), "3");
+    assert_eq!(value(&url, "SELECT count(*) FROM schema_migrations"), "4");
     assert_eq!(
         value(&url, "SELECT count(*) FROM assets"),
         "1",
@@ -256,7 +259,7 @@ async fn a_database_at_step_one_with_data_upgrades_in_place() {
             &url,
             "SELECT string_agg(version::text, ',' ORDER BY version) FROM schema_migrations"
         ),
-        "1,2,3"
+        "1,2,3,4"
     );
     assert_eq!(value(&url, STEP_ONE_SNAPSHOT), before, "every row as it was");
     assert_eq!(
@@ -408,7 +411,7 @@ async fn a_database_at_step_two_with_api_v1_items_upgrades_in_place() {
             &url,
             "SELECT string_agg(version::text, ',' ORDER BY version) FROM schema_migrations"
         ),
-        "1,2,3"
+        "1,2,3,4"
     );
     assert_eq!(
         value(&url, "SELECT to_regclass('v1_items') IS NULL"),
@@ -582,5 +585,153 @@ async fn a_database_at_step_two_with_api_v1_items_upgrades_in_place() {
         .expect("granted");
     assert!(fresh.entry_id.get() > 100, "new ids after the old ones");
     assert!(cap.id.as_str().starts_with("it_"), "{cap:?}");
+    fx.assert_check().await;
+}
+
+/// Step 3 of the schema, as a binary before lots applied it.
+const STEP_THREE: &str = include_str!("../../migrations/0003_items.sql");
+
+/// Rows as the binary before lots wrote them: a customer's wallet on
+/// credit with an Open hold (held 4) and a captured one (a Capture pair),
+/// a system wallet, an Issue, a Redeem, an item with its grant, the
+/// running totals; the identities where that binary left them.
+const STEP_THREE_ROWS: &str = r#"
+    CREATE TABLE schema_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL);
+    INSERT INTO schema_migrations (version, applied_at) VALUES (1, 0), (2, 0), (3, 0);
+    INSERT INTO projects (id, name, created_at) VALUES ('default', 'Default project', 0);
+    INSERT INTO assets (id, project_id, code, name, fractions, used, created_at)
+        VALUES (1, 'default', 'PTS', 'Points', 1, true, 0);
+    UPDATE projects SET default_asset = 1;
+    INSERT INTO authorities (id, public_id, project_id, name, token_digest, created_at)
+        VALUES (1, 'ak_old', 'default', 'old', '\x00', 0);
+    INSERT INTO customers (id, project_id, external_id, status, created_at)
+        VALUES (1, 'default', 'alice', 'Active', 0);
+    INSERT INTO wallets (id, project_id, asset_id, customer_id, is_default, status, balance, held, credit_limit,
+                         created_at) VALUES
+        (3, 'default', 1, 1, true, 'Open', 20, 4, 10, 0), (8, 'default', 1, NULL, false, 'Open', 6, 0, 0, 0);
+    INSERT INTO transactions (id, project_id, reference_id, authority_id, status, operations, created_at) VALUES
+        (11, 'default', 'r-1', 1, 'Completed', '[]', 1), (12, 'default', 'r-2', 1, 'Completed', '[]', 2),
+        (13, 'default', 'r-3', 1, 'Completed', '[]', 3), (14, 'default', 'r-4', 1, 'Completed', '[]', 4);
+    INSERT INTO entries (id, wallet_id, transaction_id, authority_id, kind, amount, balance_after, reason, created_at) VALUES
+        (21, 3, 11, 1, 'Issue', 30, 30, 'hello', 1), (22, 3, 13, 1, 'Capture', -6, 24, NULL, 3),
+        (23, 8, 13, 1, 'Capture', 6, 6, NULL, 3), (24, 3, 14, 1, 'Redeem', -4, 20, NULL, 4);
+    INSERT INTO holds (id, project_id, public_id, source_id, destination_id, asset_id, amount, captured, remaining,
+                       status, expires_at, transaction_id, created_at, updated_at) VALUES
+        (31, 'default', 'open', 3, 8, 1, 4, 0, 4, 'Open', NULL, 12, 2, 2),
+        (32, 'default', 'done', 3, 8, 1, 6, 6, 0, 'Captured', NULL, 12, 2, 3);
+    INSERT INTO items (id, project_id, public_id, item_type, customer_id, status, created_at, updated_at)
+        VALUES (41, 'default', 'sword', 'sword', 1, 'Active', 1, 1);
+    INSERT INTO item_steps (id, item_id, transaction_id, kind, from_customer, to_customer, created_at)
+        VALUES (51, 41, 11, 'GrantItem', NULL, 1, 1);
+    INSERT INTO authority_totals (wallet_id, authority_id, total) VALUES (3, 1, 20), (8, 1, 6);
+    SELECT setval(pg_get_serial_sequence(t, 'id'), 100)
+    FROM unnest(ARRAY['assets', 'authorities', 'customers', 'wallets', 'transactions', 'entries', 'holds',
+                      'items', 'item_steps']) t;"#;
+
+/// Every row of every table step 3 has, as text (the step adds none of
+/// their columns).
+const STEP_THREE_SNAPSHOT: &str = "
+    SELECT concat_ws(' | ',
+        (SELECT string_agg(t::text, ',' ORDER BY t::text) FROM projects t),
+        (SELECT string_agg(t::text, ',' ORDER BY t::text) FROM assets t),
+        (SELECT string_agg(t::text, ',' ORDER BY t::text) FROM authorities t),
+        (SELECT string_agg(t::text, ',' ORDER BY t::text) FROM customers t),
+        (SELECT string_agg(t::text, ',' ORDER BY t::text) FROM wallets t),
+        (SELECT string_agg(t::text, ',' ORDER BY t::text) FROM transactions t),
+        (SELECT string_agg(t::text, ',' ORDER BY t::text) FROM entries t),
+        (SELECT string_agg(t::text, ',' ORDER BY t::text) FROM holds t),
+        (SELECT string_agg(t::text, ',' ORDER BY t::text) FROM items t),
+        (SELECT string_agg(t::text, ',' ORDER BY t::text) FROM item_steps t),
+        (SELECT string_agg(t::text, ',' ORDER BY t::text) FROM authority_totals t),
+        (SELECT string_agg(t::text, ',' ORDER BY t::text) FROM settings t))";
+
+/// A database a binary before lots made (schema step 3, with holds, a
+/// Capture, credit and items) is brought to step 4 in place by servers
+/// starting on it at once: every row as it was, no lots, the invariants
+/// hold; then the old wallet takes a lot, its old Open hold (which
+/// earmarks nothing) is captured (from the lot first: what a Capture's
+/// earmarks do not cover is taken in spending order, and keeps its
+/// expiry), and both lots expire with Expire entries.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_at_step_three_upgrades_in_place_and_takes_lots() {
+    use wallet_core::model::LotStatus;
+    use wallet_core::operation::{Operation, Quantity};
+
+    let database = PgCluster::shared().fresh_database();
+    let url = database.url().to_owned();
+    sql(&url, STEP_ONE).expect("step 1");
+    sql(&url, STEP_TWO).expect("step 2");
+    sql(&url, STEP_THREE).expect("step 3, as the old binary applied it");
+    sql(&url, STEP_THREE_ROWS).expect("the old binary's rows");
+    let before = value(&url, STEP_THREE_SNAPSHOT);
+
+    let starts: Vec<_> = (0..3)
+        .map(|_| {
+            let url = url.clone();
+            std::thread::spawn(move || PostgresBackend::connect(&PgOptions::new(url)).map(drop))
+        })
+        .collect();
+    for start in starts {
+        start
+            .join()
+            .unwrap()
+            .expect("every start upgrades or finds it upgraded");
+    }
+    assert_eq!(
+        value(
+            &url,
+            "SELECT string_agg(version::text, ',' ORDER BY version) FROM schema_migrations"
+        ),
+        "1,2,3,4"
+    );
+    assert_eq!(value(&url, STEP_THREE_SNAPSHOT), before, "every row as it was");
+    assert_eq!(
+        value(
+            &url,
+            "SELECT (SELECT count(*) FROM lots) + (SELECT count(*) FROM lot_steps) + (SELECT count(*) FROM hold_lots)"
+        ),
+        "0"
+    );
+
+    let backend = Arc::new(PostgresBackend::connect(&PgOptions::new(url.clone())).expect("opens"));
+    let fx = Fixture::new(TestDb::new(backend, ()));
+    let report = fx.assert_check().await;
+    assert_eq!((report.lots, report.items), (0, 1));
+    let caller = fx.authority("default").await;
+    let main = WalletId::new(3);
+    let now = fx.clock.now();
+    let expiring = Operation::Issue {
+        destination: main,
+        amount: Quantity::new(5).unwrap(),
+        expires_at: Some(now + 10),
+    };
+    let issued = completed(fx.post(&caller, vec![expiring]).await);
+    completed(fx.post(&caller, vec![capture("open", None)]).await);
+    fx.clock.advance(10);
+    assert_eq!(fx.ledger.expire_due_lots().await.expect("expires"), 2);
+    let lots = |wallet| {
+        let (ledger, caller) = (fx.ledger.clone(), caller.clone());
+        async move {
+            ledger
+                .wallet_lots(&caller, wallet, None, wallet_core::model::PageRequest::ALL)
+                .await
+                .expect("reads")
+                .items
+                .iter()
+                .map(|l| (l.amount, l.remaining, l.status, l.transaction == issued.id))
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(lots(main).await, [(5, 0, LotStatus::Expired, true)]);
+    assert_eq!(lots(WalletId::new(8)).await, [(4, 0, LotStatus::Expired, false)]);
+    assert!(issued.id.get() > 100, "new ids after the old ones");
+    assert_eq!(
+        value(
+            &url,
+            "SELECT string_agg(kind || ' ' || amount, ',' ORDER BY id) FROM entries WHERE id > 100"
+        ),
+        "Issue 5,Capture -4,Capture 4,Expire -1,Expire -4"
+    );
+    assert_eq!(fx.balance(&caller, main).await, 20 + 5 - 4 - 1);
     fx.assert_check().await;
 }

@@ -1,7 +1,8 @@
 //! Step 5 on a database the binary before it (steps 1 to 4) wrote: every
 //! row survives with its id, the indexes and triggers are back, foreign keys
 //! are checked, and holds and credit work on the old wallets. Step 6
-//! (items) on a step-5 database: `step_six`.
+//! (items) on a step-5 database: `step_six`; step 7 (lots) on a step-6
+//! one: `step_seven`.
 #![allow(clippy::unwrap_used)]
 
 use super::{migrate, schema_steps, STEPS};
@@ -17,6 +18,7 @@ use wallet_core::policy::{AuthorityCaller, Caller};
 use wallet_core::text::{HoldId, ProjectId, PublicId, ReferenceId, Text};
 use wallet_core::{Ledger, Store, TransactionOutcome};
 
+mod step_seven;
 mod step_six;
 
 /// Rows as the binary before holds wrote them: two authorities (one

@@ -1,11 +1,14 @@
 //! The query plans of the item reads that must never scan a project's
 //! items: a transaction's items (a duplicate referenceId's answer) and API
-//! v1's inventory, whichever filter it has. An index dropped or a
+//! v1's inventory, whichever filter it has; and of the lot reads that run
+//! on every transfer (`lots_of`), every wallet shown (`expiring`) and every
+//! expiry pass (`due_lots`, `next_lot_expiry`), which must neither scan nor
+//! sort. An index dropped or a
 //! statement respelled so the planner prefers a scan fails here, not in
 //! production on a project with a million items.
 #![allow(clippy::unwrap_used)]
 
-use super::{items, v1};
+use super::{items, lots, v1};
 use rusqlite::Connection;
 use wallet_core::ids::EntryId;
 use wallet_core::v1::InventoryFilter;
@@ -68,4 +71,57 @@ fn the_inventory_uses_an_index_whatever_it_is_filtered_by() {
         "already in entry order: {:#?}",
         plan(&all)
     );
+}
+
+/// No step of the plan sorts (a temp b-tree) or scans a table whole.
+fn assert_no_sort_or_scan(what: &str, steps: &[String]) {
+    assert!(
+        !steps.iter().any(|s| s.contains("TEMP B-TREE")),
+        "{what}: a sort: {steps:#?}"
+    );
+    assert!(
+        !steps.iter().any(|s| s.starts_with("SCAN ")),
+        "{what}: a scan: {steps:#?}"
+    );
+}
+
+#[test]
+fn a_wallets_open_lots_are_one_range_of_their_index_in_spending_order() {
+    let steps = plan(&lots::lots_of_sql());
+    assert_no_sort_or_scan("lots_of", &steps);
+    assert!(
+        steps
+            .iter()
+            .any(|s| s.contains("lots_by_wallet (wallet_id=? AND status=?)")),
+        "{steps:#?}"
+    );
+}
+
+#[test]
+fn what_expires_when_is_summed_along_the_index_without_a_sort() {
+    let steps = plan(lots::EXPIRING_SQL);
+    assert_no_sort_or_scan("expiring", &steps);
+    assert!(
+        steps
+            .iter()
+            .any(|s| s.contains("lots_by_wallet (wallet_id=? AND status=?)")),
+        "{steps:#?}"
+    );
+}
+
+#[test]
+fn the_expiry_queue_reads_the_partial_index_in_order() {
+    for (what, sql) in [
+        ("due_lots", lots::DUE_LOTS_SQL),
+        ("next_lot_expiry", lots::NEXT_LOT_EXPIRY_SQL),
+    ] {
+        let steps = plan(sql);
+        assert_no_sort_or_scan(what, &steps);
+        assert!(
+            steps
+                .iter()
+                .any(|s| s.contains("USING INDEX lots_due") || s.contains("USING COVERING INDEX lots_due")),
+            "{what}: {steps:#?}"
+        );
+    }
 }

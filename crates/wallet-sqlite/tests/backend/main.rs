@@ -11,6 +11,8 @@ mod holds;
 mod holds_export;
 mod items;
 mod items_export;
+mod lots;
+mod lots_export;
 mod maintenance;
 mod open;
 mod primitives;

@@ -26,6 +26,9 @@
 //!   item have one winner, API v1 and v2 agree on items, a fault in an
 //!   item transaction applies nothing; [`item_rules`]: who reads items,
 //!   ids taken once, exact properties, Active owners, duplicates.
+//! - [`lots`]: spending order, nothing spent at or after `expiresAt`,
+//!   expiries once and on restart, expiry carried by moves, earmarks of
+//!   holds, racing spends and expiries, `expiring`, who reads lots, exports.
 #![allow(
     clippy::cast_possible_truncation,
     clippy::cast_possible_wrap,
@@ -44,6 +47,7 @@ pub mod idempotency;
 pub mod isolation;
 pub mod item_rules;
 pub mod items;
+pub mod lots;
 pub mod statuses;
 
 pub use atomicity::*;
@@ -58,6 +62,7 @@ pub use idempotency::*;
 pub use isolation::*;
 pub use item_rules::*;
 pub use items::*;
+pub use lots::*;
 pub use statuses::*;
 
 use crate::harness::{Harness, TestDb};
