@@ -3,7 +3,9 @@
 //! (not earmarked) expires within a second, as a transaction of its own with
 //! an `Expire` entry, in every wallet value carried its expiry to; a Void or
 //! Capture of a hold whose lot lapsed meanwhile expires the part at once;
-//! and what expired while the server was down expires at start.
+//! what expired while the server was down expires at start; expiry goes on
+//! in maintenance mode; two server processes on one database expire each
+//! lot once.
 
 use crate::app::v2::{
     assert_failed, capture, ctx, hold, issue, next_ref, now_ms, redeem, transfer, void, Ctx,
@@ -296,4 +298,75 @@ async fn lots_that_expired_while_the_server_was_down_are_expired_at_start() {
     );
     app.assert_invariants().await;
     app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lots_expire_in_maintenance_mode_too() {
+    let app = spawn_app().await;
+    let c = ctx(&app, "default").await;
+    let a = c.customer_wallet(&app, "a").await;
+    let at = now_ms() + 500;
+    let formed = c.tx_ok(&app, vec![issue_until(&a, 10, at), issue(&a, 2)]).await;
+    let (cookie, csrf) = app.admin_login().await;
+    let on = app
+        .admin(
+            "PUT",
+            "/maintenance",
+            &cookie,
+            Some(&csrf),
+            Some(&json!({"enabled": true})),
+        )
+        .await;
+    assert_eq!(on.status().as_u16(), 200);
+
+    let refused = c.tx(&app, &next_ref("in-maintenance"), vec![issue(&a, 1)]).await;
+    assert_eq!(refused.0, 503, "client writes are refused: {}", refused.1);
+    let lot = lot_until(&app, &c, &a, &formed["id"], is_expired).await;
+    expiry_of(&app, &c, &a, &lot).await;
+    assert_eq!(c.balance(&app, &a).await, 2);
+    app.assert_invariants().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_servers_on_one_database_expire_each_lot_once() {
+    let one = spawn_app().await;
+    let other = one.spawn_beside(|_| {}).await;
+    let c = ctx(&one, "default").await;
+    let a = c.customer_wallet(&one, "a").await;
+    let b = c.customer_wallet(&one, "b").await;
+    let at = now_ms() + 500;
+    // 32 lots (one per Issue) in two wallets, all due at once.
+    let mut ops: Vec<Value> = (0..16).map(|_| issue_until(&a, 1, at)).collect();
+    ops.extend((0..16).map(|_| issue_until(&b, 2, at)));
+    ops.push(issue(&a, 5));
+    let formed = c.tx_ok(&one, ops).await;
+
+    for w in [&a, &b] {
+        let deadline = now_ms() + 5_000;
+        while lots_of(&other, &c, w).await.iter().any(|l| !is_expired(l)) {
+            assert!(now_ms() < deadline, "wallet {w}'s lots never all expired");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+    // Give the slower worker time for a pass of its own after the last one.
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    let page = c.get_ok(&one, "/transactions?pageSize=1000").await;
+    let expiries = page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["description"].as_str().is_some_and(|d| d.ends_with(" expired")))
+        .count();
+    assert_eq!(expiries, 32, "each lot expired exactly once");
+    let expire_entries = |entries: Vec<Value>| entries.iter().filter(|e| e["type"] == "Expire").count();
+    assert_eq!(expire_entries(c.entries(&one, &a).await), 16);
+    assert_eq!(expire_entries(c.entries(&one, &b).await), 16);
+    assert_eq!((c.balance(&other, &a).await, c.balance(&other, &b).await), (5, 0));
+    assert!(lots_of(&one, &c, &a)
+        .await
+        .iter()
+        .all(|l| l["transactionId"] == formed["id"]));
+    one.assert_invariants().await;
+    other.stop().await;
+    one.stop().await;
 }
