@@ -33,6 +33,13 @@
 //! failed) has them undone, so the cache always matches what the
 //! transaction keeps.
 //!
+//! Lots are not kept here. A job that takes a wallet from the cache does
+//! not lock it again, but the lock is the transaction's (an earlier job of
+//! the group took it; had that job been rolled back, the wallet would have
+//! left the cache with its lock), so `lots_of`, a statement of this
+//! transaction run after it, sees every lot as the group's earlier jobs
+//! and every committed writer left it (see `statements::lots`).
+//!
 //! The re-check at the start of every write (`wallet_core`'s `recheck`)
 //! reads the maintenance setting and the caller's authority `FOR SHARE`,
 //! two round trips per job. Their share locks are the group's until the

@@ -14,8 +14,8 @@ use wallet_core::StoreError;
 pub(crate) const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Prepared statements kept per connection: every statement of the port
-/// fits, so none is parsed twice.
-const STATEMENT_CACHE: usize = 128;
+/// fits, so none is parsed twice (about 120 with lots' 16; room for more).
+const STATEMENT_CACHE: usize = 192;
 
 /// How hard a commit waits for the disk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]

@@ -100,6 +100,7 @@ macro_rules! conformance_suite {
             a_storage_fault_at_any_write_of_a_hold_transaction_applies_nothing,
             reads_keep_working_while_writes_fail,
             a_storage_fault_at_any_write_of_an_item_transaction_applies_nothing,
+            a_storage_fault_at_any_write_of_a_lot_transaction_applies_nothing,
         ]);
     };
     (@each $backend:ident, $harness:expr, [$($(#[$meta:meta])* $test:ident),* $(,)?]) => {
@@ -152,6 +153,6 @@ mod tests {
                 found += 1;
             }
         }
-        assert_eq!(found, 69, "the number of conformance tests");
+        assert_eq!(found, 70, "the number of conformance tests");
     }
 }

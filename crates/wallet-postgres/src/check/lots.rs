@@ -30,7 +30,8 @@ pub(super) const WALLETS: &str = "
 /// Spent one, its history (`amount` and each step's effect, as
 /// `LotStepKind::effect` says) replaying to its `remaining` and
 /// `earmarked`, steps of a known kind and a positive amount, and a
-/// transaction (its own and its steps') of its wallet's project.
+/// transaction (its own and its steps') that completed, in its wallet's
+/// project.
 pub(super) const LOTS: &str = "
     (SELECT 'lot ' || id || ' (' || status || '): amount ' || amount || ', remaining ' || remaining
             || ', earmarked ' || earmarked
@@ -63,16 +64,17 @@ pub(super) const LOTS: &str = "
      WHERE amount <= 0 OR kind NOT IN ('Spend', 'Earmark', 'Release', 'Capture', 'Expire')
      ORDER BY id LIMIT 100)
     UNION ALL
-    (SELECT 'lot ' || l.id || ': its transaction ' || l.transaction_id || ' is of another project than its wallet'
+    (SELECT 'lot ' || l.id || ': its transaction ' || l.transaction_id
+            || ' is Failed or of another project than its wallet'
      FROM lots l JOIN wallets w ON w.id = l.wallet_id JOIN transactions t ON t.id = l.transaction_id
-     WHERE t.project_id <> w.project_id
+     WHERE t.project_id <> w.project_id OR t.status <> 'Completed'
      ORDER BY l.id LIMIT 100)
     UNION ALL
     (SELECT 'lot ' || l.id || ', step ' || s.id || ': its transaction ' || s.transaction_id
-            || ' is of another project than the lot''s wallet'
+            || ' is Failed or of another project than the lot''s wallet'
      FROM lot_steps s JOIN lots l ON l.id = s.lot_id JOIN wallets w ON w.id = l.wallet_id
      JOIN transactions t ON t.id = s.transaction_id
-     WHERE t.project_id <> w.project_id
+     WHERE t.project_id <> w.project_id OR t.status <> 'Completed'
      ORDER BY s.id LIMIT 100)";
 
 /// Earmarks: a lot's `earmarked` is what Open holds earmark of it; only an

@@ -513,13 +513,25 @@ async fn check_finds_every_broken_lot_invariant() {
             "a lot formed in another project's transaction",
             "UPDATE lots SET transaction_id = (SELECT max(id) FROM transactions WHERE project_id = 'other')
              WHERE wallet_id = {v}",
-            "is of another project than its wallet",
+            "is Failed or of another project than its wallet",
+        ),
+        (
+            "a lot formed in a Failed transaction",
+            "UPDATE transactions SET status = 'Failed'
+             WHERE id = (SELECT transaction_id FROM lots WHERE wallet_id = {v})",
+            "is Failed or of another project than its wallet",
         ),
         (
             "a step in another project's transaction",
             "UPDATE lot_steps SET transaction_id = (SELECT max(id) FROM transactions WHERE project_id = 'other')
              WHERE kind = 'Earmark'",
-            "is of another project than the lot's wallet",
+            "is Failed or of another project than the lot's wallet",
+        ),
+        (
+            "a step in a Failed transaction",
+            "UPDATE transactions SET status = 'Failed'
+             WHERE id = (SELECT transaction_id FROM lot_steps WHERE kind = 'Earmark')",
+            "is Failed or of another project than the lot's wallet",
         ),
         (
             "earmarked that Open holds do not earmark",

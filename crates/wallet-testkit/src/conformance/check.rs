@@ -4,7 +4,8 @@
 use super::concurrently;
 use crate::answers::is_insufficient_funds;
 use crate::fixture::{
-    customer_id, default_asset, issue, redeem, request, text, transfer, v1, v1_with_item, Fixture,
+    customer_id, default_asset, issue, issue_expiring, redeem, request, text, transfer, v1, v1_with_item,
+    Fixture, T0,
 };
 use crate::harness::TestDb;
 use std::collections::BTreeMap;
@@ -55,9 +56,10 @@ fn net(operations: &[Operation], asset_of: &BTreeMap<WalletId, AssetId>) -> BTre
     net
 }
 
-/// 240 concurrent requests of every kind (issues, redeems, transfers with
-/// fees, repeated references, API v1 entries with and without items, in
-/// two projects and two assets), then: `check` reports every invariant
+/// 240 concurrent requests of every kind (issues, some forming lots,
+/// redeems, transfers with fees, repeated references, API v1 entries with
+/// and without items, in two projects and two assets), then: `check`
+/// reports every invariant
 /// holding, counts every row, and per asset the balances sum to exactly
 /// what the completed requests issued minus redeemed.
 pub async fn check_holds_after_a_mixed_concurrent_load(db: TestDb) {
@@ -109,7 +111,17 @@ pub async fn check_holds_after_a_mixed_concurrent_load(db: TestDb) {
         let (g, h) = (pick(&gem_wallets, i, 0), pick(&gem_wallets, i, 1));
         let reference = format!("load-{i}");
         match i % 10 {
-            0 => Work::V2(a, reference, vec![issue(p, amount * 3), issue(g, amount)]),
+            // Some of the points expire (later than the load runs): the
+            // spends of case 1 to 4 take them first.
+            0 => Work::V2(
+                a,
+                reference,
+                vec![
+                    issue(p, amount * 2),
+                    issue_expiring(p, amount, T0 + 60_000 * (1 + i as i64 % 3)),
+                    issue(g, amount),
+                ],
+            ),
             1 => Work::V2(a, reference, vec![redeem(p, amount)]),
             2 => Work::V2(a, reference, vec![transfer(p, q, amount)]),
             3 => Work::V2(a, reference, vec![transfer(g, h, amount), redeem(g, 1)]),
@@ -213,4 +225,9 @@ pub async fn check_holds_after_a_mixed_concurrent_load(db: TestDb) {
     let transactions = fx.transaction_count(&a1).await + fx.transaction_count(&b).await;
     assert_eq!(report.transactions, transactions, "every transaction checked");
     assert!(report.entries > 0);
+    assert!(
+        report.lots >= 24,
+        "every expiring issue formed a lot: {}",
+        report.lots
+    );
 }

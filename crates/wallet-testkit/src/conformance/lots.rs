@@ -7,10 +7,12 @@
 //! no server ran expires at the first pass after a restart; racing spends
 //! and expiries conserve value; wallets show what expires when; a wallet's
 //! lots page and filter, only for who may read them; an export carries
-//! lots, their history and the holds' earmarks.
+//! lots, their history and the holds' earmarks; a storage fault in a lot
+//! transaction applies nothing.
 
 use super::concurrently;
-use crate::answers::{completed, failed, is_not_found};
+use crate::answers::{completed, failed, is_not_found, is_unavailable};
+use crate::faults::Faults;
 use crate::fixture::{capture, hold, issue, issue_expiring, redeem, request, transfer, void, Fixture, T0};
 use crate::harness::TestDb;
 use std::collections::BTreeSet;
@@ -727,5 +729,96 @@ pub async fn an_export_carries_lots_their_history_and_earmarks(db: TestDb) {
         })
         .collect();
     assert_eq!(earmarks, [6, 2], "the hold's 8, soonest lot first");
+    fx.assert_check().await;
+}
+
+/// How many write primitives `work` makes (run with no fault on).
+async fn primitives_of<F: std::future::Future>(faults: &Faults, work: F) -> u64 {
+    let before = faults.write_primitives();
+    work.await;
+    faults.write_primitives() - before
+}
+
+/// A transaction that spends two lots into another wallet (forming lots
+/// there), captures part of a hold's earmark and places a hold that
+/// earmarks a lot, cut at each of its write primitives and at its commit:
+/// no lot, earmark, hold or balance changes, and it applies once after the
+/// fault lifts.
+pub async fn a_storage_fault_at_any_write_of_a_lot_transaction_applies_nothing(db: TestDb) {
+    let (fx, faults) = Fixture::with_faults(db);
+    fx.project("pa").await;
+    let caller = fx.authority("pa").await;
+    let payee = fx.wallet(&caller, None).await;
+    let mut payers = Vec::new();
+    for set in ["m", "c"] {
+        let payer = fx.wallet(&caller, None).await;
+        completed(
+            fx.post(
+                &caller,
+                vec![
+                    issue_expiring(payer, 10, at(2)),
+                    issue_expiring(payer, 10, at(3)),
+                    issue(payer, 10),
+                    hold(&format!("old-{set}"), payer, 6, Some(payee), None),
+                ],
+            )
+            .await,
+        );
+        payers.push(payer);
+    }
+    let work = |set: &str, payer: WalletId| {
+        request(
+            &format!("work-{set}"),
+            vec![
+                transfer(payer, payee, 8),
+                capture(&format!("old-{set}"), Some(3)),
+                hold(&format!("new-{set}"), payer, 5, None, None),
+            ],
+        )
+    };
+    let writes = primitives_of(&faults, async {
+        completed(
+            fx.ledger
+                .post_transaction(&caller, work("m", payers[0]))
+                .await
+                .expect("answered"),
+        );
+    })
+    .await;
+    assert!(writes >= 12, "lots, steps, earmarks and holds: {writes} writes");
+    let payer = payers[1];
+    let state = || async {
+        (
+            fx.lots(&caller, payer, None).await,
+            fx.lots(&caller, payee, None).await,
+            fx.wallet_row(&caller, payer).await,
+            fx.wallet_row(&caller, payee).await,
+            fx.hold(&caller, "old-c").await,
+            fx.transaction_count(&caller).await,
+        )
+    };
+    let before = state().await;
+    for cut in 1..=writes + 1 {
+        match cut {
+            _ if cut <= writes => faults.fail_from_write(cut),
+            _ => faults.fail_commits(),
+        }
+        let outcome = fx.ledger.post_transaction(&caller, work("c", payer)).await;
+        assert!(
+            outcome.as_ref().is_err_and(is_unavailable),
+            "cut {cut} of {writes} writes and a commit: {outcome:?}"
+        );
+        faults.lift();
+        assert_eq!(state().await, before, "cut {cut}: nothing applied");
+    }
+    completed(
+        fx.ledger
+            .post_transaction(&caller, work("c", payer))
+            .await
+            .expect("answered"),
+    );
+    // The transfer took the free 4 of the first lot and 4 of the second;
+    // the capture 3 of the first's earmark; the new hold 5 of the second.
+    assert_eq!(open(&fx, &caller, payer).await, [(3, 3, at(2)), (6, 5, at(3))]);
     fx.assert_check().await;
 }
