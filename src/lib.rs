@@ -19,7 +19,7 @@
 //! - [`domain`]: the values parsed at the edge (re-exported from the core)
 //!   and the admin password's policy.
 //! - [`ops`]: backup, restore, export and import of database files.
-//! - [`hold_expiry`]: the worker that expires holds when their time runs out.
+//! - [`expiry`]: the worker that expires holds and lots when their time runs out.
 //! - [`startup`], [`config`], [`cli`]: wiring.
 
 pub mod api;
@@ -27,7 +27,7 @@ pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod domain;
-pub mod hold_expiry;
+pub mod expiry;
 pub mod ops;
 pub mod startup;
 

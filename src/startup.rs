@@ -7,7 +7,7 @@ use crate::api::metrics::{Metrics, MetricsToken};
 use crate::api::{self, Limits};
 use crate::auth::Credentials;
 use crate::config::{Database, PgUrl, Settings};
-use crate::hold_expiry::ExpiryWorker;
+use crate::expiry::ExpiryWorker;
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::middleware::{from_fn, ErrorHandlers, Logger};
 use actix_web::{web, App, HttpServer};
@@ -23,8 +23,7 @@ pub struct Application {
     port: u16,
     server: Server,
     store: Store,
-    /// The server's ledger, for the hold expiry worker it starts when it
-    /// serves.
+    /// The server's ledger, for the expiry worker it starts when it serves.
     ledger: Ledger,
     /// The task that keeps the maintenance flag in memory following the
     /// database; it holds a handle on the store, so it ends with the server.
@@ -139,9 +138,9 @@ impl Application {
     }
 
     /// Serves until stopped by `ServerHandle::stop`, SIGTERM or SIGINT, then
-    /// lets the writer commit what is queued before returning. The hold
-    /// expiry worker runs while the server serves (its first pass expires
-    /// what expired while the server was down).
+    /// lets the writer commit what is queued before returning. The expiry
+    /// worker (holds and lots) runs while the server serves (its first pass
+    /// expires what expired while the server was down).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let expiry = ExpiryWorker::start(self.ledger);
         let handle = self.server.handle();

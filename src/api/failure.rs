@@ -47,10 +47,11 @@ pub fn reason(reason: &FailReason) -> String {
         }
         FailReason::ExpiryNotInFuture { hold } => format!("hold {hold}'s expiresAt is not in the future"),
         FailReason::LotExpiryNotInFuture { expires_at } => {
-            format!("an Issue's expiresAt {expires_at} is not in the future")
+            format!("an Issue's expiresAt ({expires_at}) is not in the future")
         }
+        // Only the server's own expiries name lots.
         FailReason::UnknownLot { lot } => format!("{lot} is unknown"),
-        FailReason::LotNotDue { lot } => format!("lot {lot} has nothing due to expire"),
+        FailReason::LotNotDue { lot } => format!("lot {lot} has nothing to expire yet"),
         FailReason::UnknownItem { item } => format!("item {item} is unknown"),
         FailReason::ItemIdTaken { item } => format!("itemId {item} is taken in this project"),
         FailReason::WrongItemStatus { item, status } => format!("item {item} is {status}"),

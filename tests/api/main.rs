@@ -55,6 +55,8 @@ mod v2_items_access;
 mod v2_items_errors;
 mod v2_items_trade;
 mod v2_items_v1;
+mod v2_lots;
+mod v2_lots_expiry;
 mod v2_transactions;
 mod v2_wallets;
 

@@ -33,6 +33,7 @@ const OPERATIONS: &[(&str, &str)] = &[
     ("put", "/api/v2/wallets/{walletId}/status"),
     ("get", "/api/v2/wallets/{walletId}/entries"),
     ("get", "/api/v2/wallets/{walletId}/holds"),
+    ("get", "/api/v2/wallets/{walletId}/lots"),
     ("get", "/api/v2/wallets/{walletId}/balance"),
     ("put", "/api/v2/wallets/{walletId}/credit-limit"),
     ("get", "/api/v2/holds/{holdId}"),
@@ -330,6 +331,60 @@ async fn real_responses_match_the_declared_schemas() {
     )
     .await;
     assert_eq!((s, failed["status"].as_str()), (409, Some("Failed")));
+    // Lots: one far away, one the server expires in a moment (an ExpireLot
+    // transaction and an Expire entry, read below).
+    let soon = crate::app::v2::now_ms() + 300;
+    let (s, _) = call(
+        "post",
+        "/api/v2/transactions",
+        "/transactions".into(),
+        Some(json!({"referenceId": "l1", "operations": [
+            {"type": "Issue", "destination": alice, "amount": 30, "expiresAt": 4_102_444_800_000_i64},
+            {"type": "Issue", "destination": alice, "amount": 5, "expiresAt": soon}]})),
+    )
+    .await;
+    assert_eq!(s, 201);
+    let deadline = crate::app::v2::now_ms() + 5_000;
+    loop {
+        let (_, page) = call(
+            "get",
+            "/api/v2/wallets/{walletId}/lots",
+            format!("/wallets/{alice}/lots?status=Expired&pageSize=5"),
+            None,
+        )
+        .await;
+        if page["total"] == 1 {
+            break;
+        }
+        assert!(
+            crate::app::v2::now_ms() < deadline,
+            "the lot never expired: {page}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    call(
+        "get",
+        "/api/v2/wallets/{walletId}/lots",
+        format!("/wallets/{alice}/lots"),
+        None,
+    )
+    .await;
+    let (_, shown) = call(
+        "get",
+        "/api/v2/wallets/{walletId}",
+        format!("/wallets/{alice}"),
+        None,
+    )
+    .await;
+    assert_eq!(shown["expiring"][0]["amount"], 30, "{shown}");
+    let (s, _) = call(
+        "get",
+        "/api/v2/wallets/{walletId}/lots",
+        format!("/wallets/{alice}/lots?status=Gone"),
+        None,
+    )
+    .await;
+    assert_eq!(s, 400);
     call(
         "get",
         "/api/v2/transactions/{txId}",

@@ -122,6 +122,10 @@ mod v2_items_errors;
 mod v2_items_trade;
 #[path = "../api/v2_items_v1.rs"]
 mod v2_items_v1;
+#[path = "../api/v2_lots.rs"]
+mod v2_lots;
+#[path = "../api/v2_lots_expiry.rs"]
+mod v2_lots_expiry;
 #[path = "../api/v2_transactions.rs"]
 mod v2_transactions;
 #[path = "../api/v2_wallets.rs"]

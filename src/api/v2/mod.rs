@@ -12,7 +12,7 @@ pub use openapi::document;
 
 use super::Limits;
 use actix_web::{web, HttpResponse};
-use handlers::{customers, holds, items, project, transactions, wallets};
+use handlers::{customers, holds, items, lots, project, transactions, wallets};
 
 pub fn configure(cfg: &mut web::ServiceConfig, limits: Limits) {
     cfg.app_data(
@@ -81,6 +81,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, limits: Limits) {
     .service(web::resource("/wallets/{walletId}/status").route(web::put().to(wallets::set_wallet_status)))
     .service(web::resource("/wallets/{walletId}/entries").route(web::get().to(wallets::list_entries)))
     .service(web::resource("/wallets/{walletId}/holds").route(web::get().to(holds::list_wallet_holds)))
+    .service(web::resource("/wallets/{walletId}/lots").route(web::get().to(lots::list_wallet_lots)))
     .service(web::resource("/wallets/{walletId}/balance").route(web::get().to(holds::balance_at)))
     .service(web::resource("/wallets/{walletId}/credit-limit").route(web::put().to(holds::set_credit_limit)))
     .service(web::resource("/holds/{holdId}").route(web::get().to(holds::get_hold)))

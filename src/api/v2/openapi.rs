@@ -1,7 +1,7 @@
 //! The OpenAPI 3.1 document of API v2, generated from the handlers' and
 //! bodies' annotations, and served without authentication.
 
-use super::handlers::{customers, holds, items, project, transactions, wallets};
+use super::handlers::{customers, holds, items, lots, project, transactions, wallets};
 use actix_web::HttpResponse;
 use std::sync::OnceLock;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -16,7 +16,8 @@ use utoipa::{Modify, OpenApi};
                        and transactions of ordered Issue/Redeem/Transfer/Hold/Capture/Void operations and \
                        GrantItem/TransferItem/ConsumeItem/SetItemProperties item operations applied \
                        all-or-nothing. Items are unique things (a sword, a ticket) owned by a customer or \
-                       the project's stock, with properties kept exactly as sent. Holds reserve value until captured, voided or expired; wallets may have \
+                       the project's stock, with properties kept exactly as sent. Holds reserve value until captured, voided or expired; value issued with an expiresAt forms lots, \
+                       spent soonest-expiring first, carried by transfers and expired by the server; wallets may have \
                        a credit limit; a wallet's balance can be read at any past time. \
                        Amounts are integers counting an asset's smallest parts; times are epoch milliseconds."
     ),
@@ -51,6 +52,7 @@ use utoipa::{Modify, OpenApi};
         holds::list_wallet_holds,
         holds::balance_at,
         holds::set_credit_limit,
+        lots::list_wallet_lots,
         items::get_item,
         items::list_customer_items,
         items::list_stock_items,

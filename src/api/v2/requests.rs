@@ -7,7 +7,7 @@ pub use items::{ItemsQuery, StockOwner, StockQuery};
 pub use operations::OperationBody;
 
 use super::error::{ErrorStatus, V2Error};
-use super::types::{HoldStatus, WalletStatus};
+use super::types::{HoldStatus, LotStatus, WalletStatus};
 use operations::{integer_literal, NotAnInteger};
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -217,6 +217,25 @@ pub struct HoldsQuery {
 }
 
 impl HoldsQuery {
+    pub fn page(&self) -> Result<PageRequest, V2Error> {
+        page(self.page, self.page_size)
+    }
+}
+
+/// `GET /wallets/{walletId}/lots`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
+pub struct LotsQuery {
+    /// Only lots of this status; default: all.
+    pub status: Option<LotStatus>,
+    /// Page number, from 0.
+    pub page: Option<u32>,
+    /// 1-1000, default 20.
+    pub page_size: Option<u32>,
+}
+
+impl LotsQuery {
     pub fn page(&self) -> Result<PageRequest, V2Error> {
         page(self.page, self.page_size)
     }

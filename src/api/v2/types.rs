@@ -11,7 +11,7 @@ use serde_json::value::RawValue;
 use utoipa::ToSchema;
 use wallet_core::model::{self, Page, PageRequest};
 pub use wallet_core::model::{
-    CustomerStatus, EntryKind as EntryType, HoldStatus, TransactionStatus, WalletStatus,
+    CustomerStatus, EntryKind as EntryType, HoldStatus, LotStatus, TransactionStatus, WalletStatus,
 };
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -106,6 +106,30 @@ pub struct Wallet {
     /// How far below zero the balance may go (0: not at all).
     pub credit_limit: i64,
     pub created_at: i64,
+    /// The value of the wallet's Open lots, summed per `expiresAt`, soonest
+    /// first: at most 10 rows (the sooner ones), empty when it has no lot.
+    #[schema(max_items = 10)]
+    pub expiring: Vec<Expiring>,
+}
+
+/// Value of a wallet that expires at one time: what its Open lots of that
+/// `expiresAt` still hold (earmarked parts included).
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Expiring {
+    /// Epoch milliseconds.
+    pub expires_at: i64,
+    #[schema(minimum = 1)]
+    pub amount: i64,
+}
+
+impl From<model::Expiring> for Expiring {
+    fn from(e: model::Expiring) -> Self {
+        Self {
+            expires_at: e.expires_at,
+            amount: e.amount,
+        }
+    }
 }
 
 impl From<model::Wallet> for Wallet {
@@ -123,6 +147,53 @@ impl From<model::Wallet> for Wallet {
             available,
             credit_limit: w.credit_limit,
             created_at: w.created_at,
+            expiring: w.expiring.into_iter().map(Expiring::from).collect(),
+        }
+    }
+}
+
+/// Value of one wallet that expires at `expiresAt`: formed by an Issue with
+/// an `expiresAt`, or by a Transfer or Capture that moved value of another
+/// lot (keeping its expiry). Spent soonest-expiring first, never at or after
+/// `expiresAt`; what is left then (not earmarked) expires.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Lot {
+    pub id: String,
+    pub wallet_id: String,
+    /// What formed it.
+    #[schema(minimum = 1)]
+    pub amount: i64,
+    /// What is left of it (part of the wallet's balance): from 0 to `amount`;
+    /// above 0 exactly while `Open`.
+    #[schema(minimum = 0)]
+    pub remaining: i64,
+    /// The part of `remaining` that Open holds reserve: from 0 to
+    /// `remaining`. It does not expire while they are Open.
+    #[schema(minimum = 0)]
+    pub earmarked: i64,
+    /// Epoch milliseconds.
+    pub expires_at: i64,
+    /// `Open` while something remains; `Spent` when all was spent before
+    /// `expiresAt`, `Expired` when its value ran out at or after it.
+    pub status: LotStatus,
+    pub created_at: i64,
+    /// The transaction that formed it.
+    pub transaction_id: String,
+}
+
+impl From<model::Lot> for Lot {
+    fn from(l: model::Lot) -> Self {
+        Self {
+            id: l.id.to_string(),
+            wallet_id: l.wallet.to_string(),
+            amount: l.amount,
+            remaining: l.remaining,
+            earmarked: l.earmarked,
+            expires_at: l.expires_at,
+            status: l.status,
+            created_at: l.created_at,
+            transaction_id: l.transaction.to_string(),
         }
     }
 }
@@ -133,6 +204,7 @@ pub struct Entry {
     pub id: String,
     pub wallet_id: String,
     pub transaction_id: String,
+    /// `Expire`: the server's, value of a lot that ran out (negative).
     #[serde(rename = "type")]
     pub kind: EntryType,
     /// Signed: positive into the wallet, negative out of it.
@@ -173,8 +245,8 @@ pub enum OperationType {
 }
 
 /// The operation types a stored transaction shows: those a client posts,
-/// and `ExpireHold`, which only the server posts (when a hold's
-/// `expiresAt` passes).
+/// and `ExpireHold` and `ExpireLot`, which only the server posts (when a
+/// hold's or a lot's `expiresAt` passes).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub enum RecordedOperationType {
     Issue,
@@ -184,6 +256,7 @@ pub enum RecordedOperationType {
     Capture,
     Void,
     ExpireHold,
+    ExpireLot,
     GrantItem,
     TransferItem,
     ConsumeItem,
@@ -211,9 +284,16 @@ pub struct OperationView {
     /// The id of the hold a Hold placed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hold_id: Option<String>,
-    /// When a Hold's reservation ends by itself, epoch milliseconds.
+    /// When a Hold's reservation ends by itself, or an Issue's value
+    /// expires: epoch milliseconds.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub expires_at: Option<i64>,
+    /// The wallet of the lot an `ExpireLot` expired.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wallet: Option<String>,
+    /// The lot an `ExpireLot` expired.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lot: Option<String>,
     /// A GrantItem's item type.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub item_type: Option<String>,
@@ -486,6 +566,7 @@ page_type!(WalletPage, Wallet);
 page_type!(EntryPage, Entry);
 page_type!(TransactionPage, Transaction);
 page_type!(HoldPage, Hold);
+page_type!(LotPage, Lot);
 page_type!(CustomerKeyPage, CustomerKey);
 page_type!(ItemPage, Item);
 page_type!(ItemHistoryPage, ItemHistoryStep);

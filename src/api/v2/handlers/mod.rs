@@ -4,6 +4,7 @@
 pub mod customers;
 pub mod holds;
 pub mod items;
+pub mod lots;
 pub mod project;
 pub mod transactions;
 pub mod wallets;

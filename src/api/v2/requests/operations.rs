@@ -15,7 +15,8 @@ use wallet_core::text::HoldId;
 use wallet_core::Missing;
 
 /// One operation. Which fields each type takes:
-/// - `Issue`: `destination`, `amount`;
+/// - `Issue`: `destination`, `amount`, optional `expiresAt` (epoch ms, in
+///   the future: the value then forms a lot that expires at that time);
 /// - `Redeem`: `source`, `amount`;
 /// - `Transfer`: `source`, `destination`, `amount`;
 /// - `Hold`: `source`, `amount`, optional `destination` (then every Capture
@@ -49,8 +50,8 @@ pub struct OperationBody {
     pub hold: Option<String>,
     /// A Hold's id: 1-30 characters, unique in the project.
     pub hold_id: Option<String>,
-    /// When a Hold's reservation ends by itself: epoch milliseconds, in the
-    /// future.
+    /// When a Hold's reservation ends by itself, or when an Issue's value
+    /// expires (it forms a lot): epoch milliseconds, in the future.
     pub expires_at: Option<i64>,
     /// A GrantItem's kind of thing (`"sword"`): 1-64 characters without
     /// control characters.
@@ -129,7 +130,7 @@ impl OperationBody {
             ("from", self.from.is_some()),
         ];
         let takes: &[&str] = match kind {
-            OperationType::Issue => &["destination", "amount"],
+            OperationType::Issue => &["destination", "amount", "expiresAt"],
             OperationType::Redeem => &["source", "amount"],
             OperationType::Transfer => &["source", "destination", "amount"],
             OperationType::Hold => &["source", "destination", "amount", "holdId", "expiresAt"],
@@ -152,8 +153,7 @@ impl OperationBody {
             OperationType::Issue => Operation::Issue {
                 destination: wallet(&self.destination, "destination")?,
                 amount: amount()?.into(),
-                // API v2's expiresAt on Issue: branch `lots-api`.
-                expires_at: None,
+                expires_at: self.expires_at,
             },
             OperationType::Redeem => Operation::Redeem {
                 source: wallet(&self.source, "source")?,
