@@ -153,6 +153,6 @@ mod tests {
                 found += 1;
             }
         }
-        assert_eq!(found, 70, "the number of conformance tests");
+        assert_eq!(found, 71, "the number of conformance tests");
     }
 }
