@@ -158,9 +158,9 @@ pub(crate) fn run(mut loader: impl BulkLoad, plan: &Plan<'_>) -> anyhow::Result<
         done += batch;
         progress("transfers", done, transfers, started);
     }
-    if plan.lots > 0 {
+    // Wallets per chunk, so a chunk writes about CHUNK lots (none: no lots).
+    if let Some(per_chunk) = CHUNK.checked_div(plan.lots).map(|n| n.max(1)) {
         let now = wallet_core::clock::system_now();
-        let per_chunk = (CHUNK / plan.lots).max(1);
         for (n, chunk) in wallets.chunks(per_chunk).enumerate() {
             let first = n * per_chunk;
             loader.chunk(|tx| {
@@ -206,7 +206,12 @@ pub(crate) fn run(mut loader: impl BulkLoad, plan: &Plan<'_>) -> anyhow::Result<
                 Ok(())
             })?;
         }
-        progress("lots", (wallets.len() * plan.lots) as u64, (wallets.len() * plan.lots) as u64, started);
+        progress(
+            "lots",
+            (wallets.len() * plan.lots) as u64,
+            (wallets.len() * plan.lots) as u64,
+            started,
+        );
     }
     let pairs: Vec<(WalletId, i64)> = wallets.iter().copied().zip(balances.iter().copied()).collect();
     for chunk in pairs.chunks(CHUNK) {
