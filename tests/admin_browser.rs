@@ -28,6 +28,8 @@ const DRIVER_TIMEOUT: Duration = Duration::from_secs(240);
 const PLAYWRIGHT_CORE_VERSION: &str = "1.65.1";
 /// The customer whose wallet has holds (`arrange_holds`), as the driver knows it.
 const HOLD_USER: &str = "hold-user";
+/// The customer whose wallet has lots (`arrange_holds`).
+const LOT_USER: &str = "lot-user";
 
 /// A child process in its own process group; on drop the whole group is
 /// killed, so a failing or hanging run never leaves Node or Chromium behind.
@@ -156,6 +158,10 @@ fn playwright_core(manifest_dir: &Path, work: &Path) -> PathBuf {
 /// balance 400, held 200, available 200. Items: `hold-user` owns `sword-1`
 /// (granted with properties a float would change, changed, sold to
 /// `hold-payee` and bought back: four steps) and `potion-1`, consumed.
+/// Lots: `lot-user`'s wallet got 100 plain, 60 expiring in 10 days and 40
+/// in 20 days, then redeemed 50 (taken from the sooner lot: 10 left of it)
+/// and placed hold `lot-hold` of 20 (earmarking 10 of each lot): balance
+/// 150, held 20, expiring 10 and 40.
 fn arrange_holds(db: &Path) {
     use wallet_core::operation::Operation;
     use wallet_core::policy::Caller;
@@ -190,7 +196,7 @@ fn arrange_holds(db: &Path) {
             .await
             .expect("the access key authenticates");
         let mut wallets = Vec::new();
-        for customer in [HOLD_USER, "hold-payee"] {
+        for customer in [HOLD_USER, "hold-payee", LOT_USER] {
             ledger
                 .upsert_customer(&caller, customer_id(customer), None, None)
                 .await
@@ -207,8 +213,13 @@ fn arrange_holds(db: &Path) {
                 .expect("the wallet opens");
             wallets.push(wallet.id);
         }
-        let (source, payee) = (wallets[0], wallets[1]);
+        let (source, payee, lots) = (wallets[0], wallets[1], wallets[2]);
         let in_a_day = wallet_core::clock::system_now() + 86_400_000;
+        let expiring = |amount: i64, days: i64| Operation::Issue {
+            destination: lots,
+            amount: wallet_core::operation::Quantity::new(amount).expect("an amount"),
+            expires_at: Some(in_a_day + (days - 1) * 86_400_000),
+        };
         let item = |name: &str| ItemId::parse(name).expect("an item id");
         let properties = |json: &str| ItemProperties::parse(json).expect("properties");
         let grant = |name: &str, json: &str| Operation::GrantItem {
@@ -243,6 +254,12 @@ fn arrange_holds(db: &Path) {
                     from: None,
                 },
             ],
+            vec![issue(lots, 100), expiring(60, 10), expiring(40, 20)],
+            vec![Operation::Redeem {
+                source: lots,
+                amount: wallet_core::operation::Quantity::new(50).expect("an amount"),
+            }],
+            vec![hold("lot-hold", lots, 20, None, None)],
         ];
         for (i, operations) in steps.into_iter().enumerate() {
             let outcome = ledger
@@ -318,6 +335,7 @@ fn admin_page_in_headless_chromium() {
             .env("ADMIN_URL", &admin_url)
             .env("ADMIN_PASSWORD", password)
             .env("HOLD_USER", HOLD_USER)
+            .env("LOT_USER", LOT_USER)
             .env("PLAYWRIGHT_CORE", &playwright)
             .env("CHROMIUM", CHROMIUM)
             .env("SDK_PYTHON", &python)

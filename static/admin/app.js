@@ -843,6 +843,7 @@
     }
     renderHoldsFacts();
     await state.lists.holds.reload(0);
+    await state.lists.lots.reload(0);
     setMsg($('holds'), '');
     show($('holds'), true);
     $('holds').scrollIntoView({ block: 'start' });
@@ -862,10 +863,51 @@
       ['Credit limit', money(w.creditLimit, w.id)],
       ['Status', badge(w.status)],
     ].flatMap(([k, v]) => [h('dt', { text: k }), h('dd', { 'data-fact': k }, v)]));
+    renderExpiring(w);
     const asset = state.assets.get(w.assetId);
     $('credit-limit-hint').textContent = 'How far below zero the balance may go, in '
       + (asset ? `units of ${asset.code}` : 'smallest parts')
       + '. Available = balance − held + credit limit.';
+  }
+
+  /** What of the wallet expires when: its Open lots, summed per expiry. */
+  function renderExpiring(w) {
+    const rows = w.expiring || [];
+    if (rows.length === 0) {
+      $('expiring-list').replaceChildren(h('p', { class: 'hint', 'data-expiring': 'none', text: 'Nothing expires: the whole balance is plain value.' }));
+      return;
+    }
+    const body = rows.map((x) => h('tr', { 'data-expiring': String(x.expiresAt) },
+      h('td', { 'data-label': 'Expires' }, formatTime(x.expiresAt)),
+      h('td', { 'data-label': 'Amount', class: 'num' }, money(x.amount, w.id))));
+    $('expiring-list').replaceChildren(h('div', { class: 'table-wrap' }, h('table', { class: 'list' },
+      h('thead', null, h('tr', null, h('th', { scope: 'col', text: 'Expires' }), h('th', { scope: 'col', class: 'num', text: 'Amount' }))),
+      h('tbody', null, body))));
+  }
+
+  function lotsList() {
+    return pager($('lots-list'), {
+      load: (page, size) => {
+        const status = $('lots-status').value;
+        const filter = status ? `&status=${seg(status)}` : '';
+        return api('GET', projectPath(`/wallets/${seg(state.holdsWallet)}/lots`) + pageQuery(page, size) + filter);
+      },
+      empty: 'No lots: nothing was issued to this wallet with an expiry.',
+      rowClass: (x) => (x.status === 'Open' ? null : 'revoked'),
+      columns: [
+        { label: 'Lot', cell: (x) => idText(x.id) },
+        { label: 'Status', cell: (x) => badge(x.status) },
+        { label: 'Expires', cell: (x) => formatTime(x.expiresAt) },
+        { label: 'Amount', className: 'num', cell: (x) => money(x.amount, x.walletId) },
+        { label: 'Remaining', className: 'num', cell: (x) => money(x.remaining, x.walletId) },
+        { label: 'Earmarked', className: 'num', cell: (x) => money(x.earmarked, x.walletId) },
+        {
+          label: 'Transaction',
+          cell: (x) => h('button', { type: 'button', class: 'quiet', onclick: (e) => act($('holds'), e.currentTarget, () => openTransaction(x.transactionId)) }, x.transactionId),
+        },
+        { label: 'Created', cell: (x) => formatTime(x.createdAt) },
+      ],
+    });
   }
 
   function holdsList() {
@@ -988,6 +1030,7 @@
     state.lists.customerKeys = customerKeysList();
     state.lists.entries = entriesList();
     state.lists.holds = holdsList();
+    state.lists.lots = lotsList();
     state.lists.customerItems = customerItemsList();
     state.lists.itemHistory = itemHistoryList();
 
@@ -1045,6 +1088,7 @@
     $('credit-limit-form').addEventListener('submit', setCreditLimit);
     $('holds-filter').addEventListener('submit', (e) => e.preventDefault());
     $('holds-status').addEventListener('change', (e) => act($('holds'), e.currentTarget, () => state.lists.holds.reload(0)));
+    $('lots-status').addEventListener('change', (e) => act($('holds'), e.currentTarget, () => state.lists.lots.reload(0)));
     $('maintenance-toggle').addEventListener('click', toggleMaintenance);
     for (const button of document.querySelectorAll('[data-close]')) {
       button.addEventListener('click', () => show($(button.dataset.close), false));

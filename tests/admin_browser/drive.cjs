@@ -189,6 +189,30 @@ async function holdSteps(page) {
   await expectFigures(page, { creditLimit: 50 }, 'after a refused credit limit');
 }
 
+async function lotSteps(page) {
+  const lotUser = env('LOT_USER');
+  step(`a wallet with lots shows its expiring value, soonest first (${lotUser})`);
+  await page.fill('#customer-search-id', lotUser);
+  await page.click('#customer-search button[type=submit]');
+  await page.waitForFunction((id) => document.getElementById('customer-id').textContent === id, lotUser);
+  await expectFigures(page, { balance: 150, held: 20, available: 130, creditLimit: 0 }, 'with lots and hold lot-hold');
+  await page.locator('#wallets-table tbody tr').first().locator('button', { hasText: 'Holds' }).click();
+  await page.locator('#holds').waitFor({ state: 'visible' });
+  await page.locator('#lots-list tbody tr:not(.empty)').first().waitFor();
+  const expiring = await page.locator('#expiring-list tbody tr').allInnerTexts();
+  check(expiring.length === 2 && /10 PTS/.test(expiring[0]) && /40 PTS/.test(expiring[1]),
+    `the expiring value reads ${JSON.stringify(expiring)}`);
+  step('its lots: the sooner one spent down to 10 first, 10 of each earmarked by the hold');
+  const lots = (await page.locator('#lots-list tbody tr').allInnerTexts()).map((t) => t.replace(/\s+/g, ' '));
+  check(lots.length === 2, `the lots list has ${lots.length} rows: ${JSON.stringify(lots)}`);
+  check(/Open/.test(lots[0]) && /60 PTS 10 PTS 10 PTS/.test(lots[0]), `the first lot reads ${JSON.stringify(lots[0])}`);
+  check(/Open/.test(lots[1]) && /40 PTS 40 PTS 10 PTS/.test(lots[1]), `the second lot reads ${JSON.stringify(lots[1])}`);
+  await page.selectOption('#lots-status', 'Expired');
+  await page.locator('#lots-list tbody tr.empty').waitFor();
+  await page.selectOption('#lots-status', '');
+  await page.locator('#lots-list tbody tr:not(.empty)').first().waitFor();
+}
+
 async function itemSteps(page) {
   const holdUser = env('HOLD_USER');
   step(`the customer's items: the sword and the used potion (${holdUser})`);
@@ -372,6 +396,7 @@ async function steps(page, problems) {
 
   await holdSteps(page);
   await itemSteps(page);
+  await lotSteps(page);
 
   step('revoke the access key on the page: listed as revoked, and API v2 refuses it at once');
   const accessRow = page.locator('#authorities-list tbody tr', { hasText: 'browser-key' });

@@ -850,3 +850,69 @@ async fn an_operators_void_is_refused_in_maintenance() {
     );
     assert_eq!(figures(&s.wallet("alice").await), (0, 105, 5, 100));
 }
+
+/// A wallet's lots through the admin API (issue 14): soonest expiry first
+/// with the same object as API v2, `expiring` on the wallet, a status
+/// filter, a refused status, and the session required.
+#[tokio::test]
+async fn a_wallets_lots_and_expiring_value_are_shown() {
+    use wallet_testkit::fixture::issue_expiring;
+    let s = setup(100).await;
+    let now = wallet_core::clock::system_now();
+    let (soon, later) = (now + 3_600_000, now + 7_200_000);
+    s.post(vec![
+        issue_expiring(wid(&s.alice), 40, later),
+        issue_expiring(wid(&s.alice), 60, soon),
+    ])
+    .await;
+    // 70 leaves: all of the sooner lot, then 10 of the later one.
+    s.post(vec![Operation::Redeem {
+        source: wid(&s.alice),
+        amount: wallet_core::operation::Quantity::new(70).expect("an amount"),
+    }])
+    .await;
+
+    let wallet = s.wallet("alice").await;
+    assert_eq!(wallet["balance"], 130, "{wallet}");
+    assert_eq!(
+        wallet["expiring"],
+        json!([{ "expiresAt": later, "amount": 30 }]),
+        "{wallet}"
+    );
+    let path = format!("/projects/default/wallets/{}/lots", s.alice);
+    let (status, page) = s.get(&path).await;
+    assert_eq!(status, 200, "{page}");
+    let lots: Vec<(i64, i64, &str)> = page["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|l| {
+            (
+                l["expiresAt"].as_i64().expect("expiresAt"),
+                l["remaining"].as_i64().expect("remaining"),
+                l["status"].as_str().expect("status"),
+            )
+        })
+        .collect();
+    assert_eq!(lots, [(soon, 0, "Spent"), (later, 30, "Open")], "{page}");
+    let (status, open) = s.get(&format!("{path}?status=Open")).await;
+    assert_eq!((status, &open["total"]), (200, &json!(1)), "{open}");
+    let (status, refused) = s.get(&format!("{path}?status=Closed")).await;
+    assert_eq!(status, 400, "{refused}");
+    assert!(is_admin_error(&refused), "{refused}");
+    let (status, _) = s
+        .get(&format!(
+            "/projects/default/wallets/{}/lots",
+            missing_like(&s.alice)
+        ))
+        .await;
+    assert_eq!(status, 404);
+    let anonymous = s
+        .app
+        .client
+        .get(s.app.url(&format!("/admin/api{path}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(anonymous.status().as_u16(), 401);
+}

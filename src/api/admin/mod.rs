@@ -190,6 +190,7 @@ fn api_routes(cfg: &mut web::ServiceConfig) {
             "/projects/{p}/wallets/{w}/holds",
             web::get().to(holds::list_holds),
         )
+        .route("/projects/{p}/wallets/{w}/lots", web::get().to(holds::list_lots))
         .route(
             "/projects/{p}/wallets/{w}/credit-limit",
             web::put().to(holds::set_credit_limit),

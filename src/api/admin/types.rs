@@ -25,7 +25,12 @@ pub struct Wallet {
     pub available: i64,
     pub credit_limit: i64,
     pub created_at: i64,
+    /// The Open lots' remaining value per expiry, soonest first (≤ 10 rows).
+    pub expiring: Vec<Expiring>,
 }
+
+/// API v2's `{expiresAt, amount}` row of a wallet's `expiring`.
+pub use crate::api::v2::types::Expiring;
 
 impl From<model::Wallet> for Wallet {
     fn from(w: model::Wallet) -> Self {
@@ -41,12 +46,37 @@ impl From<model::Wallet> for Wallet {
             held: w.held,
             credit_limit: w.credit_limit,
             created_at: w.created_at,
+            expiring: w.expiring.into_iter().map(Expiring::from).collect(),
         }
     }
 }
 
 /// A hold as API v2 shows it: the admin page reads the same object.
 pub use crate::api::v2::types::Hold;
+
+/// A lot as API v2 shows it.
+pub use crate::api::v2::types::Lot;
+
+/// A page of lots, as the admin API pages every list.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LotPage {
+    pub items: Vec<Lot>,
+    pub page: u32,
+    pub page_size: u32,
+    pub total: i64,
+}
+
+impl LotPage {
+    pub fn new(page: Page<model::Lot>, request: PageRequest) -> Self {
+        Self {
+            items: page.items.into_iter().map(Lot::from).collect(),
+            page: request.page,
+            page_size: request.size,
+            total: page.total,
+        }
+    }
+}
 
 /// A page of holds, as the admin API pages every list.
 #[derive(Debug, Serialize)]

@@ -1,14 +1,15 @@
-//! A wallet's holds, the operator's void, and a wallet's credit limit.
+//! A wallet's holds and lots, the operator's void, and a wallet's credit
+//! limit.
 
 use super::{ok, operator};
 use crate::api::admin::auth::Admin;
 use crate::api::admin::error::AdminError;
-use crate::api::admin::types::{Hold, HoldPage, Wallet};
+use crate::api::admin::types::{Hold, HoldPage, LotPage, Wallet};
 use crate::api::v2::requests::row_id;
 use crate::api::v2::types::Transaction;
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
-use wallet_core::model::HoldStatus;
+use wallet_core::model::{HoldStatus, LotStatus};
 use wallet_core::text::HoldId;
 use wallet_core::{Ledger, LedgerError, Missing, TransactionOutcome};
 
@@ -18,7 +19,8 @@ type Json<T> = crate::api::json::Object<T, AdminError>;
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct HoldsQuery {
-    /// `Open`, `Captured`, `Voided` or `Expired`; all when absent.
+    /// A hold's or a lot's status (`Open`, `Captured`, `Voided`, `Expired`;
+    /// `Open`, `Spent`, `Expired`); all when absent.
     status: Option<String>,
     page: Option<u32>,
     page_size: Option<u32>,
@@ -43,6 +45,36 @@ pub async fn list_holds(
         .wallet_holds(&caller, row_id(&wallet, Missing::Wallet)?, status, request)
         .await?;
     Ok(ok().json(HoldPage::new(holds, request)))
+}
+
+/// A wallet's lots, soonest expiry first (the order value leaves it in).
+pub async fn list_lots(
+    _admin: Admin,
+    ledger: web::Data<Ledger>,
+    path: web::Path<(String, String)>,
+    query: web::Query<HoldsQuery>,
+) -> Result<HttpResponse, AdminError> {
+    let (project, wallet) = path.into_inner();
+    let caller = operator(&ledger, &project).await?;
+    let status = query
+        .status
+        .as_deref()
+        .map(|text| {
+            LotStatus::parse(text).ok_or_else(|| {
+                let names: Vec<&str> = LotStatus::ALL.iter().map(|s| s.as_str()).collect();
+                AdminError::bad_request(format!("status must be one of {}", names.join(", ")))
+            })
+        })
+        .transpose()?;
+    let request = crate::api::v2::requests::PageQuery {
+        page: query.page,
+        page_size: query.page_size,
+    }
+    .page()?;
+    let lots = ledger
+        .wallet_lots(&caller, row_id(&wallet, Missing::Wallet)?, status, request)
+        .await?;
+    Ok(ok().json(LotPage::new(lots, request)))
 }
 
 fn hold_status(text: &str) -> Result<HoldStatus, AdminError> {
