@@ -212,7 +212,8 @@ pub(super) async fn issue_lots(
                 method: "POST",
                 path: "/api/v2/transactions".to_owned(),
                 body: Some(
-                    json!({ "referenceId": format!("{tag}-lots-{wallet}"), "operations": operations }).to_string(),
+                    json!({ "referenceId": format!("{tag}-lots-{wallet}"), "operations": operations })
+                        .to_string(),
                 ),
                 expect: 201,
             }
