@@ -221,10 +221,6 @@ impl Book {
         self
     }
 
-    pub fn lot(&self, key: LotKey) -> Option<&LotState> {
-        self.lots.get(&key)
-    }
-
     pub fn wallet(&self, id: WalletId) -> Option<&WalletState> {
         self.wallets.get(&id)
     }

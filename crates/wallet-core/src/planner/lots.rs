@@ -27,9 +27,10 @@
 //!   a wallet's credit limit is used only by an operation after which the
 //!   wallet keeps no lot value (a Redeem or Transfer that spends every lot;
 //!   a Hold never, if the wallet has lots, since its earmarks stay lot
-//!   value), and value with an expiry arriving in a wallet whose holds
-//!   reserve more than its balance first covers that shortfall, as plain
-//!   value. A wallet without a credit limit never meets either case.
+//!   value), and value with an expiry arriving in a wallet that uses its
+//!   credit (below zero, or holds reserving more than its balance, after
+//!   the plain value arriving with it) first covers that shortfall, as
+//!   plain value. A wallet without a credit limit never meets either case.
 
 use super::{FailReason, HoldState, Step, Work};
 use crate::ids::{LotId, WalletId};
@@ -209,34 +210,36 @@ impl Work<'_> {
     /// Takes up to `amount` of the wallet's spendable lots (a Spend step
     /// each); the balance is the caller's.
     fn take_free(&mut self, i: usize, wallet: WalletId, amount: i64) -> Vec<Part> {
-        let mut parts = Vec::new();
-        let mut left = amount;
-        for key in self.spendable(wallet) {
-            if left == 0 {
-                break;
-            }
-            let now = self.now;
-            let Some(lot) = self.lots.get_mut(&key) else {
-                continue;
-            };
-            let x = lot.free().min(left);
-            lot.remaining -= x;
-            lot.settle(now);
-            let expires_at = lot.expires_at;
-            left -= x;
-            parts.push(Part {
+        self.walk_spendable(i, wallet, amount, LotStepKind::Spend)
+            .into_iter()
+            .map(|(_, expires_at, amount)| Part {
                 expires_at: Some(expires_at),
-                amount: x,
-            });
-            self.lot_step(i, key, LotStepKind::Spend, x);
-        }
-        parts
+                amount,
+            })
+            .collect()
     }
 
     /// Earmarks up to `amount` of the wallet's spendable lots for a new
     /// hold; returns the earmarks.
     pub(super) fn earmark(&mut self, i: usize, wallet: WalletId, amount: i64) -> Vec<(LotKey, i64)> {
-        let mut earmarks = Vec::new();
+        self.walk_spendable(i, wallet, amount, LotStepKind::Earmark)
+            .into_iter()
+            .map(|(key, _, amount)| (key, amount))
+            .collect()
+    }
+
+    /// Walks the wallet's spendable lots in spending order, applying a
+    /// `kind` step (Spend or Earmark) of up to what is left of `amount` to
+    /// each one's free part: the (lot, expiry, amount) of each step.
+    fn walk_spendable(
+        &mut self,
+        i: usize,
+        wallet: WalletId,
+        amount: i64,
+        kind: LotStepKind,
+    ) -> Vec<(LotKey, Millis, i64)> {
+        let now = self.now;
+        let mut steps = Vec::new();
         let mut left = amount;
         for key in self.spendable(wallet) {
             if left == 0 {
@@ -246,12 +249,15 @@ impl Work<'_> {
                 continue;
             };
             let x = lot.free().min(left);
-            lot.earmarked += x;
+            let (remaining, earmarked) = kind.effect(x);
+            lot.remaining += remaining;
+            lot.earmarked += earmarked;
+            lot.settle(now);
             left -= x;
-            earmarks.push((key, x));
-            self.lot_step(i, key, LotStepKind::Earmark, x);
+            steps.push((key, lot.expires_at, x));
+            self.lot_step(i, key, kind, x);
         }
-        earmarks
+        steps
     }
 
     /// The parts a Capture of `amount` takes of its hold's source: the
@@ -341,7 +347,14 @@ impl Work<'_> {
         if limit > i128::from(i64::MAX) {
             return Err(FailReason::BalanceOverflow { wallet });
         }
-        let mut shortfall = (i128::from(state.held) - i128::from(state.balance)).max(0);
+        // What the holds reserve beyond the balance once the plain parts are
+        // in (credit in use): value not yet due covers it before forming lots.
+        let plain: i64 = parts
+            .iter()
+            .filter(|p| p.expires_at.is_none())
+            .map(|p| p.amount)
+            .sum();
+        let mut shortfall = (i128::from(state.held) - i128::from(state.balance) - i128::from(plain)).max(0);
         state.balance += total;
         let balance_after = state.balance;
         self.line(i, wallet, kind, total, balance_after);

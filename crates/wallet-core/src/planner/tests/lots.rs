@@ -190,6 +190,29 @@ fn a_hold_earmarks_lot_value_a_capture_moves_it_and_a_void_after_expiry_expires_
 }
 
 #[test]
+fn arriving_expiring_value_covers_only_what_plain_value_arriving_with_it_does_not() {
+    // Credit in use: held 80 on a balance of 0 (a limit of 100, no lots).
+    let mut wallet = open(2, 1, 0);
+    wallet.held = 80;
+    wallet.credit_limit = 100;
+    let mut source = open(1, 1, 0);
+    source.balance = 100;
+    let book = Book::new([source, wallet]).with_lots([lot(1, 1, 50, 0, 100)]);
+    let transfer = Operation::Transfer {
+        source: w(1),
+        destination: w(2),
+        amount: q(100),
+    };
+    let plan = plan(&book, &[transfer], 0).expect("plans");
+    // 50 plain and 50 expiring arrive: the plain 50 covers 50 of the 80
+    // held beyond the balance, 30 of the expiring part the rest, and 20 keep
+    // their expiry.
+    let arrived: Vec<&LotState> = plan.lots.iter().filter(|l| l.wallet == w(2)).collect();
+    assert_eq!(arrived.len(), 1, "{plan:?}");
+    assert_eq!((arrived[0].amount, arrived[0].expires_at), (20, 100));
+}
+
+#[test]
 fn credit_is_used_only_by_a_wallet_that_keeps_no_lot_value() {
     let mut wallet = open(1, 1, 0);
     wallet.balance = 10;
@@ -359,24 +382,37 @@ impl MState {
     }
 
     /// Adds parts to a wallet: plain stays plain; each expiry forms one new
-    /// lot (soonest first) after covering held beyond balance, and one
-    /// already due expires at once.
+    /// lot (soonest first), and one already due expires at once. Then, as
+    /// long as the wallet would break the store's invariant (its balance
+    /// minus held short of its lots' free value), one unit at a time of the
+    /// soonest new lot becomes plain value instead.
     fn give(&mut self, wallet: WalletId, parts: &[(Option<Millis>, i128)], now: Millis, formed: &mut usize) {
         let w = self.wallets.get_mut(&wallet).expect("a wallet");
-        let mut shortfall = (w.held - w.balance).max(0);
         w.balance += parts.iter().map(|p| p.1).sum::<i128>();
+        let (balance, held) = (w.balance, w.held);
         let mut by_expiry: BTreeMap<Millis, i128> = BTreeMap::new();
         for (at, n) in parts {
             if let Some(at) = at {
                 *by_expiry.entry(*at).or_insert(0) += n;
             }
         }
-        for (at, mut n) in by_expiry {
-            if at > now {
-                let cover = shortfall.min(n);
-                shortfall -= cover;
-                n -= cover;
+        let free_before = self.free_value(wallet);
+        loop {
+            let arriving: i128 = by_expiry
+                .iter()
+                .filter(|(at, _)| **at > now)
+                .map(|(_, n)| n)
+                .sum();
+            if arriving == 0 || balance - held >= free_before + arriving {
+                break;
             }
+            let soonest = by_expiry
+                .iter_mut()
+                .find(|(at, n)| **at > now && **n > 0)
+                .expect("a unit arriving");
+            *soonest.1 -= 1;
+        }
+        for (at, n) in by_expiry {
             if n == 0 {
                 continue;
             }
