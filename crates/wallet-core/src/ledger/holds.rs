@@ -183,13 +183,24 @@ impl Ledger {
             .store
             .read(move |r| Ok::<_, LedgerError>(r.due_holds(now, EXPIRY_BATCH)?))
             .await?;
-        let mut expired = 0;
-        for (project, hold) in due {
+        let expiries = due.into_iter().map(|(project, hold)| {
             let description = format!("hold {hold} expired");
-            let operations = vec![Operation::ExpireHold { hold }];
+            (project, vec![Operation::ExpireHold { hold }], description)
+        });
+        self.post_expiries(expiries).await
+    }
+
+    /// Posts each expiry in a transaction of its own; returns how many
+    /// applied. One that no longer applies — expired, captured, voided or
+    /// spent by another writer meanwhile — is left alone.
+    pub(super) async fn post_expiries(
+        &self,
+        expiries: impl Iterator<Item = (String, Vec<Operation>, String)>,
+    ) -> Result<usize, LedgerError> {
+        let mut expired = 0;
+        for (project, operations, description) in expiries {
             match self.post_system(project, operations, description).await {
                 Ok(_) => expired += 1,
-                // Expired, voided or captured by another writer meanwhile.
                 Err(LedgerError::Rejected(_) | LedgerError::NotFound(_)) => {}
                 Err(e) => return Err(e),
             }

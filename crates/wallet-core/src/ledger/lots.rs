@@ -49,18 +49,11 @@ impl Ledger {
             .store
             .read(move |r| Ok::<_, LedgerError>(r.due_lots(now, EXPIRY_BATCH)?))
             .await?;
-        let mut expired = 0;
-        for (project, wallet, lot) in due {
+        let expiries = due.into_iter().map(|(project, wallet, lot)| {
             let description = format!("lot {lot} expired");
-            let operations = vec![Operation::ExpireLot { wallet, lot }];
-            match self.post_system(project, operations, description).await {
-                Ok(_) => expired += 1,
-                // Expired by another writer meanwhile.
-                Err(LedgerError::Rejected(_) | LedgerError::NotFound(_)) => {}
-                Err(e) => return Err(e),
-            }
-        }
-        Ok(expired)
+            (project, vec![Operation::ExpireLot { wallet, lot }], description)
+        });
+        self.post_expiries(expiries).await
     }
 
     /// When the next hold or lot expires, if any does: when the expiry
@@ -77,10 +70,12 @@ impl Ledger {
 
     /// Expires every due hold, then every due lot (a hold's expiry may give
     /// earmarked value back to a lot that is due itself): how many of each.
+    /// The lots' pass runs even if the holds' failed (the first error is
+    /// returned after both).
     pub async fn expire_due(&self) -> Result<(usize, usize), LedgerError> {
-        let holds = self.expire_due_holds().await?;
-        let lots = self.expire_due_lots().await?;
-        Ok((holds, lots))
+        let holds = self.expire_due_holds().await;
+        let lots = self.expire_due_lots().await;
+        Ok((holds?, lots?))
     }
 }
 
