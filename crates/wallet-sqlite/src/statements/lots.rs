@@ -91,7 +91,9 @@ pub(crate) fn hold_earmarks(
 ) -> DbResult<Vec<(HoldId, Earmark)>> {
     let mut stmt = conn.prepare_cached(
         "SELECT e.lot_id, e.amount FROM holds h JOIN hold_lots e ON e.hold_id = h.id
-         WHERE h.project_id = ?1 AND h.public_id = ?2 ORDER BY e.lot_id",
+         JOIN lots l ON l.id = e.lot_id
+         WHERE h.project_id = ?1 AND h.public_id = ?2 AND h.status = 'Open'
+         ORDER BY l.expires_at, l.id",
     )?;
     let mut found = Vec::new();
     for hold in holds {
@@ -142,19 +144,20 @@ pub(crate) fn next_lot_expiry(conn: &Connection) -> DbResult<Option<Millis>> {
         .query_row([], |r| r.get(0))?)
 }
 
-/// The statement of [`lots_of`], for the query-plan tests.
-pub(crate) fn lots_of_sql() -> String {
+/// The statement of [`lots_of`] (made once: it runs on every transfer),
+/// for the query-plan tests too.
+pub(crate) static LOTS_OF_SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
     format!(
         "SELECT {LOT_COLUMNS} FROM lots l WHERE l.wallet_id = ?1 AND l.status = 'Open'
          ORDER BY l.expires_at, l.id"
     )
-}
+});
 
 /// The Open lots of these wallets, in (`expires_at`, id) order: a range of
 /// `lots_by_wallet` per wallet (a transaction's spending wallets are few),
 /// merged.
 pub(crate) fn lots_of(conn: &Connection, wallets: &[WalletId]) -> DbResult<Vec<Lot>> {
-    let mut stmt = conn.prepare_cached(&lots_of_sql())?;
+    let mut stmt = conn.prepare_cached(&LOTS_OF_SQL)?;
     let mut found = Vec::new();
     for wallet in wallets {
         for lot in stmt.query_map([wallet.get()], rows::lot)? {

@@ -87,7 +87,7 @@ fn assert_no_sort_or_scan(what: &str, steps: &[String]) {
 
 #[test]
 fn a_wallets_open_lots_are_one_range_of_their_index_in_spending_order() {
-    let steps = plan(&lots::lots_of_sql());
+    let steps = plan(&lots::LOTS_OF_SQL);
     assert_no_sort_or_scan("lots_of", &steps);
     assert!(
         steps
