@@ -60,6 +60,15 @@ CREATE TABLE lot_steps (
 -- A lot's history, oldest first (and `check`'s replay of it).
 CREATE INDEX lot_steps_by_lot ON lot_steps (lot_id, id);
 
+-- A lot is never deleted (its history and entries name it), as on SQLite.
+CREATE FUNCTION lots_kept() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'lots are never deleted';
+END
+$$;
+CREATE TRIGGER lots_no_delete BEFORE DELETE ON lots
+    FOR EACH ROW EXECUTE FUNCTION lots_kept();
+
 CREATE FUNCTION lot_steps_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     RAISE EXCEPTION 'lot history is append-only';

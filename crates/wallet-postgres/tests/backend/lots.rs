@@ -434,6 +434,11 @@ async fn the_schema_refuses_what_the_lot_invariants_forbid() {
             "{statement}"
         );
     }
+    let deleted = sql(db.url(), "DELETE FROM lots").expect_err("a lot is deleted");
+    assert_eq!(
+        deleted.as_db_error().map(|e| e.message().to_owned()).as_deref(),
+        Some("lots are never deleted")
+    );
     sql(
         db.url(),
         "UPDATE lots SET earmarked = 0, remaining = 0, status = 'Expired'",
