@@ -210,8 +210,6 @@ pub struct HoldDump {
     pub updated_at: i64,
 }
 
-/// One row of a project, in the order an export writes them (every row
-/// after the rows it refers to).
 /// A lot (after the holds in a file: its earmarks name both).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -249,6 +247,8 @@ pub struct EarmarkDump {
     pub amount: i64,
 }
 
+/// One row of a project, in the order an export writes them (every row
+/// after the rows it refers to).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "camelCase")]
 pub enum DumpRecord {
