@@ -3,7 +3,7 @@
 //! admin page shows a wallet's holds and limits whatever API v2 serves yet.
 
 use serde::Serialize;
-use wallet_core::model::{self, Page, PageRequest, WalletStatus};
+use wallet_core::model::{self, WalletStatus};
 
 /// API v2's Wallet with what holds and credit change: `held`, `available`
 /// (`balance - held + creditLimit`, what may still be spent) and
@@ -54,47 +54,6 @@ impl From<model::Wallet> for Wallet {
 /// A hold as API v2 shows it: the admin page reads the same object.
 pub use crate::api::v2::types::Hold;
 
-/// A lot as API v2 shows it.
-pub use crate::api::v2::types::Lot;
-
-/// A page of lots, as the admin API pages every list.
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct LotPage {
-    pub items: Vec<Lot>,
-    pub page: u32,
-    pub page_size: u32,
-    pub total: i64,
-}
-
-impl LotPage {
-    pub fn new(page: Page<model::Lot>, request: PageRequest) -> Self {
-        Self {
-            items: page.items.into_iter().map(Lot::from).collect(),
-            page: request.page,
-            page_size: request.size,
-            total: page.total,
-        }
-    }
-}
-
-/// A page of holds, as the admin API pages every list.
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct HoldPage {
-    pub items: Vec<Hold>,
-    pub page: u32,
-    pub page_size: u32,
-    pub total: i64,
-}
-
-impl HoldPage {
-    pub fn new(page: Page<model::Hold>, request: PageRequest) -> Self {
-        Self {
-            items: page.items.into_iter().map(Hold::from).collect(),
-            page: request.page,
-            page_size: request.size,
-            total: page.total,
-        }
-    }
-}
+/// Pages of holds and lots, as API v2 pages them (the admin API pages
+/// every list the same way).
+pub use crate::api::v2::types::{HoldPage, LotPage};
