@@ -68,9 +68,10 @@ pub struct BenchArgs {
     #[arg(long)]
     pub scale: bool,
     /// Open lots (expiring value) to give every wallet before the run, 0 to
-    /// 100: one transaction of that many Issues with an expiry per wallet,
-    /// through the API. What leaves a wallet is then taken from its lots
-    /// first, and what arrives forms lots, as expiring credit behaves.
+    /// 100: one transaction of that many Issues with an expiry per wallet
+    /// (preloaded with the bulk loader; through the API with --url). What
+    /// leaves a wallet is then taken from its lots first, and what arrives
+    /// forms lots, as expiring credit behaves.
     #[arg(long, default_value_t = 0)]
     pub lots: usize,
 }
