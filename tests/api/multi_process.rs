@@ -98,22 +98,6 @@ async fn answer(response: reqwest::Response) -> (u16, Option<String>, Value) {
     (status, retry_after, body)
 }
 
-async fn switch_maintenance(app: &TestApp, on: bool) {
-    let (cookie, csrf) = app.admin_login().await;
-    let (status, body) = json_of(
-        app.admin(
-            "PUT",
-            "/maintenance",
-            &cookie,
-            Some(&csrf),
-            Some(&json!({ "enabled": on })),
-        )
-        .await,
-    )
-    .await;
-    assert_eq!((status, body["enabled"].as_bool()), (200, Some(on)), "{body}");
-}
-
 async fn health_ok(app: &TestApp) -> bool {
     let (_, health) = json_of(app.client.get(app.url("/api/v1/health")).send().await.unwrap()).await;
     health["ok"].as_bool().unwrap()
@@ -131,7 +115,7 @@ async fn maintenance_switched_on_one_server_refuses_writes_on_the_other_at_once(
     let key = other.access_key("default").await;
     other.entry(&a.token, "u", 10).await;
 
-    switch_maintenance(&one, true).await;
+    one.set_maintenance(true).await;
     assert!(
         health_ok(&other).await,
         "the other's flag was never told (health may lag)"
@@ -167,7 +151,7 @@ async fn maintenance_switched_on_one_server_refuses_writes_on_the_other_at_once(
     let (status, _) = other.v2("GET", "/customers/c", Some(&key), None).await;
     assert_eq!(status, 404, "the refused write created nothing");
 
-    switch_maintenance(&one, false).await;
+    one.set_maintenance(false).await;
     other.entry(&a.token, "u", 1).await;
     assert_eq!(
         other.total(&a.token, "u").await,
@@ -183,7 +167,7 @@ async fn health_on_another_server_follows_the_switch_within_its_refresh() {
     let one = spawn_app().await;
     let other = one.spawn_beside(|_| {}).await;
     assert!(health_ok(&other).await);
-    switch_maintenance(&one, true).await;
+    one.set_maintenance(true).await;
     let switched = Instant::now();
     while health_ok(&other).await {
         // The default refresh is one second; the rest is slack for a busy machine.

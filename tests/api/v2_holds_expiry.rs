@@ -153,17 +153,7 @@ async fn holds_expire_in_maintenance_mode_too() {
     c.fund(&app, &a, 10).await;
     let at = now_ms() + 300;
     c.tx_ok(&app, vec![expiring(&a, 10, "m", at)]).await;
-    let (cookie, csrf) = app.admin_login().await;
-    let on = app
-        .admin(
-            "PUT",
-            "/maintenance",
-            &cookie,
-            Some(&csrf),
-            Some(&json!({"enabled": true})),
-        )
-        .await;
-    assert_eq!(on.status().as_u16(), 200);
+    app.set_maintenance(true).await;
 
     let refused = c
         .tx(&app, "in-maintenance", vec![crate::app::v2::issue(&a, 1)])

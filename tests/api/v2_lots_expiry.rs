@@ -307,17 +307,7 @@ async fn lots_expire_in_maintenance_mode_too() {
     let a = c.customer_wallet(&app, "a").await;
     let at = now_ms() + 500;
     let formed = c.tx_ok(&app, vec![issue_until(&a, 10, at), issue(&a, 2)]).await;
-    let (cookie, csrf) = app.admin_login().await;
-    let on = app
-        .admin(
-            "PUT",
-            "/maintenance",
-            &cookie,
-            Some(&csrf),
-            Some(&json!({"enabled": true})),
-        )
-        .await;
-    assert_eq!(on.status().as_u16(), 200);
+    app.set_maintenance(true).await;
 
     let refused = c.tx(&app, &next_ref("in-maintenance"), vec![issue(&a, 1)]).await;
     assert_eq!(refused.0, 503, "client writes are refused: {}", refused.1);

@@ -64,4 +64,17 @@ impl TestApp {
         }
         request.send().await.expect("request sent")
     }
+
+    /// Turns the maintenance switch on or off through the admin API (a
+    /// session of its own) and checks that it took.
+    pub async fn set_maintenance(&self, on: bool) {
+        let (cookie, csrf) = self.admin_login().await;
+        let body = json!({ "enabled": on });
+        let response = self
+            .admin("PUT", "/maintenance", &cookie, Some(&csrf), Some(&body))
+            .await;
+        let status = response.status().as_u16();
+        let reply: Value = response.json().await.expect("json");
+        assert_eq!((status, reply["enabled"].as_bool()), (200, Some(on)), "{reply}");
+    }
 }
