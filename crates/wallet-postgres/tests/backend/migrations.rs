@@ -242,25 +242,7 @@ async fn a_database_at_step_one_with_data_upgrades_in_place() {
     sql(&url, STEP_ONE_ROWS).expect("the old binary's rows");
     let before = value(&url, STEP_ONE_SNAPSHOT);
 
-    let starts: Vec<_> = (0..3)
-        .map(|_| {
-            let url = url.clone();
-            std::thread::spawn(move || PostgresBackend::connect(&PgOptions::new(url)).map(drop))
-        })
-        .collect();
-    for start in starts {
-        start
-            .join()
-            .unwrap()
-            .expect("every start upgrades or finds it upgraded");
-    }
-    assert_eq!(
-        value(
-            &url,
-            "SELECT string_agg(version::text, ',' ORDER BY version) FROM schema_migrations"
-        ),
-        "1,2,3,4"
-    );
+    start_three_servers_at_once(&url);
     assert_eq!(value(&url, STEP_ONE_SNAPSHOT), before, "every row as it was");
     assert_eq!(
         value(
@@ -394,25 +376,7 @@ async fn a_database_at_step_two_with_api_v1_items_upgrades_in_place() {
     sql(&url, STEP_TWO).expect("step 2, as the old binary applied it");
     sql(&url, STEP_TWO_ROWS).expect("the old binary's rows");
 
-    let starts: Vec<_> = (0..3)
-        .map(|_| {
-            let url = url.clone();
-            std::thread::spawn(move || PostgresBackend::connect(&PgOptions::new(url)).map(drop))
-        })
-        .collect();
-    for start in starts {
-        start
-            .join()
-            .unwrap()
-            .expect("every start upgrades or finds it upgraded");
-    }
-    assert_eq!(
-        value(
-            &url,
-            "SELECT string_agg(version::text, ',' ORDER BY version) FROM schema_migrations"
-        ),
-        "1,2,3,4"
-    );
+    start_three_servers_at_once(&url);
     assert_eq!(
         value(&url, "SELECT to_regclass('v1_items') IS NULL"),
         "t",
@@ -665,25 +629,7 @@ async fn a_database_at_step_three_upgrades_in_place_and_takes_lots() {
     sql(&url, STEP_THREE_ROWS).expect("the old binary's rows");
     let before = value(&url, STEP_THREE_SNAPSHOT);
 
-    let starts: Vec<_> = (0..3)
-        .map(|_| {
-            let url = url.clone();
-            std::thread::spawn(move || PostgresBackend::connect(&PgOptions::new(url)).map(drop))
-        })
-        .collect();
-    for start in starts {
-        start
-            .join()
-            .unwrap()
-            .expect("every start upgrades or finds it upgraded");
-    }
-    assert_eq!(
-        value(
-            &url,
-            "SELECT string_agg(version::text, ',' ORDER BY version) FROM schema_migrations"
-        ),
-        "1,2,3,4"
-    );
+    start_three_servers_at_once(&url);
     assert_eq!(value(&url, STEP_THREE_SNAPSHOT), before, "every row as it was");
     assert_eq!(
         value(
@@ -734,4 +680,29 @@ async fn a_database_at_step_three_upgrades_in_place_and_takes_lots() {
     );
     assert_eq!(fx.balance(&caller, main).await, 20 + 5 - 4 - 1);
     fx.assert_check().await;
+}
+
+/// Three servers start on the database at once, as after an upgrade of a
+/// deployment: each one upgrades it or finds it upgraded (the migration
+/// lock), and it ends at the last step.
+fn start_three_servers_at_once(url: &str) {
+    let starts: Vec<_> = (0..3)
+        .map(|_| {
+            let url = url.to_owned();
+            std::thread::spawn(move || PostgresBackend::connect(&PgOptions::new(url)).map(drop))
+        })
+        .collect();
+    for start in starts {
+        start
+            .join()
+            .unwrap()
+            .expect("every start upgrades or finds it upgraded");
+    }
+    assert_eq!(
+        value(
+            url,
+            "SELECT string_agg(version::text, ',' ORDER BY version) FROM schema_migrations"
+        ),
+        "1,2,3,4"
+    );
 }
