@@ -30,8 +30,12 @@ CREATE TABLE lots (
 -- A wallet's lots of one status in spending order: `lots_of` (every
 -- transfer's source, usually an empty range), `wallet_lots`, `expiring`.
 CREATE INDEX lots_by_wallet ON lots (wallet_id, status, expires_at, id);
--- The expiry worker's queue: only lots with something that can expire.
-CREATE INDEX lots_due ON lots (expires_at) WHERE status = 'Open' AND remaining > earmarked;
+-- The expiry worker's queue: Open lots by expiry. Not a partial index
+-- (`WHERE status = 'Open' AND …`): SQLite compares a statement's bound
+-- parameters with a partial index's condition when it plans, and then
+-- re-prepares the statement whenever a binding changes — every lot read
+-- by wallet id (`lots_of`, `expiring`) would be parsed again each time.
+CREATE INDEX lots_due ON lots (status, expires_at);
 CREATE TRIGGER lots_no_delete BEFORE DELETE ON lots
 BEGIN SELECT RAISE(ABORT, 'lots are never deleted'); END;
 

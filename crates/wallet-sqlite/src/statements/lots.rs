@@ -117,9 +117,8 @@ pub(crate) const DUE_LOTS_SQL: &str = "
     ORDER BY l.expires_at, l.id LIMIT ?2";
 
 /// Open lots with something not earmarked whose time has come, soonest
-/// first, in every project: a range of the partial index `lots_due` (the
-/// `WHERE` repeats its condition so SQLite may use it; its keys end with
-/// the rowid, so the order costs no sort).
+/// first, in every project: the Open range of `lots_due` (status,
+/// expires_at), whose keys end with the rowid, so the order costs no sort.
 pub(crate) fn due_lots(
     conn: &Connection,
     now: Millis,
@@ -133,15 +132,16 @@ pub(crate) fn due_lots(
 }
 
 /// The statement of [`next_lot_expiry`], for the query-plan tests.
-pub(crate) const NEXT_LOT_EXPIRY_SQL: &str =
-    "SELECT min(expires_at) FROM lots WHERE status = 'Open' AND remaining > earmarked";
+pub(crate) const NEXT_LOT_EXPIRY_SQL: &str = "SELECT expires_at FROM lots
+    WHERE status = 'Open' AND remaining > earmarked ORDER BY expires_at LIMIT 1";
 
 /// The soonest `expires_at` of an Open lot with something not earmarked:
-/// the first key of `lots_due`.
+/// the first such key of `lots_due`.
 pub(crate) fn next_lot_expiry(conn: &Connection) -> DbResult<Option<Millis>> {
     Ok(conn
         .prepare_cached(NEXT_LOT_EXPIRY_SQL)?
-        .query_row([], |r| r.get(0))?)
+        .query_row([], |r| r.get(0))
+        .optional()?)
 }
 
 /// The statement of [`lots_of`] (made once: it runs on every transfer),
