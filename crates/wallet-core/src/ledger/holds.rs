@@ -147,24 +147,24 @@ impl Ledger {
         let description = format!("hold {hold} voided by the operator");
         let operations = vec![Operation::Void { hold }];
         let clock = self.clock.clone();
-        self.store
-            .write(move |tx| {
-                if maintenance_on(tx)? {
-                    return Err(LedgerError::Maintenance);
-                }
-                let now = clock.now();
-                let authority = tx.system_authority(&project, now)?;
-                post_as(
-                    tx,
-                    &project,
-                    authority,
-                    None,
-                    &operations,
-                    Some(&description),
-                    clock.as_ref(),
-                )
-            })
-            .await
+        self.write_events(project.clone(), move |tx, out| {
+            if maintenance_on(tx)? {
+                return Err(LedgerError::Maintenance);
+            }
+            let now = clock.now();
+            let authority = tx.system_authority(&project, now)?;
+            post_as(
+                tx,
+                out,
+                &project,
+                authority,
+                None,
+                &operations,
+                Some(&description),
+                clock.as_ref(),
+            )
+        })
+        .await
     }
 
     /// When the soonest Open hold expires, if any hold does.
@@ -218,21 +218,21 @@ impl Ledger {
         description: String,
     ) -> Result<TransactionOutcome, LedgerError> {
         let clock = self.clock.clone();
-        self.store
-            .write(move |tx| {
-                let now = clock.now();
-                let authority = tx.system_authority(&project, now)?;
-                post_as(
-                    tx,
-                    &project,
-                    authority,
-                    None,
-                    &operations,
-                    Some(&description),
-                    clock.as_ref(),
-                )
-            })
-            .await
+        self.write_events(project.clone(), move |tx, out| {
+            let now = clock.now();
+            let authority = tx.system_authority(&project, now)?;
+            post_as(
+                tx,
+                out,
+                &project,
+                authority,
+                None,
+                &operations,
+                Some(&description),
+                clock.as_ref(),
+            )
+        })
+        .await
     }
 }
 
