@@ -31,7 +31,7 @@
 use crate::check::CheckReport;
 use crate::dump::{DumpCounts, DumpRecord};
 use crate::events::{
-    Anchor, Delivery, DeliveryStatus, Event, EventHead, EventQuery, NewWebhook, Webhook, WebhookHealth,
+    Anchor, Delivery, DeliveryStatus, Draft, Event, EventHead, EventQuery, NewWebhook, Webhook, WebhookHealth,
     WebhookProgress,
 };
 use crate::ids::{
@@ -640,24 +640,27 @@ pub trait WriteTx: ReadTx {
     fn set_earmarks(&mut self, project: &str, hold: &HoldId, earmarks: &[Earmark]) -> Result<(), StoreError>;
 
     // ---- events ----
-    /// Reads the project's head and locks it until the write ends: the
-    /// events a write appends after it get the next `seq`s, and a concurrent
-    /// writer of the same project waits here until this one commits, so
-    /// `seq` follows commit order with no gaps. Every write locks it last
-    /// (after everything else it locks), and only when it has events.
-    fn lock_event_head(&mut self, project: &str) -> Result<EventHead, StoreError>;
-    /// Appends events numbered right after the locked head (the first one's
-    /// `seq` is the head's + 1, each next + 1) and moves the head to the
-    /// last. PostgreSQL also notifies the other processes at commit.
-    fn append_events(&mut self, project: &str, events: &[Event]) -> Result<(), StoreError>;
+    /// Appends a job's events to the project's log, dated `created_at`:
+    /// numbered right after the project's head as it stands when they are
+    /// appended and hash-chained ([`crate::events::chain`]). A backend with
+    /// one writer (SQLite) may append them at once; one with several writers
+    /// (PostgreSQL, several processes) appends them after the transaction's
+    /// last job has run, just before it commits, locking each head then (in
+    /// project order): the head is the last row a transaction locks and is
+    /// held only until its commit, so `seq` follows commit order with no
+    /// gaps, and no transaction waits for a head while holding what the
+    /// head's holder needs. A job rolled back (discarded, retried) takes its
+    /// events with it. PostgreSQL also notifies the other processes at
+    /// commit.
+    fn stage_events(&mut self, project: &str, created_at: Millis, drafts: &[Draft]) -> Result<(), StoreError>;
     /// Drops the project's events with `seq <= anchor.seq` (the caller
     /// checked they all are older than the cutoff) and keeps `anchor`.
     /// Returns how many were dropped.
     fn prune_events(&mut self, project: &str, anchor: &Anchor) -> Result<u64, StoreError>;
 
     // ---- webhooks ----
-    /// Registers an endpoint with its cursor at the project's head now
-    /// (read under [`WriteTx::lock_event_head`]).
+    /// Registers an endpoint with its queue at `progress` (its cursor: the
+    /// project's head when it registered).
     fn insert_webhook(&mut self, webhook: &NewWebhook, progress: &WebhookProgress) -> Result<(), StoreError>;
     /// Deletes an endpoint and its deliveries; `false` if there is none.
     fn delete_webhook(&mut self, project: &str, id: &PublicId) -> Result<bool, StoreError>;

@@ -32,9 +32,10 @@ use crate::statements::{
 use crate::{check, export};
 use wallet_core::check::CheckReport;
 use wallet_core::dump::{DumpCounts, DumpRecord};
+use crate::cache::Staged;
 use wallet_core::events::{
-    Anchor, Delivery, DeliveryStatus, Event, EventHead, EventQuery, NewWebhook, Webhook, WebhookHealth,
-    WebhookProgress,
+    Anchor, Delivery, DeliveryStatus, Draft, Event, EventHead, EventQuery, NewWebhook, Webhook,
+    WebhookHealth, WebhookProgress,
 };
 use wallet_core::ids::{
     AssetId, AuthorityRowId, CustomerKeyRowId, CustomerRowId, EntryId, LotId, TransactionId, WalletId,
@@ -292,6 +293,25 @@ impl ReadTx for PgTx<'_> {
 }
 
 impl WriteTx for PgTx<'_> {
+    /// Kept in the group's cache and appended after the group's last job,
+    /// just before its COMMIT (`statements::events::append_staged`): the
+    /// heads are the last rows a group locks.
+    fn stage_events(&mut self, project: &str, created_at: Millis, drafts: &[Draft]) -> Result<(), StoreError> {
+        match self.cache.as_deref_mut() {
+            Some(cache) => {
+                cache.stage(Staged {
+                    project: project.to_owned(),
+                    created_at,
+                    drafts: drafts.to_vec(),
+                });
+                Ok(())
+            }
+            None => self.note(Err(crate::error::DbError(StoreError::Internal(
+                "events staged outside a write".to_owned(),
+            )))),
+        }
+    }
+
     /// Forgets the group's copy of the setting (see `cache`).
     fn set_setting(&mut self, key: &str, value: &str) -> Result<(), StoreError> {
         if let Some(cache) = self.cache.as_deref_mut() {
@@ -367,9 +387,6 @@ impl WriteTx for PgTx<'_> {
         append_lot_step(step: &NewLotStep) -> () = lots::append_lot_step;
         set_earmarks(project: &str, hold: &HoldId, earmarks: &[Earmark]) -> () = lots::set_earmarks;
 
-        // The head is the job's last lock (see `statements::events`).
-        lock_event_head(project: &str) -> EventHead = events::lock_head;
-        append_events(project: &str, events: &[Event]) -> () = events::append;
         prune_events(project: &str, anchor: &Anchor) -> u64 = events::prune;
         insert_webhook(webhook: &NewWebhook, progress: &WebhookProgress) -> () = webhooks::insert;
         delete_webhook(project: &str, id: &PublicId) -> bool = webhooks::delete;

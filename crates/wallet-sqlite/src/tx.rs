@@ -19,8 +19,8 @@ use rusqlite::Connection;
 use wallet_core::check::CheckReport;
 use wallet_core::dump::{DumpCounts, DumpRecord};
 use wallet_core::events::{
-    Anchor, Delivery, DeliveryStatus, Event, EventHead, EventQuery, NewWebhook, Webhook, WebhookHealth,
-    WebhookProgress,
+    Anchor, Delivery, DeliveryStatus, Draft, Event, EventHead, EventQuery, NewWebhook, Webhook,
+    WebhookHealth, WebhookProgress,
 };
 use wallet_core::ids::{
     AssetId, AuthorityRowId, CustomerKeyRowId, CustomerRowId, EntryId, LotId, TransactionId, WalletId,
@@ -260,9 +260,9 @@ impl WriteTx for SqlTx<'_> {
         append_lot_step(step: &NewLotStep) -> () = lots::append_lot_step;
         set_earmarks(project: &str, hold: &HoldId, earmarks: &[Earmark]) -> () = lots::set_earmarks;
 
-        // One writer: reading the head inside the job is locking it.
-        lock_event_head(project: &str) -> EventHead = events::lock_event_head;
-        append_events(project: &str, events: &[Event]) -> () = events::append_events;
+        // One writer: the job appends its events at once, after the head it
+        // reads (no other writer can move it before the commit).
+        stage_events(project: &str, created_at: Millis, drafts: &[Draft]) -> () = events::stage_events;
         prune_events(project: &str, anchor: &Anchor) -> u64 = events::prune_events;
 
         insert_webhook(webhook: &NewWebhook, progress: &WebhookProgress) -> () = webhooks::insert_webhook;

@@ -2,22 +2,27 @@
 //! pruned events (`event_heads`).
 //!
 //! With several writers (worker threads, server processes) at READ
-//! COMMITTED, the head's row lock orders a project's writes with events:
-//! [`lock_head`] reads it `FOR UPDATE` as the job's last lock, and the
-//! transaction holds it to its commit, so a concurrent writer of the same
-//! project waits there and numbers its events after this one's: `seq`
-//! follows commit order with no gaps. [`append`] writes the events in one
+//! COMMITTED, the head's row lock orders a project's writes with events.
+//! A job only stages its events (`GroupCache::stage`); once the group's
+//! last job has run, [`append_staged`] locks each head `FOR UPDATE` — the
+//! group's last locks, held only to its commit, so no group waits for a
+//! head while holding a wallet the head's holder needs — and numbers the
+//! staged events after it: a concurrent writer of the same project waits
+//! there and numbers its events after this one's, so `seq` follows commit
+//! order with no gaps. [`append`] writes the events in one
 //! statement with the head's move (guarded by the `seq` it was locked at)
 //! and a `pg_notify` on `wallet_events` (payload: the project), which PostgreSQL delivers to the
 //! listeners at commit (and drops with a rolled-back savepoint); the
 //! notifications of one transaction for one project are folded into one.
 
 use super::rows::col;
+use crate::cache::Staged;
 use crate::conn::PgConn;
 use crate::error::{corrupt, DbError, DbResult};
 use postgres::Row;
 use serde_json::value::RawValue;
-use wallet_core::events::{Anchor, Event, EventHead, EventQuery, EventType};
+use std::collections::BTreeMap;
+use wallet_core::events::{chain, Anchor, Event, EventHead, EventQuery, EventType};
 use wallet_core::ids::CustomerRowId;
 use wallet_core::StoreError;
 
@@ -60,11 +65,34 @@ pub(crate) fn event_head(conn: &mut PgConn, project: &str) -> DbResult<EventHead
     .map_or_else(|| Ok(EventHead::genesis()), |r| head(&r))
 }
 
+/// Appends what a group's jobs staged, after its last job and just before
+/// its COMMIT: for each project (in project id order, so two groups never
+/// wait for each other's heads in a circle), locks its head, numbers and
+/// hashes the project's staged events after it in job order, and appends
+/// them with one statement (which also notifies the other processes).
+pub(crate) fn append_staged(conn: &mut PgConn, staged: Vec<Staged>) -> DbResult<()> {
+    let mut by_project: BTreeMap<String, Vec<Staged>> = BTreeMap::new();
+    for s in staged {
+        by_project.entry(s.project.clone()).or_default().push(s);
+    }
+    for (project, batches) in by_project {
+        let mut head = lock_head(conn, &project)?;
+        let mut events = Vec::new();
+        for batch in batches {
+            let (mut numbered, next) = chain(&head, &project, batch.created_at, batch.drafts);
+            events.append(&mut numbered);
+            head = next;
+        }
+        append(conn, &project, &events)?;
+    }
+    Ok(())
+}
+
 /// Reads the head `FOR UPDATE` (held to the commit). A project without a
 /// row (one that came in through an import) gets it first: `ON CONFLICT DO
 /// NOTHING` waits for a concurrent writer's uncommitted insert, so both
 /// then lock the one row.
-pub(crate) fn lock_head(conn: &mut PgConn, project: &str) -> DbResult<EventHead> {
+fn lock_head(conn: &mut PgConn, project: &str) -> DbResult<EventHead> {
     const LOCK: &str = "SELECT seq, hash FROM event_heads WHERE project_id = $1 FOR UPDATE";
     if let Some(r) = conn.query_opt(LOCK, &[&project])? {
         return head(&r);
@@ -87,7 +115,7 @@ fn customers_literal(customers: &[CustomerRowId]) -> String {
 
 /// Appends `events` (numbered from the locked head's `seq` + 1) and moves
 /// the head to the last, in one statement, with the notification.
-pub(crate) fn append(conn: &mut PgConn, project: &str, events: &[Event]) -> DbResult<()> {
+fn append(conn: &mut PgConn, project: &str, events: &[Event]) -> DbResult<()> {
     let (Some(first), Some(last)) = (events.first(), events.last()) else {
         return Ok(());
     };

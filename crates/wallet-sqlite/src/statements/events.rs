@@ -11,9 +11,9 @@ use super::rows::{self, parsed};
 use crate::error::{unknown_value, DbError, DbResult};
 use rusqlite::{params, Connection, OptionalExtension, Row};
 use serde_json::value::RawValue;
-use wallet_core::events::{Anchor, Event, EventHead, EventQuery, EventType};
+use wallet_core::events::{chain, Anchor, Draft, Event, EventHead, EventQuery, EventType};
 use wallet_core::ids::{CustomerRowId, LotId, TransactionId};
-use wallet_core::model::{Entry, Lot};
+use wallet_core::model::{Entry, Lot, Millis};
 use wallet_core::StoreError;
 
 /// The statement of [`events`] without a types filter, for the query-plan
@@ -80,10 +80,18 @@ pub(crate) fn event_head(conn: &Connection, project: &str) -> DbResult<EventHead
         .unwrap_or_else(EventHead::genesis))
 }
 
+/// `WriteTx::stage_events` on the single writer: numbers and hashes the
+/// drafts after the project's head and appends them now.
+pub(crate) fn stage_events(conn: &Connection, project: &str, created_at: Millis, drafts: &[Draft]) -> DbResult<()> {
+    let head = lock_event_head(conn, project)?;
+    let (events, _) = chain(&head, project, created_at, drafts.to_vec());
+    append_events(conn, project, &events)
+}
+
 /// Reads the head and, with one writer, locks it: no other write runs
 /// until this one ends. Writes the genesis row on the project's first use,
 /// so `append_events` and `prune_events` always find a row.
-pub(crate) fn lock_event_head(conn: &Connection, project: &str) -> DbResult<EventHead> {
+fn lock_event_head(conn: &Connection, project: &str) -> DbResult<EventHead> {
     let head = conn
         .prepare_cached("SELECT seq, hash FROM event_heads WHERE project_id = ?1")?
         .query_row([project], |r| {
@@ -106,7 +114,7 @@ pub(crate) fn lock_event_head(conn: &Connection, project: &str) -> DbResult<Even
 /// the last one. The head moves only from the seq right before the first
 /// event (compare-and-set), so events numbered after another head, or not
 /// one after the other, are refused whole.
-pub(crate) fn append_events(conn: &Connection, project: &str, events: &[Event]) -> DbResult<()> {
+fn append_events(conn: &Connection, project: &str, events: &[Event]) -> DbResult<()> {
     let (Some(first), Some(last)) = (events.first(), events.last()) else {
         return Ok(());
     };

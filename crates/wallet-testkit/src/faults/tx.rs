@@ -6,8 +6,8 @@ use super::Faults;
 use wallet_core::check::CheckReport;
 use wallet_core::dump::{DumpCounts, DumpRecord};
 use wallet_core::events::{
-    Anchor, Delivery, DeliveryStatus, Event, EventHead, EventQuery, NewWebhook, Webhook, WebhookHealth,
-    WebhookProgress,
+    Anchor, Delivery, DeliveryStatus, Draft, Event, EventHead, EventQuery, NewWebhook, Webhook,
+    WebhookHealth, WebhookProgress,
 };
 use wallet_core::ids::{
     AssetId, AuthorityRowId, CustomerKeyRowId, CustomerRowId, EntryId, LotId, TransactionId, WalletId,
@@ -176,8 +176,7 @@ impl WriteTx for FaultyTx<'_, '_> {
         update_lot(change: &LotUpdate) -> ();
         append_lot_step(step: &NewLotStep) -> ();
         set_earmarks(project: &str, hold: &HoldId, earmarks: &[Earmark]) -> ();
-        lock_event_head(project: &str) -> EventHead;
-        append_events(project: &str, events: &[Event]) -> ();
+        stage_events(project: &str, created_at: Millis, drafts: &[Draft]) -> ();
         prune_events(project: &str, anchor: &Anchor) -> u64;
         insert_webhook(webhook: &NewWebhook, progress: &WebhookProgress) -> ();
         delete_webhook(project: &str, id: &PublicId) -> bool;
