@@ -66,7 +66,7 @@ mod tests {
     use super::*;
 
     /// The Standard Webhooks specification's reference vector (the same
-    /// one its libraries test).
+    /// one its libraries test; PyPI `standardwebhooks` 1.1.0 signs it so too).
     #[test]
     fn the_reference_vector_signs_as_the_specification_says() {
         let secret = Secret::parse("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw").expect("a valid secret");

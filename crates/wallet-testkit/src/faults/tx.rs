@@ -59,6 +59,18 @@ macro_rules! writes {
 
 impl ReadTx for FaultyTx<'_, '_> {
     reads! {
+        lot(id: wallet_core::ids::LotId) -> Option<wallet_core::model::Lot>;
+        transaction_entries(transaction: TransactionId) -> Vec<wallet_core::model::Entry>;
+        event_head(project: &str) -> wallet_core::events::EventHead;
+        events(project: &str, query: &wallet_core::events::EventQuery) -> Vec<wallet_core::events::Event>;
+        event_anchor(project: &str) -> Option<wallet_core::events::Anchor>;
+        webhooks(project: &str) -> Vec<wallet_core::events::Webhook>;
+        webhook(project: &str, id: &wallet_core::text::PublicId) -> Option<wallet_core::events::Webhook>;
+        due_webhooks(now: Millis, limit: u32) -> Vec<wallet_core::events::Webhook>;
+        deliveries(
+            webhook: &wallet_core::text::PublicId, status: Option<wallet_core::events::DeliveryStatus>, page: PageRequest
+        ) -> Page<wallet_core::events::Delivery>;
+        webhook_health(webhook: &wallet_core::text::PublicId) -> wallet_core::events::WebhookHealth;
         setting(key: &str) -> Option<String>;
         admin_session(token_digest: &[u8]) -> Option<AdminSession>;
         authority(public_id: &str) -> Option<Authority>;
@@ -113,6 +125,16 @@ impl ReadTx for FaultyTx<'_, '_> {
 
 impl WriteTx for FaultyTx<'_, '_> {
     writes! {
+        lock_event_head(project: &str) -> wallet_core::events::EventHead;
+        append_events(project: &str, events: &[wallet_core::events::Event]) -> ();
+        prune_events(project: &str, anchor: &wallet_core::events::Anchor) -> u64;
+        insert_webhook(webhook: &wallet_core::events::NewWebhook, progress: &wallet_core::events::WebhookProgress) -> ();
+        delete_webhook(project: &str, id: &wallet_core::text::PublicId) -> bool;
+        lease_webhook(id: &wallet_core::text::PublicId, owner: &str, now: Millis, until: Millis) -> bool;
+        record_delivery(
+            owner: &str, expected_cursor: i64, delivery: &wallet_core::events::Delivery, progress: &wallet_core::events::WebhookProgress
+        ) -> bool;
+        replay_webhook(project: &str, id: &wallet_core::text::PublicId, after: i64, now: Millis) -> bool;
         hold_rechecks(what: Rechecked) -> ();
         set_setting(key: &str, value: &str) -> ();
         set_setting_if_absent(key: &str, value: &str) -> bool;
