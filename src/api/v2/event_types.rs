@@ -38,7 +38,7 @@ pub struct EventDoc {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct EventPage {
     /// Oldest first.
-    #[schema(value_type = Vec<Event>)]
+    #[schema(value_type = Vec<EventDoc>)]
     pub events: Vec<events::Event>,
     /// The `after` of the next call: the last `seq` returned, or the
     /// `after` given when none was.
