@@ -133,7 +133,7 @@ impl<'a> Parser<'a> {
         match self.peek().ok_or(NotJson)? {
             b'{' => self.object(depth),
             b'[' => self.array(depth),
-            b'"' => self.string().map(Value::String),
+            b'"' => self.string_value(),
             b't' => self.word("true"),
             b'f' => self.word("false"),
             b'n' => self.word("null"),
@@ -187,6 +187,24 @@ impl<'a> Parser<'a> {
             }
         }
         Ok(Value::Literal(&self.text[start..self.at]))
+    }
+
+    /// A string value. One with a lone surrogate escape (`"\ud800"`, which
+    /// item properties may hold: they are kept byte for byte) has no UTF-8
+    /// form: it is kept as written, its escapes being the ones JSON needs.
+    fn string_value(&mut self) -> Result<Value<'a>, NotJson> {
+        let start = self.at;
+        match self.string() {
+            Ok(s) => Ok(Value::String(s)),
+            Err(NotJson) => {
+                let literal = self.text.get(start..self.at).ok_or(NotJson)?;
+                if literal.len() >= 2 && literal.ends_with('"') && lone_surrogate(literal) {
+                    Ok(Value::Literal(literal))
+                } else {
+                    Err(NotJson)
+                }
+            }
+        }
     }
 
     fn string(&mut self) -> Result<String, NotJson> {
@@ -257,4 +275,35 @@ impl<'a> Parser<'a> {
             }
         }
     }
+}
+
+/// Whether a string literal (escapes intact, raw control characters
+/// refused) is JSON whose only fault for serde_json is a lone surrogate
+/// escape: the same text with every `\\u` escape of a surrogate replaced
+/// by a plain one decodes.
+fn lone_surrogate(literal: &str) -> bool {
+    let mut fixed = String::with_capacity(literal.len());
+    let mut found = false;
+    let mut rest = literal;
+    while let Some(i) = rest.find('\\') {
+        fixed.push_str(&rest[..i]);
+        let escape = &rest[i..];
+        let is_surrogate = escape.len() >= 6
+            && escape.as_bytes()[1] == b'u'
+            && escape
+                .get(2..6)
+                .and_then(|hex| u16::from_str_radix(hex, 16).ok())
+                .is_some_and(|u| (0xd800..0xe000).contains(&u));
+        if is_surrogate {
+            fixed.push_str("\\u0020");
+            found = true;
+            rest = &escape[6..];
+        } else {
+            let end = escape.char_indices().nth(2).map_or(escape.len(), |(j, _)| j);
+            fixed.push_str(&escape[..end]);
+            rest = &escape[end..];
+        }
+    }
+    fixed.push_str(rest);
+    found && serde_json::from_str::<String>(&fixed).is_ok()
 }

@@ -23,6 +23,23 @@ fn canonical_json_keeps_numbers_as_written_and_escapes_only_what_json_requires()
     );
 }
 
+/// Item properties are kept byte for byte, lone surrogate escapes and
+/// all: their events keep such a string as written (it has no UTF-8 form)
+/// instead of refusing the write.
+#[test]
+fn canonical_json_keeps_a_string_with_a_lone_surrogate_as_written() {
+    assert_eq!(
+        canonical(r#"{"b":"\ud800","a":[ "x\udfff\n" ]}"#),
+        Ok(r#"{"a":["x\udfff\n"],"b":"\ud800"}"#.to_owned())
+    );
+    assert_eq!(canonical(r#""\ud83d\ude00""#), Ok("\"\u{1f600}\"".to_owned()));
+    assert_eq!(
+        canonical("\"\\ud800\u{1}\""),
+        Err(NotJson),
+        "raw control characters stay refused"
+    );
+}
+
 #[test]
 fn canonical_json_refuses_what_is_not_one_json_value() {
     for bad in [

@@ -5,6 +5,10 @@
 use super::Faults;
 use wallet_core::check::CheckReport;
 use wallet_core::dump::{DumpCounts, DumpRecord};
+use wallet_core::events::{
+    Anchor, Delivery, DeliveryStatus, Event, EventHead, EventQuery, NewWebhook, Webhook, WebhookHealth,
+    WebhookProgress,
+};
 use wallet_core::ids::{
     AssetId, AuthorityRowId, CustomerKeyRowId, CustomerRowId, EntryId, LotId, TransactionId, WalletId,
 };
@@ -17,7 +21,7 @@ use wallet_core::port::{
     Claim, HoldUpdate, ItemUpdate, LotUpdate, NewCustomerKey, NewEntry, NewItem, NewItemStep, NewLot,
     NewLotStep, NewTransaction, NewWallet, ReadTx, Rechecked, WriteTx,
 };
-use wallet_core::text::{CustomerId, HoldId, ItemId};
+use wallet_core::text::{CustomerId, HoldId, ItemId, PublicId};
 use wallet_core::v1::{InventoryFilter, InventoryLine, V1Entry, WalletTotal, WalletTotalsFilter};
 use wallet_core::StoreError;
 
@@ -59,18 +63,6 @@ macro_rules! writes {
 
 impl ReadTx for FaultyTx<'_, '_> {
     reads! {
-        lot(id: wallet_core::ids::LotId) -> Option<wallet_core::model::Lot>;
-        transaction_entries(transaction: TransactionId) -> Vec<wallet_core::model::Entry>;
-        event_head(project: &str) -> wallet_core::events::EventHead;
-        events(project: &str, query: &wallet_core::events::EventQuery) -> Vec<wallet_core::events::Event>;
-        event_anchor(project: &str) -> Option<wallet_core::events::Anchor>;
-        webhooks(project: &str) -> Vec<wallet_core::events::Webhook>;
-        webhook(project: &str, id: &wallet_core::text::PublicId) -> Option<wallet_core::events::Webhook>;
-        due_webhooks(now: Millis, limit: u32) -> Vec<wallet_core::events::Webhook>;
-        deliveries(
-            webhook: &wallet_core::text::PublicId, status: Option<wallet_core::events::DeliveryStatus>, page: PageRequest
-        ) -> Page<wallet_core::events::Delivery>;
-        webhook_health(webhook: &wallet_core::text::PublicId) -> wallet_core::events::WebhookHealth;
         setting(key: &str) -> Option<String>;
         admin_session(token_digest: &[u8]) -> Option<AdminSession>;
         authority(public_id: &str) -> Option<Authority>;
@@ -113,6 +105,16 @@ impl ReadTx for FaultyTx<'_, '_> {
         ) -> Page<Item>;
         item_history(project: &str, id: &ItemId, page: PageRequest) -> Page<ItemStep>;
         transaction_items(project: &str, transaction: TransactionId) -> Vec<Item>;
+        transaction_entries(transaction: TransactionId) -> Vec<Entry>;
+        lot(id: LotId) -> Option<Lot>;
+        event_head(project: &str) -> EventHead;
+        events(project: &str, query: &EventQuery) -> Vec<Event>;
+        event_anchor(project: &str) -> Option<Anchor>;
+        webhooks(project: &str) -> Vec<Webhook>;
+        webhook(project: &str, id: &PublicId) -> Option<Webhook>;
+        due_webhooks(now: Millis, limit: u32) -> Vec<Webhook>;
+        deliveries(webhook: &PublicId, status: Option<DeliveryStatus>, page: PageRequest) -> Page<Delivery>;
+        webhook_health(webhook: &PublicId) -> WebhookHealth;
         v1_wallet_totals(project: &str, asset: AssetId, filter: &WalletTotalsFilter) -> Vec<WalletTotal>;
         v1_inventory(project: &str, filter: &InventoryFilter) -> Vec<InventoryLine>;
         v1_entry(entry: EntryId) -> Option<V1Entry>;
@@ -125,16 +127,6 @@ impl ReadTx for FaultyTx<'_, '_> {
 
 impl WriteTx for FaultyTx<'_, '_> {
     writes! {
-        lock_event_head(project: &str) -> wallet_core::events::EventHead;
-        append_events(project: &str, events: &[wallet_core::events::Event]) -> ();
-        prune_events(project: &str, anchor: &wallet_core::events::Anchor) -> u64;
-        insert_webhook(webhook: &wallet_core::events::NewWebhook, progress: &wallet_core::events::WebhookProgress) -> ();
-        delete_webhook(project: &str, id: &wallet_core::text::PublicId) -> bool;
-        lease_webhook(id: &wallet_core::text::PublicId, owner: &str, now: Millis, until: Millis) -> bool;
-        record_delivery(
-            owner: &str, expected_cursor: i64, delivery: &wallet_core::events::Delivery, progress: &wallet_core::events::WebhookProgress
-        ) -> bool;
-        replay_webhook(project: &str, id: &wallet_core::text::PublicId, after: i64, now: Millis) -> bool;
         hold_rechecks(what: Rechecked) -> ();
         set_setting(key: &str, value: &str) -> ();
         set_setting_if_absent(key: &str, value: &str) -> bool;
@@ -184,5 +176,15 @@ impl WriteTx for FaultyTx<'_, '_> {
         update_lot(change: &LotUpdate) -> ();
         append_lot_step(step: &NewLotStep) -> ();
         set_earmarks(project: &str, hold: &HoldId, earmarks: &[Earmark]) -> ();
+        lock_event_head(project: &str) -> EventHead;
+        append_events(project: &str, events: &[Event]) -> ();
+        prune_events(project: &str, anchor: &Anchor) -> u64;
+        insert_webhook(webhook: &NewWebhook, progress: &WebhookProgress) -> ();
+        delete_webhook(project: &str, id: &PublicId) -> bool;
+        lease_webhook(id: &PublicId, owner: &str, now: Millis, until: Millis) -> bool;
+        record_delivery(
+            owner: &str, expected_cursor: i64, delivery: &Delivery, progress: &WebhookProgress
+        ) -> bool;
+        replay_webhook(project: &str, id: &PublicId, after: i64, now: Millis) -> bool;
     }
 }
