@@ -15,8 +15,8 @@ mod loader;
 
 use crate::auth::Credentials;
 use crate::config::{Database, Settings};
+use crate::startup::AppHandle;
 use crate::startup::{postgres_options, sqlite_options, Application};
-use actix_web::dev::ServerHandle;
 use anyhow::Context;
 use loader::Loader;
 use std::path::{Path, PathBuf};
@@ -177,7 +177,7 @@ struct Running {
     url: String,
     backend: Opened,
     ledger: Ledger,
-    handle: ServerHandle,
+    handle: AppHandle,
     server: tokio::task::JoinHandle<std::io::Result<()>>,
 }
 

@@ -311,6 +311,14 @@ impl Ledger {
         self.store.read(move |r| Ok(next_event(r, &webhook)?)).await
     }
 
+    /// An endpoint as it stands now, of any project (the worker reads it
+    /// again once it holds the endpoint's lease: another process may have
+    /// moved its queue since `due_webhooks`).
+    pub async fn webhook_state(&self, project: &str, id: &PublicId) -> Result<Option<Webhook>, LedgerError> {
+        let (project, id) = (project.to_owned(), id.clone());
+        self.store.read(move |r| Ok(r.webhook(&project, &id)?)).await
+    }
+
     /// Takes an endpoint's queue for `owner` for `lease_ms`.
     pub async fn lease_webhook(
         &self,
