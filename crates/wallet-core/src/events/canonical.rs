@@ -65,7 +65,9 @@ enum Value<'a> {
     Literal(&'a str),
     String(String),
     Array(Vec<Value<'a>>),
-    Object(BTreeMap<String, Value<'a>>),
+    /// Members by key; a key with a lone surrogate escape (no UTF-8 form)
+    /// sorts by its text as written, and is written so.
+    Object(BTreeMap<String, (Option<&'a str>, Value<'a>)>),
 }
 
 impl Value<'_> {
@@ -85,11 +87,14 @@ impl Value<'_> {
             }
             Value::Object(members) => {
                 out.push('{');
-                for (i, (key, value)) in members.iter().enumerate() {
+                for (i, (key, (written, value))) in members.iter().enumerate() {
                     if i > 0 {
                         out.push(',');
                     }
-                    push_string(out, key);
+                    match written {
+                        Some(literal) => out.push_str(literal),
+                        None => push_string(out, key),
+                    }
                     out.push(':');
                     value.write(out);
                 }
@@ -258,12 +263,16 @@ impl<'a> Parser<'a> {
         }
         loop {
             self.skip_ws();
-            let key = self.string()?;
+            let (key, written) = match self.string_value()? {
+                Value::String(key) => (key, None),
+                Value::Literal(literal) => (literal.to_owned(), Some(literal)),
+                _ => return Err(NotJson),
+            };
             self.skip_ws();
             self.expect(b':')?;
             let value = self.value(depth + 1)?;
             // A repeated key: the last one wins, as serde_json reads it.
-            members.insert(key, value);
+            members.insert(key, (written, value));
             self.skip_ws();
             match self.peek() {
                 Some(b',') => self.at += 1,

@@ -239,3 +239,11 @@ fn jitter_stays_within_its_fraction() {
     assert_eq!(fast.delay(1, 0.0), 5);
     assert_eq!(fast.give_up_after, 259_200);
 }
+
+#[test]
+fn a_key_with_a_lone_surrogate_escape_is_kept_as_written() {
+    assert_eq!(
+        canonical(r#"{"b":1,"\ud800x":2,"a":{"\udc00":3}}"#),
+        Ok(r#"{"\ud800x":2,"a":{"\udc00":3},"b":1}"#.to_owned())
+    );
+}
