@@ -1102,7 +1102,7 @@
       rowClass: (w) => (w.health.dead > 0 || w.health.failing > 0 ? 'warn' : null),
       columns: [
         { label: 'URL', cell: (w) => h('span', null, h('code', { text: w.url }), w.description ? ` · ${w.description}` : '') },
-        { label: 'Types', cell: (w) => (w.types.length === EVENT_TYPES ? 'all' : w.types.join(', ')) },
+        { label: 'Types', cell: (w) => (w.types === null ? 'all' : w.types.join(', ')) },
         { label: 'Last delivery', cell: (w) => formatTime(w.health.lastDeliveredAt) },
         { label: 'Failing', cell: (w) => (w.health.failing ? badge(`${w.health.failing} in a row`) : '0') },
         { label: 'Dead', cell: (w) => String(w.health.dead) },
@@ -1124,9 +1124,6 @@
       ],
     });
   }
-
-  /** How many event types there are: a webhook with all of them shows "all". */
-  const EVENT_TYPES = 18;
 
   function wire() {
     state.lists.webhooks = webhooksList();

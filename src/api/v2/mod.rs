@@ -3,7 +3,7 @@
 mod auth;
 mod error;
 pub(crate) mod event_types;
-mod handlers;
+pub(crate) mod handlers;
 mod openapi;
 pub(crate) mod requests;
 pub(crate) mod types;

@@ -68,22 +68,36 @@ pub async fn feed(
         limit,
         types: types(query.types.as_deref())?,
     };
+    let page = long_poll(&ledger, caller, request, wait, stopping.get_ref()).await?;
+    Ok(reply(page))
+}
+
+/// A page of the feed; when it is empty, waits up to `wait` seconds for an
+/// event (or the server's stop) and reads again. The admin page's feed
+/// waits the same way.
+pub async fn long_poll(
+    ledger: &Ledger,
+    caller: &Caller,
+    request: EventQuery,
+    wait: u32,
+    stopping: &Stopping,
+) -> Result<wallet_core::events::EventPage, wallet_core::LedgerError> {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(u64::from(wait));
-    let mut stopping = stopping.get_ref().clone();
+    let mut stopping = stopping.clone();
     let mut rings = ledger.event_bell().subscribe();
     loop {
         let page = ledger.events(caller, request.clone()).await?;
         if !page.events.is_empty() || wait == 0 {
-            return Ok(reply(page));
+            return Ok(page);
         }
         tokio::select! {
             changed = rings.changed() => {
                 if changed.is_err() {
-                    return Ok(reply(page));
+                    return Ok(page);
                 }
             }
-            () = tokio::time::sleep_until(deadline) => return Ok(reply(page)),
-            () = stopping.wait() => return Ok(reply(page)),
+            () = tokio::time::sleep_until(deadline) => return Ok(page),
+            () = stopping.wait() => return Ok(page),
         }
     }
 }
