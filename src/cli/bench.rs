@@ -67,6 +67,10 @@ impl InProcess<'_> {
         }
         settings.listen = "127.0.0.1:0".to_owned();
         settings.admin_password_file = Some(dir.join("admin-password.txt"));
+        // `--webhook` registers a receiver on 127.0.0.1 with this throwaway
+        // server, whose key (webhook secrets) is its own, never the user's.
+        settings.webhooks_allow_private_networks = true;
+        settings.secret_key_file = Some(dir.join("bench.key"));
         settings
     }
 

@@ -63,4 +63,5 @@ mod v2_wallets;
 // SQLite only: about the file itself (see tests/api_postgres for why, and
 // for the PostgreSQL counterparts).
 mod default_wallet_upgrade;
+mod events_cli;
 mod reliability_backup;
