@@ -39,6 +39,12 @@ const BACKEND: wallet_testkit::app::TestBackend = wallet_testkit::app::TestBacke
 mod app;
 #[path = "../common/mod.rs"]
 mod common;
+#[path = "../api/events_feed.rs"]
+mod events_feed;
+#[path = "../api/events_support.rs"]
+mod events_support;
+#[path = "../api/webhooks.rs"]
+mod webhooks;
 
 #[path = "../api/admin.rs"]
 mod admin;
