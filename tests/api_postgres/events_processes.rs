@@ -53,15 +53,7 @@ async fn two_processes_keep_one_gapless_feed_wake_each_others_polls_and_deliver_
     assert_eq!(page["events"][0]["data"]["id"], on_b["id"], "{page}");
     // Writes on both at once.
     const EACH: i64 = 15;
-    let write = |app: &crate::app::TestApp| {
-        let (ctx, wallet) = (&ctx, &wallet);
-        async move {
-            for n in 0..EACH {
-                ctx.tx_ok(app, vec![v2::issue(wallet, n + 1)]).await;
-            }
-        }
-    };
-    tokio::join!(write(&a), write(&b));
+    tokio::join!(writes(&a, &ctx, &wallet, EACH), writes(&b, &ctx, &wallet, EACH));
     let from_a = feed_all(&a, &ctx.key, 0).await;
     let from_b = feed_all(&b, &ctx.key, 0).await;
     assert_eq!(from_a, from_b, "one feed");
@@ -85,4 +77,10 @@ async fn two_processes_keep_one_gapless_feed_wake_each_others_polls_and_deliver_
     );
     b.stop().await;
     a.stop().await;
+}
+
+async fn writes(app: &crate::app::TestApp, ctx: &v2::Ctx, wallet: &str, n: i64) {
+    for amount in 1..=n {
+        ctx.tx_ok(app, vec![v2::issue(wallet, amount)]).await;
+    }
 }
