@@ -1,14 +1,12 @@
 //! API v2 bodies: what clients send and get, with their OpenAPI schemas.
 
 use crate::auth::CustomerKeyInfo;
-use serde::{Deserialize, Serialize};
-use serde_json::value::RawValue;
+use serde::Serialize;
 use utoipa::ToSchema;
-use wallet_core::model::{self, Page, PageRequest};
+use wallet_core::model::{Page, PageRequest};
 pub use wallet_core::wire::{
-    Asset, BalanceAt, Customer, CustomerStatus, Entry, EntryType, Expiring, Hold, HoldStatus, Item,
-    ItemHistoryStep, ItemStatus, Lot, LotStatus, OperationType, OperationView, Project,
-    RecordedOperationType, Transaction, TransactionStatus, Wallet, WalletStatus,
+    Asset, BalanceAt, Customer, Entry, Expiring, Hold, HoldStatus, Item, ItemHistoryStep, ItemStatus, Lot,
+    LotStatus, OperationType, Project, Transaction, Wallet, WalletStatus,
 };
 
 /// The reply to a `referenceId` used before: the stored transaction.
