@@ -233,7 +233,10 @@ async fn many_writers_of_two_processes_number_events_with_no_gap() {
                 ledger
                     .post_transaction(
                         &caller,
-                        request(&format!("t-{i}"), vec![transfer(from, to, 1 + (i as i64 % 5))]),
+                        request(
+                            &format!("t-{i}"),
+                            vec![transfer(from, to, 1 + i64::try_from(i % 5).unwrap())],
+                        ),
                     )
                     .await
                     .expect("answered")
