@@ -229,7 +229,8 @@ async fn start(
     // A PostgreSQL database has no default key file; every app on one
     // database shares this one (as every process of a deployment must).
     if settings.secret_key_file.is_none() && matches!(db, Database::Postgres(_)) {
-        settings.secret_key_file = settings.admin_password_file
+        settings.secret_key_file = settings
+            .admin_password_file
             .as_ref()
             .map(|p| p.with_file_name("server.key"));
     }
