@@ -34,6 +34,19 @@ pub struct EventDoc {
     pub kind: String,
 }
 
+/// One Server-Sent Events message of `GET /events/stream`, as an SSE
+/// parser reads it (`id:`, `event:` and `data:` lines; the keep-alive
+/// comments carry no message).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StreamMessage {
+    /// The event's `seq`: what `Last-Event-ID` resumes after.
+    pub id: String,
+    /// The event's type (`transaction.completed`, …).
+    pub event: String,
+    /// The Event, as JSON on one line (as `GET /events` shows it).
+    pub data: String,
+}
+
 /// A page of the feed.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct EventPage {

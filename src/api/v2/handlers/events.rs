@@ -8,7 +8,7 @@
 
 use crate::api::v2::auth::Auth;
 use crate::api::v2::error::{ErrorBody, V2Error};
-use crate::api::v2::event_types::{EventPage, FeedQuery, StreamQuery};
+use crate::api::v2::event_types::{EventPage, FeedQuery, StreamMessage, StreamQuery};
 use crate::webhooks::Stopping;
 use actix_web::http::header;
 use actix_web::web::Bytes;
@@ -119,7 +119,7 @@ fn reply(page: wallet_core::events::EventPage) -> HttpResponse {
         ("Last-Event-ID" = Option<i64>, Header, description = "The last seq received: resume after it")),
     responses(
         (status = 200, description = "A stream of events, as Server-Sent Events",
-            content_type = "text/event-stream", body = String,
+            content_type = "text/event-stream", body = StreamMessage,
             example = "id: 42\nevent: transaction.completed\ndata: {\"createdAt\":1700000000000,...}\n\n"),
         (status = "4XX", body = ErrorBody)),
     security(("bearer" = [])))]
