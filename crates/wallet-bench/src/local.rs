@@ -128,7 +128,10 @@ pub(crate) async fn run(target: &impl Target, args: &BenchArgs) -> anyhow::Resul
             receiver
                 .register(&local.fixture.endpoint, &local.fixture.access)
                 .await?;
-            println!("webhook: a receiver that is {kind:?} at http://{}/hook", receiver.addr);
+            println!(
+                "webhook: a receiver that is {kind:?} at http://{}/hook",
+                receiver.addr
+            );
             Some(receiver)
         }
     };
@@ -141,7 +144,10 @@ pub(crate) async fn run(target: &impl Target, args: &BenchArgs) -> anyhow::Resul
     report::print_writer(&local.server.stats());
     report::print_rss(totals.peak_rss_kib);
     if let Some(receiver) = &receiver {
-        println!("webhook: {} deliveries received during the run", receiver.received());
+        println!(
+            "webhook: {} deliveries received during the run",
+            receiver.received()
+        );
     }
     let conserved = report::money(args.workload, before, after, &totals);
     let checked = report::print_check(&local.server.check().await?);

@@ -119,15 +119,22 @@ mod tests {
 
     #[test]
     fn the_content_length_is_read_whatever_its_case() {
-        assert_eq!(content_length(b"POST / HTTP/1.1\r\nContent-Length: 12\r\nHost: x"), Some(12));
+        assert_eq!(
+            content_length(b"POST / HTTP/1.1\r\nContent-Length: 12\r\nHost: x"),
+            Some(12)
+        );
         assert_eq!(content_length(b"POST / HTTP/1.1\r\ncontent-length:3"), Some(3));
         assert_eq!(content_length(b"POST / HTTP/1.1\r\nHost: x"), None);
     }
 
     #[tokio::test]
     async fn an_ok_receiver_answers_each_request_and_counts_it() {
-        let receiver = Receiver::start(ReceiverKind::Ok).await.unwrap_or_else(|e| panic!("{e}"));
-        let mut socket = TcpStream::connect(receiver.addr).await.unwrap_or_else(|e| panic!("{e}"));
+        let receiver = Receiver::start(ReceiverKind::Ok)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let mut socket = TcpStream::connect(receiver.addr)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
         for _ in 0..2 {
             socket
                 .write_all(b"POST /hook HTTP/1.1\r\nhost: x\r\ncontent-length: 2\r\n\r\n{}")

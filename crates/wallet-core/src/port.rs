@@ -31,8 +31,8 @@
 use crate::check::CheckReport;
 use crate::dump::{DumpCounts, DumpRecord};
 use crate::events::{
-    Anchor, Delivery, DeliveryStatus, Draft, Event, EventHead, EventQuery, NewWebhook, Webhook, WebhookHealth,
-    WebhookProgress,
+    Anchor, Delivery, DeliveryStatus, Draft, Event, EventHead, EventQuery, NewWebhook, Webhook,
+    WebhookHealth, WebhookProgress,
 };
 use crate::ids::{
     AssetId, AuthorityRowId, CustomerKeyRowId, CustomerRowId, EntryId, LotId, TransactionId, WalletId,
@@ -652,7 +652,8 @@ pub trait WriteTx: ReadTx {
     /// head's holder needs. A job rolled back (discarded, retried) takes its
     /// events with it. PostgreSQL also notifies the other processes at
     /// commit.
-    fn stage_events(&mut self, project: &str, created_at: Millis, drafts: &[Draft]) -> Result<(), StoreError>;
+    fn stage_events(&mut self, project: &str, created_at: Millis, drafts: &[Draft])
+        -> Result<(), StoreError>;
     /// Drops the project's events with `seq <= anchor.seq` (the caller
     /// checked they all are older than the cutoff) and keeps `anchor`.
     /// Returns how many were dropped.

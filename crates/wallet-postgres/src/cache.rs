@@ -57,8 +57,8 @@
 use crate::conn::PgConn;
 use crate::error::DbResult;
 use std::collections::HashMap;
-use wallet_core::ids::{AuthorityRowId, WalletId};
 use wallet_core::events::Draft;
+use wallet_core::ids::{AuthorityRowId, WalletId};
 use wallet_core::model::{Authority, Millis, Wallet, WalletStatus};
 use wallet_core::StoreError;
 

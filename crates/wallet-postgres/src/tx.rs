@@ -24,6 +24,7 @@
 //! [`Verdict::Keep`]: wallet_core::port::Verdict::Keep
 
 use crate::cache::GroupCache;
+use crate::cache::Staged;
 use crate::conn::PgConn;
 use crate::error::{DbError, DbResult};
 use crate::statements::{
@@ -32,7 +33,6 @@ use crate::statements::{
 use crate::{check, export};
 use wallet_core::check::CheckReport;
 use wallet_core::dump::{DumpCounts, DumpRecord};
-use crate::cache::Staged;
 use wallet_core::events::{
     Anchor, Delivery, DeliveryStatus, Draft, Event, EventHead, EventQuery, NewWebhook, Webhook,
     WebhookHealth, WebhookProgress,
@@ -296,7 +296,12 @@ impl WriteTx for PgTx<'_> {
     /// Kept in the group's cache and appended after the group's last job,
     /// just before its COMMIT (`statements::events::append_staged`): the
     /// heads are the last rows a group locks.
-    fn stage_events(&mut self, project: &str, created_at: Millis, drafts: &[Draft]) -> Result<(), StoreError> {
+    fn stage_events(
+        &mut self,
+        project: &str,
+        created_at: Millis,
+        drafts: &[Draft],
+    ) -> Result<(), StoreError> {
         match self.cache.as_deref_mut() {
             Some(cache) => {
                 cache.stage(Staged {

@@ -199,7 +199,10 @@ fn api_routes(cfg: &mut web::ServiceConfig) {
         .route("/projects/{p}/events", web::get().to(events::list_events))
         .route("/projects/{p}/events/head", web::get().to(events::head))
         .route("/projects/{p}/webhooks", web::get().to(events::list_webhooks))
-        .route("/projects/{p}/webhooks/{w}/replay", web::post().to(events::replay))
+        .route(
+            "/projects/{p}/webhooks/{w}/replay",
+            web::post().to(events::replay),
+        )
         .route(
             "/projects/{p}/transactions/{t}",
             web::get().to(customers::get_transaction),

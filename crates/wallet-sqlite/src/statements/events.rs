@@ -82,7 +82,12 @@ pub(crate) fn event_head(conn: &Connection, project: &str) -> DbResult<EventHead
 
 /// `WriteTx::stage_events` on the single writer: numbers and hashes the
 /// drafts after the project's head and appends them now.
-pub(crate) fn stage_events(conn: &Connection, project: &str, created_at: Millis, drafts: &[Draft]) -> DbResult<()> {
+pub(crate) fn stage_events(
+    conn: &Connection,
+    project: &str,
+    created_at: Millis,
+    drafts: &[Draft],
+) -> DbResult<()> {
     let head = lock_event_head(conn, project)?;
     let (events, _) = chain(&head, project, created_at, drafts.to_vec());
     append_events(conn, project, &events)
