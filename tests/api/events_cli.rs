@@ -130,3 +130,24 @@ async fn prune_keeps_a_signed_anchor_that_verify_checks() {
     );
     app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dropping_the_last_events_fails_verify_against_the_head() {
+    let app = spawn_app().await;
+    let c = ctx(&app, "default").await;
+    let alice = c.customer_wallet(&app, "alice").await;
+    c.fund(&app, &alice, 3).await;
+    let last = feed(&app, &c).await.last().unwrap()["seq"].as_i64().unwrap();
+    app.tamper(
+        &format!("DROP TRIGGER events_no_delete; DELETE FROM events WHERE seq = {last};"),
+        "",
+    );
+    let broken = cli(app.db_arg(), &["verify"]).await;
+    assert_eq!(broken.status.code(), Some(1), "{}", describe(&broken));
+    assert!(
+        stdout(&broken).contains(&format!("MISMATCH at seq {last}:")),
+        "{}",
+        describe(&broken)
+    );
+    app.stop().await;
+}

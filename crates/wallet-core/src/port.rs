@@ -551,8 +551,9 @@ pub trait WriteTx: ReadTx {
     ) -> Result<(), StoreError>;
     fn set_customer_status(&mut self, rowid: CustomerRowId, status: CustomerStatus)
         -> Result<(), StoreError>;
-    /// Suspends every Open wallet of a customer.
-    fn suspend_open_wallets(&mut self, customer: CustomerRowId) -> Result<(), StoreError>;
+    /// Suspends every Open wallet of a customer; returns the ones it
+    /// suspended (each gets its `wallet.status_changed`).
+    fn suspend_open_wallets(&mut self, customer: CustomerRowId) -> Result<Vec<WalletId>, StoreError>;
     /// Opens a wallet and marks its asset used. The first wallet of an asset
     /// opened for a customer becomes its default wallet of that asset.
     fn insert_wallet(&mut self, wallet: &NewWallet<'_>) -> Result<WalletId, StoreError>;

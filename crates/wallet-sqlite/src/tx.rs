@@ -226,7 +226,7 @@ impl WriteTx for SqlTx<'_> {
             catalog::update_customer;
         set_customer_status(rowid: CustomerRowId, status: CustomerStatus) -> () =
             catalog::set_customer_status;
-        suspend_open_wallets(customer: CustomerRowId) -> () = wallets::suspend_open_wallets;
+        suspend_open_wallets(customer: CustomerRowId) -> Vec<WalletId> = wallets::suspend_open_wallets;
         insert_wallet(wallet: &NewWallet<'_>) -> WalletId = wallets::insert_wallet;
         set_wallet_status(id: WalletId, status: WalletStatus) -> () = wallets::set_wallet_status;
         set_wallet_name(id: WalletId, name: &str) -> () = wallets::set_wallet_name;

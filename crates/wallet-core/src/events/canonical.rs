@@ -16,8 +16,10 @@ use std::collections::BTreeMap;
 #[error("not a JSON value")]
 pub struct NotJson;
 
-/// Deepest nesting accepted (serde_json's own limit is 128).
-const MAX_DEPTH: usize = 128;
+/// Deepest nesting accepted: above serde_json's own limit (128), so any
+/// value the server accepted (API v1 item data up to 127 levels) still has
+/// a canonical form as an event's data, a few levels further down.
+const MAX_DEPTH: usize = 160;
 
 /// `json` in canonical form.
 pub fn canonical(json: &str) -> Result<String, NotJson> {

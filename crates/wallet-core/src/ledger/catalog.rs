@@ -234,16 +234,16 @@ impl Ledger {
                 .lock_customer(project, id.as_str())?
                 .filter(|c| c.status != CustomerStatus::Deleted)
                 .ok_or(LedgerError::NotFound(Missing::Customer))?;
-            let open: Vec<WalletId> = tx
-                .customer_wallets(customer.rowid, PageRequest::ALL)?
-                .items
-                .iter()
-                .filter(|w| w.status == WalletStatus::Open)
-                .map(|w| w.id)
-                .collect();
+            if customer.status == CustomerStatus::Suspended {
+                // Nothing changes (its wallets were suspended with it and
+                // none opens while it is): no event.
+                return Ok(customer);
+            }
             tx.set_customer_status(customer.rowid, CustomerStatus::Suspended)?;
-            tx.suspend_open_wallets(customer.rowid)?;
-            customer_status_changed(tx, out, project, id.as_str(), &open)
+            // The wallets the UPDATE suspended, not a list read before it:
+            // on PostgreSQL a wallet opened meanwhile is suspended too.
+            let suspended = tx.suspend_open_wallets(customer.rowid)?;
+            customer_status_changed(tx, out, project, id.as_str(), &suspended)
         })
         .await
     }
@@ -287,6 +287,13 @@ impl Ledger {
                 .collect();
             for wallet in &ids {
                 tx.set_wallet_status(*wallet, WalletStatus::Open)?;
+            }
+            if customer.status == CustomerStatus::Active {
+                // Already Active: only the wallets it opened changed.
+                for wallet in &reopened {
+                    wallet_status_changed(tx, out, project, *wallet)?;
+                }
+                return customer_in(tx, project, id.as_str());
             }
             tx.set_customer_status(customer.rowid, CustomerStatus::Active)?;
             customer_status_changed(tx, out, project, id.as_str(), &reopened)

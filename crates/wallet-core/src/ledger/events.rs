@@ -548,6 +548,17 @@ fn verify_project(
             };
         }
     }
+    let head = r.event_head(project)?;
+    if head != previous {
+        report.mismatch = Some(Mismatch {
+            seq: previous.seq + 1,
+            reason: format!(
+                "the project's head is at seq {} but its events end at seq {}",
+                head.seq, previous.seq
+            ),
+        });
+        return Ok(report);
+    }
     for (id, seen) in wallets {
         let wallet = r.wallet(project, id)?;
         let (balance, held) = wallet.map_or((None, None), |w| (Some(w.balance), Some(w.held)));
@@ -612,6 +623,14 @@ fn check_event(
                 .into_iter()
                 .filter(|e| e.wallet_id == wallet)
                 .collect();
+            if let Some(w) = entries.windows(2).find(|w| {
+                i128::from(w[0].balance_after) + i128::from(w[1].amount) != i128::from(w[1].balance_after)
+            }) {
+                return Ok(Some(format!(
+                    "wallet {wallet}'s entry {} in transaction {transaction} does not follow the one before it",
+                    w[1].id
+                )));
+            }
             let seen = wallets.get(&wallet).copied();
             if let Some(last) = entries.last() {
                 if last.balance_after != data.balance {

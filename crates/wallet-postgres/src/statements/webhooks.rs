@@ -105,7 +105,9 @@ pub(crate) fn due(conn: &mut PgConn, now: Millis, limit: u32) -> DbResult<Vec<We
         concat!(
             "SELECT ",
             webhook_columns!(),
-            " FROM webhooks WHERE next_attempt_at <= $1 ORDER BY next_attempt_at, id LIMIT $2"
+            " FROM webhooks WHERE next_attempt_at <= $1
+               AND cursor < coalesce((SELECT seq FROM event_heads h WHERE h.project_id = webhooks.project_id), 0)
+             ORDER BY next_attempt_at, id LIMIT $2"
         ),
         &[&now, &i64::from(limit)],
     )?;

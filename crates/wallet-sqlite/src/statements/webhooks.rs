@@ -71,9 +71,13 @@ pub(crate) fn webhook(conn: &Connection, project: &str, id: &PublicId) -> DbResu
 pub(crate) const DUE_WEBHOOKS_SQL: &str = "
     SELECT public_id, project_id, url, types, description, salt, created_at,
            cursor, failures, first_failure_at, next_attempt_at
-    FROM webhooks WHERE next_attempt_at <= ?1 ORDER BY next_attempt_at LIMIT ?2";
+    FROM webhooks WHERE next_attempt_at <= ?1
+      AND cursor < coalesce((SELECT seq FROM event_heads h WHERE h.project_id = webhooks.project_id), 0)
+    ORDER BY next_attempt_at LIMIT ?2";
 
-/// Webhooks of every project whose next attempt is due, soonest first.
+/// Webhooks of every project whose next attempt is due, soonest first; only
+/// those with events after their cursor (an idle endpoint is never due, so
+/// the limit cannot fill with idle ones and starve the others).
 pub(crate) fn due_webhooks(conn: &Connection, now: Millis, limit: u32) -> DbResult<Vec<Webhook>> {
     Ok(conn
         .prepare_cached(DUE_WEBHOOKS_SQL)?

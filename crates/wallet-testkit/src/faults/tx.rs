@@ -149,7 +149,7 @@ impl WriteTx for FaultyTx<'_, '_> {
         lock_customer(project: &str, id: &str) -> Option<Customer>;
         update_customer(rowid: CustomerRowId, name: Option<&str>, description: Option<&str>) -> ();
         set_customer_status(rowid: CustomerRowId, status: CustomerStatus) -> ();
-        suspend_open_wallets(customer: CustomerRowId) -> ();
+        suspend_open_wallets(customer: CustomerRowId) -> Vec<WalletId>;
         insert_wallet(wallet: &NewWallet<'_>) -> WalletId;
         set_wallet_status(id: WalletId, status: WalletStatus) -> ();
         set_wallet_name(id: WalletId, name: &str) -> ();
