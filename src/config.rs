@@ -69,6 +69,17 @@ pub struct Settings {
     /// process may have switched it (`maintenance_refresh_seconds`). Writes
     /// never depend on it: each reads the switch in its own transaction.
     pub maintenance_refresh: Duration,
+    /// Webhooks may reach loopback, private, link-local and metadata
+    /// addresses (`webhooks_allow_private_networks`; for tests and
+    /// single-host setups). Off by default.
+    pub webhooks_allow_private_networks: bool,
+    /// The server's key (webhook secrets, `events prune` anchors):
+    /// `secret_key_file`; see [`Settings::secret_key_file`].
+    pub secret_key_file: Option<PathBuf>,
+    /// Every webhook retry delay divided by this (`webhook_retry_scale`, 1
+    /// to 1,000,000; 1 by default). For tests only: 1000 runs the three
+    /// days of retries in about four minutes.
+    pub webhook_retry_scale: u32,
 }
 
 impl std::fmt::Debug for Settings {
@@ -111,6 +122,9 @@ impl Default for Settings {
             admin_password_file: None,
             trusted_proxies: TrustedProxies::default(),
             maintenance_refresh: Duration::from_secs(DEFAULT_MAINTENANCE_REFRESH_SECONDS),
+            webhooks_allow_private_networks: false,
+            secret_key_file: None,
+            webhook_retry_scale: 1,
         }
     }
 }
@@ -143,6 +157,9 @@ struct FileConfig {
     trusted_proxies: Option<Vec<String>>,
     maintenance_refresh_seconds: Option<f64>,
     admin_password_file: Option<PathBuf>,
+    webhooks_allow_private_networks: Option<bool>,
+    secret_key_file: Option<PathBuf>,
+    webhook_retry_scale: Option<u32>,
 }
 
 impl Settings {
@@ -182,6 +199,14 @@ impl Settings {
                 Some(s) => maintenance_refresh(s)?,
                 None => defaults.maintenance_refresh,
             },
+            webhooks_allow_private_networks: file
+                .webhooks_allow_private_networks
+                .unwrap_or(defaults.webhooks_allow_private_networks),
+            secret_key_file: file.secret_key_file,
+            webhook_retry_scale: match file.webhook_retry_scale {
+                Some(scale) => retry_scale(scale)?,
+                None => defaults.webhook_retry_scale,
+            },
         };
         settings.validate()?;
         Ok(settings)
@@ -202,6 +227,37 @@ impl Settings {
             (None, Database::Postgres(_)) => None,
         }
     }
+}
+
+impl Settings {
+    /// The server's key file: `secret_key_file` if set, else `<db>.key`
+    /// next to a SQLite database (`wallet.db.key`). For PostgreSQL there is
+    /// no default: every process on the database must use the same key
+    /// (the same file's bytes, copied to each machine), which a default
+    /// per machine would silently break; without the setting the server
+    /// runs, but refuses to register webhooks and delivers none.
+    pub fn secret_key_file(&self) -> Option<PathBuf> {
+        match (&self.secret_key_file, &self.db) {
+            (Some(file), _) => Some(file.clone()),
+            (None, Database::Sqlite(db)) => {
+                let mut name = db.as_os_str().to_owned();
+                name.push(".key");
+                Some(PathBuf::from(name))
+            }
+            (None, Database::Postgres(_)) => None,
+        }
+    }
+}
+
+/// `webhook_retry_scale`: 1 to 1,000,000.
+pub const MAX_WEBHOOK_RETRY_SCALE: u32 = 1_000_000;
+
+fn retry_scale(scale: u32) -> anyhow::Result<u32> {
+    anyhow::ensure!(
+        (1..=MAX_WEBHOOK_RETRY_SCALE).contains(&scale),
+        "`webhook_retry_scale` = {scale}: must be from 1 to {MAX_WEBHOOK_RETRY_SCALE}"
+    );
+    Ok(scale)
 }
 
 /// `body_timeout_seconds`: from 0.1 s (less would refuse honest clients on
@@ -343,6 +399,40 @@ mod tests {
             load("db = \"postgres://w:pw@db/wallet\"\nadmin_password_file = \"/root/pw.txt\"\n")?,
             Some(PathBuf::from("/root/pw.txt"))
         );
+        Ok(())
+    }
+
+    #[test]
+    fn the_key_goes_next_to_sqlite_and_must_be_set_for_postgres() -> anyhow::Result<()> {
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("c.toml");
+        let load = |text: &str| {
+            std::fs::write(&path, text)?;
+            Settings::load(&Overrides {
+                config: Some(path.clone()),
+                ..Overrides::default()
+            })
+        };
+        let sqlite = load("db = \"/srv/wallet/wallet.db\"\n")?;
+        assert_eq!(
+            sqlite.secret_key_file(),
+            Some(PathBuf::from("/srv/wallet/wallet.db.key"))
+        );
+        assert!(!sqlite.webhooks_allow_private_networks);
+        assert_eq!(sqlite.webhook_retry_scale, 1);
+        assert_eq!(
+            load("db = \"postgres://w:pw@db/wallet\"\n")?.secret_key_file(),
+            None
+        );
+        let set = load(
+            "db = \"postgres://w:pw@db/wallet\"\nsecret_key_file = \"/etc/w.key\"\n\
+             webhooks_allow_private_networks = true\nwebhook_retry_scale = 1000\n",
+        )?;
+        assert_eq!(set.secret_key_file(), Some(PathBuf::from("/etc/w.key")));
+        assert!(set.webhooks_allow_private_networks);
+        assert_eq!(set.webhook_retry_scale, 1000);
+        assert!(load("webhook_retry_scale = 0\n").is_err());
+        assert!(load("webhook_retry_scale = 1000001\n").is_err());
         Ok(())
     }
 

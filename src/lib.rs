@@ -30,6 +30,7 @@ pub mod domain;
 pub mod expiry;
 pub mod ops;
 pub mod startup;
+pub mod webhooks;
 
 #[cfg(test)]
 mod boundaries;

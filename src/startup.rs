@@ -28,6 +28,26 @@ pub struct Application {
     /// The task that keeps the maintenance flag in memory following the
     /// database; it holds a handle on the store, so it ends with the server.
     maintenance_follower: Background,
+    /// The key and the address policy of webhooks, for their worker.
+    webhooks: crate::webhooks::Webhooks,
+    settings: Settings,
+    /// Turned `true` when the server stops: event streams and long-polls end.
+    stopping: tokio::sync::watch::Sender<bool>,
+}
+
+/// Stops a running [`Application`]: tells its event streams and long-polls
+/// to end, then stops the HTTP server (gracefully: in-flight requests finish).
+#[derive(Clone)]
+pub struct AppHandle {
+    server: ServerHandle,
+    stopping: tokio::sync::watch::Sender<bool>,
+}
+
+impl AppHandle {
+    pub async fn stop(&self, graceful: bool) {
+        self.stopping.send_replace(true);
+        self.server.stop(graceful).await;
+    }
 }
 
 /// A background task that is aborted when this is dropped, so a server that
@@ -66,6 +86,12 @@ impl Application {
     pub async fn build_on(settings: &Settings, store: Store) -> anyhow::Result<Self> {
         settings.validate()?;
         let ledger = Ledger::new(store.clone());
+        // Other processes' events ring this one's bell (PostgreSQL).
+        ledger.watch_events().context("watching for events")?;
+        let webhooks = crate::webhooks::Webhooks::load(settings)?;
+        let (stopping, stopping_rx) = tokio::sync::watch::channel(false);
+        let stopping_data = web::Data::new(crate::webhooks::Stopping(stopping_rx));
+        let webhooks_data = web::Data::new(webhooks.clone());
         let password_file = settings.admin_password_file();
         api::admin::password::ensure(&ledger, settings.admin_password.clone(), password_file.as_deref())
             .await?;
@@ -105,6 +131,8 @@ impl Application {
                 .app_data(metrics_token.clone())
                 .app_data(admin.clone())
                 .app_data(rate_limit.clone())
+                .app_data(webhooks_data.clone())
+                .app_data(stopping_data.clone())
                 .configure(|c| api::configure(c, limits))
                 .default_service(web::to(api::not_found))
         })
@@ -122,6 +150,9 @@ impl Application {
             store,
             ledger: worker_ledger,
             maintenance_follower,
+            webhooks,
+            settings: settings.clone(),
+            stopping,
         })
     }
 
@@ -129,21 +160,34 @@ impl Application {
         self.port
     }
 
-    pub fn handle(&self) -> ServerHandle {
-        self.server.handle()
+    pub fn handle(&self) -> AppHandle {
+        AppHandle {
+            server: self.server.handle(),
+            stopping: self.stopping.clone(),
+        }
     }
 
     pub fn store(&self) -> &Store {
         &self.store
     }
 
-    /// Serves until stopped by `ServerHandle::stop`, SIGTERM or SIGINT, then
+    /// Serves until stopped by [`AppHandle::stop`], SIGTERM or SIGINT, then
     /// lets the writer commit what is queued before returning. The expiry
     /// worker (holds and lots) runs while the server serves (its first pass
     /// expires what expired while the server was down).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        let expiry = ExpiryWorker::start(self.ledger);
-        let handle = self.server.handle();
+        let expiry = ExpiryWorker::start(self.ledger.clone());
+        let deliveries = match self.webhooks.start_worker(self.ledger, &self.settings) {
+            Ok(worker) => worker,
+            Err(e) => {
+                log::error!("the webhook worker did not start: {e:#}");
+                None
+            }
+        };
+        let handle = AppHandle {
+            server: self.server.handle(),
+            stopping: self.stopping.clone(),
+        };
         let signals = tokio::spawn(async move {
             wait_for_shutdown_signal().await;
             log::info!("shutting down: finishing in-flight requests");
@@ -151,6 +195,10 @@ impl Application {
         });
         let result = self.server.await;
         signals.abort();
+        self.stopping.send_replace(true);
+        if let Some(worker) = deliveries {
+            worker.stop().await;
+        }
         expiry.stop().await;
         self.maintenance_follower.stop().await;
         drop(self.store);

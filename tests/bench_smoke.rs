@@ -55,6 +55,8 @@ fn every_workload_runs_and_conserves_money() {
         &["--workload", "hold"],
         &["--workload", "trade"],
         &["--workload", "transfer", "--lots", "10"],
+        &["--workload", "transfer", "--webhook", "ok"],
+        &["--workload", "transfer", "--webhook", "dead"],
     ];
     for extra in cases {
         let mut args = vec!["--wallets", "200", "--duration", "1", "--clients", "4"];
@@ -71,6 +73,21 @@ fn every_workload_runs_and_conserves_money() {
             assert!(
                 run.stdout.contains("lots: 10 open lots in each of 200 wallets"),
                 "the wallets got no lots\n{}",
+                run.describe()
+            );
+        }
+        if extra.contains(&"--webhook") {
+            assert!(
+                run.stdout.contains("webhook: a receiver that is")
+                    && run.stdout.contains("deliveries received during the run"),
+                "no webhook receiver\n{}",
+                run.describe()
+            );
+        }
+        if extra.contains(&"ok") {
+            assert!(
+                !run.stdout.contains("webhook: 0 deliveries"),
+                "the ok receiver got nothing\n{}",
                 run.describe()
             );
         }
@@ -232,6 +249,7 @@ fn bad_options_are_refused_before_anything_runs() {
         &["--lots", "101"],
         &["--scale", "--url", "http://127.0.0.1:9"],
         &["--url", "http://127.0.0.1:9"],
+        &["--webhook", "ok", "--url", "http://127.0.0.1:9", "--key", "k"],
     ] {
         let run = bench(args);
         assert!(!run.ok(), "{args:?} was accepted\n{}", run.describe());

@@ -7,7 +7,12 @@
 //! referenceId answers 409 DuplicateReferenceId; replaying every Completed
 //! transaction's operations gives exactly every wallet's balance (nothing
 //! half-applied), so the sum of balances is issued − redeemed; and
-//! `wallet-service check` exits 0.
+//! `wallet-service check` exits 0. The events feed, read after each restart
+//! by a consumer that resumes from the last `seq` it handled, is gapless
+//! (each event seen once, in order, never rewritten), and every Completed
+//! transaction — every acknowledged one among them — has its
+//! `transaction.completed` event: no event is lost between a commit and
+//! its reply.
 //!
 //! Short profile by default (5 kills); `WALLET_CRASH_KILLS=20 cargo test
 //! --test crash -- --nocapture` runs the long one (see docs/reliability.md).
@@ -26,7 +31,7 @@ use common::{run_with_timeout, wallet_service, Server, CLI_TIMEOUT};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::{json, Value};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -206,6 +211,55 @@ struct Verified {
     in_doubt_applied: usize,
 }
 
+/// A feed consumer that stores the last `seq` it handled and resumes
+/// after it: what it has seen, in order.
+#[derive(Default)]
+struct Consumer {
+    last: i64,
+    events: Vec<Value>,
+    /// Transactions with a `transaction.completed` event.
+    completed: HashSet<String>,
+}
+
+impl Consumer {
+    /// Reads every event after `last`: each is the next `seq`, once; and
+    /// the feed from the start is still what was seen (nothing rewritten).
+    async fn catch_up(&mut self, api: &Api) {
+        loop {
+            let page = api.get(&format!("/events?after={}&limit=1000", self.last)).await;
+            let events = page["events"].as_array().unwrap();
+            if events.is_empty() {
+                assert_eq!(page["next"], json!(self.last));
+                break;
+            }
+            for event in events {
+                let seq = event["seq"].as_i64().unwrap();
+                assert_eq!(seq, self.last + 1, "the feed skips or repeats: {event}");
+                self.last = seq;
+                if event["type"] == "transaction.completed" {
+                    let id = event["data"]["id"].as_str().unwrap().to_owned();
+                    assert!(
+                        self.completed.insert(id),
+                        "two completions of one transaction: {event}"
+                    );
+                }
+                self.events.push(event.clone());
+            }
+        }
+        let mut again = Vec::new();
+        let mut after = 0;
+        while after < self.last {
+            let page = api.get(&format!("/events?after={after}&limit=1000")).await;
+            again.extend(page["events"].as_array().unwrap().iter().cloned());
+            after = page["next"].as_i64().unwrap();
+        }
+        assert!(
+            again == self.events,
+            "the feed read again from 0 differs from what was seen"
+        );
+    }
+}
+
 /// The checks after a restart; panics with the server's logs on a failure.
 async fn verify(
     api: &Api,
@@ -214,8 +268,18 @@ async fn verify(
     acknowledged: &[(String, String, Value)],
     recent: &[(String, String, Value)],
     in_doubt: &[String],
+    consumer: &mut Consumer,
 ) -> Verified {
     let stored = all_transactions(api).await;
+    consumer.catch_up(api).await;
+    for (id, t) in &stored {
+        if t["status"] == "Completed" {
+            assert!(
+                consumer.completed.contains(id),
+                "transaction {id} is Completed but has no transaction.completed event"
+            );
+        }
+    }
     for (reference, id, _) in acknowledged {
         let t = stored
             .get(id)
@@ -346,6 +410,7 @@ async fn acknowledged_transactions_survive_sigkill() {
     let wallets = Arc::new(setup_wallets(&Api::new(server.port, &key)).await);
     let mut rng = StdRng::seed_from_u64(seed);
     let (mut acknowledged, mut in_doubt, mut in_doubt_applied) = (Vec::new(), 0, 0);
+    let mut consumer = Consumer::default();
     for round in 0..kills() {
         let api = Arc::new(Api::new(server.port, &key));
         let pid = server.pid();
@@ -371,16 +436,26 @@ async fn acknowledged_transactions_survive_sigkill() {
 
         server = Server::start(&db);
         let api = Api::new(server.port, &key);
-        let verified = verify(&api, &db, &wallets, &acknowledged, &recent, &seen.in_doubt).await;
+        let verified = verify(
+            &api,
+            &db,
+            &wallets,
+            &acknowledged,
+            &recent,
+            &seen.in_doubt,
+            &mut consumer,
+        )
+        .await;
         in_doubt_applied += verified.in_doubt_applied;
         println!(
             "kill {}: after {after:?} of load; {} acknowledged so far, all present; {} transactions stored; \
-             {} in flight at the kill, {} of them applied whole",
+             {} in flight at the kill, {} of them applied whole; {} events, gapless",
             round + 1,
             acknowledged.len(),
             verified.transactions,
             seen.in_doubt.len(),
-            verified.in_doubt_applied
+            verified.in_doubt_applied,
+            consumer.last
         );
     }
     assert!(
@@ -429,7 +504,17 @@ async fn sigterm_under_load_finishes_in_flight_requests_and_exits_0() {
 
     let server = Server::start(&db);
     let api = Api::new(server.port, &key);
-    let verified = verify(&api, &db, &wallets, &seen.acknowledged, &[], &seen.in_doubt).await;
+    let mut consumer = Consumer::default();
+    let verified = verify(
+        &api,
+        &db,
+        &wallets,
+        &seen.acknowledged,
+        &[],
+        &seen.in_doubt,
+        &mut consumer,
+    )
+    .await;
     assert_eq!(
         verified.in_doubt_applied,
         0,

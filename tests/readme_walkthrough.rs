@@ -70,6 +70,14 @@ fn the_readme_walkthrough_runs_as_written() {
             "the sold sword is Alice's, its properties exactly as sent",
         ),
         (r#""balance":350"#, "Alice paid 5.00 for it"),
+        (
+            r#""id":"default:1","projectId":"default","seq":1,"type":"asset.created"}"#,
+            "the feed starts with the asset, seq 1",
+        ),
+        (
+            "event: wallet.balance_changed",
+            "Alice's stream carries her balance changes",
+        ),
     ];
     for (needle, why) in expectations {
         assert!(out.contains(needle), "{why}: {needle} not in the output:\n{out}");

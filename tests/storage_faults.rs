@@ -46,7 +46,7 @@ struct Served {
     faults: Faults,
     key: String,
     v1_token: String,
-    handle: actix_web::dev::ServerHandle,
+    handle: wallet_service::startup::AppHandle,
     server: tokio::task::JoinHandle<std::io::Result<()>>,
     dir: TempDir,
 }

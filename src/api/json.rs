@@ -63,23 +63,6 @@ where
     }
 }
 
-/// Fields where `null` is not the same as absent (`"from": null` names the
-/// project's stock; no `from` asks for no check). With `#[serde(default,
-/// deserialize_with = "nullable")]` an absent field is `None`, a `null` one
-/// `Some(None)`: `Option`'s own deserializer would make both `None`.
-pub fn nullable<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
-where
-    D: serde::Deserializer<'de>,
-    T: serde::Deserialize<'de>,
-{
-    use serde::Deserialize;
-    Option::<T>::deserialize(d).map(Some)
-}
-
-/// A JSON value kept as its exact text, present even as `null` (`Some` of
-/// the text `null`); only an absent field is `None`. Use with
-/// `#[serde(default, deserialize_with = "raw_present")]`.
-pub fn raw_present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Box<RawValue>>, D::Error> {
-    use serde::Deserialize;
-    Box::<RawValue>::deserialize(d).map(Some)
-}
+// Fields where `null` is not the same as absent, and JSON kept as its exact
+// text: shared with the wire types.
+pub use wallet_core::wire::{nullable, raw_present};

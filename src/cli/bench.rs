@@ -15,8 +15,8 @@ mod loader;
 
 use crate::auth::Credentials;
 use crate::config::{Database, Settings};
+use crate::startup::AppHandle;
 use crate::startup::{postgres_options, sqlite_options, Application};
-use actix_web::dev::ServerHandle;
 use anyhow::Context;
 use loader::Loader;
 use std::path::{Path, PathBuf};
@@ -67,6 +67,10 @@ impl InProcess<'_> {
         }
         settings.listen = "127.0.0.1:0".to_owned();
         settings.admin_password_file = Some(dir.join("admin-password.txt"));
+        // `--webhook` registers a receiver on 127.0.0.1 with this throwaway
+        // server, whose key (webhook secrets) is its own, never the user's.
+        settings.webhooks_allow_private_networks = true;
+        settings.secret_key_file = Some(dir.join("bench.key"));
         settings
     }
 
@@ -177,7 +181,7 @@ struct Running {
     url: String,
     backend: Opened,
     ledger: Ledger,
-    handle: ServerHandle,
+    handle: AppHandle,
     server: tokio::task::JoinHandle<std::io::Result<()>>,
 }
 

@@ -6,6 +6,7 @@ mod admin;
 mod bench;
 mod check;
 mod credentials;
+mod events;
 mod ops;
 mod projects;
 
@@ -65,6 +66,13 @@ enum Command {
     /// Verify every ledger invariant on the database; exits 1 on a violation.
     /// Safe while the server runs.
     Check,
+    /// Recompute every project's event chain and the ledger from it; prints
+    /// the first seq that does not match and exits 1. Safe while the server
+    /// runs.
+    Verify(events::VerifyArgs),
+    /// The event log: prune old events.
+    #[command(subcommand)]
+    Events(events::EventsCommand),
     /// Measure throughput and latency (in-process server on a temporary
     /// database, or --url), then check that money was conserved.
     Bench(wallet_bench::BenchArgs),
@@ -98,6 +106,8 @@ pub fn run() -> anyhow::Result<ExitCode> {
             Command::Key(command) => credentials::key(&settings, command).await,
             Command::Admin(command) => admin::admin(&settings, command).await,
             Command::Check => check::check(&settings).await,
+            Command::Verify(args) => events::verify(&settings, args).await,
+            Command::Events(command) => events::events(&settings, command).await,
             Command::Bench(args) => bench::run(&settings, args).await,
             Command::Backup(args) => ops::backup(&settings, args),
             Command::Restore(args) => ops::restore(&settings, args),

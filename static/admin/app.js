@@ -389,7 +389,10 @@
       act($('customers'), null, () => state.lists.customers.reload(0)),
       act($('credentials'), null, () => state.lists.authorities.reload(0)),
       act($('projects'), null, () => state.lists.projects.reload()),
+      act($('webhooks'), null, () => state.lists.webhooks.reload(0)),
     ]);
+    // Not awaited: it follows the feed until the project changes.
+    act($('events'), null, () => state.feed.start());
   }
 
   function projectsList() {
@@ -1022,7 +1025,110 @@
     await act($('maintenance'), null, async () => renderMaintenance(Boolean((await api('GET', '/maintenance')).enabled)));
   }
 
+  // ---------- events and webhooks ----------
+
+  /** What an event is about, in a few words: its data's id or wallet and balance. */
+  function eventSummary(e) {
+    const d = e.data || {};
+    switch (e.type) {
+      case 'wallet.balance_changed':
+        return h('span', null, 'wallet ', idText(d.walletId), ' → ', money(d.balance, d.walletId),
+          d.customerId ? ` (${d.customerId})` : '');
+      case 'transaction.completed':
+      case 'transaction.failed':
+        return h('span', null, 'transaction ', h('button', { type: 'button', class: 'link', onclick: () => openTransaction(d.id) }, d.id),
+          d.referenceId ? ` · ${d.referenceId}` : '', d.error ? ` · ${d.error}` : '');
+      default:
+        return h('span', null, idText(d.id ?? ''), d.status ? ` · ${d.status}` : '');
+    }
+  }
+
+  const EVENTS_SHOWN = 50;
+
+  /** The feed: the last events, newest first, followed live with long polls. */
+  function eventsFeed() {
+    const self = { after: 0, events: [], generation: 0 };
+    const table = h('table', { class: 'list' });
+    $('events-list').replaceChildren(h('div', { class: 'table-wrap' }, table));
+    const render = () => {
+      const head = h('thead', null, h('tr', null, ['Seq', 'Type', 'At', 'About'].map((t) => h('th', { scope: 'col', text: t }))));
+      const body = h('tbody');
+      for (const e of self.events) {
+        body.append(h('tr', null,
+          h('td', { 'data-label': 'Seq' }, String(e.seq)),
+          h('td', { 'data-label': 'Type' }, h('code', { text: e.type })),
+          h('td', { 'data-label': 'At' }, formatTime(e.createdAt)),
+          h('td', { 'data-label': 'About' }, eventSummary(e))));
+      }
+      if (self.events.length === 0) body.append(h('tr', { class: 'empty' }, h('td', { colspan: 4, text: 'No events yet.' })));
+      table.replaceChildren(head, body);
+    };
+    const take = (page) => {
+      for (const e of page.events) self.events.unshift(e);
+      self.events.length = Math.min(self.events.length, EVENTS_SHOWN);
+      self.after = page.next;
+    };
+    /** Loads the newest events of the current project, then follows it while Live is on. */
+    self.start = async () => {
+      const generation = ++self.generation;
+      self.events = [];
+      const head = await api('GET', projectPath('/events/head'));
+      self.after = Math.max(0, head.seq - EVENTS_SHOWN);
+      take(await api('GET', projectPath(`/events?after=${self.after}&limit=${EVENTS_SHOWN}`)));
+      render();
+      while (generation === self.generation && $('events-live').checked && !$('app').hidden) {
+        try {
+          const page = await api('GET', projectPath(`/events?after=${self.after}&limit=100&wait=25`));
+          if (generation !== self.generation) return;
+          if (page.events.length) {
+            take(page);
+            render();
+            state.lists.webhooks?.reload();
+          }
+        } catch (err) {
+          setMsg($('events'), err.message || String(err));
+          await new Promise((r) => setTimeout(r, 5000));
+        }
+      }
+    };
+    self.stop = () => { self.generation += 1; };
+    return self;
+  }
+
+  function webhooksList() {
+    return pager($('webhooks-list'), {
+      load: () => api('GET', projectPath('/webhooks')),
+      empty: 'No webhooks: register them with POST /api/v2/webhooks.',
+      rowClass: (w) => (w.health.dead > 0 || w.health.failing > 0 ? 'warn' : null),
+      columns: [
+        { label: 'URL', cell: (w) => h('span', null, h('code', { text: w.url }), w.description ? ` · ${w.description}` : '') },
+        { label: 'Types', cell: (w) => (w.types === null ? 'all' : w.types.join(', ')) },
+        { label: 'Last delivery', cell: (w) => formatTime(w.health.lastDeliveredAt) },
+        { label: 'Failing', cell: (w) => (w.health.failing ? badge(`${w.health.failing} in a row`) : '0') },
+        { label: 'Dead', cell: (w) => String(w.health.dead) },
+        { label: 'Sent up to', cell: (w) => `seq ${w.cursor}` },
+        {
+          label: 'Replay',
+          cell: (w) => {
+            const after = h('input', { class: 'narrow', inputmode: 'numeric', value: '0', 'aria-label': 'Replay after seq' });
+            const button = h('button', { type: 'button', text: 'Replay' });
+            button.addEventListener('click', () => act($('webhooks'), button, async () => {
+              if (!/^\d+$/.test(after.value.trim())) throw new Error('Replay after: a seq, 0 or more.');
+              await api('POST', projectPath(`/webhooks/${seg(w.id)}/replay`), { after: Number(after.value.trim()) });
+              setMsg($('webhooks'), `Every matching event after seq ${after.value.trim()} will be sent again to ${w.url}.`, 'ok');
+              await state.lists.webhooks.reload();
+            }));
+            return h('span', { class: 'inline' }, 'after ', after, button);
+          },
+        },
+      ],
+    });
+  }
+
   function wire() {
+    state.lists.webhooks = webhooksList();
+    state.feed = eventsFeed();
+    $('events-live').addEventListener('change', () => act($('events'), null, () => state.feed.start()));
     state.lists.projects = projectsList();
     state.lists.assets = assetsList();
     state.lists.authorities = authoritiesList();

@@ -56,6 +56,42 @@ async function main() {
   }
 }
 
+/**
+ * The live feed and the webhooks: an issue made now through API v2 appears in
+ * the open page's feed without a reload; a webhook registered through API v2
+ * is listed with its health, and Replay is accepted.
+ */
+async function eventSteps(page, v2, walletId) {
+  step('the events feed follows new events live, newest first');
+  await page.evaluate(() => document.getElementById('events').scrollIntoView());
+  check(await page.isChecked('#events-live'), 'the feed is not live');
+  await page.locator('#events-list tbody tr:not(.empty)').first().waitFor();
+  const issued = await v2('POST', '/transactions', {
+    referenceId: 'browser-live',
+    operations: [{ type: 'Issue', destination: walletId, amount: 1 }],
+  });
+  check(issued.status === 201, `issuing answered ${JSON.stringify(issued)}`);
+  const row = page.locator('#events-list tbody tr', { hasText: 'browser-live' }).first();
+  await row.waitFor({ timeout: STEP_TIMEOUT_MS });
+  const first = (await page.locator('#events-list tbody tr').first().innerText()).replace(/\s+/g, ' ');
+  check(/wallet\.balance_changed/.test(first), `the newest event reads ${JSON.stringify(first)}`);
+  const feed = await v2('GET', '/events?after=0&limit=1000');
+  const newest = feed.body.events[feed.body.events.length - 1];
+  check(first.startsWith(String(newest.seq)), `the newest row ${JSON.stringify(first)} is not seq ${newest.seq}`);
+
+  step('a webhook is listed with its health; Replay is accepted');
+  const hook = await v2('POST', '/webhooks', { url: 'http://192.0.2.1/hook', description: 'browser-hook' });
+  check(hook.status === 201 && /^whsec_/.test(hook.body.secret || ''), `registering answered ${JSON.stringify(hook)}`);
+  await page.click('#webhooks-list button.reload');
+  const hookRow = page.locator('#webhooks-list tbody tr', { hasText: 'browser-hook' });
+  await hookRow.waitFor();
+  const hookText = (await hookRow.innerText()).replace(/\s+/g, ' ');
+  check(/http:\/\/192\.0\.2\.1\/hook/.test(hookText) && /\ball\b/.test(hookText), `the webhook row reads ${JSON.stringify(hookText)}`);
+  await hookRow.locator('input').fill('0');
+  await hookRow.locator('button', { hasText: 'Replay' }).click();
+  await page.locator('#webhooks .msg', { hasText: 'will be sent again' }).waitFor();
+}
+
 async function run(browser) {
   const context = await browser.newContext({
     acceptDownloads: true,
@@ -397,6 +433,7 @@ async function steps(page, problems) {
   await holdSteps(page);
   await itemSteps(page);
   await lotSteps(page);
+  await eventSteps(page, v2, wallet.body.id);
 
   step('revoke the access key on the page: listed as revoked, and API v2 refuses it at once');
   const accessRow = page.locator('#authorities-list tbody tr', { hasText: 'browser-key' });

@@ -13,6 +13,9 @@
 const BACKEND: wallet_testkit::app::TestBackend = wallet_testkit::app::TestBackend::Sqlite;
 
 mod app;
+#[path = "../common/mod.rs"]
+mod common;
+mod events_support;
 
 mod admin;
 mod admin_holds;
@@ -24,6 +27,7 @@ mod default_wallet;
 mod edge_body_timeout;
 mod edge_input;
 mod edge_routing;
+mod events_feed;
 mod export_roundtrip;
 mod multi_process;
 mod openapi;
@@ -59,8 +63,10 @@ mod v2_lots;
 mod v2_lots_expiry;
 mod v2_transactions;
 mod v2_wallets;
+mod webhooks;
 
 // SQLite only: about the file itself (see tests/api_postgres for why, and
 // for the PostgreSQL counterparts).
 mod default_wallet_upgrade;
+mod events_cli;
 mod reliability_backup;

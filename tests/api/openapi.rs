@@ -1,7 +1,7 @@
 //! The served OpenAPI document of API v2: it parses, lists every endpoint,
 //! and real responses match the schemas it declares.
 
-use crate::app::{spawn_app, TestApp};
+use crate::app::{spawn_app, spawn_app_with, TestApp};
 use serde_json::{json, Value};
 
 /// Every operation of API v2 (docs/api-v2.md).
@@ -45,6 +45,14 @@ const OPERATIONS: &[(&str, &str)] = &[
     ("post", "/api/v2/transactions/batch"),
     ("get", "/api/v2/transactions"),
     ("get", "/api/v2/transactions/{txId}"),
+    ("get", "/api/v2/events"),
+    ("get", "/api/v2/events/stream"),
+    ("post", "/api/v2/webhooks"),
+    ("get", "/api/v2/webhooks"),
+    ("get", "/api/v2/webhooks/{webhookId}"),
+    ("delete", "/api/v2/webhooks/{webhookId}"),
+    ("get", "/api/v2/webhooks/{webhookId}/deliveries"),
+    ("post", "/api/v2/webhooks/{webhookId}/replay"),
 ];
 
 async fn document(app: &TestApp) -> Value {
@@ -121,7 +129,7 @@ fn assert_matches(doc: &Value, method: &str, path: &str, status: u16, body: &Val
 
 #[tokio::test]
 async fn real_responses_match_the_declared_schemas() {
-    let app = spawn_app().await;
+    let app = spawn_app_with(|s| s.webhooks_allow_private_networks = true).await;
     let doc = document(&app).await;
     let key = app.access_key("default").await;
     let k = Some(key.as_str());
@@ -548,6 +556,72 @@ async fn real_responses_match_the_declared_schemas() {
         None,
     )
     .await;
+    // Events and webhooks (a receiver on 127.0.0.1 that is not there: its
+    // deliveries fail, locally).
+    let (s, feed) = call("get", "/api/v2/events", "/events?limit=5".into(), None).await;
+    assert_eq!(s, 200);
+    assert_eq!(feed["events"].as_array().unwrap().len(), 5);
+    // The stream's 200 is text/event-stream (tests/api/events_feed.rs reads
+    // it); its refusals are this API's errors.
+    let (s, _) = call(
+        "get",
+        "/api/v2/events/stream",
+        "/events/stream?types=nope".into(),
+        None,
+    )
+    .await;
+    assert_eq!(s, 400);
+    let stream_200 = &doc["paths"]["/api/v2/events/stream"]["get"]["responses"]["200"]["content"];
+    assert!(stream_200["text/event-stream"].is_object(), "{stream_200}");
+    let (s, hook) = call(
+        "post",
+        "/api/v2/webhooks",
+        "/webhooks".into(),
+        Some(json!({"url": "http://127.0.0.1:9/hook", "types": ["customer.created"]})),
+    )
+    .await;
+    assert_eq!(s, 201);
+    let hook = hook["id"].as_str().unwrap().to_owned();
+    call("get", "/api/v2/webhooks", "/webhooks".into(), None).await;
+    call(
+        "get",
+        "/api/v2/webhooks/{webhookId}",
+        format!("/webhooks/{hook}"),
+        None,
+    )
+    .await;
+    call(
+        "post",
+        "/api/v2/customers",
+        "/customers".into(),
+        Some(json!({"id": "hooked"})),
+    )
+    .await;
+    let (s, rows) = call(
+        "get",
+        "/api/v2/webhooks/{webhookId}/deliveries",
+        format!("/webhooks/{hook}/deliveries"),
+        None,
+    )
+    .await;
+    assert_eq!(s, 200);
+    assert!(!rows["items"].as_array().unwrap().is_empty(), "{rows}");
+    let (s, _) = call(
+        "post",
+        "/api/v2/webhooks/{webhookId}/replay",
+        format!("/webhooks/{hook}/replay"),
+        Some(json!({"after": 0})),
+    )
+    .await;
+    assert_eq!(s, 202);
+    let (s, _) = call(
+        "delete",
+        "/api/v2/webhooks/{webhookId}",
+        format!("/webhooks/{hook}"),
+        None,
+    )
+    .await;
+    assert_eq!(s, 204);
     // Errors match the declared error schema too.
     let (s, _) = call(
         "get",

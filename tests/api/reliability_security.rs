@@ -287,6 +287,7 @@ async fn customer_credentials_never_write() {
         ("walletId", w.as_str()),
         ("keyId", key_id.as_str()),
         ("txId", tx.as_str()),
+        ("webhookId", "wh_none"),
     ];
     let op = json!({ "type": "Issue", "destination": w, "amount": 5 });
     let body_of = |method: &str, template: &str| -> Option<Value> {
@@ -309,6 +310,8 @@ async fn customer_credentials_never_write() {
             ("PUT", "/api/v2/wallets/{walletId}/description") => json!({ "description": "x" }),
             ("PUT", "/api/v2/wallets/{walletId}/status") => json!("Suspended"),
             ("PUT", "/api/v2/wallets/{walletId}/credit-limit") => json!({ "creditLimit": 1000 }),
+            ("POST", "/api/v2/webhooks") => json!({ "url": "https://example.com/hook" }),
+            ("POST", "/api/v2/webhooks/{webhookId}/replay") => json!({ "after": 0 }),
             ("DELETE", _) => return None,
             (method, template) => {
                 panic!("a write route with no test body yet: {method} {template}; add one here")

@@ -25,6 +25,9 @@
 //! - `migrate`: a project moved SQLite → PostgreSQL → SQLite with `export`,
 //!   `import` and `check`.
 //! - `cli`: every command on `--db postgres://…`.
+//! - `events_processes`: two apps on one database: one gapless feed under
+//!   writes on both, a long-poll on one answered by a write on the other,
+//!   a webhook delivered each event once across them.
 #![allow(clippy::unwrap_used)]
 #![allow(
     clippy::cast_possible_truncation,
@@ -39,6 +42,14 @@ const BACKEND: wallet_testkit::app::TestBackend = wallet_testkit::app::TestBacke
 mod app;
 #[path = "../common/mod.rs"]
 mod common;
+#[path = "../api/events_feed.rs"]
+mod events_feed;
+#[path = "../api/events_support.rs"]
+mod events_support;
+#[path = "../api/webhooks.rs"]
+mod webhooks;
+
+mod events_processes;
 
 #[path = "../api/admin.rs"]
 mod admin;

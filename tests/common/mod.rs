@@ -16,6 +16,8 @@ pub const BIN: &str = env!("CARGO_BIN_EXE_wallet-service");
 pub const STARTUP_TIMEOUT: Duration = Duration::from_secs(30);
 pub const CLI_TIMEOUT: Duration = Duration::from_secs(60);
 pub const SDK_REQUIREMENT: &str = "wallet-sdk-Noah-Huppert==1.1.0";
+/// The Standard Webhooks verifier the webhook tests check signatures with.
+pub const STANDARDWEBHOOKS_REQUIREMENT: &str = "standardwebhooks==1.1.0";
 pub const PIP_TIMEOUT: Duration = Duration::from_secs(600);
 
 /// What a finished (or killed) child process printed.
@@ -284,11 +286,15 @@ pub fn python_venv(manifest_dir: &Path, name: &str, packages: &[&str], probe: &[
 
 /// The python of the SDK virtualenv at `target/sdk-venv`.
 pub fn sdk_python(manifest_dir: &Path) -> PathBuf {
-    let probe = ["python", "-c", "import wallet_sdk, cryptography"];
+    let probe = [
+        "python",
+        "-c",
+        "import wallet_sdk, cryptography, standardwebhooks",
+    ];
     python_venv(
         manifest_dir,
         "sdk-venv",
-        &[SDK_REQUIREMENT, "cryptography"],
+        &[SDK_REQUIREMENT, "cryptography", STANDARDWEBHOOKS_REQUIREMENT],
         &probe,
     )
     .join("python")

@@ -74,6 +74,12 @@ pub struct BenchArgs {
     /// forms lots, as expiring credit behaves.
     #[arg(long, default_value_t = 0)]
     pub lots: usize,
+    /// A webhook receiver on 127.0.0.1 registered before the run (every
+    /// event type): `ok` answers 204 at once, `dead` never answers. Shows
+    /// what delivering events costs the writes. In-process runs only (the
+    /// server allows private webhook addresses for it).
+    #[arg(long, value_enum)]
+    pub webhook: Option<crate::receiver::ReceiverKind>,
 }
 
 impl BenchArgs {
@@ -92,6 +98,10 @@ impl BenchArgs {
             self.lots <= wallet_core::operation::MAX_OPERATIONS,
             "--lots must be 0 to {}",
             wallet_core::operation::MAX_OPERATIONS
+        );
+        anyhow::ensure!(
+            self.webhook.is_none() || (self.url.is_none() && !self.scale),
+            "--webhook is for in-process runs (not with --url or --scale)"
         );
         Ok(())
     }

@@ -28,6 +28,7 @@ mod http;
 mod load;
 mod local;
 mod preload;
+mod receiver;
 mod remote;
 mod report;
 mod scale;

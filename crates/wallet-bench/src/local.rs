@@ -4,6 +4,7 @@
 //! (money conserved, `check`).
 
 use crate::http::Endpoint;
+use crate::receiver::Receiver;
 use crate::target::{Server, Target};
 use crate::workload::{Fixture, Kind};
 use crate::{measure, preload, quiet_request_log, remote, report, run_tag, BenchArgs};
@@ -120,6 +121,20 @@ pub(crate) async fn run(target: &impl Target, args: &BenchArgs) -> anyhow::Resul
             local.fixture.wallets.len()
         );
     }
+    let receiver = match args.webhook {
+        None => None,
+        Some(kind) => {
+            let receiver = Receiver::start(kind).await?;
+            receiver
+                .register(&local.fixture.endpoint, &local.fixture.access)
+                .await?;
+            println!(
+                "webhook: a receiver that is {kind:?} at http://{}/hook",
+                receiver.addr
+            );
+            Some(receiver)
+        }
+    };
     let before = local.balance_sum().await?;
     let clients = args.clients.unwrap_or(64);
     let fixture = Arc::clone(&local.fixture);
@@ -128,6 +143,12 @@ pub(crate) async fn run(target: &impl Target, args: &BenchArgs) -> anyhow::Resul
     report::print_totals(&format!("{:?}", args.workload), args.unit(), clients, &totals);
     report::print_writer(&local.server.stats());
     report::print_rss(totals.peak_rss_kib);
+    if let Some(receiver) = &receiver {
+        println!(
+            "webhook: {} deliveries received during the run",
+            receiver.received()
+        );
+    }
     let conserved = report::money(args.workload, before, after, &totals);
     let checked = report::print_check(&local.server.check().await?);
     local.stop().await?;

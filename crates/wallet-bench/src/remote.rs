@@ -161,6 +161,29 @@ pub(super) async fn v2_wallets(
     Ok((asset, wallets))
 }
 
+/// One POST that must answer `expect` (the bench's webhook registration).
+pub(super) async fn post_expecting(
+    endpoint: &Arc<Endpoint>,
+    access: &str,
+    path: &str,
+    body: String,
+    expect: u16,
+) -> anyhow::Result<()> {
+    fan_out(
+        endpoint,
+        access,
+        1,
+        vec![Job {
+            method: "POST",
+            path: path.to_owned(),
+            body: Some(body),
+            expect,
+        }],
+    )
+    .await
+    .map(drop)
+}
+
 /// A new system wallet of `asset` (an id, as the API writes it), empty:
 /// the fee wallet of `transfer-fee`.
 pub(super) async fn system_wallet(

@@ -48,6 +48,12 @@ pub struct CheckReport {
     /// earmark of them; earmarks of holds that are not Open, of another
     /// wallet than the hold's source, or more than the hold's `remaining`.
     pub lot_mismatches: Vec<String>,
+    /// Projects whose event head is not their last event (or, with none
+    /// left, their pruning anchor), whose events are not numbered anchor + 1
+    /// to head with no gap, or that have events but no head; deliveries of
+    /// no webhook, or of an event past their project's head. (The hash
+    /// chain itself is `verify`'s.)
+    pub event_mismatches: Vec<String>,
     pub integrity: Vec<String>,
 }
 impl CheckReport {
@@ -62,6 +68,7 @@ impl CheckReport {
             && self.authority_total_mismatches.is_empty()
             && self.item_mismatches.is_empty()
             && self.lot_mismatches.is_empty()
+            && self.event_mismatches.is_empty()
             && self.integrity.is_empty()
     }
 }

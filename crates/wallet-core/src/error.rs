@@ -65,6 +65,7 @@ pub enum Missing {
     ItemEntry,
     Item,
     Hold,
+    Webhook,
 }
 
 impl std::fmt::Display for Missing {
@@ -80,6 +81,7 @@ impl std::fmt::Display for Missing {
             Missing::ItemEntry => "entry with an item",
             Missing::Item => "item",
             Missing::Hold => "hold",
+            Missing::Webhook => "webhook",
         })
     }
 }

@@ -22,6 +22,7 @@ pub mod check;
 pub mod clock;
 pub mod dump;
 mod error;
+pub mod events;
 pub mod ids;
 mod ledger;
 pub mod model;
@@ -32,7 +33,10 @@ pub mod port;
 mod store;
 pub mod text;
 pub mod v1;
+pub mod wire;
 
 pub use error::{Lapse, LedgerError, Missing, StoreError};
-pub use ledger::{Ledger, Touched, TransactionOutcome, V1EntryRequest, V1Item, MAX_CREDIT_LIMIT};
-pub use store::{JobError, Store};
+pub use ledger::{
+    AnchorSigner, Ledger, Touched, TransactionOutcome, V1EntryRequest, V1Item, MAX_CREDIT_LIMIT,
+};
+pub use store::{Bell, JobError, Store};

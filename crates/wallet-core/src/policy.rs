@@ -105,6 +105,13 @@ pub enum Action {
     ReadItem(Option<CustomerRowId>),
     /// List the project's stock of items.
     ReadStock,
+    /// Read the project's event feed (`GET /events`).
+    ReadEvents,
+    /// Stream events (`GET /events/stream`): a customer key gets only its
+    /// own customer's.
+    StreamEvents,
+    /// Register, list, delete and replay webhooks; read their deliveries.
+    ManageWebhooks,
 }
 
 /// Why a caller may not do something. The text is safe to show.
@@ -138,7 +145,7 @@ pub fn authorize(caller: &Caller, action: Action) -> Result<(), Denied> {
                 }
             };
             match action {
-                Action::ReadAssets | Action::ListOwnWallets => Ok(()),
+                Action::ReadAssets | Action::ListOwnWallets | Action::StreamEvents => Ok(()),
                 Action::ReadCustomer(customer) => own(Some(customer)),
                 Action::ReadWallet(owner) | Action::LabelWallet(owner) | Action::ReadItem(owner) => {
                     own(owner)
@@ -150,7 +157,9 @@ pub fn authorize(caller: &Caller, action: Action) -> Result<(), Denied> {
                 | Action::ManageWallets
                 | Action::PostTransactions
                 | Action::ReadTransactions
-                | Action::ReadStock => Err(READ_ONLY),
+                | Action::ReadStock
+                | Action::ReadEvents
+                | Action::ManageWebhooks => Err(READ_ONLY),
             }
         }
     }

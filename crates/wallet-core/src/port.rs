@@ -30,6 +30,10 @@
 
 use crate::check::CheckReport;
 use crate::dump::{DumpCounts, DumpRecord};
+use crate::events::{
+    Anchor, Delivery, DeliveryStatus, Draft, Event, EventHead, EventQuery, NewWebhook, Webhook,
+    WebhookHealth, WebhookProgress,
+};
 use crate::ids::{
     AssetId, AuthorityRowId, CustomerKeyRowId, CustomerRowId, EntryId, LotId, TransactionId, WalletId,
 };
@@ -39,7 +43,7 @@ use crate::model::{
     LotStatus, LotStepKind, Millis, NewAsset, Page, PageRequest, Project, TimeRange, Transaction,
     TransactionStatus, Wallet, WalletStatus,
 };
-use crate::text::{CustomerId, HoldId, ItemId, ItemProperties, ItemType};
+use crate::text::{CustomerId, HoldId, ItemId, ItemProperties, ItemType, PublicId};
 use crate::v1::{InventoryFilter, InventoryLine, V1Entry, WalletTotal, WalletTotalsFilter};
 use crate::StoreError;
 use std::future::Future;
@@ -83,6 +87,15 @@ pub trait Backend: Send + Sync + 'static {
 
     /// `sqlite` or `postgres`, for logs and metrics.
     fn kind(&self) -> &'static str;
+
+    /// Rings `bell` whenever another process commits events (PostgreSQL:
+    /// LISTEN/NOTIFY), so this process's feed waits and streams wake. The
+    /// ledger rings it itself after its own commits; a backend only this
+    /// process writes to (SQLite) has nothing more to do.
+    fn watch_events(&self, bell: crate::Bell) -> Result<(), StoreError> {
+        let _ = bell;
+        Ok(())
+    }
 }
 
 /// Counters of a backend, for metrics and benchmarks.
@@ -379,6 +392,8 @@ pub trait ReadTx {
     fn due_lots(&mut self, now: Millis, limit: u32) -> Result<Vec<(String, WalletId, LotId)>, StoreError>;
     /// The soonest `expires_at` of an Open lot with something not earmarked.
     fn next_lot_expiry(&mut self) -> Result<Option<Millis>, StoreError>;
+    /// One lot, by id (a write reads the lots it expired, for their events).
+    fn lot(&mut self, id: LotId) -> Result<Option<Lot>, StoreError>;
 
     // ---- items ----
     fn item(&mut self, project: &str, id: &ItemId) -> Result<Option<Item>, StoreError>;
@@ -406,6 +421,35 @@ pub trait ReadTx {
         project: &str,
         transaction: TransactionId,
     ) -> Result<Vec<Item>, StoreError>;
+
+    /// A transaction's entries, in the order they were written.
+    fn transaction_entries(&mut self, transaction: TransactionId) -> Result<Vec<Entry>, StoreError>;
+
+    // ---- events ----
+    /// The project's last event (`seq` 0 and the genesis hash before the
+    /// first; a pruned project's anchor when every event was pruned).
+    fn event_head(&mut self, project: &str) -> Result<EventHead, StoreError>;
+    /// Events of `project` with `seq > query.after` and of `query.types`
+    /// (all when empty), oldest first, at most `query.limit`.
+    fn events(&mut self, project: &str, query: &EventQuery) -> Result<Vec<Event>, StoreError>;
+    /// The anchor of the project's pruned events, if any were pruned.
+    fn event_anchor(&mut self, project: &str) -> Result<Option<Anchor>, StoreError>;
+
+    // ---- webhooks ----
+    /// A project's webhooks, oldest first.
+    fn webhooks(&mut self, project: &str) -> Result<Vec<Webhook>, StoreError>;
+    fn webhook(&mut self, project: &str, id: &PublicId) -> Result<Option<Webhook>, StoreError>;
+    /// Webhooks of every project whose `next_attempt_at <= now`, soonest
+    /// first, at most `limit`.
+    fn due_webhooks(&mut self, now: Millis, limit: u32) -> Result<Vec<Webhook>, StoreError>;
+    /// A webhook's delivery attempts, of one status or all, newest first.
+    fn deliveries(
+        &mut self,
+        webhook: &PublicId,
+        status: Option<DeliveryStatus>,
+        page: PageRequest,
+    ) -> Result<Page<Delivery>, StoreError>;
+    fn webhook_health(&mut self, webhook: &PublicId) -> Result<WebhookHealth, StoreError>;
 
     // ---- API v1 ----
     fn v1_wallet_totals(
@@ -507,8 +551,9 @@ pub trait WriteTx: ReadTx {
     ) -> Result<(), StoreError>;
     fn set_customer_status(&mut self, rowid: CustomerRowId, status: CustomerStatus)
         -> Result<(), StoreError>;
-    /// Suspends every Open wallet of a customer.
-    fn suspend_open_wallets(&mut self, customer: CustomerRowId) -> Result<(), StoreError>;
+    /// Suspends every Open wallet of a customer; returns the ones it
+    /// suspended (each gets its `wallet.status_changed`).
+    fn suspend_open_wallets(&mut self, customer: CustomerRowId) -> Result<Vec<WalletId>, StoreError>;
     /// Opens a wallet and marks its asset used. The first wallet of an asset
     /// opened for a customer becomes its default wallet of that asset.
     fn insert_wallet(&mut self, wallet: &NewWallet<'_>) -> Result<WalletId, StoreError>;
@@ -594,4 +639,62 @@ pub trait WriteTx: ReadTx {
     /// Replaces what a hold of `project` reserves of lots (none: it reserves
     /// only plain value, or is no longer Open).
     fn set_earmarks(&mut self, project: &str, hold: &HoldId, earmarks: &[Earmark]) -> Result<(), StoreError>;
+
+    // ---- events ----
+    /// Appends a job's events to the project's log, dated `created_at`:
+    /// numbered right after the project's head as it stands when they are
+    /// appended and hash-chained ([`crate::events::chain`]). A backend with
+    /// one writer (SQLite) may append them at once; one with several writers
+    /// (PostgreSQL, several processes) appends them after the transaction's
+    /// last job has run, just before it commits, locking each head then (in
+    /// project order): the head is the last row a transaction locks and is
+    /// held only until its commit, so `seq` follows commit order with no
+    /// gaps, and no transaction waits for a head while holding what the
+    /// head's holder needs. A job rolled back (discarded, retried) takes its
+    /// events with it. PostgreSQL also notifies the other processes at
+    /// commit.
+    fn stage_events(&mut self, project: &str, created_at: Millis, drafts: &[Draft])
+        -> Result<(), StoreError>;
+    /// Drops the project's events with `seq <= anchor.seq` (the caller
+    /// checked they all are older than the cutoff) and keeps `anchor`.
+    /// Returns how many were dropped.
+    fn prune_events(&mut self, project: &str, anchor: &Anchor) -> Result<u64, StoreError>;
+
+    // ---- webhooks ----
+    /// Registers an endpoint with its queue at `progress` (its cursor: the
+    /// project's head when it registered).
+    fn insert_webhook(&mut self, webhook: &NewWebhook, progress: &WebhookProgress) -> Result<(), StoreError>;
+    /// Deletes an endpoint and its deliveries; `false` if there is none.
+    fn delete_webhook(&mut self, project: &str, id: &PublicId) -> Result<bool, StoreError>;
+    /// Takes an endpoint's queue for `owner` until `until` unless another
+    /// owner holds it past `now` (several server processes deliver each
+    /// endpoint's events from one of them at a time); returns whether it
+    /// is this owner's now.
+    fn lease_webhook(
+        &mut self,
+        id: &PublicId,
+        owner: &str,
+        now: Millis,
+        until: Millis,
+    ) -> Result<bool, StoreError>;
+    /// Records an attempt and moves the endpoint's queue, if `owner` still
+    /// holds its lease and its cursor is still `expected_cursor` (a replay
+    /// or another process may have moved it); returns whether it did.
+    fn record_delivery(
+        &mut self,
+        owner: &str,
+        expected_cursor: i64,
+        delivery: &Delivery,
+        progress: &WebhookProgress,
+    ) -> Result<bool, StoreError>;
+    /// Moves an endpoint's cursor back to `after` (never forward) and makes
+    /// it ready now, so every matching event after `after` is sent again.
+    /// `false` if there is no such endpoint.
+    fn replay_webhook(
+        &mut self,
+        project: &str,
+        id: &PublicId,
+        after: i64,
+        now: Millis,
+    ) -> Result<bool, StoreError>;
 }

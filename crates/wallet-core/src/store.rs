@@ -13,6 +13,35 @@ use std::sync::{Arc, Mutex, PoisonError};
 #[derive(Clone)]
 pub struct Store {
     backend: Arc<dyn Backend>,
+    bell: Bell,
+}
+
+/// Rung when events commit: feed waits and streams subscribe before they
+/// read, then wait for the next ring, so an event committed between the
+/// read and the wait is not missed. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Bell {
+    rings: Arc<tokio::sync::watch::Sender<u64>>,
+}
+
+impl Default for Bell {
+    fn default() -> Self {
+        Self {
+            rings: Arc::new(tokio::sync::watch::Sender::new(0)),
+        }
+    }
+}
+
+impl Bell {
+    /// Wakes every subscriber.
+    pub fn ring(&self) {
+        self.rings.send_modify(|n| *n = n.wrapping_add(1));
+    }
+
+    /// A receiver whose `changed()` resolves at the next ring.
+    pub fn subscribe(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.rings.subscribe()
+    }
 }
 
 impl std::fmt::Debug for Store {
@@ -53,7 +82,21 @@ fn take<T, E>(slot: &Slot<T, E>) -> Option<Result<T, E>> {
 
 impl Store {
     pub fn new(backend: Arc<dyn Backend>) -> Self {
-        Self { backend }
+        Self {
+            backend,
+            bell: Bell::default(),
+        }
+    }
+
+    /// The bell rung when events commit, here or (through the backend's
+    /// [`Backend::watch_events`]) in another process.
+    pub fn bell(&self) -> &Bell {
+        &self.bell
+    }
+
+    /// Has the backend ring the bell for other processes' events.
+    pub fn watch_events(&self) -> Result<(), StoreError> {
+        self.backend.watch_events(self.bell.clone())
     }
 
     /// Runs `work` in a write transaction. If it returns `Err`, everything it

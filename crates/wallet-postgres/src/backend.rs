@@ -5,8 +5,10 @@ use crate::error::DbError;
 use crate::migrations;
 use crate::pool::ReadPool;
 use crate::tx::PgTx;
+use crate::watch::Watcher;
 use crate::writer::Writer;
 use std::sync::atomic::Ordering;
+use std::sync::{Mutex, PoisonError};
 use wallet_core::port::{Backend, BackendStats, BoxFuture, ReadJob, WriteJob};
 use wallet_core::StoreError;
 
@@ -97,6 +99,8 @@ pub struct PostgresBackend {
     target: Target,
     writer: Option<Writer>,
     readers: Option<ReadPool>,
+    /// The LISTEN thread, once `watch_events` started it.
+    watcher: Mutex<Option<Watcher>>,
 }
 
 impl std::fmt::Debug for PostgresBackend {
@@ -125,6 +129,7 @@ impl PostgresBackend {
                 target: target.clone(),
                 writer: Some(writer),
                 readers: Some(readers),
+                watcher: Mutex::new(None),
             })
         })
     }
@@ -150,8 +155,14 @@ impl Drop for PostgresBackend {
     /// its writer thread, which is no async thread: inline, so the writer
     /// does not wait for itself.
     fn drop(&mut self) {
+        let watcher = self
+            .watcher
+            .get_mut()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
         let (writer, readers) = (self.writer.take(), self.readers.take());
         let close = move || {
+            drop(watcher);
             drop(writer);
             drop(readers);
         };
@@ -199,5 +210,19 @@ impl Backend for PostgresBackend {
 
     fn kind(&self) -> &'static str {
         "postgres"
+    }
+
+    /// Starts a thread that LISTENs for other processes' commits with
+    /// events and rings `bell` (see `watch`); a second call replaces the
+    /// first one's thread. It stops when the backend is dropped.
+    fn watch_events(&self, bell: wallet_core::Bell) -> Result<(), StoreError> {
+        let watcher = Watcher::start(&self.target, bell)?;
+        let old = self
+            .watcher
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .replace(watcher);
+        drop(old);
+        Ok(())
     }
 }

@@ -57,8 +57,9 @@
 use crate::conn::PgConn;
 use crate::error::DbResult;
 use std::collections::HashMap;
+use wallet_core::events::Draft;
 use wallet_core::ids::{AuthorityRowId, WalletId};
-use wallet_core::model::{Authority, Wallet, WalletStatus};
+use wallet_core::model::{Authority, Millis, Wallet, WalletStatus};
 use wallet_core::StoreError;
 
 /// A locked wallet as this transaction has it; `dirty` if its balance or
@@ -71,9 +72,21 @@ struct Locked {
 
 type TotalKey = (WalletId, AuthorityRowId);
 
+/// Events a job staged, appended when the group's last job has run.
+#[derive(Debug, Clone)]
+pub(crate) struct Staged {
+    pub project: String,
+    pub created_at: Millis,
+    pub drafts: Vec<Draft>,
+}
+
 /// One group transaction's locked wallets and pending running totals.
 #[derive(Debug, Default)]
 pub(crate) struct GroupCache {
+    /// Events the group's kept jobs staged, in job order, and how many of
+    /// them were there before the running job (its own are after).
+    staged: Vec<Staged>,
+    staged_before_job: usize,
     wallets: HashMap<WalletId, Locked>,
     /// Deltas to add to running totals, not yet written.
     totals: HashMap<TotalKey, i128>,
@@ -111,6 +124,7 @@ impl GroupCache {
 
     /// The running job's changes stay (its savepoint was released).
     pub(crate) fn keep_job(&mut self) {
+        self.staged_before_job = self.staged.len();
         self.wallet_journal.clear();
         self.total_journal.clear();
         self.shared_journal.clear();
@@ -118,6 +132,7 @@ impl GroupCache {
 
     /// The running job's changes go (its savepoint was rolled back).
     pub(crate) fn undo_job(&mut self) {
+        self.staged.truncate(self.staged_before_job);
         for (id, before) in self.wallet_journal.drain() {
             match before {
                 Some(locked) => self.wallets.insert(id, locked),
@@ -311,6 +326,18 @@ impl GroupCache {
     }
 
     /// Whether anything waits to be written.
+    /// Keeps a job's events until the group's last job has run
+    /// (`WriteTx::stage_events`).
+    pub(crate) fn stage(&mut self, staged: Staged) {
+        self.staged.push(staged);
+    }
+
+    /// The events the group's kept jobs staged, in job order.
+    pub(crate) fn take_staged(&mut self) -> Vec<Staged> {
+        self.staged_before_job = 0;
+        std::mem::take(&mut self.staged)
+    }
+
     pub(crate) fn is_clean(&self) -> bool {
         self.totals.is_empty() && self.wallets.values().all(|l| !l.dirty)
     }

@@ -1,5 +1,6 @@
 //! The invariants of `docs/model.md` (and of holds, `spec/holds.md`,
-//! items, `spec/items.md`, and lots, `spec/lots.md`: `lots`),
+//! items, `spec/items.md`, lots, `spec/lots.md`: `lots`, and events,
+//! `spec/events.md`: `events`),
 //! checked on the whole database: the same checks as wallet-sqlite's
 //! `check`, in plain SQL, on the caller's snapshot (a read job is one
 //! `REPEATABLE READ` transaction). Sums are `NUMERIC` (PostgreSQL's `sum`
@@ -11,6 +12,7 @@ use crate::error::DbResult;
 use crate::statements::rows::col;
 use wallet_core::check::CheckReport;
 
+mod events;
 mod lots;
 
 /// Violations listed per check are capped so a broken database still
@@ -256,6 +258,9 @@ pub(crate) fn run(conn: &mut PgConn) -> DbResult<CheckReport> {
         lot_mismatches.extend(list(sql)?);
     }
     lot_mismatches.truncate(MAX_LISTED);
+    let mut event_mismatches = list(events::CHAINS)?;
+    event_mismatches.extend(list(events::WEBHOOKS)?);
+    event_mismatches.truncate(MAX_LISTED);
     Ok(CheckReport {
         wallets,
         entries,
@@ -272,6 +277,7 @@ pub(crate) fn run(conn: &mut PgConn) -> DbResult<CheckReport> {
         authority_total_mismatches: list(AUTHORITY_TOTAL_MISMATCHES)?,
         item_mismatches,
         lot_mismatches,
+        event_mismatches,
         integrity: list(INTEGRITY)?,
     })
 }

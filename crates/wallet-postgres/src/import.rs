@@ -268,7 +268,9 @@ impl Session {
                 "SELECT EXISTS (SELECT 1 FROM authorities WHERE project_id = $1)
                      OR EXISTS (SELECT 1 FROM customers WHERE project_id = $1)
                      OR EXISTS (SELECT 1 FROM wallets WHERE project_id = $1)
-                     OR EXISTS (SELECT 1 FROM transactions WHERE project_id = $1)",
+                     OR EXISTS (SELECT 1 FROM transactions WHERE project_id = $1)
+                     OR EXISTS (SELECT 1 FROM events WHERE project_id = $1)
+                     OR EXISTS (SELECT 1 FROM webhooks WHERE project_id = $1)",
                 &[&p],
             )?,
             0,
@@ -282,6 +284,9 @@ impl Session {
             .execute("UPDATE projects SET default_asset = NULL WHERE id = $1", &[&p])?;
         self.conn
             .execute("DELETE FROM assets WHERE project_id = $1", &[&p])?;
+        // Its head (made with the project; it has no event).
+        self.conn
+            .execute("DELETE FROM event_heads WHERE project_id = $1", &[&p])?;
         self.conn.execute("DELETE FROM projects WHERE id = $1", &[&p])?;
         Ok(())
     }

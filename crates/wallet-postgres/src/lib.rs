@@ -29,8 +29,11 @@
 //! - `migrations`: `migrations/0001_schema.sql` and later numbered steps
 //!   (`0002_holds.sql`: holds, credit limits, the system authority;
 //!   `0003_items.sql`: items and their history, API v1's items moved into
-//!   them; `0004_lots.sql`: lots, their history and holds' earmarks),
+//!   them; `0004_lots.sql`: lots, their history and holds' earmarks;
+//!   `0005_events.sql`: events, each project's head, webhooks),
 //!   recorded in `schema_migrations`.
+//! - `watch`: the LISTEN thread behind `Backend::watch_events`, ringing
+//!   the events bell when another process commits events.
 //! - `check`: the model's invariants in SQL. `export`: a project as
 //!   [`DumpRecord`](wallet_core::dump::DumpRecord)s. [`Import`]: a project
 //!   into a database, all or nothing.
@@ -51,6 +54,7 @@ mod pool;
 mod statements;
 mod tls;
 mod tx;
+mod watch;
 mod writer;
 
 pub use backend::{OpenError, PgOptions, PostgresBackend};

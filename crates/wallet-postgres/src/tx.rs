@@ -24,12 +24,19 @@
 //! [`Verdict::Keep`]: wallet_core::port::Verdict::Keep
 
 use crate::cache::GroupCache;
+use crate::cache::Staged;
 use crate::conn::PgConn;
 use crate::error::{DbError, DbResult};
-use crate::statements::{catalog, credentials, holds, items, ledger, lots, settings, v1, wallets};
+use crate::statements::{
+    catalog, credentials, events, holds, items, ledger, lots, settings, v1, wallets, webhooks,
+};
 use crate::{check, export};
 use wallet_core::check::CheckReport;
 use wallet_core::dump::{DumpCounts, DumpRecord};
+use wallet_core::events::{
+    Anchor, Delivery, DeliveryStatus, Draft, Event, EventHead, EventQuery, NewWebhook, Webhook,
+    WebhookHealth, WebhookProgress,
+};
 use wallet_core::ids::{
     AssetId, AuthorityRowId, CustomerKeyRowId, CustomerRowId, EntryId, LotId, TransactionId, WalletId,
 };
@@ -42,7 +49,7 @@ use wallet_core::port::{
     Claim, HoldUpdate, ItemUpdate, LotUpdate, NewCustomerKey, NewEntry, NewItem, NewItemStep, NewLot,
     NewLotStep, NewTransaction, NewWallet, ReadTx, Rechecked, WriteTx,
 };
-use wallet_core::text::{CustomerId, HoldId, ItemId};
+use wallet_core::text::{CustomerId, HoldId, ItemId, PublicId};
 use wallet_core::v1::{InventoryFilter, InventoryLine, V1Entry, WalletTotal, WalletTotalsFilter};
 use wallet_core::StoreError;
 
@@ -181,6 +188,7 @@ impl ReadTx for PgTx<'_> {
         hold_earmarks(project: &str, holds: &[HoldId]) -> Vec<(HoldId, Earmark)> = lots::hold_earmarks;
         due_lots(now: Millis, limit: u32) -> Vec<(String, WalletId, LotId)> = lots::due_lots;
         next_lot_expiry() -> Option<Millis> = lots::next_lot_expiry;
+        lot(id: LotId) -> Option<Lot> = lots::lot_by_id;
 
         // Items are never cached either, and touch no wallet.
         item(project: &str, id: &ItemId) -> Option<Item> = items::item;
@@ -190,6 +198,18 @@ impl ReadTx for PgTx<'_> {
         ) -> Page<Item> = items::owner_items;
         item_history(project: &str, id: &ItemId, page: PageRequest) -> Page<ItemStep> = items::item_history;
         transaction_items(project: &str, transaction: TransactionId) -> Vec<Item> = items::transaction_items;
+
+        // Entries are never cached; events and webhooks touch no wallet.
+        transaction_entries(transaction: TransactionId) -> Vec<Entry> = ledger::transaction_entries;
+        event_head(project: &str) -> EventHead = events::event_head;
+        events(project: &str, query: &EventQuery) -> Vec<Event> = events::events;
+        event_anchor(project: &str) -> Option<Anchor> = events::anchor;
+        webhooks(project: &str) -> Vec<Webhook> = webhooks::webhooks;
+        webhook(project: &str, id: &PublicId) -> Option<Webhook> = webhooks::webhook_of;
+        due_webhooks(now: Millis, limit: u32) -> Vec<Webhook> = webhooks::due;
+        deliveries(webhook: &PublicId, status: Option<DeliveryStatus>, page: PageRequest) -> Page<Delivery> =
+            webhooks::deliveries;
+        webhook_health(webhook: &PublicId) -> WebhookHealth = webhooks::health;
     }
 
     forward! {
@@ -273,6 +293,30 @@ impl ReadTx for PgTx<'_> {
 }
 
 impl WriteTx for PgTx<'_> {
+    /// Kept in the group's cache and appended after the group's last job,
+    /// just before its COMMIT (`statements::events::append_staged`): the
+    /// heads are the last rows a group locks.
+    fn stage_events(
+        &mut self,
+        project: &str,
+        created_at: Millis,
+        drafts: &[Draft],
+    ) -> Result<(), StoreError> {
+        match self.cache.as_deref_mut() {
+            Some(cache) => {
+                cache.stage(Staged {
+                    project: project.to_owned(),
+                    created_at,
+                    drafts: drafts.to_vec(),
+                });
+                Ok(())
+            }
+            None => self.note(Err(crate::error::DbError(StoreError::Internal(
+                "events staged outside a write".to_owned(),
+            )))),
+        }
+    }
+
     /// Forgets the group's copy of the setting (see `cache`).
     fn set_setting(&mut self, key: &str, value: &str) -> Result<(), StoreError> {
         if let Some(cache) = self.cache.as_deref_mut() {
@@ -347,12 +391,21 @@ impl WriteTx for PgTx<'_> {
         update_lot(change: &LotUpdate) -> () = lots::update_lot;
         append_lot_step(step: &NewLotStep) -> () = lots::append_lot_step;
         set_earmarks(project: &str, hold: &HoldId, earmarks: &[Earmark]) -> () = lots::set_earmarks;
+
+        prune_events(project: &str, anchor: &Anchor) -> u64 = events::prune;
+        insert_webhook(webhook: &NewWebhook, progress: &WebhookProgress) -> () = webhooks::insert;
+        delete_webhook(project: &str, id: &PublicId) -> bool = webhooks::delete;
+        lease_webhook(id: &PublicId, owner: &str, now: Millis, until: Millis) -> bool = webhooks::lease;
+        record_delivery(
+            owner: &str, expected_cursor: i64, delivery: &Delivery, progress: &WebhookProgress
+        ) -> bool = webhooks::record;
+        replay_webhook(project: &str, id: &PublicId, after: i64, now: Millis) -> bool = webhooks::replay;
     }
 
     forward! {
         set_customer_status(rowid: CustomerRowId, status: CustomerStatus) -> () =
             catalog::set_customer_status;
-        suspend_open_wallets(customer: CustomerRowId) -> () = wallets::suspend_open_wallets;
+        suspend_open_wallets(customer: CustomerRowId) -> Vec<WalletId> = wallets::suspend_open_wallets;
         insert_wallet(wallet: &NewWallet<'_>) -> WalletId = wallets::insert_wallet;
         set_wallet_status(id: WalletId, status: WalletStatus) -> () = wallets::set_wallet_status;
         set_wallet_name(id: WalletId, name: &str) -> () = wallets::set_wallet_name;

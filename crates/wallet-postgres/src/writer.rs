@@ -17,6 +17,12 @@
 //! for): the group stops there and commits what it has, and the job leads
 //! this worker's next group, with the jobs not yet run behind it.
 //!
+//! Events: a job only stages its events; after the group's last job, the
+//! group locks the heads of the projects it has events for (in project id
+//! order) and appends them (`statements::events::append_staged`), then
+//! commits. The heads are the last locks a group takes and it waits for
+//! nothing after them, so they take part in no deadlock.
+//!
 //! Deadlocks between groups: each job locks its wallets in id order, but
 //! a group holds the locks of all its jobs, so two groups can hold what the
 //! other's next job wants. Only the first job of a group waits for a lock
@@ -328,6 +334,18 @@ fn commit_group(conn: &mut PgConn, group: &mut [Queued], counters: &Counters) ->
             conn.batch(&pending).map_err(|e| map_pg(&e))?;
             cache.flush(conn)?;
             pending.clear();
+        }
+        let staged = cache.take_staged();
+        if !staged.is_empty() {
+            // The heads last, in project order: held from here to the COMMIT
+            // only, and waited for as long as a lock can take (the group
+            // holds nothing a head's holder waits for, so no deadlock).
+            if group.len() > 1 {
+                pending.push_str("SET LOCAL lock_timeout TO DEFAULT; ");
+            }
+            conn.batch(&pending).map_err(|e| map_pg(&e))?;
+            pending.clear();
+            crate::statements::events::append_staged(conn, staged)?;
         }
         pending.push_str("COMMIT");
         conn.batch(&pending).map_err(|e| map_pg(&e))

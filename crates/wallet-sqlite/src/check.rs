@@ -1,6 +1,6 @@
 //! The invariants of `docs/model.md` (and of holds, `spec/holds.md`,
 //! items, `spec/items.md`: see `items`, and lots, `spec/lots.md`: see
-//! `lots`), checked on a whole file: plain SQL,
+//! `lots`, and events, `spec/events.md`: see `events`), checked on a whole file: plain SQL,
 //! run in one transaction so they see one snapshot. Behind
 //! `ReadTx::check`, [`crate::verify`], restores and imports.
 
@@ -9,6 +9,7 @@ use crate::statements::rows;
 use rusqlite::Connection;
 use wallet_core::check::CheckReport;
 
+mod events;
 mod items;
 mod lots;
 
@@ -130,6 +131,7 @@ pub(crate) fn run(conn: &Connection) -> DbResult<CheckReport> {
         },
         item_mismatches: items::mismatches(conn)?,
         lot_mismatches: lots::mismatches(conn)?,
+        event_mismatches: events::mismatches(conn)?,
         integrity,
     })
 }

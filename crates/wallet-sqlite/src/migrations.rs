@@ -65,6 +65,11 @@ const ITEMS: &str = include_str!("migrations/06_items.sql");
 /// [`check_entry_kinds`]).
 const LOTS: &str = include_str!("migrations/07_lots.sql");
 
+/// Step 8: events (`events`, `event_heads`), webhooks (`webhooks`,
+/// `webhook_deliveries`). New tables only; a project's head row is written
+/// by its first write with events (`statements::events::lock_event_head`).
+const EVENTS: &str = include_str!("migrations/08_events.sql");
+
 /// The step that widens `entries.kind` (1-based, as `user_version`).
 const LOTS_STEP: usize = 7;
 
@@ -78,6 +83,7 @@ const STEPS: &[&str] = &[
     HOLDS,
     ITEMS,
     LOTS,
+    EVENTS,
 ];
 
 /// How many schema steps this binary knows (a database beyond is refused).

@@ -11,11 +11,17 @@
 //! [`Verdict::Keep`]: wallet_core::port::Verdict::Keep
 
 use crate::error::DbResult;
-use crate::statements::{catalog, credentials, holds, items, ledger, lots, settings, v1, wallets};
+use crate::statements::{
+    catalog, credentials, events, holds, items, ledger, lots, settings, v1, wallets, webhooks,
+};
 use crate::{check, export};
 use rusqlite::Connection;
 use wallet_core::check::CheckReport;
 use wallet_core::dump::{DumpCounts, DumpRecord};
+use wallet_core::events::{
+    Anchor, Delivery, DeliveryStatus, Draft, Event, EventHead, EventQuery, NewWebhook, Webhook,
+    WebhookHealth, WebhookProgress,
+};
 use wallet_core::ids::{
     AssetId, AuthorityRowId, CustomerKeyRowId, CustomerRowId, EntryId, LotId, TransactionId, WalletId,
 };
@@ -28,7 +34,7 @@ use wallet_core::port::{
     Claim, HoldUpdate, ItemUpdate, LotUpdate, NewCustomerKey, NewEntry, NewItem, NewItemStep, NewLot,
     NewLotStep, NewTransaction, NewWallet, ReadTx, Rechecked, WriteTx,
 };
-use wallet_core::text::{CustomerId, HoldId, ItemId};
+use wallet_core::text::{CustomerId, HoldId, ItemId, PublicId};
 use wallet_core::v1::{InventoryFilter, InventoryLine, V1Entry, WalletTotal, WalletTotalsFilter};
 use wallet_core::StoreError;
 
@@ -142,6 +148,19 @@ impl ReadTx for SqlTx<'_> {
         ) -> Page<Item> = items::owner_items;
         item_history(project: &str, id: &ItemId, page: PageRequest) -> Page<ItemStep> = items::item_history;
         transaction_items(project: &str, transaction: TransactionId) -> Vec<Item> = items::transaction_items;
+        transaction_entries(transaction: TransactionId) -> Vec<Entry> = events::transaction_entries;
+        lot(id: LotId) -> Option<Lot> = events::lot;
+
+        event_head(project: &str) -> EventHead = events::event_head;
+        events(project: &str, query: &EventQuery) -> Vec<Event> = events::events;
+        event_anchor(project: &str) -> Option<Anchor> = events::event_anchor;
+
+        webhooks(project: &str) -> Vec<Webhook> = webhooks::webhooks;
+        webhook(project: &str, id: &PublicId) -> Option<Webhook> = webhooks::webhook;
+        due_webhooks(now: Millis, limit: u32) -> Vec<Webhook> = webhooks::due_webhooks;
+        deliveries(webhook: &PublicId, status: Option<DeliveryStatus>, page: PageRequest) -> Page<Delivery> =
+            webhooks::deliveries;
+        webhook_health(webhook: &PublicId) -> WebhookHealth = webhooks::webhook_health;
 
         v1_wallet_totals(project: &str, asset: AssetId, filter: &WalletTotalsFilter) -> Vec<WalletTotal> =
             v1::wallet_totals;
@@ -207,7 +226,7 @@ impl WriteTx for SqlTx<'_> {
             catalog::update_customer;
         set_customer_status(rowid: CustomerRowId, status: CustomerStatus) -> () =
             catalog::set_customer_status;
-        suspend_open_wallets(customer: CustomerRowId) -> () = wallets::suspend_open_wallets;
+        suspend_open_wallets(customer: CustomerRowId) -> Vec<WalletId> = wallets::suspend_open_wallets;
         insert_wallet(wallet: &NewWallet<'_>) -> WalletId = wallets::insert_wallet;
         set_wallet_status(id: WalletId, status: WalletStatus) -> () = wallets::set_wallet_status;
         set_wallet_name(id: WalletId, name: &str) -> () = wallets::set_wallet_name;
@@ -240,5 +259,20 @@ impl WriteTx for SqlTx<'_> {
         update_lot(change: &LotUpdate) -> () = lots::update_lot;
         append_lot_step(step: &NewLotStep) -> () = lots::append_lot_step;
         set_earmarks(project: &str, hold: &HoldId, earmarks: &[Earmark]) -> () = lots::set_earmarks;
+
+        // One writer: the job appends its events at once, after the head it
+        // reads (no other writer can move it before the commit).
+        stage_events(project: &str, created_at: Millis, drafts: &[Draft]) -> () = events::stage_events;
+        prune_events(project: &str, anchor: &Anchor) -> u64 = events::prune_events;
+
+        insert_webhook(webhook: &NewWebhook, progress: &WebhookProgress) -> () = webhooks::insert_webhook;
+        delete_webhook(project: &str, id: &PublicId) -> bool = webhooks::delete_webhook;
+        lease_webhook(id: &PublicId, owner: &str, now: Millis, until: Millis) -> bool =
+            webhooks::lease_webhook;
+        record_delivery(
+            owner: &str, expected_cursor: i64, delivery: &Delivery, progress: &WebhookProgress
+        ) -> bool = webhooks::record_delivery;
+        replay_webhook(project: &str, id: &PublicId, after: i64, now: Millis) -> bool =
+            webhooks::replay_webhook;
     }
 }

@@ -197,4 +197,8 @@ impl Backend for FaultyBackend {
     fn kind(&self) -> &'static str {
         self.inner.kind()
     }
+
+    fn watch_events(&self, bell: wallet_core::Bell) -> Result<(), StoreError> {
+        self.inner.watch_events(bell)
+    }
 }

@@ -14,6 +14,7 @@ use wallet_core::amount::Amount;
 use wallet_core::check::CheckReport;
 use wallet_core::clock::ManualClock;
 use wallet_core::dump::DumpRecord;
+use wallet_core::events::{Event, EventQuery};
 use wallet_core::ids::{AssetId, WalletId};
 use wallet_core::model::{
     AuthorityCredential, Customer, CustomerKey, Entry, Hold, Item, ItemStep, Lot, LotStatus, Millis,
@@ -103,6 +104,25 @@ impl Fixture {
     /// A reference id no other request of this fixture used.
     pub fn fresh_reference(&self) -> String {
         format!("fx-{}", self.references.fetch_add(1, Ordering::Relaxed))
+    }
+
+    /// Every event of the caller's project so far, oldest first (the feed
+    /// read page after page, as a consumer would).
+    pub async fn feed(&self, caller: &Caller) -> Vec<Event> {
+        let mut events: Vec<Event> = Vec::new();
+        loop {
+            let after = events.last().map_or(0, |e| e.seq);
+            let query = EventQuery {
+                after,
+                limit: EventQuery::MAX_LIMIT,
+                types: Vec::new(),
+            };
+            let page = self.ledger.events(caller, query).await.expect("the feed reads");
+            if page.events.is_empty() {
+                return events;
+            }
+            events.extend(page.events);
+        }
     }
 
     /// Creates a project (with its default asset).

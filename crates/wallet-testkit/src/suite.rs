@@ -56,6 +56,18 @@ macro_rules! conformance_suite {
             concurrent_wallet_opens_make_one_default,
             an_issue_past_i64_max_fails_whole,
             a_running_total_past_i64_never_refuses_a_legal_posting,
+            // events
+            concurrent_writes_number_events_without_gaps_and_replay_to_the_balances,
+            a_transaction_records_its_events_in_order_with_their_data,
+            a_failed_transaction_records_only_its_failure_and_a_duplicate_nothing,
+            a_v1_entry_for_a_new_user_records_the_same_events,
+            catalog_changes_record_their_events,
+            expiries_record_hold_expired_and_lot_expired,
+            a_storage_fault_at_any_write_records_no_event,
+            a_customer_stream_carries_only_its_own_events,
+            event_seqs_are_per_project,
+            webhooks_queue_lease_deliver_and_replay,
+            pruning_keeps_a_signed_anchor_the_chain_verifies_from,
             // holds
             concurrent_holds_never_reserve_more_than_is_available,
             a_capture_and_a_void_racing_on_one_hold_one_wins,

@@ -20,7 +20,7 @@ pub use error::AdminError;
 use crate::api::client_addr::TrustedProxies;
 use actix_web::middleware::{from_fn, DefaultHeaders};
 use actix_web::{web, HttpResponse};
-use handlers::{customers, holds, items, login, projects};
+use handlers::{customers, events, holds, items, login, projects};
 use lockout::LoginLimiter;
 use verifier::Verifier;
 
@@ -196,6 +196,13 @@ fn api_routes(cfg: &mut web::ServiceConfig) {
             web::put().to(holds::set_credit_limit),
         )
         .route("/projects/{p}/holds/void", web::post().to(holds::void_hold))
+        .route("/projects/{p}/events", web::get().to(events::list_events))
+        .route("/projects/{p}/events/head", web::get().to(events::head))
+        .route("/projects/{p}/webhooks", web::get().to(events::list_webhooks))
+        .route(
+            "/projects/{p}/webhooks/{w}/replay",
+            web::post().to(events::replay),
+        )
         .route(
             "/projects/{p}/transactions/{t}",
             web::get().to(customers::get_transaction),

@@ -30,6 +30,7 @@ pub enum ErrorStatus {
     HoldNotFound,
     KeyNotFound,
     ItemNotFound,
+    WebhookNotFound,
     CustomerHasActiveWallets,
     ChangeWalletStatusError,
     WrongWalletStatus,
@@ -55,7 +56,7 @@ impl ErrorStatus {
             NoKey | IllegalToken | IllegalSignature | Expired => StatusCode::UNAUTHORIZED,
             AccessDenied | AssetIsUsed => StatusCode::FORBIDDEN,
             ProjectNotFound | AssetNotFound | CustomerNotFound | WalletNotFound | TransactionNotFound
-            | HoldNotFound | KeyNotFound | ItemNotFound => StatusCode::NOT_FOUND,
+            | HoldNotFound | KeyNotFound | ItemNotFound | WebhookNotFound => StatusCode::NOT_FOUND,
             CustomerHasActiveWallets
             | ChangeWalletStatusError
             | WrongWalletStatus
@@ -116,6 +117,7 @@ impl V2Error {
             // v1's word for the same thing.
             Missing::Item | Missing::ItemEntry => ErrorStatus::ItemNotFound,
             Missing::Authority | Missing::Key => ErrorStatus::KeyNotFound,
+            Missing::Webhook => ErrorStatus::WebhookNotFound,
         };
         Self::new(status, format!("{what} not found"))
     }

@@ -2,7 +2,8 @@
 
 mod auth;
 mod error;
-mod handlers;
+pub(crate) mod event_types;
+pub(crate) mod handlers;
 mod openapi;
 pub(crate) mod requests;
 pub(crate) mod types;
@@ -12,7 +13,7 @@ pub use openapi::document;
 
 use super::Limits;
 use actix_web::{web, HttpResponse};
-use handlers::{customers, holds, items, lots, project, transactions, wallets};
+use handlers::{customers, events, holds, items, lots, project, transactions, wallets, webhooks};
 
 pub fn configure(cfg: &mut web::ServiceConfig, limits: Limits) {
     cfg.app_data(
@@ -104,6 +105,22 @@ pub fn configure(cfg: &mut web::ServiceConfig, limits: Limits) {
             .route(web::post().to(transactions::post_batch)),
     )
     .service(web::resource("/transactions/{txId}").route(web::get().to(transactions::get_transaction)))
+    .service(web::resource("/events").route(web::get().to(events::feed)))
+    .service(web::resource("/events/stream").route(web::get().to(events::stream)))
+    .service(
+        web::resource("/webhooks")
+            .route(web::post().to(webhooks::create_webhook))
+            .route(web::get().to(webhooks::list_webhooks)),
+    )
+    .service(
+        web::resource("/webhooks/{webhookId}")
+            .route(web::get().to(webhooks::get_webhook))
+            .route(web::delete().to(webhooks::delete_webhook)),
+    )
+    .service(
+        web::resource("/webhooks/{webhookId}/deliveries").route(web::get().to(webhooks::list_deliveries)),
+    )
+    .service(web::resource("/webhooks/{webhookId}/replay").route(web::post().to(webhooks::replay_webhook)))
     // A path no resource matches: an empty 404 that `json_error_body` turns
     // into this API's error body.
     .default_service(web::to(HttpResponse::NotFound));

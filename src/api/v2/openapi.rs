@@ -1,7 +1,7 @@
 //! The OpenAPI 3.1 document of API v2, generated from the handlers' and
 //! bodies' annotations, and served without authentication.
 
-use super::handlers::{customers, holds, items, lots, project, transactions, wallets};
+use super::handlers::{customers, events, holds, items, lots, project, transactions, wallets, webhooks};
 use actix_web::HttpResponse;
 use std::sync::OnceLock;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -19,7 +19,10 @@ use utoipa::{Modify, OpenApi};
                        the project's stock, with properties kept exactly as sent. Holds reserve value until captured, voided or expired; value issued with an expiresAt forms lots, \
                        spent soonest-expiring first, carried by transfers and expired by the server; wallets may have \
                        a credit limit; a wallet's balance can be read at any past time. \
-                       Amounts are integers counting an asset's smallest parts; times are epoch milliseconds."
+                       Amounts are integers counting an asset's smallest parts; times are epoch milliseconds. \
+                       Every change is an event, numbered per project without gaps and hash-chained: read \
+                       them as a feed (with long-poll), a Server-Sent Events stream, or Standard Webhooks \
+                       deliveries."
     ),
     paths(
         project::get_project,
@@ -61,6 +64,14 @@ use utoipa::{Modify, OpenApi};
         transactions::post_batch,
         transactions::get_transaction,
         transactions::list_transactions,
+        events::feed,
+        events::stream,
+        webhooks::create_webhook,
+        webhooks::list_webhooks,
+        webhooks::get_webhook,
+        webhooks::delete_webhook,
+        webhooks::list_deliveries,
+        webhooks::replay_webhook,
     ),
     modifiers(&BearerAuth)
 )]

@@ -294,7 +294,8 @@ impl RangeQuery {
     }
 }
 
-fn page(page: Option<u32>, size: Option<u32>) -> Result<PageRequest, V2Error> {
+/// A page request from `page` and `pageSize`, checked.
+pub fn page(page: Option<u32>, size: Option<u32>) -> Result<PageRequest, V2Error> {
     let size = size.unwrap_or(DEFAULT_PAGE_SIZE);
     if !(1..=MAX_PAGE_SIZE).contains(&size) {
         return Err(V2Error::invalid(format!(

@@ -3,17 +3,20 @@
 use super::access::{
     asset_in, authorize, customer_in, readable_customer, readable_wallet, recheck, wallet_in,
 };
+use super::events::Outbox;
 use super::lots::{shown, shown_page};
 use super::Ledger;
+use crate::events::EventType;
+use crate::ids::CustomerRowId;
 use crate::ids::{AssetId, WalletId};
 use crate::model::{
     Asset, Customer, CustomerStatus, Entry, NewAsset, Page, PageRequest, Project, TimeRange, Wallet,
     WalletStatus,
 };
 use crate::policy::{Action, Caller};
-use crate::port::{NewWallet, Rechecked};
+use crate::port::{NewWallet, Rechecked, WriteTx};
 use crate::text::{AssetCode, CustomerId, ProjectId, Text};
-use crate::{LedgerError, Missing};
+use crate::{wire, LedgerError, Missing};
 
 impl Ledger {
     /// Creates a project with its default asset (`PTS`, whole units). An
@@ -75,25 +78,26 @@ impl Ledger {
             ));
         }
         let (caller, clock) = (caller.clone(), self.clock.clone());
-        self.store
-            .write(move |tx| {
-                let now = clock.now();
-                recheck(tx, &caller, now)?;
-                let project = caller.project_id();
-                if tx.asset_code_taken(project, code.as_str())? {
-                    return Err(LedgerError::Conflict(format!(
-                        "asset code {code} is taken in this project"
-                    )));
-                }
-                let asset = NewAsset {
-                    code: code.as_str().to_owned(),
-                    name: name.as_str().to_owned(),
-                    fractions,
-                };
-                let id = tx.insert_asset(project, &asset, now)?;
-                asset_in(tx, project, id)
-            })
-            .await
+        self.write_events(caller.project_id().to_owned(), move |tx, out| {
+            let now = clock.now();
+            recheck(tx, &caller, now)?;
+            let project = caller.project_id();
+            if tx.asset_code_taken(project, code.as_str())? {
+                return Err(LedgerError::Conflict(format!(
+                    "asset code {code} is taken in this project"
+                )));
+            }
+            let asset = NewAsset {
+                code: code.as_str().to_owned(),
+                name: name.as_str().to_owned(),
+                fractions,
+            };
+            let id = tx.insert_asset(project, &asset, now)?;
+            let asset = asset_in(tx, project, id)?;
+            out.push(EventType::AssetCreated, &wire::Asset::from(asset.clone()), [])?;
+            Ok(asset)
+        })
+        .await
     }
 
     pub async fn assets(&self, caller: &Caller, page: PageRequest) -> Result<Page<Asset>, LedgerError> {
@@ -126,24 +130,24 @@ impl Ledger {
     pub async fn delete_asset(&self, caller: &Caller, id: AssetId) -> Result<(), LedgerError> {
         authorize(caller, Action::ManageAssets)?;
         let (caller, clock) = (caller.clone(), self.clock.clone());
-        self.store
-            .write(move |tx| {
-                let now = clock.now();
-                recheck(tx, &caller, now)?;
-                let project = caller.project_id();
-                let asset = asset_in(tx, project, id)?;
-                let default = tx.project(project)?.map(|p| p.default_asset);
-                if default == Some(asset.id) {
-                    return Err(LedgerError::Conflict(
-                        "the project's default asset cannot be deleted".to_owned(),
-                    ));
-                }
-                if asset.used || !tx.delete_unused_asset(id)? {
-                    return Err(LedgerError::AssetIsUsed);
-                }
-                Ok(())
-            })
-            .await
+        self.write_events(caller.project_id().to_owned(), move |tx, out| {
+            let now = clock.now();
+            recheck(tx, &caller, now)?;
+            let project = caller.project_id();
+            let asset = asset_in(tx, project, id)?;
+            let default = tx.project(project)?.map(|p| p.default_asset);
+            if default == Some(asset.id) {
+                return Err(LedgerError::Conflict(
+                    "the project's default asset cannot be deleted".to_owned(),
+                ));
+            }
+            if asset.used || !tx.delete_unused_asset(id)? {
+                return Err(LedgerError::AssetIsUsed);
+            }
+            out.push(EventType::AssetDeleted, &wire::Asset::from(asset), [])?;
+            Ok(())
+        })
+        .await
     }
 
     /// Creates a customer, or updates the given fields of an existing one.
@@ -157,41 +161,51 @@ impl Ledger {
     ) -> Result<(Customer, bool), LedgerError> {
         authorize(caller, Action::ManageCustomers)?;
         let (caller, clock) = (caller.clone(), self.clock.clone());
-        self.store
-            .write(move |tx| {
-                let now = clock.now();
-                recheck(tx, &caller, now)?;
-                let project = caller.project_id();
-                let name = name.as_ref().map(Text::as_str);
-                let description = description.as_ref().map(Text::as_str);
-                let created = match tx.lock_customer(project, id.as_str())? {
-                    Some(c) if c.status == CustomerStatus::Deleted => {
-                        return Err(LedgerError::Conflict(format!(
-                            "customer {id} was deleted; customer ids are not reused"
-                        )))
+        self.write_events(caller.project_id().to_owned(), move |tx, out| {
+            let now = clock.now();
+            recheck(tx, &caller, now)?;
+            let project = caller.project_id();
+            let name = name.as_ref().map(Text::as_str);
+            let description = description.as_ref().map(Text::as_str);
+            let (created, before) = match tx.lock_customer(project, id.as_str())? {
+                Some(c) if c.status == CustomerStatus::Deleted => {
+                    return Err(LedgerError::Conflict(format!(
+                        "customer {id} was deleted; customer ids are not reused"
+                    )))
+                }
+                Some(c) => {
+                    tx.update_customer(c.rowid, name, description)?;
+                    (false, Some(c))
+                }
+                None => {
+                    if tx
+                        .insert_customer(project, id.as_str(), name, description, now)?
+                        .is_none()
+                    {
+                        // Created by a concurrent writer since the lock
+                        // found nothing: run again and update it.
+                        return Err(
+                            crate::StoreError::Retryable(format!("customer {id} was just created")).into(),
+                        );
                     }
-                    Some(c) => {
-                        tx.update_customer(c.rowid, name, description)?;
-                        false
-                    }
-                    None => {
-                        if tx
-                            .insert_customer(project, id.as_str(), name, description, now)?
-                            .is_none()
-                        {
-                            // Created by a concurrent writer since the lock
-                            // found nothing: run again and update it.
-                            return Err(crate::StoreError::Retryable(format!(
-                                "customer {id} was just created"
-                            ))
-                            .into());
-                        }
-                        true
-                    }
-                };
-                Ok((customer_in(tx, project, id.as_str())?, created))
-            })
-            .await
+                    (true, None)
+                }
+            };
+            let customer = customer_in(tx, project, id.as_str())?;
+            // An update that changed nothing is no event.
+            let kind = match &before {
+                None => Some(EventType::CustomerCreated),
+                Some(b) if b.name != customer.name || b.description != customer.description => {
+                    Some(EventType::CustomerUpdated)
+                }
+                Some(_) => None,
+            };
+            if let Some(kind) = kind {
+                out.push(kind, &wire::Customer::from(customer.clone()), [customer.rowid])?;
+            }
+            Ok((customer, created))
+        })
+        .await
     }
 
     pub async fn customers(&self, caller: &Caller, page: PageRequest) -> Result<Page<Customer>, LedgerError> {
@@ -211,21 +225,27 @@ impl Ledger {
     pub async fn suspend_customer(&self, caller: &Caller, id: CustomerId) -> Result<Customer, LedgerError> {
         authorize(caller, Action::ManageCustomers)?;
         let (caller, clock) = (caller.clone(), self.clock.clone());
-        self.store
-            .write(move |tx| {
-                tx.hold_rechecks(Rechecked::Customers)?;
-                let now = clock.now();
-                recheck(tx, &caller, now)?;
-                let project = caller.project_id();
-                let customer = tx
-                    .lock_customer(project, id.as_str())?
-                    .filter(|c| c.status != CustomerStatus::Deleted)
-                    .ok_or(LedgerError::NotFound(Missing::Customer))?;
-                tx.set_customer_status(customer.rowid, CustomerStatus::Suspended)?;
-                tx.suspend_open_wallets(customer.rowid)?;
-                customer_in(tx, project, id.as_str())
-            })
-            .await
+        self.write_events(caller.project_id().to_owned(), move |tx, out| {
+            tx.hold_rechecks(Rechecked::Customers)?;
+            let now = clock.now();
+            recheck(tx, &caller, now)?;
+            let project = caller.project_id();
+            let customer = tx
+                .lock_customer(project, id.as_str())?
+                .filter(|c| c.status != CustomerStatus::Deleted)
+                .ok_or(LedgerError::NotFound(Missing::Customer))?;
+            if customer.status == CustomerStatus::Suspended {
+                // Nothing changes (its wallets were suspended with it and
+                // none opens while it is): no event.
+                return Ok(customer);
+            }
+            tx.set_customer_status(customer.rowid, CustomerStatus::Suspended)?;
+            // The wallets the UPDATE suspended, not a list read before it:
+            // on PostgreSQL a wallet opened meanwhile is suspended too.
+            let suspended = tx.suspend_open_wallets(customer.rowid)?;
+            customer_status_changed(tx, out, project, id.as_str(), &suspended)
+        })
+        .await
     }
 
     /// Makes a customer Active again and opens exactly the listed wallets.
@@ -237,37 +257,48 @@ impl Ledger {
     ) -> Result<Customer, LedgerError> {
         authorize(caller, Action::ManageCustomers)?;
         let (caller, clock) = (caller.clone(), self.clock.clone());
-        self.store
-            .write(move |tx| {
-                let now = clock.now();
-                recheck(tx, &caller, now)?;
-                let project = caller.project_id();
-                let customer = tx
-                    .lock_customer(project, id.as_str())?
-                    .filter(|c| c.status != CustomerStatus::Deleted)
-                    .ok_or(LedgerError::NotFound(Missing::Customer))?;
-                let mut ids = wallets.clone();
-                ids.sort_unstable();
-                ids.dedup();
-                let locked = tx.lock_wallets(project, &ids)?;
-                for wallet in &wallets {
-                    let row = locked
-                        .iter()
-                        .find(|w| w.id == *wallet && w.owner_rowid() == Some(customer.rowid))
-                        .ok_or(LedgerError::NotFound(Missing::Wallet))?;
-                    if row.status == WalletStatus::Closed {
-                        return Err(LedgerError::ChangeWalletStatus(format!(
-                            "wallet {wallet} is Closed"
-                        )));
-                    }
+        self.write_events(caller.project_id().to_owned(), move |tx, out| {
+            let now = clock.now();
+            recheck(tx, &caller, now)?;
+            let project = caller.project_id();
+            let customer = tx
+                .lock_customer(project, id.as_str())?
+                .filter(|c| c.status != CustomerStatus::Deleted)
+                .ok_or(LedgerError::NotFound(Missing::Customer))?;
+            let mut ids = wallets.clone();
+            ids.sort_unstable();
+            ids.dedup();
+            let locked = tx.lock_wallets(project, &ids)?;
+            for wallet in &wallets {
+                let row = locked
+                    .iter()
+                    .find(|w| w.id == *wallet && w.owner_rowid() == Some(customer.rowid))
+                    .ok_or(LedgerError::NotFound(Missing::Wallet))?;
+                if row.status == WalletStatus::Closed {
+                    return Err(LedgerError::ChangeWalletStatus(format!(
+                        "wallet {wallet} is Closed"
+                    )));
                 }
-                for wallet in &ids {
-                    tx.set_wallet_status(*wallet, WalletStatus::Open)?;
+            }
+            let reopened: Vec<WalletId> = locked
+                .iter()
+                .filter(|w| w.status != WalletStatus::Open)
+                .map(|w| w.id)
+                .collect();
+            for wallet in &ids {
+                tx.set_wallet_status(*wallet, WalletStatus::Open)?;
+            }
+            if customer.status == CustomerStatus::Active {
+                // Already Active: only the wallets it opened changed.
+                for wallet in &reopened {
+                    wallet_status_changed(tx, out, project, *wallet)?;
                 }
-                tx.set_customer_status(customer.rowid, CustomerStatus::Active)?;
-                customer_in(tx, project, id.as_str())
-            })
-            .await
+                return customer_in(tx, project, id.as_str());
+            }
+            tx.set_customer_status(customer.rowid, CustomerStatus::Active)?;
+            customer_status_changed(tx, out, project, id.as_str(), &reopened)
+        })
+        .await
     }
 
     /// Marks a customer Deleted; all its wallets must be Closed (they and
@@ -275,23 +306,25 @@ impl Ledger {
     pub async fn delete_customer(&self, caller: &Caller, id: CustomerId) -> Result<Customer, LedgerError> {
         authorize(caller, Action::ManageCustomers)?;
         let (caller, clock) = (caller.clone(), self.clock.clone());
-        self.store
-            .write(move |tx| {
-                tx.hold_rechecks(Rechecked::Customers)?;
-                let now = clock.now();
-                recheck(tx, &caller, now)?;
-                let project = caller.project_id();
-                let customer = tx
-                    .lock_customer(project, id.as_str())?
-                    .ok_or(LedgerError::NotFound(Missing::Customer))?;
-                let wallets = tx.customer_wallets(customer.rowid, PageRequest::ALL)?;
-                if wallets.items.iter().any(|w| w.status != WalletStatus::Closed) {
-                    return Err(LedgerError::CustomerHasActiveWallets);
-                }
-                tx.set_customer_status(customer.rowid, CustomerStatus::Deleted)?;
-                customer_in(tx, project, id.as_str())
-            })
-            .await
+        self.write_events(caller.project_id().to_owned(), move |tx, out| {
+            tx.hold_rechecks(Rechecked::Customers)?;
+            let now = clock.now();
+            recheck(tx, &caller, now)?;
+            let project = caller.project_id();
+            let customer = tx
+                .lock_customer(project, id.as_str())?
+                .ok_or(LedgerError::NotFound(Missing::Customer))?;
+            let wallets = tx.customer_wallets(customer.rowid, PageRequest::ALL)?;
+            if wallets.items.iter().any(|w| w.status != WalletStatus::Closed) {
+                return Err(LedgerError::CustomerHasActiveWallets);
+            }
+            if customer.status == CustomerStatus::Deleted {
+                return Ok(customer);
+            }
+            tx.set_customer_status(customer.rowid, CustomerStatus::Deleted)?;
+            customer_status_changed(tx, out, project, id.as_str(), &[])
+        })
+        .await
     }
 
     /// Opens a wallet of `asset` for a customer (who must be Active), or a
@@ -433,48 +466,46 @@ impl Ledger {
     ) -> Result<Wallet, LedgerError> {
         authorize(caller, Action::ManageWallets)?;
         let (caller, clock) = (caller.clone(), self.clock.clone());
-        self.store
-            .write(move |tx| {
-                let now = clock.now();
-                recheck(tx, &caller, now)?;
-                let project = caller.project_id();
-                let wallet = tx
-                    .lock_wallets(project, &[id])?
-                    .pop()
-                    .ok_or(LedgerError::NotFound(Missing::Wallet))?;
-                if wallet.status == status {
-                    return shown(tx, wallet);
-                }
-                let refuse = |why: String| Err(LedgerError::ChangeWalletStatus(why));
-                if wallet.status == WalletStatus::Closed {
-                    return refuse(format!("wallet {id} is Closed, which is final"));
-                }
-                if status == WalletStatus::Closed && wallet.balance != 0 {
-                    return refuse(format!(
-                        "wallet {id} has a balance of {}; only an empty wallet closes",
-                        wallet.balance
-                    ));
-                }
-                if status == WalletStatus::Closed && wallet.held != 0 {
-                    return refuse(format!(
-                        "wallet {id} has Open holds reserving {}; capture or void them first",
-                        wallet.held
-                    ));
-                }
-                let owner_active = wallet
-                    .owner
-                    .as_ref()
-                    .is_none_or(|o| o.status == CustomerStatus::Active);
-                if status == WalletStatus::Open && !owner_active {
-                    return refuse(format!(
-                        "wallet {id}'s customer is not Active; resume the customer"
-                    ));
-                }
-                tx.set_wallet_status(id, status)?;
-                let wallet = wallet_in(tx, project, id)?;
-                shown(tx, wallet)
-            })
-            .await
+        self.write_events(caller.project_id().to_owned(), move |tx, out| {
+            let now = clock.now();
+            recheck(tx, &caller, now)?;
+            let project = caller.project_id();
+            let wallet = tx
+                .lock_wallets(project, &[id])?
+                .pop()
+                .ok_or(LedgerError::NotFound(Missing::Wallet))?;
+            if wallet.status == status {
+                return shown(tx, wallet);
+            }
+            let refuse = |why: String| Err(LedgerError::ChangeWalletStatus(why));
+            if wallet.status == WalletStatus::Closed {
+                return refuse(format!("wallet {id} is Closed, which is final"));
+            }
+            if status == WalletStatus::Closed && wallet.balance != 0 {
+                return refuse(format!(
+                    "wallet {id} has a balance of {}; only an empty wallet closes",
+                    wallet.balance
+                ));
+            }
+            if status == WalletStatus::Closed && wallet.held != 0 {
+                return refuse(format!(
+                    "wallet {id} has Open holds reserving {}; capture or void them first",
+                    wallet.held
+                ));
+            }
+            let owner_active = wallet
+                .owner
+                .as_ref()
+                .is_none_or(|o| o.status == CustomerStatus::Active);
+            if status == WalletStatus::Open && !owner_active {
+                return refuse(format!(
+                    "wallet {id}'s customer is not Active; resume the customer"
+                ));
+            }
+            tx.set_wallet_status(id, status)?;
+            wallet_status_changed(tx, out, project, id)
+        })
+        .await
     }
 
     pub async fn wallet_entries(
@@ -492,4 +523,45 @@ impl Ledger {
             })
             .await
     }
+}
+
+/// Records `customer.status_changed` for a customer whose status a write
+/// just changed, then `wallet.status_changed` for each wallet of
+/// `wallets` (those the change suspended or opened); returns the customer.
+fn customer_status_changed(
+    tx: &mut dyn WriteTx,
+    out: &mut Outbox,
+    project: &str,
+    id: &str,
+    wallets: &[WalletId],
+) -> Result<Customer, LedgerError> {
+    let customer = customer_in(tx, project, id)?;
+    out.push(
+        EventType::CustomerStatusChanged,
+        &wire::Customer::from(customer.clone()),
+        [customer.rowid],
+    )?;
+    for wallet in wallets {
+        wallet_status_changed(tx, out, project, *wallet)?;
+    }
+    Ok(customer)
+}
+
+/// Records `wallet.status_changed` for a wallet whose status a write just
+/// changed (data: the Wallet as shown); returns it.
+fn wallet_status_changed(
+    tx: &mut dyn WriteTx,
+    out: &mut Outbox,
+    project: &str,
+    id: WalletId,
+) -> Result<Wallet, LedgerError> {
+    let wallet = wallet_in(tx, project, id)?;
+    let wallet = shown(tx, wallet)?;
+    let owner: Option<CustomerRowId> = wallet.owner_rowid();
+    out.push(
+        EventType::WalletStatusChanged,
+        &wire::Wallet::from(wallet.clone()),
+        owner,
+    )?;
+    Ok(wallet)
 }

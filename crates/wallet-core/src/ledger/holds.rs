@@ -145,26 +145,13 @@ impl Ledger {
         }
         let project = caller.project_id().to_owned();
         let description = format!("hold {hold} voided by the operator");
-        let operations = vec![Operation::Void { hold }];
-        let clock = self.clock.clone();
-        self.store
-            .write(move |tx| {
-                if maintenance_on(tx)? {
-                    return Err(LedgerError::Maintenance);
-                }
-                let now = clock.now();
-                let authority = tx.system_authority(&project, now)?;
-                post_as(
-                    tx,
-                    &project,
-                    authority,
-                    None,
-                    &operations,
-                    Some(&description),
-                    clock.as_ref(),
-                )
-            })
-            .await
+        self.post_system(
+            project,
+            vec![Operation::Void { hold }],
+            description,
+            Maintenance::Refuse,
+        )
+        .await
     }
 
     /// When the soonest Open hold expires, if any hold does.
@@ -199,7 +186,10 @@ impl Ledger {
     ) -> Result<usize, LedgerError> {
         let mut expired = 0;
         for (project, operations, description) in expiries {
-            match self.post_system(project, operations, description).await {
+            match self
+                .post_system(project, operations, description, Maintenance::Proceed)
+                .await
+            {
                 Ok(_) => expired += 1,
                 Err(LedgerError::Rejected(_) | LedgerError::NotFound(_)) => {}
                 Err(e) => return Err(e),
@@ -208,32 +198,45 @@ impl Ledger {
         Ok(expired)
     }
 
-    /// Posts what the server does by itself, as the project's system
-    /// authority. A planned failure is not recorded (nothing asked for it):
-    /// it is `LedgerError::Rejected`.
+    /// Posts what the server does by itself (or the operator through it),
+    /// as the project's system authority. A planned failure is not recorded
+    /// (nothing asked for it): it is `LedgerError::Rejected`.
     pub(super) async fn post_system(
         &self,
         project: String,
         operations: Vec<Operation>,
         description: String,
+        maintenance: Maintenance,
     ) -> Result<TransactionOutcome, LedgerError> {
         let clock = self.clock.clone();
-        self.store
-            .write(move |tx| {
-                let now = clock.now();
-                let authority = tx.system_authority(&project, now)?;
-                post_as(
-                    tx,
-                    &project,
-                    authority,
-                    None,
-                    &operations,
-                    Some(&description),
-                    clock.as_ref(),
-                )
-            })
-            .await
+        self.write_events(project.clone(), move |tx, out| {
+            if maintenance == Maintenance::Refuse && maintenance_on(tx)? {
+                return Err(LedgerError::Maintenance);
+            }
+            let now = clock.now();
+            let authority = tx.system_authority(&project, now)?;
+            post_as(
+                tx,
+                out,
+                &project,
+                authority,
+                None,
+                &operations,
+                Some(&description),
+                clock.as_ref(),
+            )
+        })
+        .await
     }
+}
+
+/// Whether a server-posted transaction is refused while maintenance is on:
+/// the operator's voids are, expiries are not (time passes in maintenance
+/// too).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Maintenance {
+    Refuse,
+    Proceed,
 }
 
 fn not_found(caller: &Caller) -> LedgerError {

@@ -9,12 +9,14 @@ mod access;
 mod admin;
 mod catalog;
 mod credentials;
+mod events;
 mod holds;
 mod items;
 mod lots;
 mod posting;
 mod v1;
 
+pub use events::AnchorSigner;
 pub use holds::MAX_CREDIT_LIMIT;
 pub use posting::{Touched, TransactionOutcome, V1EntryRequest, V1Item};
 

@@ -4,17 +4,19 @@
 //! the port's guarded primitives, in one write job.
 
 use super::access::{poster, recheck};
+use super::events::Outbox;
 use super::Ledger;
 use crate::amount::Amount;
 use crate::clock::Clock;
+use crate::events::EventType;
 use crate::ids::{AuthorityRowId, CustomerRowId, EntryId, LotId, TransactionId, WalletId};
 use crate::model::{
-    CustomerStatus, Earmark, Hold, Item, Millis, Page, PageRequest, TimeRange, Transaction,
+    CustomerStatus, Earmark, Hold, Item, LotStepKind, Millis, Page, PageRequest, TimeRange, Transaction,
     TransactionStatus, Wallet,
 };
 use crate::operation::{all_known, named_ids, operations_json, Operation, Quantity, TransactionRequest};
 use crate::planner::{
-    self, Book, FailReason, Failure, HoldState, ItemState, LotKey, LotState, Plan, WalletState,
+    self, Book, FailReason, Failure, HoldState, HoldStep, ItemState, LotKey, LotState, Plan, WalletState,
 };
 use crate::policy::{Action, AuthorityCaller, Caller};
 use crate::port::{
@@ -23,7 +25,7 @@ use crate::port::{
 };
 use crate::text::{CustomerId, HoldId, ItemId, ItemName, ItemProperties, ItemType, Reason};
 use crate::v1::V1Entry;
-use crate::{LedgerError, Missing, StoreError};
+use crate::{wire, LedgerError, Missing, StoreError};
 use std::collections::BTreeMap;
 
 /// What became of a transaction request.
@@ -87,12 +89,11 @@ impl Ledger {
         let poster = poster(caller)?.clone();
         request.check_times(self.now())?;
         let (caller, clock) = (caller.clone(), self.clock.clone());
-        self.store
-            .write(move |tx| {
-                recheck(tx, &caller, clock.now())?;
-                post(tx, &poster, &request, clock.as_ref())
-            })
-            .await
+        self.write_events(poster.project_id.clone(), move |tx, out| {
+            recheck(tx, &caller, clock.now())?;
+            post(tx, out, &poster, &request, clock.as_ref())
+        })
+        .await
     }
 
     /// Applies independent transactions, each all-or-nothing on its own, in
@@ -106,28 +107,28 @@ impl Ledger {
     ) -> Result<Vec<Result<TransactionOutcome, LedgerError>>, LedgerError> {
         let poster = poster(caller)?.clone();
         let (caller, clock) = (caller.clone(), self.clock.clone());
-        self.store
-            .write(move |tx| {
-                recheck(tx, &caller, clock.now())?;
-                let mut outcomes = Vec::with_capacity(requests.len());
-                for request in &requests {
-                    // Refused before anything is attempted, as
-                    // `post_transaction` refuses it: the reference id stays
-                    // free.
-                    if let Err(e) = request.check_times(clock.now()) {
-                        outcomes.push(Err(e));
-                        continue;
-                    }
-                    // No savepoint per transaction: `post` checks everything
-                    // before its first write, so a refused one wrote nothing.
-                    match post(tx, &poster, request, clock.as_ref()) {
-                        Err(LedgerError::Storage(e)) => return Err(LedgerError::Storage(e)),
-                        outcome => outcomes.push(outcome),
-                    }
+        self.write_events(poster.project_id.clone(), move |tx, out| {
+            recheck(tx, &caller, clock.now())?;
+            let mut outcomes = Vec::with_capacity(requests.len());
+            for request in &requests {
+                // Refused before anything is attempted, as
+                // `post_transaction` refuses it: the reference id stays
+                // free.
+                if let Err(e) = request.check_times(clock.now()) {
+                    outcomes.push(Err(e));
+                    continue;
                 }
-                Ok(outcomes)
-            })
-            .await
+                // No savepoint per transaction: `post` checks everything
+                // before its first write (and records its events after its
+                // last), so a refused one wrote nothing.
+                match post(tx, out, &poster, request, clock.as_ref()) {
+                    Err(LedgerError::Storage(e)) => return Err(LedgerError::Storage(e)),
+                    outcome => outcomes.push(outcome),
+                }
+            }
+            Ok(outcomes)
+        })
+        .await
     }
 
     pub async fn transaction(&self, caller: &Caller, id: TransactionId) -> Result<Transaction, LedgerError> {
@@ -164,13 +165,12 @@ impl Ledger {
     ) -> Result<V1Entry, LedgerError> {
         let poster = poster(caller)?.clone();
         let (caller, clock) = (caller.clone(), self.clock.clone());
-        self.store
-            .write(move |tx| {
-                let now = clock.now();
-                recheck(tx, &caller, now)?;
-                post_v1(tx, &poster, &request, now, clock.as_ref())
-            })
-            .await
+        self.write_events(poster.project_id.clone(), move |tx, out| {
+            let now = clock.now();
+            recheck(tx, &caller, now)?;
+            post_v1(tx, out, &poster, &request, now, clock.as_ref())
+        })
+        .await
     }
 }
 
@@ -178,6 +178,7 @@ impl Ledger {
 /// [`lock_book`]), not when its job started.
 fn post(
     tx: &mut dyn WriteTx,
+    out: &mut Outbox,
     poster: &AuthorityCaller,
     request: &TransactionRequest,
     clock: &dyn Clock,
@@ -185,6 +186,7 @@ fn post(
     let description = request.description.as_ref().map(crate::text::Text::as_str);
     post_as(
         tx,
+        out,
         &poster.project_id,
         poster.authority,
         Some(request.reference_id.as_str()),
@@ -199,10 +201,12 @@ fn post(
 /// failure is recorded as a Failed transaction when there is a reference id
 /// (so a retry learns it); without one (what the server posts by itself)
 /// it is `LedgerError::Rejected` and nothing is written. It is dated by
-/// `clock` once what it touches is locked (see [`lock_book`]).
+/// `clock` once what it touches is locked (see [`lock_book`]). What it
+/// recorded or applied goes into `out` as events ([`record_events`]).
 #[allow(clippy::too_many_arguments)]
 pub(super) fn post_as(
     tx: &mut dyn WriteTx,
+    out: &mut Outbox,
     project: &str,
     authority: AuthorityRowId,
     reference: Option<&str>,
@@ -216,7 +220,7 @@ pub(super) fn post_as(
             return duplicate(tx, project, existing);
         }
     }
-    let book = lock_book(tx, project, operations)?;
+    let (book, wallets) = lock_book(tx, project, operations)?;
     let now = clock.now();
     let operations_text = operations_json(operations);
     let mut record = NewTransaction {
@@ -250,7 +254,15 @@ pub(super) fn post_as(
     };
     let transaction = recorded(id, &record);
     match planned {
-        Err(failure) => Ok(TransactionOutcome::Failed(transaction, failure)),
+        Err(failure) => {
+            let customers = wallets.iter().filter_map(Wallet::owner_rowid);
+            out.push(
+                EventType::TransactionFailed,
+                &wire::Transaction::from(transaction.clone()),
+                customers,
+            )?;
+            Ok(TransactionOutcome::Failed(transaction, failure))
+        }
         Ok(plan) => {
             let written = Written {
                 authority,
@@ -259,12 +271,151 @@ pub(super) fn post_as(
                 now,
                 project,
             };
-            apply(tx, &written, &plan)?;
+            let (_, lots) = apply(tx, &written, &plan)?;
             write_items(tx, &book, &written, &plan, None)?;
             let touched = touched(tx, project, &plan)?;
+            record_events(
+                tx,
+                out,
+                &Posted {
+                    transaction: &transaction,
+                    wallets: &wallets,
+                    book: &book,
+                    plan: &plan,
+                    lots: &lots,
+                    touched: &touched,
+                },
+            )?;
             Ok(TransactionOutcome::Completed(transaction, touched))
         }
     }
+}
+
+/// What a completed transaction wrote, for its events.
+struct Posted<'a> {
+    transaction: &'a Transaction,
+    /// Every wallet it locked, as locked (before it).
+    wallets: &'a [Wallet],
+    book: &'a Book,
+    plan: &'a Plan,
+    /// The stored ids of the lots it formed or changed.
+    lots: &'a BTreeMap<LotKey, LotId>,
+    touched: &'a Touched,
+}
+
+/// Records a completed transaction's events, in this order:
+/// `transaction.completed`; one `wallet.balance_changed` per wallet whose
+/// balance or held value it moved (wallet id order); for each hold it
+/// touched, one `hold.*` per operation on it; for each item, one `item.*`
+/// per operation on it; one `lot.expired` per lot that expired in it.
+/// Holds, items and lots are shown as they are after the transaction.
+fn record_events(tx: &mut dyn WriteTx, out: &mut Outbox, posted: &Posted<'_>) -> Result<(), StoreError> {
+    let Posted {
+        transaction,
+        wallets,
+        book,
+        plan,
+        lots,
+        touched,
+    } = *posted;
+    let owner = |id: WalletId| wallets.iter().find(|w| w.id == id).and_then(Wallet::owner_rowid);
+    let customer_row = |id: &CustomerId| book.customer(id).map(|c| c.rowid);
+    let mut everyone: Vec<CustomerRowId> = wallets.iter().filter_map(Wallet::owner_rowid).collect();
+    for item in &plan.items {
+        for step in &item.steps {
+            everyone.extend(step.from.iter().chain(&step.to).filter_map(customer_row));
+        }
+    }
+    out.push(
+        EventType::TransactionCompleted,
+        &wire::Transaction::from(transaction.clone()),
+        everyone,
+    )?;
+
+    // Balances and held values after the transaction, from the book and
+    // what the plan moved: no read.
+    let mut moved: BTreeMap<WalletId, (i128, i128)> = BTreeMap::new();
+    for line in &plan.lines {
+        moved.entry(line.wallet).or_default().0 += i128::from(line.amount);
+    }
+    for reservation in &plan.reservations {
+        moved.entry(reservation.wallet).or_default().1 += i128::from(reservation.amount);
+    }
+    for (id, (balance_delta, held_delta)) in moved {
+        let (Some(state), Some(wallet)) = (book.wallet(id), wallets.iter().find(|w| w.id == id)) else {
+            return Err(StoreError::Internal(format!(
+                "wallet {id} moved but was not locked"
+            )));
+        };
+        let past = |what: &str| StoreError::Internal(format!("wallet {id}'s {what} past i64"));
+        let balance =
+            i64::try_from(i128::from(state.balance) + balance_delta).map_err(|_| past("balance"))?;
+        let held = i64::try_from(i128::from(state.held) + held_delta).map_err(|_| past("held value"))?;
+        out.push(
+            EventType::WalletBalanceChanged,
+            &wire::BalanceChanged {
+                wallet_id: id.to_string(),
+                customer_id: wallet.owner.as_ref().map(|o| o.id.clone()),
+                asset_id: wallet.asset_id.to_string(),
+                balance,
+                held,
+                available: crate::model::available(balance, held, state.credit_limit),
+                transaction_id: transaction.id.to_string(),
+            },
+            wallet.owner_rowid(),
+        )?;
+    }
+
+    for (planned, hold) in plan.holds.iter().zip(&touched.holds) {
+        let customers: Vec<CustomerRowId> = std::iter::once(hold.source)
+            .chain(hold.destination)
+            .filter_map(owner)
+            .collect();
+        for (_, step) in &planned.steps {
+            let kind = match step {
+                HoldStep::Placed => EventType::HoldCreated,
+                HoldStep::Captured { .. } => EventType::HoldCaptured,
+                HoldStep::Voided => EventType::HoldVoided,
+                HoldStep::Expired => EventType::HoldExpired,
+            };
+            out.push(kind, &wire::Hold::from(hold.clone()), customers.iter().copied())?;
+        }
+    }
+
+    for (planned, item) in plan.items.iter().zip(&touched.items) {
+        for step in &planned.steps {
+            let kind = match step.kind {
+                crate::model::ItemStepKind::GrantItem => EventType::ItemGranted,
+                crate::model::ItemStepKind::TransferItem => EventType::ItemTransferred,
+                crate::model::ItemStepKind::ConsumeItem => EventType::ItemConsumed,
+                crate::model::ItemStepKind::SetItemProperties => EventType::ItemUpdated,
+            };
+            let customers: Vec<CustomerRowId> = step
+                .from
+                .iter()
+                .chain(&step.to)
+                .filter_map(customer_row)
+                .chain(item.owner.as_ref().map(|o| o.rowid))
+                .collect();
+            out.push(kind, &wire::Item::from(item.clone()), customers)?;
+        }
+    }
+
+    let mut expired: Vec<LotId> = Vec::new();
+    for step in plan.lot_steps.iter().filter(|s| s.kind == LotStepKind::Expire) {
+        let id = lot_id(lots, step.lot)?;
+        if !expired.contains(&id) {
+            expired.push(id);
+        }
+    }
+    for id in expired {
+        let lot = tx
+            .lot(id)?
+            .ok_or_else(|| StoreError::Internal(format!("lot {id} was just written")))?;
+        let customers = owner(lot.wallet);
+        out.push(EventType::LotExpired, &wire::Lot::from(lot), customers)?;
+    }
+    Ok(())
 }
 
 fn duplicate(
@@ -338,7 +489,11 @@ fn recorded(id: TransactionId, record: &NewTransaction<'_>) -> Transaction {
 /// would list before that one among its wallet's entries (newest first, by
 /// time) although it applied after it, and the `balanceAfter` of a
 /// wallet's history would not follow from one entry to the next.
-fn lock_book(tx: &mut dyn WriteTx, project: &str, operations: &[Operation]) -> Result<Book, LedgerError> {
+fn lock_book(
+    tx: &mut dyn WriteTx,
+    project: &str,
+    operations: &[Operation],
+) -> Result<(Book, Vec<Wallet>), LedgerError> {
     let holds = lock_holds(tx, project, operations)?;
     let earmarks = if holds.is_empty() {
         Vec::new()
@@ -373,12 +528,13 @@ fn lock_book(tx: &mut dyn WriteTx, project: &str, operations: &[Operation]) -> R
     } else {
         tx.lots_of(&spenders)?
     };
-    Ok(Book::new(wallets.iter().map(WalletState::from))
+    let book = Book::new(wallets.iter().map(WalletState::from))
         .with_holds(holds.iter().map(HoldState::from))
         .with_earmarks(earmarks)
         .with_lots(lots.iter().map(LotState::from))
         .with_items(items.iter().map(ItemState::from))
-        .with_customers(&customers))
+        .with_customers(&customers);
+    Ok((book, wallets))
 }
 
 /// Locks the holds the operations capture, void or expire, and any whose id
@@ -448,9 +604,13 @@ fn lock_items(
 /// Writes a plan's value: each line moves its wallet's balance with a
 /// guarded debit or a credit by delta and appends its entry; holds are
 /// written at their final state; the poster's running total in each wallet
-/// moves by the net. Returns the entries, in line order. Items follow with
-/// [`write_items`].
-fn apply(tx: &mut dyn WriteTx, at: &Written<'_>, plan: &Plan) -> Result<Vec<EntryId>, StoreError> {
+/// moves by the net. Returns the entries, in line order, and the stored ids
+/// of the lots it formed or changed. Items follow with [`write_items`].
+fn apply(
+    tx: &mut dyn WriteTx,
+    at: &Written<'_>,
+    plan: &Plan,
+) -> Result<(Vec<EntryId>, BTreeMap<LotKey, LotId>), StoreError> {
     let Written {
         authority,
         transaction,
@@ -493,14 +653,14 @@ fn apply(tx: &mut dyn WriteTx, at: &Written<'_>, plan: &Plan) -> Result<Vec<Entr
         }
     }
     write_holds(tx, project, transaction, plan, now)?;
-    write_lots(tx, at, plan)?;
+    let lots = write_lots(tx, at, plan)?;
     for (wallet, delta) in plan.deltas() {
         // A wallet's net change stays within i64: its balance does.
         let delta =
             i64::try_from(delta).map_err(|_| StoreError::Internal("net change past i64".to_owned()))?;
         tx.add_authority_total(wallet, authority, delta)?;
     }
-    Ok(entries)
+    Ok((entries, lots))
 }
 
 /// Writes the items a plan granted or changed, at their state after the
@@ -570,10 +730,14 @@ fn write_items(
 
 /// Writes the lots a plan formed (in the order they formed) or changed, at
 /// their state after the transaction, then their steps, then the earmarks
-/// of the holds whose earmarks changed.
-fn write_lots(tx: &mut dyn WriteTx, at: &Written<'_>, plan: &Plan) -> Result<(), StoreError> {
+/// of the holds whose earmarks changed. Returns the lots' stored ids.
+fn write_lots(
+    tx: &mut dyn WriteTx,
+    at: &Written<'_>,
+    plan: &Plan,
+) -> Result<BTreeMap<LotKey, LotId>, StoreError> {
     if plan.lots.is_empty() {
-        return Ok(());
+        return Ok(BTreeMap::new());
     }
     let mut ids: BTreeMap<LotKey, LotId> = BTreeMap::new();
     for lot in &plan.lots {
@@ -625,7 +789,7 @@ fn write_lots(tx: &mut dyn WriteTx, at: &Written<'_>, plan: &Plan) -> Result<(),
             .collect::<Result<Vec<_>, StoreError>>()?;
         tx.set_earmarks(at.project, &hold.state.id, &earmarks)?;
     }
-    Ok(())
+    Ok(ids)
 }
 
 /// The stored id of a lot a step or an earmark names: a stored lot's own
@@ -696,6 +860,7 @@ fn write_holds(
 /// is locked (see [`lock_book`]).
 fn post_v1(
     tx: &mut dyn WriteTx,
+    out: &mut Outbox,
     poster: &AuthorityCaller,
     request: &V1EntryRequest,
     now: Millis,
@@ -703,7 +868,7 @@ fn post_v1(
 ) -> Result<V1Entry, LedgerError> {
     let project = poster.project_id.as_str();
     let user = request.user.as_str();
-    let customer = ensure_customer(tx, project, user, now)?;
+    let customer = ensure_customer(tx, out, project, user, now)?;
     let wallet = ensure_default_wallet(tx, project, customer, poster, now)?;
     let amount = request.amount.get();
     let magnitude =
@@ -728,7 +893,7 @@ fn post_v1(
             item_id: ItemId::random(),
         });
     }
-    let book = lock_book(tx, project, &operations)?;
+    let (book, wallets) = lock_book(tx, project, &operations)?;
     let now = clock.now();
     let plan = planner::plan(&book, &operations, now).map_err(|f| LedgerError::Rejected(f.reason))?;
     let operations = operations_json(&operations);
@@ -754,11 +919,24 @@ fn post_v1(
         now,
         project,
     };
-    let entries = apply(tx, &written, &plan)?;
+    let (entries, lots) = apply(tx, &written, &plan)?;
     let entry = *entries
         .first()
         .ok_or_else(|| StoreError::Internal("an entry's plan had no line".to_owned()))?;
     write_items(tx, &book, &written, &plan, Some(entry))?;
+    let touched = touched(tx, project, &plan)?;
+    record_events(
+        tx,
+        out,
+        &Posted {
+            transaction: &recorded(id, &record),
+            wallets: &wallets,
+            book: &book,
+            plan: &plan,
+            lots: &lots,
+            touched: &touched,
+        },
+    )?;
     Ok(tx
         .v1_entry(entry)?
         .ok_or_else(|| StoreError::Internal("the entry just written is missing".to_owned()))?)
@@ -768,6 +946,7 @@ fn post_v1(
 /// customers implicitly). A customer that is not Active posts nothing.
 fn ensure_customer(
     tx: &mut dyn WriteTx,
+    out: &mut Outbox,
     project: &str,
     user: &str,
     now: Millis,
@@ -778,8 +957,15 @@ fn ensure_customer(
             if tx.insert_customer(project, user, None, None, now)?.is_none() {
                 return Err(StoreError::Retryable(format!("customer {user} was just created")).into());
             }
-            tx.customer(project, user)?
-                .ok_or(LedgerError::NotFound(Missing::Customer))?
+            let customer = tx
+                .customer(project, user)?
+                .ok_or(LedgerError::NotFound(Missing::Customer))?;
+            out.push(
+                EventType::CustomerCreated,
+                &wire::Customer::from(customer.clone()),
+                [customer.rowid],
+            )?;
+            customer
         }
     };
     if customer.status != CustomerStatus::Active {

@@ -18,42 +18,42 @@ impl Ledger {
     pub async fn use_v1_item(&self, caller: &Caller, entry: EntryId) -> Result<V1Entry, LedgerError> {
         let authority = poster(caller)?.authority;
         let (caller, clock) = (caller.clone(), self.clock.clone());
-        self.store
-            .write(move |tx| {
-                recheck(tx, &caller, clock.now())?;
-                let project = caller.project_id();
-                let item = tx
-                    .item_of_v1_entry(project, entry)?
-                    .ok_or(LedgerError::NotFound(Missing::ItemEntry))?;
-                let consume = [Operation::ConsumeItem {
-                    item: item.id,
-                    from: None,
-                }];
-                let description = format!("use_item of entry {entry}");
-                match post_as(
-                    tx,
-                    project,
-                    authority,
-                    None,
-                    &consume,
-                    Some(&description),
-                    clock.as_ref(),
-                ) {
-                    Err(LedgerError::Rejected(FailReason::WrongItemStatus { .. })) => {
-                        return Err(LedgerError::Conflict("the item has already been used".to_owned()))
-                    }
-                    Err(LedgerError::Rejected(FailReason::CustomerNotActive { customer, status })) => {
-                        return Err(LedgerError::WrongStatus(format!(
-                            "the item's owner {customer} is {status}"
-                        )))
-                    }
-                    other => other?,
-                };
-                Ok(tx
-                    .v1_entry(entry)?
-                    .ok_or_else(|| StoreError::Internal("a used item's entry is missing".to_owned()))?)
-            })
-            .await
+        self.write_events(caller.project_id().to_owned(), move |tx, out| {
+            recheck(tx, &caller, clock.now())?;
+            let project = caller.project_id();
+            let item = tx
+                .item_of_v1_entry(project, entry)?
+                .ok_or(LedgerError::NotFound(Missing::ItemEntry))?;
+            let consume = [Operation::ConsumeItem {
+                item: item.id,
+                from: None,
+            }];
+            let description = format!("use_item of entry {entry}");
+            match post_as(
+                tx,
+                out,
+                project,
+                authority,
+                None,
+                &consume,
+                Some(&description),
+                clock.as_ref(),
+            ) {
+                Err(LedgerError::Rejected(FailReason::WrongItemStatus { .. })) => {
+                    return Err(LedgerError::Conflict("the item has already been used".to_owned()))
+                }
+                Err(LedgerError::Rejected(FailReason::CustomerNotActive { customer, status })) => {
+                    return Err(LedgerError::WrongStatus(format!(
+                        "the item's owner {customer} is {status}"
+                    )))
+                }
+                other => other?,
+            };
+            Ok(tx
+                .v1_entry(entry)?
+                .ok_or_else(|| StoreError::Internal("a used item's entry is missing".to_owned()))?)
+        })
+        .await
     }
 
     /// Per user, the sum of the (filtered) authorities' entries in the user's

@@ -51,6 +51,11 @@ pub(crate) fn create_project(
         "UPDATE projects SET default_asset = $2 WHERE id = $1",
         &[&id, &asset.get()],
     )?;
+    // Its chain's head, at genesis (see `events::lock_head`).
+    conn.execute(
+        "INSERT INTO event_heads (project_id) VALUES ($1) ON CONFLICT DO NOTHING",
+        &[&id],
+    )?;
     Ok(true)
 }
 

@@ -170,3 +170,17 @@ pub(crate) fn add_authority_total(
     )?;
     Ok(())
 }
+
+/// A transaction's entries, in the order they were written (a range of
+/// `entries_by_transaction`).
+pub(crate) fn transaction_entries(conn: &mut PgConn, transaction: TransactionId) -> DbResult<Vec<Entry>> {
+    let found = conn.query(
+        concat!(
+            "SELECT ",
+            entry_columns!(),
+            " FROM entries WHERE transaction_id = $1 ORDER BY id"
+        ),
+        &[&transaction.get()],
+    )?;
+    rows::all(&found, rows::entry)
+}

@@ -184,6 +184,16 @@ pub(crate) fn next_lot_expiry(conn: &mut PgConn) -> DbResult<Option<Millis>> {
     col(&row, 0)
 }
 
+/// One lot, by id (a write reads the lots it expired, for their events).
+pub(crate) fn lot_by_id(conn: &mut PgConn, id: LotId) -> DbResult<Option<Lot>> {
+    conn.query_opt(
+        concat!("SELECT ", lot_columns!(), " FROM lots l WHERE l.id = $1"),
+        &[&id.get()],
+    )?
+    .map(|r| lot(&r))
+    .transpose()
+}
+
 /// The Open lots of wallets the write has locked, in spending order: one
 /// prepared statement, a range of `lots_by_wallet` per wallet (a transfer
 /// from a wallet without lots finds nothing in one index probe). No row

@@ -19,10 +19,14 @@
 //!   that decides them (a reference id, a customer id, a default wallet, a
 //!   hold id, an item id, a project's system authority);
 //! - the credential rows a write re-checks are read `FOR SHARE`
-//!   (`*_for_write`), so a revocation waits for the writes that hold them.
+//!   (`*_for_write`), so a revocation waits for the writes that hold them;
+//! - a project's event head is its writes' last lock (`events`), so its
+//!   events are numbered in commit order; webhooks' leases and queue moves
+//!   are compare-and-set `UPDATE`s (`webhooks`).
 
 pub(crate) mod catalog;
 pub(crate) mod credentials;
+pub(crate) mod events;
 pub(crate) mod holds;
 pub(crate) mod items;
 pub(crate) mod ledger;
@@ -31,3 +35,4 @@ pub(crate) mod rows;
 pub(crate) mod settings;
 pub(crate) mod v1;
 pub(crate) mod wallets;
+pub(crate) mod webhooks;

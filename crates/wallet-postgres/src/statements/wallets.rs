@@ -250,13 +250,13 @@ pub(crate) fn set_wallet_description(conn: &mut PgConn, id: WalletId, descriptio
     Ok(())
 }
 
-/// Suspends every Open wallet of a customer.
-pub(crate) fn suspend_open_wallets(conn: &mut PgConn, customer: CustomerRowId) -> DbResult<()> {
-    conn.execute(
-        "UPDATE wallets SET status = 'Suspended' WHERE customer_id = $1 AND status = 'Open'",
+/// Suspends every Open wallet of a customer; returns the ones it suspended.
+pub(crate) fn suspend_open_wallets(conn: &mut PgConn, customer: CustomerRowId) -> DbResult<Vec<WalletId>> {
+    let rows = conn.query(
+        "UPDATE wallets SET status = 'Suspended' WHERE customer_id = $1 AND status = 'Open' RETURNING id",
         &[&customer.get()],
     )?;
-    Ok(())
+    rows.iter().map(|r| col::<i64>(r, 0).map(WalletId::new)).collect()
 }
 
 /// Takes `amount` from an Open wallet unless it has less available

@@ -6,13 +6,15 @@
 //! holds and credit limits in SQL and across processes, items in SQL and
 //! across processes, lots in SQL, across processes and in the writer's
 //! groups, the
-//! group-committing writer, export and import.
+//! group-committing writer, export and import; events (the head's lock
+//! across processes, LISTEN/NOTIFY, webhooks' leases, tampering).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 
 mod bulk;
 mod dump;
+mod events;
 mod holds;
 mod items;
 mod lots;

@@ -20,6 +20,8 @@ const TABLES: &[&str] = &[
     "customer_keys",
     "customers",
     "entries",
+    "event_heads",
+    "events",
     "hold_lots",
     "holds",
     "item_steps",
@@ -31,6 +33,8 @@ const TABLES: &[&str] = &[
     "settings",
     "transactions",
     "wallets",
+    "webhook_deliveries",
+    "webhooks",
 ];
 
 fn public_tables(url: &str) -> Vec<String> {
@@ -53,7 +57,7 @@ async fn a_fresh_database_gets_every_step_once_and_the_default_project() {
             db.url(),
             "SELECT string_agg(version::text, ',') FROM schema_migrations"
         ),
-        "1,2,3,4"
+        "1,2,3,4,5"
     );
     let project = db.store.read(|r| r.project("default")).await.expect("reads");
     assert!(project.is_some(), "the default project exists");
@@ -62,7 +66,7 @@ async fn a_fresh_database_gets_every_step_once_and_the_default_project() {
     // Connecting again (as a second server process does) applies nothing twice.
     let again = PostgresBackend::connect(&PgOptions::new(db.url())).expect("connects again");
     drop(again);
-    assert_eq!(value(db.url(), "SELECT count(*) FROM schema_migrations"), "4");
+    assert_eq!(value(db.url(), "SELECT count(*) FROM schema_migrations"), "5");
     assert_eq!(value(db.url(), "SELECT count(*) FROM projects"), "1");
 }
 
@@ -79,7 +83,7 @@ async fn servers_starting_at_once_migrate_once() {
     for start in starts {
         start.join().unwrap().expect("every start succeeds");
     }
-    assert_eq!(value(&url, "SELECT count(*) FROM schema_migrations"), "4");
+    assert_eq!(value(&url, "SELECT count(*) FROM schema_migrations"), "5");
     assert_eq!(
         value(&url, "SELECT count(*) FROM assets"),
         "1",
@@ -703,6 +707,83 @@ fn start_three_servers_at_once(url: &str) {
             url,
             "SELECT string_agg(version::text, ',' ORDER BY version) FROM schema_migrations"
         ),
-        "1,2,3,4"
+        "1,2,3,4,5"
     );
+}
+
+/// Step 4 of the schema, as a binary before events applied it.
+const STEP_FOUR: &str = include_str!("../../migrations/0004_lots.sql");
+
+/// A database a binary before events made (schema step 4, with the rows
+/// of step 3's test, a second project and a lot) is brought to step 5 in
+/// place by servers starting on it at once: every row as it was, a head at
+/// genesis for each project and no event; then a write numbers its events
+/// from 1, `verify` and `check` hold, and a project that came without a
+/// head row (as an import makes one) gets it at its first event.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_at_step_four_upgrades_in_place_and_takes_events() {
+    let database = PgCluster::shared().fresh_database();
+    let url = database.url().to_owned();
+    sql(&url, STEP_ONE).expect("step 1");
+    sql(&url, STEP_TWO).expect("step 2");
+    sql(&url, STEP_THREE).expect("step 3");
+    sql(&url, STEP_FOUR).expect("step 4, as the old binary applied it");
+    sql(&url, STEP_THREE_ROWS).expect("the old binary's rows");
+    sql(
+        &url,
+        "INSERT INTO schema_migrations (version, applied_at) VALUES (4, 0);
+         INSERT INTO projects (id, name, created_at) VALUES ('other', 'Other', 0);
+         INSERT INTO assets (id, project_id, code, name, fractions, created_at)
+             VALUES (2, 'other', 'PTS', 'Points', 1, 0);
+         UPDATE projects SET default_asset = 2 WHERE id = 'other';
+         INSERT INTO lots (id, wallet_id, amount, remaining, earmarked, expires_at, status, transaction_id,
+                           created_at, updated_at)
+             VALUES (61, 8, 6, 6, 0, 9999999999999, 'Open', 13, 3, 3);
+         SELECT setval(pg_get_serial_sequence('lots', 'id'), 100)",
+    )
+    .expect("step 4's rows");
+    let snapshot = format!(
+        "SELECT concat_ws(' | ', ({}), (SELECT string_agg(t::text, ',' ORDER BY t::text) FROM lots t))",
+        STEP_THREE_SNAPSHOT.trim().trim_start_matches("SELECT ")
+    );
+    let before = value(&url, &snapshot);
+
+    start_three_servers_at_once(&url);
+    assert_eq!(value(&url, &snapshot), before, "every row as it was");
+    assert_eq!(
+        value(
+            &url,
+            "SELECT string_agg(project_id || ' ' || seq || ' ' || left(hash, 4) || ' '
+                               || coalesce(anchor_seq::text, '-'), ',' ORDER BY project_id)
+             FROM event_heads"
+        ),
+        "default 0 0000 -,other 0 0000 -"
+    );
+    assert_eq!(value(&url, "SELECT count(*) FROM events"), "0");
+
+    let backend = Arc::new(PostgresBackend::connect(&PgOptions::new(url.clone())).expect("opens"));
+    let fx = Fixture::new(TestDb::new(backend, ()));
+    fx.assert_check().await;
+    let caller = fx.authority("default").await;
+    fx.issue(&caller, WalletId::new(3), 5).await;
+    assert_eq!(
+        value(
+            &url,
+            "SELECT string_agg(seq::text, ',' ORDER BY seq) FROM events WHERE project_id = 'default'"
+        ),
+        "1,2"
+    );
+    let verified = fx.ledger.verify(None, None).await.expect("verifies");
+    assert!(verified.iter().all(|p| p.mismatch.is_none()), "{verified:?}");
+
+    // A project without a head row gets one at its first event.
+    sql(&url, "DELETE FROM event_heads WHERE project_id = 'other'").expect("deletes");
+    let other = fx.authority("other").await;
+    let wallet = fx.wallet(&other, None).await;
+    fx.issue(&other, wallet, 1).await;
+    assert_eq!(
+        value(&url, "SELECT seq FROM event_heads WHERE project_id = 'other'"),
+        "2"
+    );
+    fx.assert_check().await;
 }

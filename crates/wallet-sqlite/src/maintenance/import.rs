@@ -85,7 +85,9 @@ impl Import {
             "SELECT EXISTS (SELECT 1 FROM authorities WHERE project_id = ?1)
                  OR EXISTS (SELECT 1 FROM customers WHERE project_id = ?1)
                  OR EXISTS (SELECT 1 FROM wallets WHERE project_id = ?1)
-                 OR EXISTS (SELECT 1 FROM transactions WHERE project_id = ?1)",
+                 OR EXISTS (SELECT 1 FROM transactions WHERE project_id = ?1)
+                 OR EXISTS (SELECT 1 FROM events WHERE project_id = ?1)
+                 OR EXISTS (SELECT 1 FROM webhooks WHERE project_id = ?1)",
             [p],
             |r| r.get(0),
         )?;
@@ -97,6 +99,8 @@ impl Import {
         self.conn.execute_batch("PRAGMA defer_foreign_keys = ON")?;
         self.conn
             .execute("DELETE FROM assets WHERE project_id = ?1", [p])?;
+        self.conn
+            .execute("DELETE FROM event_heads WHERE project_id = ?1", [p])?;
         self.conn.execute("DELETE FROM projects WHERE id = ?1", [p])?;
         Ok(())
     }

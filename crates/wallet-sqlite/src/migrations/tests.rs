@@ -2,7 +2,7 @@
 //! row survives with its id, the indexes and triggers are back, foreign keys
 //! are checked, and holds and credit work on the old wallets. Step 6
 //! (items) on a step-5 database: `step_six`; step 7 (lots) on a step-6
-//! one: `step_seven`.
+//! one: `step_seven`; step 8 (events) on a step-7 one: `step_eight`.
 #![allow(clippy::unwrap_used)]
 
 use super::{migrate, schema_steps, STEPS};
@@ -18,6 +18,7 @@ use wallet_core::policy::{AuthorityCaller, Caller};
 use wallet_core::text::{HoldId, ProjectId, PublicId, ReferenceId, Text};
 use wallet_core::{Ledger, Store, TransactionOutcome};
 
+mod step_eight;
 mod step_seven;
 mod step_six;
 

@@ -9,6 +9,7 @@
 
 pub(crate) mod catalog;
 pub(crate) mod credentials;
+pub(crate) mod events;
 pub(crate) mod holds;
 pub(crate) mod items;
 pub(crate) mod ledger;
@@ -17,6 +18,7 @@ pub(crate) mod rows;
 pub(crate) mod settings;
 pub(crate) mod v1;
 pub(crate) mod wallets;
+pub(crate) mod webhooks;
 
 #[cfg(test)]
 mod plans;

@@ -183,13 +183,16 @@ pub(crate) fn set_wallet_description(conn: &Connection, id: WalletId, descriptio
     Ok(())
 }
 
-/// Suspends every Open wallet of a customer.
-pub(crate) fn suspend_open_wallets(conn: &Connection, customer: CustomerRowId) -> DbResult<()> {
-    conn.prepare_cached(
-        "UPDATE wallets SET status = 'Suspended' WHERE customer_id = ?1 AND status = 'Open'",
-    )?
-    .execute([customer.get()])?;
-    Ok(())
+/// Suspends every Open wallet of a customer; returns the ones it suspended.
+pub(crate) fn suspend_open_wallets(conn: &Connection, customer: CustomerRowId) -> DbResult<Vec<WalletId>> {
+    let mut statement = conn.prepare_cached(
+        "UPDATE wallets SET status = 'Suspended' WHERE customer_id = ?1 AND status = 'Open' RETURNING id",
+    )?;
+    let ids = statement
+        .query_map([customer.get()], |r| r.get::<_, i64>(0))?
+        .map(|id| id.map(WalletId::new))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(ids)
 }
 
 /// Takes `amount` from an Open wallet unless it has less available

@@ -7,6 +7,7 @@
 mod common;
 
 mod big_totals;
+mod events;
 mod holds;
 mod holds_export;
 mod items;

@@ -43,7 +43,7 @@ pub struct TestApp {
     store: Store,
     credentials: Credentials,
     ledger: Ledger,
-    handle: actix_web::dev::ServerHandle,
+    handle: wallet_service::startup::AppHandle,
     server: tokio::task::JoinHandle<std::io::Result<()>>,
     /// The database when the app owns it (dropped after the app stops);
     /// `None` when the caller owns it or another app does.
@@ -226,6 +226,14 @@ async fn start(
         admin_password_file,
         ..Settings::default()
     };
+    // A PostgreSQL database has no default key file; every app on one
+    // database shares this one (as every process of a deployment must).
+    if settings.secret_key_file.is_none() && matches!(db, Database::Postgres(_)) {
+        settings.secret_key_file = settings
+            .admin_password_file
+            .as_ref()
+            .map(|p| p.with_file_name("server.key"));
+    }
     adjust(&mut settings);
     let admin_password_file = settings
         .admin_password_file()

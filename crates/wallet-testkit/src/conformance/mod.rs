@@ -29,6 +29,9 @@
 //! - [`lots`]: spending order, nothing spent at or after `expiresAt`,
 //!   expiries once and on restart, expiry carried by moves, earmarks of
 //!   holds, racing spends and expiries, `expiring`, who reads lots, exports.
+//! - [`events`]: the outbox under concurrent writes (no gap, replays to
+//!   the balances), each write path's events and data, none on a fault,
+//!   per project, a customer's stream, webhooks' queues, pruning.
 #![allow(
     clippy::cast_possible_truncation,
     clippy::cast_possible_wrap,
@@ -41,6 +44,7 @@ pub mod concurrency;
 pub mod credentials;
 pub mod credit;
 pub mod defaults;
+pub mod events;
 pub mod faults;
 pub mod holds;
 pub mod idempotency;
@@ -56,6 +60,7 @@ pub use concurrency::*;
 pub use credentials::*;
 pub use credit::*;
 pub use defaults::*;
+pub use events::*;
 pub use faults::*;
 pub use holds::*;
 pub use idempotency::*;

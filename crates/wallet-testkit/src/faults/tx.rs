@@ -5,6 +5,10 @@
 use super::Faults;
 use wallet_core::check::CheckReport;
 use wallet_core::dump::{DumpCounts, DumpRecord};
+use wallet_core::events::{
+    Anchor, Delivery, DeliveryStatus, Draft, Event, EventHead, EventQuery, NewWebhook, Webhook,
+    WebhookHealth, WebhookProgress,
+};
 use wallet_core::ids::{
     AssetId, AuthorityRowId, CustomerKeyRowId, CustomerRowId, EntryId, LotId, TransactionId, WalletId,
 };
@@ -17,7 +21,7 @@ use wallet_core::port::{
     Claim, HoldUpdate, ItemUpdate, LotUpdate, NewCustomerKey, NewEntry, NewItem, NewItemStep, NewLot,
     NewLotStep, NewTransaction, NewWallet, ReadTx, Rechecked, WriteTx,
 };
-use wallet_core::text::{CustomerId, HoldId, ItemId};
+use wallet_core::text::{CustomerId, HoldId, ItemId, PublicId};
 use wallet_core::v1::{InventoryFilter, InventoryLine, V1Entry, WalletTotal, WalletTotalsFilter};
 use wallet_core::StoreError;
 
@@ -101,6 +105,16 @@ impl ReadTx for FaultyTx<'_, '_> {
         ) -> Page<Item>;
         item_history(project: &str, id: &ItemId, page: PageRequest) -> Page<ItemStep>;
         transaction_items(project: &str, transaction: TransactionId) -> Vec<Item>;
+        transaction_entries(transaction: TransactionId) -> Vec<Entry>;
+        lot(id: LotId) -> Option<Lot>;
+        event_head(project: &str) -> EventHead;
+        events(project: &str, query: &EventQuery) -> Vec<Event>;
+        event_anchor(project: &str) -> Option<Anchor>;
+        webhooks(project: &str) -> Vec<Webhook>;
+        webhook(project: &str, id: &PublicId) -> Option<Webhook>;
+        due_webhooks(now: Millis, limit: u32) -> Vec<Webhook>;
+        deliveries(webhook: &PublicId, status: Option<DeliveryStatus>, page: PageRequest) -> Page<Delivery>;
+        webhook_health(webhook: &PublicId) -> WebhookHealth;
         v1_wallet_totals(project: &str, asset: AssetId, filter: &WalletTotalsFilter) -> Vec<WalletTotal>;
         v1_inventory(project: &str, filter: &InventoryFilter) -> Vec<InventoryLine>;
         v1_entry(entry: EntryId) -> Option<V1Entry>;
@@ -135,7 +149,7 @@ impl WriteTx for FaultyTx<'_, '_> {
         lock_customer(project: &str, id: &str) -> Option<Customer>;
         update_customer(rowid: CustomerRowId, name: Option<&str>, description: Option<&str>) -> ();
         set_customer_status(rowid: CustomerRowId, status: CustomerStatus) -> ();
-        suspend_open_wallets(customer: CustomerRowId) -> ();
+        suspend_open_wallets(customer: CustomerRowId) -> Vec<WalletId>;
         insert_wallet(wallet: &NewWallet<'_>) -> WalletId;
         set_wallet_status(id: WalletId, status: WalletStatus) -> ();
         set_wallet_name(id: WalletId, name: &str) -> ();
@@ -162,5 +176,14 @@ impl WriteTx for FaultyTx<'_, '_> {
         update_lot(change: &LotUpdate) -> ();
         append_lot_step(step: &NewLotStep) -> ();
         set_earmarks(project: &str, hold: &HoldId, earmarks: &[Earmark]) -> ();
+        stage_events(project: &str, created_at: Millis, drafts: &[Draft]) -> ();
+        prune_events(project: &str, anchor: &Anchor) -> u64;
+        insert_webhook(webhook: &NewWebhook, progress: &WebhookProgress) -> ();
+        delete_webhook(project: &str, id: &PublicId) -> bool;
+        lease_webhook(id: &PublicId, owner: &str, now: Millis, until: Millis) -> bool;
+        record_delivery(
+            owner: &str, expected_cursor: i64, delivery: &Delivery, progress: &WebhookProgress
+        ) -> bool;
+        replay_webhook(project: &str, id: &PublicId, after: i64, now: Millis) -> bool;
     }
 }

@@ -20,7 +20,7 @@ use wallet_core::{Ledger, Store, TransactionOutcome};
 
 /// Rows as the binary before lots wrote them: alice's wallet with an Open
 /// hold, a Capture into the fees wallet, and an item with its grant.
-const STEP_SIX_ROWS: &str = "
+pub(super) const STEP_SIX_ROWS: &str = "
     INSERT INTO projects (id, name, default_asset, created_at) VALUES ('default', 'Default project', 1, 0);
     INSERT INTO assets (id, project_id, code, name, fractions, used, created_at)
         VALUES (1, 'default', 'PTS', 'Points', 1, 1, 0);
@@ -48,7 +48,7 @@ const STEP_SIX_ROWS: &str = "
     INSERT INTO authority_totals (wallet_id, authority_id, total, total_high) VALUES (3, 1, 40, 0), (8, 1, 10, 0);";
 
 /// Every table the binary before lots had.
-const TABLES: &[&str] = &[
+pub(super) const TABLES: &[&str] = &[
     "projects",
     "assets",
     "authorities",
@@ -84,7 +84,7 @@ fn every_row(conn: &Connection) -> Vec<Vec<Vec<rusqlite::types::Value>>> {
         .collect()
 }
 
-async fn caller(ledger: &Ledger) -> Caller {
+pub(super) async fn caller(ledger: &Ledger) -> Caller {
     let authority = ledger
         .create_authority(
             ProjectId::default_project(),

@@ -1,0 +1,235 @@
+//! The delivery worker: one per server process, started with the server.
+//!
+//! - It wakes when events commit (the events bell, rung after each commit
+//!   here, and on PostgreSQL for other processes' commits too), and on a
+//!   timer ([`POLL`]) for retries that come due and for anything missed.
+//! - Each pass reads the endpoints whose next attempt is due
+//!   (`Ledger::due_webhooks`) and, for each that has an event waiting and is
+//!   not being worked on here, starts a task (at most [`MAX_ACTIVE`] at
+//!   once): so a slow or dead endpoint holds only its own task, never
+//!   another endpoint's deliveries, and never a write (writes only ring
+//!   the bell).
+//! - A task takes the endpoint's lease (`Ledger::lease_webhook`, owner =
+//!   this process, [`LEASE`] long, renewed before each attempt), reads the
+//!   endpoint again, and sends its events in `seq` order, one at a time:
+//!   each attempt is settled (`wallet_core::events::settle`, with a random
+//!   jitter spread) and recorded (`Ledger::record_delivery`) before the
+//!   next. It ends when the queue is empty, an attempt failed (the retry
+//!   is due later), or the queue was moved meanwhile (a replay; another
+//!   process). Several processes on one database share the endpoints
+//!   through the leases: an endpoint is delivered by one of them at a time.
+//! - Everything it knows is in the database: after a restart it resumes
+//!   where each queue stood. A delivery whose answer came but whose record
+//!   did not commit (a crash in between) is sent again: at least once.
+//! - [`WebhookWorker::stop`] asks it to stop: the attempts in flight are
+//!   abandoned (their record not written, so they are made again later).
+
+use crate::key::ServerKey;
+use crate::sender::Sender;
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+use tokio::sync::{watch, Notify};
+use tokio::task::{JoinHandle, JoinSet};
+use wallet_core::events::{settle, Attempt, DeliveryStatus, RetrySchedule, Webhook};
+use wallet_core::model::Millis;
+use wallet_core::text::PublicId;
+use wallet_core::{Ledger, LedgerError};
+
+/// Longest wait between two passes.
+pub const POLL: Duration = Duration::from_secs(1);
+/// How many endpoints are delivered at once per process.
+pub const MAX_ACTIVE: usize = 64;
+/// How long a lease holds: longer than an attempt may take (10 s) with its
+/// record, so a live owner keeps it; a dead one's lapses after it.
+pub const LEASE: Millis = 30_000;
+/// How many due endpoints one pass reads.
+const DUE_LIMIT: u32 = 256;
+/// The wait after a pass failed (the database unavailable, say).
+const RETRY: Duration = Duration::from_secs(1);
+
+/// What the worker runs with.
+#[derive(Clone)]
+pub struct WorkerConfig {
+    pub key: ServerKey,
+    pub sender: Sender,
+    pub schedule: RetrySchedule,
+    /// This process's name on the leases it takes.
+    pub owner: String,
+}
+
+impl WorkerConfig {
+    /// A random owner name, one per process.
+    pub fn random_owner() -> String {
+        format!("proc-{}", wallet_core::text::random_base32(16))
+    }
+}
+
+/// The running worker. Dropped without [`stop`](Self::stop), it is aborted.
+pub struct WebhookWorker {
+    stop: watch::Sender<bool>,
+    task: Option<JoinHandle<()>>,
+}
+
+impl WebhookWorker {
+    pub fn start(ledger: Ledger, config: WorkerConfig) -> Self {
+        let (stop, stopped) = watch::channel(false);
+        let task = tokio::spawn(run(ledger, config, stopped));
+        Self {
+            stop,
+            task: Some(task),
+        }
+    }
+
+    /// Stops the worker and its tasks, and waits until they have ended.
+    pub async fn stop(mut self) {
+        let _ = self.stop.send(true);
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for WebhookWorker {
+    fn drop(&mut self) {
+        if let Some(task) = &self.task {
+            task.abort();
+        }
+    }
+}
+
+/// The endpoints this process is working on.
+type Active = Arc<Mutex<HashSet<PublicId>>>;
+
+async fn run(ledger: Ledger, config: WorkerConfig, mut stopped: watch::Receiver<bool>) {
+    let bell = ledger.event_bell();
+    let active: Active = Arc::default();
+    let finished = Arc::new(Notify::new());
+    // Dropping the set (when the loop ends) aborts the tasks.
+    let mut tasks = JoinSet::new();
+    let mut failing = false;
+    loop {
+        if *stopped.borrow() {
+            break;
+        }
+        // Subscribed before the pass reads: a commit during it rings again.
+        let mut rings = bell.subscribe();
+        rings.mark_unchanged();
+        let wait = match pass(&ledger, &config, &active, &finished, &mut tasks).await {
+            Ok(()) => {
+                if failing {
+                    failing = false;
+                    log::info!("webhook deliveries work again");
+                }
+                POLL
+            }
+            Err(e) => {
+                if !failing {
+                    failing = true;
+                    log::warn!("reading the webhooks' queues failed (retried every {RETRY:?}): {e}");
+                }
+                RETRY
+            }
+        };
+        while tasks.try_join_next().is_some() {}
+        tokio::select! {
+            biased;
+            _ = stopped.changed() => break,
+            _ = rings.changed() => {}
+            () = finished.notified() => {}
+            () = tokio::time::sleep(wait) => {}
+        }
+    }
+    tasks.shutdown().await;
+}
+
+/// Starts a task for every due endpoint with an event waiting that is not
+/// being worked on here, while fewer than [`MAX_ACTIVE`] run.
+async fn pass(
+    ledger: &Ledger,
+    config: &WorkerConfig,
+    active: &Active,
+    finished: &Arc<Notify>,
+    tasks: &mut JoinSet<()>,
+) -> Result<(), LedgerError> {
+    let due = ledger.due_webhooks(DUE_LIMIT).await?;
+    for webhook in due {
+        {
+            let active = active.lock().unwrap_or_else(PoisonError::into_inner);
+            if active.len() >= MAX_ACTIVE {
+                break;
+            }
+            if active.contains(&webhook.id) {
+                continue;
+            }
+        }
+        // A read, not a write: idle endpoints cost no lease.
+        if ledger.next_webhook_event(&webhook).await?.is_none() {
+            continue;
+        }
+        active
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(webhook.id.clone());
+        let (ledger, config, active, finished) = (
+            ledger.clone(),
+            config.clone(),
+            Arc::clone(active),
+            Arc::clone(finished),
+        );
+        tasks.spawn(async move {
+            let id = webhook.id.clone();
+            if let Err(e) = deliver(&ledger, &config, webhook).await {
+                log::warn!("delivering webhook {id}'s events failed: {e}");
+            }
+            active.lock().unwrap_or_else(PoisonError::into_inner).remove(&id);
+            finished.notify_one();
+        });
+    }
+    Ok(())
+}
+
+/// Works one endpoint's queue while it holds the lease: its events in
+/// `seq` order, until it is empty, an attempt fails or the queue moved.
+async fn deliver(ledger: &Ledger, config: &WorkerConfig, webhook: Webhook) -> Result<(), LedgerError> {
+    loop {
+        if !ledger.lease_webhook(&webhook.id, &config.owner, LEASE).await? {
+            return Ok(()); // another process has it
+        }
+        // Read again under the lease: its queue may have moved since.
+        let Some(webhook) = ledger.webhook_state(&webhook.project_id, &webhook.id).await? else {
+            return Ok(()); // deleted
+        };
+        if webhook.progress.next_attempt_at > ledger.now() {
+            return Ok(());
+        }
+        let Some(event) = ledger.next_webhook_event(&webhook).await? else {
+            return Ok(());
+        };
+        let secret = config.key.webhook_secret(webhook.id.as_str(), &webhook.salt);
+        let timestamp = ledger.now().div_euclid(1000);
+        let outcome = config.sender.send(&webhook.url, &secret, &event, timestamp).await;
+        if let Attempt::Failed { error, .. } = &outcome {
+            log::info!("webhook {} event {}: {error}", webhook.id, event.id());
+        }
+        let spread = rand::random_range(-1.0..=1.0);
+        let settled = settle(
+            &webhook,
+            event.seq,
+            outcome,
+            ledger.now(),
+            &config.schedule,
+            spread,
+        );
+        let status = settled.delivery.status;
+        let recorded = ledger
+            .record_delivery(&config.owner, webhook.progress.cursor, settled)
+            .await?;
+        if !recorded || status == DeliveryStatus::Failed {
+            return Ok(());
+        }
+        if status == DeliveryStatus::Dead {
+            log::warn!("webhook {} gave up on event {} (Dead)", webhook.id, event.id());
+        }
+    }
+}
