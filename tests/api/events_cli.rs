@@ -18,6 +18,19 @@ fn stdout(output: &std::process::Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
+/// Runs `verify` (with `args`) and asserts it exits 1 naming `seq` first.
+async fn assert_verify_fails_at(app: &wallet_testkit::app::TestApp, args: &[&str], seq: i64) {
+    let mut all = vec!["verify"];
+    all.extend_from_slice(args);
+    let broken = cli(app.db_arg(), &all).await;
+    assert_eq!(broken.status.code(), Some(1), "{}", describe(&broken));
+    assert!(
+        stdout(&broken).contains(&format!("MISMATCH at seq {seq}:")),
+        "expected seq {seq}: {}",
+        describe(&broken)
+    );
+}
+
 /// The project's feed, as the API serves it.
 async fn feed(app: &wallet_testkit::app::TestApp, c: &wallet_testkit::app::v2::Ctx) -> Vec<Value> {
     let (status, page) = c.get(app, "/events?limit=1000").await;
@@ -52,13 +65,7 @@ async fn verify_passes_then_names_the_first_seq_an_sqlite3_edit_broke() {
         ),
         "",
     );
-    let broken = cli(app.db_arg(), &["verify"]).await;
-    assert_eq!(broken.status.code(), Some(1), "{}", describe(&broken));
-    assert!(
-        stdout(&broken).contains(&format!("MISMATCH at seq {seq}:")),
-        "expected seq {seq}: {}",
-        describe(&broken)
-    );
+    assert_verify_fails_at(&app, &[], seq).await;
     app.stop().await;
 }
 
@@ -77,13 +84,7 @@ async fn an_edited_event_fails_verify_at_its_seq() {
         ),
         "",
     );
-    let broken = cli(app.db_arg(), &["verify", "--project", "default"]).await;
-    assert_eq!(broken.status.code(), Some(1), "{}", describe(&broken));
-    assert!(
-        stdout(&broken).contains(&format!("MISMATCH at seq {last}:")),
-        "{}",
-        describe(&broken)
-    );
+    assert_verify_fails_at(&app, &["--project", "default"], last).await;
     app.stop().await;
 }
 
@@ -121,13 +122,7 @@ async fn prune_keeps_a_signed_anchor_that_verify_checks() {
     assert!(ok.status.success(), "verify after prune: {}", describe(&ok));
 
     app.tamper("UPDATE event_heads SET anchor_signature = 'forged';", "");
-    let forged = cli(app.db_arg(), &["verify"]).await;
-    assert_eq!(forged.status.code(), Some(1), "{}", describe(&forged));
-    assert!(
-        stdout(&forged).contains(&format!("MISMATCH at seq {cut}:")),
-        "{}",
-        describe(&forged)
-    );
+    assert_verify_fails_at(&app, &[], cut).await;
     app.stop().await;
 }
 
@@ -142,12 +137,6 @@ async fn dropping_the_last_events_fails_verify_against_the_head() {
         &format!("DROP TRIGGER events_no_delete; DELETE FROM events WHERE seq = {last};"),
         "",
     );
-    let broken = cli(app.db_arg(), &["verify"]).await;
-    assert_eq!(broken.status.code(), Some(1), "{}", describe(&broken));
-    assert!(
-        stdout(&broken).contains(&format!("MISMATCH at seq {last}:")),
-        "{}",
-        describe(&broken)
-    );
+    assert_verify_fails_at(&app, &[], last).await;
     app.stop().await;
 }
