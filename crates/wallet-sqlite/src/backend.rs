@@ -5,7 +5,7 @@ use crate::error::DbError;
 use crate::migrations;
 use crate::pool::ReadPool;
 use crate::tx::SqlTx;
-use crate::writer::Writer;
+use crate::writer::{Checkpointer, Writer};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
 use wallet_core::port::{Backend, BackendStats, BoxFuture, ReadJob, WriteJob};
@@ -107,7 +107,8 @@ impl SqliteBackend {
         migrations::migrate(&mut write_conn)?;
         connection::restrict_permissions(&options.path)?;
         let readers = ReadPool::new(connection::reader_pool(&options.path, options.read_connections)?);
-        let writer = Writer::start(write_conn, options.max_batch)?;
+        let checkpointer = Checkpointer::start(&options.path, options.durability.synchronous())?;
+        let writer = Writer::start(write_conn, options.max_batch, checkpointer)?;
         Ok(Self {
             path: options.path.clone(),
             writer,

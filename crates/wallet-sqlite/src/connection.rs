@@ -28,6 +28,16 @@ pub enum Durability {
     Normal,
 }
 
+impl Durability {
+    /// The `synchronous` pragma's value for it.
+    pub(crate) fn synchronous(self) -> &'static str {
+        match self {
+            Durability::Full => "FULL",
+            Durability::Normal => "NORMAL",
+        }
+    }
+}
+
 impl std::str::FromStr for Durability {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
@@ -43,10 +53,7 @@ impl std::str::FromStr for Durability {
 pub(crate) fn open_writer(path: &Path, durability: Durability) -> DbResult<Connection> {
     let conn = Connection::open(path)?;
     conn.busy_timeout(BUSY_TIMEOUT)?;
-    let synchronous = match durability {
-        Durability::Full => "FULL",
-        Durability::Normal => "NORMAL",
-    };
+    let synchronous = durability.synchronous();
     let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
     if !mode.eq_ignore_ascii_case("wal") {
         return Err(DbError(StoreError::Schema(format!(
@@ -56,11 +63,15 @@ pub(crate) fn open_writer(path: &Path, durability: Durability) -> DbResult<Conne
     // A 64 MiB page cache for the writer: transfers touch wallets and running
     // totals all over the file, and re-reading their pages showed in profiles.
     // Readers get 4 MiB each, so the process stays small with 8 of them.
+    // Checkpoints run on a thread of their own (`writer::checkpoint`); the
+    // writer's own only bounds the WAL.
     conn.execute_batch(&format!(
         "PRAGMA synchronous = {synchronous};
          PRAGMA foreign_keys = ON;
          PRAGMA temp_store = MEMORY;
-         PRAGMA cache_size = -65536;"
+         PRAGMA cache_size = -65536;
+         PRAGMA wal_autocheckpoint = {};",
+        crate::writer::WRITER_AUTOCHECKPOINT
     ))?;
     conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     Ok(conn)

@@ -26,8 +26,11 @@ use tokio::sync::{mpsc, oneshot, OwnedSemaphorePermit, Semaphore};
 use wallet_core::port::{BoxFuture, Verdict, WriteJob};
 use wallet_core::StoreError;
 
+mod checkpoint;
 #[cfg(test)]
 mod tests;
+
+pub(crate) use checkpoint::{Checkpointer, WRITER_AUTOCHECKPOINT};
 
 /// Jobs queued or running beyond this many make `submit` wait: back-pressure
 /// instead of unbounded memory.
@@ -79,13 +82,15 @@ fn stopped() -> StoreError {
 }
 
 impl Writer {
-    pub(crate) fn start(conn: Connection, max_batch: usize) -> DbResult<Self> {
+    /// Starts the thread on `conn`; `checkpointer` is rung after each commit
+    /// and stops with the thread.
+    pub(crate) fn start(conn: Connection, max_batch: usize, checkpointer: Checkpointer) -> DbResult<Self> {
         let (queue, jobs) = mpsc::unbounded_channel();
         let counters = Arc::new(Counters::default());
         let thread_counters = Arc::clone(&counters);
         let thread = std::thread::Builder::new()
             .name("ledger-writer".to_owned())
-            .spawn(move || run(conn, jobs, max_batch.max(1), &thread_counters))?;
+            .spawn(move || run(conn, jobs, max_batch.max(1), &thread_counters, checkpointer))?;
         Ok(Self {
             queue,
             room: Arc::new(Semaphore::new(QUEUE_DEPTH)),
@@ -154,7 +159,13 @@ impl Drop for Writer {
     }
 }
 
-fn run(conn: Connection, mut jobs: mpsc::UnboundedReceiver<Queued>, max_batch: usize, counters: &Counters) {
+fn run(
+    conn: Connection,
+    mut jobs: mpsc::UnboundedReceiver<Queued>,
+    max_batch: usize,
+    counters: &Counters,
+    checkpointer: Checkpointer,
+) {
     let mut group: Vec<Queued> = Vec::with_capacity(max_batch.min(4096));
     while let Some(first) = jobs.blocking_recv() {
         group.push(first);
@@ -177,6 +188,7 @@ fn run(conn: Connection, mut jobs: mpsc::UnboundedReceiver<Queued>, max_batch: u
         for job in group.drain(..) {
             answer(job, &outcome);
         }
+        checkpointer.ring();
     }
     log::debug!("ledger writer stopped");
 }

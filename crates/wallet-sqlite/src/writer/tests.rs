@@ -223,3 +223,46 @@ async fn the_backend_may_be_dropped_by_a_job_on_the_writer_thread() {
     let store = Store::new(Arc::new(reopened));
     assert_eq!(setting(&store, "kept").await.as_deref(), Some("v"));
 }
+
+/// A file's size: the database file grows only when a checkpoint copies
+/// pages from the WAL into it.
+fn file_len(path: &std::path::Path) -> u64 {
+    std::fs::metadata(path).map(|m| m.len()).unwrap_or(0)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn committed_pages_reach_the_database_file_without_the_writer_checkpointing() {
+    let (dir, backend, _store) = open();
+    let db = dir.path().join("w.db");
+    let before = file_len(&db);
+    // A few hundred new pages: far below the writer's own auto-checkpoint
+    // (`WRITER_AUTOCHECKPOINT`), so only the background thread copies them.
+    backend
+        .writer()
+        .on_connection(|conn| {
+            conn.execute_batch(
+                "CREATE TABLE filler (x BLOB);
+                 WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 300)
+                 INSERT INTO filler SELECT randomblob(4000) FROM n;",
+            )
+            .expect("the filler is written");
+            Verdict::Keep
+        })
+        .await
+        .expect("the group commits");
+    let pages: u64 = 300;
+    assert!(
+        pages < u64::from(crate::writer::WRITER_AUTOCHECKPOINT),
+        "the test must stay below the writer's own checkpoint"
+    );
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while file_len(&db) < before + pages * 4000 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no checkpoint copied the committed pages into the database file ({} -> {} bytes)",
+            before,
+            file_len(&db)
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
