@@ -1,17 +1,18 @@
 #!/usr/bin/env bash
-# Side by side on this machine, in one run, on one throwaway PostgreSQL
-# cluster: PostgreSQL's own bank-transfer benchmark (pgbench TPC-B,
-# synchronous_commit=on), then `wallet-service bench` (release build,
-# in-process server) with the same client count and duration:
-#   - on PostgreSQL, in a database of the same cluster: `transfer` and
-#     `transfer-fee` (a fee to one hot wallet in every transaction), with
-#     each writer_connections of $WRITERS;
-#   - on SQLite (a temporary file): `transfer`, `transfer-fee`, then the
-#     batch and balance workloads.
-# Prints every report, then a summary with the ratios.
+# Every figure of docs/performance.md's table, from one run on this machine:
+#   - the references: the disk's fdatasync rate, PostgreSQL's own
+#     bank-transfer benchmark (pgbench TPC-B, synchronous_commit=on) on a
+#     throwaway cluster, and the HTTP ceiling (`bench --workload ceiling`:
+#     API v1's GET /health, no ledger work, under the same load generator);
+#   - `wallet-service bench` (release build, in-process server) on SQLite:
+#     transfer, entry, balance, mixed, batch, hold, trade, transfer with a
+#     webhook receiver attached; then on PostgreSQL (a database of the same
+#     cluster): transfer, with each writer_connections of $WRITERS;
+#   - a summary: each workload with its ratio to its reference, and each of
+#     issue 16's targets met or missed (and by how much).
 #
 #   bench/compare.sh                      # 64 clients, 10 s each
-#   CLIENTS=8 DURATION=30 WRITERS="1 4" BATCH_CLIENTS=4 BATCH_SIZE=1000 bench/compare.sh
+#   CLIENTS=8 DURATION=30 WRITERS="1 2 4" BATCH_CLIENTS=4 BATCH_SIZE=1000 bench/compare.sh
 #   WALLET_BIN=/tmp/wallet-service-before bench/compare.sh   # no build
 #
 # Installs PostgreSQL from Debian's packages if pgbench/initdb are missing
@@ -22,12 +23,13 @@ cd "$(dirname "$0")/.."
 
 CLIENTS=${CLIENTS:-64}
 DURATION=${DURATION:-10}
+WALLETS=${WALLETS:-100000}
 PG_PORT=${PG_PORT:-54329}
 BATCH_SIZE=${BATCH_SIZE:-1000}
 # A batch producer is a few clients with big requests, not 64 small ones.
 BATCH_CLIENTS=${BATCH_CLIENTS:-4}
-# The PostgreSQL backend's writer connections to measure.
-WRITERS=${WRITERS:-"1 2 4 8"}
+# The PostgreSQL backend's writer connections to measure (2 is the default).
+WRITERS=${WRITERS:-"2"}
 pg_bin() {
     local dir
     for dir in /usr/lib/postgresql/*/bin; do
@@ -78,6 +80,56 @@ else
 fi
 echo "binary: $BIN ($("$BIN" --version))"
 
+# What a commit costs the disk at least: appends of one 4 KiB page, each
+# made durable with fdatasync, as a WAL commit is. On the file system the
+# bench's SQLite file lives on (the temp dir).
+echo "== fdatasync rate (4 KiB appends, 5 s)"
+python3 - "$WORK/fsync.probe" >"$WORK/fsync.rate" <<'EOF'
+import os, sys, time
+fd = os.open(sys.argv[1], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+page, n, start = b"\0" * 4096, 0, time.monotonic()
+while time.monotonic() - start < 5:
+    os.write(fd, page)
+    os.fdatasync(fd)
+    n += 1
+print(round(n / (time.monotonic() - start)))
+EOF
+FSYNC=$(cat "$WORK/fsync.rate")
+echo "fdatasync/s: $FSYNC"
+
+run_bench() {
+    local name=$1
+    shift
+    echo "== wallet-service bench $*"
+    echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+    local out status=0
+    # stderr carries the per-second progress; keep the report.
+    out=$("$BIN" bench "$@" 2>/dev/null) || status=$?
+    echo "$out"
+    [ "$status" = 0 ] || echo "(wallet-service bench exited $status: money not conserved or check failed)"
+    echo "$out" | awk '/^throughput:/ {print $2; exit}' >"$WORK/$name.tps"
+    echo "$out" | sed -n 's/^latency:.* p99 \([0-9.]*\) ms.*/\1/p' >"$WORK/$name.p99"
+    echo "$status" >"$WORK/$name.status"
+}
+
+# SQLite: a temporary file of the bench's own (a WALLET_DB naming a
+# PostgreSQL database would send these runs there). The ceiling first and
+# last: their spread is the machine's noise over the SQLite runs.
+unset WALLET_DB
+common=(--clients "$CLIENTS" --duration "$DURATION" --wallets "$WALLETS")
+run_bench ceiling-1 --workload ceiling "${common[@]}"
+run_bench transfer --workload transfer "${common[@]}"
+run_bench entry --workload entry "${common[@]}"
+run_bench balance --workload balance "${common[@]}"
+run_bench mixed --workload mixed "${common[@]}"
+run_bench batch --workload batch --batch-size "$BATCH_SIZE" --clients "$BATCH_CLIENTS" \
+    --duration "$DURATION" --wallets "$WALLETS"
+run_bench hold --workload hold "${common[@]}"
+run_bench trade --workload trade "${common[@]}"
+run_bench webhook --workload transfer --webhook ok "${common[@]}"
+run_bench transfer-2 --workload transfer "${common[@]}"
+run_bench ceiling-2 --workload ceiling "${common[@]}"
+
 echo "== PostgreSQL $("$PG/postgres" --version | awk '{print $3}'): pgbench TPC-B, $CLIENTS clients, ${DURATION}s"
 as_pg "$PG/initdb" -D "$WORK/pg" -U postgres --auth=trust >/dev/null
 # Room for pgbench's clients, then for the bench's writers, readers and loader.
@@ -101,58 +153,72 @@ run_pgbench pgbench-1
 # (each run of it there empties what the previous one left).
 psql_pg -d postgres -c "CREATE DATABASE wallet_bench"
 DB_URL="postgres://postgres@127.0.0.1:$PG_PORT/wallet_bench"
-
-run_bench() {
-    local name=$1
-    shift
-    echo "== wallet-service bench $*"
-    echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
-    local out status=0
-    # stderr carries the per-second progress; keep the report.
-    out=$("$BIN" bench "$@" 2>/dev/null) || status=$?
-    echo "$out"
-    [ "$status" = 0 ] || echo "(wallet-service bench exited $status: money not conserved or check failed)"
-    echo "$out" | awk '/^throughput:/ {print $2; exit}' >"$WORK/$name.tps"
-    echo "$out" | sed -n 's/^latency:.* p99 \([0-9.]*\) ms.*/\1/p' >"$WORK/$name.p99"
-}
-
 # Each writer count is a config file; nothing else differs between runs.
 for n in $WRITERS; do
     echo "writer_connections = $n" >"$WORK/writers-$n.toml"
-    for workload in transfer transfer-fee; do
-        WALLET_CONFIG="$WORK/writers-$n.toml" run_bench "pg-$workload-$n" \
-            --db "$DB_URL" --workload "$workload" --clients "$CLIENTS" --duration "$DURATION"
-    done
+    WALLET_CONFIG="$WORK/writers-$n.toml" run_bench "pg-transfer-$n" \
+        --db "$DB_URL" --workload transfer "${common[@]}"
 done
 echo "== pgbench TPC-B again, $CLIENTS clients, ${DURATION}s"
 run_pgbench pgbench-2
 as_pg "$PG/pg_ctl" -D "$WORK/pg" -m fast stop >/dev/null
-PG_TPS1=$(cat "$WORK/pgbench-1.tps") PG_TPS2=$(cat "$WORK/pgbench-2.tps")
-PG_TPS=$(( (PG_TPS1 + PG_TPS2) / 2 ))
 
-# SQLite: a temporary file of the bench's own (a WALLET_DB naming a
-# PostgreSQL database would send these runs there).
-unset WALLET_DB
-run_bench transfer --workload transfer --clients "$CLIENTS" --duration "$DURATION"
-run_bench transfer-fee --workload transfer-fee --clients "$CLIENTS" --duration "$DURATION"
-run_bench batch --workload batch --batch-size "$BATCH_SIZE" --clients "$BATCH_CLIENTS" --duration "$DURATION"
-run_bench balance --workload balance --clients "$CLIENTS" --duration "$DURATION"
-
+# ---- summary -------------------------------------------------------------
+v() { cat "$WORK/$1.$2"; }
+mean() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.0f", (a + b) / 2 }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
-# The fee's cost: how much lower transfer-fee's throughput is than transfer's.
-cost() { awk -v fee="$1" -v plain="$2" 'BEGIN { if (plain > 0) printf "%.0f%%", 100 * (plain - fee) / plain; else print "-" }'; }
-echo "== summary ($CLIENTS clients, ${DURATION}s each; one cluster, one run)"
-echo "pgbench TPC-B tps:                   $PG_TPS1 before, $PG_TPS2 after: mean $PG_TPS"
-echo "PostgreSQL backend, by writer_connections (transfers/s, p99; fee cost: transfer-fee below transfer):"
+# verdict MEASURED OP GOAL: "met", or "missed: N.NNx short" (">=") / "N.NNx over" ("<=").
+verdict() {
+    awk -v m="$1" -v op="$2" -v g="$3" 'BEGIN {
+        if (m == "" || g == "") { print "not measured"; exit }
+        if (op == ">=") { if (m >= g) print "met"; else printf "missed (%.2fx short)\n", g / m }
+        else            { if (m <= g) print "met"; else printf "missed (%.2fx over)\n", m / g }
+    }'
+}
+CEIL=$(mean "$(v ceiling-1 tps)" "$(v ceiling-2 tps)")
+TRANSFER=$(mean "$(v transfer tps)" "$(v transfer-2 tps)")
+PG_TPS=$(mean "$(v pgbench-1 tps)" "$(v pgbench-2 tps)")
+echo
+echo "== summary ($CLIENTS clients, ${DURATION}s each, $WALLETS wallets; one run)"
+echo "references:"
+printf "  %-34s %8s/s\n" "fdatasync (4 KiB appends)" "$FSYNC"
+printf "  %-34s %8s/s  (%s, %s)\n" "HTTP ceiling (GET /api/v1/health)" "$CEIL" "$(v ceiling-1 tps)" "$(v ceiling-2 tps)"
+printf "  %-34s %8s/s  (%s, %s)\n" "pgbench TPC-B" "$PG_TPS" "$(v pgbench-1 tps)" "$(v pgbench-2 tps)"
+echo "SQLite (per second; ratio to the reference in brackets):"
+row() { # name label reference-value reference-name
+    printf "  %-34s %8s  p99 %7s ms  %5sx %s\n" "$2" "$(v "$1" tps)" "$(v "$1" p99)" \
+        "$(ratio "$(v "$1" tps)" "$3")" "$4"
+}
+row transfer "transfer" "$FSYNC" "fsync"
+row transfer-2 "transfer (again, after the others)" "$FSYNC" "fsync"
+row entry "entry (API v1)" "$FSYNC" "fsync"
+row balance "balance" "$CEIL" "ceiling"
+row mixed "mixed (90% balance)" "$CEIL" "ceiling"
+row batch "batch ($BATCH_CLIENTS x $BATCH_SIZE; transfers)" "$TRANSFER" "transfer"
+row hold "hold (placed + captured)" "$TRANSFER" "transfer"
+row trade "trade" "$TRANSFER" "transfer"
+row webhook "transfer, webhook receiver on" "$TRANSFER" "transfer"
+echo "PostgreSQL backend:"
 for n in $WRITERS; do
-    t=$(cat "$WORK/pg-transfer-$n.tps") f=$(cat "$WORK/pg-transfer-fee-$n.tps")
-    printf "  writers %-2s transfer %6s (%sx pgbench, p99 %s ms)  transfer-fee %6s (p99 %s ms)  fee cost %s\n" \
-        "$n" "$t" "$(ratio "$t" "$PG_TPS")" "$(cat "$WORK/pg-transfer-$n.p99")" \
-        "$f" "$(cat "$WORK/pg-transfer-fee-$n.p99")" "$(cost "$f" "$t")"
+    row "pg-transfer-$n" "transfer, $n writer connections" "$PG_TPS" "pgbench"
 done
-WS_TPS=$(cat "$WORK/transfer.tps")
-FEE_TPS=$(cat "$WORK/transfer-fee.tps")
-echo "SQLite transfers/s:                  $WS_TPS ($(ratio "$WS_TPS" "$PG_TPS")x pgbench)"
-echo "SQLite transfer-fee/s:               $FEE_TPS (fee cost $(cost "$FEE_TPS" "$WS_TPS"))"
-echo "SQLite batch transfers/s:            $(cat "$WORK/batch.tps")"
-echo "SQLite balance reads/s:              $(cat "$WORK/balance.tps")"
+echo "targets:"
+target() { printf "  %-58s %10s  %s\n" "$1" "$2" "$(verdict "$2" "$3" "$4")"; }
+target "batch of $BATCH_SIZE >= 100,000 transfers/s" "$(v batch tps)" ">=" 100000
+target "transfer >= 3x fsync rate (ratio)" "$(ratio "$TRANSFER" "$FSYNC")" ">=" 3
+target "transfer >= 25% of the HTTP ceiling (ratio)" "$(ratio "$TRANSFER" "$CEIL")" ">=" 0.25
+target "transfer p99 <= 15 ms" "$(v transfer p99)" "<=" 15
+target "balance >= 50% of the HTTP ceiling (ratio)" "$(ratio "$(v balance tps)" "$CEIL")" ">=" 0.5
+target "webhook receiver on: >= 90% of transfer (ratio)" "$(ratio "$(v webhook tps)" "$TRANSFER")" ">=" 0.9
+for n in $WRITERS; do
+    target "PostgreSQL transfer ($n writers) >= 2x pgbench (ratio)" \
+        "$(ratio "$(v "pg-transfer-$n" tps)" "$PG_TPS")" ">=" 2
+done
+failed=0
+for f in "$WORK"/*.status; do [ "$(cat "$f")" = 0 ] || failed=1; done
+if [ "$failed" = 0 ]; then
+    echo "audits: every run conserved money and passed check"
+else
+    echo "audits: A RUN FAILED ITS AUDIT (see its report above)"
+    exit 1
+fi

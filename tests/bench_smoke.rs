@@ -54,6 +54,7 @@ fn every_workload_runs_and_conserves_money() {
         &["--workload", "batch", "--batch-size", "20"],
         &["--workload", "hold"],
         &["--workload", "trade"],
+        &["--workload", "ceiling"],
         &["--workload", "transfer", "--lots", "10"],
         &["--workload", "transfer", "--webhook", "ok"],
         &["--workload", "transfer", "--webhook", "dead"],

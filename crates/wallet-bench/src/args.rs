@@ -28,6 +28,11 @@ pub enum WorkloadKind {
     /// buyer. Each client first grants itself one item, then trades it on
     /// between the owners of random wallets.
     Trade,
+    /// The HTTP ceiling: API v1's GET /health, which authenticates no one
+    /// and reads nothing (the maintenance switch is in memory). What this
+    /// load generator and actix-web do on this machine with no ledger
+    /// work: the reference the other workloads' ratios are taken against.
+    Ceiling,
 }
 
 #[derive(Debug, clap::Args)]
@@ -116,6 +121,7 @@ impl BenchArgs {
             WorkloadKind::Batch => Kind::Batch(self.batch_size),
             WorkloadKind::Hold => Kind::Hold,
             WorkloadKind::Trade => Kind::Trade,
+            WorkloadKind::Ceiling => Kind::Ceiling,
         }
     }
 
@@ -124,7 +130,7 @@ impl BenchArgs {
             WorkloadKind::Transfer | WorkloadKind::TransferFee | WorkloadKind::Batch => "transfers",
             WorkloadKind::Entry => "entries",
             WorkloadKind::Balance => "reads",
-            WorkloadKind::Mixed => "requests",
+            WorkloadKind::Mixed | WorkloadKind::Ceiling => "requests",
             WorkloadKind::Hold => "holds (placed and captured)",
             WorkloadKind::Trade => "trades (a Transfer and a TransferItem)",
         }

@@ -28,6 +28,8 @@ pub(super) enum Kind {
     /// from the buyer to the seller and a TransferItem of the item the
     /// other way, in one transaction.
     Trade,
+    /// API v1's `GET /health`: HTTP and routing with no ledger work.
+    Ceiling,
     /// Scale mode: v1 totals of one user.
     V1Wallet,
     /// Scale mode: v1 inventory of one user.
@@ -161,6 +163,11 @@ impl Generator {
             Kind::Balance => {
                 let path = format!("/api/v2/wallets/{}", self.wallet());
                 f.endpoint.write_request(out, "GET", &path, &f.access, None);
+                Sent::Read
+            }
+            Kind::Ceiling => {
+                f.endpoint
+                    .write_request(out, "GET", "/api/v1/health", &f.access, None);
                 Sent::Read
             }
             Kind::EntriesPage => {

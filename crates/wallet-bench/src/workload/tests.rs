@@ -257,6 +257,23 @@ fn reads_are_bodiless_gets_of_known_wallets_and_users() {
 }
 
 #[test]
+fn the_ceiling_is_a_bodiless_get_of_v1_health_with_the_same_headers_as_a_read() {
+    let mut generator = Generator::new(Kind::Ceiling, fixture(&[7, 8], 2), 0);
+    let mut balance = Generator::new(Kind::Balance, fixture(&[7, 8], 2), 0);
+    for _ in 0..5 {
+        let (sent, request) = next(&mut generator);
+        let (_, read) = next(&mut balance);
+        assert!(matches!(sent, Sent::Read));
+        assert_eq!(request.line, "GET /prefix/api/v1/health HTTP/1.1");
+        assert_eq!(
+            request.headers, read.headers,
+            "the same headers as a balance read"
+        );
+        assert!(request.body.is_empty());
+    }
+}
+
+#[test]
 fn mixed_is_mostly_balance_reads() {
     let mut generator = Generator::new(Kind::Mixed, fixture(&[1, 2, 3], 3), 0);
     let transfers = (0..2000)
