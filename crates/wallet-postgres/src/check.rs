@@ -10,10 +10,13 @@
 use crate::conn::PgConn;
 use crate::error::DbResult;
 use crate::statements::rows::col;
-use wallet_core::check::CheckReport;
+use wallet_core::check::{CheckMode, CheckReport, Checkpoint};
 
+mod checkpoint;
 mod events;
 mod lots;
+
+pub(crate) use checkpoint::{load as load_checkpoint, record as record_checkpoint};
 
 /// Violations listed per check are capped so a broken database still
 /// reports fast (the statements say `LIMIT 100`).
@@ -80,19 +83,6 @@ const HOLD_MISMATCHES: &str = "
      WHERE s.project_id <> h.project_id OR s.asset_id <> h.asset_id OR t.project_id <> h.project_id
         OR d.project_id <> h.project_id OR d.asset_id <> h.asset_id
      ORDER BY h.id LIMIT 100)";
-
-/// Per asset: the sum of balances = issued - redeemed - expired (Expire
-/// entries are negative, like Redeem's).
-const ASSET_MISMATCHES: &str = "
-    SELECT 'asset ' || a.id || ': balances sum to ' || coalesce(b.total, 0)
-           || ' but issued - redeemed - expired = ' || coalesce(n.total, 0)
-    FROM assets a
-    LEFT JOIN (SELECT asset_id, sum(balance) AS total FROM wallets GROUP BY asset_id) b ON b.asset_id = a.id
-    LEFT JOIN (SELECT w.asset_id, sum(e.amount) AS total
-               FROM entries e JOIN wallets w ON w.id = e.wallet_id
-               WHERE e.kind IN ('Issue', 'Redeem', 'Expire') GROUP BY w.asset_id) n ON n.asset_id = a.id
-    WHERE coalesce(b.total, 0) <> coalesce(n.total, 0)
-    ORDER BY a.id LIMIT 100";
 
 /// Per transaction, its transfers' entries and its captures' entries each
 /// cancel out within one asset and project.
@@ -231,53 +221,233 @@ const INTEGRITY: &str = "
     WHERE a.id IS NULL OR a.project_id <> p.id
     ORDER BY p.id LIMIT 100";
 
+/// Incremental: per wallet with entries after the checkpoint (`$1`), each
+/// new entry's `balance_after` is the one before it (the wallet's last entry
+/// at or before the checkpoint for the first, found through
+/// `entries_by_wallet_time`) plus its `amount`, and the last is the
+/// wallet's balance. In NUMERIC, so a broken row cannot overflow it.
+const NEW_BALANCE_MISMATCHES: &str = "
+    WITH touched AS (SELECT wallet_id, max(id) AS last FROM entries WHERE id > $1 GROUP BY wallet_id),
+    before AS (SELECT t.wallet_id,
+                      (SELECT p.balance_after FROM entries p
+                       WHERE p.id = (SELECT max(q.id) FROM entries q
+                                     WHERE q.wallet_id = t.wallet_id AND q.id <= $1)) AS balance
+               FROM touched t),
+    new AS (SELECT id, wallet_id, amount, balance_after,
+                   lag(balance_after) OVER (PARTITION BY wallet_id ORDER BY id) AS previous
+            FROM entries WHERE id > $1)
+    (SELECT 'entry ' || n.id || ' of wallet ' || n.wallet_id || ': balance_after ' || n.balance_after
+            || ' but the entry before left ' || coalesce(n.previous, b.balance, 0) || ' and it moves ' || n.amount
+     FROM new n JOIN before b ON b.wallet_id = n.wallet_id
+     WHERE n.balance_after::numeric - n.amount <> coalesce(n.previous, b.balance, 0)
+     ORDER BY n.id LIMIT 100)
+    UNION ALL
+    (SELECT 'wallet ' || w.id || ': balance ' || w.balance || ' but its last entry''s balance_after is '
+            || l.balance_after
+     FROM touched t JOIN wallets w ON w.id = t.wallet_id JOIN entries l ON l.id = t.last
+     WHERE w.balance <> l.balance_after
+     ORDER BY w.id LIMIT 100)";
+
+/// Incremental `NEGATIVE_BALANCES`: every wallet (one scan of `wallets`),
+/// entries after the checkpoint.
+const NEW_NEGATIVE_BALANCES: &str = "
+    (SELECT 'wallet ' || id || ': balance ' || balance || ', held ' || held
+            || ', credit limit ' || credit_limit
+     FROM wallets
+     WHERE held < 0 OR credit_limit < 0 OR credit_limit > 4611686018427387904
+        OR balance::numeric < -credit_limit::numeric
+        OR balance::numeric - held < -credit_limit::numeric
+        OR balance::numeric + credit_limit > 9223372036854775807
+     ORDER BY id LIMIT 100)
+    UNION ALL
+    (SELECT 'entry ' || id || ': balance_after ' || balance_after FROM entries
+     WHERE id > $1 AND balance_after < -4611686018427387904
+     ORDER BY id LIMIT 100)";
+
+/// Incremental `TRANSFER_MISMATCHES` and `FAILED_WITH_ENTRIES`:
+/// transactions after the checkpoint (`$1`), through
+/// `entries_by_transaction`.
+const NEW_TRANSFER_MISMATCHES: &str = "
+    SELECT 'transaction ' || e.transaction_id || ': ' || lower(e.kind)
+           || 's mix assets or projects, or do not cancel out'
+    FROM entries e JOIN wallets w ON w.id = e.wallet_id
+    WHERE e.transaction_id > $1 AND e.kind IN ('Transfer', 'Capture')
+    GROUP BY e.transaction_id, e.kind
+    HAVING sum(e.amount) <> 0 OR count(DISTINCT w.asset_id) > 1 OR count(DISTINCT w.project_id) > 1
+    ORDER BY e.transaction_id, e.kind LIMIT 100";
+
+const NEW_FAILED_WITH_ENTRIES: &str = "
+    SELECT 'transaction ' || t.id || ' failed but has entries'
+    FROM transactions t
+    WHERE t.id > $1 AND t.status = 'Failed' AND EXISTS (SELECT 1 FROM entries e WHERE e.transaction_id = t.id)
+    ORDER BY t.id LIMIT 100";
+
+/// Incremental `AUTHORITY_TOTAL_MISMATCHES`: the (wallet, authority) pairs
+/// with entries after the checkpoint (`$1`), summed over their whole
+/// history through `entries_by_wallet_time`.
+const NEW_AUTHORITY_TOTAL_MISMATCHES: &str = "
+    SELECT 'wallet ' || s.wallet_id || ', authority ' || s.authority_id || ': entries sum to ' || s.total
+           || ' but the running total is ' || coalesce(t.total::text, 'missing')
+    FROM (SELECT e.wallet_id, e.authority_id, sum(e.amount) AS total
+          FROM (SELECT DISTINCT wallet_id, authority_id FROM entries WHERE id > $1) p
+          JOIN entries e ON e.wallet_id = p.wallet_id AND e.authority_id = p.authority_id
+          GROUP BY e.wallet_id, e.authority_id) s
+    LEFT JOIN authority_totals t ON t.wallet_id = s.wallet_id AND t.authority_id = s.authority_id
+    WHERE t.total IS DISTINCT FROM s.total
+    ORDER BY s.wallet_id, s.authority_id LIMIT 100";
+
+/// Per asset: the sum of balances (one scan of `wallets`) and the net, in
+/// text: at the checkpoint (`$2`/`$3`, parallel arrays of asset ids and
+/// nets; empty for a full check) plus every entry after `$1` (0 for a full
+/// check).
+const ASSET_NETS: &str = "
+    SELECT a.id, coalesce(b.total, 0)::text, (coalesce(c.net, 0) + coalesce(n.total, 0))::text
+    FROM assets a
+    LEFT JOIN (SELECT asset_id, sum(balance) AS total FROM wallets GROUP BY asset_id) b ON b.asset_id = a.id
+    LEFT JOIN (SELECT unnest($2::bigint[]) AS asset_id, unnest($3::text[])::numeric AS net) c
+           ON c.asset_id = a.id
+    LEFT JOIN (SELECT w.asset_id, sum(e.amount) AS total
+               FROM entries e JOIN wallets w ON w.id = e.wallet_id
+               WHERE e.id > $1 AND e.kind IN ('Issue', 'Redeem', 'Expire') GROUP BY w.asset_id) n
+           ON n.asset_id = a.id
+    ORDER BY a.id";
+
 /// Runs every check on `conn`, which the caller has put in one transaction.
 pub(crate) fn run(conn: &mut PgConn) -> DbResult<CheckReport> {
-    let mut count = |sql: &'static str| -> DbResult<i64> { col(&conn.query_one(sql, &[])?, 0) };
-    let wallets = count("SELECT count(*) FROM wallets")?;
-    let entries = count("SELECT count(*) FROM entries")?;
-    let transactions = count("SELECT count(*) FROM transactions")?;
-    let items = count("SELECT count(*) FROM items")?;
-    let lot_count = count("SELECT count(*) FROM lots")?;
-    let mut list = |sql: &'static str| -> DbResult<Vec<String>> {
-        let mut found = conn
-            .query(sql, &[])?
-            .iter()
-            .map(|r| col::<String>(r, 0))
-            .collect::<DbResult<Vec<_>>>()?;
-        found.truncate(MAX_LISTED);
-        Ok(found)
+    run_since(conn, None, &mut |_| {})
+}
+
+/// Runs the checks on `conn`, which the caller has put in one transaction:
+/// all of them (`from` None), or what came after the checkpoint `from`.
+/// Calls `progress` as each phase starts.
+pub(crate) fn run_since(
+    conn: &mut PgConn,
+    from: Option<&Checkpoint>,
+    progress: &mut dyn FnMut(&str),
+) -> DbResult<CheckReport> {
+    let (entry, transaction) = from.map_or((0, 0), |c| (c.entry_id, c.transaction_id));
+    let phases = 11;
+    let mut phase = 0;
+    let mut step = |name: &str| {
+        phase += 1;
+        progress(&format!("{name} ({phase}/{phases})"));
     };
+    let mut report = CheckReport {
+        mode: if from.is_some() {
+            CheckMode::Incremental
+        } else {
+            CheckMode::Full
+        },
+        from: from.cloned(),
+        ..CheckReport::default()
+    };
+    step("counts");
+    let mut count = |sql: &'static str| -> DbResult<i64> { col(&conn.query_one(sql, &[])?, 0) };
+    report.wallets = count("SELECT count(*) FROM wallets")?;
+    report.entries = count("SELECT count(*) FROM entries")?;
+    report.transactions = count("SELECT count(*) FROM transactions")?;
+    report.items = count("SELECT count(*) FROM items")?;
+    report.lots = count("SELECT count(*) FROM lots")?;
+    let incremental = from.is_some();
+    step("integrity");
+    report.integrity = list(conn, INTEGRITY, None)?;
+    step("balances");
+    report.balance_mismatches = match incremental {
+        false => list(conn, BALANCE_MISMATCHES, None)?,
+        true => list(conn, NEW_BALANCE_MISMATCHES, Some(entry))?,
+    };
+    step("credit limits");
+    report.negative_balances = match incremental {
+        false => list(conn, NEGATIVE_BALANCES, None)?,
+        true => list(conn, NEW_NEGATIVE_BALANCES, Some(entry))?,
+    };
+    step("holds");
+    report.held_mismatches = list(conn, HELD_MISMATCHES, None)?;
+    report.hold_mismatches = list(conn, HOLD_MISMATCHES, None)?;
+    step("transfers");
+    (report.transfer_mismatches, report.failed_with_entries) = match incremental {
+        false => (
+            list(conn, TRANSFER_MISMATCHES, None)?,
+            list(conn, FAILED_WITH_ENTRIES, None)?,
+        ),
+        true => (
+            list(conn, NEW_TRANSFER_MISMATCHES, Some(transaction))?,
+            list(conn, NEW_FAILED_WITH_ENTRIES, Some(transaction))?,
+        ),
+    };
+    step("authority totals");
+    report.authority_total_mismatches = match incremental {
+        false => list(conn, AUTHORITY_TOTAL_MISMATCHES, None)?,
+        true => list(conn, NEW_AUTHORITY_TOTAL_MISMATCHES, Some(entry))?,
+    };
+    step("items");
     let mut item_mismatches = Vec::new();
     for sql in [ITEM_OWNERS, ITEM_HISTORIES, ITEM_STATES, ITEM_COUNTS] {
-        item_mismatches.extend(list(sql)?);
+        item_mismatches.extend(list(conn, sql, None)?);
     }
     item_mismatches.truncate(MAX_LISTED);
+    report.item_mismatches = item_mismatches;
+    step("lots");
     let mut lot_mismatches = Vec::new();
     for sql in [lots::WALLETS, lots::LOTS, lots::EARMARKS] {
-        lot_mismatches.extend(list(sql)?);
+        lot_mismatches.extend(list(conn, sql, None)?);
     }
     lot_mismatches.truncate(MAX_LISTED);
-    let mut event_mismatches = list(events::CHAINS)?;
-    event_mismatches.extend(list(events::WEBHOOKS)?);
+    report.lot_mismatches = lot_mismatches;
+    step("events");
+    let mut event_mismatches = match from {
+        None => list(conn, events::CHAINS, None)?,
+        Some(from) => events::new_chains(conn, from)?,
+    };
+    event_mismatches.extend(list(conn, events::WEBHOOKS, None)?);
     event_mismatches.truncate(MAX_LISTED);
-    Ok(CheckReport {
-        wallets,
-        entries,
-        transactions,
-        items,
-        lots: lot_count,
-        balance_mismatches: list(BALANCE_MISMATCHES)?,
-        negative_balances: list(NEGATIVE_BALANCES)?,
-        held_mismatches: list(HELD_MISMATCHES)?,
-        hold_mismatches: list(HOLD_MISMATCHES)?,
-        asset_mismatches: list(ASSET_MISMATCHES)?,
-        transfer_mismatches: list(TRANSFER_MISMATCHES)?,
-        failed_with_entries: list(FAILED_WITH_ENTRIES)?,
-        authority_total_mismatches: list(AUTHORITY_TOTAL_MISMATCHES)?,
-        item_mismatches,
-        lot_mismatches,
-        event_mismatches,
-        integrity: list(INTEGRITY)?,
-    })
+    report.event_mismatches = event_mismatches;
+    step("asset supply");
+    let (asset_mismatches, assets) = asset_mismatches(conn, from)?;
+    report.asset_mismatches = asset_mismatches;
+    report.next = Some(checkpoint::next(conn, from, assets)?);
+    Ok(report)
+}
+
+/// The rows of `sql`, a list of violations (after `$1` = `after`, if any).
+fn list(conn: &mut PgConn, sql: &'static str, after: Option<i64>) -> DbResult<Vec<String>> {
+    let rows = match after {
+        None => conn.query(sql, &[])?,
+        Some(after) => conn.query(sql, &[&after])?,
+    };
+    let mut found = rows
+        .iter()
+        .map(|r| col::<String>(r, 0))
+        .collect::<DbResult<Vec<_>>>()?;
+    found.truncate(MAX_LISTED);
+    Ok(found)
+}
+
+/// Per asset: the sum of balances = issued - redeemed - expired (Expire
+/// entries are negative, like Redeem's); incremental, the net at the
+/// checkpoint plus the entries after it. Returns each asset's net too.
+fn asset_mismatches(
+    conn: &mut PgConn,
+    from: Option<&Checkpoint>,
+) -> DbResult<(Vec<String>, Vec<(i64, i128)>)> {
+    let after = from.map_or(0, |c| c.entry_id);
+    let (ids, nets): (Vec<i64>, Vec<String>) = from
+        .map(|c| c.assets.iter().map(|(a, n)| (*a, n.to_string())).unzip())
+        .unwrap_or_default();
+    let mut found = Vec::new();
+    let mut assets = Vec::new();
+    for row in conn.query(ASSET_NETS, &[&after, &ids, &nets])? {
+        let asset: i64 = col(&row, 0)?;
+        let (balances, net): (String, String) = (col(&row, 1)?, col(&row, 2)?);
+        if balances != net && found.len() < MAX_LISTED {
+            found.push(format!(
+                "asset {asset}: balances sum to {balances} but issued - redeemed - expired = {net}"
+            ));
+        }
+        let net = net
+            .parse::<i128>()
+            .map_err(|_| wallet_core::StoreError::Internal(format!("asset {asset}: a net of {net}")))?;
+        assets.push((asset, net));
+    }
+    Ok((found, assets))
 }

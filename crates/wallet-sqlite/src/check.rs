@@ -6,12 +6,16 @@
 
 use crate::error::DbResult;
 use crate::statements::rows;
-use rusqlite::Connection;
-use wallet_core::check::CheckReport;
+use rusqlite::{params, Connection};
+use std::collections::BTreeMap;
+use wallet_core::check::{CheckMode, CheckReport, Checkpoint};
 
+mod checkpoint;
 mod events;
 mod items;
 mod lots;
+
+pub(crate) use checkpoint::{load as load_checkpoint, record as record_checkpoint};
 
 /// Each query returns one text column describing a violation, or no rows.
 const BALANCE_MISMATCHES: &str = "
@@ -96,51 +100,202 @@ const TOTALS_WITHOUT_ENTRIES: &str = "
     FROM authority_totals t
     WHERE NOT EXISTS (SELECT 1 FROM entries e WHERE e.wallet_id = t.wallet_id AND e.authority_id = t.authority_id)";
 
+/// Incremental: per wallet with entries after the checkpoint (`?1`), each
+/// new entry's `balance_after` is the one before it (the wallet's last entry
+/// at or before the checkpoint for the first) plus its `amount`, and the
+/// last is the wallet's balance. The entry before is found in
+/// `entries_by_wallet_time`, which holds the row id (a covering scan of
+/// that wallet's index range, no table lookups).
+const NEW_BALANCE_MISMATCHES: &str = "
+    WITH touched AS (SELECT wallet_id, max(id) AS last FROM entries WHERE id > ?1 GROUP BY wallet_id),
+    before AS (SELECT t.wallet_id,
+                      (SELECT p.balance_after FROM entries p
+                       WHERE p.id = (SELECT max(q.id) FROM entries q
+                                     WHERE q.wallet_id = t.wallet_id AND q.id <= ?1)) AS balance
+               FROM touched t),
+    new AS (SELECT id, wallet_id, amount, balance_after,
+                   lag(balance_after) OVER (PARTITION BY wallet_id ORDER BY id) AS previous
+            FROM entries WHERE id > ?1)
+    SELECT 'entry ' || n.id || ' of wallet ' || n.wallet_id || ': balance_after ' || n.balance_after
+           || ' but the entry before left ' || coalesce(n.previous, b.balance, 0) || ' and it moves ' || n.amount
+    FROM new n JOIN before b ON b.wallet_id = n.wallet_id
+    WHERE n.balance_after - n.amount != coalesce(n.previous, b.balance, 0)
+    UNION ALL
+    SELECT 'wallet ' || w.id || ': balance ' || w.balance || ' but its last entry''s balance_after is '
+           || l.balance_after
+    FROM touched t JOIN wallets w ON w.id = t.wallet_id JOIN entries l ON l.id = t.last
+    WHERE w.balance != l.balance_after";
+
+/// Incremental `NEGATIVE_BALANCES`: every wallet (one scan of `wallets`),
+/// entries after the checkpoint.
+const NEW_NEGATIVE_BALANCES: &str = "
+    SELECT 'wallet ' || id || ': balance ' || balance || ', held ' || held
+           || ', credit limit ' || credit_limit
+    FROM wallets
+    WHERE held < 0 OR credit_limit < 0 OR credit_limit > 4611686018427387904
+       OR balance < -credit_limit OR balance - held < -credit_limit
+       OR balance > 9223372036854775807 - credit_limit
+    UNION ALL
+    SELECT 'entry ' || id || ': balance_after ' || balance_after FROM entries
+    WHERE id > ?1 AND balance_after < -4611686018427387904";
+
+/// Incremental `TRANSFER_MISMATCHES`: transactions after the checkpoint
+/// (`?2`), through `entries_by_transaction`.
+const NEW_TRANSFER_MISMATCHES: &str = "
+    SELECT 'transaction ' || e.transaction_id || ': ' || lower(e.kind)
+           || 's mix assets or projects, or do not cancel out'
+    FROM entries e JOIN wallets w ON w.id = e.wallet_id
+    WHERE e.transaction_id > ?2 AND e.kind IN ('Transfer', 'Capture')
+    GROUP BY e.transaction_id, e.kind
+    HAVING sum(e.amount) != 0 OR count(DISTINCT w.asset_id) > 1 OR count(DISTINCT w.project_id) > 1";
+
+const NEW_FAILED_WITH_ENTRIES: &str = "
+    SELECT 'transaction ' || t.id || ' failed but has entries'
+    FROM transactions t
+    WHERE t.id > ?2 AND t.status = 'Failed'
+      AND EXISTS (SELECT 1 FROM entries e WHERE e.transaction_id = t.id)";
+
+/// Incremental `AUTHORITY_TOTALS`: the (wallet, authority) pairs with
+/// entries after the checkpoint, summed over their whole history through
+/// `entries_by_wallet_time`.
+const NEW_AUTHORITY_TOTALS: &str = "
+    SELECT s.wallet_id, s.authority_id, s.hi, s.lo, t.total, t.total_high
+    FROM (SELECT e.wallet_id, e.authority_id, sum(e.amount >> 32) AS hi, sum(e.amount & 4294967295) AS lo
+          FROM (SELECT DISTINCT wallet_id FROM entries WHERE id > ?1) p
+          JOIN entries e ON e.wallet_id = p.wallet_id
+          WHERE EXISTS (SELECT 1 FROM entries n WHERE n.id > ?1 AND n.wallet_id = e.wallet_id
+                                                   AND n.authority_id = e.authority_id)
+          GROUP BY e.wallet_id, e.authority_id) s
+    LEFT JOIN authority_totals t ON t.wallet_id = s.wallet_id AND t.authority_id = s.authority_id";
+
 /// Violations listed per check are capped so a broken file still reports fast.
 const MAX_LISTED: usize = 100;
 
 /// Runs every check on `conn`, which the caller has put in one transaction.
 pub(crate) fn run(conn: &Connection) -> DbResult<CheckReport> {
+    run_since(conn, None, &mut |_| {})
+}
+
+/// Runs the checks on `conn`, which the caller has put in one transaction:
+/// all of them (`from` None), or what came after the checkpoint `from`.
+/// Calls `progress` as each phase starts.
+pub(crate) fn run_since(
+    conn: &Connection,
+    from: Option<&Checkpoint>,
+    progress: &mut dyn FnMut(&str),
+) -> DbResult<CheckReport> {
+    let (entry, transaction) = from.map_or((0, 0), |c| (c.entry_id, c.transaction_id));
     let count = |sql: &str| -> DbResult<i64> { Ok(conn.query_row(sql, [], |r| r.get(0))?) };
     let list = |sql: &str| -> DbResult<Vec<String>> {
         let mut stmt = conn.prepare(sql)?;
         let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
         Ok(rows.take(MAX_LISTED).collect::<Result<_, _>>()?)
     };
-    let mut integrity = list("PRAGMA integrity_check")?;
-    integrity.retain(|line| line != "ok");
-    integrity.extend(list("PRAGMA foreign_key_check")?);
-    Ok(CheckReport {
-        wallets: count("SELECT count(*) FROM wallets")?,
-        entries: count("SELECT count(*) FROM entries")?,
-        transactions: count("SELECT count(*) FROM transactions")?,
-        items: count("SELECT count(*) FROM items")?,
-        lots: count("SELECT count(*) FROM lots")?,
-        balance_mismatches: list(BALANCE_MISMATCHES)?,
-        negative_balances: list(NEGATIVE_BALANCES)?,
-        held_mismatches: held_mismatches(conn)?,
-        hold_mismatches: list(HOLD_MISMATCHES)?,
-        asset_mismatches: asset_mismatches(conn)?,
-        transfer_mismatches: list(TRANSFER_MISMATCHES)?,
-        failed_with_entries: list(FAILED_WITH_ENTRIES)?,
-        authority_total_mismatches: {
-            let mut found = authority_total_mismatches(conn)?;
+    let since = |sql: &str| -> DbResult<Vec<String>> {
+        let mut stmt = conn.prepare(sql)?;
+        // ?1 is the checkpoint's entry, ?2 its transaction.
+        for (index, value) in [entry, transaction]
+            .into_iter()
+            .enumerate()
+            .take(stmt.parameter_count())
+        {
+            stmt.raw_bind_parameter(index + 1, value)?;
+        }
+        let mut rows = stmt.raw_query();
+        let mut found = Vec::new();
+        while let Some(row) = rows.next()? {
+            found.push(row.get::<_, String>(0)?);
+            if found.len() >= MAX_LISTED {
+                break;
+            }
+        }
+        Ok(found)
+    };
+    let phases = if from.is_some() { 11 } else { 12 };
+    let mut phase = 0;
+    let mut step = |name: &str| {
+        phase += 1;
+        progress(&format!("{name} ({phase}/{phases})"));
+    };
+    let mut report = CheckReport {
+        mode: if from.is_some() {
+            CheckMode::Incremental
+        } else {
+            CheckMode::Full
+        },
+        from: from.cloned(),
+        ..CheckReport::default()
+    };
+    if from.is_none() {
+        step("integrity");
+        let mut integrity = list("PRAGMA integrity_check")?;
+        integrity.retain(|line| line != "ok");
+        report.integrity = integrity;
+    }
+    step("foreign keys");
+    report.integrity.extend(list("PRAGMA foreign_key_check")?);
+    report.integrity.truncate(MAX_LISTED);
+    step("counts");
+    report.wallets = count("SELECT count(*) FROM wallets")?;
+    report.entries = count("SELECT count(*) FROM entries")?;
+    report.transactions = count("SELECT count(*) FROM transactions")?;
+    report.items = count("SELECT count(*) FROM items")?;
+    report.lots = count("SELECT count(*) FROM lots")?;
+    step("balances");
+    report.balance_mismatches = match from {
+        None => list(BALANCE_MISMATCHES)?,
+        Some(_) => since(NEW_BALANCE_MISMATCHES)?,
+    };
+    step("credit limits");
+    report.negative_balances = match from {
+        None => list(NEGATIVE_BALANCES)?,
+        Some(_) => since(NEW_NEGATIVE_BALANCES)?,
+    };
+    step("holds");
+    report.held_mismatches = held_mismatches(conn)?;
+    report.hold_mismatches = list(HOLD_MISMATCHES)?;
+    step("asset supply");
+    let (asset_mismatches, assets) = asset_mismatches(conn, from)?;
+    report.asset_mismatches = asset_mismatches;
+    step("transfers");
+    match from {
+        None => {
+            report.transfer_mismatches = list(TRANSFER_MISMATCHES)?;
+            report.failed_with_entries = list(FAILED_WITH_ENTRIES)?;
+        }
+        Some(_) => {
+            report.transfer_mismatches = since(NEW_TRANSFER_MISMATCHES)?;
+            report.failed_with_entries = since(NEW_FAILED_WITH_ENTRIES)?;
+        }
+    }
+    step("authority totals");
+    report.authority_total_mismatches = match from {
+        None => {
+            let mut found = authority_total_mismatches(conn, AUTHORITY_TOTALS, 0)?;
             found.extend(list(TOTALS_WITHOUT_ENTRIES)?);
             found.truncate(MAX_LISTED);
             found
-        },
-        item_mismatches: items::mismatches(conn)?,
-        lot_mismatches: lots::mismatches(conn)?,
-        event_mismatches: events::mismatches(conn)?,
-        integrity,
-    })
+        }
+        Some(_) => authority_total_mismatches(conn, NEW_AUTHORITY_TOTALS, entry)?,
+    };
+    step("items");
+    report.item_mismatches = items::mismatches(conn)?;
+    step("lots");
+    report.lot_mismatches = lots::mismatches(conn)?;
+    step("events");
+    report.event_mismatches = events::mismatches(conn, from)?;
+    report.next = Some(checkpoint::next(conn, assets)?);
+    Ok(report)
 }
 
 /// Per asset: sum of balances = issued - redeemed - expired. Summed in i128 in Rust,
 /// not in SQL: an asset's total may pass i64 (each wallet is bounded, their
 /// sum is not), and SQLite's sum() would fail on that with an error.
-fn asset_mismatches(conn: &Connection) -> DbResult<Vec<String>> {
-    use std::collections::BTreeMap;
+/// Incremental: the net at the checkpoint plus the entries after it. Also
+/// returns the net per asset, for the next checkpoint.
+type AssetNets = BTreeMap<i64, i128>;
+
+fn asset_mismatches(conn: &Connection, from: Option<&Checkpoint>) -> DbResult<(Vec<String>, AssetNets)> {
     let mut balances: BTreeMap<i64, i128> = BTreeMap::new();
     let mut net: BTreeMap<i64, i128> = BTreeMap::new();
     let mut assets = conn.prepare("SELECT id FROM assets")?;
@@ -149,6 +304,9 @@ fn asset_mismatches(conn: &Connection) -> DbResult<Vec<String>> {
         balances.insert(id, 0);
         net.insert(id, 0);
     }
+    for (asset, total) in from.map(|c| c.assets.as_slice()).unwrap_or_default() {
+        *net.entry(*asset).or_default() += *total;
+    }
     let mut wallets = conn.prepare("SELECT asset_id, balance FROM wallets")?;
     for row in wallets.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)))? {
         let (asset, balance) = row?;
@@ -156,13 +314,14 @@ fn asset_mismatches(conn: &Connection) -> DbResult<Vec<String>> {
     }
     let mut entries = conn.prepare(
         "SELECT w.asset_id, e.amount FROM entries e JOIN wallets w ON w.id = e.wallet_id
-         WHERE e.kind IN ('Issue', 'Redeem', 'Expire')",
+         WHERE e.id > ?1 AND e.kind IN ('Issue', 'Redeem', 'Expire')",
     )?;
-    for row in entries.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)))? {
+    let after = from.map_or(0, |c| c.entry_id);
+    for row in entries.query_map([after], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)))? {
         let (asset, amount) = row?;
         *net.entry(asset).or_default() += i128::from(amount);
     }
-    Ok(balances
+    let found = balances
         .iter()
         .filter(|(asset, total)| net.get(asset).copied().unwrap_or(0) != **total)
         .take(MAX_LISTED)
@@ -170,7 +329,8 @@ fn asset_mismatches(conn: &Connection) -> DbResult<Vec<String>> {
             let issued = net.get(asset).copied().unwrap_or(0);
             format!("asset {asset}: balances sum to {total} but issued - redeemed - expired = {issued}")
         })
-        .collect())
+        .collect();
+    Ok((found, net))
 }
 
 /// Every wallet whose `held` is not the sum of its Open holds' `remaining`.
@@ -194,9 +354,13 @@ fn held_mismatches(conn: &Connection) -> DbResult<Vec<String>> {
 }
 
 /// Every wallet and authority whose running total is not the sum of its entries.
-fn authority_total_mismatches(conn: &Connection) -> DbResult<Vec<String>> {
-    let mut stmt = conn.prepare(AUTHORITY_TOTALS)?;
-    let mut rows = stmt.query([])?;
+fn authority_total_mismatches(conn: &Connection, sql: &str, after: i64) -> DbResult<Vec<String>> {
+    let mut stmt = conn.prepare(sql)?;
+    let mut rows = if sql == AUTHORITY_TOTALS {
+        stmt.query([])?
+    } else {
+        stmt.query(params![after])?
+    };
     let mut found = Vec::new();
     while let Some(row) = rows.next()? {
         let (wallet, authority): (i64, i64) = (row.get(0)?, row.get(1)?);
