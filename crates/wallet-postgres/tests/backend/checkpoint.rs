@@ -1,0 +1,125 @@
+//! `check` from a checkpoint (schema step 6): a clean check records what it
+//! covered; the next one checks only what came after, and still finds every
+//! violation there; `--full` finds what an incremental check trusts.
+
+use crate::common::{open, sql, value, Db};
+use wallet_core::check::{CheckMode, CheckReport};
+use wallet_core::policy::Caller;
+use wallet_core::Ledger;
+use wallet_testkit::fixture::v1;
+
+async fn post(ledger: &Ledger, caller: &Caller, user: &str, amount: i64) {
+    ledger
+        .post_v1_entry(caller, v1(user, amount))
+        .await
+        .unwrap_or_else(|e| panic!("{user} {amount}: {e:?}"));
+}
+
+async fn check(ledger: &Ledger, full: bool) -> (CheckReport, bool) {
+    ledger
+        .check_from_checkpoint(full, Box::new(|_: &str| {}))
+        .await
+        .expect("checks")
+}
+
+/// A ledger with a clean checkpoint, then two more entries of `u` after it.
+async fn checkpointed() -> Db {
+    let db = open();
+    db.fx.project("pa").await;
+    let a = db.fx.authority("pa").await;
+    post(&db.fx.ledger, &a, "u", 10).await;
+    post(&db.fx.ledger, &a, "v", 5).await;
+    let (first, recorded) = check(&db.fx.ledger, false).await;
+    assert!(first.is_ok(), "{first:#?}");
+    assert_eq!(first.mode, CheckMode::Full, "no checkpoint yet: a full check");
+    assert!(recorded, "a clean check records its checkpoint");
+    post(&db.fx.ledger, &a, "u", 3).await;
+    post(&db.fx.ledger, &a, "u", -2).await;
+    db
+}
+
+fn tamper(db: &Db, statements: &str) {
+    sql(db.url(), statements).unwrap_or_else(|e| panic!("{statements}: {e}"));
+}
+
+fn entry(db: &Db, query: &str) -> i64 {
+    value(db.url(), query).parse().expect("an id")
+}
+
+#[tokio::test]
+async fn a_clean_ledger_passes_incrementally_from_its_checkpoint() {
+    let db = checkpointed().await;
+    let ledger = &db.fx.ledger;
+    let (report, recorded) = check(ledger, false).await;
+    assert!(report.is_ok(), "{report:#?}");
+    assert_eq!(report.mode, CheckMode::Incremental);
+    assert!(report.from.is_some(), "names its checkpoint");
+    assert!(recorded, "and moves the checkpoint on");
+    let last = entry(&db, "SELECT max(id) FROM entries");
+    let (again, _) = check(ledger, false).await;
+    assert_eq!(again.from.expect("a checkpoint").entry_id, last);
+    let (full, _) = check(ledger, true).await;
+    assert!(full.is_ok(), "{full:#?}");
+    assert_eq!(full.mode, CheckMode::Full, "--full checks everything");
+}
+
+#[tokio::test]
+async fn violations_after_the_checkpoint_are_found_incrementally() {
+    type Found = fn(&CheckReport) -> &Vec<String>;
+    let cases: [(&str, &str, Found); 4] = [
+        (
+            "an edited balance of a wallet with new entries",
+            "UPDATE wallets SET balance = balance + 1 WHERE balance = 11",
+            |r| &r.balance_mismatches,
+        ),
+        (
+            "a broken balance_after of a new entry",
+            "ALTER TABLE entries DISABLE TRIGGER entries_no_change;
+             UPDATE entries SET balance_after = balance_after + 1 WHERE id = (SELECT max(id) FROM entries)",
+            |r| &r.balance_mismatches,
+        ),
+        (
+            "an unbalanced new transfer",
+            "ALTER TABLE entries DISABLE TRIGGER entries_no_change;
+             UPDATE entries SET kind = 'Transfer' WHERE id = (SELECT max(id) FROM entries)",
+            |r| &r.transfer_mismatches,
+        ),
+        (
+            "a gap in the events after the checkpoint",
+            "ALTER TABLE events DISABLE TRIGGER USER;
+             DELETE FROM events WHERE project_id = 'pa'
+                 AND seq = (SELECT seq - 1 FROM event_heads WHERE project_id = 'pa')",
+            |r| &r.event_mismatches,
+        ),
+    ];
+    for (what, statements, found) in cases {
+        let db = checkpointed().await;
+        tamper(&db, statements);
+        let (report, recorded) = check(&db.fx.ledger, false).await;
+        assert_eq!(report.mode, CheckMode::Incremental, "{what}");
+        assert!(!found(&report).is_empty(), "{what}: {report:#?}");
+        assert!(
+            !recorded,
+            "{what}: a check that finds a violation records nothing"
+        );
+    }
+}
+
+#[tokio::test]
+async fn an_edit_before_the_checkpoint_is_trusted_incrementally_and_found_by_full() {
+    let db = checkpointed().await;
+    // v's only entry, at or before the checkpoint.
+    tamper(
+        &db,
+        "ALTER TABLE entries DISABLE TRIGGER entries_no_change;
+         UPDATE entries SET balance_after = balance_after + 1 WHERE balance_after = 5",
+    );
+    let (report, _) = check(&db.fx.ledger, false).await;
+    assert!(
+        report.is_ok(),
+        "an incremental check trusts the history it checked: {report:#?}"
+    );
+    let (full, _) = check(&db.fx.ledger, true).await;
+    assert_eq!(full.mode, CheckMode::Full);
+    assert_eq!(full.balance_mismatches.len(), 1, "{full:#?}");
+}
