@@ -352,33 +352,33 @@ pub(crate) fn run_since(
     step("integrity");
     report.integrity = list(conn, INTEGRITY, None)?;
     step("balances");
-    report.balance_mismatches = match incremental {
-        false => list(conn, BALANCE_MISMATCHES, None)?,
-        true => list(conn, NEW_BALANCE_MISMATCHES, Some(entry))?,
+    report.balance_mismatches = if incremental {
+        list(conn, NEW_BALANCE_MISMATCHES, Some(entry))?
+    } else {
+        list(conn, BALANCE_MISMATCHES, None)?
     };
     step("credit limits");
-    report.negative_balances = match incremental {
-        false => list(conn, NEGATIVE_BALANCES, None)?,
-        true => list(conn, NEW_NEGATIVE_BALANCES, Some(entry))?,
+    report.negative_balances = if incremental {
+        list(conn, NEW_NEGATIVE_BALANCES, Some(entry))?
+    } else {
+        list(conn, NEGATIVE_BALANCES, None)?
     };
     step("holds");
     report.held_mismatches = list(conn, HELD_MISMATCHES, None)?;
     report.hold_mismatches = list(conn, HOLD_MISMATCHES, None)?;
     step("transfers");
-    (report.transfer_mismatches, report.failed_with_entries) = match incremental {
-        false => (
-            list(conn, TRANSFER_MISMATCHES, None)?,
-            list(conn, FAILED_WITH_ENTRIES, None)?,
-        ),
-        true => (
-            list(conn, NEW_TRANSFER_MISMATCHES, Some(transaction))?,
-            list(conn, NEW_FAILED_WITH_ENTRIES, Some(transaction))?,
-        ),
-    };
+    if incremental {
+        report.transfer_mismatches = list(conn, NEW_TRANSFER_MISMATCHES, Some(transaction))?;
+        report.failed_with_entries = list(conn, NEW_FAILED_WITH_ENTRIES, Some(transaction))?;
+    } else {
+        report.transfer_mismatches = list(conn, TRANSFER_MISMATCHES, None)?;
+        report.failed_with_entries = list(conn, FAILED_WITH_ENTRIES, None)?;
+    }
     step("authority totals");
-    report.authority_total_mismatches = match incremental {
-        false => list(conn, AUTHORITY_TOTAL_MISMATCHES, None)?,
-        true => list(conn, NEW_AUTHORITY_TOTAL_MISMATCHES, Some(entry))?,
+    report.authority_total_mismatches = if incremental {
+        list(conn, NEW_AUTHORITY_TOTAL_MISMATCHES, Some(entry))?
+    } else {
+        list(conn, AUTHORITY_TOTAL_MISMATCHES, None)?
     };
     step("items");
     let mut item_mismatches = Vec::new();
@@ -423,13 +423,13 @@ fn list(conn: &mut PgConn, sql: &'static str, after: Option<i64>) -> DbResult<Ve
     Ok(found)
 }
 
+/// Per asset row id: issued - redeemed - expired.
+type AssetNets = Vec<(i64, i128)>;
+
 /// Per asset: the sum of balances = issued - redeemed - expired (Expire
 /// entries are negative, like Redeem's); incremental, the net at the
 /// checkpoint plus the entries after it. Returns each asset's net too.
-fn asset_mismatches(
-    conn: &mut PgConn,
-    from: Option<&Checkpoint>,
-) -> DbResult<(Vec<String>, Vec<(i64, i128)>)> {
+fn asset_mismatches(conn: &mut PgConn, from: Option<&Checkpoint>) -> DbResult<(Vec<String>, AssetNets)> {
     let after = from.map_or(0, |c| c.entry_id);
     let (ids, nets): (Vec<i64>, Vec<String>) = from
         .map(|c| c.assets.iter().map(|(a, n)| (*a, n.to_string())).unzip())
