@@ -147,3 +147,103 @@ async fn an_edit_before_the_checkpoint_is_trusted_incrementally_and_found_by_ful
     assert_eq!(full.mode, CheckMode::Full);
     assert_eq!(full.balance_mismatches.len(), 1, "{full:#?}");
 }
+
+/// Not a test: times a full check against an incremental one on a bulk
+/// loaded ledger (`CHECK_WALLETS`, `CHECK_ENTRIES`; default 20 000 and
+/// 200 000) with 100 entries after the checkpoint. Run with
+/// `cargo test -p wallet-sqlite --test backend measure_check -- --ignored --nocapture`.
+#[tokio::test]
+#[ignore = "a measurement, not a test"]
+async fn measure_check_full_against_incremental() {
+    use std::time::Instant;
+    use wallet_core::model::{EntryKind, TransactionStatus};
+    use wallet_core::port::{NewEntry, NewTransaction};
+    use wallet_core::Store;
+    use wallet_sqlite::{BulkLoader, SqliteBackend, SqliteOptions};
+
+    let size = |name: &str, default: usize| -> usize {
+        std::env::var(name)
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(default)
+    };
+    let (wallets, entries) = (size("CHECK_WALLETS", 20_000), size("CHECK_ENTRIES", 200_000));
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("measure.db");
+    let clock = Arc::new(ManualClock::at(1_000));
+    let open_ledger = || {
+        let backend = SqliteBackend::open(&SqliteOptions::new(&path)).expect("opens");
+        Ledger::with_clock(Store::new(Arc::new(backend)), clock.clone())
+    };
+    let caller = common::authority(&open_ledger(), "ak_bulk").await;
+    let Caller::Authority(authority) = &caller else {
+        unreachable!("an authority")
+    };
+    let (authority, asset) = (authority.authority, authority.default_asset);
+    let started = Instant::now();
+    let mut loader = BulkLoader::open(&path).expect("opens");
+    let per_wallet = (entries / wallets).max(1);
+    for chunk in 0..wallets.div_ceil(1_000) {
+        loader
+            .chunk(|tx| {
+                tx.mark_asset_used(asset)?;
+                for w in chunk * 1_000..((chunk + 1) * 1_000).min(wallets) {
+                    let wallet = tx.customer_wallet(common::PROJECT, asset, &format!("u{w}"), 1_000)?;
+                    for n in 1..=per_wallet {
+                        let transaction = tx.transaction(&NewTransaction {
+                            project_id: common::PROJECT,
+                            reference_id: None,
+                            authority,
+                            status: TransactionStatus::Completed,
+                            error: None,
+                            description: None,
+                            operations: None,
+                            created_at: 1_000,
+                        })?;
+                        let balance = i64::try_from(n).expect("small");
+                        tx.entry(&NewEntry {
+                            wallet,
+                            transaction,
+                            authority,
+                            kind: EntryKind::Issue,
+                            amount: 1,
+                            balance_after: balance,
+                            reason: None,
+                            created_at: 1_000,
+                        })?;
+                    }
+                    tx.set_balance(wallet, authority, i64::try_from(per_wallet).expect("small"))?;
+                }
+                Ok(())
+            })
+            .expect("loads");
+    }
+    loader.finish().expect("checkpoints");
+    eprintln!(
+        "loaded {wallets} wallets, {} entries in {:.1?}",
+        wallets * per_wallet,
+        started.elapsed()
+    );
+    let ledger = open_ledger();
+    let timed = |full: bool| {
+        let ledger = &ledger;
+        async move {
+            let started = Instant::now();
+            let (report, recorded) = ledger
+                .check_from_checkpoint(
+                    full,
+                    Box::new(move |phase: &str| eprintln!("  {phase} at {:.2?}", started.elapsed())),
+                )
+                .await
+                .expect("checks");
+            assert!(report.is_ok(), "{report:#?}");
+            (report.mode, recorded, started.elapsed())
+        }
+    };
+    eprintln!("full (records the checkpoint): {:?}", timed(true).await);
+    for n in 0..100 {
+        post(&ledger, &caller, &format!("u{}", n * 97 % wallets), 1).await;
+    }
+    eprintln!("incremental after 100 entries: {:?}", timed(false).await);
+    eprintln!("full again: {:?}", timed(true).await);
+}
