@@ -100,14 +100,17 @@ const TOTALS_WITHOUT_ENTRIES: &str = "
     FROM authority_totals t
     WHERE NOT EXISTS (SELECT 1 FROM entries e WHERE e.wallet_id = t.wallet_id AND e.authority_id = t.authority_id)";
 
-/// Incremental: per wallet with entries after the checkpoint (`?1`), each
+/// Incremental: per wallet with entries after the checkpoint (`?1`: `fresh`,
+/// materialized so it is a range of the primary key, not a scan of an
+/// index in wallet order), each
 /// new entry's `balance_after` is the one before it (the wallet's last entry
 /// at or before the checkpoint for the first) plus its `amount`, and the
 /// last is the wallet's balance. The entry before is found in
 /// `entries_by_wallet_time`, which holds the row id (a covering scan of
 /// that wallet's index range, no table lookups).
 const NEW_BALANCE_MISMATCHES: &str = "
-    WITH touched AS (SELECT wallet_id, max(id) AS last FROM entries WHERE id > ?1 GROUP BY wallet_id),
+    WITH fresh AS MATERIALIZED (SELECT id, wallet_id, amount, balance_after FROM entries WHERE id > ?1),
+    touched AS (SELECT wallet_id, max(id) AS last FROM fresh GROUP BY wallet_id),
     before AS (SELECT t.wallet_id,
                       (SELECT p.balance_after FROM entries p
                        WHERE p.id = (SELECT max(q.id) FROM entries q
@@ -115,7 +118,7 @@ const NEW_BALANCE_MISMATCHES: &str = "
                FROM touched t),
     new AS (SELECT id, wallet_id, amount, balance_after,
                    lag(balance_after) OVER (PARTITION BY wallet_id ORDER BY id) AS previous
-            FROM entries WHERE id > ?1)
+            FROM fresh)
     SELECT 'entry ' || n.id || ' of wallet ' || n.wallet_id || ': balance_after ' || n.balance_after
            || ' but the entry before left ' || coalesce(n.previous, b.balance, 0) || ' and it moves ' || n.amount
     FROM new n JOIN before b ON b.wallet_id = n.wallet_id
@@ -159,7 +162,8 @@ const NEW_FAILED_WITH_ENTRIES: &str = "
 /// entries after the checkpoint, summed over their whole history through
 /// `entries_by_wallet_time`.
 const NEW_AUTHORITY_TOTALS: &str = "
-    WITH pairs AS MATERIALIZED (SELECT DISTINCT wallet_id, authority_id FROM entries WHERE id > ?1)
+    WITH fresh AS MATERIALIZED (SELECT wallet_id, authority_id FROM entries WHERE id > ?1),
+    pairs AS MATERIALIZED (SELECT DISTINCT wallet_id, authority_id FROM fresh)
     SELECT s.wallet_id, s.authority_id, s.hi, s.lo, t.total, t.total_high
     FROM (SELECT e.wallet_id, e.authority_id, sum(e.amount >> 32) AS hi, sum(e.amount & 4294967295) AS lo
           FROM pairs p CROSS JOIN entries e ON e.wallet_id = p.wallet_id AND e.authority_id = p.authority_id

@@ -246,4 +246,8 @@ async fn measure_check_full_against_incremental() {
     }
     eprintln!("incremental after 100 entries: {:?}", timed(false).await);
     eprintln!("full again: {:?}", timed(true).await);
+    if let Ok(keep) = std::env::var("CHECK_KEEP") {
+        drop(ledger);
+        std::fs::copy(&path, keep).expect("keeps the file");
+    }
 }
