@@ -285,7 +285,7 @@ pub(crate) fn run_since(
         Some(_) => authority_total_mismatches(conn, NEW_AUTHORITY_TOTALS, entry)?,
     };
     step("items");
-    report.item_mismatches = items::mismatches(conn)?;
+    report.item_mismatches = items::mismatches(conn, from)?;
     step("lots");
     report.lot_mismatches = lots::mismatches(conn)?;
     step("events");

@@ -251,3 +251,27 @@ async fn measure_check_full_against_incremental() {
         std::fs::copy(&path, keep).expect("keeps the file");
     }
 }
+
+#[tokio::test]
+async fn an_item_with_a_step_after_the_checkpoint_is_replayed_incrementally() {
+    let (db, ledger) = checkpointed().await;
+    let a = common::authority(&ledger, "au_b").await;
+    ledger
+        .post_v1_entry(&a, common::v1_entry("u", 1, Some("Hat")))
+        .await
+        .expect("posts");
+    let (clean, _) = check(&ledger, false).await;
+    assert!(clean.is_ok(), "{clean:#?}");
+    assert_eq!(clean.mode, CheckMode::Incremental);
+    ledger
+        .post_v1_entry(&a, common::v1_entry("u", 1, Some("Cap")))
+        .await
+        .expect("posts");
+    tamper(
+        &db,
+        "UPDATE items SET status = 'Consumed' WHERE id = (SELECT max(id) FROM items)",
+    );
+    let (report, _) = check(&ledger, false).await;
+    assert_eq!(report.mode, CheckMode::Incremental);
+    assert_eq!(report.item_mismatches.len(), 1, "{report:#?}");
+}
