@@ -287,7 +287,7 @@ pub(crate) fn run_since(
     step("items");
     report.item_mismatches = items::mismatches(conn, from)?;
     step("lots");
-    report.lot_mismatches = lots::mismatches(conn)?;
+    report.lot_mismatches = lots::mismatches(conn, from)?;
     step("events");
     report.event_mismatches = events::mismatches(conn, from)?;
     report.next = Some(checkpoint::next(conn, assets)?);

@@ -275,3 +275,36 @@ async fn an_item_with_a_step_after_the_checkpoint_is_replayed_incrementally() {
     assert_eq!(report.mode, CheckMode::Incremental);
     assert_eq!(report.item_mismatches.len(), 1, "{report:#?}");
 }
+
+#[tokio::test]
+async fn a_lot_touched_after_the_checkpoint_is_replayed_incrementally() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("lots.db");
+    let shop = crate::lots::lot_shop(&path).await;
+    let ledger = &shop.ledger;
+    let (first, recorded) = check(ledger, false).await;
+    assert!(first.is_ok() && recorded, "{first:#?}");
+    let issue = wallet_core::operation::Operation::Issue {
+        destination: shop.wallet,
+        amount: wallet_core::operation::Quantity::new(7).expect("valid"),
+        expires_at: Some(9_000),
+    };
+    crate::lots::post(ledger, &shop.caller, "more", vec![issue]).await;
+    let (clean, _) = check(ledger, false).await;
+    assert!(clean.is_ok(), "{clean:#?}");
+    assert_eq!(clean.mode, CheckMode::Incremental);
+    let issue = wallet_core::operation::Operation::Issue {
+        destination: shop.wallet,
+        amount: wallet_core::operation::Quantity::new(2).expect("valid"),
+        expires_at: Some(9_000),
+    };
+    crate::lots::post(ledger, &shop.caller, "again", vec![issue]).await;
+    rusqlite::Connection::open(&path)
+        .and_then(|c| {
+            c.execute_batch("UPDATE lots SET amount = amount + 1 WHERE id = (SELECT max(id) FROM lots)")
+        })
+        .expect("tampers");
+    let (report, _) = check(ledger, false).await;
+    assert_eq!(report.mode, CheckMode::Incremental);
+    assert_eq!(report.lot_mismatches.len(), 1, "{report:#?}");
+}
