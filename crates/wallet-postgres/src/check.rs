@@ -388,8 +388,19 @@ pub(crate) fn run_since(
     item_mismatches.truncate(MAX_LISTED);
     report.item_mismatches = item_mismatches;
     step("lots");
-    let mut lot_mismatches = Vec::new();
-    for sql in [lots::WALLETS, lots::LOTS, lots::EARMARKS] {
+    let mut lot_mismatches = match from {
+        None => list(conn, lots::WALLETS, None)?,
+        Some(from) => {
+            let rows = conn.query(
+                lots::NEW_WALLETS,
+                &[&from.entry_id, &from.lot_step_id, &from.transaction_id],
+            )?;
+            rows.iter()
+                .map(|r| col::<String>(r, 0))
+                .collect::<DbResult<Vec<_>>>()?
+        }
+    };
+    for sql in [lots::LOTS, lots::EARMARKS] {
         lot_mismatches.extend(list(conn, sql, None)?);
     }
     lot_mismatches.truncate(MAX_LISTED);

@@ -105,3 +105,30 @@ pub(super) const EARMARKS: &str = "
        ON s.hold_id = h.id
      WHERE s.total > h.remaining
      ORDER BY h.id LIMIT 100)";
+
+/// Incremental `WALLETS`: the wallets with an entry after the checkpoint
+/// (`$1`, through the primary key of `entries`), with a lot step after it
+/// (`$2`) or a lot of a transaction after it (`$3`; one scan of `lots`),
+/// through `entries_by_wallet_time` and `lots_by_wallet`.
+pub(super) const NEW_WALLETS: &str = "
+    WITH touched AS MATERIALIZED (
+        SELECT wallet_id FROM entries WHERE id > $1
+        UNION SELECT l.wallet_id FROM lot_steps s JOIN lots l ON l.id = s.lot_id WHERE s.id > $2
+        UNION SELECT wallet_id FROM lots WHERE transaction_id > $3)
+    (SELECT 'wallet ' || w.id || ': its Open lots hold ' || s.open || ' of a balance of ' || w.balance
+     FROM touched x JOIN wallets w ON w.id = x.wallet_id
+     CROSS JOIN LATERAL (SELECT sum(remaining) AS open FROM lots
+                         WHERE wallet_id = w.id AND status = 'Open') s
+     WHERE s.open > greatest(w.balance, 0)
+     ORDER BY w.id LIMIT 100)
+    UNION ALL
+    (SELECT 'wallet ' || x.wallet_id || ': its Expire entries sum to ' || x.entries
+            || ' but its lots'' Expire steps to ' || x.steps
+     FROM (SELECT t.wallet_id,
+                  coalesce((SELECT sum(e.amount) FROM entries e
+                            WHERE e.wallet_id = t.wallet_id AND e.kind = 'Expire'), 0) AS entries,
+                  coalesce((SELECT sum(s.amount) FROM lots l JOIN lot_steps s ON s.lot_id = l.id
+                            WHERE l.wallet_id = t.wallet_id AND s.kind = 'Expire'), 0) AS steps
+           FROM touched t) x
+     WHERE x.entries <> -x.steps
+     ORDER BY x.wallet_id LIMIT 100)";

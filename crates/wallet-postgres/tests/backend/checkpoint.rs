@@ -123,3 +123,28 @@ async fn an_edit_before_the_checkpoint_is_trusted_incrementally_and_found_by_ful
     assert_eq!(full.mode, CheckMode::Full);
     assert_eq!(full.balance_mismatches.len(), 1, "{full:#?}");
 }
+
+#[tokio::test]
+async fn a_wallet_whose_lots_changed_after_the_checkpoint_is_checked_incrementally() {
+    use wallet_testkit::fixture::issue_expiring;
+    let db = checkpointed().await;
+    let a = db.fx.authority("pa").await;
+    let w = db.fx.wallet(&a, None).await;
+    db.fx
+        .post(&a, vec![issue_expiring(w, 7, 9_000_000_000_000)])
+        .await;
+    let (clean, recorded) = check(&db.fx.ledger, false).await;
+    assert!(clean.is_ok() && recorded, "{clean:#?}");
+    db.fx
+        .post(&a, vec![issue_expiring(w, 2, 9_000_000_000_000)])
+        .await;
+    // The lot's own numbers and history still agree; only its wallet's
+    // balance no longer covers its Open lots.
+    tamper(
+        &db,
+        "UPDATE lots SET amount = amount + 100, remaining = remaining + 100 WHERE id = (SELECT max(id) FROM lots)",
+    );
+    let (report, _) = check(&db.fx.ledger, false).await;
+    assert_eq!(report.mode, CheckMode::Incremental);
+    assert_eq!(report.lot_mismatches.len(), 1, "{report:#?}");
+}
