@@ -11,36 +11,12 @@ use std::collections::BTreeMap;
 use wallet_core::check::{CheckMode, CheckReport, Checkpoint};
 
 mod checkpoint;
+mod entries;
 mod events;
 mod items;
 mod lots;
 
 pub(crate) use checkpoint::{load as load_checkpoint, record as record_checkpoint};
-
-/// Each query returns one text column describing a violation, or no rows.
-const BALANCE_MISMATCHES: &str = "
-    SELECT 'wallet ' || w.id || ': balance ' || w.balance || ' but entries sum to '
-           || coalesce(s.total, 0) || ' and the last balance_after is ' || coalesce(l.balance_after, 0)
-    FROM wallets w
-    LEFT JOIN (SELECT wallet_id, sum(amount) AS total, max(id) AS last FROM entries GROUP BY wallet_id) s
-           ON s.wallet_id = w.id
-    LEFT JOIN entries l ON l.id = s.last
-    WHERE w.balance != coalesce(s.total, 0) OR w.balance != coalesce(l.balance_after, 0)";
-
-/// The credit-limit invariant: `balance >= -credit_limit` and `balance -
-/// held >= -credit_limit`, `held >= 0`, and `balance + credit_limit` within
-/// i64 (so `available` is). A past `balance_after` may be below today's
-/// limit (limits change), never below the largest one.
-const NEGATIVE_BALANCES: &str = "
-    SELECT 'wallet ' || id || ': balance ' || balance || ', held ' || held
-           || ', credit limit ' || credit_limit
-    FROM wallets
-    WHERE held < 0 OR credit_limit < 0 OR credit_limit > 4611686018427387904
-       OR balance < -credit_limit OR balance - held < -credit_limit
-       OR balance > 9223372036854775807 - credit_limit
-    UNION ALL
-    SELECT 'entry ' || id || ': balance_after ' || balance_after FROM entries
-    WHERE balance_after < -4611686018427387904";
 
 /// Per transaction, its transfers' entries and its captures' entries each
 /// cancel out within one asset and project.
@@ -53,7 +29,8 @@ const TRANSFER_MISMATCHES: &str = "
     HAVING sum(e.amount) != 0 OR count(DISTINCT w.asset_id) > 1 OR count(DISTINCT w.project_id) > 1";
 
 /// Per wallet with a held value or Open holds: `held` next to the exact sum
-/// of its Open holds' `remaining`, in two parts as in `AUTHORITY_TOTALS`.
+/// of its Open holds' `remaining`, in two parts (amount = hi * 2^32 + lo with
+/// lo in [0, 2^32), exact in Rust where SQLite's `sum()` would fail past i64).
 const HELD_SUMS: &str = "
     SELECT w.id, w.held, coalesce(s.hi, 0), coalesce(s.lo, 0)
     FROM wallets w
@@ -85,21 +62,6 @@ const FAILED_WITH_ENTRIES: &str = "
     SELECT 'transaction ' || t.id || ' failed but has entries'
     FROM transactions t WHERE t.status = 'Failed' AND EXISTS (SELECT 1 FROM entries e WHERE e.transaction_id = t.id)";
 
-/// Per wallet and authority, the entries' sum as two exact parts (amount =
-/// hi * 2^32 + lo with lo in [0, 2^32)) next to the stored running total, so
-/// Rust can compare exactly: the sum may pass i64, where SQLite's `sum()`
-/// fails. Each part fits i64 up to 2^31 entries per wallet and authority.
-const AUTHORITY_TOTALS: &str = "
-    SELECT s.wallet_id, s.authority_id, s.hi, s.lo, t.total, t.total_high
-    FROM (SELECT wallet_id, authority_id, sum(amount >> 32) AS hi, sum(amount & 4294967295) AS lo
-          FROM entries GROUP BY wallet_id, authority_id) s
-    LEFT JOIN authority_totals t ON t.wallet_id = s.wallet_id AND t.authority_id = s.authority_id";
-
-const TOTALS_WITHOUT_ENTRIES: &str = "
-    SELECT 'wallet ' || t.wallet_id || ', authority ' || t.authority_id || ': running total without entries'
-    FROM authority_totals t
-    WHERE NOT EXISTS (SELECT 1 FROM entries e WHERE e.wallet_id = t.wallet_id AND e.authority_id = t.authority_id)";
-
 /// Incremental: per wallet with entries after the checkpoint (`?1`: `fresh`,
 /// materialized so it is a range of the primary key, not a scan of an
 /// index in wallet order), each
@@ -129,7 +91,20 @@ const NEW_BALANCE_MISMATCHES: &str = "
     FROM touched t JOIN wallets w ON w.id = t.wallet_id JOIN entries l ON l.id = t.last
     WHERE w.balance != l.balance_after";
 
-/// Incremental `NEGATIVE_BALANCES`: every wallet (one scan of `wallets`),
+/// The credit-limit invariant: `balance >= -credit_limit` and `balance -
+/// held >= -credit_limit`, `held >= 0`, and `balance + credit_limit` within
+/// i64 (so `available` is). A past `balance_after` may be below today's
+/// limit (limits change), never below the largest one: the full check finds
+/// those in its pass over entries (`entries::pass`).
+const WALLET_LIMITS: &str = "
+    SELECT 'wallet ' || id || ': balance ' || balance || ', held ' || held
+           || ', credit limit ' || credit_limit
+    FROM wallets
+    WHERE held < 0 OR credit_limit < 0 OR credit_limit > 4611686018427387904
+       OR balance < -credit_limit OR balance - held < -credit_limit
+       OR balance > 9223372036854775807 - credit_limit";
+
+/// Incremental credit limits: every wallet (one scan of `wallets`), the
 /// entries after the checkpoint.
 const NEW_NEGATIVE_BALANCES: &str = "
     SELECT 'wallet ' || id || ': balance ' || balance || ', held ' || held
@@ -158,9 +133,10 @@ const NEW_FAILED_WITH_ENTRIES: &str = "
     WHERE t.id > ?2 AND t.status = 'Failed'
       AND EXISTS (SELECT 1 FROM entries e WHERE e.transaction_id = t.id)";
 
-/// Incremental `AUTHORITY_TOTALS`: the (wallet, authority) pairs with
+/// Incremental authority totals: the (wallet, authority) pairs with
 /// entries after the checkpoint, summed over their whole history through
-/// `entries_by_wallet_time`.
+/// `entries_by_wallet_time`, in two exact parts (as `HELD_SUMS`), next to
+/// the stored running total.
 const NEW_AUTHORITY_TOTALS: &str = "
     WITH fresh AS MATERIALIZED (SELECT wallet_id, authority_id FROM entries WHERE id > ?1),
     pairs AS MATERIALIZED (SELECT DISTINCT wallet_id, authority_id FROM fresh)
@@ -248,20 +224,31 @@ pub(crate) fn run_since(
     report.items = count("SELECT count(*) FROM items")?;
     report.lots = count("SELECT count(*) FROM lots")?;
     step("balances");
-    report.balance_mismatches = match from {
-        None => list(BALANCE_MISMATCHES)?,
-        Some(_) => since(NEW_BALANCE_MISMATCHES)?,
+    // The full check: one sequential pass over entries for balances, the
+    // entries' credit limits, authority totals and asset supply.
+    let pass = match from {
+        None => Some(entries::pass(conn)?),
+        Some(_) => None,
+    };
+    report.balance_mismatches = match &pass {
+        Some(pass) => pass.balance_mismatches.clone(),
+        None => since(NEW_BALANCE_MISMATCHES)?,
     };
     step("credit limits");
-    report.negative_balances = match from {
-        None => list(NEGATIVE_BALANCES)?,
-        Some(_) => since(NEW_NEGATIVE_BALANCES)?,
+    report.negative_balances = match &pass {
+        Some(pass) => {
+            let mut found = list(WALLET_LIMITS)?;
+            found.extend(pass.low_entries.iter().cloned());
+            found.truncate(MAX_LISTED);
+            found
+        }
+        None => since(NEW_NEGATIVE_BALANCES)?,
     };
     step("holds");
     report.held_mismatches = held_mismatches(conn)?;
     report.hold_mismatches = list(HOLD_MISMATCHES)?;
     step("asset supply");
-    let (asset_mismatches, assets) = asset_mismatches(conn, from)?;
+    let (asset_mismatches, assets) = asset_mismatches(conn, from, pass.as_ref().map(|p| &p.nets))?;
     report.asset_mismatches = asset_mismatches;
     step("transfers");
     match from {
@@ -275,14 +262,9 @@ pub(crate) fn run_since(
         }
     }
     step("authority totals");
-    report.authority_total_mismatches = match from {
-        None => {
-            let mut found = authority_total_mismatches(conn, AUTHORITY_TOTALS, 0)?;
-            found.extend(list(TOTALS_WITHOUT_ENTRIES)?);
-            found.truncate(MAX_LISTED);
-            found
-        }
-        Some(_) => authority_total_mismatches(conn, NEW_AUTHORITY_TOTALS, entry)?,
+    report.authority_total_mismatches = match pass {
+        Some(pass) => pass.authority_total_mismatches,
+        None => authority_total_mismatches(conn, NEW_AUTHORITY_TOTALS, entry)?,
     };
     step("items");
     report.item_mismatches = items::mismatches(conn, from)?;
@@ -297,11 +279,16 @@ pub(crate) fn run_since(
 /// Per asset: sum of balances = issued - redeemed - expired. Summed in i128 in Rust,
 /// not in SQL: an asset's total may pass i64 (each wallet is bounded, their
 /// sum is not), and SQLite's sum() would fail on that with an error.
-/// Incremental: the net at the checkpoint plus the entries after it. Also
-/// returns the net per asset, for the next checkpoint.
+/// Incremental: the net at the checkpoint plus the entries after it; full:
+/// what the pass over entries `counted`. Also returns the net per asset,
+/// for the next checkpoint.
 type AssetNets = BTreeMap<i64, i128>;
 
-fn asset_mismatches(conn: &Connection, from: Option<&Checkpoint>) -> DbResult<(Vec<String>, AssetNets)> {
+fn asset_mismatches(
+    conn: &Connection,
+    from: Option<&Checkpoint>,
+    counted: Option<&AssetNets>,
+) -> DbResult<(Vec<String>, AssetNets)> {
     let mut balances: BTreeMap<i64, i128> = BTreeMap::new();
     let mut net: BTreeMap<i64, i128> = BTreeMap::new();
     let mut assets = conn.prepare("SELECT id FROM assets")?;
@@ -318,14 +305,20 @@ fn asset_mismatches(conn: &Connection, from: Option<&Checkpoint>) -> DbResult<(V
         let (asset, balance) = row?;
         *balances.entry(asset).or_default() += i128::from(balance);
     }
-    let mut entries = conn.prepare(
-        "SELECT w.asset_id, e.amount FROM entries e JOIN wallets w ON w.id = e.wallet_id
-         WHERE e.id > ?1 AND e.kind IN ('Issue', 'Redeem', 'Expire')",
-    )?;
-    let after = from.map_or(0, |c| c.entry_id);
-    for row in entries.query_map([after], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)))? {
-        let (asset, amount) = row?;
-        *net.entry(asset).or_default() += i128::from(amount);
+    if let Some(counted) = counted {
+        for (asset, total) in counted {
+            *net.entry(*asset).or_default() += *total;
+        }
+    } else {
+        let mut entries = conn.prepare(
+            "SELECT w.asset_id, e.amount FROM entries e JOIN wallets w ON w.id = e.wallet_id
+             WHERE e.id > ?1 AND e.kind IN ('Issue', 'Redeem', 'Expire')",
+        )?;
+        let after = from.map_or(0, |c| c.entry_id);
+        for row in entries.query_map([after], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)))? {
+            let (asset, amount) = row?;
+            *net.entry(asset).or_default() += i128::from(amount);
+        }
     }
     let found = balances
         .iter()
@@ -362,11 +355,7 @@ fn held_mismatches(conn: &Connection) -> DbResult<Vec<String>> {
 /// Every wallet and authority whose running total is not the sum of its entries.
 fn authority_total_mismatches(conn: &Connection, sql: &str, after: i64) -> DbResult<Vec<String>> {
     let mut stmt = conn.prepare(sql)?;
-    let mut rows = if sql == AUTHORITY_TOTALS {
-        stmt.query([])?
-    } else {
-        stmt.query(params![after])?
-    };
+    let mut rows = stmt.query(params![after])?;
     let mut found = Vec::new();
     while let Some(row) = rows.next()? {
         let (wallet, authority): (i64, i64) = (row.get(0)?, row.get(1)?);

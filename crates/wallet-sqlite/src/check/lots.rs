@@ -50,7 +50,7 @@ const EARMARKS: &str = "
     ORDER BY e.hold_id, e.lot_id";
 
 /// Per wallet with Open lots: its balance, and its Open lots' `remaining`
-/// as an exact sum in two parts (as `check::AUTHORITY_TOTALS`).
+/// as an exact sum in two parts (as `check::HELD_SUMS`).
 const OPEN_LOTS: &str = "
     SELECT w.id, w.balance, s.hi, s.lo
     FROM (SELECT wallet_id, sum(remaining >> 32) AS hi, sum(remaining & 4294967295) AS lo
