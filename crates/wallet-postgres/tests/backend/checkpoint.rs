@@ -148,3 +148,29 @@ async fn a_wallet_whose_lots_changed_after_the_checkpoint_is_checked_incremental
     assert_eq!(report.mode, CheckMode::Incremental);
     assert_eq!(report.lot_mismatches.len(), 1, "{report:#?}");
 }
+
+#[tokio::test]
+async fn an_item_with_a_step_after_the_checkpoint_is_replayed_incrementally() {
+    use wallet_testkit::fixture::v1_with_item;
+    let db = checkpointed().await;
+    let a = db.fx.authority("pa").await;
+    let ledger = &db.fx.ledger;
+    ledger
+        .post_v1_entry(&a, v1_with_item("u", 1, "Hat"))
+        .await
+        .expect("posts");
+    let (clean, recorded) = check(ledger, false).await;
+    assert!(clean.is_ok() && recorded, "{clean:#?}");
+    assert_eq!(clean.mode, CheckMode::Incremental);
+    ledger
+        .post_v1_entry(&a, v1_with_item("u", 1, "Cap"))
+        .await
+        .expect("posts");
+    tamper(
+        &db,
+        "UPDATE items SET status = 'Consumed' WHERE id = (SELECT max(id) FROM items)",
+    );
+    let (report, _) = check(ledger, false).await;
+    assert_eq!(report.mode, CheckMode::Incremental);
+    assert_eq!(report.item_mismatches.len(), 1, "{report:#?}");
+}
