@@ -475,9 +475,16 @@ pub(crate) fn run_since(
                 .collect::<DbResult<Vec<_>>>()?
         }
     };
-    for sql in [lots::LOTS, lots::EARMARKS] {
-        lot_mismatches.extend(list(conn, sql, None)?);
+    match from {
+        None => lot_mismatches.extend(list(conn, lots::LOTS, None)?),
+        Some(from) => {
+            let rows = conn.query(lots::NEW_LOTS, &[&from.lot_step_id, &from.transaction_id])?;
+            for row in &rows {
+                lot_mismatches.push(col::<String>(row, 0)?);
+            }
+        }
     }
+    lot_mismatches.extend(list(conn, lots::EARMARKS, None)?);
     lot_mismatches.truncate(MAX_LISTED);
     report.lot_mismatches = lot_mismatches;
     step("events");

@@ -132,3 +132,53 @@ pub(super) const NEW_WALLETS: &str = "
            FROM touched t) x
      WHERE x.entries <> -x.steps
      ORDER BY x.wallet_id LIMIT 100)";
+
+/// Incremental `LOTS`: the lots with a step after the checkpoint (`$1`,
+/// through the primary key of `lot_steps`) or of a transaction after it
+/// (`$2`; one scan of `lots`), each history whole, and the steps after it.
+pub(super) const NEW_LOTS: &str = "
+    WITH touched AS MATERIALIZED (SELECT lot_id FROM lot_steps WHERE id > $1
+                                  UNION SELECT id FROM lots WHERE transaction_id > $2)
+    (SELECT 'lot ' || l.id || ' (' || l.status || '): amount ' || l.amount || ', remaining ' || l.remaining
+            || ', earmarked ' || l.earmarked
+     FROM touched x JOIN lots l ON l.id = x.lot_id
+     WHERE l.amount <= 0 OR l.earmarked < 0 OR l.earmarked > l.remaining OR l.remaining > l.amount
+        OR l.status NOT IN ('Open', 'Spent', 'Expired') OR (l.status = 'Open') <> (l.remaining > 0)
+     ORDER BY l.id LIMIT 100)
+    UNION ALL
+    (SELECT 'lot ' || l.id || ': Spent, but its history has an Expire step'
+     FROM touched x JOIN lots l ON l.id = x.lot_id
+     WHERE l.status = 'Spent'
+       AND EXISTS (SELECT 1 FROM lot_steps t WHERE t.lot_id = l.id AND t.kind = 'Expire')
+     ORDER BY l.id LIMIT 100)
+    UNION ALL
+    (SELECT 'lot ' || l.id || ': remaining ' || l.remaining || ' and earmarked ' || l.earmarked
+            || ', but its history replays to ' || (l.amount + coalesce(h.remaining, 0))
+            || ' and ' || coalesce(h.earmarked, 0)
+     FROM touched x JOIN lots l ON l.id = x.lot_id
+     CROSS JOIN LATERAL (
+         SELECT sum(CASE WHEN kind IN ('Spend', 'Expire', 'Capture') THEN -amount ELSE 0 END) AS remaining,
+                sum(CASE kind WHEN 'Earmark' THEN amount WHEN 'Release' THEN -amount
+                              WHEN 'Capture' THEN -amount ELSE 0 END) AS earmarked
+         FROM lot_steps WHERE lot_id = l.id) h
+     WHERE l.amount + coalesce(h.remaining, 0) <> l.remaining OR coalesce(h.earmarked, 0) <> l.earmarked
+     ORDER BY l.id LIMIT 100)
+    UNION ALL
+    (SELECT 'lot ' || lot_id || ', step ' || id || ': kind ' || kind || ', amount ' || amount
+     FROM lot_steps
+     WHERE id > $1 AND (amount <= 0 OR kind NOT IN ('Spend', 'Earmark', 'Release', 'Capture', 'Expire'))
+     ORDER BY id LIMIT 100)
+    UNION ALL
+    (SELECT 'lot ' || l.id || ': its transaction ' || l.transaction_id
+            || ' is Failed or of another project than its wallet'
+     FROM touched x JOIN lots l ON l.id = x.lot_id JOIN wallets w ON w.id = l.wallet_id
+     JOIN transactions t ON t.id = l.transaction_id
+     WHERE t.project_id <> w.project_id OR t.status <> 'Completed'
+     ORDER BY l.id LIMIT 100)
+    UNION ALL
+    (SELECT 'lot ' || l.id || ', step ' || s.id || ': its transaction ' || s.transaction_id
+            || ' is Failed or of another project than the lot''s wallet'
+     FROM lot_steps s JOIN lots l ON l.id = s.lot_id JOIN wallets w ON w.id = l.wallet_id
+     JOIN transactions t ON t.id = s.transaction_id
+     WHERE s.id > $1 AND (t.project_id <> w.project_id OR t.status <> 'Completed')
+     ORDER BY s.id LIMIT 100)";

@@ -174,3 +174,28 @@ async fn an_item_with_a_step_after_the_checkpoint_is_replayed_incrementally() {
     assert_eq!(report.mode, CheckMode::Incremental);
     assert_eq!(report.item_mismatches.len(), 1, "{report:#?}");
 }
+
+#[tokio::test]
+async fn a_lot_touched_after_the_checkpoint_is_replayed_incrementally() {
+    use wallet_testkit::fixture::issue_expiring;
+    let db = checkpointed().await;
+    let a = db.fx.authority("pa").await;
+    let w = db.fx.wallet(&a, None).await;
+    db.fx
+        .post(&a, vec![issue_expiring(w, 7, 9_000_000_000_000)])
+        .await;
+    let (clean, recorded) = check(&db.fx.ledger, false).await;
+    assert!(clean.is_ok() && recorded, "{clean:#?}");
+    db.fx
+        .post(&a, vec![issue_expiring(w, 2, 9_000_000_000_000)])
+        .await;
+    // Its numbers still hold and its wallet covers it; its history no
+    // longer replays to it.
+    tamper(
+        &db,
+        "UPDATE lots SET amount = amount + 1 WHERE id = (SELECT max(id) FROM lots)",
+    );
+    let (report, _) = check(&db.fx.ledger, false).await;
+    assert_eq!(report.mode, CheckMode::Incremental);
+    assert_eq!(report.lot_mismatches.len(), 1, "{report:#?}");
+}
