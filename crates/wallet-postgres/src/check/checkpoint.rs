@@ -16,12 +16,13 @@ use crate::statements::rows::col;
 use wallet_core::check::{Checkpoint, CheckpointSeen};
 use wallet_core::StoreError;
 
-/// Per table: the largest id, and how many rows are above `$1`.
+/// Per table: the largest id (`$1` if none is above it), and how many rows
+/// are above `$1` — a range of the primary key, not a scan of the table.
 const SEEN: [&str; 4] = [
-    "SELECT coalesce(max(id), 0), count(*) FILTER (WHERE id > $1) FROM entries",
-    "SELECT coalesce(max(id), 0), count(*) FILTER (WHERE id > $1) FROM transactions",
-    "SELECT coalesce(max(id), 0), count(*) FILTER (WHERE id > $1) FROM item_steps",
-    "SELECT coalesce(max(id), 0), count(*) FILTER (WHERE id > $1) FROM lot_steps",
+    "SELECT coalesce(max(id), $1), count(*) FROM entries WHERE id > $1",
+    "SELECT coalesce(max(id), $1), count(*) FROM transactions WHERE id > $1",
+    "SELECT coalesce(max(id), $1), count(*) FROM item_steps WHERE id > $1",
+    "SELECT coalesce(max(id), $1), count(*) FROM lot_steps WHERE id > $1",
 ];
 
 /// How many rows are above `$1` and at or below `$2`, per table.
@@ -46,7 +47,7 @@ pub(super) fn next(
     let mut counts = [0; 4];
     for (index, sql) in SEEN.into_iter().enumerate() {
         let row = conn.query_one(sql, &[&base[index]])?;
-        ids[index] = col::<i64>(&row, 0)?.max(base[index]);
+        ids[index] = col(&row, 0)?;
         counts[index] = col(&row, 1)?;
     }
     let mut heads = Vec::new();

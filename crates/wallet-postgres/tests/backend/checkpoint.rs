@@ -199,3 +199,65 @@ async fn a_lot_touched_after_the_checkpoint_is_replayed_incrementally() {
     assert_eq!(report.mode, CheckMode::Incremental);
     assert_eq!(report.lot_mismatches.len(), 1, "{report:#?}");
 }
+
+/// Several writers commit out of id order: an entry at or below the largest
+/// id a check saw may commit after its snapshot. The checkpoint is then not
+/// recorded (the next check starts from the old one and sees that entry).
+#[tokio::test]
+async fn a_checkpoint_is_not_recorded_past_an_entry_that_committed_after_the_snapshot() {
+    let db = checkpointed().await;
+    let a = db.fx.authority("pa").await;
+    // Leave ids free below the next entry, as a writer still in flight does.
+    let last = entry(&db, "SELECT max(id) FROM entries");
+    tamper(
+        &db,
+        &format!(
+            "SELECT setval(pg_get_serial_sequence('entries', 'id'), {})",
+            last + 5
+        ),
+    );
+    post(&db.fx.ledger, &a, "u", 1).await;
+    let from = db.store.read(|r| r.check_checkpoint()).await.expect("reads");
+    let report = db
+        .store
+        .read(move |r| r.check_since(from.as_ref(), &mut |_| {}))
+        .await
+        .expect("checks");
+    assert!(report.is_ok(), "{report:#?}");
+    let next = report.next.expect("a checkpoint to record");
+    assert_eq!(next.entry_id, last + 6);
+    // The late writer commits its entry, below the checkpoint's id.
+    tamper(
+        &db,
+        &format!(
+            "CREATE TEMP TABLE late AS SELECT * FROM entries WHERE id = {};
+             UPDATE late SET id = {};
+             INSERT INTO entries SELECT * FROM late",
+            last + 6,
+            last + 1
+        ),
+    );
+    let late = next.clone();
+    let recorded = db
+        .store
+        .write(move |tx| tx.record_check_checkpoint(&late))
+        .await
+        .expect("writes");
+    assert!(!recorded, "an entry at or below it committed after the snapshot");
+    let kept = db.store.read(|r| r.check_checkpoint()).await.expect("reads");
+    assert_eq!(kept.expect("the old checkpoint").entry_id, last - 2);
+    // Without it, the same checkpoint is recorded.
+    tamper(
+        &db,
+        &format!(
+            "ALTER TABLE entries DISABLE TRIGGER entries_no_change; DELETE FROM entries WHERE id = {}",
+            last + 1
+        ),
+    );
+    let recorded = db
+        .store
+        .write(move |tx| tx.record_check_checkpoint(&next))
+        .await
+        .expect("writes");
+    assert!(recorded);
+}
