@@ -64,8 +64,9 @@ enum Command {
     #[command(subcommand)]
     Key(credentials::KeyCommand),
     /// Verify every ledger invariant on the database; exits 1 on a violation.
-    /// Safe while the server runs.
-    Check,
+    /// Checks only what came after the last clean check's checkpoint unless
+    /// --full. Safe while the server runs.
+    Check(check::CheckArgs),
     /// Recompute every project's event chain and the ledger from it; prints
     /// the first seq that does not match and exits 1. Safe while the server
     /// runs.
@@ -105,7 +106,7 @@ pub fn run() -> anyhow::Result<ExitCode> {
             Command::Project(command) => projects::project(&settings, command).await,
             Command::Key(command) => credentials::key(&settings, command).await,
             Command::Admin(command) => admin::admin(&settings, command).await,
-            Command::Check => check::check(&settings).await,
+            Command::Check(args) => check::check(&settings, args).await,
             Command::Verify(args) => events::verify(&settings, args).await,
             Command::Events(command) => events::events(&settings, command).await,
             Command::Bench(args) => bench::run(&settings, args).await,

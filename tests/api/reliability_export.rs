@@ -205,6 +205,25 @@ async fn an_exported_project_imports_into_a_fresh_database_unchanged() {
     moved.assert_invariants().await;
     let check = cli(moved.db_arg(), &["check"]).await;
     assert!(check.status.success(), "{}", describe(&check));
+    // The first check is a full one and records a checkpoint; the next
+    // starts from it; --full checks everything again. On a pipe, no
+    // progress lines.
+    let mode = |out: &Output| -> String {
+        let report: Value = serde_json::from_slice(&out.stdout).expect("a JSON report");
+        report["mode"].as_str().expect("a mode").to_owned()
+    };
+    assert_eq!(mode(&check), "full", "{}", describe(&check));
+    assert!(
+        !String::from_utf8_lossy(&check.stderr).contains("check: "),
+        "{}",
+        describe(&check)
+    );
+    let incremental = cli(moved.db_arg(), &["check"]).await;
+    assert!(incremental.status.success(), "{}", describe(&incremental));
+    assert_eq!(mode(&incremental), "incremental", "{}", describe(&incremental));
+    let full = cli(moved.db_arg(), &["check", "--full"]).await;
+    assert!(full.status.success(), "{}", describe(&full));
+    assert_eq!(mode(&full), "full", "{}", describe(&full));
 
     // The same project again, into a database that holds it: refused, unchanged.
     let twice = cli(moved.db_arg(), &["import", "--file", path_str(&file)]).await;

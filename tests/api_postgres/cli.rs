@@ -183,6 +183,16 @@ async fn every_command_works_on_a_postgresql_database_beside_a_running_server() 
     assert!(checked.stderr.contains("ok:"), "{}", checked.describe());
     let report: Value = serde_json::from_str(&checked.stdout).expect("the report is JSON");
     assert!(report["entries"].as_u64() >= Some(1), "{report}");
+    // The next check starts from the checkpoint the first recorded; --full
+    // checks everything again.
+    for (args, mode) in [
+        (&["check"][..], "incremental"),
+        (&["check", "--full"][..], "full"),
+    ] {
+        let checked = ok(&url, args);
+        let report: Value = serde_json::from_str(&checked.stdout).expect("the report is JSON");
+        assert_eq!(report["mode"], mode, "{}", checked.describe());
+    }
 
     // export, and import into another database.
     let file = path("game.jsonl");

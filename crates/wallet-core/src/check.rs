@@ -4,6 +4,15 @@
 /// What `check` found on a store.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct CheckReport {
+    /// `full`, or `incremental`: only what came after `from`.
+    pub mode: CheckMode,
+    /// The checkpoint an incremental check started from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub from: Option<Checkpoint>,
+    /// What this check covered, to record as the next checkpoint if it
+    /// found no violation.
+    #[serde(skip)]
+    pub next: Option<Checkpoint>,
     pub wallets: i64,
     pub entries: i64,
     pub transactions: i64,
@@ -71,4 +80,50 @@ impl CheckReport {
             && self.event_mismatches.is_empty()
             && self.integrity.is_empty()
     }
+}
+
+/// Whether a check looked at everything or only at what came after a
+/// checkpoint.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CheckMode {
+    #[default]
+    Full,
+    Incremental,
+}
+
+/// What a check that found no violation covered: the largest ids it saw,
+/// per asset issued - redeemed - expired up to `entry_id`, and per project
+/// its event head. An incremental check trusts every row at or below these
+/// ids (`verify`'s hash chain covers that history) and checks what is
+/// after them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Checkpoint {
+    pub entry_id: i64,
+    pub transaction_id: i64,
+    pub item_step_id: i64,
+    pub lot_step_id: i64,
+    /// When it was recorded (Unix ms; 0 before it is).
+    pub created_at: i64,
+    /// Per asset row id: issued - redeemed - expired.
+    #[serde(skip)]
+    pub assets: Vec<(i64, i128)>,
+    /// Per project: its event head's seq.
+    #[serde(skip)]
+    pub heads: Vec<(String, i64)>,
+    /// How many entries, transactions, item steps and lot steps the check
+    /// saw above the checkpoint it started from (all of them for a full
+    /// check) and at or below these ids: a backend with several writers
+    /// records the checkpoint only if no row at or below them committed
+    /// after the check's snapshot.
+    #[serde(skip)]
+    pub seen: CheckpointSeen,
+}
+
+/// Rows a check saw between the checkpoint it started from (`base`, or 0)
+/// and the new one.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CheckpointSeen {
+    pub base: [i64; 4],
+    pub counts: [i64; 4],
 }

@@ -28,7 +28,7 @@
 //! [`StoreError::Retryable`]), so jobs are `FnMut` and keep no state across
 //! runs that a rerun would not rebuild.
 
-use crate::check::CheckReport;
+use crate::check::{CheckReport, Checkpoint};
 use crate::dump::{DumpCounts, DumpRecord};
 use crate::events::{
     Anchor, Delivery, DeliveryStatus, Draft, Event, EventHead, EventQuery, NewWebhook, Webhook,
@@ -467,7 +467,19 @@ pub trait ReadTx {
 
     // ---- whole-store ----
     /// Verifies every invariant on the whole store.
-    fn check(&mut self) -> Result<CheckReport, StoreError>;
+    fn check(&mut self) -> Result<CheckReport, StoreError> {
+        self.check_since(None, &mut |_| {})
+    }
+    /// Verifies every invariant on the whole store (`from` None), or on what
+    /// came after the checkpoint `from`; calls `progress` as each phase
+    /// starts.
+    fn check_since(
+        &mut self,
+        from: Option<&Checkpoint>,
+        progress: &mut dyn FnMut(&str),
+    ) -> Result<CheckReport, StoreError>;
+    /// The last recorded checkpoint of `check`, if any.
+    fn check_checkpoint(&mut self) -> Result<Option<Checkpoint>, StoreError>;
     /// Every row of a project, each after the rows it refers to.
     fn export_project(
         &mut self,
@@ -491,6 +503,10 @@ pub trait WriteTx: ReadTx {
     /// let through. A backend with one writer has no other write in flight.
     fn hold_rechecks(&mut self, what: Rechecked) -> Result<(), StoreError>;
     fn set_setting(&mut self, key: &str, value: &str) -> Result<(), StoreError>;
+    /// Records `checkpoint` as the one the next incremental check starts
+    /// from; false (nothing recorded) if a row at or below its ids
+    /// committed after the check's snapshot.
+    fn record_check_checkpoint(&mut self, checkpoint: &Checkpoint) -> Result<bool, StoreError>;
     /// Sets `key` unless it is set; returns whether it was set now.
     fn set_setting_if_absent(&mut self, key: &str, value: &str) -> Result<bool, StoreError>;
     fn insert_admin_session(&mut self, session: &AdminSession) -> Result<(), StoreError>;

@@ -1,5 +1,6 @@
 //! The schema: numbered steps (`migrations/0001_schema.sql`,
 //! `0002_holds.sql`, `0003_items.sql`, `0004_lots.sql`, `0005_events.sql`,
+//! `0006_check_checkpoint.sql`,
 //! ...), each applied
 //! in one transaction and recorded in `schema_migrations`. A database at a
 //! step newer than this binary knows is refused, as on SQLite.
@@ -24,6 +25,7 @@ const STEPS: &[&str] = &[
     include_str!("../migrations/0003_items.sql"),
     include_str!("../migrations/0004_lots.sql"),
     include_str!("../migrations/0005_events.sql"),
+    include_str!("../migrations/0006_check_checkpoint.sql"),
 ];
 
 /// The advisory lock key every migration takes ("wallet" in ASCII).

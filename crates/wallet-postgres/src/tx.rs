@@ -31,7 +31,7 @@ use crate::statements::{
     catalog, credentials, events, holds, items, ledger, lots, settings, v1, wallets, webhooks,
 };
 use crate::{check, export};
-use wallet_core::check::CheckReport;
+use wallet_core::check::{CheckReport, Checkpoint};
 use wallet_core::dump::{DumpCounts, DumpRecord};
 use wallet_core::events::{
     Anchor, Delivery, DeliveryStatus, Draft, Event, EventHead, EventQuery, NewWebhook, Webhook,
@@ -226,7 +226,9 @@ impl ReadTx for PgTx<'_> {
         v1_wallet_totals(project: &str, asset: AssetId, filter: &WalletTotalsFilter) -> Vec<WalletTotal> =
             v1::wallet_totals;
 
-        check() -> CheckReport = check::run;
+        check_since(from: Option<&Checkpoint>, progress: &mut dyn FnMut(&str)) -> CheckReport =
+            check::run_since;
+        check_checkpoint() -> Option<Checkpoint> = check::load_checkpoint;
         export_project(
             project: &str, sink: &mut dyn FnMut(DumpRecord) -> Result<(), StoreError>
         ) -> DumpCounts =
@@ -315,6 +317,11 @@ impl WriteTx for PgTx<'_> {
                 "events staged outside a write".to_owned(),
             )))),
         }
+    }
+
+    fn record_check_checkpoint(&mut self, checkpoint: &Checkpoint) -> Result<bool, StoreError> {
+        let result = check::record_checkpoint(self.conn, checkpoint);
+        self.note(result)
     }
 
     /// Forgets the group's copy of the setting (see `cache`).

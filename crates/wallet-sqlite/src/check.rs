@@ -6,37 +6,17 @@
 
 use crate::error::DbResult;
 use crate::statements::rows;
-use rusqlite::Connection;
-use wallet_core::check::CheckReport;
+use rusqlite::{params, Connection};
+use std::collections::BTreeMap;
+use wallet_core::check::{CheckMode, CheckReport, Checkpoint};
 
+mod checkpoint;
+mod entries;
 mod events;
 mod items;
 mod lots;
 
-/// Each query returns one text column describing a violation, or no rows.
-const BALANCE_MISMATCHES: &str = "
-    SELECT 'wallet ' || w.id || ': balance ' || w.balance || ' but entries sum to '
-           || coalesce(s.total, 0) || ' and the last balance_after is ' || coalesce(l.balance_after, 0)
-    FROM wallets w
-    LEFT JOIN (SELECT wallet_id, sum(amount) AS total, max(id) AS last FROM entries GROUP BY wallet_id) s
-           ON s.wallet_id = w.id
-    LEFT JOIN entries l ON l.id = s.last
-    WHERE w.balance != coalesce(s.total, 0) OR w.balance != coalesce(l.balance_after, 0)";
-
-/// The credit-limit invariant: `balance >= -credit_limit` and `balance -
-/// held >= -credit_limit`, `held >= 0`, and `balance + credit_limit` within
-/// i64 (so `available` is). A past `balance_after` may be below today's
-/// limit (limits change), never below the largest one.
-const NEGATIVE_BALANCES: &str = "
-    SELECT 'wallet ' || id || ': balance ' || balance || ', held ' || held
-           || ', credit limit ' || credit_limit
-    FROM wallets
-    WHERE held < 0 OR credit_limit < 0 OR credit_limit > 4611686018427387904
-       OR balance < -credit_limit OR balance - held < -credit_limit
-       OR balance > 9223372036854775807 - credit_limit
-    UNION ALL
-    SELECT 'entry ' || id || ': balance_after ' || balance_after FROM entries
-    WHERE balance_after < -4611686018427387904";
+pub(crate) use checkpoint::{load as load_checkpoint, record as record_checkpoint};
 
 /// Per transaction, its transfers' entries and its captures' entries each
 /// cancel out within one asset and project.
@@ -49,7 +29,8 @@ const TRANSFER_MISMATCHES: &str = "
     HAVING sum(e.amount) != 0 OR count(DISTINCT w.asset_id) > 1 OR count(DISTINCT w.project_id) > 1";
 
 /// Per wallet with a held value or Open holds: `held` next to the exact sum
-/// of its Open holds' `remaining`, in two parts as in `AUTHORITY_TOTALS`.
+/// of its Open holds' `remaining`, in two parts (amount = hi * 2^32 + lo with
+/// lo in [0, 2^32), exact in Rust where SQLite's `sum()` would fail past i64).
 const HELD_SUMS: &str = "
     SELECT w.id, w.held, coalesce(s.hi, 0), coalesce(s.lo, 0)
     FROM wallets w
@@ -81,66 +62,233 @@ const FAILED_WITH_ENTRIES: &str = "
     SELECT 'transaction ' || t.id || ' failed but has entries'
     FROM transactions t WHERE t.status = 'Failed' AND EXISTS (SELECT 1 FROM entries e WHERE e.transaction_id = t.id)";
 
-/// Per wallet and authority, the entries' sum as two exact parts (amount =
-/// hi * 2^32 + lo with lo in [0, 2^32)) next to the stored running total, so
-/// Rust can compare exactly: the sum may pass i64, where SQLite's `sum()`
-/// fails. Each part fits i64 up to 2^31 entries per wallet and authority.
-const AUTHORITY_TOTALS: &str = "
-    SELECT s.wallet_id, s.authority_id, s.hi, s.lo, t.total, t.total_high
-    FROM (SELECT wallet_id, authority_id, sum(amount >> 32) AS hi, sum(amount & 4294967295) AS lo
-          FROM entries GROUP BY wallet_id, authority_id) s
-    LEFT JOIN authority_totals t ON t.wallet_id = s.wallet_id AND t.authority_id = s.authority_id";
+/// Incremental: per wallet with entries after the checkpoint (`?1`: `fresh`,
+/// materialized so it is a range of the primary key, not a scan of an
+/// index in wallet order), each
+/// new entry's `balance_after` is the one before it (the wallet's last entry
+/// at or before the checkpoint for the first) plus its `amount`, and the
+/// last is the wallet's balance. The entry before is found in
+/// `entries_by_wallet_time`, which holds the row id (a covering scan of
+/// that wallet's index range, no table lookups).
+const NEW_BALANCE_MISMATCHES: &str = "
+    WITH fresh AS MATERIALIZED (SELECT id, wallet_id, amount, balance_after FROM entries WHERE id > ?1),
+    touched AS (SELECT wallet_id, max(id) AS last FROM fresh GROUP BY wallet_id),
+    before AS (SELECT t.wallet_id,
+                      (SELECT p.balance_after FROM entries p
+                       WHERE p.id = (SELECT max(q.id) FROM entries q
+                                     WHERE q.wallet_id = t.wallet_id AND q.id <= ?1)) AS balance
+               FROM touched t),
+    new AS (SELECT id, wallet_id, amount, balance_after,
+                   lag(balance_after) OVER (PARTITION BY wallet_id ORDER BY id) AS previous
+            FROM fresh)
+    SELECT 'entry ' || n.id || ' of wallet ' || n.wallet_id || ': balance_after ' || n.balance_after
+           || ' but the entry before left ' || coalesce(n.previous, b.balance, 0) || ' and it moves ' || n.amount
+    FROM new n JOIN before b ON b.wallet_id = n.wallet_id
+    WHERE n.balance_after - n.amount != coalesce(n.previous, b.balance, 0)
+    UNION ALL
+    SELECT 'wallet ' || w.id || ': balance ' || w.balance || ' but its last entry''s balance_after is '
+           || l.balance_after
+    FROM touched t JOIN wallets w ON w.id = t.wallet_id JOIN entries l ON l.id = t.last
+    WHERE w.balance != l.balance_after";
 
-const TOTALS_WITHOUT_ENTRIES: &str = "
-    SELECT 'wallet ' || t.wallet_id || ', authority ' || t.authority_id || ': running total without entries'
-    FROM authority_totals t
-    WHERE NOT EXISTS (SELECT 1 FROM entries e WHERE e.wallet_id = t.wallet_id AND e.authority_id = t.authority_id)";
+/// The credit-limit invariant: `balance >= -credit_limit` and `balance -
+/// held >= -credit_limit`, `held >= 0`, and `balance + credit_limit` within
+/// i64 (so `available` is). A past `balance_after` may be below today's
+/// limit (limits change), never below the largest one: the full check finds
+/// those in its pass over entries (`entries::pass`).
+const WALLET_LIMITS: &str = "
+    SELECT 'wallet ' || id || ': balance ' || balance || ', held ' || held
+           || ', credit limit ' || credit_limit
+    FROM wallets
+    WHERE held < 0 OR credit_limit < 0 OR credit_limit > 4611686018427387904
+       OR balance < -credit_limit OR balance - held < -credit_limit
+       OR balance > 9223372036854775807 - credit_limit";
+
+/// Incremental credit limits: every wallet (one scan of `wallets`), the
+/// entries after the checkpoint.
+const NEW_NEGATIVE_BALANCES: &str = "
+    SELECT 'wallet ' || id || ': balance ' || balance || ', held ' || held
+           || ', credit limit ' || credit_limit
+    FROM wallets
+    WHERE held < 0 OR credit_limit < 0 OR credit_limit > 4611686018427387904
+       OR balance < -credit_limit OR balance - held < -credit_limit
+       OR balance > 9223372036854775807 - credit_limit
+    UNION ALL
+    SELECT 'entry ' || id || ': balance_after ' || balance_after FROM entries
+    WHERE id > ?1 AND balance_after < -4611686018427387904";
+
+/// Incremental `TRANSFER_MISMATCHES`: transactions after the checkpoint
+/// (`?2`), through `entries_by_transaction`.
+const NEW_TRANSFER_MISMATCHES: &str = "
+    SELECT 'transaction ' || e.transaction_id || ': ' || lower(e.kind)
+           || 's mix assets or projects, or do not cancel out'
+    FROM entries e JOIN wallets w ON w.id = e.wallet_id
+    WHERE e.transaction_id > ?2 AND e.kind IN ('Transfer', 'Capture')
+    GROUP BY e.transaction_id, e.kind
+    HAVING sum(e.amount) != 0 OR count(DISTINCT w.asset_id) > 1 OR count(DISTINCT w.project_id) > 1";
+
+const NEW_FAILED_WITH_ENTRIES: &str = "
+    SELECT 'transaction ' || t.id || ' failed but has entries'
+    FROM transactions t
+    WHERE t.id > ?2 AND t.status = 'Failed'
+      AND EXISTS (SELECT 1 FROM entries e WHERE e.transaction_id = t.id)";
+
+/// Incremental authority totals: the (wallet, authority) pairs with
+/// entries after the checkpoint, summed over their whole history through
+/// `entries_by_wallet_time`, in two exact parts (as `HELD_SUMS`), next to
+/// the stored running total.
+const NEW_AUTHORITY_TOTALS: &str = "
+    WITH fresh AS MATERIALIZED (SELECT wallet_id, authority_id FROM entries WHERE id > ?1),
+    pairs AS MATERIALIZED (SELECT DISTINCT wallet_id, authority_id FROM fresh)
+    SELECT s.wallet_id, s.authority_id, s.hi, s.lo, t.total, t.total_high
+    FROM (SELECT e.wallet_id, e.authority_id, sum(e.amount >> 32) AS hi, sum(e.amount & 4294967295) AS lo
+          FROM pairs p CROSS JOIN entries e ON e.wallet_id = p.wallet_id AND e.authority_id = p.authority_id
+          GROUP BY e.wallet_id, e.authority_id) s
+    LEFT JOIN authority_totals t ON t.wallet_id = s.wallet_id AND t.authority_id = s.authority_id";
 
 /// Violations listed per check are capped so a broken file still reports fast.
 const MAX_LISTED: usize = 100;
 
 /// Runs every check on `conn`, which the caller has put in one transaction.
 pub(crate) fn run(conn: &Connection) -> DbResult<CheckReport> {
+    run_since(conn, None, &mut |_| {})
+}
+
+/// Runs the checks on `conn`, which the caller has put in one transaction:
+/// all of them (`from` None), or what came after the checkpoint `from`.
+/// Calls `progress` as each phase starts.
+pub(crate) fn run_since(
+    conn: &Connection,
+    from: Option<&Checkpoint>,
+    progress: &mut dyn FnMut(&str),
+) -> DbResult<CheckReport> {
+    let (entry, transaction) = from.map_or((0, 0), |c| (c.entry_id, c.transaction_id));
     let count = |sql: &str| -> DbResult<i64> { Ok(conn.query_row(sql, [], |r| r.get(0))?) };
     let list = |sql: &str| -> DbResult<Vec<String>> {
         let mut stmt = conn.prepare(sql)?;
         let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
         Ok(rows.take(MAX_LISTED).collect::<Result<_, _>>()?)
     };
-    let mut integrity = list("PRAGMA integrity_check")?;
-    integrity.retain(|line| line != "ok");
-    integrity.extend(list("PRAGMA foreign_key_check")?);
-    Ok(CheckReport {
-        wallets: count("SELECT count(*) FROM wallets")?,
-        entries: count("SELECT count(*) FROM entries")?,
-        transactions: count("SELECT count(*) FROM transactions")?,
-        items: count("SELECT count(*) FROM items")?,
-        lots: count("SELECT count(*) FROM lots")?,
-        balance_mismatches: list(BALANCE_MISMATCHES)?,
-        negative_balances: list(NEGATIVE_BALANCES)?,
-        held_mismatches: held_mismatches(conn)?,
-        hold_mismatches: list(HOLD_MISMATCHES)?,
-        asset_mismatches: asset_mismatches(conn)?,
-        transfer_mismatches: list(TRANSFER_MISMATCHES)?,
-        failed_with_entries: list(FAILED_WITH_ENTRIES)?,
-        authority_total_mismatches: {
-            let mut found = authority_total_mismatches(conn)?;
-            found.extend(list(TOTALS_WITHOUT_ENTRIES)?);
+    let since = |sql: &str| -> DbResult<Vec<String>> {
+        let mut stmt = conn.prepare(sql)?;
+        // ?1 is the checkpoint's entry, ?2 its transaction.
+        for (index, value) in [entry, transaction]
+            .into_iter()
+            .enumerate()
+            .take(stmt.parameter_count())
+        {
+            stmt.raw_bind_parameter(index + 1, value)?;
+        }
+        let mut rows = stmt.raw_query();
+        let mut found = Vec::new();
+        while let Some(row) = rows.next()? {
+            found.push(row.get::<_, String>(0)?);
+            if found.len() >= MAX_LISTED {
+                break;
+            }
+        }
+        Ok(found)
+    };
+    let phases = if from.is_some() { 10 } else { 12 };
+    let mut phase = 0;
+    let mut step = |name: &str| {
+        phase += 1;
+        progress(&format!("{name} ({phase}/{phases})"));
+    };
+    let mut report = CheckReport {
+        mode: if from.is_some() {
+            CheckMode::Incremental
+        } else {
+            CheckMode::Full
+        },
+        from: from.cloned(),
+        ..CheckReport::default()
+    };
+    if from.is_none() {
+        step("integrity");
+        let mut integrity = list("PRAGMA integrity_check")?;
+        integrity.retain(|line| line != "ok");
+        report.integrity = integrity;
+    }
+    if from.is_none() {
+        // The writer keeps foreign keys on; this finds edits behind it, as
+        // integrity_check does: both are the full check's.
+        step("foreign keys");
+        report.integrity.extend(list("PRAGMA foreign_key_check")?);
+        report.integrity.truncate(MAX_LISTED);
+    }
+    step("counts");
+    report.wallets = count("SELECT count(*) FROM wallets")?;
+    report.entries = count("SELECT count(*) FROM entries")?;
+    report.transactions = count("SELECT count(*) FROM transactions")?;
+    report.items = count("SELECT count(*) FROM items")?;
+    report.lots = count("SELECT count(*) FROM lots")?;
+    step("balances");
+    // The full check: one sequential pass over entries for balances, the
+    // entries' credit limits, authority totals and asset supply.
+    let pass = match from {
+        None => Some(entries::pass(conn)?),
+        Some(_) => None,
+    };
+    report.balance_mismatches = match &pass {
+        Some(pass) => pass.balance_mismatches.clone(),
+        None => since(NEW_BALANCE_MISMATCHES)?,
+    };
+    step("credit limits");
+    report.negative_balances = match &pass {
+        Some(pass) => {
+            let mut found = list(WALLET_LIMITS)?;
+            found.extend(pass.low_entries.iter().cloned());
             found.truncate(MAX_LISTED);
             found
-        },
-        item_mismatches: items::mismatches(conn)?,
-        lot_mismatches: lots::mismatches(conn)?,
-        event_mismatches: events::mismatches(conn)?,
-        integrity,
-    })
+        }
+        None => since(NEW_NEGATIVE_BALANCES)?,
+    };
+    step("holds");
+    report.held_mismatches = held_mismatches(conn)?;
+    report.hold_mismatches = list(HOLD_MISMATCHES)?;
+    step("asset supply");
+    let (asset_mismatches, assets) = asset_mismatches(conn, from, pass.as_ref().map(|p| &p.nets))?;
+    report.asset_mismatches = asset_mismatches;
+    step("transfers");
+    match from {
+        None => {
+            report.transfer_mismatches = list(TRANSFER_MISMATCHES)?;
+            report.failed_with_entries = list(FAILED_WITH_ENTRIES)?;
+        }
+        Some(_) => {
+            report.transfer_mismatches = since(NEW_TRANSFER_MISMATCHES)?;
+            report.failed_with_entries = since(NEW_FAILED_WITH_ENTRIES)?;
+        }
+    }
+    step("authority totals");
+    report.authority_total_mismatches = match pass {
+        Some(pass) => pass.authority_total_mismatches,
+        None => authority_total_mismatches(conn, NEW_AUTHORITY_TOTALS, entry)?,
+    };
+    step("items");
+    report.item_mismatches = items::mismatches(conn, from)?;
+    step("lots");
+    report.lot_mismatches = lots::mismatches(conn, from)?;
+    step("events");
+    report.event_mismatches = events::mismatches(conn, from)?;
+    report.next = Some(checkpoint::next(conn, assets)?);
+    Ok(report)
 }
 
 /// Per asset: sum of balances = issued - redeemed - expired. Summed in i128 in Rust,
 /// not in SQL: an asset's total may pass i64 (each wallet is bounded, their
 /// sum is not), and SQLite's sum() would fail on that with an error.
-fn asset_mismatches(conn: &Connection) -> DbResult<Vec<String>> {
-    use std::collections::BTreeMap;
+/// Incremental: the net at the checkpoint plus the entries after it; full:
+/// what the pass over entries `counted`. Also returns the net per asset,
+/// for the next checkpoint.
+type AssetNets = BTreeMap<i64, i128>;
+
+fn asset_mismatches(
+    conn: &Connection,
+    from: Option<&Checkpoint>,
+    counted: Option<&AssetNets>,
+) -> DbResult<(Vec<String>, AssetNets)> {
     let mut balances: BTreeMap<i64, i128> = BTreeMap::new();
     let mut net: BTreeMap<i64, i128> = BTreeMap::new();
     let mut assets = conn.prepare("SELECT id FROM assets")?;
@@ -149,20 +297,30 @@ fn asset_mismatches(conn: &Connection) -> DbResult<Vec<String>> {
         balances.insert(id, 0);
         net.insert(id, 0);
     }
+    for (asset, total) in from.map(|c| c.assets.as_slice()).unwrap_or_default() {
+        *net.entry(*asset).or_default() += *total;
+    }
     let mut wallets = conn.prepare("SELECT asset_id, balance FROM wallets")?;
     for row in wallets.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)))? {
         let (asset, balance) = row?;
         *balances.entry(asset).or_default() += i128::from(balance);
     }
-    let mut entries = conn.prepare(
-        "SELECT w.asset_id, e.amount FROM entries e JOIN wallets w ON w.id = e.wallet_id
-         WHERE e.kind IN ('Issue', 'Redeem', 'Expire')",
-    )?;
-    for row in entries.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)))? {
-        let (asset, amount) = row?;
-        *net.entry(asset).or_default() += i128::from(amount);
+    if let Some(counted) = counted {
+        for (asset, total) in counted {
+            *net.entry(*asset).or_default() += *total;
+        }
+    } else {
+        let mut entries = conn.prepare(
+            "SELECT w.asset_id, e.amount FROM entries e JOIN wallets w ON w.id = e.wallet_id
+             WHERE e.id > ?1 AND e.kind IN ('Issue', 'Redeem', 'Expire')",
+        )?;
+        let after = from.map_or(0, |c| c.entry_id);
+        for row in entries.query_map([after], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)))? {
+            let (asset, amount) = row?;
+            *net.entry(asset).or_default() += i128::from(amount);
+        }
     }
-    Ok(balances
+    let found = balances
         .iter()
         .filter(|(asset, total)| net.get(asset).copied().unwrap_or(0) != **total)
         .take(MAX_LISTED)
@@ -170,7 +328,8 @@ fn asset_mismatches(conn: &Connection) -> DbResult<Vec<String>> {
             let issued = net.get(asset).copied().unwrap_or(0);
             format!("asset {asset}: balances sum to {total} but issued - redeemed - expired = {issued}")
         })
-        .collect())
+        .collect();
+    Ok((found, net))
 }
 
 /// Every wallet whose `held` is not the sum of its Open holds' `remaining`.
@@ -194,9 +353,9 @@ fn held_mismatches(conn: &Connection) -> DbResult<Vec<String>> {
 }
 
 /// Every wallet and authority whose running total is not the sum of its entries.
-fn authority_total_mismatches(conn: &Connection) -> DbResult<Vec<String>> {
-    let mut stmt = conn.prepare(AUTHORITY_TOTALS)?;
-    let mut rows = stmt.query([])?;
+fn authority_total_mismatches(conn: &Connection, sql: &str, after: i64) -> DbResult<Vec<String>> {
+    let mut stmt = conn.prepare(sql)?;
+    let mut rows = stmt.query(params![after])?;
     let mut found = Vec::new();
     while let Some(row) = rows.next()? {
         let (wallet, authority): (i64, i64) = (row.get(0)?, row.get(1)?);

@@ -70,6 +70,10 @@ const LOTS: &str = include_str!("migrations/07_lots.sql");
 /// by its first write with events (`statements::events::lock_event_head`).
 const EVENTS: &str = include_str!("migrations/08_events.sql");
 
+/// Step 9: the checkpoint of `check` (`check_checkpoint` and its per-asset
+/// and per-project rows), from which an incremental check starts.
+const CHECK_CHECKPOINT: &str = include_str!("migrations/09_check_checkpoint.sql");
+
 /// The step that widens `entries.kind` (1-based, as `user_version`).
 const LOTS_STEP: usize = 7;
 
@@ -84,6 +88,7 @@ const STEPS: &[&str] = &[
     ITEMS,
     LOTS,
     EVENTS,
+    CHECK_CHECKPOINT,
 ];
 
 /// How many schema steps this binary knows (a database beyond is refused).

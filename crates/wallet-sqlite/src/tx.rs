@@ -16,7 +16,7 @@ use crate::statements::{
 };
 use crate::{check, export};
 use rusqlite::Connection;
-use wallet_core::check::CheckReport;
+use wallet_core::check::{CheckReport, Checkpoint};
 use wallet_core::dump::{DumpCounts, DumpRecord};
 use wallet_core::events::{
     Anchor, Delivery, DeliveryStatus, Draft, Event, EventHead, EventQuery, NewWebhook, Webhook,
@@ -167,7 +167,8 @@ impl ReadTx for SqlTx<'_> {
         v1_inventory(project: &str, filter: &InventoryFilter) -> Vec<InventoryLine> = v1::inventory;
         v1_entry(entry: EntryId) -> Option<V1Entry> = v1::entry;
 
-        check() -> CheckReport = check::run;
+        check_since(from: Option<&Checkpoint>, progress: &mut dyn FnMut(&str)) -> CheckReport = check::run_since;
+        check_checkpoint() -> Option<Checkpoint> = check::load_checkpoint;
         export_project(
             project: &str, sink: &mut dyn FnMut(DumpRecord) -> Result<(), StoreError>
         ) -> DumpCounts =
@@ -200,6 +201,7 @@ impl WriteTx for SqlTx<'_> {
 
     forward! {
         set_setting(key: &str, value: &str) -> () = settings::set;
+        record_check_checkpoint(checkpoint: &Checkpoint) -> bool = check::record_checkpoint;
         set_setting_if_absent(key: &str, value: &str) -> bool = settings::set_if_absent;
         insert_admin_session(session: &AdminSession) -> () = settings::insert_admin_session;
         delete_admin_session(token_digest: &[u8]) -> () = settings::delete_admin_session;

@@ -66,6 +66,38 @@ impl Ledger {
         self.store.read(|r| Ok(r.check()?)).await
     }
 
+    /// `check` as the CLI runs it: from the last checkpoint unless `full`
+    /// (or there is none), calling `progress` per phase; a check that finds
+    /// no violation records what it covered as the next checkpoint. Returns
+    /// the report and whether the checkpoint was recorded.
+    pub async fn check_from_checkpoint(
+        &self,
+        full: bool,
+        mut progress: Box<dyn FnMut(&str) + Send>,
+    ) -> Result<(CheckReport, bool), LedgerError> {
+        let report = self
+            .store
+            .read(move |r| {
+                let from = if full { None } else { r.check_checkpoint()? };
+                Ok::<_, LedgerError>(r.check_since(from.as_ref(), &mut *progress)?)
+            })
+            .await?;
+        let next = match &report.next {
+            Some(next) if report.is_ok() => next.clone(),
+            _ => return Ok((report, false)),
+        };
+        let now = self.clock.now();
+        let recorded = self
+            .store
+            .write(move |tx| {
+                let mut next = next.clone();
+                next.created_at = now;
+                Ok::<_, LedgerError>(tx.record_check_checkpoint(&next)?)
+            })
+            .await?;
+        Ok((report, recorded))
+    }
+
     /// The store's counters, for metrics.
     pub fn stats(&self) -> BackendStats {
         self.store.stats()

@@ -56,3 +56,38 @@ pub(super) const WEBHOOKS: &str = "
      FROM webhooks w LEFT JOIN event_heads h ON h.project_id = w.project_id
      WHERE w.cursor > coalesce(h.seq, 0)
      ORDER BY w.id LIMIT 100)";
+
+/// Incremental `CHAINS`: per project, its events after its checkpoint seq
+/// (`$1`/`$2`: parallel arrays of projects and seqs; or after its anchor,
+/// if pruned past it) are numbered on to its head with no gap, through the
+/// primary key; and no project has events but no head.
+const NEW_CHAINS: &str = "
+    (SELECT 'project ' || p.id || ': events but no event head'
+     FROM projects p
+     WHERE NOT EXISTS (SELECT 1 FROM event_heads h WHERE h.project_id = p.id)
+       AND EXISTS (SELECT 1 FROM events e WHERE e.project_id = p.id)
+     ORDER BY p.id LIMIT 100)
+    UNION ALL
+    (SELECT 'project ' || x.project_id || ': its event head is at ' || x.seq || ', checked up to '
+            || x.low || ', but ' || x.n || ' events after it, up to ' || coalesce(x.hi, x.low)
+     FROM (SELECT h.project_id, h.seq, b.low,
+                  (SELECT count(*) FROM events e WHERE e.project_id = h.project_id AND e.seq > b.low) AS n,
+                  (SELECT max(e.seq) FROM events e WHERE e.project_id = h.project_id AND e.seq > b.low) AS hi
+           FROM event_heads h
+           CROSS JOIN LATERAL (
+               SELECT greatest(coalesce((SELECT c.seq FROM unnest($1::text[], $2::bigint[]) AS c(project_id, seq)
+                                         WHERE c.project_id = h.project_id), 0),
+                               coalesce(h.anchor_seq, 0)) AS low) b) x
+     WHERE x.seq <> coalesce(x.hi, x.low) OR x.n <> x.seq - x.low
+     ORDER BY x.project_id LIMIT 100)";
+
+pub(super) fn new_chains(
+    conn: &mut crate::conn::PgConn,
+    from: &wallet_core::check::Checkpoint,
+) -> crate::error::DbResult<Vec<String>> {
+    let (projects, seqs): (Vec<String>, Vec<i64>) = from.heads.iter().cloned().unzip();
+    conn.query(NEW_CHAINS, &[&projects, &seqs])?
+        .iter()
+        .map(|r| crate::statements::rows::col::<String>(r, 0))
+        .collect()
+}

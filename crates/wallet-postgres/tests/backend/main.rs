@@ -13,6 +13,7 @@
 mod common;
 
 mod bulk;
+mod checkpoint;
 mod dump;
 mod events;
 mod holds;

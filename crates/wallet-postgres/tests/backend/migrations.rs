@@ -17,6 +17,9 @@ const TABLES: &[&str] = &[
     "assets",
     "authorities",
     "authority_totals",
+    "check_checkpoint",
+    "check_checkpoint_assets",
+    "check_checkpoint_heads",
     "customer_keys",
     "customers",
     "entries",
@@ -57,7 +60,7 @@ async fn a_fresh_database_gets_every_step_once_and_the_default_project() {
             db.url(),
             "SELECT string_agg(version::text, ',') FROM schema_migrations"
         ),
-        "1,2,3,4,5"
+        "1,2,3,4,5,6"
     );
     let project = db.store.read(|r| r.project("default")).await.expect("reads");
     assert!(project.is_some(), "the default project exists");
@@ -66,7 +69,7 @@ async fn a_fresh_database_gets_every_step_once_and_the_default_project() {
     // Connecting again (as a second server process does) applies nothing twice.
     let again = PostgresBackend::connect(&PgOptions::new(db.url())).expect("connects again");
     drop(again);
-    assert_eq!(value(db.url(), "SELECT count(*) FROM schema_migrations"), "5");
+    assert_eq!(value(db.url(), "SELECT count(*) FROM schema_migrations"), "6");
     assert_eq!(value(db.url(), "SELECT count(*) FROM projects"), "1");
 }
 
@@ -83,7 +86,7 @@ async fn servers_starting_at_once_migrate_once() {
     for start in starts {
         start.join().unwrap().expect("every start succeeds");
     }
-    assert_eq!(value(&url, "SELECT count(*) FROM schema_migrations"), "5");
+    assert_eq!(value(&url, "SELECT count(*) FROM schema_migrations"), "6");
     assert_eq!(
         value(&url, "SELECT count(*) FROM assets"),
         "1",
@@ -707,7 +710,7 @@ fn start_three_servers_at_once(url: &str) {
             url,
             "SELECT string_agg(version::text, ',' ORDER BY version) FROM schema_migrations"
         ),
-        "1,2,3,4,5"
+        "1,2,3,4,5,6"
     );
 }
 

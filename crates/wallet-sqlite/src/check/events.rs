@@ -12,6 +12,7 @@
 use super::MAX_LISTED;
 use crate::error::DbResult;
 use rusqlite::Connection;
+use wallet_core::check::Checkpoint;
 
 /// Each query returns one text column describing a violation.
 const HEADS: &str = "
@@ -40,9 +41,33 @@ const DELIVERIES: &str = "
     LEFT JOIN event_heads h ON h.project_id = w.project_id
     WHERE d.event_seq > coalesce(h.seq, 0)";
 
-pub(crate) fn mismatches(conn: &Connection) -> DbResult<Vec<String>> {
+/// Incremental `HEADS`: per project, its events after its checkpoint seq
+/// (or its anchor, if pruned past it) are numbered on to its head with no
+/// gap, through the primary key; and no project has events but no head.
+const NEW_HEADS: &str = "
+    SELECT 'project ' || p.id || ': events but no head'
+    FROM projects p
+    WHERE NOT EXISTS (SELECT 1 FROM event_heads h WHERE h.project_id = p.id)
+      AND EXISTS (SELECT 1 FROM events e WHERE e.project_id = p.id)
+    UNION ALL
+    SELECT 'project ' || x.project_id || ': head at seq ' || x.seq || ', checked up to seq ' || x.low
+           || ', but ' || x.n || ' events after it, up to ' || coalesce(x.hi, x.low)
+    FROM (SELECT h.project_id, h.seq, b.low,
+                 (SELECT count(*) FROM events e WHERE e.project_id = h.project_id AND e.seq > b.low) AS n,
+                 (SELECT max(e.seq) FROM events e WHERE e.project_id = h.project_id AND e.seq > b.low) AS hi
+          FROM event_heads h
+          JOIN (SELECT h.project_id,
+                       max(coalesce(c.seq, 0), coalesce(h.anchor_seq, 0)) AS low
+                FROM event_heads h LEFT JOIN check_checkpoint_heads c ON c.project_id = h.project_id) b
+            ON b.project_id = h.project_id) x
+    WHERE x.seq != coalesce(x.hi, x.low) OR x.n != x.seq - x.low";
+
+/// All of them (`from` None), or, incremental, the numbering after each
+/// project's checkpoint seq (deliveries are checked whole either way).
+pub(crate) fn mismatches(conn: &Connection, from: Option<&Checkpoint>) -> DbResult<Vec<String>> {
     let mut found = Vec::new();
-    for sql in [HEADS, DELIVERIES] {
+    let heads = if from.is_some() { NEW_HEADS } else { HEADS };
+    for sql in [heads, DELIVERIES] {
         let mut stmt = conn.prepare(sql)?;
         let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
         for row in rows.take(MAX_LISTED) {

@@ -11,6 +11,7 @@ use super::MAX_LISTED;
 use crate::error::DbResult;
 use rusqlite::Connection;
 use std::collections::BTreeMap;
+use wallet_core::check::Checkpoint;
 
 /// Owners that are not customers of the item's project; steps, v1 entries
 /// and transactions of another project; item steps of Failed transactions.
@@ -43,6 +44,45 @@ const HISTORIES: &str = "
     SELECT i.id, i.public_id, i.project_id, i.item_type, i.customer_id, i.properties, i.status,
            s.id, s.kind, s.from_customer_id, s.to_customer_id, s.properties
     FROM items i LEFT JOIN item_steps s ON s.item_id = i.id
+    ORDER BY i.id, s.id";
+
+/// Incremental `MISPLACED`: items with a step after the checkpoint (`?1`,
+/// through the primary key of `item_steps`), those steps, and
+/// transactions after it (`?2`).
+const NEW_MISPLACED: &str = "
+    WITH touched AS MATERIALIZED (SELECT DISTINCT item_id FROM item_steps WHERE id > ?1)
+    SELECT 'item ' || i.id || ' (' || i.public_id || '): its owner ' || i.customer_id
+           || ' is not a customer of project ' || i.project_id
+    FROM touched x JOIN items i ON i.id = x.item_id LEFT JOIN customers c ON c.id = i.customer_id
+    WHERE i.customer_id IS NOT NULL AND (c.id IS NULL OR c.project_id != i.project_id)
+    UNION ALL
+    SELECT 'item ' || i.id || ' (' || i.public_id || '): step ' || s.id
+           || ' names a transaction or customer of another project'
+    FROM item_steps s JOIN items i ON i.id = s.item_id
+    LEFT JOIN transactions t ON t.id = s.transaction_id
+    LEFT JOIN customers f ON f.id = s.from_customer_id
+    LEFT JOIN customers o ON o.id = s.to_customer_id
+    WHERE s.id > ?1
+      AND (t.project_id != i.project_id OR f.project_id != i.project_id OR o.project_id != i.project_id)
+    UNION ALL
+    SELECT 'item ' || i.id || ' (' || i.public_id || '): its API v1 entry ' || i.v1_entry_id
+           || ' is of another project'
+    FROM touched x JOIN items i ON i.id = x.item_id
+    JOIN entries e ON e.id = i.v1_entry_id JOIN wallets w ON w.id = e.wallet_id
+    WHERE w.project_id != i.project_id
+    UNION ALL
+    SELECT 'transaction ' || t.id || ' failed but has item steps'
+    FROM transactions t
+    WHERE t.id > ?2 AND t.status = 'Failed'
+      AND EXISTS (SELECT 1 FROM item_steps s WHERE s.transaction_id = t.id)";
+
+/// Incremental `HISTORIES`: only the items with a step after the
+/// checkpoint (`?1`), each replayed whole.
+const NEW_HISTORIES: &str = "
+    WITH touched AS MATERIALIZED (SELECT DISTINCT item_id FROM item_steps WHERE id > ?1)
+    SELECT i.id, i.public_id, i.project_id, i.item_type, i.customer_id, i.properties, i.status,
+           s.id, s.kind, s.from_customer_id, s.to_customer_id, s.properties
+    FROM touched x JOIN items i ON i.id = x.item_id LEFT JOIN item_steps s ON s.item_id = i.id
     ORDER BY i.id, s.id";
 
 /// An item as stored, and what its history made of it so far.
@@ -134,19 +174,43 @@ fn name(owner: Option<i64>) -> String {
 type Counts = BTreeMap<(String, String), (i64, i64, i64)>;
 
 /// Every item invariant broken, up to [`MAX_LISTED`] per kind.
-pub(super) fn mismatches(conn: &Connection) -> DbResult<Vec<String>> {
+/// All of them (`from` None), or, incremental, the items with a step after
+/// the checkpoint. The counts per project and item type are the full
+/// check's: with every item's history replaying to its status (checked for
+/// these, trusted for the others), Active = granted - consumed follows.
+pub(super) fn mismatches(conn: &Connection, from: Option<&Checkpoint>) -> DbResult<Vec<String>> {
     let mut found = Vec::new();
+    let (step, transaction) = from.map_or((0, 0), |c| (c.item_step_id, c.transaction_id));
+    let (misplaced, histories_sql) = match from {
+        None => (MISPLACED, HISTORIES),
+        Some(_) => (NEW_MISPLACED, NEW_HISTORIES),
+    };
+    let bind = |stmt: &mut rusqlite::Statement<'_>| -> DbResult<()> {
+        for (index, value) in [step, transaction]
+            .into_iter()
+            .enumerate()
+            .take(stmt.parameter_count())
+        {
+            stmt.raw_bind_parameter(index + 1, value)?;
+        }
+        Ok(())
+    };
     {
-        let mut stmt = conn.prepare(MISPLACED)?;
-        let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
-        for row in rows.take(MAX_LISTED) {
-            found.push(row?);
+        let mut stmt = conn.prepare(misplaced)?;
+        bind(&mut stmt)?;
+        let mut rows = stmt.raw_query();
+        while let Some(row) = rows.next()? {
+            found.push(row.get::<_, String>(0)?);
+            if found.len() >= MAX_LISTED {
+                break;
+            }
         }
     }
     let mut counts = Counts::new();
     let mut histories = Vec::new();
-    let mut stmt = conn.prepare(HISTORIES)?;
-    let mut rows = stmt.query([])?;
+    let mut stmt = conn.prepare(histories_sql)?;
+    bind(&mut stmt)?;
+    let mut rows = stmt.raw_query();
     let mut current: Option<(i64, Replay)> = None;
     while let Some(row) = rows.next()? {
         let item: i64 = row.get(0)?;
@@ -193,6 +257,9 @@ pub(super) fn mismatches(conn: &Connection) -> DbResult<Vec<String>> {
     }
     histories.truncate(MAX_LISTED);
     found.extend(histories);
+    if from.is_some() {
+        return Ok(found);
+    }
     found.extend(
         counts
             .into_iter()

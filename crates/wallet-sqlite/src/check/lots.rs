@@ -20,6 +20,7 @@ use crate::error::DbResult;
 use crate::statements::rows::exact_sum;
 use rusqlite::Connection;
 use std::collections::BTreeMap;
+use wallet_core::check::Checkpoint;
 use wallet_core::model::{LotStatus, LotStepKind};
 
 /// Lots and steps that leave their wallet's project, or belong to a Failed
@@ -49,7 +50,7 @@ const EARMARKS: &str = "
     ORDER BY e.hold_id, e.lot_id";
 
 /// Per wallet with Open lots: its balance, and its Open lots' `remaining`
-/// as an exact sum in two parts (as `check::AUTHORITY_TOTALS`).
+/// as an exact sum in two parts (as `check::HELD_SUMS`).
 const OPEN_LOTS: &str = "
     SELECT w.id, w.balance, s.hi, s.lo
     FROM (SELECT wallet_id, sum(remaining >> 32) AS hi, sum(remaining & 4294967295) AS lo
@@ -66,6 +67,75 @@ const EXPIRED: &str = "
         SELECT l.wallet_id, 0, 0, s.amount >> 32, s.amount & 4294967295
         FROM lot_steps s JOIN lots l ON l.id = s.lot_id WHERE s.kind = 'Expire')
     GROUP BY wallet_id";
+
+/// Incremental: the lots with a step after the checkpoint (`?1`, through
+/// the primary key of `lot_steps`) or of a transaction after it (`?2`, one
+/// scan of `lots`), and the wallets of those lots or with an entry after it
+/// (`?3`, through the primary key of `entries`).
+const TOUCHED: &str = "
+    touched AS MATERIALIZED (SELECT lot_id FROM lot_steps WHERE id > ?1
+                             UNION SELECT id FROM lots WHERE transaction_id > ?2),
+    touched_wallets AS MATERIALIZED (SELECT wallet_id FROM entries WHERE id > ?3
+                                     UNION SELECT l.wallet_id FROM touched x JOIN lots l ON l.id = x.lot_id)";
+
+/// Incremental `MISPLACED`: the touched lots, the steps after the
+/// checkpoint.
+const NEW_MISPLACED: &str = "
+    SELECT 'lot ' || l.id || ': its transaction ' || l.transaction_id || ' is of another project or Failed'
+    FROM touched x JOIN lots l ON l.id = x.lot_id JOIN wallets w ON w.id = l.wallet_id
+    JOIN transactions t ON t.id = l.transaction_id
+    WHERE t.project_id != w.project_id OR t.status != 'Completed'
+    UNION ALL
+    SELECT 'lot ' || l.id || ': step ' || s.id || ' is of transaction ' || s.transaction_id
+           || ', of another project or Failed'
+    FROM lot_steps s JOIN lots l ON l.id = s.lot_id JOIN wallets w ON w.id = l.wallet_id
+    JOIN transactions t ON t.id = s.transaction_id
+    WHERE s.id > ?1 AND (t.project_id != w.project_id OR t.status != 'Completed')";
+
+/// Incremental `HISTORIES`: the touched lots, each replayed whole.
+const NEW_HISTORIES: &str = "
+    SELECT l.id, l.wallet_id, l.amount, l.remaining, l.earmarked, l.status, s.kind, s.amount
+    FROM touched x JOIN lots l ON l.id = x.lot_id LEFT JOIN lot_steps s ON s.lot_id = l.id
+    ORDER BY l.id, s.id";
+
+/// Incremental `OPEN_LOTS`: the touched wallets, through `lots_by_wallet`.
+const NEW_OPEN_LOTS: &str = "
+    SELECT w.id, w.balance, s.hi, s.lo
+    FROM touched_wallets x JOIN wallets w ON w.id = x.wallet_id
+    JOIN (SELECT wallet_id, sum(remaining >> 32) AS hi, sum(remaining & 4294967295) AS lo
+          FROM lots WHERE status = 'Open' AND wallet_id IN (SELECT wallet_id FROM touched_wallets)
+          GROUP BY wallet_id) s ON s.wallet_id = w.id";
+
+/// Incremental `EXPIRED`: the touched wallets, through
+/// `entries_by_wallet_time` and `lots_by_wallet`.
+const NEW_EXPIRED: &str = "
+    SELECT wallet_id, sum(eh), sum(el), sum(sh), sum(sl) FROM (
+        SELECT e.wallet_id, e.amount >> 32 AS eh, e.amount & 4294967295 AS el, 0 AS sh, 0 AS sl
+        FROM touched_wallets x CROSS JOIN entries e ON e.wallet_id = x.wallet_id WHERE e.kind = 'Expire'
+        UNION ALL
+        SELECT l.wallet_id, 0, 0, s.amount >> 32, s.amount & 4294967295
+        FROM touched_wallets x CROSS JOIN lots l ON l.wallet_id = x.wallet_id
+        JOIN lot_steps s ON s.lot_id = l.id WHERE s.kind = 'Expire')
+    GROUP BY wallet_id";
+
+/// `sql` for this check: as it is (full), or after the `TOUCHED` tables
+/// with the checkpoint's ids bound.
+fn prepare<'c>(
+    conn: &'c Connection,
+    sql: &str,
+    scoped: &str,
+    from: Option<&Checkpoint>,
+) -> DbResult<rusqlite::Statement<'c>> {
+    let Some(from) = from else {
+        return Ok(conn.prepare(sql)?);
+    };
+    let mut stmt = conn.prepare(&format!("WITH {TOUCHED} {scoped}"))?;
+    let ids = [from.lot_step_id, from.transaction_id, from.entry_id];
+    for (index, value) in ids.into_iter().enumerate().take(stmt.parameter_count()) {
+        stmt.raw_bind_parameter(index + 1, value)?;
+    }
+    Ok(stmt)
+}
 
 /// A lot as stored, and what its history makes of it so far.
 struct Replay {
@@ -118,34 +188,43 @@ impl Replay {
 }
 
 /// Every lot invariant broken, up to [`MAX_LISTED`] per kind.
-pub(super) fn mismatches(conn: &Connection) -> DbResult<Vec<String>> {
+/// Incremental (`from`): the lots and wallets touched after the
+/// checkpoint; earmarks whole.
+pub(super) fn mismatches(conn: &Connection, from: Option<&Checkpoint>) -> DbResult<Vec<String>> {
     let mut found = Vec::new();
     {
-        let mut stmt = conn.prepare(MISPLACED)?;
-        let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
-        for row in rows.take(MAX_LISTED) {
-            found.push(row?);
+        let mut stmt = prepare(conn, MISPLACED, NEW_MISPLACED, from)?;
+        let mut rows = stmt.raw_query();
+        while let Some(row) = rows.next()? {
+            found.push(row.get::<_, String>(0)?);
+            if found.len() >= MAX_LISTED {
+                break;
+            }
         }
     }
     let (mut broken, held) = earmarks(conn)?;
     broken.truncate(MAX_LISTED);
     found.extend(broken);
-    found.extend(histories(conn, &held)?);
-    found.extend(wallets(conn)?);
+    found.extend(histories(conn, &held, from)?);
+    found.extend(wallets(conn, from)?);
     Ok(found)
 }
 
 /// Every lot's history replayed, over one ordered scan (only the lot at
 /// hand is kept).
-fn histories(conn: &Connection, held: &BTreeMap<i64, i128>) -> DbResult<Vec<String>> {
+fn histories(
+    conn: &Connection,
+    held: &BTreeMap<i64, i128>,
+    from: Option<&Checkpoint>,
+) -> DbResult<Vec<String>> {
     let mut found = Vec::new();
     let mut verdict = |lot: &Replay| {
         if found.len() < MAX_LISTED {
             found.extend(lot.verdict(held.get(&lot.id).copied().unwrap_or(0)));
         }
     };
-    let mut stmt = conn.prepare(HISTORIES)?;
-    let mut rows = stmt.query([])?;
+    let mut stmt = prepare(conn, HISTORIES, NEW_HISTORIES, from)?;
+    let mut rows = stmt.raw_query();
     let mut current: Option<Replay> = None;
     while let Some(row) = rows.next()? {
         let id: i64 = row.get(0)?;
@@ -225,11 +304,11 @@ fn earmarks(conn: &Connection) -> DbResult<(Vec<String>, BTreeMap<i64, i128>)> {
 
 /// Wallets whose Open lots hold more than `max(balance, 0)`, or whose
 /// Expire entries are not what their lots' Expire steps took.
-fn wallets(conn: &Connection) -> DbResult<Vec<String>> {
+fn wallets(conn: &Connection, from: Option<&Checkpoint>) -> DbResult<Vec<String>> {
     let mut found = Vec::new();
     {
-        let mut stmt = conn.prepare(OPEN_LOTS)?;
-        let mut rows = stmt.query([])?;
+        let mut stmt = prepare(conn, OPEN_LOTS, NEW_OPEN_LOTS, from)?;
+        let mut rows = stmt.raw_query();
         while let Some(row) = rows.next()? {
             let (wallet, balance): (i64, i64) = (row.get(0)?, row.get(1)?);
             let open = exact_sum(row.get(2)?, row.get(3)?);
@@ -240,8 +319,8 @@ fn wallets(conn: &Connection) -> DbResult<Vec<String>> {
             }
         }
     }
-    let mut stmt = conn.prepare(EXPIRED)?;
-    let mut rows = stmt.query([])?;
+    let mut stmt = prepare(conn, EXPIRED, NEW_EXPIRED, from)?;
+    let mut rows = stmt.raw_query();
     let mut listed = 0;
     while let Some(row) = rows.next()? {
         let wallet: i64 = row.get(0)?;

@@ -19,6 +19,7 @@ use wallet_core::text::{HoldId, ProjectId, PublicId, ReferenceId, Text};
 use wallet_core::{Ledger, Store, TransactionOutcome};
 
 mod step_eight;
+mod step_nine;
 mod step_seven;
 mod step_six;
 

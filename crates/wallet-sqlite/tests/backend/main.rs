@@ -7,6 +7,7 @@
 mod common;
 
 mod big_totals;
+mod checkpoint;
 mod events;
 mod holds;
 mod holds_export;

@@ -68,7 +68,7 @@ async fn a_step_one_database_gets_the_default_wallets_the_rule_would_have_made()
     common::step_one_database(&path);
 
     let ledger = ledger_at(&path);
-    assert_eq!(user_version(&path), 8, "steps 2 to 8 applied");
+    assert_eq!(user_version(&path), 9, "steps 2 to 9 applied");
     assert_eq!(
         common::default_marks(&path),
         vec![(1, true), (2, false), (3, true), (4, true)],

@@ -3,7 +3,7 @@
 //! the locks included) when the shared [`Faults`] say so.
 
 use super::Faults;
-use wallet_core::check::CheckReport;
+use wallet_core::check::{CheckReport, Checkpoint};
 use wallet_core::dump::{DumpCounts, DumpRecord};
 use wallet_core::events::{
     Anchor, Delivery, DeliveryStatus, Draft, Event, EventHead, EventQuery, NewWebhook, Webhook,
@@ -118,7 +118,8 @@ impl ReadTx for FaultyTx<'_, '_> {
         v1_wallet_totals(project: &str, asset: AssetId, filter: &WalletTotalsFilter) -> Vec<WalletTotal>;
         v1_inventory(project: &str, filter: &InventoryFilter) -> Vec<InventoryLine>;
         v1_entry(entry: EntryId) -> Option<V1Entry>;
-        check() -> CheckReport;
+        check_since(from: Option<&Checkpoint>, progress: &mut dyn FnMut(&str)) -> CheckReport;
+        check_checkpoint() -> Option<Checkpoint>;
         export_project(
             project: &str, sink: &mut dyn FnMut(DumpRecord) -> Result<(), StoreError>
         ) -> DumpCounts;
@@ -129,6 +130,7 @@ impl WriteTx for FaultyTx<'_, '_> {
     writes! {
         hold_rechecks(what: Rechecked) -> ();
         set_setting(key: &str, value: &str) -> ();
+        record_check_checkpoint(checkpoint: &Checkpoint) -> bool;
         set_setting_if_absent(key: &str, value: &str) -> bool;
         insert_admin_session(session: &AdminSession) -> ();
         delete_admin_session(token_digest: &[u8]) -> ();
