@@ -239,6 +239,19 @@ fn scale_mode_preloads_a_consistent_ledger_and_reports_its_size() {
         "--scale: the preload made a different number of entries\n{}",
         run.describe()
     );
+    // A full check, transfers after its checkpoint, then an incremental one.
+    for line in [
+        "; full)",
+        "full check took",
+        "; incremental)",
+        "incremental check took",
+    ] {
+        assert!(
+            run.stdout.contains(line),
+            "--scale: no {line:?}\n{}",
+            run.describe()
+        );
+    }
 }
 
 #[test]

@@ -220,8 +220,9 @@ impl wallet_bench::Server for Running {
         self.ledger.stats()
     }
 
-    async fn check(&self) -> anyhow::Result<CheckReport> {
-        Ok(self.ledger.check().await?)
+    async fn check(&self, full: bool) -> anyhow::Result<CheckReport> {
+        let (report, _recorded) = self.ledger.check_from_checkpoint(full, Box::new(|_| {})).await?;
+        Ok(report)
     }
 
     async fn stop(self) -> anyhow::Result<()> {

@@ -150,7 +150,7 @@ pub(crate) async fn run(target: &impl Target, args: &BenchArgs) -> anyhow::Resul
         );
     }
     let conserved = report::money(args.workload, before, after, &totals);
-    let checked = report::print_check(&local.server.check().await?);
+    let checked = report::print_check(&local.server.check(true).await?);
     local.stop().await?;
     Ok(report::exit_code(conserved && checked))
 }

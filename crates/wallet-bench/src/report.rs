@@ -6,7 +6,7 @@ use super::load::Totals;
 use super::WorkloadKind;
 use std::fmt::Write;
 use std::process::ExitCode;
-use wallet_core::check::CheckReport;
+use wallet_core::check::{CheckMode, CheckReport};
 use wallet_core::port::BackendStats;
 
 /// A line of `/proc/self/status` (`VmRSS`, `VmHWM`) in KiB, where there is one.
@@ -102,8 +102,12 @@ pub(super) fn print_check(report: &CheckReport) -> bool {
 
 fn check_text(report: &CheckReport) -> (bool, String) {
     let ok = report.is_ok();
+    let mode = match report.mode {
+        CheckMode::Full => "full",
+        CheckMode::Incremental => "incremental",
+    };
     let mut out = format!(
-        "check: {} ({} wallets, {} entries, {} transactions)\n",
+        "check: {} ({} wallets, {} entries, {} transactions; {mode})\n",
         if ok { "ok" } else { "FAILED" },
         report.wallets,
         report.entries,

@@ -61,8 +61,10 @@ pub trait Server {
     /// The storage's counters (group commits, jobs).
     fn stats(&self) -> BackendStats;
 
-    /// `wallet-service check` on the database.
-    fn check(&self) -> impl Future<Output = anyhow::Result<CheckReport>>;
+    /// `wallet-service check` on the database (`--full` if `full`, else
+    /// from the last checkpoint); a check that finds nothing records the
+    /// next checkpoint, as the command does.
+    fn check(&self, full: bool) -> impl Future<Output = anyhow::Result<CheckReport>>;
 
     /// Finishes in-flight requests and stops; the database is closed on return.
     fn stop(self) -> impl Future<Output = anyhow::Result<()>>;

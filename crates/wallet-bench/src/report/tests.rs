@@ -127,7 +127,7 @@ fn check_passes_only_without_violations_and_shows_them() {
         check_text(&report),
         (
             true,
-            "check: ok (3 wallets, 7 entries, 5 transactions)\n".to_owned()
+            "check: ok (3 wallets, 7 entries, 5 transactions; full)\n".to_owned()
         )
     );
     report.negative_balances.push("wallet 2: -1".to_owned());
