@@ -28,10 +28,10 @@ use crate::key::ServerKey;
 use crate::sender::Sender;
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::sync::{watch, Notify};
 use tokio::task::{JoinHandle, JoinSet};
-use wallet_core::events::{settle, Attempt, DeliveryStatus, RetrySchedule, Webhook};
+use wallet_core::events::{Attempt, DeliveryStatus, RetrySchedule, Run, Webhook};
 use wallet_core::model::Millis;
 use wallet_core::text::PublicId;
 use wallet_core::{Ledger, LedgerError};
@@ -43,6 +43,14 @@ pub const MAX_ACTIVE: usize = 64;
 /// How long a lease holds: longer than an attempt may take (10 s) with its
 /// record, so a live owner keeps it; a dead one's lapses after it.
 pub const LEASE: Millis = 30_000;
+/// How many events one run reads and sends at most.
+pub const RUN_EVENTS: u32 = 100;
+/// How long one run sends before it records what it did (then one more
+/// attempt at most): the cursor and the deliveries lag by about this.
+pub const RUN_TIME: Duration = Duration::from_secs(1);
+/// How many events an endpoint does not take (its `types`) may follow its
+/// cursor before a run moves the cursor past them with nothing to send.
+pub const PASS_OVER: i64 = 1000;
 /// How many due endpoints one pass reads.
 const DUE_LIMIT: u32 = 256;
 /// The wait after a pass failed (the database unavailable, say).
@@ -164,7 +172,7 @@ async fn pass(
             }
         }
         // A read, not a write: idle endpoints cost no lease.
-        if ledger.next_webhook_event(&webhook).await?.is_none() {
+        if !ledger.webhook_has_work(&webhook, PASS_OVER).await? {
             continue;
         }
         active
@@ -177,59 +185,136 @@ async fn pass(
             Arc::clone(active),
             Arc::clone(finished),
         );
+        let working = Working {
+            active,
+            id: webhook.id.clone(),
+            finished,
+        };
         tasks.spawn(async move {
+            let _working = working;
             let id = webhook.id.clone();
             if let Err(e) = deliver(&ledger, &config, webhook).await {
                 log::warn!("delivering webhook {id}'s events failed: {e}");
             }
-            active.lock().unwrap_or_else(PoisonError::into_inner).remove(&id);
-            finished.notify_one();
         });
     }
     Ok(())
 }
 
-/// Works one endpoint's queue while it holds the lease: its events in
-/// `seq` order, until it is empty, an attempt fails or the queue moved.
+/// Works one endpoint's queue while it holds the lease, in runs: each run
+/// reads the next events ([`RUN_EVENTS`] at most, one read), sends them in
+/// `seq` order and records what they came to in one write
+/// ([`Ledger::record_run`], which renews the lease), until the queue is
+/// empty, an attempt failed (the retry is due later) or the queue moved.
 async fn deliver(ledger: &Ledger, config: &WorkerConfig, webhook: Webhook) -> Result<(), LedgerError> {
+    if !ledger.lease_webhook(&webhook.id, &config.owner, LEASE).await? {
+        return Ok(()); // another process has it
+    }
+    // Read again under the lease: its queue may have moved since.
+    let Some(mut webhook) = ledger.webhook_state(&webhook.project_id, &webhook.id).await? else {
+        return Ok(()); // deleted
+    };
+    let secret = config.key.webhook_secret(webhook.id.as_str(), &webhook.salt);
     loop {
-        if !ledger.lease_webhook(&webhook.id, &config.owner, LEASE).await? {
-            return Ok(()); // another process has it
-        }
-        // Read again under the lease: its queue may have moved since.
-        let Some(webhook) = ledger.webhook_state(&webhook.project_id, &webhook.id).await? else {
-            return Ok(()); // deleted
-        };
         if webhook.progress.next_attempt_at > ledger.now() {
             return Ok(());
         }
-        let Some(event) = ledger.next_webhook_event(&webhook).await? else {
+        let page = ledger.webhook_page(&webhook, RUN_EVENTS).await?;
+        let mut run = Run::new(&webhook);
+        let started = Instant::now();
+        let mut whole_page = true;
+        for event in &page.events {
+            let timestamp = ledger.now().div_euclid(1000);
+            let outcome = config.sender.send(&webhook.url, &secret, event, timestamp).await;
+            if let Attempt::Failed { error, .. } = &outcome {
+                log::info!("webhook {} event {}: {error}", webhook.id, event.id());
+            }
+            let spread = rand::random_range(-1.0..=1.0);
+            let status = run.settle(
+                &webhook,
+                event.seq,
+                outcome,
+                ledger.now(),
+                &config.schedule,
+                spread,
+            );
+            if status == DeliveryStatus::Dead {
+                log::warn!("webhook {} gave up on event {} (Dead)", webhook.id, event.id());
+            }
+            if status == DeliveryStatus::Failed || started.elapsed() >= RUN_TIME {
+                whole_page = false;
+                break;
+            }
+        }
+        if whole_page {
+            // Past the events it does not take too; with nothing sent, a
+            // write only once they are many.
+            let to = page.looked_at();
+            if !page.events.is_empty() || to.saturating_sub(run.progress.cursor) >= PASS_OVER {
+                run.pass_over_to(to);
+            }
+        }
+        if run.is_empty() {
             return Ok(());
+        }
+        let sent = !run.deliveries.is_empty();
+        let progress = run.progress;
+        if !ledger.record_run(&config.owner, run, LEASE).await? {
+            return Ok(()); // a replay or another process moved the queue
+        }
+        if !sent || progress.failures > 0 {
+            return Ok(());
+        }
+        webhook.progress = progress;
+    }
+}
+
+/// Takes an endpoint off the active set when its task ends, however it
+/// ends (a panic or an abort too), and wakes the loop.
+struct Working {
+    active: Active,
+    id: PublicId,
+    finished: Arc<Notify>,
+}
+
+impl Drop for Working {
+    fn drop(&mut self) {
+        self.active
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(&self.id);
+        self.finished.notify_one();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_panicking_task_leaves_its_endpoint_inactive() {
+        let active: Active = Arc::default();
+        let finished = Arc::new(Notify::new());
+        let id = PublicId::random("wh_");
+        active
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(id.clone());
+        let working = Working {
+            active: Arc::clone(&active),
+            id,
+            finished: Arc::clone(&finished),
         };
-        let secret = config.key.webhook_secret(webhook.id.as_str(), &webhook.salt);
-        let timestamp = ledger.now().div_euclid(1000);
-        let outcome = config.sender.send(&webhook.url, &secret, &event, timestamp).await;
-        if let Attempt::Failed { error, .. } = &outcome {
-            log::info!("webhook {} event {}: {error}", webhook.id, event.id());
-        }
-        let spread = rand::random_range(-1.0..=1.0);
-        let settled = settle(
-            &webhook,
-            event.seq,
-            outcome,
-            ledger.now(),
-            &config.schedule,
-            spread,
+        let task = tokio::spawn(async move {
+            let _working = working;
+            panic!("a delivery task panics");
+        });
+        assert!(task.await.is_err(), "the task panicked");
+        assert!(
+            active.lock().unwrap_or_else(PoisonError::into_inner).is_empty(),
+            "its endpoint is no longer active"
         );
-        let status = settled.delivery.status;
-        let recorded = ledger
-            .record_delivery(&config.owner, webhook.progress.cursor, settled)
-            .await?;
-        if !recorded || status == DeliveryStatus::Failed {
-            return Ok(());
-        }
-        if status == DeliveryStatus::Dead {
-            log::warn!("webhook {} gave up on event {} (Dead)", webhook.id, event.id());
-        }
+        // And the loop was woken to look again.
+        finished.notified().await;
     }
 }
