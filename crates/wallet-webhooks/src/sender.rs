@@ -14,7 +14,7 @@
 //!   policy allows, so what is connected to is what was checked (no DNS
 //!   rebinding). No proxy is used (a proxy would resolve names itself).
 
-use crate::policy::AddressPolicy;
+use crate::policy::{AddressPolicy, InvalidUrl};
 use crate::signing::Secret;
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use std::net::{IpAddr, SocketAddr};
@@ -50,11 +50,21 @@ impl Sender {
         Ok(Self { client, policy })
     }
 
+    /// Checks `url` against the policy once, for a run of deliveries to it.
+    pub fn target(&self, url: &str) -> Target {
+        Target(self.policy.parse_url(url).map(|checked| checked.url))
+    }
+
     /// Sends `event` to `url`, signed with `secret`, stamped `timestamp`
     /// (epoch seconds).
     pub async fn send(&self, url: &str, secret: &Secret, event: &Event, timestamp: i64) -> Attempt {
-        let checked = match self.policy.parse_url(url) {
-            Ok(checked) => checked,
+        self.send_to(&self.target(url), secret, event, timestamp).await
+    }
+
+    /// [`send`](Self::send) to a URL checked before.
+    pub async fn send_to(&self, target: &Target, secret: &Secret, event: &Event, timestamp: i64) -> Attempt {
+        let url = match &target.0 {
+            Ok(url) => url.clone(),
             Err(e) => return failed(None, format!("refused: {e}")),
         };
         let id = event.id();
@@ -62,7 +72,7 @@ impl Sender {
         let signature = secret.sign(&id, timestamp, &body);
         let request = self
             .client
-            .post(checked.url)
+            .post(url)
             .header("webhook-id", id)
             .header("webhook-timestamp", timestamp.to_string())
             .header("webhook-signature", signature)
@@ -92,6 +102,12 @@ impl Sender {
         }
     }
 }
+
+/// A webhook URL checked against the address policy (or why it was
+/// refused); the addresses its name resolves to are checked at each
+/// connection.
+#[derive(Debug, Clone)]
+pub struct Target(Result<reqwest::Url, InvalidUrl>);
 
 fn failed(http_status: Option<u16>, error: String) -> Attempt {
     Attempt::Failed { http_status, error }

@@ -4,25 +4,37 @@
 //!   here, and on PostgreSQL for other processes' commits too), and on a
 //!   timer ([`POLL`]) for retries that come due and for anything missed.
 //! - Each pass reads the endpoints whose next attempt is due
-//!   (`Ledger::due_webhooks`) and, for each that has an event waiting and is
-//!   not being worked on here, starts a task (at most [`MAX_ACTIVE`] at
-//!   once): so a slow or dead endpoint holds only its own task, never
-//!   another endpoint's deliveries, and never a write (writes only ring
-//!   the bell).
+//!   (`Ledger::due_webhooks`) and, for each that has work
+//!   (`Ledger::webhook_has_work`: an event it takes, or [`PASS_OVER`]
+//!   events it does not) and is not being worked on here, starts a task (at
+//!   most [`MAX_ACTIVE`] at once): so a slow or dead endpoint holds only its
+//!   own task, never another endpoint's deliveries, and never a write
+//!   (writes only ring the bell). A task's endpoint leaves the active set
+//!   when the task ends, however it ends (a drop guard: a panic too).
 //! - A task takes the endpoint's lease (`Ledger::lease_webhook`, owner =
-//!   this process, [`LEASE`] long, renewed before each attempt), reads the
-//!   endpoint again, and sends its events in `seq` order, one at a time:
-//!   each attempt is settled (`wallet_core::events::settle`, with a random
-//!   jitter spread) and recorded (`Ledger::record_delivery`) before the
-//!   next. It ends when the queue is empty, an attempt failed (the retry
-//!   is due later), or the queue was moved meanwhile (a replay; another
-//!   process). Several processes on one database share the endpoints
-//!   through the leases: an endpoint is delivered by one of them at a time.
+//!   this process, [`LEASE`] long), reads the endpoint again, and works its
+//!   queue in runs. A run reads the next events (the head, then at most
+//!   [`RUN_EVENTS`] events it takes: `Ledger::webhook_page`, one read),
+//!   sends them in `seq` order, one at a time, over the client's kept-alive
+//!   connection, settling each attempt (`wallet_core::events::settle`, with
+//!   a random jitter spread) on the queue the attempts before it left; it
+//!   stops at a failure (the retry is due later) or after [`RUN_TIME`], and
+//!   records what it did in one write (`Ledger::record_run`: every
+//!   attempt's row, the queue's new state, the lease renewed), so the
+//!   deliveries and the cursor lag by about a second at most. A run that
+//!   sent its whole page also moves the cursor past the events up to the
+//!   head that the endpoint's `types` do not take. The task ends when the
+//!   queue is empty, an attempt failed, or the queue was moved meanwhile (a
+//!   replay; another process: the record is then a no-op). Several
+//!   processes on one database share the endpoints through the leases: an
+//!   endpoint is delivered by one of them at a time.
 //! - Everything it knows is in the database: after a restart it resumes
-//!   where each queue stood. A delivery whose answer came but whose record
-//!   did not commit (a crash in between) is sent again: at least once.
-//! - [`WebhookWorker::stop`] asks it to stop: the attempts in flight are
-//!   abandoned (their record not written, so they are made again later).
+//!   where each queue stood. Deliveries whose answers came but whose run's
+//!   record did not commit (a crash in between: up to a run's worth) are
+//!   sent again: at least once.
+//! - [`WebhookWorker::stop`] asks it to stop: the runs in flight are
+//!   abandoned (their record not written, so their events are sent again
+//!   later).
 
 use crate::key::ServerKey;
 use crate::sender::Sender;
@@ -215,6 +227,7 @@ async fn deliver(ledger: &Ledger, config: &WorkerConfig, webhook: Webhook) -> Re
         return Ok(()); // deleted
     };
     let secret = config.key.webhook_secret(webhook.id.as_str(), &webhook.salt);
+    let target = config.sender.target(&webhook.url);
     loop {
         if webhook.progress.next_attempt_at > ledger.now() {
             return Ok(());
@@ -225,7 +238,7 @@ async fn deliver(ledger: &Ledger, config: &WorkerConfig, webhook: Webhook) -> Re
         let mut whole_page = true;
         for event in &page.events {
             let timestamp = ledger.now().div_euclid(1000);
-            let outcome = config.sender.send(&webhook.url, &secret, event, timestamp).await;
+            let outcome = config.sender.send_to(&target, &secret, event, timestamp).await;
             if let Attempt::Failed { error, .. } = &outcome {
                 log::info!("webhook {} event {}: {error}", webhook.id, event.id());
             }
