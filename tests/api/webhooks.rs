@@ -385,3 +385,110 @@ async fn private_urls_bad_bodies_unknown_webhooks_and_customer_keys_are_refused(
         "WEBHOOK_NOT_FOUND",
     );
 }
+
+#[tokio::test]
+async fn a_run_of_many_events_is_recorded_in_one_write_a_failure_in_it_is_retried_in_order_and_a_restart_resumes_after_it(
+) {
+    let app = spawn_app_with(local(1000)).await;
+    let ctx = v2::ctx(&app, "default").await;
+    let receiver = Receiver::always(Answer::Status(200)).await;
+    let hook = register(&app, &ctx, &receiver.url, None).await;
+    let id = hook["id"].as_str().unwrap().to_owned();
+    let start = head(&app, &ctx.key).await;
+    let wallet = ctx.customer_wallet(&app, "runs").await;
+    for n in 1..=10 {
+        ctx.fund(&app, &wallet, n).await;
+    }
+    let end = head(&app, &ctx.key).await;
+    let events = (end - start) as usize;
+    assert!(events >= 20, "{events} events");
+    eventually("every event is delivered and recorded", || async {
+        (deliveries(&app, &ctx, &id, "&status=Delivered").await.len() == events).then_some(())
+    })
+    .await;
+    // A replay queues them all at once: one run sends them, and one write
+    // (beside the replay's and the lease's) records every attempt. The
+    // receiver fails the sixth: the run stops there, and the retry's run
+    // sends the rest.
+    let sent = receiver.requests().len();
+    receiver.rescript(move |n| {
+        if n == sent + 5 {
+            Answer::Status(500)
+        } else {
+            Answer::Status(200)
+        }
+    });
+    let jobs = app.writer_stats().jobs;
+    let reply = app
+        .v2(
+            "POST",
+            &format!("/webhooks/{id}/replay"),
+            Some(&ctx.key),
+            Some(&json!({ "after": start })),
+        )
+        .await;
+    assert_eq!(reply.0, 202, "{}", reply.1);
+    let rows = eventually("the replay is delivered and recorded", || async {
+        let rows = deliveries(&app, &ctx, &id, "").await;
+        (rows.len() == 2 * events + 1).then_some(rows)
+    })
+    .await;
+    let written = app.writer_stats().jobs - jobs;
+    assert!(
+        written <= 6,
+        "{written} write jobs for {} attempts (the replay; a lease and one record per run)",
+        events + 1
+    );
+    // Every attempt listed, newest first: the replay's (the sixth event
+    // twice, failed then delivered), then the first deliveries.
+    let listed: Vec<(i64, &str, i64)> = rows
+        .iter()
+        .map(|r| {
+            (
+                r["eventSeq"].as_i64().unwrap(),
+                r["status"].as_str().unwrap(),
+                r["attempt"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    let sixth = start + 6;
+    let mut expected: Vec<(i64, &str, i64)> = Vec::new();
+    for seq in ((start + 1)..=end).rev() {
+        if seq == sixth {
+            expected.push((seq, "Delivered", 2));
+            expected.push((seq, "Failed", 1));
+        } else {
+            expected.push((seq, "Delivered", 1));
+        }
+    }
+    expected.extend(((start + 1)..=end).rev().map(|seq| (seq, "Delivered", 1)));
+    assert_eq!(listed, expected);
+    // What the receiver got: in seq order, the failed one again, nothing
+    // skipped.
+    let got: Vec<i64> = receiver.requests()[sent..]
+        .iter()
+        .map(crate::events_support::Received::seq)
+        .collect();
+    let mut in_order: Vec<i64> = ((start + 1)..=end).collect();
+    in_order.insert(6, sixth);
+    assert_eq!(got, in_order, "in seq order, the failed event retried");
+
+    // A restart resumes after the recorded cursor: nothing recorded is sent
+    // again, the next event is.
+    let database = app.stop().await.expect("the app owns its database");
+    let before = receiver.requests().len();
+    let app = TestApp::spawn_on(database, local(1000)).await;
+    ctx.fund(&app, &wallet, 1).await;
+    let last = head(&app, &ctx.key).await;
+    let resent = eventually("the new events are delivered", || async {
+        let all = receiver.requests();
+        (all.len() >= before + (last - end) as usize).then(|| all[before..].to_vec())
+    })
+    .await;
+    let seqs: Vec<i64> = resent.iter().map(crate::events_support::Received::seq).collect();
+    assert_eq!(
+        seqs,
+        ((end + 1)..=last).collect::<Vec<_>>(),
+        "from the recorded cursor on"
+    );
+}

@@ -20,8 +20,8 @@ mod webhooks;
 
 pub use types::{EventType, UnknownEventType};
 pub use webhooks::{
-    settle, Attempt, Delivery, DeliveryStatus, NewWebhook, RetrySchedule, Settled, Webhook, WebhookHealth,
-    WebhookProgress,
+    settle, Attempt, Delivery, DeliveryStatus, NewWebhook, RetrySchedule, Run, Settled, Webhook,
+    WebhookHealth, WebhookPage, WebhookProgress,
 };
 
 use crate::ids::CustomerRowId;

@@ -31,7 +31,7 @@
 use crate::check::{CheckReport, Checkpoint};
 use crate::dump::{DumpCounts, DumpRecord};
 use crate::events::{
-    Anchor, Delivery, DeliveryStatus, Draft, Event, EventHead, EventQuery, NewWebhook, Webhook,
+    Anchor, Delivery, DeliveryStatus, Draft, Event, EventHead, EventQuery, NewWebhook, Run, Webhook,
     WebhookHealth, WebhookProgress,
 };
 use crate::ids::{
@@ -693,16 +693,13 @@ pub trait WriteTx: ReadTx {
         now: Millis,
         until: Millis,
     ) -> Result<bool, StoreError>;
-    /// Records an attempt and moves the endpoint's queue, if `owner` still
-    /// holds its lease and its cursor is still `expected_cursor` (a replay
-    /// or another process may have moved it); returns whether it did.
-    fn record_delivery(
-        &mut self,
-        owner: &str,
-        expected_cursor: i64,
-        delivery: &Delivery,
-        progress: &WebhookProgress,
-    ) -> Result<bool, StoreError>;
+    /// Records a run of attempts (their rows, in order) and moves the
+    /// endpoint's queue to `run.progress`, if `owner` still holds its lease
+    /// and its cursor is still `run.from_cursor` (a replay or another
+    /// process may have moved it); with `lease_until`, renews the lease to
+    /// it. Returns whether it did; when not, nothing is written.
+    fn record_run(&mut self, owner: &str, run: &Run, lease_until: Option<Millis>)
+        -> Result<bool, StoreError>;
     /// Moves an endpoint's cursor back to `after` (never forward) and makes
     /// it ready now, so every matching event after `after` is sent again.
     /// `false` if there is no such endpoint.

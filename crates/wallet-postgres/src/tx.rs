@@ -34,7 +34,7 @@ use crate::{check, export};
 use wallet_core::check::{CheckReport, Checkpoint};
 use wallet_core::dump::{DumpCounts, DumpRecord};
 use wallet_core::events::{
-    Anchor, Delivery, DeliveryStatus, Draft, Event, EventHead, EventQuery, NewWebhook, Webhook,
+    Anchor, Delivery, DeliveryStatus, Draft, Event, EventHead, EventQuery, NewWebhook, Run, Webhook,
     WebhookHealth, WebhookProgress,
 };
 use wallet_core::ids::{
@@ -403,9 +403,7 @@ impl WriteTx for PgTx<'_> {
         insert_webhook(webhook: &NewWebhook, progress: &WebhookProgress) -> () = webhooks::insert;
         delete_webhook(project: &str, id: &PublicId) -> bool = webhooks::delete;
         lease_webhook(id: &PublicId, owner: &str, now: Millis, until: Millis) -> bool = webhooks::lease;
-        record_delivery(
-            owner: &str, expected_cursor: i64, delivery: &Delivery, progress: &WebhookProgress
-        ) -> bool = webhooks::record;
+        record_run(owner: &str, run: &Run, lease_until: Option<Millis>) -> bool = webhooks::record_run;
         replay_webhook(project: &str, id: &PublicId, after: i64, now: Millis) -> bool = webhooks::replay;
     }
 

@@ -67,6 +67,7 @@ macro_rules! conformance_suite {
             a_customer_stream_carries_only_its_own_events,
             event_seqs_are_per_project,
             webhooks_queue_lease_deliver_and_replay,
+            a_webhook_run_of_attempts_is_recorded_in_one_write,
             pruning_keeps_a_signed_anchor_the_chain_verifies_from,
             // holds
             concurrent_holds_never_reserve_more_than_is_available,

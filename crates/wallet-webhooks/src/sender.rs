@@ -6,14 +6,15 @@
 //! - A 2xx answer within [`TIMEOUT`] (connecting, sending and the answer's
 //!   head) is a delivery; any other status, a redirect (never followed),
 //!   a timeout, a refused address or a connection error is a failure. The
-//!   answer's body is not read.
+//!   answer's body is not read. The connection is kept alive between
+//!   deliveries (the pool keeps it 30 s idle).
 //! - Addresses: a literal one is checked against the [`AddressPolicy`]
 //!   before connecting; a name is resolved by the client's resolver
 //!   ([`PolicyResolver`]), which hands the connector only the addresses the
 //!   policy allows, so what is connected to is what was checked (no DNS
 //!   rebinding). No proxy is used (a proxy would resolve names itself).
 
-use crate::policy::AddressPolicy;
+use crate::policy::{AddressPolicy, InvalidUrl};
 use crate::signing::Secret;
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use std::net::{IpAddr, SocketAddr};
@@ -49,11 +50,21 @@ impl Sender {
         Ok(Self { client, policy })
     }
 
+    /// Checks `url` against the policy once, for a run of deliveries to it.
+    pub fn target(&self, url: &str) -> Target {
+        Target(self.policy.parse_url(url).map(|checked| checked.url))
+    }
+
     /// Sends `event` to `url`, signed with `secret`, stamped `timestamp`
     /// (epoch seconds).
     pub async fn send(&self, url: &str, secret: &Secret, event: &Event, timestamp: i64) -> Attempt {
-        let checked = match self.policy.parse_url(url) {
-            Ok(checked) => checked,
+        self.send_to(&self.target(url), secret, event, timestamp).await
+    }
+
+    /// [`send`](Self::send) to a URL checked before.
+    pub async fn send_to(&self, target: &Target, secret: &Secret, event: &Event, timestamp: i64) -> Attempt {
+        let url = match &target.0 {
+            Ok(url) => url.clone(),
             Err(e) => return failed(None, format!("refused: {e}")),
         };
         let id = event.id();
@@ -61,7 +72,7 @@ impl Sender {
         let signature = secret.sign(&id, timestamp, &body);
         let request = self
             .client
-            .post(checked.url)
+            .post(url)
             .header("webhook-id", id)
             .header("webhook-timestamp", timestamp.to_string())
             .header("webhook-signature", signature)
@@ -70,7 +81,9 @@ impl Sender {
         match request.send().await {
             Ok(answer) => {
                 let status = answer.status();
-                // The body is not read: dropping the answer closes it.
+                // The body is not read: dropping the answer closes it, or
+                // (the usual small body, already read with the head) hands
+                // the connection back to the pool for the next delivery.
                 drop(answer);
                 if status.is_success() {
                     Attempt::Delivered {
@@ -89,6 +102,12 @@ impl Sender {
         }
     }
 }
+
+/// A webhook URL checked against the address policy (or why it was
+/// refused); the addresses its name resolves to are checked at each
+/// connection.
+#[derive(Debug, Clone)]
+pub struct Target(Result<reqwest::Url, InvalidUrl>);
 
 fn failed(http_status: Option<u16>, error: String) -> Attempt {
     Attempt::Failed { http_status, error }
@@ -275,5 +294,84 @@ mod tests {
             .expect("resolves")
             .any(|a| a.ip().is_loopback()));
         task.abort();
+    }
+
+    /// A receiver answering every request on each connection with
+    /// `reply`, counting the connections it accepted and the requests.
+    async fn counting_receiver(
+        reply: &'static str,
+    ) -> (
+        String,
+        std::sync::Arc<std::sync::atomic::AtomicUsize>,
+        tokio::task::JoinHandle<()>,
+    ) {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let url = format!(
+            "http://127.0.0.1:{}/hook",
+            listener.local_addr().expect("addr").port()
+        );
+        let connections = std::sync::Arc::new(AtomicUsize::new(0));
+        let counted = std::sync::Arc::clone(&connections);
+        let task = tokio::spawn(async move {
+            while let Ok((mut socket, _)) = listener.accept().await {
+                counted.fetch_add(1, Ordering::SeqCst);
+                tokio::spawn(async move {
+                    let mut seen = Vec::new();
+                    let mut buf = [0u8; 4096];
+                    loop {
+                        // One request: its head, then content-length bytes.
+                        let done = |seen: &[u8]| {
+                            let text = String::from_utf8_lossy(seen);
+                            let (head, body) = text.split_once("\r\n\r\n")?;
+                            let len = head
+                                .lines()
+                                .find_map(|l| {
+                                    l.to_ascii_lowercase()
+                                        .strip_prefix("content-length: ")
+                                        .map(str::to_owned)
+                                })
+                                .and_then(|l| l.trim().parse::<usize>().ok())
+                                .unwrap_or(0);
+                            (body.len() >= len).then_some(head.len() + 4 + len)
+                        };
+                        while done(&seen).is_none() {
+                            match socket.read(&mut buf).await {
+                                Ok(0) | Err(_) => return,
+                                Ok(n) => seen.extend_from_slice(&buf[..n]),
+                            }
+                        }
+                        let used = done(&seen).unwrap_or(seen.len());
+                        seen.drain(..used);
+                        if socket.write_all(reply.as_bytes()).await.is_err() {
+                            return;
+                        }
+                    }
+                });
+            }
+        });
+        (url, connections, task)
+    }
+
+    #[tokio::test]
+    async fn deliveries_to_one_receiver_keep_one_connection_alive_even_with_a_body() {
+        for reply in [
+            "HTTP/1.1 204 No Content\r\ncontent-length: 0\r\n\r\n",
+            "HTTP/1.1 200 OK\r\ncontent-length: 12\r\n\r\n{\"ok\":true}\n",
+        ] {
+            let (url, connections, task) = counting_receiver(reply).await;
+            let sender = Sender::new(AddressPolicy::new(true)).expect("client");
+            let secret = Secret::from_bytes(vec![5; 24]);
+            for _ in 0..5 {
+                let outcome = sender.send(&url, &secret, &event(), 1).await;
+                assert!(matches!(outcome, Attempt::Delivered { .. }), "{outcome:?}");
+            }
+            assert_eq!(
+                connections.load(std::sync::atomic::Ordering::SeqCst),
+                1,
+                "five deliveries over one kept-alive connection: {reply}"
+            );
+            task.abort();
+        }
     }
 }

@@ -247,3 +247,60 @@ fn a_key_with_a_lone_surrogate_escape_is_kept_as_written() {
         Ok(r#"{"\ud800x":2,"a":{"\udc00":3},"b":1}"#.to_owned())
     );
 }
+
+#[test]
+fn a_run_settles_each_attempt_on_the_queue_the_one_before_left_and_stops_passing_over_at_a_failure() {
+    let hook = webhook(WebhookProgress::at(4, 100));
+    let schedule = RetrySchedule::standard();
+    let ok = Attempt::Delivered { http_status: 200 };
+    let failure = Attempt::Failed {
+        http_status: Some(500),
+        error: "answered 500".to_owned(),
+    };
+    let mut run = Run::new(&hook);
+    assert!(run.is_empty());
+    assert_eq!(
+        run.settle(&hook, 5, ok.clone(), 200, &schedule, 0.0),
+        DeliveryStatus::Delivered
+    );
+    assert_eq!(
+        run.settle(&hook, 7, ok, 210, &schedule, 0.0),
+        DeliveryStatus::Delivered
+    );
+    assert_eq!(run.progress, WebhookProgress::at(7, 210));
+    // What recording each attempt on its own would leave.
+    let mut one_by_one = hook.clone();
+    one_by_one.progress = WebhookProgress::at(7, 210);
+    let alone = settle(&one_by_one, 9, failure.clone(), 220, &schedule, 0.0);
+    assert_eq!(
+        run.settle(&hook, 9, failure, 220, &schedule, 0.0),
+        DeliveryStatus::Failed
+    );
+    assert_eq!(run.progress, alone.progress);
+    assert_eq!(run.deliveries.last(), Some(&alone.delivery));
+    assert_eq!(run.deliveries.len(), 3);
+    // A failure waits at its event: the cursor is not passed over it.
+    run.pass_over_to(20);
+    assert_eq!(run.progress.cursor, 7);
+    let mut quiet = Run::new(&hook);
+    quiet.pass_over_to(3);
+    assert!(quiet.is_empty(), "never back");
+    quiet.pass_over_to(20);
+    assert_eq!(quiet.progress.cursor, 20);
+    assert!(!quiet.is_empty());
+}
+
+#[test]
+fn a_page_that_is_not_full_was_looked_at_up_to_the_head() {
+    let page = |head, full| WebhookPage {
+        head,
+        events: Vec::new(),
+        full,
+    };
+    assert_eq!(page(12, false).looked_at(), 12);
+    assert_eq!(
+        page(12, true).looked_at(),
+        i64::MIN,
+        "no event: nothing to pass over"
+    );
+}

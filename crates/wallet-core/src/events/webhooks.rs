@@ -273,3 +273,105 @@ pub fn settle(
         }
     }
 }
+
+/// A run of attempts at one endpoint's queue, made one after another in
+/// `seq` order and recorded together in one write (`WriteTx::record_run`):
+/// each attempt is settled by [`settle`] on the queue as the attempts
+/// before it left it, so a run records exactly what recording each attempt
+/// on its own would have.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Run {
+    pub webhook: PublicId,
+    /// Where the queue stood when the run started: the record is a no-op
+    /// unless it still stands there (a replay or another owner moved it).
+    pub from_cursor: i64,
+    /// The attempts, in the order they were made (none: the run only moves
+    /// the cursor past events the endpoint does not take).
+    pub deliveries: Vec<Delivery>,
+    /// The queue after them.
+    pub progress: WebhookProgress,
+}
+
+impl Run {
+    /// A run starting where `webhook`'s queue stands.
+    pub fn new(webhook: &Webhook) -> Self {
+        Self {
+            webhook: webhook.id.clone(),
+            from_cursor: webhook.progress.cursor,
+            deliveries: Vec::new(),
+            progress: webhook.progress,
+        }
+    }
+
+    /// One attempt recorded on its own.
+    pub fn single(from_cursor: i64, settled: Settled) -> Self {
+        Self {
+            webhook: settled.delivery.webhook.clone(),
+            from_cursor,
+            deliveries: vec![settled.delivery],
+            progress: settled.progress,
+        }
+    }
+
+    /// Settles attempt `outcome` at event `seq` (the next matching one
+    /// after the run's cursor so far) and adds it; returns its status.
+    pub fn settle(
+        &mut self,
+        webhook: &Webhook,
+        seq: i64,
+        outcome: Attempt,
+        now: Millis,
+        schedule: &RetrySchedule,
+        spread: f64,
+    ) -> DeliveryStatus {
+        let mut at = webhook.clone();
+        at.progress = self.progress;
+        let settled = settle(&at, seq, outcome, now, schedule, spread);
+        let status = settled.delivery.status;
+        self.deliveries.push(settled.delivery);
+        self.progress = settled.progress;
+        status
+    }
+
+    /// Moves the cursor to `seq` when every event up to it was looked at
+    /// and none the endpoint takes is left unsettled (no failure waits for
+    /// its retry): events it does not take are passed over. Never back.
+    pub fn pass_over_to(&mut self, seq: i64) {
+        if self.progress.failures == 0 && seq > self.progress.cursor {
+            self.progress.cursor = seq;
+        }
+    }
+
+    /// Whether recording it moves or records anything.
+    pub fn is_empty(&self) -> bool {
+        self.deliveries.is_empty() && self.progress.cursor == self.from_cursor
+    }
+}
+
+/// What a run reads of an endpoint's queue: the project's head, read
+/// first, then the next events the endpoint takes after its cursor, oldest
+/// first. Every event up to `head` was committed before the events were
+/// read, so when the page is not full it holds every event the endpoint
+/// takes up to `head`: the others up to it can be passed over.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WebhookPage {
+    pub head: i64,
+    pub events: Vec<super::Event>,
+    /// Whether the page holds as many events as were asked for (more may
+    /// follow).
+    pub full: bool,
+}
+
+impl WebhookPage {
+    /// How far the cursor may move once every event of the page is
+    /// delivered: past the events it does not take up to the head, or to
+    /// its last event when more may follow.
+    pub fn looked_at(&self) -> i64 {
+        let last = self.events.last().map_or(i64::MIN, |e| e.seq);
+        if self.full {
+            last
+        } else {
+            last.max(self.head)
+        }
+    }
+}

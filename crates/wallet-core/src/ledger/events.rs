@@ -7,7 +7,7 @@ use super::access::authorize;
 use super::Ledger;
 use crate::events::{
     self, Anchor, Delivery, DeliveryStatus, Draft, Event, EventHead, EventPage, EventQuery, EventType,
-    Mismatch, NewWebhook, ProjectVerification, Webhook, WebhookHealth, WebhookProgress,
+    Mismatch, NewWebhook, ProjectVerification, Run, Webhook, WebhookHealth, WebhookPage, WebhookProgress,
 };
 use crate::ids::{CustomerRowId, TransactionId, WalletId};
 use crate::model::{Millis, Page, PageRequest};
@@ -337,7 +337,7 @@ impl Ledger {
 
     /// Records an attempt and the queue's state after it ([`events::settle`]);
     /// `false` when a replay or another owner moved the queue meanwhile
-    /// (nothing is recorded).
+    /// (nothing is recorded). The lease is left as it is.
     pub async fn record_delivery(
         &self,
         owner: &str,
@@ -345,9 +345,59 @@ impl Ledger {
         settled: events::Settled,
     ) -> Result<bool, LedgerError> {
         let owner = owner.to_owned();
+        let run = Run::single(expected_cursor, settled);
+        self.store
+            .write(move |tx| Ok(tx.record_run(&owner, &run, None)?))
+            .await
+    }
+
+    /// Whether an endpoint has work: an event it takes after its cursor,
+    /// or at least `pass_over` events it does not take (a run then moves
+    /// its cursor past them, so the next look starts after them).
+    pub async fn webhook_has_work(&self, webhook: &Webhook, pass_over: i64) -> Result<bool, LedgerError> {
+        let webhook = webhook.clone();
+        self.store
+            .read(move |r| {
+                let head = r.event_head(&webhook.project_id)?.seq;
+                if head.saturating_sub(webhook.progress.cursor) >= pass_over {
+                    return Ok(head > webhook.progress.cursor);
+                }
+                Ok(next_event(r, &webhook)?.is_some())
+            })
+            .await
+    }
+
+    /// The next `limit` events an endpoint takes after its cursor, with the
+    /// head read before them ([`WebhookPage`]): one read for a run.
+    pub async fn webhook_page(&self, webhook: &Webhook, limit: u32) -> Result<WebhookPage, LedgerError> {
+        let webhook = webhook.clone();
+        self.store
+            .read(move |r| {
+                // The head first: every event up to it is committed, so
+                // visible to the read of the events after it.
+                let head = r.event_head(&webhook.project_id)?.seq;
+                let query = EventQuery {
+                    after: webhook.progress.cursor,
+                    limit,
+                    types: webhook.types.clone().unwrap_or_default(),
+                };
+                let events = r.events(&webhook.project_id, &query)?;
+                let full = events.len() >= usize::try_from(limit).unwrap_or(usize::MAX);
+                Ok(WebhookPage { head, events, full })
+            })
+            .await
+    }
+
+    /// Records a run of attempts and the queue after it in one write
+    /// ([`Run`]), renewing `owner`'s lease for `lease_ms`; `false` when a
+    /// replay or another owner moved the queue meanwhile (nothing is
+    /// recorded).
+    pub async fn record_run(&self, owner: &str, run: Run, lease_ms: Millis) -> Result<bool, LedgerError> {
+        let (owner, clock) = (owner.to_owned(), self.clock.clone());
         self.store
             .write(move |tx| {
-                Ok(tx.record_delivery(&owner, expected_cursor, &settled.delivery, &settled.progress)?)
+                let until = clock.now().saturating_add(lease_ms);
+                Ok(tx.record_run(&owner, &run, Some(until))?)
             })
             .await
     }

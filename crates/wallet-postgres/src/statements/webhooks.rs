@@ -4,7 +4,7 @@
 //! lease ([`lease`], a compare-and-set `UPDATE` that succeeds only if the
 //! lease is free, expired or already this owner's), and an attempt is
 //! recorded only if its owner still holds the lease and the cursor is
-//! still where the attempt started ([`record`]), so a replay or another
+//! still where the run started ([`record_run`]), so a replay or another
 //! process that moved the queue meanwhile wins and the attempt changes
 //! nothing. Both are one statement: no lock is held across a delivery.
 
@@ -13,7 +13,7 @@ use crate::conn::PgConn;
 use crate::error::{corrupt, DbResult};
 use postgres::Row;
 use wallet_core::events::{
-    Delivery, DeliveryStatus, EventType, NewWebhook, Webhook, WebhookHealth, WebhookProgress,
+    Delivery, DeliveryStatus, EventType, NewWebhook, Run, Webhook, WebhookHealth, WebhookProgress,
 };
 use wallet_core::model::{Millis, Page, PageRequest};
 use wallet_core::text::PublicId;
@@ -233,46 +233,61 @@ pub(crate) fn lease(
     Ok(taken == 1)
 }
 
-/// Records an attempt and moves the queue, if `owner` holds the lease and
-/// the cursor is `expected_cursor`: the guarded `UPDATE` decides, the
-/// attempt's row is written only if it moved the queue.
-pub(crate) fn record(
+/// Records a run's attempts and moves the queue, if `owner` holds the
+/// lease and the cursor is `run.from_cursor`: one statement, whose guarded
+/// `UPDATE` decides and whose `INSERT … SELECT … unnest` writes every
+/// attempt's row, in order, only if it moved the queue.
+pub(crate) fn record_run(
     conn: &mut PgConn,
     owner: &str,
-    expected_cursor: i64,
-    delivery: &Delivery,
-    progress: &WebhookProgress,
+    run: &Run,
+    lease_until: Option<Millis>,
 ) -> DbResult<bool> {
+    let d = &run.deliveries;
+    let seqs: Vec<i64> = d.iter().map(|d| d.event_seq).collect();
+    let attempts: Vec<i64> = d.iter().map(|d| i64::from(d.attempt)).collect();
+    let statuses: Vec<&str> = d.iter().map(|d| d.status.as_str()).collect();
+    let http: Vec<Option<i32>> = d.iter().map(|d| d.http_status.map(i32::from)).collect();
+    let errors: Vec<Option<&str>> = d.iter().map(|d| d.error.as_deref()).collect();
+    let ats: Vec<i64> = d.iter().map(|d| d.at).collect();
+    let next: Vec<Option<i64>> = d.iter().map(|d| d.next_attempt_at).collect();
     let row = conn.query_one(
         "WITH moved AS (
-             UPDATE webhooks SET cursor = $4, failures = $5, first_failure_at = $6, next_attempt_at = $7
+             UPDATE webhooks SET cursor = $4, failures = $5, first_failure_at = $6, next_attempt_at = $7,
+                                 lease_until = coalesce($8, lease_until)
              WHERE public_id = $1 AND lease_owner = $2 AND cursor = $3
              RETURNING id),
          written AS (
              INSERT INTO webhook_deliveries (webhook_id, event_seq, attempt, status, http_status, error,
                                              at, next_attempt_at)
-             SELECT id, $8, $9, $10, $11, $12, $13, $14 FROM moved
+             SELECT moved.id, a.seq, a.attempt, a.status, a.http_status, a.error, a.at, a.next_attempt_at
+             FROM moved,
+                  unnest($9::bigint[], $10::bigint[], $11::text[], $12::integer[], $13::text[],
+                         $14::bigint[], $15::bigint[]) WITH ORDINALITY
+                      AS a(seq, attempt, status, http_status, error, at, next_attempt_at, n)
+             ORDER BY a.n
              RETURNING 1)
-         SELECT count(*) FROM written",
+         SELECT count(*) FROM moved",
         &[
-            &delivery.webhook.as_str(),
+            &run.webhook.as_str(),
             &owner,
-            &expected_cursor,
-            &progress.cursor,
-            &i64::from(progress.failures),
-            &progress.first_failure_at,
-            &progress.next_attempt_at,
-            &delivery.event_seq,
-            &i64::from(delivery.attempt),
-            &delivery.status.as_str(),
-            &delivery.http_status.map(i32::from),
-            &delivery.error,
-            &delivery.at,
-            &delivery.next_attempt_at,
+            &run.from_cursor,
+            &run.progress.cursor,
+            &i64::from(run.progress.failures),
+            &run.progress.first_failure_at,
+            &run.progress.next_attempt_at,
+            &lease_until,
+            &seqs,
+            &attempts,
+            &statuses,
+            &http,
+            &errors,
+            &ats,
+            &next,
         ],
     )?;
-    let written: i64 = col(&row, 0)?;
-    Ok(written == 1)
+    let moved: i64 = col(&row, 0)?;
+    Ok(moved == 1)
 }
 
 /// Moves the cursor back to `after` (never forward) and makes the queue

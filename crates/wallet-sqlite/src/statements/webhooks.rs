@@ -2,7 +2,7 @@
 //! lease of the process delivering them) and their delivery attempts.
 //!
 //! The queue's writes are compare-and-set UPDATEs (`lease_webhook`,
-//! `record_delivery`), as the port asks, although one writer runs here:
+//! `record_run`), as the port asks, although one writer runs here:
 //! the conditions are what make an attempt recorded by a stale worker, or
 //! after a replay, record nothing.
 
@@ -10,7 +10,7 @@ use super::rows::{self, parsed};
 use crate::error::{unknown_value, DbResult};
 use rusqlite::{params, Connection, OptionalExtension, Row};
 use wallet_core::events::{
-    Delivery, DeliveryStatus, EventType, NewWebhook, Webhook, WebhookHealth, WebhookProgress,
+    Delivery, DeliveryStatus, EventType, NewWebhook, Run, Webhook, WebhookHealth, WebhookProgress,
 };
 use wallet_core::model::{Millis, Page, PageRequest};
 use wallet_core::text::PublicId;
@@ -229,50 +229,65 @@ pub(crate) fn lease_webhook(
     Ok(taken == 1)
 }
 
-/// Moves the queue and records the attempt, only while `owner` holds the
-/// lease and the cursor is still `expected_cursor`.
-pub(crate) fn record_delivery(
+/// Moves the queue and records the run's attempts, only while `owner`
+/// holds the lease and the cursor is still `run.from_cursor`: the guarded
+/// `UPDATE` decides, and one `INSERT … SELECT` over a JSON array writes
+/// every attempt's row, in order.
+pub(crate) fn record_run(
     conn: &Connection,
     owner: &str,
-    expected_cursor: i64,
-    delivery: &Delivery,
-    progress: &WebhookProgress,
+    run: &Run,
+    lease_until: Option<Millis>,
 ) -> DbResult<bool> {
     let rowid: Option<i64> = conn
-        .prepare_cached("SELECT id FROM webhooks WHERE public_id = ?1 AND lease_owner = ?2 AND cursor = ?3")?
-        .query_row(params![delivery.webhook.as_str(), owner, expected_cursor], |r| {
-            r.get(0)
-        })
+        .prepare_cached(
+            "UPDATE webhooks SET cursor = ?4, failures = ?5, first_failure_at = ?6, next_attempt_at = ?7,
+                                 lease_until = coalesce(?8, lease_until)
+             WHERE public_id = ?1 AND lease_owner = ?2 AND cursor = ?3
+             RETURNING id",
+        )?
+        .query_row(
+            params![
+                run.webhook.as_str(),
+                owner,
+                run.from_cursor,
+                run.progress.cursor,
+                run.progress.failures,
+                run.progress.first_failure_at,
+                run.progress.next_attempt_at,
+                lease_until
+            ],
+            |r| r.get(0),
+        )
         .optional()?;
     let Some(rowid) = rowid else {
         return Ok(false);
     };
-    conn.prepare_cached(
-        "UPDATE webhooks SET cursor = ?2, failures = ?3, first_failure_at = ?4, next_attempt_at = ?5
-         WHERE id = ?1",
-    )?
-    .execute(params![
-        rowid,
-        progress.cursor,
-        progress.failures,
-        progress.first_failure_at,
-        progress.next_attempt_at
-    ])?;
+    if run.deliveries.is_empty() {
+        return Ok(true);
+    }
+    let rows: Vec<serde_json::Value> = run
+        .deliveries
+        .iter()
+        .map(|d| {
+            serde_json::json!([
+                d.event_seq,
+                d.attempt,
+                d.status.as_str(),
+                d.http_status,
+                d.error,
+                d.at,
+                d.next_attempt_at
+            ])
+        })
+        .collect();
     conn.prepare_cached(
         "INSERT INTO webhook_deliveries (webhook_id, event_seq, attempt, status, http_status, error, at,
                                          next_attempt_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+         SELECT ?1, value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6
+         FROM json_each(?2) ORDER BY key",
     )?
-    .execute(params![
-        rowid,
-        delivery.event_seq,
-        delivery.attempt,
-        delivery.status.as_str(),
-        delivery.http_status,
-        delivery.error,
-        delivery.at,
-        delivery.next_attempt_at
-    ])?;
+    .execute(params![rowid, serde_json::Value::Array(rows).to_string()])?;
     Ok(true)
 }
 

@@ -14,7 +14,9 @@ use crate::fixture::{
 use crate::harness::TestDb;
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use wallet_core::events::{settle, Attempt, DeliveryStatus, Event, EventQuery, EventType, RetrySchedule};
+use wallet_core::events::{
+    settle, Attempt, DeliveryStatus, Event, EventQuery, EventType, RetrySchedule, Run,
+};
 use wallet_core::model::{PageRequest, WalletStatus};
 use wallet_core::planner::FailCode;
 use wallet_core::policy::Caller;
@@ -836,6 +838,194 @@ pub async fn webhooks_queue_lease_deliver_and_replay(db: TestDb) {
         .is_err());
     assert!(fx.ledger.delete_webhook(&caller, hook.id.clone()).await.is_err());
     assert_eq!(fx.ledger.webhooks(&caller).await.expect("lists"), vec![every]);
+    fx.assert_check().await;
+}
+
+/// A run of attempts (the worker's unit) through the ledger: one read
+/// gives a page of the queue with the head, one write job records every
+/// attempt of the run and moves the queue; an attempt failing in the
+/// middle leaves the queue on that event (nothing after it skipped), the
+/// next page starts there; another owner's or a stale cursor's record
+/// changes nothing; an endpoint whose types never occur has its cursor
+/// moved past what was looked at, and is no longer due.
+pub async fn a_webhook_run_of_attempts_is_recorded_in_one_write(db: TestDb) {
+    let fx = Fixture::new(db);
+    fx.project("pa").await;
+    let caller = fx.authority("pa").await;
+    let wallet = fx.funded(&caller, None, 100).await;
+    let url = "http://127.0.0.1:9/hook".to_owned();
+    let hook = fx
+        .ledger
+        .create_webhook(&caller, url.clone(), None, None)
+        .await
+        .expect("created");
+    let rare = fx
+        .ledger
+        .create_webhook(&caller, url, Some(vec![EventType::LotExpired]), None)
+        .await
+        .expect("created");
+    for n in 1..=8 {
+        completed(fx.post(&caller, vec![issue(wallet, n)]).await);
+    }
+    let head = fx.ledger.event_head(&caller).await.expect("the head");
+    let page = fx.ledger.webhook_page(&hook, 100).await.expect("reads");
+    assert_eq!(page.head, head);
+    assert!(!page.full);
+    let seqs: Vec<i64> = page.events.iter().map(|e| e.seq).collect();
+    assert_eq!(seqs, ((hook.progress.cursor + 1)..=head).collect::<Vec<_>>());
+    assert!(seqs.len() >= 16, "{seqs:?}");
+    let small = fx.ledger.webhook_page(&hook, 3).await.expect("reads");
+    assert!(small.full);
+    assert_eq!(small.looked_at(), seqs[2], "a full page: no further than its end");
+
+    // The receiver fails at the sixth event: the run stops there.
+    assert!(fx
+        .ledger
+        .lease_webhook(&hook.id, "w1", 10_000)
+        .await
+        .expect("leases"));
+    let schedule = RetrySchedule::standard();
+    let now = fx.ledger.now();
+    let mut run = Run::new(&hook);
+    for (n, event) in page.events.iter().enumerate() {
+        let outcome = if n == 5 {
+            Attempt::Failed {
+                http_status: Some(503),
+                error: "answered 503".to_owned(),
+            }
+        } else {
+            Attempt::Delivered { http_status: 204 }
+        };
+        if run.settle(&hook, event.seq, outcome, now, &schedule, 0.0) == DeliveryStatus::Failed {
+            break;
+        }
+    }
+    run.pass_over_to(page.looked_at());
+    assert_eq!(run.deliveries.len(), 6);
+    assert_eq!(run.progress.cursor, seqs[4], "a failure keeps its event queued");
+
+    // Another owner, or a stale cursor, records nothing.
+    assert!(!fx
+        .ledger
+        .record_run("w2", run.clone(), 10_000)
+        .await
+        .expect("answers"));
+    let mut stale = run.clone();
+    stale.from_cursor -= 1;
+    assert!(!fx.ledger.record_run("w1", stale, 10_000).await.expect("answers"));
+    let unmoved = fx.ledger.webhook(&caller, hook.id.clone()).await.expect("found");
+    assert_eq!(unmoved.progress, hook.progress);
+    let none = fx
+        .ledger
+        .deliveries(
+            &caller,
+            hook.id.clone(),
+            Some(DeliveryStatus::Delivered),
+            PageRequest::ALL,
+        )
+        .await
+        .expect("lists");
+    assert_eq!(none.total, 0);
+
+    // The owner's: one write job for the whole run.
+    let jobs = fx.ledger.stats().jobs;
+    assert!(fx
+        .ledger
+        .record_run("w1", run.clone(), 10_000)
+        .await
+        .expect("answers"));
+    assert_eq!(fx.ledger.stats().jobs - jobs, 1, "one write for six attempts");
+    let moved = fx.ledger.webhook(&caller, hook.id.clone()).await.expect("found");
+    assert_eq!(moved.progress, run.progress);
+    assert_eq!((moved.progress.failures, moved.progress.cursor), (1, seqs[4]));
+    // Every attempt listed, newest first, after the retry due next.
+    let all = fx
+        .ledger
+        .deliveries(&caller, hook.id.clone(), None, PageRequest::ALL)
+        .await
+        .expect("lists");
+    let rows: Vec<(DeliveryStatus, i64, u32)> = all
+        .items
+        .iter()
+        .map(|d| (d.status, d.event_seq, d.attempt))
+        .collect();
+    let mut expected = vec![
+        (DeliveryStatus::Pending, seqs[5], 2),
+        (DeliveryStatus::Failed, seqs[5], 1),
+    ];
+    expected.extend(seqs[..5].iter().rev().map(|&s| (DeliveryStatus::Delivered, s, 1)));
+    assert_eq!(rows, expected);
+    let failed = &all.items[1];
+    assert_eq!(
+        (failed.http_status, failed.error.as_deref()),
+        (Some(503), Some("answered 503"))
+    );
+    assert_eq!(failed.next_attempt_at, Some(moved.progress.next_attempt_at));
+    assert_eq!(all.items[2].http_status, Some(204));
+    // The next run starts at the failed event: nothing skipped, in order.
+    let again = fx.ledger.webhook_page(&moved, 100).await.expect("reads");
+    let next: Vec<i64> = again.events.iter().map(|e| e.seq).collect();
+    assert_eq!(next, seqs[5..].to_vec());
+    // A lease that ran out and was taken over: the late run records nothing.
+    fx.clock.set(moved.progress.next_attempt_at + 10_000);
+    assert!(fx
+        .ledger
+        .lease_webhook(&hook.id, "w2", 10_000)
+        .await
+        .expect("leases"));
+    let mut late = Run::new(&moved);
+    late.settle(
+        &moved,
+        seqs[5],
+        Attempt::Delivered { http_status: 200 },
+        fx.ledger.now(),
+        &schedule,
+        0.0,
+    );
+    assert!(!fx
+        .ledger
+        .record_run("w1", late.clone(), 10_000)
+        .await
+        .expect("answers"));
+    assert_eq!(
+        fx.ledger
+            .webhook(&caller, hook.id.clone())
+            .await
+            .expect("found")
+            .progress,
+        moved.progress
+    );
+    assert!(fx.ledger.record_run("w2", late, 10_000).await.expect("answers"));
+
+    // Types that never occur: nothing to send, the cursor passes over
+    // what was looked at, and the endpoint is no longer due.
+    assert!(fx.ledger.webhook_has_work(&rare, 1).await.expect("reads"));
+    assert!(!fx.ledger.webhook_has_work(&rare, 1000).await.expect("reads"));
+    let page = fx.ledger.webhook_page(&rare, 100).await.expect("reads");
+    assert!(page.events.is_empty());
+    assert!(fx
+        .ledger
+        .lease_webhook(&rare.id, "w1", 10_000)
+        .await
+        .expect("leases"));
+    let mut pass = Run::new(&rare);
+    pass.pass_over_to(page.looked_at());
+    assert!(fx.ledger.record_run("w1", pass, 10_000).await.expect("answers"));
+    let rare_now = fx.ledger.webhook(&caller, rare.id.clone()).await.expect("found");
+    assert_eq!(rare_now.progress.cursor, head);
+    assert!(fx
+        .ledger
+        .due_webhooks(10)
+        .await
+        .expect("reads")
+        .iter()
+        .all(|w| w.id != rare.id));
+    let listed = fx
+        .ledger
+        .deliveries(&caller, rare.id.clone(), None, PageRequest::ALL)
+        .await
+        .expect("lists");
+    assert_eq!(listed.total, 0, "passing over records no attempt");
     fx.assert_check().await;
 }
 

@@ -6,7 +6,7 @@ use super::Faults;
 use wallet_core::check::{CheckReport, Checkpoint};
 use wallet_core::dump::{DumpCounts, DumpRecord};
 use wallet_core::events::{
-    Anchor, Delivery, DeliveryStatus, Draft, Event, EventHead, EventQuery, NewWebhook, Webhook,
+    Anchor, Delivery, DeliveryStatus, Draft, Event, EventHead, EventQuery, NewWebhook, Run, Webhook,
     WebhookHealth, WebhookProgress,
 };
 use wallet_core::ids::{
@@ -183,9 +183,7 @@ impl WriteTx for FaultyTx<'_, '_> {
         insert_webhook(webhook: &NewWebhook, progress: &WebhookProgress) -> ();
         delete_webhook(project: &str, id: &PublicId) -> bool;
         lease_webhook(id: &PublicId, owner: &str, now: Millis, until: Millis) -> bool;
-        record_delivery(
-            owner: &str, expected_cursor: i64, delivery: &Delivery, progress: &WebhookProgress
-        ) -> bool;
+        record_run(owner: &str, run: &Run, lease_until: Option<Millis>) -> bool;
         replay_webhook(project: &str, id: &PublicId, after: i64, now: Millis) -> bool;
     }
 }
