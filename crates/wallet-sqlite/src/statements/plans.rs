@@ -1,14 +1,15 @@
 //! The query plans of the item reads that must never scan a project's
 //! items: a transaction's items (a duplicate referenceId's answer) and API
 //! v1's inventory, whichever filter it has; and of the lot reads that run
-//! on every transfer (`lots_of`), every wallet shown (`expiring`) and every
+//! on every transfer (`lots_of`), every wallet shown (`expiring`, and in the
+//! wallet's own read `wallet_with_expiring`) and every
 //! expiry pass (`due_lots`, `next_lot_expiry`), which must neither scan nor
 //! sort. An index dropped or a
 //! statement respelled so the planner prefers a scan fails here, not in
 //! production on a project with a million items.
 #![allow(clippy::unwrap_used)]
 
-use super::{items, lots, v1};
+use super::{items, lots, v1, wallets};
 use rusqlite::Connection;
 use wallet_core::ids::EntryId;
 use wallet_core::v1::InventoryFilter;
@@ -107,6 +108,18 @@ fn what_expires_when_is_summed_along_the_index_without_a_sort() {
             .any(|s| s.contains("lots_by_wallet (wallet_id=? AND status=?)")),
         "{steps:#?}"
     );
+}
+
+#[test]
+fn a_wallet_and_what_it_has_expiring_are_one_statement_along_the_index_without_a_sort() {
+    let steps = plan(&wallets::WALLET_WITH_EXPIRING_SQL);
+    assert_no_sort_or_scan("wallet_with_expiring", &steps);
+    for step in [
+        "w USING INTEGER PRIMARY KEY",
+        "lots_by_wallet (wallet_id=? AND status=?)",
+    ] {
+        assert!(steps.iter().any(|s| s.contains(step)), "{step} in {steps:#?}");
+    }
 }
 
 #[test]

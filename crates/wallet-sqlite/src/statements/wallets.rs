@@ -10,7 +10,7 @@ use super::rows::{self, WALLETS_WITH_OWNERS, WALLET_COLUMNS, WALLET_COLUMN_COUNT
 use crate::error::{DbError, DbResult};
 use rusqlite::{params, Connection, OptionalExtension};
 use wallet_core::ids::{AssetId, CustomerRowId, WalletId};
-use wallet_core::model::{Page, PageRequest, Wallet, WalletStatus};
+use wallet_core::model::{Expiring, Millis, Page, PageRequest, Wallet, WalletStatus};
 use wallet_core::port::NewWallet;
 use wallet_core::StoreError;
 
@@ -21,6 +21,46 @@ pub(crate) fn wallet(conn: &Connection, project: &str, id: WalletId) -> DbResult
         ))?
         .query_row(params![id.get(), project], rows::wallet)
         .optional()?)
+}
+
+/// The statement of [`wallet_with_expiring`], for the query-plan tests.
+pub(crate) static WALLET_WITH_EXPIRING_SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "SELECT {WALLET_COLUMNS}, l.expires_at, sum(l.remaining) FROM {WALLETS_WITH_OWNERS}
+         LEFT JOIN lots l ON l.wallet_id = w.id AND l.status = 'Open'
+         WHERE w.id = ?1 AND w.project_id = ?2
+         GROUP BY l.expires_at ORDER BY l.expires_at LIMIT ?3"
+    )
+});
+
+/// [`wallet`] and its `expiring` (as `lots::expiring` answers it) in one
+/// statement: the wallet's row joined to its Open lots, one row per
+/// `expires_at` (the wallet's columns the same on each), soonest first, at
+/// most [`Expiring::MAX_ROWS`]. A wallet without Open lots is one row with
+/// no expiry: the lots range of `lots_by_wallet` it probes is empty, and no
+/// second statement runs for it.
+pub(crate) fn wallet_with_expiring(
+    conn: &Connection,
+    project: &str,
+    id: WalletId,
+) -> DbResult<Option<Wallet>> {
+    let limit = i64::try_from(Expiring::MAX_ROWS).unwrap_or(i64::MAX);
+    let mut stmt = conn.prepare_cached(&WALLET_WITH_EXPIRING_SQL)?;
+    let mut rows = stmt.query(params![id.get(), project, limit])?;
+    let mut found: Option<Wallet> = None;
+    while let Some(row) = rows.next()? {
+        let wallet = match &mut found {
+            Some(wallet) => wallet,
+            None => found.insert(rows::wallet(row)?),
+        };
+        if let Some(expires_at) = row.get::<_, Option<Millis>>(WALLET_COLUMN_COUNT)? {
+            wallet.expiring.push(Expiring {
+                expires_at,
+                amount: row.get(WALLET_COLUMN_COUNT + 1)?,
+            });
+        }
+    }
+    Ok(found)
 }
 
 /// The customer's default wallet of `asset` (API v1's wallet), if opened:
