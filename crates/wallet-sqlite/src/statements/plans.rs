@@ -138,3 +138,33 @@ fn the_expiry_queue_reads_the_partial_index_in_order() {
         );
     }
 }
+
+/// How often `sql` was prepared again over five runs with other values.
+fn reprepares(sql: &str, params: impl Fn(i64) -> Vec<rusqlite::types::Value>) -> i32 {
+    let mut conn = Connection::open_in_memory().unwrap();
+    crate::migrations::migrate(&mut conn).unwrap();
+    let mut stmt = conn.prepare(sql).unwrap();
+    for i in 0..5 {
+        let rows = stmt
+            .query_map(rusqlite::params_from_iter(params(i)), |_| Ok(()))
+            .unwrap();
+        assert!(rows.count() <= 1);
+    }
+    stmt.get_status(rusqlite::StatementStatus::RePrepare)
+}
+
+/// A wallet by id and project compared the project's bound value with the
+/// partial index `wallets_system`, and a bound `LIMIT` on a join was read
+/// by the planner: either way SQLite prepared the statement again on every
+/// run with another value, parsing and planning it per wallet read.
+#[test]
+fn the_wallet_reads_are_prepared_once_whatever_they_are_bound_to() {
+    use rusqlite::types::Value;
+    let by_id = |i: i64| vec![Value::Integer(i), Value::Text(format!("p{i}"))];
+    assert_eq!(reprepares(&wallets::wallet_sql(), by_id), 0, "wallet");
+    assert_eq!(
+        reprepares(&wallets::WALLET_WITH_EXPIRING_SQL, by_id),
+        0,
+        "wallet_with_expiring"
+    );
+}

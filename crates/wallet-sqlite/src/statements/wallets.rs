@@ -9,27 +9,44 @@
 use super::rows::{self, WALLETS_WITH_OWNERS, WALLET_COLUMNS, WALLET_COLUMN_COUNT};
 use crate::error::{DbError, DbResult};
 use rusqlite::{params, Connection, OptionalExtension};
+use std::sync::LazyLock;
 use wallet_core::ids::{AssetId, CustomerRowId, WalletId};
 use wallet_core::model::{Expiring, Millis, Page, PageRequest, Wallet, WalletStatus};
 use wallet_core::port::NewWallet;
 use wallet_core::StoreError;
 
+/// A wallet by id within its project. `+w.project_id`: the project is
+/// checked on the row found by id, not looked up in an index; spelled
+/// `w.project_id = ?2`, SQLite compared the bound project with the partial
+/// index `wallets_system` and prepared the statement again on every run
+/// with another value (parsed and planned per read).
+static WALLET_SQL: LazyLock<String> = LazyLock::new(|| {
+    format!("SELECT {WALLET_COLUMNS} FROM {WALLETS_WITH_OWNERS} WHERE w.id = ?1 AND +w.project_id = ?2")
+});
+
+/// The statement of [`wallet`], for the plan tests.
+#[cfg(test)]
+pub(crate) fn wallet_sql() -> String {
+    WALLET_SQL.clone()
+}
+
 pub(crate) fn wallet(conn: &Connection, project: &str, id: WalletId) -> DbResult<Option<Wallet>> {
     Ok(conn
-        .prepare_cached(&format!(
-            "SELECT {WALLET_COLUMNS} FROM {WALLETS_WITH_OWNERS} WHERE w.id = ?1 AND w.project_id = ?2"
-        ))?
+        .prepare_cached(&WALLET_SQL)?
         .query_row(params![id.get(), project], rows::wallet)
         .optional()?)
 }
 
-/// The statement of [`wallet_with_expiring`], for the query-plan tests.
-pub(crate) static WALLET_WITH_EXPIRING_SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+/// The statement of [`wallet_with_expiring`], for the query-plan tests
+/// (`+w.project_id` as in [`wallet`]; the `LIMIT` is in the text: bound,
+/// the planner read it and SQLite prepared the join again per run).
+pub(crate) static WALLET_WITH_EXPIRING_SQL: LazyLock<String> = LazyLock::new(|| {
     format!(
         "SELECT {WALLET_COLUMNS}, l.expires_at, sum(l.remaining) FROM {WALLETS_WITH_OWNERS}
          LEFT JOIN lots l ON l.wallet_id = w.id AND l.status = 'Open'
-         WHERE w.id = ?1 AND w.project_id = ?2
-         GROUP BY l.expires_at ORDER BY l.expires_at LIMIT ?3"
+         WHERE w.id = ?1 AND +w.project_id = ?2
+         GROUP BY l.expires_at ORDER BY l.expires_at LIMIT {}",
+        Expiring::MAX_ROWS
     )
 });
 
@@ -44,9 +61,8 @@ pub(crate) fn wallet_with_expiring(
     project: &str,
     id: WalletId,
 ) -> DbResult<Option<Wallet>> {
-    let limit = i64::try_from(Expiring::MAX_ROWS).unwrap_or(i64::MAX);
     let mut stmt = conn.prepare_cached(&WALLET_WITH_EXPIRING_SQL)?;
-    let mut rows = stmt.query(params![id.get(), project, limit])?;
+    let mut rows = stmt.query(params![id.get(), project])?;
     let mut found: Option<Wallet> = None;
     while let Some(row) = rows.next()? {
         let wallet = match &mut found {
