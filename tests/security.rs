@@ -122,12 +122,30 @@ fn a_cli_revocation_takes_effect_at_the_next_request() {
     let (revoked, kept) = (access_key(&db), access_key(&db));
     let (authority_id, private_pem, _) = authority(&db, tmp.path(), "app", &[]);
     let jwt = sign(&private_pem, &json!({ "sub": authority_id }));
+    // A wallet: its read is a point read (authentication and the wallet on
+    // the worker thread, no hop), and must see the revocation as well.
+    let (_, project) = http.call("GET", "/api/v2/project", Some(&kept), None);
+    let (status, wallet) = http.call(
+        "POST",
+        "/api/v2/system-wallets",
+        Some(&kept),
+        Some(json!({ "assetId": project["defaultAssetId"] })),
+    );
+    assert_eq!(status, 201, "{wallet}");
+    let wallet_path = format!("/api/v2/wallets/{}", wallet["id"].as_str().unwrap());
     for token in [&revoked, &kept, &jwt] {
         assert_eq!(http.call("GET", "/api/v2/project", Some(token), None).0, 200);
+        assert_eq!(http.call("GET", &wallet_path, Some(token), None).0, 200);
     }
     assert_eq!(http.call("GET", "/api/v1/wallet", Some(&jwt), None).0, 200);
 
     cli(&db, &["key", "revoke", split_key(&revoked).0], &[]);
+    let (status, body) = http.call("GET", &wallet_path, Some(&revoked), None);
+    assert_eq!(
+        (status, &body["status"]),
+        (401, &json!("ILLEGAL_TOKEN")),
+        "the very next wallet read is refused: {body}"
+    );
     let (status, body) = http.call("GET", "/api/v2/project", Some(&revoked), None);
     assert_eq!(
         (status, &body["status"]),
@@ -147,7 +165,7 @@ fn a_cli_revocation_takes_effect_at_the_next_request() {
     );
 
     cli(&db, &["authority", "revoke", &authority_id], &[]);
-    for path in ["/api/v2/project", "/api/v1/wallet"] {
+    for path in [wallet_path.as_str(), "/api/v2/project", "/api/v1/wallet"] {
         let (status, body) = http.call("GET", path, Some(&jwt), None);
         assert_eq!(status, 401, "the revoked authority's JWT on {path}: {body}");
     }

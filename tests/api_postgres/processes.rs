@@ -368,6 +368,7 @@ async fn a_revoked_credential_is_refused_by_both_processes_at_once() {
             .json(&v1_write)
     };
     let v2_write = |n: usize| json!({ "id": format!("c{n}-{}", rand::random::<u32>()) });
+    let wallet = format!("/wallets/{}", pair.customer_wallet(&key, "ann").await);
     // Both processes have seen (and cached) both credentials working.
     for n in 0..2 {
         assert_eq!(
@@ -375,6 +376,7 @@ async fn a_revoked_credential_is_refused_by_both_processes_at_once() {
             200,
             "process {n}"
         );
+        assert_eq!(pair.v2(n, "GET", &wallet, &key, None).await.0, 200, "process {n}");
         pair.v2_ok(n, "POST", "/customers", &key, v2_write(n), 201).await;
         assert_eq!(json_of(v1(n).send().await.unwrap()).await.0, 200, "process {n}");
     }
@@ -383,6 +385,12 @@ async fn a_revoked_credential_is_refused_by_both_processes_at_once() {
     let key_id = key.rsplit_once('_').expect("key id").0;
     pair.cli(&["key", "revoke", key_id]);
     for n in 0..2 {
+        let read = pair.v2(n, "GET", &wallet, &key, None).await;
+        assert_eq!(
+            read.0, 401,
+            "process {n}: the very next wallet read is refused: {}",
+            read.1
+        );
         let read = pair.v2(n, "GET", "/project", &key, None).await;
         assert_eq!(
             read.0, 401,

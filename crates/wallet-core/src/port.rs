@@ -82,6 +82,17 @@ pub trait Backend: Send + Sync + 'static {
     /// Runs `job` on a read-only snapshot.
     fn read(&self, job: ReadJob) -> BoxFuture<Result<(), StoreError>>;
 
+    /// [`Backend::read`] for a read its caller knows is bounded: a few
+    /// indexed point lookups (a credential, one wallet), never a page, an
+    /// export or a scan. A backend whose reads are local and short may run
+    /// it at once on the calling thread, saving the hop to a blocking pool
+    /// — but only where it cannot wait: if the snapshot cannot be had at
+    /// once (a lock held elsewhere), it hops as `read` does. The default
+    /// hops (PostgreSQL: a round trip must not block an async worker).
+    fn read_point(&self, job: ReadJob) -> BoxFuture<Result<(), StoreError>> {
+        self.read(job)
+    }
+
     /// Counters for metrics and benchmarks.
     fn stats(&self) -> BackendStats;
 
@@ -299,6 +310,10 @@ pub trait ReadTx {
     fn customer(&mut self, project: &str, id: &str) -> Result<Option<Customer>, StoreError>;
     fn customers(&mut self, project: &str, page: PageRequest) -> Result<Page<Customer>, StoreError>;
     fn wallet(&mut self, project: &str, id: WalletId) -> Result<Option<Wallet>, StoreError>;
+    /// [`ReadTx::wallet`] with its `expiring` filled, as
+    /// [`ReadTx::expiring`] answers it, in one statement: what a wallet
+    /// read answers clients with.
+    fn wallet_with_expiring(&mut self, project: &str, id: WalletId) -> Result<Option<Wallet>, StoreError>;
     /// The customer's default wallet of `asset` (API v1's wallet), if opened:
     /// the one marked default or, where none of the customer's wallets of
     /// `asset` is marked (rows from before the one-default rule), the oldest,

@@ -80,6 +80,15 @@ fn take<T, E>(slot: &Slot<T, E>) -> Option<Result<T, E>> {
     slot.lock().unwrap_or_else(PoisonError::into_inner).take()
 }
 
+/// What a read job answered, or why it did not run.
+fn read_outcome<T, E: From<StoreError>>(done: Result<(), StoreError>, slot: &Slot<T, E>) -> Result<T, E> {
+    match (done, take(slot)) {
+        (Ok(()), Some(outcome)) => outcome,
+        (Err(e), _) => Err(E::from(e)),
+        (Ok(()), None) => Err(E::from(StoreError::Internal("a read job did not run".to_owned()))),
+    }
+}
+
 impl Store {
     pub fn new(backend: Arc<dyn Backend>) -> Self {
         Self {
@@ -146,11 +155,25 @@ impl Store {
             *job_slot.lock().unwrap_or_else(PoisonError::into_inner) = Some(work(tx));
         });
         let done = self.backend.read(job).await;
-        match (done, take(&slot)) {
-            (Ok(()), Some(outcome)) => outcome,
-            (Err(e), _) => Err(E::from(e)),
-            (Ok(()), None) => Err(E::from(StoreError::Internal("a read job did not run".to_owned()))),
-        }
+        read_outcome(done, &slot)
+    }
+
+    /// [`Store::read`] for a bounded read (see [`Backend::read_point`]): a
+    /// few indexed point lookups, which a backend may run on the calling
+    /// thread.
+    pub async fn read_point<T, E, F>(&self, work: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut dyn ReadTx) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+    {
+        let slot: Slot<T, E> = Arc::default();
+        let job_slot = Arc::clone(&slot);
+        let job = Box::new(move |tx: &mut dyn ReadTx| {
+            *job_slot.lock().unwrap_or_else(PoisonError::into_inner) = Some(work(tx));
+        });
+        let done = self.backend.read_point(job).await;
+        read_outcome(done, &slot)
     }
 
     pub fn stats(&self) -> BackendStats {

@@ -214,6 +214,7 @@ impl ReadTx for PgTx<'_> {
 
     forward! {
         wallet(project: &str, id: WalletId) -> Option<Wallet> = wallets::wallet;
+        wallet_with_expiring(project: &str, id: WalletId) -> Option<Wallet> = wallets::wallet_with_expiring;
         customer_wallets(customer: CustomerRowId, page: PageRequest) -> Page<Wallet> =
             wallets::customer_wallets;
         system_wallets(project: &str, page: PageRequest) -> Page<Wallet> = wallets::system_wallets;

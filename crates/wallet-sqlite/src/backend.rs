@@ -142,6 +142,18 @@ impl Backend for SqliteBackend {
         }))
     }
 
+    /// On this thread when that needs no wait (see `ReadPool::try_now`),
+    /// else through the pool as `read`.
+    fn read_point(&self, job: ReadJob) -> BoxFuture<Result<(), StoreError>> {
+        match self.readers.try_now(move |conn| job(&mut SqlTx::reading(conn))) {
+            Ok(()) => Box::pin(std::future::ready(Ok(()))),
+            Err(work) => Box::pin(self.readers.run(move |conn| {
+                work(conn);
+                Ok(())
+            })),
+        }
+    }
+
     fn stats(&self) -> BackendStats {
         let writer = self.writer.counters();
         let pool = self.readers.stats();

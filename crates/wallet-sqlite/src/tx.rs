@@ -112,6 +112,7 @@ impl ReadTx for SqlTx<'_> {
         customer(project: &str, id: &str) -> Option<Customer> = catalog::customer;
         customers(project: &str, page: PageRequest) -> Page<Customer> = catalog::customers;
         wallet(project: &str, id: WalletId) -> Option<Wallet> = wallets::wallet;
+        wallet_with_expiring(project: &str, id: WalletId) -> Option<Wallet> = wallets::wallet_with_expiring;
         customer_wallets(customer: CustomerRowId, page: PageRequest) -> Page<Wallet> =
             wallets::customer_wallets;
         system_wallets(project: &str, page: PageRequest) -> Page<Wallet> = wallets::system_wallets;

@@ -190,6 +190,10 @@ impl Backend for FaultyBackend {
         self.inner.read(job)
     }
 
+    fn read_point(&self, job: ReadJob) -> BoxFuture<Result<(), StoreError>> {
+        self.inner.read_point(job)
+    }
+
     fn stats(&self) -> BackendStats {
         self.inner.stats()
     }

@@ -103,6 +103,7 @@ macro_rules! conformance_suite {
             concurrent_redeems_from_lots_never_take_more_than_there_is,
             an_expiry_racing_spends_of_the_same_lots_conserves_value,
             a_wallet_shows_what_expires_when,
+            a_wallet_read_follows_its_lots_as_they_form_are_spent_and_expire,
             a_wallets_lots_page_and_filter_for_who_may_read_them,
             an_export_carries_lots_their_history_and_earmarks,
             // check

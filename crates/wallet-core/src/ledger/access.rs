@@ -100,9 +100,22 @@ pub(super) fn readable_wallet(
     caller: &Caller,
     id: WalletId,
 ) -> Result<Wallet, LedgerError> {
-    let wallet = r
-        .wallet(caller.project_id(), id)?
-        .ok_or_else(|| missing(caller, Missing::Wallet))?;
+    let found = r.wallet(caller.project_id(), id)?;
+    may_read_wallet(caller, found)
+}
+
+/// [`readable_wallet`] with its `expiring` filled, in one statement.
+pub(super) fn readable_wallet_with_expiring(
+    r: &mut dyn ReadTx,
+    caller: &Caller,
+    id: WalletId,
+) -> Result<Wallet, LedgerError> {
+    let found = r.wallet_with_expiring(caller.project_id(), id)?;
+    may_read_wallet(caller, found)
+}
+
+fn may_read_wallet(caller: &Caller, found: Option<Wallet>) -> Result<Wallet, LedgerError> {
+    let wallet = found.ok_or_else(|| missing(caller, Missing::Wallet))?;
     authorize(caller, Action::ReadWallet(wallet.owner_rowid()))?;
     Ok(wallet)
 }

@@ -1,7 +1,8 @@
 //! Projects, assets, customers and wallets: the rules of the catalog.
 
 use super::access::{
-    asset_in, authorize, customer_in, readable_customer, readable_wallet, recheck, wallet_in,
+    asset_in, authorize, customer_in, readable_customer, readable_wallet, readable_wallet_with_expiring,
+    recheck, wallet_in,
 };
 use super::events::Outbox;
 use super::lots::{shown, shown_page};
@@ -373,13 +374,12 @@ impl Ledger {
             .await
     }
 
+    /// One wallet as clients see it: a point read (one statement, with its
+    /// `expiring`), which a backend may serve without a thread hop.
     pub async fn wallet(&self, caller: &Caller, id: WalletId) -> Result<Wallet, LedgerError> {
         let caller = caller.clone();
         self.store
-            .read(move |r| {
-                let wallet = readable_wallet(r, &caller, id)?;
-                shown(r, wallet)
-            })
+            .read_point(move |r| readable_wallet_with_expiring(r, &caller, id))
             .await
     }
 

@@ -12,7 +12,7 @@ use crate::conn::PgConn;
 use crate::error::{DbError, DbResult};
 use postgres::types::ToSql;
 use wallet_core::ids::{AssetId, CustomerRowId, WalletId};
-use wallet_core::model::{Page, PageRequest, Wallet, WalletStatus};
+use wallet_core::model::{Expiring, Page, PageRequest, Wallet, WalletStatus};
 use wallet_core::port::NewWallet;
 use wallet_core::StoreError;
 
@@ -29,6 +29,47 @@ pub(crate) fn wallet(conn: &mut PgConn, project: &str, id: WalletId) -> DbResult
     )?
     .map(|r| rows::wallet(&r))
     .transpose()
+}
+
+/// [`wallet`] and its `expiring` (as `lots::expiring` answers it) in one
+/// statement, so one round trip: the wallet's row and, laterally, its Open
+/// lots summed per `expires_at` along `lots_by_wallet`, soonest first, at
+/// most [`Expiring::MAX_ROWS`] (one row with no expiry for a wallet
+/// without Open lots). A sum past i64 fails the cast, as in `expiring`.
+pub(crate) fn wallet_with_expiring(
+    conn: &mut PgConn,
+    project: &str,
+    id: WalletId,
+) -> DbResult<Option<Wallet>> {
+    let max_rows = i64::try_from(Expiring::MAX_ROWS).unwrap_or(i64::MAX);
+    let found = conn.query(
+        concat!(
+            "SELECT ",
+            wallet_columns!(),
+            ", x.expires_at, x.amount FROM ",
+            wallets_with_owners!(),
+            " LEFT JOIN LATERAL (
+                 SELECT l.expires_at, sum(l.remaining)::bigint AS amount FROM lots l
+                 WHERE l.wallet_id = w.id AND l.status = 'Open'
+                 GROUP BY l.expires_at ORDER BY l.expires_at LIMIT $3) x ON true
+             WHERE w.id = $1 AND w.project_id = $2
+             ORDER BY x.expires_at"
+        ),
+        &[&id.get(), &project, &max_rows],
+    )?;
+    let Some(first) = found.first() else {
+        return Ok(None);
+    };
+    let mut wallet = rows::wallet(first)?;
+    for r in &found {
+        if let Some(expires_at) = col::<Option<i64>>(r, WALLET_COLUMN_COUNT)? {
+            wallet.expiring.push(Expiring {
+                expires_at,
+                amount: col(r, WALLET_COLUMN_COUNT + 1)?,
+            });
+        }
+    }
+    Ok(Some(wallet))
 }
 
 /// The customer's default wallet of `asset`: the one marked default or,

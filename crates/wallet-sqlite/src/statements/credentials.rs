@@ -11,17 +11,26 @@ use super::rows::{
 };
 use crate::error::DbResult;
 use rusqlite::{params, Connection, OptionalExtension};
+use std::sync::LazyLock;
 use wallet_core::ids::{AuthorityRowId, CustomerKeyRowId, CustomerRowId};
 use wallet_core::model::{Authority, AuthorityCredential, CustomerKey, Millis, Page, PageRequest};
 use wallet_core::port::NewCustomerKey;
 use wallet_core::text::PublicId;
 
+/// The statements authentication runs on every request, made once.
+static AUTHORITY_SQL: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT {AUTHORITY_COLUMNS} FROM {AUTHORITIES_WITH_PROJECTS}
+         WHERE a.public_id = ?1 AND a.system = 0"
+    )
+});
+static CUSTOMER_KEY_SQL: LazyLock<String> = LazyLock::new(|| {
+    format!("SELECT {CUSTOMER_KEY_COLUMNS} FROM {KEYS_WITH_CUSTOMERS} WHERE k.public_id = ?1")
+});
+
 pub(crate) fn authority(conn: &Connection, public_id: &str) -> DbResult<Option<Authority>> {
     Ok(conn
-        .prepare_cached(&format!(
-            "SELECT {AUTHORITY_COLUMNS} FROM {AUTHORITIES_WITH_PROJECTS}
-             WHERE a.public_id = ?1 AND a.system = 0"
-        ))?
+        .prepare_cached(&AUTHORITY_SQL)?
         .query_row([public_id], rows::authority)
         .optional()?)
 }
@@ -98,9 +107,7 @@ pub(crate) fn revoke_authority(conn: &Connection, public_id: &str, now: Millis) 
 
 pub(crate) fn customer_key(conn: &Connection, public_id: &str) -> DbResult<Option<CustomerKey>> {
     Ok(conn
-        .prepare_cached(&format!(
-            "SELECT {CUSTOMER_KEY_COLUMNS} FROM {KEYS_WITH_CUSTOMERS} WHERE k.public_id = ?1"
-        ))?
+        .prepare_cached(&CUSTOMER_KEY_SQL)?
         .query_row([public_id], rows::customer_key)
         .optional()?)
 }

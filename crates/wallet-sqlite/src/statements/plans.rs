@@ -1,14 +1,15 @@
 //! The query plans of the item reads that must never scan a project's
 //! items: a transaction's items (a duplicate referenceId's answer) and API
 //! v1's inventory, whichever filter it has; and of the lot reads that run
-//! on every transfer (`lots_of`), every wallet shown (`expiring`) and every
+//! on every transfer (`lots_of`), every wallet shown (`expiring`, and in the
+//! wallet's own read `wallet_with_expiring`) and every
 //! expiry pass (`due_lots`, `next_lot_expiry`), which must neither scan nor
 //! sort. An index dropped or a
 //! statement respelled so the planner prefers a scan fails here, not in
 //! production on a project with a million items.
 #![allow(clippy::unwrap_used)]
 
-use super::{items, lots, v1};
+use super::{items, lots, v1, wallets};
 use rusqlite::Connection;
 use wallet_core::ids::EntryId;
 use wallet_core::v1::InventoryFilter;
@@ -110,6 +111,18 @@ fn what_expires_when_is_summed_along_the_index_without_a_sort() {
 }
 
 #[test]
+fn a_wallet_and_what_it_has_expiring_are_one_statement_along_the_index_without_a_sort() {
+    let steps = plan(&wallets::WALLET_WITH_EXPIRING_SQL);
+    assert_no_sort_or_scan("wallet_with_expiring", &steps);
+    for step in [
+        "w USING INTEGER PRIMARY KEY",
+        "lots_by_wallet (wallet_id=? AND status=?)",
+    ] {
+        assert!(steps.iter().any(|s| s.contains(step)), "{step} in {steps:#?}");
+    }
+}
+
+#[test]
 fn the_expiry_queue_reads_the_partial_index_in_order() {
     for (what, sql) in [
         ("due_lots", lots::DUE_LOTS_SQL),
@@ -124,4 +137,34 @@ fn the_expiry_queue_reads_the_partial_index_in_order() {
             "{what}: {steps:#?}"
         );
     }
+}
+
+/// How often `sql` was prepared again over five runs with other values.
+fn reprepares(sql: &str, params: impl Fn(i64) -> Vec<rusqlite::types::Value>) -> i32 {
+    let mut conn = Connection::open_in_memory().unwrap();
+    crate::migrations::migrate(&mut conn).unwrap();
+    let mut stmt = conn.prepare(sql).unwrap();
+    for i in 0..5 {
+        let rows = stmt
+            .query_map(rusqlite::params_from_iter(params(i)), |_| Ok(()))
+            .unwrap();
+        assert!(rows.count() <= 1);
+    }
+    stmt.get_status(rusqlite::StatementStatus::RePrepare)
+}
+
+/// A wallet by id and project compared the project's bound value with the
+/// partial index `wallets_system`, and a bound `LIMIT` on a join was read
+/// by the planner: either way SQLite prepared the statement again on every
+/// run with another value, parsing and planning it per wallet read.
+#[test]
+fn the_wallet_reads_are_prepared_once_whatever_they_are_bound_to() {
+    use rusqlite::types::Value;
+    let by_id = |i: i64| vec![Value::Integer(i), Value::Text(format!("p{i}"))];
+    assert_eq!(reprepares(&wallets::wallet_sql(), by_id), 0, "wallet");
+    assert_eq!(
+        reprepares(&wallets::WALLET_WITH_EXPIRING_SQL, by_id),
+        0,
+        "wallet_with_expiring"
+    );
 }

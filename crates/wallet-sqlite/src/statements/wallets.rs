@@ -9,18 +9,74 @@
 use super::rows::{self, WALLETS_WITH_OWNERS, WALLET_COLUMNS, WALLET_COLUMN_COUNT};
 use crate::error::{DbError, DbResult};
 use rusqlite::{params, Connection, OptionalExtension};
+use std::sync::LazyLock;
 use wallet_core::ids::{AssetId, CustomerRowId, WalletId};
-use wallet_core::model::{Page, PageRequest, Wallet, WalletStatus};
+use wallet_core::model::{Expiring, Millis, Page, PageRequest, Wallet, WalletStatus};
 use wallet_core::port::NewWallet;
 use wallet_core::StoreError;
 
+/// A wallet by id within its project. `+w.project_id`: the project is
+/// checked on the row found by id, not looked up in an index; spelled
+/// `w.project_id = ?2`, SQLite compared the bound project with the partial
+/// index `wallets_system` and prepared the statement again on every run
+/// with another value (parsed and planned per read).
+static WALLET_SQL: LazyLock<String> = LazyLock::new(|| {
+    format!("SELECT {WALLET_COLUMNS} FROM {WALLETS_WITH_OWNERS} WHERE w.id = ?1 AND +w.project_id = ?2")
+});
+
+/// The statement of [`wallet`], for the plan tests.
+#[cfg(test)]
+pub(crate) fn wallet_sql() -> String {
+    WALLET_SQL.clone()
+}
+
 pub(crate) fn wallet(conn: &Connection, project: &str, id: WalletId) -> DbResult<Option<Wallet>> {
     Ok(conn
-        .prepare_cached(&format!(
-            "SELECT {WALLET_COLUMNS} FROM {WALLETS_WITH_OWNERS} WHERE w.id = ?1 AND w.project_id = ?2"
-        ))?
+        .prepare_cached(&WALLET_SQL)?
         .query_row(params![id.get(), project], rows::wallet)
         .optional()?)
+}
+
+/// The statement of [`wallet_with_expiring`], for the query-plan tests
+/// (`+w.project_id` as in [`wallet`]; the `LIMIT` is in the text: bound,
+/// the planner read it and SQLite prepared the join again per run).
+pub(crate) static WALLET_WITH_EXPIRING_SQL: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT {WALLET_COLUMNS}, l.expires_at, sum(l.remaining) FROM {WALLETS_WITH_OWNERS}
+         LEFT JOIN lots l ON l.wallet_id = w.id AND l.status = 'Open'
+         WHERE w.id = ?1 AND +w.project_id = ?2
+         GROUP BY l.expires_at ORDER BY l.expires_at LIMIT {}",
+        Expiring::MAX_ROWS
+    )
+});
+
+/// [`wallet`] and its `expiring` (as `lots::expiring` answers it) in one
+/// statement: the wallet's row joined to its Open lots, one row per
+/// `expires_at` (the wallet's columns the same on each), soonest first, at
+/// most [`Expiring::MAX_ROWS`]. A wallet without Open lots is one row with
+/// no expiry: the lots range of `lots_by_wallet` it probes is empty, and no
+/// second statement runs for it.
+pub(crate) fn wallet_with_expiring(
+    conn: &Connection,
+    project: &str,
+    id: WalletId,
+) -> DbResult<Option<Wallet>> {
+    let mut stmt = conn.prepare_cached(&WALLET_WITH_EXPIRING_SQL)?;
+    let mut rows = stmt.query(params![id.get(), project])?;
+    let mut found: Option<Wallet> = None;
+    while let Some(row) = rows.next()? {
+        let wallet = match &mut found {
+            Some(wallet) => wallet,
+            None => found.insert(rows::wallet(row)?),
+        };
+        if let Some(expires_at) = row.get::<_, Option<Millis>>(WALLET_COLUMN_COUNT)? {
+            wallet.expiring.push(Expiring {
+                expires_at,
+                amount: row.get(WALLET_COLUMN_COUNT + 1)?,
+            });
+        }
+    }
+    Ok(found)
 }
 
 /// The customer's default wallet of `asset` (API v1's wallet), if opened:

@@ -227,7 +227,7 @@ async fn the_backend_may_be_dropped_by_a_job_on_the_writer_thread() {
 /// A file's size: the database file grows only when a checkpoint copies
 /// pages from the WAL into it.
 fn file_len(path: &std::path::Path) -> u64 {
-    std::fs::metadata(path).map(|m| m.len()).unwrap_or(0)
+    std::fs::metadata(path).map_or(0, |m| m.len())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -17,6 +17,7 @@ mod lots;
 mod lots_export;
 mod maintenance;
 mod open;
+mod point_reads;
 mod primitives;
 mod schema;
 mod verdicts;

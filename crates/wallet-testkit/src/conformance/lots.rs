@@ -556,6 +556,83 @@ pub async fn a_wallet_shows_what_expires_when(db: TestDb) {
     fx.assert_check().await;
 }
 
+/// A wallet read right after each change of its lots shows them as they
+/// are: formed, partly spent, spent out, expired — each read one statement
+/// (the wallet joined to its Open lots). The owner's columns read the same
+/// on every row of the join, and to its customer key too; a wallet that
+/// never had a lot, or is not the caller's project's, reads as before.
+pub async fn a_wallet_read_follows_its_lots_as_they_form_are_spent_and_expire(db: TestDb) {
+    let fx = Fixture::new(db);
+    fx.project("pa").await;
+    fx.project("pb").await;
+    let caller = fx.authority("pa").await;
+    let stranger = fx.authority("pb").await;
+    fx.customer(&caller, "ann").await;
+    let ann = fx.customer_key(&caller, "ann", None).await;
+    let (w, plain) = (
+        fx.wallet(&caller, Some("ann")).await,
+        fx.wallet(&caller, None).await,
+    );
+    let shown = |k: i64, amount: i64| Expiring {
+        expires_at: at(k),
+        amount,
+    };
+    let row = fx.wallet_row(&caller, w).await;
+    assert!(row.expiring.is_empty());
+    let owner = row.owner.clone().expect("ann's");
+    assert_eq!(owner.id, "ann");
+
+    completed(
+        fx.post(
+            &caller,
+            vec![
+                issue_expiring(w, 10, at(2)),
+                issue_expiring(w, 4, at(1)),
+                issue(w, 3),
+                issue(plain, 1),
+            ],
+        )
+        .await,
+    );
+    for reader in [&caller, &ann] {
+        let row = fx.wallet_row(reader, w).await;
+        assert_eq!(row.expiring, [shown(1, 4), shown(2, 10)], "formed");
+        assert_eq!(
+            (row.balance, row.owner.as_ref()),
+            (17, Some(&owner)),
+            "the same wallet on every row"
+        );
+    }
+    completed(fx.post(&caller, vec![redeem(w, 6)]).await);
+    assert_eq!(
+        fx.wallet_row(&caller, w).await.expiring,
+        [shown(2, 8)],
+        "spent soonest first"
+    );
+    completed(fx.post(&caller, vec![redeem(w, 8)]).await);
+    let row = fx.wallet_row(&caller, w).await;
+    assert!(row.expiring.is_empty(), "spent out: {row:?}");
+    assert_eq!(row.balance, 3);
+
+    completed(fx.post(&caller, vec![issue_expiring(w, 5, at(3))]).await);
+    assert_eq!(fx.wallet_row(&caller, w).await.expiring, [shown(3, 5)]);
+    fx.clock.set(at(3));
+    assert_eq!(fx.ledger.expire_due_lots().await.expect("expires"), 1);
+    let row = fx.wallet_row(&caller, w).await;
+    assert!(row.expiring.is_empty(), "expired: {row:?}");
+    assert_eq!(row.balance, 3);
+
+    let plain_row = fx.wallet_row(&caller, plain).await;
+    assert!(plain_row.expiring.is_empty() && plain_row.owner.is_none() && plain_row.balance == 1);
+    let err = fx
+        .ledger
+        .wallet(&stranger, w)
+        .await
+        .expect_err("another project's");
+    assert!(is_not_found(&err, Missing::Wallet), "{err:?}");
+    fx.assert_check().await;
+}
+
 /// A wallet's lots page soonest expiry first and filter by status; its
 /// owner's customer key reads them, another customer's key and another
 /// project's authority do not.

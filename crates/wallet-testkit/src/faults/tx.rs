@@ -79,6 +79,7 @@ impl ReadTx for FaultyTx<'_, '_> {
         customer(project: &str, id: &str) -> Option<Customer>;
         customers(project: &str, page: PageRequest) -> Page<Customer>;
         wallet(project: &str, id: WalletId) -> Option<Wallet>;
+        wallet_with_expiring(project: &str, id: WalletId) -> Option<Wallet>;
         default_wallet(customer: CustomerRowId, asset: AssetId) -> Option<Wallet>;
         customer_wallets(customer: CustomerRowId, page: PageRequest) -> Page<Wallet>;
         system_wallets(project: &str, page: PageRequest) -> Page<Wallet>;
