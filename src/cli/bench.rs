@@ -221,7 +221,13 @@ impl wallet_bench::Server for Running {
     }
 
     async fn check(&self, full: bool) -> anyhow::Result<CheckReport> {
-        let (report, _recorded) = self.ledger.check_from_checkpoint(full, Box::new(|_| {})).await?;
+        // Each phase's start on stderr, beside the per-second progress: where
+        // a long check spends its time.
+        let started = std::time::Instant::now();
+        let progress = Box::new(move |phase: &str| {
+            eprintln!("check: {phase} at {:.1} s", started.elapsed().as_secs_f64());
+        });
+        let (report, _recorded) = self.ledger.check_from_checkpoint(full, progress).await?;
         Ok(report)
     }
 

@@ -106,18 +106,20 @@ const NEW_OPEN_LOTS: &str = "
           FROM lots WHERE status = 'Open' AND wallet_id IN (SELECT wallet_id FROM touched_wallets)
           GROUP BY wallet_id) s ON s.wallet_id = w.id";
 
-/// Incremental `EXPIRED`: the touched wallets, through
-/// `entries_by_wallet_time` and `lots_by_wallet`.
+/// Incremental `EXPIRED`: per wallet, the Expire entries after the
+/// checkpoint (`?3`) and the Expire steps after it (`?1`), both through a
+/// primary key range. Each wallet's sums matched at the checkpoint, so they
+/// match now if what came after matches; reading each touched wallet's
+/// whole history instead cost a table lookup per entry (seconds at 10M
+/// entries).
 const NEW_EXPIRED: &str = "
     SELECT wallet_id, sum(eh), sum(el), sum(sh), sum(sl) FROM (
         SELECT e.wallet_id, e.amount >> 32 AS eh, e.amount & 4294967295 AS el, 0 AS sh, 0 AS sl
-        FROM touched_wallets x CROSS JOIN entries e ON e.wallet_id = x.wallet_id WHERE e.kind = 'Expire'
+        FROM entries e WHERE e.id > ?3 AND e.kind = 'Expire'
         UNION ALL
         SELECT l.wallet_id, 0, 0, s.amount >> 32, s.amount & 4294967295
-        FROM touched_wallets x CROSS JOIN lots l ON l.wallet_id = x.wallet_id
-        JOIN lot_steps s ON s.lot_id = l.id WHERE s.kind = 'Expire')
+        FROM lot_steps s JOIN lots l ON l.id = s.lot_id WHERE s.id > ?1 AND s.kind = 'Expire')
     GROUP BY wallet_id";
-
 /// `sql` for this check: as it is (full), or after the `TOUCHED` tables
 /// with the checkpoint's ids bound.
 fn prepare<'c>(
@@ -328,8 +330,13 @@ fn wallets(conn: &Connection, from: Option<&Checkpoint>) -> DbResult<Vec<String>
         let steps = exact_sum(row.get(3)?, row.get(4)?);
         if entries != -steps && listed < MAX_LISTED {
             listed += 1;
+            let since = if from.is_some() {
+                " since the checkpoint"
+            } else {
+                ""
+            };
             found.push(format!(
-                "wallet {wallet}: its Expire entries sum to {entries}, but its lots' Expire steps took {steps}"
+                "wallet {wallet}: its Expire entries{since} sum to {entries}, but its lots' Expire steps{since} took {steps}"
             ));
         }
     }

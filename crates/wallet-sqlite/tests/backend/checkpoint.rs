@@ -204,3 +204,39 @@ async fn a_lot_touched_after_the_checkpoint_is_replayed_incrementally() {
     assert_eq!(report.mode, CheckMode::Incremental);
     assert_eq!(report.lot_mismatches.len(), 1, "{report:#?}");
 }
+
+#[tokio::test]
+async fn expiries_after_the_checkpoint_pass_and_a_stray_expire_entry_is_found_incrementally() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("expire.db");
+    let shop = crate::lots::lot_shop(&path).await;
+    let ledger = &shop.ledger;
+    let (first, recorded) = check(ledger, false).await;
+    assert!(first.is_ok() && recorded, "{first:#?}");
+    // The Open lot of 10 (4 of it earmarked by hold `h`) expires after the
+    // checkpoint: its Expire entry and step are both new, and match.
+    shop.clock.set(5_000);
+    assert!(ledger.expire_due_lots().await.expect("expires") >= 1);
+    let (clean, _) = check(ledger, false).await;
+    assert_eq!(clean.mode, CheckMode::Incremental);
+    assert!(clean.is_ok(), "{clean:#?}");
+    let w = shop.wallet;
+    rusqlite::Connection::open(&path)
+        .and_then(|c| {
+            c.execute_batch(&format!(
+                "INSERT INTO entries (wallet_id, transaction_id, authority_id, kind, amount, balance_after,
+                                      created_at)
+                 SELECT {w}, max(id), 1, 'Expire', -1, 0, 9 FROM transactions"
+            ))
+        })
+        .expect("tampers");
+    let (report, _) = check(ledger, false).await;
+    assert_eq!(report.mode, CheckMode::Incremental);
+    assert!(
+        report
+            .lot_mismatches
+            .iter()
+            .any(|m| m.contains("its Expire entries since the checkpoint sum to")),
+        "{report:#?}"
+    );
+}
