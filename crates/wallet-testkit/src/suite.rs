@@ -167,6 +167,6 @@ mod tests {
                 found += 1;
             }
         }
-        assert_eq!(found, 71, "the number of conformance tests");
+        assert_eq!(found, 72, "the number of conformance tests");
     }
 }
