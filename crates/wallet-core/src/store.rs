@@ -5,7 +5,7 @@
 //! own `Result<T, E>`, keeps the last run's result of a job the backend may
 //! have run more than once, and turns the backend's verdict into it.
 
-use crate::port::{Backend, BackendStats, ReadTx, Verdict, WriteTx};
+use crate::port::{Backend, BackendStats, ReadJob, ReadTx, Verdict, WriteTx};
 use crate::{LedgerError, StoreError};
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -75,6 +75,21 @@ impl JobError for LedgerError {
 
 /// The result slot a job fills on each run.
 type Slot<T, E> = Arc<Mutex<Option<Result<T, E>>>>;
+
+/// `work` as a backend's read job, and the slot its outcome lands in.
+fn read_job<T, E, F>(work: F) -> (ReadJob, Slot<T, E>)
+where
+    F: FnOnce(&mut dyn ReadTx) -> Result<T, E> + Send + 'static,
+    T: Send + 'static,
+    E: Send + 'static,
+{
+    let slot: Slot<T, E> = Arc::default();
+    let job_slot = Arc::clone(&slot);
+    let job: ReadJob = Box::new(move |tx: &mut dyn ReadTx| {
+        *job_slot.lock().unwrap_or_else(PoisonError::into_inner) = Some(work(tx));
+    });
+    (job, slot)
+}
 
 fn take<T, E>(slot: &Slot<T, E>) -> Option<Result<T, E>> {
     slot.lock().unwrap_or_else(PoisonError::into_inner).take()
@@ -149,11 +164,7 @@ impl Store {
         T: Send + 'static,
         E: From<StoreError> + Send + 'static,
     {
-        let slot: Slot<T, E> = Arc::default();
-        let job_slot = Arc::clone(&slot);
-        let job = Box::new(move |tx: &mut dyn ReadTx| {
-            *job_slot.lock().unwrap_or_else(PoisonError::into_inner) = Some(work(tx));
-        });
+        let (job, slot) = read_job(work);
         let done = self.backend.read(job).await;
         read_outcome(done, &slot)
     }
@@ -167,11 +178,7 @@ impl Store {
         T: Send + 'static,
         E: From<StoreError> + Send + 'static,
     {
-        let slot: Slot<T, E> = Arc::default();
-        let job_slot = Arc::clone(&slot);
-        let job = Box::new(move |tx: &mut dyn ReadTx| {
-            *job_slot.lock().unwrap_or_else(PoisonError::into_inner) = Some(work(tx));
-        });
+        let (job, slot) = read_job(work);
         let done = self.backend.read_point(job).await;
         read_outcome(done, &slot)
     }
