@@ -82,6 +82,44 @@ impl CheckReport {
     }
 }
 
+impl CheckReport {
+    /// An empty report of the mode `from` makes: incremental from it, or full.
+    pub fn starting(from: Option<&Checkpoint>) -> Self {
+        CheckReport {
+            mode: if from.is_some() {
+                CheckMode::Incremental
+            } else {
+                CheckMode::Full
+            },
+            from: from.cloned(),
+            ..CheckReport::default()
+        }
+    }
+}
+
+/// Numbers a check's phases for its progress callback: `name (n/of)`.
+pub struct Phases<'p> {
+    started: usize,
+    of: usize,
+    progress: &'p mut dyn FnMut(&str),
+}
+
+impl<'p> Phases<'p> {
+    pub fn new(of: usize, progress: &'p mut dyn FnMut(&str)) -> Self {
+        Self {
+            started: 0,
+            of,
+            progress,
+        }
+    }
+
+    /// Says the next phase, `name`, starts.
+    pub fn start(&mut self, name: &str) {
+        self.started += 1;
+        (self.progress)(&format!("{name} ({}/{})", self.started, self.of));
+    }
+}
+
 /// Whether a check looked at everything or only at what came after a
 /// checkpoint.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]

@@ -10,7 +10,7 @@
 use crate::conn::PgConn;
 use crate::error::DbResult;
 use crate::statements::rows::col;
-use wallet_core::check::{CheckMode, CheckReport, Checkpoint};
+use wallet_core::check::{CheckReport, Checkpoint, Phases};
 
 mod checkpoint;
 mod events;
@@ -397,21 +397,9 @@ pub(crate) fn run_since(
     progress: &mut dyn FnMut(&str),
 ) -> DbResult<CheckReport> {
     let (entry, transaction) = from.map_or((0, 0), |c| (c.entry_id, c.transaction_id));
-    let phases = 11;
-    let mut phase = 0;
-    let mut step = |name: &str| {
-        phase += 1;
-        progress(&format!("{name} ({phase}/{phases})"));
-    };
-    let mut report = CheckReport {
-        mode: if from.is_some() {
-            CheckMode::Incremental
-        } else {
-            CheckMode::Full
-        },
-        from: from.cloned(),
-        ..CheckReport::default()
-    };
+    let mut phases = Phases::new(11, progress);
+    let mut step = |name: &str| phases.start(name);
+    let mut report = CheckReport::starting(from);
     step("counts");
     let mut count = |sql: &'static str| -> DbResult<i64> { col(&conn.query_one(sql, &[])?, 0) };
     report.wallets = count("SELECT count(*) FROM wallets")?;

@@ -8,7 +8,7 @@ use crate::error::DbResult;
 use crate::statements::rows;
 use rusqlite::{params, Connection};
 use std::collections::BTreeMap;
-use wallet_core::check::{CheckMode, CheckReport, Checkpoint};
+use wallet_core::check::{CheckReport, Checkpoint, Phases};
 
 mod checkpoint;
 mod entries;
@@ -189,21 +189,9 @@ pub(crate) fn run_since(
         }
         Ok(found)
     };
-    let phases = if from.is_some() { 10 } else { 12 };
-    let mut phase = 0;
-    let mut step = |name: &str| {
-        phase += 1;
-        progress(&format!("{name} ({phase}/{phases})"));
-    };
-    let mut report = CheckReport {
-        mode: if from.is_some() {
-            CheckMode::Incremental
-        } else {
-            CheckMode::Full
-        },
-        from: from.cloned(),
-        ..CheckReport::default()
-    };
+    let mut phases = Phases::new(if from.is_some() { 10 } else { 12 }, progress);
+    let mut step = |name: &str| phases.start(name);
+    let mut report = CheckReport::starting(from);
     if from.is_none() {
         step("integrity");
         let mut integrity = list("PRAGMA integrity_check")?;
