@@ -385,17 +385,24 @@ impl MState {
     /// lot (soonest first), and one already due expires at once. Then, as
     /// long as the wallet would break the store's invariant (its balance
     /// minus held short of its lots' free value), one unit at a time of the
-    /// soonest new lot becomes plain value instead.
+    /// soonest new lot becomes plain value instead. The balance judged is
+    /// the one left once the due parts have expired: value that expires on
+    /// arrival covers nothing.
     fn give(&mut self, wallet: WalletId, parts: &[(Option<Millis>, i128)], now: Millis, formed: &mut usize) {
-        let w = self.wallets.get_mut(&wallet).expect("a wallet");
-        w.balance += parts.iter().map(|p| p.1).sum::<i128>();
-        let (balance, held) = (w.balance, w.held);
         let mut by_expiry: BTreeMap<Millis, i128> = BTreeMap::new();
         for (at, n) in parts {
             if let Some(at) = at {
                 *by_expiry.entry(*at).or_insert(0) += n;
             }
         }
+        let lapsing: i128 = by_expiry
+            .iter()
+            .filter(|(at, _)| **at <= now)
+            .map(|(_, n)| n)
+            .sum();
+        let w = self.wallets.get_mut(&wallet).expect("a wallet");
+        w.balance += parts.iter().map(|p| p.1).sum::<i128>();
+        let (balance, held) = (w.balance - lapsing, w.held);
         let free_before = self.free_value(wallet);
         loop {
             let arriving: i128 = by_expiry
