@@ -12,7 +12,13 @@ use crate::text::ItemProperties;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
+mod replies;
 mod requests;
+pub use replies::{
+    AssetPage, CustomerKey, CustomerKeyPage, CustomerPage, Delivery, DeliveryPage, Duplicate, EntryPage,
+    EventDoc, HoldPage, ItemHistoryPage, ItemPage, LotPage, TransactionPage, WalletPage, Webhook,
+    WebhookCreated, WebhookList,
+};
 pub use requests::{
     BatchBody, CreditLimitBody, CustomerBody, CustomerUpdateBody, DescriptionBody, NameBody, NewAssetBody,
     NewKeyBody, NewSystemWalletBody, NewWalletBody, NewWebhookBody, OperationBody, ReplayBody, ResumeBody,

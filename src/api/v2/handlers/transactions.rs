@@ -67,7 +67,7 @@ fn reply(outcome: TransactionOutcome) -> (StatusCode, TransactionReply) {
         TransactionOutcome::Duplicate(row, touched) => (
             StatusCode::CONFLICT,
             TransactionReply::Duplicate(Duplicate {
-                status: "DuplicateReferenceId",
+                status: "DuplicateReferenceId".to_owned(),
                 message: "this referenceId was used before; nothing was applied now. \
                           The stored transaction is attached"
                     .to_owned(),
