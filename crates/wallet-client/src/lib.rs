@@ -287,20 +287,32 @@ impl Posted {
 }
 
 /// A reply of `POST /transactions` other than 201 (the server's
-/// `TransactionReply`).
-#[derive(Deserialize)]
-#[serde(untagged)]
+/// `TransactionReply`). Read one shape after the other from the text, not
+/// as an untagged enum: serde buffers those, and item properties (kept as
+/// raw JSON) cannot be read from a buffer.
 enum Reply {
     Transaction(Transaction),
     Duplicate(Duplicate),
     Error(error::ErrorBody),
 }
 
+impl Reply {
+    fn parse(text: &[u8]) -> Option<Reply> {
+        if let Ok(t) = serde_json::from_slice(text) {
+            return Some(Reply::Transaction(t));
+        }
+        if let Ok(d) = serde_json::from_slice(text) {
+            return Some(Reply::Duplicate(d));
+        }
+        serde_json::from_slice(text).ok().map(Reply::Error)
+    }
+}
+
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct BatchResult {
     http_status: u16,
-    body: Reply,
+    body: Box<serde_json::value::RawValue>,
 }
 
 #[derive(Deserialize)]
@@ -798,7 +810,7 @@ impl Client {
         let answer = self.execute(&call).await?;
         let reply = match answer.http {
             201 => return Ok(Posted::Completed(decode(&answer)?)),
-            400 | 409 => serde_json::from_slice::<Reply>(&answer.body).ok(),
+            400 | 409 => Reply::parse(&answer.body),
             _ => None,
         };
         posted(answer.http, reply, answer.attempts > 1, &answer.body)
@@ -820,8 +832,10 @@ impl Client {
             .results
             .into_iter()
             .map(|r| {
+                let raw = r.body.get().as_bytes();
+                let reply = Reply::parse(raw);
                 if r.http_status == 201 {
-                    if let Reply::Transaction(t) = r.body {
+                    if let Some(Reply::Transaction(t)) = reply {
                         return Ok(Posted::Completed(t));
                     }
                     return Err(Error::Unexpected {
@@ -829,7 +843,7 @@ impl Client {
                         body: "a batch result of 201 without a transaction".to_owned(),
                     });
                 }
-                posted(r.http_status, Some(r.body), retried, b"")
+                posted(r.http_status, reply, retried, raw)
             })
             .collect())
     }
