@@ -259,7 +259,7 @@ fn scale_mode_preloads_a_consistent_ledger_and_reports_its_size() {
 /// wallet and lots.
 #[test]
 fn a_url_run_sets_up_and_audits_through_the_api() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().expect("a temporary directory");
     let db = dir.path().join("wallet.db");
     let mut server = Server::start(&db);
     let key = run_with_timeout(
