@@ -267,8 +267,11 @@ pub enum Posted {
     /// `message` say why.
     Failed(Transaction),
     /// The `referenceId` was used before (409): nothing was applied now.
-    /// `retried`: this client sent the request more than once, so the
-    /// stored transaction is most likely this request's own first attempt.
+    /// `retried`: this client had sent the request before and that attempt
+    /// may have reached the server (its answer was lost, or a 502/503/504
+    /// came back), so the stored transaction is most likely this request's
+    /// own first attempt; `false` after no retry, or only retries of
+    /// attempts that never reached it (no connection, 429).
     Duplicate { duplicate: Duplicate, retried: bool },
 }
 
@@ -341,7 +344,8 @@ struct Call {
 struct Answer {
     http: u16,
     body: Vec<u8>,
-    attempts: u32,
+    /// An earlier attempt may have reached the server (then it was lost).
+    resent: bool,
 }
 
 /// A path segment, percent-encoded (ids are the caller's strings).
@@ -413,7 +417,7 @@ impl Client {
     /// Sends `call`, retrying as its safety allows; the last answer, or the
     /// last transport error.
     async fn execute(&self, call: &Call) -> Result<Answer, Error> {
-        let mut attempt = 1;
+        let (mut attempt, mut resent) = (1, false);
         loop {
             let mut request = self
                 .request(call.method.clone(), &call.path)
@@ -435,7 +439,7 @@ impl Client {
                             Ok(Answer {
                                 http,
                                 body: body.to_vec(),
-                                attempts: attempt,
+                                resent,
                             }),
                         ),
                         Err(e) => (Failure::Transport, Err(Error::Transport(e))),
@@ -449,6 +453,10 @@ impl Client {
                 .delay(attempt, call.safety == Safety::Idempotent, failure)
             {
                 Some(wait) => {
+                    resent |= matches!(
+                        failure,
+                        Failure::Transport | Failure::Status { http: 502..=504, .. }
+                    );
                     tokio::time::sleep(wait).await;
                     attempt += 1;
                 }
@@ -813,7 +821,7 @@ impl Client {
             400 | 409 => Reply::parse(&answer.body),
             _ => None,
         };
-        posted(answer.http, reply, answer.attempts > 1, &answer.body)
+        posted(answer.http, reply, answer.resent, &answer.body)
     }
 
     /// `POST /transactions/batch`: one result per transaction, in order (an
@@ -827,7 +835,7 @@ impl Client {
             return Err(error::refusal(answer.http, &answer.body));
         }
         let reply: BatchReply = decode(&answer)?;
-        let retried = answer.attempts > 1;
+        let retried = answer.resent;
         Ok(reply
             .results
             .into_iter()
