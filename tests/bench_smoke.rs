@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{run_with_timeout, BIN};
+use common::{run_with_timeout, wallet_service, Server, BIN};
 use std::process::Command;
 use std::time::Duration;
 use wallet_testkit::PgCluster;
@@ -252,6 +252,52 @@ fn scale_mode_preloads_a_consistent_ledger_and_reports_its_size() {
             run.describe()
         );
     }
+}
+
+/// `--url`: a running server, set up and audited through its API v2 (the
+/// wallet-client crate): system wallets, customers' wallets (trade), a fee
+/// wallet and lots.
+#[test]
+fn a_url_run_sets_up_and_audits_through_the_api() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let db = dir.path().join("wallet.db");
+    let mut server = Server::start(&db);
+    let key = run_with_timeout(
+        wallet_service(&db).args(["key", "create", "--project", "default"]),
+        TIMEOUT,
+    );
+    assert!(key.ok(), "`key create` failed:\n{}", key.describe());
+    let (url, key) = (
+        format!("http://127.0.0.1:{}", server.port),
+        key.stdout.trim().to_owned(),
+    );
+    for extra in [
+        &["--workload", "transfer-fee"][..],
+        &["--workload", "trade"],
+        &["--workload", "transfer", "--lots", "2"],
+    ] {
+        let mut args = vec![
+            "--url",
+            &url,
+            "--key",
+            &key,
+            "--wallets",
+            "50",
+            "--duration",
+            "1",
+            "--clients",
+            "2",
+        ];
+        args.extend_from_slice(extra);
+        let run = bench(&args);
+        assert!(run.ok(), "{extra:?}: bench failed\n{}", run.describe());
+        assert!(
+            run.stdout.contains("money conserved") && run.stdout.contains("errors: 0"),
+            "{extra:?}: no clean audit\n{}",
+            run.describe()
+        );
+    }
+    server.terminate(TIMEOUT);
 }
 
 #[test]

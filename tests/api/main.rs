@@ -38,6 +38,7 @@ mod reliability_export;
 mod reliability_rate_limit;
 mod reliability_security;
 mod revocation_at_write;
+mod rust_client;
 mod v1_auth;
 mod v1_bad_input;
 mod v1_concurrency;

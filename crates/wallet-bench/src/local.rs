@@ -65,7 +65,13 @@ pub(crate) async fn start<T: Target>(
     let endpoint = Arc::new(Endpoint::parse(&server.url())?);
     let access = format!("Bearer {}", prepared.access_key);
     let fee_wallet = if fee_wallet {
-        Some(remote::system_wallet(&endpoint, &access, &prepared.asset.to_string()).await?)
+        Some(
+            remote::system_wallet(
+                &remote::v2_client(&endpoint, &access)?,
+                &prepared.asset.to_string(),
+            )
+            .await?,
+        )
     } else {
         None
     };

@@ -6,7 +6,6 @@
 
 use crate::http::Endpoint;
 use crate::remote;
-use serde_json::json;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -45,8 +44,8 @@ impl Receiver {
 
     /// Registers it as a webhook of the project (every event type).
     pub async fn register(&self, endpoint: &Arc<Endpoint>, access: &str) -> anyhow::Result<()> {
-        let body = json!({ "url": format!("http://{}/hook", self.addr), "description": "bench" });
-        remote::post_expecting(endpoint, access, "/api/v2/webhooks", body.to_string(), 201).await
+        let client = remote::v2_client(endpoint, access)?;
+        remote::register_webhook(&client, format!("http://{}/hook", self.addr)).await
     }
 
     pub fn received(&self) -> u64 {

@@ -1,5 +1,6 @@
 //! Setting up and auditing a run against a server named by `--url`, through
-//! its public API only.
+//! its public API only: API v2 through `wallet-client` (the typed client),
+//! API v1 (which it does not cover) through the bench's own `http` client.
 //!
 //! API v2 runs get their own asset (so the money check sums exactly the
 //! benchmark's wallets) and system wallets funded by Issue transactions of
@@ -11,8 +12,14 @@ use super::workload::Fixture;
 use super::{measure, run_tag, BenchArgs, WorkloadKind};
 use anyhow::Context;
 use serde_json::{json, Value};
+use std::future::Future;
 use std::process::ExitCode;
 use std::sync::Arc;
+use wallet_client::wire::{
+    CustomerBody, NewAssetBody, NewSystemWalletBody, NewWalletBody, NewWebhookBody, OperationBody,
+    TransactionBody, Wallet,
+};
+use wallet_client::{ops, Client, Paged, Paging, Posted};
 use wallet_core::ids::WalletId;
 
 /// One setup request and the status that means it worked.
@@ -71,147 +78,185 @@ async fn fan_out(
     Ok(results.into_iter().map(|(_, v)| v).collect())
 }
 
-fn id_of(value: &Value) -> anyhow::Result<i64> {
-    value
-        .get("id")
-        .and_then(Value::as_str)
-        .and_then(|id| id.parse().ok())
-        .with_context(|| format!("no numeric id in {value}"))
+/// The API v2 client of the server `endpoint` names, with `access` (the
+/// `Authorization` value, `Bearer <key>`). Setup and audit go through it;
+/// only the measured load loop uses the lean `http` client.
+pub(super) fn v2_client(endpoint: &Endpoint, access: &str) -> anyhow::Result<Client> {
+    let key = access.strip_prefix("Bearer ").unwrap_or(access);
+    Ok(Client::new(
+        &format!("http://{}{}", endpoint.addr, endpoint.prefix),
+        key,
+    )?)
 }
 
-/// A new asset and `count` funded system wallets in it. Returns the asset id
-/// and the wallet ids.
+/// Runs `call` on each of `jobs` over `clients` concurrent tasks; returns
+/// the results in job order.
+async fn fan_out_v2<J, T, F, Fut>(
+    client: &Client,
+    clients: usize,
+    jobs: Vec<J>,
+    call: F,
+) -> anyhow::Result<Vec<T>>
+where
+    J: Send + 'static,
+    T: Send + 'static,
+    F: Fn(Client, J) -> Fut + Clone + Send + 'static,
+    Fut: Future<Output = Result<T, wallet_client::Error>> + Send,
+{
+    let clients = clients.clamp(1, jobs.len().max(1));
+    let mut shares: Vec<Vec<(usize, J)>> = (0..clients).map(|_| Vec::new()).collect();
+    for (i, job) in jobs.into_iter().enumerate() {
+        shares[i % clients].push((i, job));
+    }
+    let tasks: Vec<_> = shares
+        .into_iter()
+        .map(|share| {
+            let (client, call) = (client.clone(), call.clone());
+            tokio::spawn(async move {
+                let mut out = Vec::with_capacity(share.len());
+                for (i, job) in share {
+                    out.push((i, call(client.clone(), job).await?));
+                }
+                Ok::<_, anyhow::Error>(out)
+            })
+        })
+        .collect();
+    let mut results = Vec::new();
+    for task in tasks {
+        results.extend(task.await??);
+    }
+    results.sort_by_key(|(i, _)| *i);
+    Ok(results.into_iter().map(|(_, v)| v).collect())
+}
+
+/// A wallet's numeric id, as the API writes it.
+fn wallet_id(wallet: &Wallet) -> anyhow::Result<WalletId> {
+    wallet
+        .id
+        .parse()
+        .map(WalletId::new)
+        .with_context(|| format!("no numeric wallet id: {}", wallet.id))
+}
+
+/// Posts `body`, which must apply (a `DuplicateReferenceId` after the
+/// client's own retry is the first attempt's success).
+async fn apply(client: Client, body: TransactionBody) -> Result<(), wallet_client::Error> {
+    match client.post_transaction(&body).await? {
+        Posted::Completed(_) | Posted::Duplicate { retried: true, .. } => Ok(()),
+        other => Err(wallet_client::Error::Unexpected {
+            http: 0,
+            body: format!("transaction {} did not apply: {other:?}", body.reference_id),
+        }),
+    }
+}
+
 /// `count` funded wallets of a new asset: system wallets, or with `owners`
 /// the wallet at index i of a new customer `<owners><i>` (for `trade`,
-/// whose items move between customers).
+/// whose items move between customers). Returns the asset id and the
+/// wallet ids.
 pub(super) async fn v2_wallets(
-    endpoint: &Arc<Endpoint>,
-    access: &str,
+    client: &Client,
     count: usize,
     clients: usize,
     tag: &str,
     owners: Option<&str>,
 ) -> anyhow::Result<(String, Vec<WalletId>)> {
-    let asset = fan_out(
-        endpoint,
-        access,
-        1,
-        vec![Job {
-            method: "POST",
-            path: "/api/v2/assets".to_owned(),
-            body: Some(json!({"name": "bench", "code": format!("B{tag}"), "fractions": 1}).to_string()),
-            expect: 201,
-        }],
-    )
-    .await?;
-    let asset = id_of(asset.first().unwrap_or(&Value::Null))?.to_string();
-    let create = match owners {
-        None => (0..count)
-            .map(|_| Job {
-                method: "POST",
-                path: "/api/v2/system-wallets".to_owned(),
-                body: Some(json!({ "assetId": asset }).to_string()),
-                expect: 201,
+    let asset = client
+        .create_asset(&NewAssetBody {
+            name: "bench".to_owned(),
+            code: format!("B{tag}"),
+            fractions: 1,
+        })
+        .await?
+        .id;
+    let made = match owners {
+        None => {
+            let asset = asset.clone();
+            fan_out_v2(client, clients, vec![(); count], move |c, ()| {
+                let body = NewSystemWalletBody {
+                    asset_id: asset.clone(),
+                    name: None,
+                    description: None,
+                };
+                async move { c.create_system_wallet(&body).await }
             })
-            .collect(),
+            .await?
+        }
         Some(prefix) => {
-            let customers = (0..count)
-                .map(|i| Job {
-                    method: "POST",
-                    path: "/api/v2/customers".to_owned(),
-                    body: Some(json!({ "id": format!("{prefix}{i}") }).to_string()),
-                    expect: 201,
+            let ids: Vec<String> = (0..count).map(|i| format!("{prefix}{i}")).collect();
+            fan_out_v2(client, clients, ids.clone(), |c, id| async move {
+                c.create_customer(&CustomerBody {
+                    id,
+                    name: None,
+                    description: None,
                 })
-                .collect();
-            fan_out(endpoint, access, clients, customers).await?;
-            (0..count)
-                .map(|i| Job {
-                    method: "POST",
-                    path: "/api/v2/wallets".to_owned(),
-                    body: Some(json!({ "customerId": format!("{prefix}{i}"), "assetId": asset }).to_string()),
-                    expect: 201,
-                })
-                .collect()
+                .await
+            })
+            .await?;
+            let asset = asset.clone();
+            fan_out_v2(client, clients, ids, move |c, customer_id| {
+                let body = NewWalletBody {
+                    customer_id,
+                    asset_id: asset.clone(),
+                    name: None,
+                    description: None,
+                };
+                async move { c.create_wallet(&body).await }
+            })
+            .await?
         }
     };
-    let wallets = fan_out(endpoint, access, clients, create)
-        .await?
+    let wallets = made
         .iter()
-        .map(|wallet| id_of(wallet).map(WalletId::new))
+        .map(wallet_id)
         .collect::<anyhow::Result<Vec<WalletId>>>()?;
     let fund = wallets
         .chunks(100)
         .enumerate()
-        .map(|(k, chunk)| {
-            let operations: Vec<Value> = chunk
+        .map(|(k, chunk)| TransactionBody {
+            reference_id: format!("f{tag}-{k}"),
+            operations: chunk
                 .iter()
-                .map(|w| json!({"type": "Issue", "destination": w.to_string(), "amount": FUNDING}))
-                .collect();
-            Job {
-                method: "POST",
-                path: "/api/v2/transactions".to_owned(),
-                body: Some(
-                    json!({"referenceId": format!("f{tag}-{k}"), "operations": operations}).to_string(),
-                ),
-                expect: 201,
-            }
+                .map(|w| ops::issue(&w.to_string(), FUNDING))
+                .collect(),
+            description: None,
         })
         .collect();
-    fan_out(endpoint, access, clients, fund).await?;
+    fan_out_v2(client, clients, fund, apply).await?;
     Ok((asset, wallets))
 }
 
-/// One POST that must answer `expect` (the bench's webhook registration).
-pub(super) async fn post_expecting(
-    endpoint: &Arc<Endpoint>,
-    access: &str,
-    path: &str,
-    body: String,
-    expect: u16,
-) -> anyhow::Result<()> {
-    fan_out(
-        endpoint,
-        access,
-        1,
-        vec![Job {
-            method: "POST",
-            path: path.to_owned(),
-            body: Some(body),
-            expect,
-        }],
-    )
-    .await
-    .map(drop)
+/// Registers a webhook at `url` receiving every event type (the bench's
+/// receiver).
+pub(super) async fn register_webhook(client: &Client, url: String) -> anyhow::Result<()> {
+    client
+        .create_webhook(&NewWebhookBody {
+            url,
+            types: None,
+            description: Some("bench".to_owned()),
+        })
+        .await?;
+    Ok(())
 }
 
 /// A new system wallet of `asset` (an id, as the API writes it), empty:
 /// the fee wallet of `transfer-fee`.
-pub(super) async fn system_wallet(
-    endpoint: &Arc<Endpoint>,
-    access: &str,
-    asset: &str,
-) -> anyhow::Result<WalletId> {
-    let made = fan_out(
-        endpoint,
-        access,
-        1,
-        vec![Job {
-            method: "POST",
-            path: "/api/v2/system-wallets".to_owned(),
-            body: Some(json!({ "assetId": asset, "name": "fees" }).to_string()),
-            expect: 201,
-        }],
-    )
-    .await?;
-    Ok(WalletId::new(id_of(made.first().unwrap_or(&Value::Null))?))
+pub(super) async fn system_wallet(client: &Client, asset: &str) -> anyhow::Result<WalletId> {
+    let made = client
+        .create_system_wallet(&NewSystemWalletBody {
+            asset_id: asset.to_owned(),
+            name: Some("fees".to_owned()),
+            description: None,
+        })
+        .await?;
+    wallet_id(&made)
 }
 
 /// Gives each wallet `lots` open lots, as the preload of a local run does
 /// (`preload::LOT_AMOUNT` each, expiring at `preload::lot_expiry`): one
 /// transaction of `lots` Issues per wallet.
 pub(super) async fn issue_lots(
-    endpoint: &Arc<Endpoint>,
-    access: &str,
+    client: &Client,
     wallets: &[WalletId],
     lots: usize,
     clients: usize,
@@ -220,65 +265,34 @@ pub(super) async fn issue_lots(
     let now = wallet_core::clock::system_now();
     let jobs = wallets
         .iter()
-        .map(|wallet| {
-            let operations: Vec<Value> = (0..lots)
-                .map(|k| {
-                    json!({
-                        "type": "Issue",
-                        "destination": wallet.to_string(),
-                        "amount": LOT_AMOUNT,
-                        "expiresAt": lot_expiry(now, k),
-                    })
+        .map(|wallet| TransactionBody {
+            reference_id: format!("{tag}-lots-{wallet}"),
+            operations: (0..lots)
+                .map(|k| OperationBody {
+                    expires_at: Some(lot_expiry(now, k)),
+                    ..ops::issue(&wallet.to_string(), LOT_AMOUNT)
                 })
-                .collect();
-            Job {
-                method: "POST",
-                path: "/api/v2/transactions".to_owned(),
-                body: Some(
-                    json!({ "referenceId": format!("{tag}-lots-{wallet}"), "operations": operations })
-                        .to_string(),
-                ),
-                expect: 201,
-            }
+                .collect(),
+            description: None,
         })
         .collect();
-    fan_out(endpoint, access, clients, jobs).await?;
+    fan_out_v2(client, clients, jobs, apply).await?;
     Ok(())
 }
 
 /// Count and balance sum of the asset's system wallets.
-pub(super) async fn v2_totals(
-    endpoint: &Arc<Endpoint>,
-    access: &str,
-    asset: &str,
-) -> anyhow::Result<(i64, i128)> {
-    let (mut count, mut sum, mut page) = (0, 0, 0);
-    loop {
-        let job = Job {
-            method: "GET",
-            path: format!("/api/v2/system-wallets?page={page}&pageSize=1000"),
-            body: None,
-            expect: 200,
-        };
-        let body = fan_out(endpoint, access, 1, vec![job]).await?;
-        let items = body
-            .first()
-            .and_then(|b| b.get("items"))
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default();
-        if items.is_empty() {
-            return Ok((count, sum));
-        }
-        for wallet in items
-            .iter()
-            .filter(|w| w.get("assetId").and_then(Value::as_str) == Some(asset))
-        {
+pub(super) async fn v2_totals(client: &Client, asset: &str) -> anyhow::Result<(i64, i128)> {
+    let (mut count, mut sum) = (0, 0);
+    let mut paging = Some(Paging::of(1000));
+    while let Some(page) = paging {
+        let wallets = client.list_system_wallets(page).await?;
+        for wallet in wallets.items.iter().filter(|w| w.asset_id == asset) {
             count += 1;
-            sum += i128::from(wallet.get("balance").and_then(Value::as_i64).unwrap_or(0));
+            sum += i128::from(wallet.balance);
         }
-        page += 1;
+        paging = wallets.next_page();
     }
+    Ok((count, sum))
 }
 
 /// `count` API v1 users, each funded by one entry.
@@ -383,17 +397,18 @@ pub(super) async fn run(url: &str, args: &BenchArgs) -> anyhow::Result<ExitCode>
         let access = format!("Bearer {key}");
         eprintln!("setup: creating and funding {wallets} wallets");
         let owners = (args.workload == WorkloadKind::Trade).then_some(fixture.user_prefix.as_str());
-        let (asset, ids) = v2_wallets(&endpoint, &access, wallets, clients, &tag, owners).await?;
+        let client = v2_client(&endpoint, &access)?;
+        let (asset, ids) = v2_wallets(&client, wallets, clients, &tag, owners).await?;
         fixture.wallets = ids;
         if args.workload == WorkloadKind::TransferFee {
-            fixture.fee_wallet = Some(system_wallet(&endpoint, &access, &asset).await?);
+            fixture.fee_wallet = Some(system_wallet(&client, &asset).await?);
         }
         if args.lots > 0 {
             eprintln!("setup: {} open lots in each wallet", args.lots);
-            issue_lots(&endpoint, &access, &fixture.wallets, args.lots, clients, &tag).await?;
+            issue_lots(&client, &fixture.wallets, args.lots, clients, &tag).await?;
         }
         fixture.access = access.clone();
-        before = v2_totals(&endpoint, &access, &asset).await?;
+        before = v2_totals(&client, &asset).await?;
         totals = measure(
             Arc::new(fixture),
             args.kind(),
@@ -403,7 +418,7 @@ pub(super) async fn run(url: &str, args: &BenchArgs) -> anyhow::Result<ExitCode>
             false,
         )
         .await?;
-        after = v2_totals(&endpoint, &access, &asset).await?;
+        after = v2_totals(&client, &asset).await?;
     }
     super::report::print_totals(&format!("{:?}", args.workload), args.unit(), clients, &totals);
     let conserved = before.0 == after.0 && super::report::money(args.workload, before.1, after.1, &totals);

@@ -1,38 +1,15 @@
 //! API v2's bodies of the events feed and of webhooks, with their OpenAPI
 //! schemas. An event is served exactly as `wallet_core::events::Event`
-//! serializes (`Event::to_json`); [`Event`] here only documents it.
+//! serializes (`Event::to_json`); `wire::EventDoc` documents it (and a
+//! client reads it).
 
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-use wallet_core::events::{self, DeliveryStatus, EventType};
-use wallet_core::model::{Page, PageRequest};
-
-/// One event, as the feed, the stream and webhooks serve it (keys sorted,
-/// no whitespace).
-#[derive(Debug, Serialize, ToSchema)]
-#[schema(as = Event)]
-#[allow(dead_code)] // a schema only: events are served by `events::Event`
-#[serde(rename_all = "camelCase")]
-pub struct EventDoc {
-    /// Epoch milliseconds of the commit.
-    pub created_at: i64,
-    /// What changed: the Transaction, Wallet, Customer, Hold, Item, Lot or
-    /// Asset as after the change, or a balance change.
-    #[schema(value_type = Object)]
-    pub data: serde_json::Value,
-    /// Lowercase hex SHA-256 of the previous event's hash followed by this
-    /// event's canonical JSON without `hash`.
-    pub hash: String,
-    /// `<projectId>:<seq>`; the `webhook-id` of its deliveries.
-    pub id: String,
-    pub project_id: String,
-    /// 1, 2, 3, … per project, with no gaps, in commit order.
-    pub seq: i64,
-    /// The event type (`transaction.completed`, …).
-    #[serde(rename = "type")]
-    #[schema(rename = "type", example = "transaction.completed")]
-    pub kind: String,
-}
+use wallet_core::events;
+// The bodies a client sends and the replies it reads are wallet_core's.
+pub use wallet_core::wire::{
+    DeliveryPage, EventDoc, NewWebhookBody, ReplayBody, Webhook, WebhookCreated, WebhookList,
+};
 
 /// One Server-Sent Events message of `GET /events/stream`, as an SSE
 /// parser reads it (`id:`, `event:` and `data:` lines; the keep-alive
@@ -83,126 +60,6 @@ pub struct StreamQuery {
     pub after: Option<i64>,
     /// Comma-separated event types; default all.
     pub types: Option<String>,
-}
-
-/// `POST /webhooks`.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct NewWebhookBody {
-    /// `http` or `https`; not a loopback, private, link-local or metadata
-    /// address (unless the server allows private networks).
-    pub url: String,
-    /// The event types it receives; omitted or null: all (future types too).
-    pub types: Option<Vec<String>>,
-    pub description: Option<String>,
-}
-
-/// `POST /webhooks/{id}/replay`.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ReplayBody {
-    /// Every matching event with a `seq` greater than this is sent again.
-    pub after: i64,
-}
-
-/// A registered webhook.
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct Webhook {
-    pub id: String,
-    pub url: String,
-    /// The types it receives; null: all.
-    #[schema(value_type = Option<Vec<String>>)]
-    pub types: Option<Vec<EventType>>,
-    pub description: Option<String>,
-    pub created_at: i64,
-}
-
-impl From<events::Webhook> for Webhook {
-    fn from(w: events::Webhook) -> Self {
-        Self {
-            id: w.id.as_str().to_owned(),
-            url: w.url,
-            types: w.types,
-            description: w.description,
-            created_at: w.created_at,
-        }
-    }
-}
-
-/// The reply that registers a webhook: the only one that shows its secret.
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct WebhookCreated {
-    pub id: String,
-    pub url: String,
-    #[schema(value_type = Option<Vec<String>>)]
-    pub types: Option<Vec<EventType>>,
-    pub description: Option<String>,
-    /// `whsec_<base64>`: the Standard Webhooks signing secret. Shown only
-    /// here.
-    pub secret: String,
-    pub created_at: i64,
-}
-
-/// The webhooks of the project.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct WebhookList {
-    pub items: Vec<Webhook>,
-}
-
-/// One delivery attempt (or, `Pending`, the next one due).
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct Delivery {
-    pub event_seq: i64,
-    /// 1 for the first attempt at this event.
-    pub attempt: u32,
-    pub status: DeliveryStatus,
-    /// The receiver's HTTP status, if it answered.
-    pub http_status: Option<u16>,
-    /// Why it failed.
-    pub error: Option<String>,
-    /// Epoch milliseconds of the attempt (`Pending`: when it is due).
-    pub at: i64,
-    /// When it is tried again.
-    pub next_attempt_at: Option<i64>,
-}
-
-impl From<events::Delivery> for Delivery {
-    fn from(d: events::Delivery) -> Self {
-        Self {
-            event_seq: d.event_seq,
-            attempt: d.attempt,
-            status: d.status,
-            http_status: d.http_status,
-            error: d.error,
-            at: d.at,
-            next_attempt_at: d.next_attempt_at,
-        }
-    }
-}
-
-/// A page of a webhook's deliveries, newest first.
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct DeliveryPage {
-    pub items: Vec<Delivery>,
-    pub page: u32,
-    pub page_size: u32,
-    /// Items in all pages.
-    pub total: i64,
-}
-
-impl DeliveryPage {
-    pub fn new(paged: Page<events::Delivery>, page: PageRequest) -> Self {
-        Self {
-            items: paged.items.into_iter().map(Delivery::from).collect(),
-            page: page.page,
-            page_size: page.size,
-            total: paged.total,
-        }
-    }
 }
 
 /// `GET /webhooks/{id}/deliveries`.

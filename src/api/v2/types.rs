@@ -3,21 +3,13 @@
 use crate::auth::CustomerKeyInfo;
 use serde::Serialize;
 use utoipa::ToSchema;
-use wallet_core::model::{Page, PageRequest};
-// The API's objects live in wallet_core::wire: what events carry too.
+// The API's objects and their pages live in wallet_core::wire: what events
+// carry and what a client reads too.
 pub use wallet_core::wire::{
-    Asset, BalanceAt, Customer, Entry, Expiring, Hold, HoldStatus, Item, ItemHistoryStep, ItemStatus, Lot,
-    LotStatus, OperationType, Project, Transaction, Wallet, WalletStatus,
+    Asset, AssetPage, BalanceAt, Customer, CustomerKey, CustomerKeyPage, CustomerPage, Duplicate, EntryPage,
+    Expiring, Hold, HoldPage, HoldStatus, Item, ItemHistoryPage, ItemPage, ItemStatus, LotPage, LotStatus,
+    OperationType, Project, Transaction, TransactionPage, Wallet, WalletPage, WalletStatus,
 };
-
-/// The reply to a `referenceId` used before: the stored transaction.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Duplicate {
-    /// Always `DuplicateReferenceId`.
-    pub status: &'static str,
-    pub message: String,
-    pub transaction: Transaction,
-}
 
 /// Any reply of `POST /transactions` other than a plain success: a
 /// transaction (`Completed`, or `Failed` with `error` and `message`), a
@@ -66,19 +58,6 @@ pub struct BatchReply {
     pub results: Vec<BatchResult>,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct CustomerKey {
-    pub id: String,
-    pub customer_id: String,
-    pub created_at: i64,
-    pub expires_at: Option<i64>,
-    pub revoked_at: Option<i64>,
-    /// The key itself: present only in the reply that creates it.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub token: Option<String>,
-}
-
 impl From<CustomerKeyInfo> for CustomerKey {
     fn from(k: CustomerKeyInfo) -> Self {
         Self {
@@ -91,42 +70,3 @@ impl From<CustomerKeyInfo> for CustomerKey {
         }
     }
 }
-
-macro_rules! page_type {
-    ($name:ident, $item:ty) => {
-        #[derive(Debug, Serialize, ToSchema)]
-        #[serde(rename_all = "camelCase")]
-        pub struct $name {
-            pub items: Vec<$item>,
-            pub page: u32,
-            pub page_size: u32,
-            /// Items in all pages.
-            pub total: i64,
-        }
-
-        impl $name {
-            pub fn new<R>(paged: Page<R>, page: PageRequest) -> Self
-            where
-                $item: From<R>,
-            {
-                Self {
-                    items: paged.items.into_iter().map(<$item>::from).collect(),
-                    page: page.page,
-                    page_size: page.size,
-                    total: paged.total,
-                }
-            }
-        }
-    };
-}
-
-page_type!(AssetPage, Asset);
-page_type!(CustomerPage, Customer);
-page_type!(WalletPage, Wallet);
-page_type!(EntryPage, Entry);
-page_type!(TransactionPage, Transaction);
-page_type!(HoldPage, Hold);
-page_type!(LotPage, Lot);
-page_type!(CustomerKeyPage, CustomerKey);
-page_type!(ItemPage, Item);
-page_type!(ItemHistoryPage, ItemHistoryStep);

@@ -2,7 +2,7 @@
 
 use crate::api::v2::auth::Auth;
 use crate::api::v2::error::{ErrorBody, ErrorStatus, V2Error};
-use crate::api::v2::requests::{row_id, BatchBody, RangeQuery, TransactionBody, MAX_BATCH};
+use crate::api::v2::requests::{row_id, BatchBody, IntoRequest, RangeQuery, TransactionBody, MAX_BATCH};
 use crate::api::v2::types::{
     BatchReply, BatchResult, Duplicate, Hold, Item, Transaction, TransactionPage, TransactionReply,
 };
@@ -67,7 +67,7 @@ fn reply(outcome: TransactionOutcome) -> (StatusCode, TransactionReply) {
         TransactionOutcome::Duplicate(row, touched) => (
             StatusCode::CONFLICT,
             TransactionReply::Duplicate(Duplicate {
-                status: "DuplicateReferenceId",
+                status: "DuplicateReferenceId".to_owned(),
                 message: "this referenceId was used before; nothing was applied now. \
                           The stored transaction is attached"
                     .to_owned(),
