@@ -147,20 +147,37 @@ pub async fn stream(
         Some(a) => after(Some(a))?,
         None => ledger.event_head(&caller).await?,
     };
+    Ok(sse(
+        ledger.get_ref().clone(),
+        caller,
+        start,
+        types,
+        stopping.get_ref().clone(),
+    ))
+}
+
+/// The Server-Sent Events response of `caller`'s events after `start`
+/// (of `types`; all when empty), as [`stream`] sends them: the admin
+/// page's live feed is the same stream for the operator.
+pub fn sse(
+    ledger: Ledger,
+    caller: Caller,
+    start: i64,
+    types: Vec<EventType>,
+    stopping: Stopping,
+) -> HttpResponse {
     let (sender, receiver) = mpsc::channel::<Bytes>(16);
-    let ledger = ledger.get_ref().clone();
-    let stopping = stopping.get_ref().clone();
     actix_web::rt::spawn(async move {
         if let Err(e) = pump(&ledger, &caller, start, types, &sender, stopping).await {
             log::warn!("an event stream ended: {e}");
         }
     });
-    Ok(HttpResponse::Ok()
+    HttpResponse::Ok()
         .content_type("text/event-stream")
         .insert_header((header::CACHE_CONTROL, "no-cache"))
         // Proxies (nginx) must not buffer it.
         .insert_header(("x-accel-buffering", "no"))
-        .streaming(Frames(receiver)))
+        .streaming(Frames(receiver))
 }
 
 /// One event as an SSE frame.
