@@ -4,12 +4,13 @@
 //! Completed transactions per minute of the last hour, Open holds, each
 //! webhook's health and backlog; and the search by each kind of id.
 
-use crate::answers::completed;
+use crate::answers::{completed, failed};
 use crate::fixture::{hold, issue, issue_expiring, redeem, transfer, Fixture, T0};
 use crate::harness::TestDb;
 use wallet_core::events::{settle, Attempt, DeliveryStatus, RetrySchedule};
 use wallet_core::model::Millis;
 use wallet_core::overview::{DayTotals, DAY, MINUTE};
+use wallet_core::planner::FailCode;
 
 /// Activity on two UTC days (either side of a midnight), one older issue
 /// (outside the 30 days, inside the supply), a lot's expiry, an Open hold,
@@ -42,6 +43,11 @@ pub async fn the_overview_sums_real_activity_per_utc_day_and_minute(db: TestDb) 
     fx.issue(&caller, w1, 100).await;
     completed(fx.post(&caller, vec![transfer(w1, w2, 30)]).await);
     completed(fx.post(&caller, vec![redeem(w2, 10)]).await);
+    // Recorded, Failed: counted in no minute and no day.
+    failed(
+        fx.post(&caller, vec![issue(w1, 1), redeem(w2, 10_000)]).await,
+        FailCode::InsufficientFunds,
+    );
     fx.issue(&other, elsewhere, 1_000).await;
     fx.clock.set(next_day + 10_000); // 00:00:10, the next UTC day
     completed(
@@ -129,7 +135,7 @@ pub async fn the_overview_sums_real_activity_per_utc_day_and_minute(db: TestDb) 
     for (n, (minute, count)) in o.minutes.iter().enumerate() {
         assert_eq!(*minute, next_day + MINUTE - (59 - n as i64) * MINUTE);
         let expected = match n {
-            57 => 3, // 23:59: issue, transfer, redeem (not the other project's)
+            57 => 3, // 23:59: issue, transfer, redeem (not the Failed one, nor the other project's)
             58 => 2, // 00:00: the expiring issue, the hold
             59 => 1, // 00:01: the lot's expiry
             _ => 0,
