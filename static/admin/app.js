@@ -1143,6 +1143,7 @@
     live: [], // the live feed's events, newest first
     liveSeq: null,
     liveGeneration: 0,
+    liveAbort: null, // ends the open stream
     reloadTimer: null,
   };
   window.walletAdminDashboard = dash;
@@ -1269,15 +1270,17 @@
    * session cookie goes along); reconnects after the last seq seen.
    */
   async function followLive() {
-    const generation = ++dash.liveGeneration;
+    stopLive();
+    const generation = dash.liveGeneration;
     dash.live = [];
     dash.liveSeq = null;
     renderLive();
     while (generation === dash.liveGeneration && !$('app').hidden) {
       const after = dash.liveSeq === null ? '' : `?after=${dash.liveSeq}`;
       try {
+        dash.liveAbort = new AbortController();
         const response = await fetch(API + projectPath('/events/stream') + after, {
-          credentials: 'same-origin', headers: { Accept: 'text/event-stream' },
+          credentials: 'same-origin', headers: { Accept: 'text/event-stream' }, signal: dash.liveAbort.signal,
         });
         if (response.status === 401) { loggedOut('Your session has ended. Log in again.'); return; }
         if (!response.ok || !response.body) throw new Error(`the live feed answered ${response.status}`);
@@ -1313,7 +1316,11 @@
     }
   }
 
-  function stopLive() { dash.liveGeneration += 1; }
+  /** Ends the live feed at once (a project switch, a logout): the server's stream ends with it. */
+  function stopLive() {
+    dash.liveGeneration += 1;
+    if (dash.liveAbort) dash.liveAbort.abort();
+  }
 
   async function dashSearch(event) {
     event.preventDefault();
