@@ -18,6 +18,24 @@ use std::collections::BTreeMap;
 use wallet_core::ids::AssetId;
 use wallet_core::overview::{AssetStats, DayStats, LedgerStats, OverviewWindow, DAY, MINUTE};
 
+/// Per asset, UTC day and kind, the entries of the window's transactions:
+/// a range of `transactions_by_time`, then each one's entries by
+/// `entries_by_transaction` (`plans` holds it to that).
+pub(crate) const DAYS_SQL: &str =
+    "SELECT w.asset_id, t.created_at / ?4, e.kind, sum(e.amount >> 32), sum(e.amount & 4294967295)
+     FROM transactions t
+     JOIN entries e ON e.transaction_id = t.id
+     JOIN wallets w ON w.id = e.wallet_id
+     WHERE t.project_id = ?1 AND t.created_at >= ?2 AND t.created_at < ?3
+       AND e.kind IN ('Issue', 'Redeem', 'Expire')
+     GROUP BY 1, 2, 3";
+
+/// Per minute, the Completed transactions of the window: a range of
+/// `transactions_by_time`.
+pub(crate) const MINUTES_SQL: &str = "SELECT created_at / ?4, count(*) FROM transactions
+     WHERE project_id = ?1 AND created_at >= ?2 AND created_at < ?3 AND status = 'Completed'
+     GROUP BY 1";
+
 fn count(n: i64) -> u64 {
     u64::try_from(n).unwrap_or(0)
 }
@@ -60,15 +78,7 @@ pub(crate) fn ledger_stats(
     }
 
     let mut days: BTreeMap<(i64, i64), DayStats> = BTreeMap::new();
-    let mut entries = conn.prepare_cached(
-        "SELECT w.asset_id, t.created_at / ?4, e.kind, sum(e.amount >> 32), sum(e.amount & 4294967295)
-         FROM transactions t
-         JOIN entries e ON e.transaction_id = t.id
-         JOIN wallets w ON w.id = e.wallet_id
-         WHERE t.project_id = ?1 AND t.created_at >= ?2 AND t.created_at < ?3
-           AND e.kind IN ('Issue', 'Redeem', 'Expire')
-         GROUP BY 1, 2, 3",
-    )?;
+    let mut entries = conn.prepare_cached(DAYS_SQL)?;
     let mut rows_ = entries.query(params![project, window.days_from, window.to, DAY])?;
     while let Some(r) = rows_.next()? {
         let (asset, day): (i64, i64) = (r.get(0)?, r.get(1)?);
@@ -84,11 +94,7 @@ pub(crate) fn ledger_stats(
         }
     }
 
-    let mut per_minute = conn.prepare_cached(
-        "SELECT created_at / ?4, count(*) FROM transactions
-         WHERE project_id = ?1 AND created_at >= ?2 AND created_at < ?3 AND status = 'Completed'
-         GROUP BY 1",
-    )?;
+    let mut per_minute = conn.prepare_cached(MINUTES_SQL)?;
     let minutes = per_minute
         .query_map(params![project, window.minutes_from, window.to, MINUTE], |r| {
             Ok((r.get::<_, i64>(0)? * MINUTE, count(r.get(1)?)))
