@@ -134,7 +134,10 @@ async function dashboardSteps(page, v2, refs) {
     'the minutes chart counts other transactions than GET /overview');
   check(asset.days.length === 30 && asset.days.every((d) => d.day % 86400000 === 0), 'not 30 UTC days');
   const today = asset.days[29];
-  check(Number(today.issued) >= 1234 && Number(today.redeemed) >= 50, `today's totals are ${JSON.stringify(today)}`);
+  // Summed over the days: a run across a UTC midnight splits them over two.
+  const issued = sum(asset.days.map((d) => d.issued));
+  const redeemed = sum(asset.days.map((d) => d.redeemed));
+  check(issued >= 1234 && redeemed >= 50, `issued ${issued}, redeemed ${redeemed} in 30 days`);
   check(sum(asset.days.map((d) => d.expired)) === Number(env('EXPIRED_TODAY')), `expired: ${JSON.stringify(asset.days.map((d) => d.expired))}`);
   check(sum(api.body.minutes.map((m) => m.transactions)) >= 15, `transactions in the last hour: ${JSON.stringify(api.body.minutes)}`);
   check(Number(asset.openHolds) >= 1 && Number(asset.held) > 0, `open holds: ${JSON.stringify(asset)}`);
