@@ -5,7 +5,7 @@
 
 use crate::app::v2::{ctx, hold, issue, next_ref, redeem, transfer, Ctx};
 use crate::app::{spawn_app_with, TestApp};
-use crate::events_support::{eventually, Answer, Receiver, Sse};
+use crate::events_support::{eventually, Answer, Receiver, Sse, PATIENCE};
 use serde_json::{json, Value};
 use wallet_service::config::Settings;
 
@@ -257,4 +257,16 @@ async fn the_live_feed_streams_the_projects_new_events_to_the_session() {
     )
     .await;
     assert_eq!(again.next().await.id, head["seq"].as_i64().unwrap());
+
+    // A logout ends an open stream of that session at its next batch.
+    let (other, csrf) = app.admin_login().await;
+    let mut closing = Sse::admin(&app, &other, "default", "").await;
+    let out = app.admin("POST", "/logout", &other, Some(&csrf), None).await;
+    assert!(out.status().is_success(), "logout: {}", out.status());
+    c.tx_ok(&app, vec![issue(&alice, 1)]).await;
+    let ended = tokio::time::timeout(PATIENCE, closing.ends()).await;
+    assert_eq!(ended.ok(), Some(true), "the stream outlived its session");
+    // The other session's stream goes on.
+    c.tx_ok(&app, vec![issue(&alice, 1)]).await;
+    assert!(feed.next().await.id > 0);
 }

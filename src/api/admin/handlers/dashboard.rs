@@ -6,8 +6,9 @@
 use super::{ok, operator};
 use crate::api::admin::auth::Admin;
 use crate::api::admin::error::AdminError;
+use crate::api::admin::session::{self, COOKIE};
 use crate::api::v2::event_types::Delivery;
-use crate::api::v2::handlers::events::sse;
+use crate::api::v2::handlers::events::{sse, StillAllowed};
 use crate::api::v2::types::{Customer, Item, Transaction};
 use crate::webhooks::Stopping;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -264,11 +265,22 @@ pub async fn stream(
         Some(a) => a,
         None => ledger.event_head(&caller).await?,
     };
+    // The session is checked again before every batch and keep-alive: a
+    // logout, an expiry or a new admin password ends the stream.
+    let still_allowed: Option<StillAllowed> = request.cookie(COOKIE).map(|cookie| {
+        let (ledger, token) = (ledger.get_ref().clone(), cookie.value().to_owned());
+        let check: StillAllowed = Box::new(move || {
+            let (ledger, token) = (ledger.clone(), token.clone());
+            Box::pin(async move { matches!(session::find(&ledger, &token).await, Ok(Some(_))) })
+        });
+        check
+    });
     Ok(sse(
         ledger.get_ref().clone(),
         caller,
         start,
         Vec::new(),
         stopping.get_ref().clone(),
+        still_allowed,
     ))
 }
