@@ -30,6 +30,8 @@ const PLAYWRIGHT_CORE_VERSION: &str = "1.65.1";
 const HOLD_USER: &str = "hold-user";
 /// The customer whose wallet has lots (`arrange_holds`).
 const LOT_USER: &str = "lot-user";
+/// What expired today (`arrange_holds`): the dashboard's daily chart shows it.
+const EXPIRING: i64 = 25;
 
 /// A child process in its own process group; on drop the whole group is
 /// killed, so a failing or hanging run never leaves Node or Chromium behind.
@@ -161,7 +163,8 @@ fn playwright_core(manifest_dir: &Path, work: &Path) -> PathBuf {
 /// Lots: `lot-user`'s wallet got 100 plain, 60 expiring in 10 days and 40
 /// in 20 days, then redeemed 50 (taken from the sooner lot: 10 left of it)
 /// and placed hold `lot-hold` of 20 (earmarking 10 of each lot): balance
-/// 150, held 20, expiring 10 and 40.
+/// 150, held 20, expiring 10 and 40. For the dashboard: `hold-payee` sends
+/// 30 to `dash-user`, and gets a lot of 25 that expires at once.
 fn arrange_holds(db: &Path) {
     use wallet_core::operation::Operation;
     use wallet_core::policy::Caller;
@@ -170,7 +173,7 @@ fn arrange_holds(db: &Path) {
     use wallet_service::auth::Credentials;
     use wallet_service::config::Settings;
     use wallet_testkit::fixture::{
-        capture, customer_id, default_asset, hold, issue, project_id, request, text,
+        capture, customer_id, default_asset, hold, issue, project_id, request, text, transfer,
     };
 
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -196,7 +199,7 @@ fn arrange_holds(db: &Path) {
             .await
             .expect("the access key authenticates");
         let mut wallets = Vec::new();
-        for customer in [HOLD_USER, "hold-payee", LOT_USER] {
+        for customer in [HOLD_USER, "hold-payee", LOT_USER, "dash-user"] {
             ledger
                 .upsert_customer(&caller, customer_id(customer), None, None)
                 .await
@@ -213,7 +216,7 @@ fn arrange_holds(db: &Path) {
                 .expect("the wallet opens");
             wallets.push(wallet.id);
         }
-        let (source, payee, lots) = (wallets[0], wallets[1], wallets[2]);
+        let (source, payee, lots, dash) = (wallets[0], wallets[1], wallets[2], wallets[3]);
         let in_a_day = wallet_core::clock::system_now() + 86_400_000;
         let expiring = |amount: i64, days: i64| Operation::Issue {
             destination: lots,
@@ -271,6 +274,47 @@ fn arrange_holds(db: &Path) {
                 "arranging the holds, step {i}: {outcome:?}"
             );
         }
+
+        // For the dashboard: a transfer, and a lot of 25 that expires today.
+        let soon = wallet_core::clock::system_now() + 1_500;
+        let dashboard = [
+            vec![transfer(payee, dash, 30)],
+            vec![Operation::Issue {
+                destination: payee,
+                amount: wallet_core::operation::Quantity::new(EXPIRING).expect("an amount"),
+                expires_at: Some(soon),
+            }],
+        ];
+        for (i, operations) in dashboard.into_iter().enumerate() {
+            let outcome = ledger
+                .post_transaction(&caller, request(&format!("browser-dashboard-{i}"), operations))
+                .await
+                .expect("the transaction is answered");
+            assert!(
+                matches!(outcome, TransactionOutcome::Completed(..)),
+                "arranging the dashboard, step {i}: {outcome:?}"
+            );
+        }
+        // The expiry use case the server's worker runs (whichever runs it
+        // first expires the lot; the other finds nothing due).
+        while wallet_core::clock::system_now() <= soon {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        ledger.expire_due_lots().await.expect("the due lots expire");
+        let expired = ledger
+            .wallet_lots(
+                &caller,
+                payee,
+                Some(wallet_core::model::LotStatus::Expired),
+                wallet_core::model::PageRequest::ALL,
+            )
+            .await
+            .expect("the lots read");
+        assert_eq!(
+            expired.items.len(),
+            1,
+            "the lot of {EXPIRING} expired: {expired:?}"
+        );
     });
 }
 
@@ -299,6 +343,8 @@ fn admin_page_in_headless_chromium() {
     for old in [
         "desktop.png",
         "phone.png",
+        "dashboard.png",
+        "dashboard-phone.png",
         "desktop-full.png",
         "phone-full.png",
         "failure.png",
@@ -336,6 +382,7 @@ fn admin_page_in_headless_chromium() {
             .env("ADMIN_PASSWORD", password)
             .env("HOLD_USER", HOLD_USER)
             .env("LOT_USER", LOT_USER)
+            .env("EXPIRED_TODAY", EXPIRING.to_string())
             .env("PLAYWRIGHT_CORE", &playwright)
             .env("CHROMIUM", CHROMIUM)
             .env("SDK_PYTHON", &python)
@@ -400,7 +447,12 @@ fn admin_page_in_headless_chromium() {
         format!("http://127.0.0.1:{}", server.port),
         "config file: {text}"
     );
-    for (name, width, height) in [("desktop.png", 1280, 800), ("phone.png", 390, 844)] {
+    for (name, width, height) in [
+        ("desktop.png", 1280, 800),
+        ("phone.png", 390, 844),
+        ("dashboard.png", 1280, 800),
+        ("dashboard-phone.png", 390, 844),
+    ] {
         let size = png_size(&work.join(name));
         assert_eq!(size, (width, height), "{name} has the wrong size");
         println!("screenshot {} ({width}×{height})", work.join(name).display());

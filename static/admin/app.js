@@ -320,6 +320,7 @@
 
   function loggedOut(message) {
     state.csrf = null;
+    stopLive();
     clearTimeout(state.expiryTimer);
     for (const id of ['credential-secret', 'customer-key-secret']) clearSecret($(id));
     show($('app'), false);
@@ -390,7 +391,11 @@
       act($('credentials'), null, () => state.lists.authorities.reload(0)),
       act($('projects'), null, () => state.lists.projects.reload()),
       act($('webhooks'), null, () => state.lists.webhooks.reload(0)),
+      act($('overview'), null, loadOverview),
     ]);
+    $('dash-search-results').replaceChildren();
+    // Not awaited: they follow the project until it changes.
+    act($('overview'), null, followLive);
     // Not awaited: it follows the feed until the project changes.
     act($('events'), null, () => state.feed.start());
   }
@@ -1125,7 +1130,245 @@
     });
   }
 
+  // ---------- the overview (dashboard) ----------
+
+  const CHART_HEIGHT = 220;
+  const LIVE_SHOWN = 20;
+
+  /** The charts and the numbers they were drawn from; window.walletAdminDashboard shows them to tests. */
+  const dash = {
+    overview: null,
+    charts: { days: null, minutes: null },
+    asset: null, // id of the asset the daily chart shows
+    live: [], // the live feed's events, newest first
+    liveSeq: null,
+    liveGeneration: 0,
+    liveAbort: null, // ends the open stream
+    reloadTimer: null,
+  };
+  window.walletAdminDashboard = dash;
+
+  const num = (v) => Number(v);
+
+  function chartWidth(node) {
+    return Math.max(260, Math.floor(node.getBoundingClientRect().width || node.clientWidth || 320));
+  }
+
+  const UTC = (ts) => uPlot.tzDate(new Date(ts * 1e3), 'Etc/UTC');
+
+  /** Replaces a chart: uPlot draws onto a canvas, so only its options and data are ours. */
+  function drawChart(name, node, opts, data) {
+    if (dash.charts[name]) dash.charts[name].destroy();
+    node.replaceChildren();
+    dash.charts[name] = new uPlot({ width: chartWidth(node), height: CHART_HEIGHT, tzDate: UTC, ...opts }, data, node);
+  }
+
+  function drawDays() {
+    const o = dash.overview;
+    const asset = o && o.assets.find((a) => a.id === dash.asset);
+    if (!asset) return;
+    const bars = uPlot.paths.bars({ size: [0.8, 24], gap: 1 });
+    const x = asset.days.map((d) => num(d.day) / 1000);
+    const value = (v) => (v === null || v === undefined ? '—' : formatUnits(String(v), asset.fractions));
+    drawChart('days', $('chart-days'), {
+      series: [
+        { label: 'Day (UTC)', value: '{YYYY}-{MM}-{DD}' },
+        { label: 'Issued', points: { show: false }, stroke: '#1a7f37', fill: 'rgba(26,127,55,0.45)', paths: bars, value: (u, v) => value(v) },
+        { label: 'Redeemed', points: { show: false }, stroke: '#2457c5', fill: 'rgba(36,87,197,0.45)', paths: bars, value: (u, v) => value(v) },
+        { label: 'Expired', points: { show: false }, stroke: '#b42318', fill: 'rgba(180,35,24,0.45)', paths: bars, value: (u, v) => value(v) },
+      ],
+      axes: [{ space: 60 }, { size: 60, values: (u, vals) => vals.map((v) => value(Math.round(v))) }],
+      scales: { x: { time: true, range: (u, min, max) => [min - 43200, max + 43200] } },
+    }, [x, asset.days.map((d) => num(d.issued)), asset.days.map((d) => num(d.redeemed)), asset.days.map((d) => num(d.expired))]);
+  }
+
+  function drawMinutes() {
+    const o = dash.overview;
+    drawChart('minutes', $('chart-minutes'), {
+      series: [
+        { label: 'Minute (UTC)', value: '{HH}:{mm}' },
+        { label: 'Transactions', stroke: '#2457c5', fill: 'rgba(36,87,197,0.15)', width: 2, points: { show: false } },
+      ],
+      axes: [{ space: 60 }, { size: 44 }],
+      scales: { y: { range: (u, min, max) => [0, Math.max(1, max)] } },
+    }, [o.minutes.map((m) => num(m.minute) / 1000), o.minutes.map((m) => num(m.transactions))]);
+  }
+
+  function renderAssets(o) {
+    $('dash-assets').replaceChildren(...o.assets.map((a) => h('div', { class: 'tile', 'data-asset': a.id },
+      h('div', { class: 'tile-head' }, h('strong', { text: a.code }), h('span', { class: 'muted', text: a.name })),
+      h('div', { class: 'tile-big', title: `${a.supply} smallest parts` }, formatUnits(String(a.supply), a.fractions)),
+      h('div', { class: 'muted', text: `in ${a.wallets} wallet${a.wallets === 1 ? '' : 's'}` }),
+      h('div', null, `${a.openHolds} open hold${a.openHolds === 1 ? '' : 's'} · `,
+        h('span', { title: `${a.held} smallest parts` }, formatUnits(String(a.held), a.fractions)), ' held'))));
+    if (o.assets.length === 0) $('dash-assets').append(h('p', { class: 'hint', text: 'No asset yet.' }));
+    const select = $('dash-asset');
+    if (!o.assets.some((a) => a.id === dash.asset)) {
+      // The busiest asset of the month first.
+      const moved = (a) => a.days.reduce((n, d) => n + Math.abs(num(d.issued)) + Math.abs(num(d.redeemed)) + Math.abs(num(d.expired)), 0);
+      const busiest = [...o.assets].sort((p, q) => moved(q) - moved(p))[0];
+      dash.asset = busiest ? busiest.id : null;
+    }
+    select.replaceChildren(...o.assets.map((a) => h('option', { value: a.id, text: a.code })));
+    if (dash.asset) select.value = dash.asset;
+  }
+
+  function renderWebhookHealth(o) {
+    if (o.webhooks.length === 0) {
+      $('dash-webhooks').replaceChildren(h('p', { class: 'hint', text: 'No webhooks.' }));
+      return;
+    }
+    const rows = o.webhooks.map((w) => {
+      const last = w.lastDelivery;
+      const healthy = !w.failing && !w.dead;
+      return h('tr', { class: healthy ? null : 'warn', 'data-webhook': w.id },
+        h('td', { 'data-label': 'URL' }, h('code', { text: w.url })),
+        h('td', { 'data-label': 'Last attempt' }, last
+          ? h('span', null, badge(last.status), ' ', last.httpStatus ? `HTTP ${last.httpStatus} · ` : '', formatTime(last.at))
+          : '—'),
+        h('td', { 'data-label': 'Failing', class: 'num' }, String(w.failing)),
+        h('td', { 'data-label': 'Dead', class: 'num' }, String(w.dead)),
+        h('td', { 'data-label': 'Backlog', class: 'num' }, String(w.backlog)));
+    });
+    $('dash-webhooks').replaceChildren(h('div', { class: 'table-wrap' }, h('table', { class: 'list' },
+      h('thead', null, h('tr', null, ['URL', 'Last attempt', 'Failing', 'Dead', 'Backlog'].map((t) => h('th', { scope: 'col', text: t })))),
+      h('tbody', null, rows))));
+  }
+
+  async function loadOverview() {
+    const o = await api('GET', projectPath('/overview'));
+    dash.overview = o;
+    renderAssets(o);
+    renderWebhookHealth(o);
+    drawDays();
+    drawMinutes();
+    $('overview').dataset.loaded = String(Date.now());
+  }
+
+  /** Many events at once (a batch) reload the overview once. */
+  function overviewSoon() {
+    clearTimeout(dash.reloadTimer);
+    dash.reloadTimer = setTimeout(() => act($('overview'), null, loadOverview), 800);
+  }
+
+  function renderLive() {
+    const items = dash.live.map((e) => h('li', { 'data-seq': String(e.seq) },
+      h('span', { class: 'live-meta' }, `#${e.seq} `, h('code', { text: e.type }), ' ', formatTime(e.createdAt)),
+      h('span', { class: 'live-about' }, eventSummary(e))));
+    $('dash-live').replaceChildren(...items);
+    if (items.length === 0) $('dash-live').append(h('li', { class: 'muted', text: 'Waiting for the next event…' }));
+  }
+
+  function liveState(text, on) {
+    const badgeNode = $('dash-live-state');
+    badgeNode.textContent = text;
+    badgeNode.className = 'badge ' + (on ? 'b-completed' : 'b-suspended');
+  }
+
+  /**
+   * Follows the project's Server-Sent Events stream (fetch, so any event type is read and the
+   * session cookie goes along); reconnects after the last seq seen.
+   */
+  async function followLive() {
+    stopLive();
+    const generation = dash.liveGeneration;
+    dash.live = [];
+    dash.liveSeq = null;
+    renderLive();
+    while (generation === dash.liveGeneration && !$('app').hidden) {
+      const after = dash.liveSeq === null ? '' : `?after=${dash.liveSeq}`;
+      try {
+        dash.liveAbort = new AbortController();
+        const response = await fetch(API + projectPath('/events/stream') + after, {
+          credentials: 'same-origin', headers: { Accept: 'text/event-stream' }, signal: dash.liveAbort.signal,
+        });
+        if (response.status === 401) { loggedOut('Your session has ended. Log in again.'); return; }
+        if (!response.ok || !response.body) throw new Error(`the live feed answered ${response.status}`);
+        liveState('live', true);
+        const reader = response.body.getReader();
+        const decoder = new TextDecoder();
+        let buffer = '';
+        for (;;) {
+          const { value, done } = await reader.read();
+          if (done || generation !== dash.liveGeneration) { reader.cancel().catch(() => {}); break; }
+          buffer += decoder.decode(value, { stream: true });
+          let end;
+          while ((end = buffer.indexOf('\n\n')) >= 0) {
+            const block = buffer.slice(0, end);
+            buffer = buffer.slice(end + 2);
+            const data = block.split('\n').find((l) => l.startsWith('data: '));
+            if (!data) continue; // a comment (connected, keep-alive)
+            const event = parseJson(data.slice(6));
+            dash.liveSeq = event.seq;
+            dash.live.unshift(event);
+            dash.live.length = Math.min(dash.live.length, LIVE_SHOWN);
+            renderLive();
+            overviewSoon();
+          }
+        }
+      } catch (err) {
+        if (generation !== dash.liveGeneration) return;
+        setMsg($('overview'), `Live feed: ${err.message || err}`);
+      }
+      if (generation !== dash.liveGeneration) return;
+      liveState('reconnecting', false);
+      await new Promise((r) => setTimeout(r, 3000));
+    }
+  }
+
+  /** Ends the live feed at once (a project switch, a logout): the server's stream ends with it. */
+  function stopLive() {
+    dash.liveGeneration += 1;
+    if (dash.liveAbort) dash.liveAbort.abort();
+  }
+
+  async function dashSearch(event) {
+    event.preventDefault();
+    const q = $('dash-search-q').value.trim();
+    await act($('overview'), event.currentTarget.querySelector('button'), async () => {
+      const reply = await api('GET', projectPath(`/search?q=${encodeURIComponent(q)}`));
+      const open = (label, fn) => h('button', { type: 'button', class: 'link', onclick: () => act($('overview'), null, fn) }, label);
+      const rows = reply.results.map((r) => {
+        switch (r.kind) {
+          case 'transaction':
+            return h('li', { 'data-kind': 'transaction' }, badge(r.transaction.status), ` transaction (by ${r.matched}) `,
+              open(r.transaction.id, () => openTransaction(r.transaction.id)),
+              r.transaction.referenceId ? ` · ${r.transaction.referenceId}` : '', ` · ${formatTime(r.transaction.createdAt)}`);
+          case 'customer':
+            return h('li', { 'data-kind': 'customer' }, badge(r.customer.status), ' customer ',
+              open(r.customer.id, () => openCustomer(r.customer.id)), r.customer.name ? ` · ${r.customer.name}` : '');
+          case 'item':
+            return h('li', { 'data-kind': 'item' }, badge(r.item.status), ' item ',
+              open(r.item.id, () => openItem(r.item.id)), ` · ${r.item.itemType}`,
+              r.item.customerId ? ` · owned by ${r.item.customerId}` : ' · in stock');
+          default:
+            return h('li', null, r.kind);
+        }
+      });
+      $('dash-search-results').replaceChildren(rows.length
+        ? h('ul', { class: 'results' }, rows)
+        : h('p', { class: 'hint', text: `Nothing in project ${state.project} is named "${q}".` }));
+    });
+  }
+
+  function wireDashboard() {
+    $('dash-search').addEventListener('submit', dashSearch);
+    $('overview-reload').addEventListener('click', (e) => act($('overview'), e.currentTarget, loadOverview));
+    $('dash-asset').addEventListener('change', (e) => { dash.asset = e.currentTarget.value; drawDays(); });
+    let resizing = null;
+    window.addEventListener('resize', () => {
+      clearTimeout(resizing);
+      resizing = setTimeout(() => {
+        for (const [name, id] of [['days', 'chart-days'], ['minutes', 'chart-minutes']]) {
+          const chart = dash.charts[name];
+          if (chart) chart.setSize({ width: chartWidth($(id)), height: CHART_HEIGHT });
+        }
+      }, 150);
+    });
+  }
+
   function wire() {
+    wireDashboard();
     state.lists.webhooks = webhooksList();
     state.feed = eventsFeed();
     $('events-live').addEventListener('change', () => act($('events'), null, () => state.feed.start()));

@@ -5,12 +5,13 @@
 //   ADMIN_PASSWORD     the generated password from admin-password.txt
 //   HOLD_USER          a customer whose points wallet has balance 400 and an
 //                      Open hold escrow-open of 200 (placed by the test)
+//   EXPIRED_TODAY      what the test's lot expiry took today (the daily chart shows it)
 //   PLAYWRIGHT_CORE    folder of the installed playwright-core package
 //   CHROMIUM           the browser to launch (/usr/bin/chromium); never downloaded
 //   SDK_PYTHON         the SDK virtualenv's python
 //   SDK_SCRIPT         tests/admin_browser/sdk_entry.py
 //   DOWNLOAD_DIR       where the authority's config file is saved
-//   SCREENSHOT_DIR     where desktop.png and phone.png go
+//   SCREENSHOT_DIR     where desktop.png, phone.png, dashboard.png and dashboard-phone.png go
 // Prints one line per step and "admin browser checks passed" at the end;
 // any failure exits 1 with the reason.
 'use strict';
@@ -90,6 +91,137 @@ async function eventSteps(page, v2, walletId) {
   await hookRow.locator('input').fill('0');
   await hookRow.locator('button', { hasText: 'Replay' }).click();
   await page.locator('#webhooks .msg', { hasText: 'will be sent again' }).waitFor();
+}
+
+/**
+ * The overview: its charts are drawn from the API's numbers (uPlot's own data equals
+ * GET /overview, and the canvases hold the series' colours), the supply and webhook
+ * health are shown, the live feed shows a transaction made now, the search finds each
+ * kind and opens it; screenshots at desktop and phone width.
+ */
+async function dashboardSteps(page, v2, refs) {
+  const adminApi = (route) => page.evaluate(async (r) => {
+    const response = await fetch(`/admin/api${r}`, { credentials: 'same-origin' });
+    return { status: response.status, body: await response.json() };
+  }, route);
+  const reload = async () => {
+    const before = await page.getAttribute('#overview', 'data-loaded');
+    await page.click('#overview-reload');
+    await page.waitForFunction((b) => document.getElementById('overview').dataset.loaded !== b, before);
+  };
+
+  step('the overview draws its charts from GET /overview');
+  await page.evaluate(() => document.getElementById('overview').scrollIntoView());
+  await reload();
+  const api = await adminApi('/projects/default/overview');
+  check(api.status === 200, `GET /overview answered ${JSON.stringify(api)}`);
+  const shown = await page.evaluate(() => {
+    const d = window.walletAdminDashboard;
+    return { asset: d.asset, overview: d.overview, days: d.charts.days.data, minutes: d.charts.minutes.data };
+  });
+  const asset = api.body.assets.find((a) => a.id === shown.asset);
+  check(asset, `the daily chart shows asset ${shown.asset}, not one of ${JSON.stringify(api.body.assets.map((a) => a.id))}`);
+  const same = (a, b) => JSON.stringify(a) === JSON.stringify(b);
+  check(same(shown.overview.assets, api.body.assets), 'the page drew other asset numbers than GET /overview answers');
+  const expectedDays = [asset.days.map((d) => d.day / 1000), asset.days.map((d) => d.issued),
+    asset.days.map((d) => d.redeemed), asset.days.map((d) => d.expired)];
+  check(same(shown.days, expectedDays), `the daily chart's data ${JSON.stringify(shown.days)} is not the API's ${JSON.stringify(expectedDays)}`);
+  const pageMinutes = shown.overview.minutes;
+  check(same(shown.minutes, [pageMinutes.map((m) => m.minute / 1000), pageMinutes.map((m) => m.transactions)]),
+    "the minutes chart's data is not the overview's minutes");
+  const sum = (xs) => xs.reduce((n, x) => n + Number(x), 0);
+  check(sum(pageMinutes.map((m) => m.transactions)) === sum(api.body.minutes.map((m) => m.transactions)),
+    'the minutes chart counts other transactions than GET /overview');
+  check(asset.days.length === 30 && asset.days.every((d) => d.day % 86400000 === 0), 'not 30 UTC days');
+  const today = asset.days[29];
+  // Summed over the days: a run across a UTC midnight splits them over two.
+  const issued = sum(asset.days.map((d) => d.issued));
+  const redeemed = sum(asset.days.map((d) => d.redeemed));
+  check(issued >= 1234 && redeemed >= 50, `issued ${issued}, redeemed ${redeemed} in 30 days`);
+  check(sum(asset.days.map((d) => d.expired)) === Number(env('EXPIRED_TODAY')), `expired: ${JSON.stringify(asset.days.map((d) => d.expired))}`);
+  check(sum(api.body.minutes.map((m) => m.transactions)) >= 15, `transactions in the last hour: ${JSON.stringify(api.body.minutes)}`);
+  check(Number(asset.openHolds) >= 1 && Number(asset.held) > 0, `open holds: ${JSON.stringify(asset)}`);
+  step(`supply ${asset.supply} ${asset.code}; today issued ${today.issued}, redeemed ${today.redeemed}, expired ${today.expired}`);
+
+  step('the charts are painted: the series colours are on the canvases');
+  const painted = await page.evaluate(() => {
+    const count = (chart, test) => {
+      const { width, height } = chart.ctx.canvas;
+      const px = chart.ctx.getImageData(0, 0, width, height).data;
+      let n = 0;
+      for (let i = 0; i < px.length; i += 4) if (px[i + 3] > 40 && test(px[i], px[i + 1], px[i + 2])) n += 1;
+      return n;
+    };
+    const { days, minutes } = window.walletAdminDashboard.charts;
+    return {
+      issued: count(days, (r, g, b) => g > r + 50 && g > b + 40),
+      line: count(minutes, (r, g, b) => b > r + 80 && b > g + 40),
+    };
+  });
+  check(painted.issued > 50 && painted.line > 20, `the canvases hold too little of the series: ${JSON.stringify(painted)}`);
+
+  step('the supply tiles and the webhook health');
+  const tile = (await page.locator(`#dash-assets .tile[data-asset="${asset.id}"]`).innerText()).replace(/\s+/g, ' ');
+  check(tile.includes(asset.code) && tile.includes(`${asset.openHolds} open hold`), `the tile reads ${JSON.stringify(tile)}`);
+  const hookRow = page.locator('#dash-webhooks tbody tr', { hasText: '192.0.2.1' });
+  await hookRow.waitFor();
+  const hook = api.body.webhooks.find((w) => w.url === 'http://192.0.2.1/hook');
+  check(hook, 'GET /overview lists no webhook');
+  const backlogCell = (await hookRow.locator('td[data-label=Backlog]').innerText()).trim();
+  const pageHook = shown.overview.webhooks.find((w) => w.url === hook.url);
+  check(backlogCell === String(pageHook.backlog) && Number(hook.backlog) >= 0, `the backlog cell reads ${JSON.stringify(backlogCell)}, the overview ${JSON.stringify(pageHook)}`);
+
+  step('the live feed shows a transaction made now, and the overview follows it');
+  const before = sum(shown.overview.minutes.map((m) => m.transactions));
+  const made = await v2('POST', '/transactions', {
+    referenceId: 'browser-dash-live',
+    operations: [{ type: 'Issue', destination: refs.walletId, amount: 5 }],
+  });
+  check(made.status === 201, `issuing answered ${JSON.stringify(made)}`);
+  await page.locator('#dash-live li', { hasText: 'browser-dash-live' }).waitFor();
+  await page.locator('#dash-live-state', { hasText: 'live' }).waitFor();
+  await page.waitForFunction((b) => {
+    const o = window.walletAdminDashboard.overview;
+    return o.minutes.reduce((n, m) => n + Number(m.transactions), 0) > b
+      && window.walletAdminDashboard.charts.minutes.data[1].reduce((n, x) => n + x, 0) > b;
+  }, before);
+
+  step('the search finds a referenceId, a transaction id, a customer and an item, and opens each');
+  const search = async (q, kind, opens) => {
+    await page.fill('#dash-search-q', q);
+    await page.click('#dash-search button[type=submit]');
+    const hit = page.locator(`#dash-search-results li[data-kind=${kind}]`).first();
+    await hit.waitFor();
+    await hit.locator('button.link').click();
+    await page.locator(opens).waitFor({ state: 'visible' });
+    await page.locator(opens).evaluate((n) => { n.hidden = true; });
+    return (await hit.innerText()).replace(/\s+/g, ' ');
+  };
+  const byRef = await search('browser-gold', 'transaction', '#transaction');
+  check(/by referenceId/.test(byRef), `the referenceId hit reads ${JSON.stringify(byRef)}`);
+  const byId = await search(made.body.id, 'transaction', '#transaction');
+  check(/by id/.test(byId) && byId.includes('browser-dash-live'), `the id hit reads ${JSON.stringify(byId)}`);
+  await search(USER_ID, 'customer', '#customer');
+  const item = await search('sword-1', 'item', '#item');
+  check(item.includes('sword'), `the item hit reads ${JSON.stringify(item)}`);
+  await page.fill('#dash-search-q', 'nothing-is-called-this');
+  await page.click('#dash-search button[type=submit]');
+  await page.locator('#dash-search-results', { hasText: 'Nothing in project default' }).waitFor();
+  await page.locator('#dash-search-results').evaluate((n) => n.replaceChildren());
+  await page.fill('#dash-search-q', '');
+
+  step('screenshots: dashboard.png and dashboard-phone.png');
+  const shots = env('SCREENSHOT_DIR');
+  await reload();
+  await page.evaluate(() => document.getElementById('overview').scrollIntoView());
+  await page.screenshot({ path: path.join(shots, 'dashboard.png') });
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.waitForFunction(() => window.walletAdminDashboard.charts.days.width <= 390);
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  check(overflow <= 0, `on a phone the overview is ${overflow} px too wide`);
+  await page.evaluate(() => document.getElementById('overview').scrollIntoView());
+  await page.screenshot({ path: path.join(shots, 'dashboard-phone.png') });
+  await page.setViewportSize({ width: 1280, height: 800 });
 }
 
 async function run(browser) {
@@ -434,6 +566,7 @@ async function steps(page, problems) {
   await itemSteps(page);
   await lotSteps(page);
   await eventSteps(page, v2, wallet.body.id);
+  await dashboardSteps(page, v2, { walletId: wallet.body.id });
 
   step('revoke the access key on the page: listed as revoked, and API v2 refuses it at once');
   const accessRow = page.locator('#authorities-list tbody tr', { hasText: 'browser-key' });

@@ -233,7 +233,19 @@ impl Sse {
         if let Some(id) = last_event_id {
             request = request.header("last-event-id", id);
         }
-        let response = request.send().await.unwrap();
+        Self::from_response(request.send().await.unwrap()).await
+    }
+
+    /// Opens the admin page's live feed of `project`
+    /// (`GET /admin/api/projects/{project}/events/stream{query}`) with the
+    /// session `cookie`.
+    pub async fn admin(app: &TestApp, cookie: &str, project: &str, query: &str) -> Sse {
+        let url = app.url(&format!("/admin/api/projects/{project}/events/stream{query}"));
+        Self::from_response(app.client.get(url).header("Cookie", cookie).send().await.unwrap()).await
+    }
+
+    /// Reads an opened stream: past its first comment.
+    async fn from_response(response: reqwest::Response) -> Sse {
         assert_eq!(response.status().as_u16(), 200, "the stream opens");
         assert_eq!(
             response.headers()["content-type"].to_str().unwrap(),

@@ -18,6 +18,7 @@ mod common;
 mod events_support;
 
 mod admin;
+mod admin_dashboard;
 mod admin_holds;
 mod admin_items;
 mod admin_login;

@@ -53,6 +53,8 @@ mod events_processes;
 
 #[path = "../api/admin.rs"]
 mod admin;
+#[path = "../api/admin_dashboard.rs"]
+mod admin_dashboard;
 #[path = "../api/admin_holds.rs"]
 mod admin_holds;
 #[path = "../api/admin_items.rs"]

@@ -16,6 +16,7 @@
 //! - [`port`]: the storage interface every backend implements; [`Store`]
 //!   wraps it with typed jobs.
 //! - [`Ledger`]: the use cases both APIs and the CLI call.
+//! - [`overview`]: the admin dashboard's numbers of a project.
 
 pub mod amount;
 pub mod check;
@@ -27,6 +28,7 @@ pub mod ids;
 mod ledger;
 pub mod model;
 pub mod operation;
+pub mod overview;
 pub mod planner;
 pub mod policy;
 pub mod port;

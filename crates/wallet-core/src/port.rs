@@ -43,6 +43,7 @@ use crate::model::{
     LotStatus, LotStepKind, Millis, NewAsset, Page, PageRequest, Project, TimeRange, Transaction,
     TransactionStatus, Wallet, WalletStatus,
 };
+use crate::overview::{LedgerStats, OverviewWindow};
 use crate::text::{CustomerId, HoldId, ItemId, ItemProperties, ItemType, PublicId};
 use crate::v1::{InventoryFilter, InventoryLine, V1Entry, WalletTotal, WalletTotalsFilter};
 use crate::StoreError;
@@ -465,6 +466,18 @@ pub trait ReadTx {
         page: PageRequest,
     ) -> Result<Page<Delivery>, StoreError>;
     fn webhook_health(&mut self, webhook: &PublicId) -> Result<WebhookHealth, StoreError>;
+
+    // ---- the dashboard ----
+    /// The admin overview's ledger numbers of `project` for `window`
+    /// (sparse: see [`LedgerStats`]): per asset its wallets' balances and
+    /// held values summed and its Open holds counted; per asset and UTC day
+    /// (`created_at` of the transaction, from `window.days_from`) the
+    /// `Issue`, `Redeem` and `Expire` entries summed; per minute (from
+    /// `window.minutes_from`) the Completed transactions counted. Sums are
+    /// exact (they may pass i64). The days and minutes come from the
+    /// project's transactions in the window (an index range) and their
+    /// entries (by transaction), never from a scan of all entries.
+    fn ledger_stats(&mut self, project: &str, window: &OverviewWindow) -> Result<LedgerStats, StoreError>;
 
     // ---- API v1 ----
     fn v1_wallet_totals(

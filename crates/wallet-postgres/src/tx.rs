@@ -28,7 +28,7 @@ use crate::cache::Staged;
 use crate::conn::PgConn;
 use crate::error::{DbError, DbResult};
 use crate::statements::{
-    catalog, credentials, events, holds, items, ledger, lots, settings, v1, wallets, webhooks,
+    catalog, credentials, events, holds, items, ledger, lots, overview, settings, v1, wallets, webhooks,
 };
 use crate::{check, export};
 use wallet_core::check::{CheckReport, Checkpoint};
@@ -45,6 +45,7 @@ use wallet_core::model::{
     Entry, Expiring, Hold, HoldStatus, Item, ItemFilter, ItemStep, Lot, LotStatus, Millis, NewAsset, Page,
     PageRequest, Project, TimeRange, Transaction, Wallet, WalletStatus,
 };
+use wallet_core::overview::{LedgerStats, OverviewWindow};
 use wallet_core::port::{
     Claim, HoldUpdate, ItemUpdate, LotUpdate, NewCustomerKey, NewEntry, NewItem, NewItemStep, NewLot,
     NewLotStep, NewTransaction, NewWallet, ReadTx, Rechecked, WriteTx,
@@ -213,6 +214,7 @@ impl ReadTx for PgTx<'_> {
     }
 
     forward! {
+        ledger_stats(project: &str, window: &OverviewWindow) -> LedgerStats = overview::ledger_stats;
         wallet(project: &str, id: WalletId) -> Option<Wallet> = wallets::wallet;
         wallet_with_expiring(project: &str, id: WalletId) -> Option<Wallet> = wallets::wallet_with_expiring;
         customer_wallets(customer: CustomerRowId, page: PageRequest) -> Page<Wallet> =

@@ -12,7 +12,7 @@
 
 use crate::error::DbResult;
 use crate::statements::{
-    catalog, credentials, events, holds, items, ledger, lots, settings, v1, wallets, webhooks,
+    catalog, credentials, events, holds, items, ledger, lots, overview, settings, v1, wallets, webhooks,
 };
 use crate::{check, export};
 use rusqlite::Connection;
@@ -30,6 +30,7 @@ use wallet_core::model::{
     Entry, Expiring, Hold, HoldStatus, Item, ItemFilter, ItemStep, Lot, LotStatus, Millis, NewAsset, Page,
     PageRequest, Project, TimeRange, Transaction, Wallet, WalletStatus,
 };
+use wallet_core::overview::{LedgerStats, OverviewWindow};
 use wallet_core::port::{
     Claim, HoldUpdate, ItemUpdate, LotUpdate, NewCustomerKey, NewEntry, NewItem, NewItemStep, NewLot,
     NewLotStep, NewTransaction, NewWallet, ReadTx, Rechecked, WriteTx,
@@ -162,6 +163,7 @@ impl ReadTx for SqlTx<'_> {
         deliveries(webhook: &PublicId, status: Option<DeliveryStatus>, page: PageRequest) -> Page<Delivery> =
             webhooks::deliveries;
         webhook_health(webhook: &PublicId) -> WebhookHealth = webhooks::webhook_health;
+        ledger_stats(project: &str, window: &OverviewWindow) -> LedgerStats = overview::ledger_stats;
 
         v1_wallet_totals(project: &str, asset: AssetId, filter: &WalletTotalsFilter) -> Vec<WalletTotal> =
             v1::wallet_totals;

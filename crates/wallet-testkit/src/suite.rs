@@ -115,6 +115,8 @@ macro_rules! conformance_suite {
             reads_keep_working_while_writes_fail,
             a_storage_fault_at_any_write_of_an_item_transaction_applies_nothing,
             a_storage_fault_at_any_write_of_a_lot_transaction_applies_nothing,
+            the_overview_sums_real_activity_per_utc_day_and_minute,
+            the_search_finds_each_kind_of_id_in_the_project_only,
         ]);
     };
     (@each $backend:ident, $harness:expr, [$($(#[$meta:meta])* $test:ident),* $(,)?]) => {
@@ -150,6 +152,7 @@ mod tests {
             include_str!("conformance/item_rules.rs"),
             include_str!("conformance/items.rs"),
             include_str!("conformance/lots.rs"),
+            include_str!("conformance/overview.rs"),
             include_str!("conformance/isolation.rs"),
             include_str!("conformance/statuses.rs"),
         ];
@@ -167,6 +170,6 @@ mod tests {
                 found += 1;
             }
         }
-        assert_eq!(found, 72, "the number of conformance tests");
+        assert_eq!(found, 74, "the number of conformance tests");
     }
 }

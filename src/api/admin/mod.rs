@@ -20,7 +20,7 @@ pub use error::AdminError;
 use crate::api::client_addr::TrustedProxies;
 use actix_web::middleware::{from_fn, DefaultHeaders};
 use actix_web::{web, HttpResponse};
-use handlers::{customers, events, holds, items, login, projects};
+use handlers::{customers, dashboard, events, holds, items, login, projects};
 use lockout::LoginLimiter;
 use verifier::Verifier;
 
@@ -78,6 +78,23 @@ const PAGE: &[(&str, &str, &str)] = &[
         "text/css; charset=utf-8",
         include_str!("../../../static/admin/app.css"),
     ),
+    // uPlot 1.6.32 from npm, as published (docs/admin.md: where from, how
+    // to update), with its licence.
+    (
+        "vendor/uplot/uPlot.iife.min.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../../static/admin/vendor/uplot/uPlot.iife.min.js"),
+    ),
+    (
+        "vendor/uplot/uPlot.min.css",
+        "text/css; charset=utf-8",
+        include_str!("../../../static/admin/vendor/uplot/uPlot.min.css"),
+    ),
+    (
+        "vendor/uplot/LICENSE",
+        "text/plain; charset=utf-8",
+        include_str!("../../../static/admin/vendor/uplot/LICENSE"),
+    ),
 ];
 
 async fn page_file(path: web::Path<String>) -> HttpResponse {
@@ -118,7 +135,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, limits: super::Limits) {
             )
             .app_data(web::QueryConfig::default().error_handler(|e, _| AdminError::from(e).into()))
             .service(web::scope("/api").configure(api_routes))
-            .route("/{file:[a-z.]*}", web::get().to(page_file)),
+            .route("/{file:[A-Za-z./]*}", web::get().to(page_file)),
     );
 }
 
@@ -196,6 +213,9 @@ fn api_routes(cfg: &mut web::ServiceConfig) {
             web::put().to(holds::set_credit_limit),
         )
         .route("/projects/{p}/holds/void", web::post().to(holds::void_hold))
+        .route("/projects/{p}/overview", web::get().to(dashboard::overview))
+        .route("/projects/{p}/search", web::get().to(dashboard::search))
+        .route("/projects/{p}/events/stream", web::get().to(dashboard::stream))
         .route("/projects/{p}/events", web::get().to(events::list_events))
         .route("/projects/{p}/events/head", web::get().to(events::head))
         .route("/projects/{p}/webhooks", web::get().to(events::list_webhooks))

@@ -13,6 +13,7 @@ mod events;
 mod holds;
 mod items;
 mod lots;
+mod overview;
 mod posting;
 mod v1;
 

@@ -14,6 +14,7 @@ pub(crate) mod holds;
 pub(crate) mod items;
 pub(crate) mod ledger;
 pub(crate) mod lots;
+pub(crate) mod overview;
 pub(crate) mod rows;
 pub(crate) mod settings;
 pub(crate) mod v1;

@@ -4,12 +4,13 @@
 //! on every transfer (`lots_of`), every wallet shown (`expiring`, and in the
 //! wallet's own read `wallet_with_expiring`) and every
 //! expiry pass (`due_lots`, `next_lot_expiry`), which must neither scan nor
-//! sort. An index dropped or a
+//! sort; and of the admin overview's series, which read the window's
+//! transactions and their entries, never every entry. An index dropped or a
 //! statement respelled so the planner prefers a scan fails here, not in
 //! production on a project with a million items.
 #![allow(clippy::unwrap_used)]
 
-use super::{items, lots, v1, wallets};
+use super::{items, lots, overview, v1, wallets};
 use rusqlite::Connection;
 use wallet_core::ids::EntryId;
 use wallet_core::v1::InventoryFilter;
@@ -166,5 +167,33 @@ fn the_wallet_reads_are_prepared_once_whatever_they_are_bound_to() {
         reprepares(&wallets::WALLET_WITH_EXPIRING_SQL, by_id),
         0,
         "wallet_with_expiring"
+    );
+}
+
+#[test]
+fn the_overviews_series_read_a_range_of_transactions_and_their_entries_only() {
+    let steps = plan(overview::DAYS_SQL);
+    assert!(
+        steps
+            .iter()
+            .any(|s| s.contains("transactions_by_time") && s.contains("created_at>?")),
+        "a range of transactions_by_time: {steps:#?}"
+    );
+    assert!(
+        steps.iter().any(|s| s.contains("entries_by_transaction")),
+        "entries by transaction: {steps:#?}"
+    );
+    assert!(
+        !steps
+            .iter()
+            .any(|s| s.starts_with("SCAN e") || s.starts_with("SCAN entries")),
+        "a scan of entries: {steps:#?}"
+    );
+    let steps = plan(overview::MINUTES_SQL);
+    assert!(
+        steps
+            .iter()
+            .any(|s| s.contains("transactions_by_time") && s.contains("created_at>?")),
+        "a range of transactions_by_time: {steps:#?}"
     );
 }

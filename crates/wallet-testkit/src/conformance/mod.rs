@@ -32,6 +32,8 @@
 //! - [`events`]: the outbox under concurrent writes (no gap, replays to
 //!   the balances), each write path's events and data, none on a fault,
 //!   per project, a customer's stream, webhooks' queues, pruning.
+//! - [`overview`]: the admin dashboard's numbers on real data (UTC days,
+//!   minutes, supply, holds, webhooks) and its search.
 #![allow(
     clippy::cast_possible_truncation,
     clippy::cast_possible_wrap,
@@ -52,6 +54,7 @@ pub mod isolation;
 pub mod item_rules;
 pub mod items;
 pub mod lots;
+pub mod overview;
 pub mod statuses;
 
 pub use atomicity::*;
@@ -68,6 +71,7 @@ pub use isolation::*;
 pub use item_rules::*;
 pub use items::*;
 pub use lots::*;
+pub use overview::*;
 pub use statuses::*;
 
 use crate::harness::{Harness, TestDb};

@@ -17,6 +17,7 @@ use wallet_core::model::{
     Entry, Expiring, Hold, HoldStatus, Item, ItemFilter, ItemStep, Lot, LotStatus, Millis, NewAsset, Page,
     PageRequest, Project, TimeRange, Transaction, Wallet, WalletStatus,
 };
+use wallet_core::overview::{LedgerStats, OverviewWindow};
 use wallet_core::port::{
     Claim, HoldUpdate, ItemUpdate, LotUpdate, NewCustomerKey, NewEntry, NewItem, NewItemStep, NewLot,
     NewLotStep, NewTransaction, NewWallet, ReadTx, Rechecked, WriteTx,
@@ -116,6 +117,7 @@ impl ReadTx for FaultyTx<'_, '_> {
         due_webhooks(now: Millis, limit: u32) -> Vec<Webhook>;
         deliveries(webhook: &PublicId, status: Option<DeliveryStatus>, page: PageRequest) -> Page<Delivery>;
         webhook_health(webhook: &PublicId) -> WebhookHealth;
+        ledger_stats(project: &str, window: &OverviewWindow) -> LedgerStats;
         v1_wallet_totals(project: &str, asset: AssetId, filter: &WalletTotalsFilter) -> Vec<WalletTotal>;
         v1_inventory(project: &str, filter: &InventoryFilter) -> Vec<InventoryLine>;
         v1_entry(entry: EntryId) -> Option<V1Entry>;

@@ -1,6 +1,7 @@
 //! Admin API handlers: extract, call the core, map the result.
 
 pub mod customers;
+pub mod dashboard;
 pub mod events;
 pub mod holds;
 pub mod items;

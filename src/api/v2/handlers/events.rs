@@ -147,20 +147,51 @@ pub async fn stream(
         Some(a) => after(Some(a))?,
         None => ledger.event_head(&caller).await?,
     };
+    Ok(sse(
+        ledger.get_ref().clone(),
+        caller,
+        start,
+        types,
+        stopping.get_ref().clone(),
+        None,
+    ))
+}
+
+/// Asked before every batch a stream sends and at every keep-alive: the
+/// stream ends when it answers `false` (the admin session that opened it
+/// ended).
+pub type StillAllowed = Box<dyn Fn() -> Pin<Box<dyn std::future::Future<Output = bool>>>>;
+
+/// The Server-Sent Events response of `caller`'s events after `start`
+/// (of `types`; all when empty), as [`stream`] sends them: the admin
+/// page's live feed is the same stream for the operator, with
+/// `still_allowed` re-checking its session.
+pub fn sse(
+    ledger: Ledger,
+    caller: Caller,
+    start: i64,
+    types: Vec<EventType>,
+    stopping: Stopping,
+    still_allowed: Option<StillAllowed>,
+) -> HttpResponse {
     let (sender, receiver) = mpsc::channel::<Bytes>(16);
-    let ledger = ledger.get_ref().clone();
-    let stopping = stopping.get_ref().clone();
     actix_web::rt::spawn(async move {
-        if let Err(e) = pump(&ledger, &caller, start, types, &sender, stopping).await {
+        let stream = Stream {
+            ledger: &ledger,
+            caller: &caller,
+            types,
+            still_allowed,
+        };
+        if let Err(e) = stream.pump(start, &sender, stopping).await {
             log::warn!("an event stream ended: {e}");
         }
     });
-    Ok(HttpResponse::Ok()
+    HttpResponse::Ok()
         .content_type("text/event-stream")
         .insert_header((header::CACHE_CONTROL, "no-cache"))
         // Proxies (nginx) must not buffer it.
         .insert_header(("x-accel-buffering", "no"))
-        .streaming(Frames(receiver)))
+        .streaming(Frames(receiver))
 }
 
 /// One event as an SSE frame.
@@ -173,55 +204,77 @@ fn frame(event: &Event) -> Bytes {
     ))
 }
 
-/// Sends the caller's events after `after` into `sender` as they commit,
-/// until the client goes (the receiver is dropped) or the server stops.
-async fn pump(
-    ledger: &Ledger,
-    caller: &Caller,
-    mut after: i64,
+/// What one open stream sends, and to whom.
+struct Stream<'a> {
+    ledger: &'a Ledger,
+    caller: &'a Caller,
     types: Vec<EventType>,
-    sender: &mpsc::Sender<Bytes>,
-    mut stopping: Stopping,
-) -> Result<(), wallet_core::LedgerError> {
-    // A first comment: the client sees the stream open at once.
-    if sender.send(Bytes::from_static(b": connected\n\n")).await.is_err() {
-        return Ok(());
-    }
-    let bell = ledger.event_bell();
-    loop {
-        // Subscribed before the read: what commits after it rings.
-        let mut rings = bell.subscribe();
-        loop {
-            let query = EventQuery {
-                after,
-                limit: STREAM_PAGE,
-                types: types.clone(),
-            };
-            let page = ledger.stream_events(caller, query).await?;
-            for event in &page.events {
-                if sender.send(frame(event)).await.is_err() {
-                    return Ok(());
-                }
-            }
-            if page.next == after {
-                break;
-            }
-            after = page.next;
+    still_allowed: Option<StillAllowed>,
+}
+
+impl Stream<'_> {
+    async fn allowed(&self) -> bool {
+        match &self.still_allowed {
+            Some(check) => check().await,
+            None => true,
         }
-        let keep_alive = tokio::time::sleep(KEEP_ALIVE);
-        tokio::select! {
-            changed = rings.changed() => {
-                if changed.is_err() {
-                    return Ok(());
-                }
+    }
+
+    /// Sends the caller's events after `after` into `sender` as they
+    /// commit, until the client goes (the receiver is dropped), the server
+    /// stops, or `still_allowed` says no.
+    async fn pump(
+        &self,
+        mut after: i64,
+        sender: &mpsc::Sender<Bytes>,
+        mut stopping: Stopping,
+    ) -> Result<(), wallet_core::LedgerError> {
+        let (ledger, caller, types) = (self.ledger, self.caller, &self.types);
+        // A first comment: the client sees the stream open at once.
+        if sender.send(Bytes::from_static(b": connected\n\n")).await.is_err() {
+            return Ok(());
+        }
+        let bell = ledger.event_bell();
+        loop {
+            // Subscribed before the read: what commits after it rings.
+            let mut rings = bell.subscribe();
+            if !self.allowed().await {
+                return Ok(());
             }
-            () = keep_alive => {
-                if sender.send(Bytes::from_static(b": keep-alive\n\n")).await.is_err() {
-                    return Ok(());
+            loop {
+                let query = EventQuery {
+                    after,
+                    limit: STREAM_PAGE,
+                    types: types.clone(),
+                };
+                let page = ledger.stream_events(caller, query).await?;
+                for event in &page.events {
+                    if sender.send(frame(event)).await.is_err() {
+                        return Ok(());
+                    }
                 }
+                if page.next == after {
+                    break;
+                }
+                after = page.next;
             }
-            () = sender.closed() => return Ok(()),
-            () = stopping.wait() => return Ok(()),
+            let keep_alive = tokio::time::sleep(KEEP_ALIVE);
+            tokio::select! {
+                changed = rings.changed() => {
+                    if changed.is_err() {
+                        return Ok(());
+                    }
+                }
+                () = keep_alive => {
+                    if !self.allowed().await
+                        || sender.send(Bytes::from_static(b": keep-alive\n\n")).await.is_err()
+                    {
+                        return Ok(());
+                    }
+                }
+                () = sender.closed() => return Ok(()),
+                () = stopping.wait() => return Ok(()),
+            }
         }
     }
 }
