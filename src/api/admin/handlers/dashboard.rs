@@ -7,13 +7,13 @@ use super::{ok, operator};
 use crate::api::admin::auth::Admin;
 use crate::api::admin::error::AdminError;
 use crate::api::admin::session::{self, COOKIE};
-use crate::api::v2::event_types::Delivery;
 use crate::api::v2::handlers::events::{sse, StillAllowed};
 use crate::api::v2::types::{Customer, Item, Transaction};
 use crate::webhooks::Stopping;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 use wallet_core::overview::{self, AssetOverview, WebhookOverview};
+use wallet_core::wire::Delivery;
 use wallet_core::Ledger;
 
 /// The longest search text: longer than any id (ids are at most 200
