@@ -9,6 +9,7 @@ mod credentials;
 mod docs;
 mod events;
 mod ops;
+pub(crate) mod progress;
 mod projects;
 
 use crate::config::{Overrides, Settings};

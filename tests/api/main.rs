@@ -33,6 +33,7 @@ mod multi_process;
 mod openapi;
 mod packaging;
 mod persistence;
+mod progress;
 mod recheck_under_load;
 mod reliability_bad_input;
 mod reliability_export;

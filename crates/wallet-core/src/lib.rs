@@ -16,6 +16,7 @@
 //! - [`port`]: the storage interface every backend implements; [`Store`]
 //!   wraps it with typed jobs.
 //! - [`Ledger`]: the use cases both APIs and the CLI call.
+//! - [`progress`]: how long work reports its progress, showing nothing itself.
 
 pub mod amount;
 pub mod check;
@@ -30,6 +31,7 @@ pub mod operation;
 pub mod planner;
 pub mod policy;
 pub mod port;
+pub mod progress;
 mod store;
 pub mod text;
 pub mod v1;
