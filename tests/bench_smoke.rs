@@ -315,3 +315,71 @@ fn bad_options_are_refused_before_anything_runs() {
         assert!(!run.ok(), "{args:?} was accepted\n{}", run.describe());
     }
 }
+
+/// The preload's progress (wallets, transfers written) is drawn on a
+/// terminal only: on a pipe the only `preload:` line is its summary; under
+/// a pseudo-terminal (util-linux `script`, required) the counts appear. On
+/// a temporary SQLite file and on a PostgreSQL database (`COPY`).
+#[test]
+fn the_preload_shows_progress_on_a_terminal_only() {
+    let pg = PgCluster::shared().fresh_database();
+    let small = [
+        "--wallets",
+        "20",
+        "--preload-entries",
+        "60",
+        "--duration",
+        "1",
+        "--clients",
+        "1",
+    ];
+    for db in [None, Some(pg.url())] {
+        let mut args: Vec<&str> = db.map_or(vec![], |url| vec!["--db", url]);
+        args.extend_from_slice(&small);
+        let what = if db.is_some() { "PostgreSQL" } else { "SQLite" };
+        let piped = bench(&args);
+        assert!(piped.ok(), "{what}: {}", piped.describe());
+        let preload: Vec<&str> = piped
+            .stderr
+            .lines()
+            .filter(|l| l.starts_with("preload:"))
+            .collect();
+        assert_eq!(
+            preload.len(),
+            1,
+            "{what}: only the summary on a pipe: {preload:?}"
+        );
+        assert!(
+            preload[0].starts_with("preload: 20 wallets, "),
+            "{what}: {preload:?}"
+        );
+        assert!(!piped.stdout.contains("preload:"), "{what}: nothing on stdout");
+
+        let mut line = vec![format!("'{BIN}'"), "bench".to_owned()];
+        line.extend(args.iter().map(|a| format!("'{a}'")));
+        let mut cmd = Command::new("script");
+        cmd.env_remove("WALLET_CONFIG")
+            .env_remove("WALLET_DB")
+            .env_remove("WALLET_LISTEN")
+            .args(["-qfec", &line.join(" "), "/dev/null"]);
+        let drawn = run_with_timeout(&mut cmd, TIMEOUT);
+        assert!(
+            drawn.ok(),
+            "{what}: under a terminal (util-linux `script` needed): {}",
+            drawn.describe()
+        );
+        // Control sequences aside, the phases' lines and counts.
+        let plain: String = drawn.stdout.replace("\u{1b}[2K", "\n");
+        let lines: Vec<&str> = plain.split(['\n', '\r']).map(str::trim).collect();
+        for want in [
+            "preload: wallets …",
+            "preload: wallets: 20 (",
+            "preload: transfers: 20 (",
+        ] {
+            assert!(
+                lines.iter().any(|l| l.starts_with(want)),
+                "{what}: {want}\n{plain}"
+            );
+        }
+    }
+}

@@ -1,13 +1,13 @@
 //! `check`: verify every ledger invariant on a database file — everything
 //! after the last checkpoint, or all of it with `--full`.
 
+use super::progress::Reporter;
 use crate::config::Settings;
 use crate::startup;
 use clap::Args;
-use std::io::IsTerminal;
 use std::process::ExitCode;
-use std::time::Instant;
 use wallet_core::check::CheckMode;
+use wallet_core::progress::Progress;
 use wallet_core::Ledger;
 
 #[derive(Args, Debug)]
@@ -21,15 +21,12 @@ pub struct CheckArgs {
 pub async fn check(settings: &Settings, args: CheckArgs) -> anyhow::Result<ExitCode> {
     let ledger = Ledger::new(startup::open_existing_store(settings)?);
     // One line per phase, on a terminal only: pipes and tests stay quiet.
-    let progress: Box<dyn FnMut(&str) + Send> = if std::io::stderr().is_terminal() {
-        let started = Instant::now();
-        Box::new(move |phase: &str| {
-            eprintln!("check: {phase} … {:.1} s", started.elapsed().as_secs_f64());
-        })
-    } else {
-        Box::new(|_: &str| {})
-    };
-    let (report, recorded) = ledger.check_from_checkpoint(args.full, progress).await?;
+    let reporter = Reporter::on_stderr("check");
+    let shown = reporter.clone();
+    let progress: Box<dyn FnMut(&str) + Send> = Box::new(move |phase: &str| shown.phase(phase, None));
+    let checked = ledger.check_from_checkpoint(args.full, progress).await;
+    reporter.finish();
+    let (report, recorded) = checked?;
     println!("{}", serde_json::to_string_pretty(&report)?);
     if report.is_ok() {
         let scope = match report.mode {

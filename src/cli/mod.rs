@@ -6,8 +6,10 @@ mod admin;
 mod bench;
 mod check;
 mod credentials;
+mod docs;
 mod events;
 mod ops;
+pub(crate) mod progress;
 mod projects;
 
 use crate::config::{Overrides, Settings};
@@ -89,11 +91,21 @@ enum Command {
     /// Add a project from an export file, all or nothing; refused if the
     /// project exists or the result would break an invariant.
     Import(ops::ImportArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions(docs::CompletionsArgs),
+    /// Print the man page (roff), or write every page into --dir.
+    Man(docs::ManArgs),
 }
 
 /// Parses the command line and runs it.
 pub fn run() -> anyhow::Result<ExitCode> {
     let cli = Cli::parse();
+    // Need no database or config: they describe the binary.
+    match cli.command {
+        Some(Command::Completions(args)) => return docs::completions(args),
+        Some(Command::Man(args)) => return docs::man(args),
+        _ => {}
+    }
     let settings = Settings::load(&Overrides {
         config: cli.config.clone(),
         listen: cli.listen.clone(),
@@ -114,6 +126,7 @@ pub fn run() -> anyhow::Result<ExitCode> {
             Command::Restore(args) => ops::restore(&settings, args),
             Command::Export(args) => ops::export(&settings, args).await,
             Command::Import(args) => ops::import(&settings, args),
+            Command::Completions(_) | Command::Man(_) => Ok(ExitCode::SUCCESS),
         }
     })
 }

@@ -2,6 +2,7 @@
 //! `backup` and `restore` are of a SQLite file; on PostgreSQL they point at
 //! `pg_dump`/`pg_restore` and exit 2.
 
+use super::progress::Reporter;
 use crate::config::{Database, PgUrl, Settings};
 use crate::domain::ProjectId;
 use crate::ops::{self, OpsError};
@@ -47,7 +48,10 @@ pub fn backup(settings: &Settings, args: BackupArgs) -> anyhow::Result<ExitCode>
         Database::Sqlite(db) => db,
         Database::Postgres(url) => return Ok(not_for_postgres("backup", url)),
     };
-    let summary = ops::backup(db, &args.out)?;
+    let progress = Reporter::on_stderr("backup");
+    let backed_up = ops::backup_reporting(db, &args.out, &*progress);
+    progress.finish();
+    let summary = backed_up?;
     eprintln!(
         "backup of {} written to {} ({} bytes)",
         db.display(),
@@ -101,14 +105,20 @@ fn not_for_postgres(command: &str, url: &PgUrl) -> ExitCode {
 pub async fn export(settings: &Settings, args: ExportArgs) -> anyhow::Result<ExitCode> {
     let project = ProjectId::parse(&args.project)?;
     let store = crate::startup::open_existing_store(settings)?;
-    let counts = ops::export(&store, &project, &args.out).await?;
+    let progress = Reporter::on_stderr("export");
+    let exported = ops::export_reporting(&store, &project, &args.out, progress.clone()).await;
+    progress.finish();
+    let counts = exported?;
     println!("{}", serde_json::to_string_pretty(&counts)?);
     eprintln!("project {project} exported to {}", args.out.display());
     Ok(ExitCode::SUCCESS)
 }
 
 pub fn import(settings: &Settings, args: ImportArgs) -> anyhow::Result<ExitCode> {
-    let (project, counts) = match ops::import(&settings.db, &args.file) {
+    let progress = Reporter::on_stderr("import");
+    let imported = ops::import_reporting(&settings.db, &args.file, &*progress);
+    progress.finish();
+    let (project, counts) = match imported {
         Err(OpsError::Maintenance(MaintenanceError::Violations(report))) => {
             verdict("the imported database", &report);
             anyhow::bail!(

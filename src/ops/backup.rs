@@ -3,6 +3,7 @@
 use super::{write_new_file, OpsError};
 use std::path::{Path, PathBuf};
 use wallet_core::check::CheckReport;
+use wallet_core::progress::{Progress, Quiet};
 use wallet_sqlite::{self as storage, ExclusiveDb, MaintenanceError};
 
 /// What a backup wrote.
@@ -16,13 +17,18 @@ pub struct BackupSummary {
 /// Copies the live database into `out` (a new file, mode 0600) from one
 /// consistent snapshot, safe while the server runs, then checks the copy.
 pub fn backup(db: &Path, out: &Path) -> Result<BackupSummary, OpsError> {
+    backup_reporting(db, out, &Quiet)
+}
+
+/// [`backup`], reporting the pages copied, then the check's phases.
+pub fn backup_reporting(db: &Path, out: &Path, progress: &dyn Progress) -> Result<BackupSummary, OpsError> {
     write_new_file(out, |empty| {
         // SQLite writes the file through its own handle.
         drop(empty);
-        Ok(storage::backup_into(db, out)?)
+        Ok(storage::backup_into_reporting(db, out, progress)?)
     })?;
     let bytes = std::fs::metadata(out).map_err(OpsError::file(out))?.len();
-    let report = storage::verify(out)?;
+    let report = storage::verify_reporting(out, progress)?;
     Ok(BackupSummary { bytes, report })
 }
 

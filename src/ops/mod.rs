@@ -12,8 +12,11 @@
 mod backup;
 mod transfer;
 
-pub use backup::{backup, restore, BackupSummary, RestoreSummary};
-pub use transfer::{export, import, ExportHeader, ProjectImport, EXPORT_FORMAT, EXPORT_VERSION};
+pub use backup::{backup, backup_reporting, restore, BackupSummary, RestoreSummary};
+pub use transfer::{
+    export, export_reporting, import, import_reporting, ExportHeader, ProjectImport, EXPORT_FORMAT,
+    EXPORT_VERSION,
+};
 
 use std::fs::File;
 use std::path::{Path, PathBuf};

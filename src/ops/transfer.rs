@@ -12,7 +12,9 @@ use crate::config::Database;
 use serde::{Deserialize, Serialize};
 use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::Path;
+use std::sync::Arc;
 use wallet_core::dump::{DumpCounts, DumpRecord, ProjectDump};
+use wallet_core::progress::{self, Progress};
 use wallet_core::text::ProjectId;
 use wallet_core::{Store, StoreError};
 use wallet_sqlite::{Import, MaintenanceError};
@@ -33,6 +35,17 @@ pub struct ExportHeader {
 /// Writes `project` into `out` (a new file, mode 0600) from one consistent
 /// snapshot of `store`; safe while the server runs.
 pub async fn export(store: &Store, project: &ProjectId, out: &Path) -> Result<DumpCounts, OpsError> {
+    export_reporting(store, project, out, progress::quiet()).await
+}
+
+/// [`export`], reporting the rows written to `progress` (both backends
+/// hand their rows through the same port, so they report alike).
+pub async fn export_reporting(
+    store: &Store,
+    project: &ProjectId,
+    out: &Path,
+    progress: Arc<dyn Progress>,
+) -> Result<DumpCounts, OpsError> {
     let file = super::create_private_file(out)?;
     let header = ExportHeader {
         format: EXPORT_FORMAT.to_owned(),
@@ -53,7 +66,11 @@ pub async fn export(store: &Store, project: &ProjectId, out: &Path) -> Result<Du
             // A failed write is the export file's fault, not the database's:
             // keep the error to report it against the file.
             let mut write_error = None;
+            progress.phase("rows", None);
+            let mut rows = 0;
             let counts = r.export_project(project.as_str(), &mut |record| {
+                rows += 1;
+                progress.done(rows);
                 write_line(&mut writer, &record).map_err(|e| {
                     let message = e.to_string();
                     write_error = Some(e);
@@ -119,9 +136,19 @@ impl ProjectImport for Import {
 /// database that does not hold it yet. Nothing is written unless every row
 /// is valid and every invariant of `check` holds on the result.
 pub fn import(db: &Database, file: &Path) -> Result<(String, DumpCounts), OpsError> {
+    import_reporting(db, file, &progress::Quiet)
+}
+
+/// [`import`], reporting the rows read to `progress`, then the final check;
+/// the same on either backend (the file is read here, not in the backend).
+pub fn import_reporting(
+    db: &Database,
+    file: &Path,
+    progress: &dyn Progress,
+) -> Result<(String, DumpCounts), OpsError> {
     match db {
-        Database::Sqlite(path) => import_sqlite(path, file),
-        Database::Postgres(url) => import_into(file, |project| {
+        Database::Sqlite(path) => import_sqlite(path, file, progress),
+        Database::Postgres(url) => import_into(file, progress, |project| {
             wallet_postgres::Import::begin(url.expose(), project)
                 .map(PostgresImport)
                 .map_err(from_postgres)
@@ -152,9 +179,9 @@ fn from_postgres(e: wallet_postgres::MaintenanceError) -> MaintenanceError {
     }
 }
 
-fn import_sqlite(db: &Path, file: &Path) -> Result<(String, DumpCounts), OpsError> {
+fn import_sqlite(db: &Path, file: &Path, progress: &dyn Progress) -> Result<(String, DumpCounts), OpsError> {
     let existed = db.exists();
-    let outcome = import_into(file, |project| Import::begin(db, project));
+    let outcome = import_into(file, progress, |project| Import::begin(db, project));
     if outcome.is_err() && !existed {
         // Leave no empty database behind where there was none.
         for suffix in ["", "-wal", "-shm"] {
@@ -170,6 +197,7 @@ fn import_sqlite(db: &Path, file: &Path) -> Result<(String, DumpCounts), OpsErro
 /// file's project row.
 fn import_into<I: ProjectImport>(
     file: &Path,
+    progress: &dyn Progress,
     begin: impl FnOnce(&ProjectDump) -> Result<I, MaintenanceError>,
 ) -> Result<(String, DumpCounts), OpsError> {
     let reader = BufReader::new(std::fs::File::open(file).map_err(OpsError::file(file))?);
@@ -201,13 +229,18 @@ fn import_into<I: ProjectImport>(
         ))));
     }
     let mut import = begin(&project).map_err(at(n))?;
+    progress.phase("rows", None);
+    let mut rows = 0;
     while let Some((n, text)) = next()? {
         if text.trim().is_empty() {
             continue;
         }
         let record: DumpRecord = parse(&text, n)?;
         import.insert(&record).map_err(at(n))?;
+        rows += 1;
+        progress.done(rows);
     }
+    progress.phase("checking every invariant, then committing", None);
     let counts = import.finish()?;
     Ok((project.id, counts))
 }

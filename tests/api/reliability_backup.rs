@@ -144,3 +144,47 @@ fn balance_in(db: &Path, wallet: &str) -> i64 {
     })
     .unwrap()
 }
+
+#[tokio::test]
+async fn a_backup_shows_its_pages_and_check_phases_on_a_terminal_only() {
+    let app = spawn_app().await;
+    crate::reliability_export::fixture(&app, "default").await;
+    let dir = tempfile::tempdir().unwrap();
+    let (piped_file, tty_file) = (dir.path().join("piped.db"), dir.path().join("tty.db"));
+
+    let piped = cli(app.sqlite_path(), &["backup", "--out", path_str(&piped_file)]).await;
+    assert!(piped.status.success(), "{}", describe(&piped));
+    assert!(piped.stdout.is_empty(), "nothing on stdout");
+    let stderr = String::from_utf8_lossy(&piped.stderr);
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), 2, "no progress on a pipe: {stderr:?}");
+    assert_eq!(
+        lines[0],
+        format!(
+            "backup of {} written to {} ({} bytes)",
+            app.sqlite_path().display(),
+            piped_file.display(),
+            std::fs::metadata(&piped_file).unwrap().len()
+        )
+    );
+    assert!(lines[1].starts_with("check of the backup: ok: "), "{stderr:?}");
+
+    let drawn =
+        crate::progress::cli_on_terminal(app.sqlite_path(), &["backup", "--out", path_str(&tty_file)]).await;
+    let lines = crate::progress::progress_lines(&drawn, "backup");
+    let pages = std::fs::metadata(&tty_file).unwrap().len() / 4096;
+    assert!(
+        lines.iter().any(|l| l.starts_with("backup: copying pages …")),
+        "{drawn}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with(&format!("backup: copying pages: {pages} ("))),
+        "the pages copied ({pages}): {drawn}"
+    );
+    assert!(
+        lines.iter().any(|l| l.contains(" (1/")),
+        "the check's phases: {drawn}"
+    );
+}

@@ -81,6 +81,8 @@ mod multi_process;
 mod openapi;
 #[path = "../api/persistence.rs"]
 mod persistence;
+#[path = "../api/progress.rs"]
+mod progress;
 #[path = "../api/recheck_under_load.rs"]
 mod recheck_under_load;
 #[path = "../api/reliability_bad_input.rs"]

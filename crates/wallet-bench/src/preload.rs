@@ -65,6 +65,7 @@ pub(crate) fn run(mut loader: impl BulkLoad, plan: &Plan<'_>) -> anyhow::Result<
     let mut clock = wallet_core::clock::system_now() - span;
     let mut wallets = Vec::with_capacity(plan.wallets);
     loader.chunk(|tx| tx.mark_asset_used(plan.asset))?;
+    loader.progress().phase("wallets", Some(plan.wallets as u64));
     while wallets.len() < plan.wallets {
         let first = wallets.len();
         let last = (first + CHUNK).min(plan.wallets);
@@ -102,11 +103,14 @@ pub(crate) fn run(mut loader: impl BulkLoad, plan: &Plan<'_>) -> anyhow::Result<
             Ok(ids)
         })?;
         wallets.extend(ids);
-        progress("wallets", wallets.len() as u64, plan.wallets as u64, started);
+        loader.progress().done(wallets.len() as u64);
     }
     let mut balances = vec![FUNDING; wallets.len()];
     let mut rng = SmallRng::seed_from_u64(7);
     let (mut done, mut made) = (0u64, 0u64);
+    if transfers > 0 && wallets.len() >= 2 {
+        loader.progress().phase("transfers", Some(transfers));
+    }
     while done < transfers && wallets.len() >= 2 {
         let batch = (transfers - done).min(CHUNK as u64);
         made += loader.chunk(|tx| {
@@ -156,11 +160,14 @@ pub(crate) fn run(mut loader: impl BulkLoad, plan: &Plan<'_>) -> anyhow::Result<
             Ok(made)
         })?;
         done += batch;
-        progress("transfers", done, transfers, started);
+        loader.progress().done(done);
     }
     // Wallets per chunk, so a chunk writes about CHUNK lots (none: no lots).
     if let Some(per_chunk) = CHUNK.checked_div(plan.lots).map(|n| n.max(1)) {
         let now = wallet_core::clock::system_now();
+        loader
+            .progress()
+            .phase("lots", Some((wallets.len() * plan.lots) as u64));
         for (n, chunk) in wallets.chunks(per_chunk).enumerate() {
             let first = n * per_chunk;
             loader.chunk(|tx| {
@@ -205,13 +212,8 @@ pub(crate) fn run(mut loader: impl BulkLoad, plan: &Plan<'_>) -> anyhow::Result<
                 }
                 Ok(())
             })?;
+            loader.progress().done(((first + chunk.len()) * plan.lots) as u64);
         }
-        progress(
-            "lots",
-            (wallets.len() * plan.lots) as u64,
-            (wallets.len() * plan.lots) as u64,
-            started,
-        );
     }
     let pairs: Vec<(WalletId, i64)> = wallets.iter().copied().zip(balances.iter().copied()).collect();
     for chunk in pairs.chunks(CHUNK) {
@@ -230,15 +232,4 @@ pub(crate) fn run(mut loader: impl BulkLoad, plan: &Plan<'_>) -> anyhow::Result<
         started.elapsed().as_secs_f64()
     );
     Ok(Preloaded { wallets, entries })
-}
-
-/// A progress line at most every tenth of the work.
-fn progress(what: &str, done: u64, total: u64, started: Instant) {
-    let step = (total / 10).max(CHUNK as u64);
-    if done == total || done % step < CHUNK as u64 {
-        eprintln!(
-            "preload: {what} {done}/{total} ({:.0} s)",
-            started.elapsed().as_secs_f64()
-        );
-    }
 }

@@ -142,6 +142,13 @@ pub trait BulkLoad {
 
     /// Ends the load: the database is left as a server expects to find it.
     fn finish(self) -> Result<(), StoreError>;
+
+    /// Where the preload reports its progress (wallets, transfers, lots
+    /// written); by default nowhere. The command line's loader draws it on
+    /// a terminal.
+    fn progress(&self) -> &dyn wallet_core::progress::Progress {
+        &wallet_core::progress::Quiet
+    }
 }
 
 /// The rows of one [`BulkLoad::chunk`].

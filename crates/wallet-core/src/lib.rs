@@ -17,6 +17,7 @@
 //!   wraps it with typed jobs.
 //! - [`Ledger`]: the use cases both APIs and the CLI call.
 //! - [`overview`]: the admin dashboard's numbers of a project.
+//! - [`progress`]: how long work reports its progress, showing nothing itself.
 
 pub mod amount;
 pub mod check;
@@ -32,6 +33,7 @@ pub mod overview;
 pub mod planner;
 pub mod policy;
 pub mod port;
+pub mod progress;
 mod store;
 pub mod text;
 pub mod v1;

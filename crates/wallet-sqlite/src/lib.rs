@@ -46,5 +46,7 @@ mod writer;
 pub use backend::{OpenError, SqliteBackend, SqliteOptions};
 pub use bulk::{AssetTotals, BulkLoader, BulkTx};
 pub use connection::{restrict_permissions, Durability};
-pub use maintenance::{backup_into, verify, ExclusiveDb, Import, MaintenanceError};
+pub use maintenance::{
+    backup_into, backup_into_reporting, verify, verify_reporting, ExclusiveDb, Import, MaintenanceError,
+};
 pub use writer::MAX_RUNS;

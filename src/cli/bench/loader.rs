@@ -3,14 +3,23 @@
 //! PostgreSQL's (`COPY`). Both take the same rows; the adapters only
 //! forward them.
 
+use crate::cli::progress::Reporter;
 use crate::config::Database;
+use std::sync::Arc;
 use wallet_bench::{BulkLoad, BulkRows};
 use wallet_core::ids::{AssetId, AuthorityRowId, EntryId, LotId, TransactionId, WalletId};
 use wallet_core::model::Millis;
 use wallet_core::port::{NewEntry, NewTransaction};
+use wallet_core::progress::Progress;
 use wallet_core::StoreError;
 
-pub(super) enum Loader {
+pub(super) struct Loader {
+    backend: Backend,
+    /// The preload's progress, on stderr when it is a terminal.
+    progress: Arc<Reporter>,
+}
+
+enum Backend {
     Sqlite(wallet_sqlite::BulkLoader),
     /// Boxed: a client with its buffers; one per run.
     Postgres(Box<wallet_postgres::BulkLoader>),
@@ -20,11 +29,15 @@ impl Loader {
     /// Opens the loader on `db`, which the bench prepared (schema applied,
     /// no server on it). Not on an async thread: PostgreSQL's client blocks.
     pub(super) fn open(db: &Database) -> anyhow::Result<Self> {
-        Ok(match db {
-            Database::Sqlite(path) => Loader::Sqlite(wallet_sqlite::BulkLoader::open(path)?),
+        let backend = match db {
+            Database::Sqlite(path) => Backend::Sqlite(wallet_sqlite::BulkLoader::open(path)?),
             Database::Postgres(url) => {
-                Loader::Postgres(Box::new(wallet_postgres::BulkLoader::open(url.expose())?))
+                Backend::Postgres(Box::new(wallet_postgres::BulkLoader::open(url.expose())?))
             }
+        };
+        Ok(Self {
+            backend,
+            progress: Reporter::on_stderr("preload"),
         })
     }
 }
@@ -34,17 +47,22 @@ impl BulkLoad for Loader {
         &mut self,
         work: impl FnOnce(&mut dyn BulkRows) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        match self {
-            Loader::Sqlite(loader) => loader.chunk(|tx| work(&mut SqliteRows(tx))),
-            Loader::Postgres(loader) => loader.chunk(|tx| work(&mut PgRows(tx))),
+        match &mut self.backend {
+            Backend::Sqlite(loader) => loader.chunk(|tx| work(&mut SqliteRows(tx))),
+            Backend::Postgres(loader) => loader.chunk(|tx| work(&mut PgRows(tx))),
         }
     }
 
     fn finish(self) -> Result<(), StoreError> {
-        match self {
-            Loader::Sqlite(loader) => loader.finish(),
-            Loader::Postgres(loader) => (*loader).finish(),
+        self.progress.finish();
+        match self.backend {
+            Backend::Sqlite(loader) => loader.finish(),
+            Backend::Postgres(loader) => (*loader).finish(),
         }
+    }
+
+    fn progress(&self) -> &dyn Progress {
+        &*self.progress
     }
 }
 

@@ -18,6 +18,7 @@ use rusqlite::{Connection, ErrorCode};
 use std::path::Path;
 use std::time::Duration;
 use wallet_core::check::CheckReport;
+use wallet_core::progress::{Progress, Quiet};
 use wallet_core::StoreError;
 
 /// Why a maintenance operation refused or failed.
@@ -79,19 +80,38 @@ fn utf8(path: &Path) -> Result<&str, MaintenanceError> {
 /// an empty file (the caller creates it, with the mode it wants). Safe while
 /// the server runs: `VACUUM INTO` reads one snapshot.
 pub fn backup_into(db: &Path, out: &Path) -> Result<(), MaintenanceError> {
+    backup_into_reporting(db, out, &Quiet)
+}
+
+/// [`backup_into`], reporting the pages copied to `progress`: the
+/// source's page count first, the copy's when it is written (`VACUUM INTO`
+/// is one statement, so nothing in between).
+pub fn backup_into_reporting(db: &Path, out: &Path, progress: &dyn Progress) -> Result<(), MaintenanceError> {
     let conn = open_existing(db)?;
+    let pages: i64 = conn.query_row("PRAGMA page_count", [], |r| r.get(0))?;
+    progress.phase("copying pages", Some(u64::try_from(pages).unwrap_or(0)));
     conn.execute("VACUUM INTO ?1", [utf8(out)?])?;
+    let page_size: i64 = conn.query_row("PRAGMA page_size", [], |r| r.get(0))?;
+    let written = std::fs::metadata(out)?.len();
+    progress.done(written / u64::try_from(page_size).unwrap_or(1).max(1));
     Ok(())
 }
 
 /// Verifies a database file without changing it: a schema this binary knows,
 /// then every invariant of `check` (which includes SQLite's integrity check).
 pub fn verify(path: &Path) -> Result<CheckReport, MaintenanceError> {
+    verify_reporting(path, &Quiet)
+}
+
+/// [`verify`], reporting each phase of the check to `progress`.
+pub fn verify_reporting(path: &Path, progress: &dyn Progress) -> Result<CheckReport, MaintenanceError> {
     let conn = open_existing(path)?;
     migrations::known_version(&conn)
         .map_err(|why| MaintenanceError::Invalid(format!("{} is {why}", path.display())))?;
     let tx = conn.unchecked_transaction()?;
-    Ok(check::run(&tx)?)
+    Ok(check::run_since(&tx, None, &mut |phase| {
+        progress.phase(phase, None);
+    })?)
 }
 
 /// A database file held exclusively: no server and no other command can read
