@@ -331,6 +331,16 @@ impl serde::Serialize for ItemProperties {
     }
 }
 
+/// Properties as a reply shows them, kept as their exact text (a client
+/// reads back what the server stored; no limit is checked, the server's
+/// values are its own).
+impl<'de> serde::Deserialize<'de> for ItemProperties {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let raw = Box::<serde_json::value::RawValue>::deserialize(d)?;
+        Ok(Self(raw.get().to_owned()))
+    }
+}
+
 /// `len` characters of a 32-letter alphabet (5 random bits each) from the
 /// operating system's generator, without look-alike letters.
 pub fn random_base32(len: usize) -> String {

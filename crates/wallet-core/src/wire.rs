@@ -12,6 +12,13 @@ use crate::text::ItemProperties;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
+mod requests;
+pub use requests::{
+    BatchBody, CreditLimitBody, CustomerBody, CustomerUpdateBody, DescriptionBody, NameBody, NewAssetBody,
+    NewKeyBody, NewSystemWalletBody, NewWalletBody, NewWebhookBody, OperationBody, ReplayBody, ResumeBody,
+    StatusBody, StatusObject, TransactionBody,
+};
+
 /// With `#[serde(default, deserialize_with = "nullable")]` an absent field
 /// is `None`, a `null` one `Some(None)`: `Option`'s own deserializer would
 /// make both `None`.
@@ -30,7 +37,7 @@ pub fn raw_present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Box<
     Box::<RawValue>::deserialize(d).map(Some)
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Asset {
@@ -57,7 +64,7 @@ impl From<model::Asset> for Asset {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Project {
@@ -81,7 +88,7 @@ impl Project {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Customer {
@@ -104,7 +111,7 @@ impl From<model::Customer> for Customer {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Wallet {
@@ -134,7 +141,7 @@ pub struct Wallet {
 
 /// Value of a wallet that expires at one time: what its Open lots of that
 /// `expiresAt` still hold (earmarked parts included).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Expiring {
@@ -177,7 +184,7 @@ impl From<model::Wallet> for Wallet {
 /// an `expiresAt`, or by a Transfer or Capture that moved value of another
 /// lot (keeping its expiry). Spent soonest-expiring first, never at or after
 /// `expiresAt`; what is left then (not earmarked) expires.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Lot {
@@ -220,7 +227,7 @@ impl From<model::Lot> for Lot {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Entry {
@@ -366,7 +373,7 @@ pub struct OperationView {
 
 /// Value reserved in a source wallet, to be captured (moved to a
 /// destination, in part or in full), voided, or expired at `expiresAt`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Hold {
@@ -416,7 +423,7 @@ impl From<model::Hold> for Hold {
 }
 
 /// A wallet's posted balance at a point in time.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct BalanceAt {
@@ -428,7 +435,7 @@ pub struct BalanceAt {
     pub balance: i64,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Transaction {
@@ -482,7 +489,7 @@ impl From<model::Transaction> for Transaction {
 /// A unique thing a customer (or the project's stock) owns: a sword with its
 /// stats, a ticket with a seat. Every field is always present (`null` where
 /// empty).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Item {
@@ -529,7 +536,7 @@ impl From<model::Item> for Item {
 }
 
 /// One step of an item's history: what one operation did to it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ItemHistoryStep {
@@ -568,7 +575,7 @@ impl From<model::ItemStep> for ItemHistoryStep {
 
 /// The data of a `wallet.balance_changed` event: a wallet a transaction
 /// changed, as it is after the transaction.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct BalanceChanged {

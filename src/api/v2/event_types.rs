@@ -6,6 +6,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use wallet_core::events::{self, DeliveryStatus, EventType};
 use wallet_core::model::{Page, PageRequest};
+// The bodies a client sends are wallet_core's: what a client writes too.
+pub use wallet_core::wire::{NewWebhookBody, ReplayBody};
 
 /// One event, as the feed, the stream and webhooks serve it (keys sorted,
 /// no whitespace).
@@ -83,26 +85,6 @@ pub struct StreamQuery {
     pub after: Option<i64>,
     /// Comma-separated event types; default all.
     pub types: Option<String>,
-}
-
-/// `POST /webhooks`.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct NewWebhookBody {
-    /// `http` or `https`; not a loopback, private, link-local or metadata
-    /// address (unless the server allows private networks).
-    pub url: String,
-    /// The event types it receives; omitted or null: all (future types too).
-    pub types: Option<Vec<String>>,
-    pub description: Option<String>,
-}
-
-/// `POST /webhooks/{id}/replay`.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ReplayBody {
-    /// Every matching event with a `seq` greater than this is sent again.
-    pub after: i64,
 }
 
 /// A registered webhook.

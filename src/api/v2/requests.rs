@@ -4,14 +4,19 @@ mod items;
 mod operations;
 
 pub use items::{ItemsQuery, StockOwner, StockQuery};
-pub use operations::OperationBody;
+pub use operations::ToOperation;
+// The bodies themselves are wallet_core's: what a client writes too.
+pub use wallet_core::wire::{
+    BatchBody, CreditLimitBody, CustomerBody, CustomerUpdateBody, DescriptionBody, NameBody, NewAssetBody,
+    NewKeyBody, NewSystemWalletBody, NewWalletBody, OperationBody, ResumeBody, StatusBody, StatusObject,
+    TransactionBody,
+};
 
 use super::error::{ErrorStatus, V2Error};
 use super::types::{HoldStatus, LotStatus, WalletStatus};
 use operations::{integer_literal, NotAnInteger};
 use serde::Deserialize;
-use serde_json::value::RawValue;
-use utoipa::{IntoParams, ToSchema};
+use utoipa::IntoParams;
 use wallet_core::ids::RowId;
 use wallet_core::model::{PageRequest, TimeRange};
 use wallet_core::operation::TransactionRequest;
@@ -45,90 +50,15 @@ pub fn row_id<I: RowId>(value: &str, what: Missing) -> Result<I, V2Error> {
     I::parse(value).ok_or_else(|| V2Error::not_found(what))
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct NewAssetBody {
-    pub name: String,
-    pub code: String,
-    pub fractions: i64,
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct NameBody {
-    pub name: String,
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct DescriptionBody {
-    pub description: String,
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CustomerBody {
-    pub id: String,
-    pub name: Option<String>,
-    pub description: Option<String>,
-}
-
-#[derive(Debug, Default, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CustomerUpdateBody {
-    pub name: Option<String>,
-    pub description: Option<String>,
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct ResumeBody {
-    /// The wallets to open again; the customer's other wallets stay suspended.
-    pub wallet_ids: Vec<String>,
-}
-
-#[derive(Debug, Default, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct NewKeyBody {
-    /// Epoch milliseconds after which the key is refused; none = no expiry.
-    pub expires_at: Option<i64>,
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct NewWalletBody {
-    pub customer_id: String,
-    pub asset_id: String,
-    pub name: Option<String>,
-    pub description: Option<String>,
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct NewSystemWalletBody {
-    pub asset_id: String,
-    pub name: Option<String>,
-    pub description: Option<String>,
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct StatusObject {
-    pub status: WalletStatus,
-}
-
-/// `"Open"` or `{"status": "Open"}`.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(untagged)]
-pub enum StatusBody {
-    Plain(WalletStatus),
-    Object(StatusObject),
-}
-
-impl StatusBody {
+/// The server's reading of a [`StatusBody`].
+pub trait ParseStatus {
     /// `"Open"` or `{"status": "Open"}`; anything else (an array too, which
     /// serde would read as the object) is a validation error.
-    pub fn parse(body: serde_json::Value) -> Result<WalletStatus, V2Error> {
+    fn parse(body: serde_json::Value) -> Result<WalletStatus, V2Error>;
+}
+
+impl ParseStatus for StatusBody {
+    fn parse(body: serde_json::Value) -> Result<WalletStatus, V2Error> {
         let parsed = match body {
             serde_json::Value::String(_) | serde_json::Value::Object(_) => serde_json::from_value(body),
             _ => {
@@ -143,27 +73,16 @@ impl StatusBody {
     }
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct TransactionBody {
-    /// Unique per project, 1-30 characters: a retry with it never applies twice.
-    pub reference_id: String,
-    pub operations: Vec<OperationBody>,
-    pub description: Option<String>,
-}
-
 /// Most transactions one batch may hold.
 pub const MAX_BATCH: usize = 8000;
 
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct BatchBody {
-    /// 1 to 8,000 independent transactions.
-    pub transactions: Vec<TransactionBody>,
+/// The server's reading of a [`TransactionBody`].
+pub trait IntoRequest {
+    fn into_request(self) -> Result<TransactionRequest, V2Error>;
 }
 
-impl TransactionBody {
-    pub fn into_request(self) -> Result<TransactionRequest, V2Error> {
+impl IntoRequest for TransactionBody {
+    fn into_request(self) -> Result<TransactionRequest, V2Error> {
         let reference_id = ReferenceId::parse(&self.reference_id)?;
         let operations = self
             .operations
@@ -176,20 +95,15 @@ impl TransactionBody {
     }
 }
 
-/// `PUT /wallets/{walletId}/credit-limit`.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct CreditLimitBody {
-    /// How far below zero the balance may go: an integer count of the
-    /// asset's smallest parts, from 0 to 2^62.
-    #[schema(value_type = i64, minimum = 0)]
-    pub credit_limit: Box<RawValue>,
-}
-
-impl CreditLimitBody {
+/// The server's reading of a [`CreditLimitBody`].
+pub trait CreditLimit {
     /// The limit as an integer; its range is the ledger's to check. Like an
     /// amount, a fraction is `FRACTION_IN_AMOUNT_NOT_VALID`.
-    pub fn limit(&self) -> Result<i64, V2Error> {
+    fn limit(&self) -> Result<i64, V2Error>;
+}
+
+impl CreditLimit for CreditLimitBody {
+    fn limit(&self) -> Result<i64, V2Error> {
         integer_literal(&self.credit_limit).map_err(|e| match e {
             NotAnInteger::Fraction => V2Error::new(
                 ErrorStatus::FractionInAmountNotValid,

@@ -4,7 +4,7 @@
 
 use crate::api::v2::auth::Auth;
 use crate::api::v2::error::{ErrorBody, V2Error};
-use crate::api::v2::requests::{row_id, BalanceQuery, CreditLimitBody, HoldsQuery};
+use crate::api::v2::requests::{row_id, BalanceQuery, CreditLimit, CreditLimitBody, HoldsQuery};
 use crate::api::v2::types::{BalanceAt, Hold, HoldPage, Wallet};
 use actix_web::{web, HttpResponse};
 use wallet_core::ids::WalletId;

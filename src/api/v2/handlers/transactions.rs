@@ -2,7 +2,7 @@
 
 use crate::api::v2::auth::Auth;
 use crate::api::v2::error::{ErrorBody, ErrorStatus, V2Error};
-use crate::api::v2::requests::{row_id, BatchBody, RangeQuery, TransactionBody, MAX_BATCH};
+use crate::api::v2::requests::{row_id, BatchBody, IntoRequest, RangeQuery, TransactionBody, MAX_BATCH};
 use crate::api::v2::types::{
     BatchReply, BatchResult, Duplicate, Hold, Item, Transaction, TransactionPage, TransactionReply,
 };

@@ -4,7 +4,7 @@ use crate::api::v2::auth::Auth;
 use crate::api::v2::error::{ErrorBody, V2Error};
 use crate::api::v2::requests::{
     description, name, optional, row_id, DescriptionBody, NameBody, NewSystemWalletBody, NewWalletBody,
-    PageQuery, RangeQuery, StatusBody,
+    PageQuery, ParseStatus, RangeQuery, StatusBody,
 };
 use crate::api::v2::types::{EntryPage, Wallet, WalletPage};
 use actix_web::{web, HttpResponse};

@@ -11,13 +11,21 @@ use wallet_core::operation::Operation;
 use wallet_core::text::{CustomerId, ItemId, ItemName, ItemProperties, ItemType};
 use wallet_core::Missing;
 
-impl OperationBody {
+/// The server's reading of an [`OperationBody`]'s item fields.
+pub(super) trait ItemOperation {
     /// A GrantItem, TransferItem, ConsumeItem or SetItemProperties (the
     /// fields were checked against the type already). Ids that name an
     /// existing item or customer and cannot be one are not found, as for
     /// wallets and holds; a new item's id or type that is not valid is a
     /// validation error.
-    pub(super) fn item_operation(&self, i: usize) -> Result<Operation, V2Error> {
+    fn item_operation(&self, i: usize) -> Result<Operation, V2Error>;
+
+    /// `from`: absent = no check, null = must be stock, else that customer.
+    fn from(&self) -> Result<Option<Option<CustomerId>>, V2Error>;
+}
+
+impl ItemOperation for OperationBody {
+    fn item_operation(&self, i: usize) -> Result<Operation, V2Error> {
         let invalid =
             |e: wallet_core::text::InvalidValue| V2Error::invalid(format!("operation {i}: {}", e.0));
         let required = |name: &str| V2Error::invalid(format!("operation {i}: {name} is required"));
@@ -76,7 +84,6 @@ impl OperationBody {
         })
     }
 
-    /// `from`: absent = no check, null = must be stock, else that customer.
     fn from(&self) -> Result<Option<Option<CustomerId>>, V2Error> {
         self.from.as_ref().map(|from| owner(from.as_deref())).transpose()
     }
@@ -175,6 +182,7 @@ impl StockQuery {
 
 #[cfg(test)]
 mod tests {
+    use super::super::ToOperation;
     use super::*;
     use crate::api::v2::error::ErrorStatus;
 

@@ -1,93 +1,26 @@
 //! One operation of a transaction request, and the integer literals that
 //! amounts (and credit limits) must be.
 
+use super::items::ItemOperation;
 use super::row_id;
-use crate::api::json::{nullable, raw_present};
 use crate::api::v2::error::{ErrorStatus, V2Error};
 use crate::api::v2::types::OperationType;
-use serde::Deserialize;
 use serde_json::value::RawValue;
-use utoipa::ToSchema;
 use wallet_core::amount::PositiveAmount;
 use wallet_core::ids::WalletId;
 use wallet_core::operation::Operation;
 use wallet_core::text::HoldId;
+use wallet_core::wire::OperationBody;
 use wallet_core::Missing;
 
-/// One operation. Which fields each type takes:
-/// - `Issue`: `destination`, `amount`, optional `expiresAt` (epoch ms, in
-///   the future: the value then forms a lot that expires at that time);
-/// - `Redeem`: `source`, `amount`;
-/// - `Transfer`: `source`, `destination`, `amount`;
-/// - `Hold`: `source`, `amount`, optional `destination` (then every Capture
-///   goes there), `expiresAt` (epoch ms, in the future) and `holdId` (1-30
-///   characters, unique in the project; default: one the server makes);
-/// - `Capture`: `hold`, optional `amount` (default: all that remains) and
-///   `destination` (required when the hold names none, else the same);
-/// - `Void`: `hold`;
-/// - `GrantItem`: `itemType`, optional `customerId` (absent or null: the
-///   project's stock), `properties` (any JSON value, at most 16 KiB) and
-///   `itemId` (1-64 characters, unique in the project; default: one the
-///   server makes);
-/// - `TransferItem`: `item`, `to` (required: a customer id, or null for the
-///   project's stock), optional `from` (the owner it must have now; null:
-///   stock; absent: no check);
-/// - `ConsumeItem`: `item`, optional `from` (as for TransferItem);
-/// - `SetItemProperties`: `item`, `properties` (required; replaces them).
-///
-/// Any other field is a 400 `VALIDATION_ERROR`.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct OperationBody {
-    #[serde(rename = "type")]
-    pub kind: OperationType,
-    pub source: Option<String>,
-    pub destination: Option<String>,
-    /// A positive integer count of the asset's smallest parts.
-    #[schema(value_type = Option<i64>, minimum = 1)]
-    pub amount: Option<Box<RawValue>>,
-    /// The hold a Capture or Void works on.
-    pub hold: Option<String>,
-    /// A Hold's id: 1-30 characters, unique in the project.
-    pub hold_id: Option<String>,
-    /// When a Hold's reservation ends by itself, or when an Issue's value
-    /// expires (it forms a lot): epoch milliseconds, in the future.
-    pub expires_at: Option<i64>,
-    /// A GrantItem's kind of thing (`"sword"`): 1-64 characters without
-    /// control characters.
-    #[schema(min_length = 1, max_length = 64)]
-    pub item_type: Option<String>,
-    /// A GrantItem's owner: a customer id, or null (or absent) for the
-    /// project's stock.
-    #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>, max_length = 64)]
-    pub customer_id: Option<Option<String>>,
-    /// Any JSON value, at most 16 KiB (16,384 bytes) of JSON text as sent,
-    /// nested at most 64 levels deep; kept exactly (numbers keep every digit).
-    #[serde(default, deserialize_with = "raw_present")]
-    #[schema(value_type = Value)]
-    pub properties: Option<Box<RawValue>>,
-    /// A GrantItem's id for the new item: 1-64 characters without control or
-    /// invisible characters, unique in the project.
-    #[schema(min_length = 1, max_length = 64)]
-    pub item_id: Option<String>,
-    /// The item a TransferItem, ConsumeItem or SetItemProperties works on.
-    #[schema(min_length = 1, max_length = 64)]
-    pub item: Option<String>,
-    /// Where a TransferItem moves the item: a customer id, or null for the
-    /// project's stock. Required.
-    #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>, max_length = 64)]
-    pub to: Option<Option<String>>,
-    /// The owner the item must have now: a customer id, or null for the
-    /// project's stock (absent: no check).
-    #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>, max_length = 64)]
-    pub from: Option<Option<String>>,
+/// The server's reading of an [`OperationBody`].
+pub trait ToOperation {
+    /// The operation at index `i` of its transaction, checked.
+    fn to_operation(&self, i: usize) -> Result<Operation, V2Error>;
 }
 
-impl OperationBody {
-    pub(super) fn to_operation(&self, i: usize) -> Result<Operation, V2Error> {
+impl ToOperation for OperationBody {
+    fn to_operation(&self, i: usize) -> Result<Operation, V2Error> {
         let kind = self.kind;
         let wallet = |side: &Option<String>, name: &str| -> Result<WalletId, V2Error> {
             let id = side
