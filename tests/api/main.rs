@@ -31,6 +31,7 @@ mod events_feed;
 mod export_roundtrip;
 mod multi_process;
 mod openapi;
+mod openapi_constraints;
 mod persistence;
 mod recheck_under_load;
 mod reliability_bad_input;

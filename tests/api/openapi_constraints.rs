@@ -1,0 +1,95 @@
+//! The OpenAPI document states the constraints the server enforces (issue
+//! 17): page bounds and the real integer type of `page`, and text patterns
+//! that accept exactly the characters the server's parsers accept.
+//! schemathesis' `positive_data_acceptance` (tests/schemathesis.rs) holds
+//! the document to the same promise by generating data from it.
+
+use crate::app::spawn_app;
+use serde_json::{json, Value};
+use wallet_core::text::{CustomerId, ItemType, ReferenceId, Text};
+
+async fn document() -> Value {
+    let app = spawn_app().await;
+    let response = app
+        .client
+        .get(app.url("/api/v2/openapi.json"))
+        .send()
+        .await
+        .unwrap();
+    response.json().await.unwrap()
+}
+
+#[tokio::test]
+async fn every_page_parameter_states_its_bounds() {
+    let doc = document().await;
+    let mut pages = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            for parameter in operation["parameters"].as_array().into_iter().flatten() {
+                let schema = &parameter["schema"];
+                let (min, max) = (&schema["minimum"], &schema["maximum"]);
+                match parameter["name"].as_str().unwrap() {
+                    "pageSize" | "limit" => {
+                        assert_eq!(
+                            (min, max),
+                            (&json!(1), &json!(1000)),
+                            "{method} {path} {parameter}"
+                        );
+                    }
+                    // Read as a u32: 2^32 - 1 is the last page, so int64.
+                    "page" => {
+                        pages += 1;
+                        assert_eq!(
+                            (min, max, &schema["format"]),
+                            (&json!(0), &json!(u32::MAX), &json!("int64")),
+                            "{method} {path} {parameter}"
+                        );
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+    assert_eq!(pages, 14, "the operations that take a page");
+}
+
+/// The schema of property `field` of component `component`, as a
+/// validator of one value (its `type` a plain string).
+fn property(doc: &Value, component: &str, field: &str) -> jsonschema::Validator {
+    let mut schema = doc["components"]["schemas"][component]["properties"][field].clone();
+    assert!(
+        schema["pattern"].is_string(),
+        "{component}.{field} states no pattern: {schema}"
+    );
+    schema["type"] = json!("string");
+    jsonschema::validator_for(&schema).unwrap()
+}
+
+#[tokio::test]
+async fn text_patterns_accept_exactly_what_the_parsers_accept() {
+    let doc = document().await;
+    type Parser = fn(&str) -> bool;
+    let cases: [(&str, &str, Parser); 4] = [
+        ("CustomerBody", "id", |s| CustomerId::parse(s).is_ok()),
+        ("TransactionBody", "referenceId", |s| {
+            ReferenceId::parse(s).is_ok()
+        }),
+        ("NewAssetBody", "name", |s| Text::parse(s, "name", 200).is_ok()),
+        ("OperationBody", "itemType", |s| ItemType::parse(s).is_ok()),
+    ];
+    for (component, field, parse) in cases {
+        let schema = property(&doc, component, field);
+        // Every character, between two that are always valid.
+        let differ: Vec<String> = (0..=u32::from(char::MAX))
+            .filter_map(char::from_u32)
+            .map(|c| format!("a{c}b"))
+            .filter(|text| schema.is_valid(&json!(text)) != parse(text))
+            .map(|text| format!("{text:?}"))
+            .take(10)
+            .collect();
+        assert!(
+            differ.is_empty(),
+            "{component}.{field}: the document and the server disagree on {differ:?}"
+        );
+    }
+}
