@@ -7,6 +7,7 @@ mod bench;
 mod check;
 mod credentials;
 mod events;
+mod openapi;
 mod ops;
 mod projects;
 
@@ -89,6 +90,8 @@ enum Command {
     /// Add a project from an export file, all or nothing; refused if the
     /// project exists or the result would break an invariant.
     Import(ops::ImportArgs),
+    /// Print the OpenAPI document of API v2 (what /api/v2/openapi.json serves).
+    Openapi,
 }
 
 /// Parses the command line and runs it.
@@ -114,6 +117,7 @@ pub fn run() -> anyhow::Result<ExitCode> {
             Command::Restore(args) => ops::restore(&settings, args),
             Command::Export(args) => ops::export(&settings, args).await,
             Command::Import(args) => ops::import(&settings, args),
+            Command::Openapi => openapi::openapi(),
         }
     })
 }
