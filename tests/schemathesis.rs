@@ -25,10 +25,11 @@ use std::time::{Duration, Instant};
 const SCHEMATHESIS: &str = "schemathesis==4.32.5";
 
 /// The checks asserted. `positive_data_acceptance` holds because the
-/// document states every constraint the server enforces that a JSON Schema
-/// can state (lengths, bounds, patterns, enums); the few operations that
-/// also refuse valid-looking data for reasons it cannot (a time in the
-/// future, a URL that must resolve) declare 400 as expected in
+/// document states the constraints the server enforces on each value
+/// (lengths, bounds, patterns, enums); the few operations that also refuse
+/// valid-looking data for rules it does not state (fields by operation
+/// type, a time in the future, a URL that must resolve) declare 400 as
+/// expected in
 /// `tests/schemathesis.toml`; `tests/schemathesis_hooks.py` writes whole
 /// floats (`2.0`, an integer to JSON Schema, a fraction to the server) as
 /// integers. Left out, each for a reason recorded in

@@ -372,9 +372,10 @@ export interface paths {
          * Applies ordered operations all-or-nothing. 201 `Completed`; a recorded
          *     failure is the transaction with status `Failed` (409 or 400); a used
          *     `referenceId` is 409 `DuplicateReferenceId` with the stored transaction.
-         *     Also a 400 for what the schema cannot state: a field the operation's
-         *     `type` does not take (see OperationBody), a transfer or hold between one
-         *     wallet and itself, an `expiresAt` not in the future.
+         *     Also a 400 for rules the schema does not state: a field the operation's
+         *     `type` does not take (OperationBody's description lists them), a
+         *     transfer or hold between one wallet and itself, an `expiresAt` not in
+         *     the future.
          */
         post: operations["post_transaction"];
         delete?: never;
