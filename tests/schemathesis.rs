@@ -27,8 +27,8 @@ const SCHEMATHESIS: &str = "schemathesis==4.32.5";
 /// The checks asserted. `positive_data_acceptance` holds because the
 /// document states the constraints the server enforces on each value
 /// (lengths, bounds, patterns, enums); the few operations that also refuse
-/// valid-looking data for rules it does not state (fields by operation
-/// type, a time in the future, a URL that must resolve) declare 400 as
+/// valid-looking data for rules no schema can state (two different
+/// wallets, a time in the future, a URL that must resolve) declare 400 as
 /// expected in
 /// `tests/schemathesis.toml`; `tests/schemathesis_hooks.py` writes whole
 /// floats (`2.0`, an integer to JSON Schema, a fraction to the server) as

@@ -372,10 +372,8 @@ export interface paths {
          * Applies ordered operations all-or-nothing. 201 `Completed`; a recorded
          *     failure is the transaction with status `Failed` (409 or 400); a used
          *     `referenceId` is 409 `DuplicateReferenceId` with the stored transaction.
-         *     Also a 400 for rules the schema does not state: a field the operation's
-         *     `type` does not take (OperationBody's description lists them), a
-         *     transfer or hold between one wallet and itself, an `expiresAt` not in
-         *     the future.
+         *     Also a 400 for rules no schema can state: a transfer or hold between
+         *     one wallet and itself, an `expiresAt` not in the future.
          */
         post: operations["post_transaction"];
         delete?: never;
@@ -1234,87 +1232,6 @@ export interface components {
             url: string;
         };
         /**
-         * @description One operation. Which fields each type takes:
-         *     - `Issue`: `destination`, `amount`, optional `expiresAt` (epoch ms, in
-         *       the future: the value then forms a lot that expires at that time);
-         *     - `Redeem`: `source`, `amount`;
-         *     - `Transfer`: `source`, `destination`, `amount`;
-         *     - `Hold`: `source`, `amount`, optional `destination` (then every Capture
-         *       goes there), `expiresAt` (epoch ms, in the future) and `holdId` (1-30
-         *       characters, unique in the project; default: one the server makes);
-         *     - `Capture`: `hold`, optional `amount` (default: all that remains) and
-         *       `destination` (required when the hold names none, else the same);
-         *     - `Void`: `hold`;
-         *     - `GrantItem`: `itemType`, optional `customerId` (absent or null: the
-         *       project's stock), `properties` (any JSON value, at most 16 KiB) and
-         *       `itemId` (1-64 characters, unique in the project; default: one the
-         *       server makes);
-         *     - `TransferItem`: `item`, `to` (required: a customer id, or null for the
-         *       project's stock), optional `from` (the owner it must have now; null:
-         *       stock; absent: no check);
-         *     - `ConsumeItem`: `item`, optional `from` (as for TransferItem);
-         *     - `SetItemProperties`: `item`, `properties` (required; replaces them).
-         *
-         *     Any other field is a 400 `VALIDATION_ERROR`.
-         */
-        OperationBody: {
-            /**
-             * Format: int64
-             * @description A positive integer count of the asset's smallest parts.
-             */
-            amount?: number | null;
-            /**
-             * @description A GrantItem's owner: a customer id, or null (or absent) for the
-             *     project's stock.
-             */
-            customerId?: string | null;
-            destination?: string | null;
-            /**
-             * Format: int64
-             * @description When a Hold's reservation ends by itself, or when an Issue's value
-             *     expires (it forms a lot): epoch milliseconds, in the future.
-             */
-            expiresAt?: number | null;
-            /**
-             * @description The owner the item must have now: a customer id, or null for the
-             *     project's stock (absent: no check).
-             */
-            from?: string | null;
-            /** @description The hold a Capture or Void works on. */
-            hold?: string | null;
-            /** @description A Hold's id: 1-30 characters, unique in the project. */
-            holdId?: string | null;
-            /** @description The item a TransferItem, ConsumeItem or SetItemProperties works on. */
-            item?: string | null;
-            /**
-             * @description A GrantItem's id for the new item: 1-64 characters without control or
-             *     invisible characters, unique in the project.
-             */
-            itemId?: string | null;
-            /**
-             * @description A GrantItem's kind of thing (`"sword"`): 1-64 characters without
-             *     control characters.
-             */
-            itemType?: string | null;
-            /**
-             * @description Any JSON value, at most 16 KiB (16,384 bytes) of JSON text as sent,
-             *     nested at most 64 levels deep; kept exactly (numbers keep every digit).
-             */
-            properties?: unknown;
-            source?: string | null;
-            /**
-             * @description Where a TransferItem moves the item: a customer id, or null for the
-             *     project's stock. Required.
-             */
-            to?: string | null;
-            type: components["schemas"]["OperationType"];
-        };
-        /**
-         * @description The operation types a client posts.
-         * @enum {string}
-         */
-        OperationType: "Issue" | "Redeem" | "Transfer" | "Hold" | "Capture" | "Void" | "GrantItem" | "TransferItem" | "ConsumeItem" | "SetItemProperties";
-        /**
          * @description An operation as stored and shown: as it was requested (a Capture's
          *     `amount` is absent when it asked for all that remained; what it took is
          *     in the hold).
@@ -1435,7 +1352,201 @@ export interface components {
         };
         TransactionBody: {
             description?: string | null;
-            operations: components["schemas"]["OperationBody"][];
+            operations: ({
+                /**
+                 * Format: int64
+                 * @description A positive integer count of the asset's smallest parts.
+                 */
+                amount: number;
+                destination: string;
+                /**
+                 * Format: int64
+                 * @description When a Hold's reservation ends by itself, or when an Issue's value
+                 *     expires (it forms a lot): epoch milliseconds, in the future.
+                 */
+                expiresAt?: number | null;
+                hold?: null;
+                holdId?: null;
+                item?: null;
+                itemId?: null;
+                itemType?: null;
+                source?: null;
+                /** @enum {string} */
+                type: "Issue";
+            } | {
+                /**
+                 * Format: int64
+                 * @description A positive integer count of the asset's smallest parts.
+                 */
+                amount: number;
+                destination?: null;
+                expiresAt?: null;
+                hold?: null;
+                holdId?: null;
+                item?: null;
+                itemId?: null;
+                itemType?: null;
+                source: string;
+                /** @enum {string} */
+                type: "Redeem";
+            } | {
+                /**
+                 * Format: int64
+                 * @description A positive integer count of the asset's smallest parts.
+                 */
+                amount: number;
+                destination: string;
+                expiresAt?: null;
+                hold?: null;
+                holdId?: null;
+                item?: null;
+                itemId?: null;
+                itemType?: null;
+                source: string;
+                /** @enum {string} */
+                type: "Transfer";
+            } | {
+                /**
+                 * Format: int64
+                 * @description A positive integer count of the asset's smallest parts.
+                 */
+                amount: number;
+                destination?: string | null;
+                /**
+                 * Format: int64
+                 * @description When a Hold's reservation ends by itself, or when an Issue's value
+                 *     expires (it forms a lot): epoch milliseconds, in the future.
+                 */
+                expiresAt?: number | null;
+                hold?: null;
+                /** @description A Hold's id: 1-30 characters, unique in the project. */
+                holdId?: string | null;
+                item?: null;
+                itemId?: null;
+                itemType?: null;
+                source: string;
+                /** @enum {string} */
+                type: "Hold";
+            } | {
+                /**
+                 * Format: int64
+                 * @description A positive integer count of the asset's smallest parts.
+                 */
+                amount?: number | null;
+                destination?: string | null;
+                expiresAt?: null;
+                /** @description The hold a Capture or Void works on. */
+                hold: string;
+                holdId?: null;
+                item?: null;
+                itemId?: null;
+                itemType?: null;
+                source?: null;
+                /** @enum {string} */
+                type: "Capture";
+            } | {
+                amount?: null;
+                destination?: null;
+                expiresAt?: null;
+                /** @description The hold a Capture or Void works on. */
+                hold: string;
+                holdId?: null;
+                item?: null;
+                itemId?: null;
+                itemType?: null;
+                source?: null;
+                /** @enum {string} */
+                type: "Void";
+            } | {
+                amount?: null;
+                /**
+                 * @description A GrantItem's owner: a customer id, or null (or absent) for the
+                 *     project's stock.
+                 */
+                customerId?: string | null;
+                destination?: null;
+                expiresAt?: null;
+                hold?: null;
+                holdId?: null;
+                item?: null;
+                /**
+                 * @description A GrantItem's id for the new item: 1-64 characters without control or
+                 *     invisible characters, unique in the project.
+                 */
+                itemId?: string | null;
+                /**
+                 * @description A GrantItem's kind of thing (`"sword"`): 1-64 characters without
+                 *     control characters.
+                 */
+                itemType: string;
+                /**
+                 * @description Any JSON value, at most 16 KiB (16,384 bytes) of JSON text as sent,
+                 *     nested at most 64 levels deep; kept exactly (numbers keep every digit).
+                 */
+                properties?: unknown;
+                source?: null;
+                /** @enum {string} */
+                type: "GrantItem";
+            } | {
+                amount?: null;
+                destination?: null;
+                expiresAt?: null;
+                /**
+                 * @description The owner the item must have now: a customer id, or null for the
+                 *     project's stock (absent: no check).
+                 */
+                from?: string | null;
+                hold?: null;
+                holdId?: null;
+                /** @description The item a TransferItem, ConsumeItem or SetItemProperties works on. */
+                item: string;
+                itemId?: null;
+                itemType?: null;
+                source?: null;
+                /**
+                 * @description Where a TransferItem moves the item: a customer id, or null for the
+                 *     project's stock. Required.
+                 */
+                to: string | null;
+                /** @enum {string} */
+                type: "TransferItem";
+            } | {
+                amount?: null;
+                destination?: null;
+                expiresAt?: null;
+                /**
+                 * @description The owner the item must have now: a customer id, or null for the
+                 *     project's stock (absent: no check).
+                 */
+                from?: string | null;
+                hold?: null;
+                holdId?: null;
+                /** @description The item a TransferItem, ConsumeItem or SetItemProperties works on. */
+                item: string;
+                itemId?: null;
+                itemType?: null;
+                source?: null;
+                /** @enum {string} */
+                type: "ConsumeItem";
+            } | {
+                amount?: null;
+                destination?: null;
+                expiresAt?: null;
+                hold?: null;
+                holdId?: null;
+                /** @description The item a TransferItem, ConsumeItem or SetItemProperties works on. */
+                item: string;
+                itemId?: null;
+                itemType?: null;
+                /**
+                 * @description Any JSON value, at most 16 KiB (16,384 bytes) of JSON text as sent,
+                 *     nested at most 64 levels deep; kept exactly (numbers keep every digit).
+                 */
+                properties: unknown;
+                source?: null;
+                /** @enum {string} */
+                type: "SetItemProperties";
+            })[];
             /** @description Unique per project, 1-30 characters: a retry with it never applies twice. */
             referenceId: string;
         };

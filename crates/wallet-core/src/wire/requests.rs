@@ -170,7 +170,7 @@ pub struct TransactionBody {
         schema(min_length = 1, max_length = 30, pattern = r"^[^\p{Cc}\p{Cf}\p{Zl}\p{Zp}]*$")
     )]
     pub reference_id: String,
-    #[cfg_attr(feature = "openapi", schema(min_items = 1, max_items = 100))]
+    #[cfg_attr(feature = "openapi", schema(schema_with = super::operation_schema::operations))]
     pub operations: Vec<OperationBody>,
     #[cfg_attr(
         feature = "openapi",

@@ -18,10 +18,8 @@ type Json<T> = crate::api::json::Object<T, V2Error>;
 /// Applies ordered operations all-or-nothing. 201 `Completed`; a recorded
 /// failure is the transaction with status `Failed` (409 or 400); a used
 /// `referenceId` is 409 `DuplicateReferenceId` with the stored transaction.
-/// Also a 400 for rules the schema does not state: a field the operation's
-/// `type` does not take (OperationBody's description lists them), a
-/// transfer or hold between one wallet and itself, an `expiresAt` not in
-/// the future.
+/// Also a 400 for rules no schema can state: a transfer or hold between
+/// one wallet and itself, an `expiresAt` not in the future.
 #[utoipa::path(post, path = "/api/v2/transactions", tag = "transactions", request_body = TransactionBody,
     responses(
         (status = 201, body = Transaction),
