@@ -110,3 +110,79 @@ async fn text_patterns_accept_exactly_what_the_parsers_accept() {
         );
     }
 }
+
+/// A value for each operation field, valid by its schema.
+fn sample(field: &str) -> Value {
+    match field {
+        "source" => json!("1"),
+        "destination" => json!("2"),
+        "amount" => json!(1),
+        "hold" | "holdId" => json!("h-1"),
+        "item" | "itemId" => json!("i-1"),
+        "itemType" => json!("sword"),
+        "customerId" | "to" | "from" => json!("alice"),
+        "properties" => json!({"level": 1}),
+        "expiresAt" => json!(4_102_444_800_000_i64),
+        other => panic!("no sample for {other}"),
+    }
+}
+
+#[tokio::test]
+async fn each_operation_schema_takes_what_the_server_takes_and_no_more() {
+    let app = spawn_app().await;
+    let doc = document().await;
+    let key = app.access_key("default").await;
+    let variants = doc
+        .pointer("/components/schemas/TransactionBody/properties/operations/items/oneOf")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap();
+    let all = [
+        "source",
+        "destination",
+        "amount",
+        "hold",
+        "holdId",
+        "expiresAt",
+        "itemType",
+        "customerId",
+        "properties",
+        "itemId",
+        "item",
+        "to",
+        "from",
+    ];
+    let mut n = 0;
+    for variant in &variants {
+        let kind = variant["title"].as_str().unwrap();
+        let properties = variant["properties"].as_object().unwrap();
+        // Every field the schema takes as a value (not only as null).
+        let takes: Vec<&str> = all
+            .into_iter()
+            .filter(|f| properties.get(*f).is_some_and(|s| s["type"] != json!("null")))
+            .collect();
+        let mut operation = json!({"type": kind});
+        for field in &takes {
+            operation[*field] = sample(field);
+        }
+        n += 1;
+        let body = json!({"referenceId": format!("schema-{n}"), "operations": [operation]});
+        let (status, reply) = app.v2("POST", "/transactions", Some(&key), Some(&body)).await;
+        assert_ne!(
+            status, 400,
+            "{kind} with every field its schema takes: {body} -> {reply}"
+        );
+        for field in all.into_iter().filter(|f| !takes.contains(f)) {
+            let mut operation = operation.clone();
+            operation[field] = sample(field);
+            n += 1;
+            let body = json!({"referenceId": format!("schema-{n}"), "operations": [operation]});
+            let (status, reply) = app.v2("POST", "/transactions", Some(&key), Some(&body)).await;
+            assert_eq!(
+                status, 400,
+                "{kind} does not take {field} by its schema: {body} -> {reply}"
+            );
+        }
+    }
+    assert_eq!(variants.len(), 10, "one schema per operation type");
+}
