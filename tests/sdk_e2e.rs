@@ -9,8 +9,12 @@
 //!
 //! The virtualenv lives at `target/sdk-venv` and is created (with pip, from PyPI)
 //! when missing or broken. Needs `python3` with the `venv` module on the PATH.
+//!
+//! Module `typescript`: the TypeScript client of API v2 the same way.
 
 mod common;
+#[path = "sdk/typescript.rs"]
+mod typescript;
 
 use common::{run_with_timeout, sdk_python, wallet_service, Server, BIN, CLI_TIMEOUT};
 use std::os::unix::fs::PermissionsExt;

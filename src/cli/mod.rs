@@ -8,6 +8,7 @@ mod check;
 mod credentials;
 mod docs;
 mod events;
+mod openapi;
 mod ops;
 pub(crate) mod progress;
 mod projects;
@@ -95,6 +96,8 @@ enum Command {
     Completions(docs::CompletionsArgs),
     /// Print the man page (roff), or write every page into --dir.
     Man(docs::ManArgs),
+    /// Print the OpenAPI document of API v2 (what /api/v2/openapi.json serves).
+    Openapi,
 }
 
 /// Parses the command line and runs it.
@@ -127,6 +130,7 @@ pub fn run() -> anyhow::Result<ExitCode> {
             Command::Export(args) => ops::export(&settings, args).await,
             Command::Import(args) => ops::import(&settings, args),
             Command::Completions(_) | Command::Man(_) => Ok(ExitCode::SUCCESS),
+            Command::Openapi => openapi::openapi(),
         }
     })
 }

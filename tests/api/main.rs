@@ -33,6 +33,7 @@ mod export_roundtrip;
 mod multi_process;
 mod openapi;
 mod packaging;
+mod openapi_constraints;
 mod persistence;
 mod progress;
 mod recheck_under_load;

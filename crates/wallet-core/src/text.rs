@@ -39,16 +39,20 @@ fn slug(value: &str, max: usize, what: &str) -> Result<String, InvalidValue> {
 /// are refused too, though some scripts and emoji sequences use them: an id
 /// is a key, not a display name (names and descriptions keep them).
 fn has_hidden_chars(s: &str) -> bool {
+    s.chars().any(is_hidden_char)
+}
+
+/// Whether a text id may not hold this character (see [`has_hidden_chars`]).
+/// Public so the OpenAPI document can list the same characters.
+pub fn is_hidden_char(c: char) -> bool {
     use unicode_properties::{GeneralCategory, UnicodeGeneralCategory};
-    s.chars().any(|c| {
-        matches!(
-            c.general_category(),
-            GeneralCategory::Control
-                | GeneralCategory::Format
-                | GeneralCategory::LineSeparator
-                | GeneralCategory::ParagraphSeparator
-        )
-    })
+    matches!(
+        c.general_category(),
+        GeneralCategory::Control
+            | GeneralCategory::Format
+            | GeneralCategory::LineSeparator
+            | GeneralCategory::ParagraphSeparator
+    )
 }
 
 /// 1 to `max` characters without hidden characters ([`has_hidden_chars`]):

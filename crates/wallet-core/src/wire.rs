@@ -12,6 +12,8 @@ use crate::text::ItemProperties;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
+#[cfg(feature = "openapi")]
+mod operation_schema;
 mod replies;
 mod requests;
 pub use replies::{

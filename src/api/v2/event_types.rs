@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-use wallet_core::events;
+use wallet_core::events::{self, DeliveryStatus};
 // The bodies a client sends and the replies it reads are wallet_core's.
 pub use wallet_core::wire::{
     DeliveryPage, EventDoc, NewWebhookBody, ReplayBody, Webhook, WebhookCreated, WebhookList,
@@ -41,12 +41,16 @@ pub struct EventPage {
 #[into_params(parameter_in = Query)]
 pub struct FeedQuery {
     /// Events with a `seq` greater than this; default 0.
+    #[param(minimum = 0)]
     pub after: Option<i64>,
     /// 1-1000, default 100.
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<u32>,
     /// Comma-separated event types; default all.
+    #[param(pattern = r"^ *(?:\{EventType\} *)?(?:, *(?:\{EventType\} *)?)*$")]
     pub types: Option<String>,
     /// Seconds (0-30) to hold an empty answer until an event arrives.
+    #[param(minimum = 0, maximum = 30)]
     pub wait: Option<u32>,
 }
 
@@ -57,8 +61,10 @@ pub struct FeedQuery {
 pub struct StreamQuery {
     /// Events with a `seq` greater than this; the `Last-Event-ID` header
     /// wins over it; neither: only new events.
+    #[param(minimum = 0)]
     pub after: Option<i64>,
     /// Comma-separated event types; default all.
+    #[param(pattern = r"^ *(?:\{EventType\} *)?(?:, *(?:\{EventType\} *)?)*$")]
     pub types: Option<String>,
 }
 
@@ -68,9 +74,12 @@ pub struct StreamQuery {
 #[into_params(parameter_in = Query)]
 pub struct DeliveriesQuery {
     /// `Pending`, `Delivered`, `Failed` or `Dead`; default all.
+    #[param(value_type = Option<DeliveryStatus>)]
     pub status: Option<String>,
     /// Page number, from 0.
+    #[param(value_type = Option<i64>, minimum = 0, maximum = 4_294_967_295_i64)]
     pub page: Option<u32>,
     /// 1-1000, default 20.
+    #[param(minimum = 1, maximum = 1000)]
     pub page_size: Option<u32>,
 }

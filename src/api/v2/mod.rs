@@ -1,6 +1,7 @@
 //! API v2: the multi-asset ledger (Cloud Wallet model). See `docs/api-v2.md`.
 
 mod auth;
+mod constraints;
 mod error;
 pub(crate) mod event_types;
 pub(crate) mod handlers;

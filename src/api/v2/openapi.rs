@@ -96,13 +96,15 @@ impl Modify for BearerAuth {
     }
 }
 
-/// The document as JSON text, built once.
+/// The document as JSON text, built once, its `\p{..}` patterns spelled out
+/// (see `constraints`).
 pub fn document() -> &'static str {
     static DOCUMENT: OnceLock<String> = OnceLock::new();
     DOCUMENT.get_or_init(|| {
-        ApiDoc::openapi()
-            .to_pretty_json()
-            .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+        ApiDoc::openapi().to_pretty_json().map_or_else(
+            |e| format!("{{\"error\": \"{e}\"}}"),
+            |json| super::constraints::expand(&json),
+        )
     })
 }
 

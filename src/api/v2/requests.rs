@@ -125,8 +125,10 @@ pub struct HoldsQuery {
     /// Only holds of this status; default: all.
     pub status: Option<HoldStatus>,
     /// Page number, from 0.
+    #[param(value_type = Option<i64>, minimum = 0, maximum = 4_294_967_295_i64)]
     pub page: Option<u32>,
     /// 1-1000, default 20.
+    #[param(minimum = 1, maximum = 1000)]
     pub page_size: Option<u32>,
 }
 
@@ -144,8 +146,10 @@ pub struct LotsQuery {
     /// Only lots of this status; default: all.
     pub status: Option<LotStatus>,
     /// Page number, from 0.
+    #[param(value_type = Option<i64>, minimum = 0, maximum = 4_294_967_295_i64)]
     pub page: Option<u32>,
     /// 1-1000, default 20.
+    #[param(minimum = 1, maximum = 1000)]
     pub page_size: Option<u32>,
 }
 
@@ -170,8 +174,10 @@ pub struct BalanceQuery {
 #[into_params(parameter_in = Query)]
 pub struct PageQuery {
     /// Page number, from 0.
+    #[param(value_type = Option<i64>, minimum = 0, maximum = 4_294_967_295_i64)]
     pub page: Option<u32>,
     /// 1-1000, default 20.
+    #[param(minimum = 1, maximum = 1000)]
     pub page_size: Option<u32>,
 }
 
@@ -190,8 +196,10 @@ pub struct RangeQuery {
     /// Epoch milliseconds, exclusive; default: the end of time.
     pub to: Option<i64>,
     /// Page number, from 0.
+    #[param(value_type = Option<i64>, minimum = 0, maximum = 4_294_967_295_i64)]
     pub page: Option<u32>,
     /// 1-1000, default 20.
+    #[param(minimum = 1, maximum = 1000)]
     pub page_size: Option<u32>,
 }
 

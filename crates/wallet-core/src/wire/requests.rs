@@ -11,8 +11,20 @@ use serde_json::value::RawValue;
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct NewAssetBody {
+    #[cfg_attr(
+        feature = "openapi",
+        schema(max_length = 200, pattern = r"^[^\u0000-\u0008\u000B-\u001F\u007F-\u009F]*$")
+    )]
     pub name: String,
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 1, max_length = 16, pattern = "^[A-Za-z0-9_-]+$")
+    )]
     pub code: String,
+    #[cfg_attr(
+        feature = "openapi",
+        schema(minimum = 1, maximum = 1_000_000_000_000_000_000_i64)
+    )]
     pub fractions: i64,
 }
 
@@ -20,6 +32,10 @@ pub struct NewAssetBody {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NameBody {
+    #[cfg_attr(
+        feature = "openapi",
+        schema(max_length = 200, pattern = r"^[^\u0000-\u0008\u000B-\u001F\u007F-\u009F]*$")
+    )]
     pub name: String,
 }
 
@@ -27,6 +43,10 @@ pub struct NameBody {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct DescriptionBody {
+    #[cfg_attr(
+        feature = "openapi",
+        schema(max_length = 1000, pattern = r"^[^\u0000-\u0008\u000B-\u001F\u007F-\u009F]*$")
+    )]
     pub description: String,
 }
 
@@ -34,8 +54,20 @@ pub struct DescriptionBody {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CustomerBody {
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 1, max_length = 64, pattern = r"^[^\p{Cc}\p{Cf}\p{Zl}\p{Zp}]*$")
+    )]
     pub id: String,
+    #[cfg_attr(
+        feature = "openapi",
+        schema(max_length = 200, pattern = r"^[^\u0000-\u0008\u000B-\u001F\u007F-\u009F]*$")
+    )]
     pub name: Option<String>,
+    #[cfg_attr(
+        feature = "openapi",
+        schema(max_length = 1000, pattern = r"^[^\u0000-\u0008\u000B-\u001F\u007F-\u009F]*$")
+    )]
     pub description: Option<String>,
 }
 
@@ -43,7 +75,15 @@ pub struct CustomerBody {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CustomerUpdateBody {
+    #[cfg_attr(
+        feature = "openapi",
+        schema(max_length = 200, pattern = r"^[^\u0000-\u0008\u000B-\u001F\u007F-\u009F]*$")
+    )]
     pub name: Option<String>,
+    #[cfg_attr(
+        feature = "openapi",
+        schema(max_length = 1000, pattern = r"^[^\u0000-\u0008\u000B-\u001F\u007F-\u009F]*$")
+    )]
     pub description: Option<String>,
 }
 
@@ -67,9 +107,22 @@ pub struct NewKeyBody {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct NewWalletBody {
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 1, max_length = 64, pattern = r"^[^\p{Cc}\p{Cf}\p{Zl}\p{Zp}]*$")
+    )]
     pub customer_id: String,
+    #[cfg_attr(feature = "openapi", schema(pattern = "^[1-9][0-9]{0,18}$"))]
     pub asset_id: String,
+    #[cfg_attr(
+        feature = "openapi",
+        schema(max_length = 200, pattern = r"^[^\u0000-\u0008\u000B-\u001F\u007F-\u009F]*$")
+    )]
     pub name: Option<String>,
+    #[cfg_attr(
+        feature = "openapi",
+        schema(max_length = 1000, pattern = r"^[^\u0000-\u0008\u000B-\u001F\u007F-\u009F]*$")
+    )]
     pub description: Option<String>,
 }
 
@@ -77,8 +130,17 @@ pub struct NewWalletBody {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct NewSystemWalletBody {
+    #[cfg_attr(feature = "openapi", schema(pattern = "^[1-9][0-9]{0,18}$"))]
     pub asset_id: String,
+    #[cfg_attr(
+        feature = "openapi",
+        schema(max_length = 200, pattern = r"^[^\u0000-\u0008\u000B-\u001F\u007F-\u009F]*$")
+    )]
     pub name: Option<String>,
+    #[cfg_attr(
+        feature = "openapi",
+        schema(max_length = 1000, pattern = r"^[^\u0000-\u0008\u000B-\u001F\u007F-\u009F]*$")
+    )]
     pub description: Option<String>,
 }
 
@@ -103,8 +165,17 @@ pub enum StatusBody {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct TransactionBody {
     /// Unique per project, 1-30 characters: a retry with it never applies twice.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 1, max_length = 30, pattern = r"^[^\p{Cc}\p{Cf}\p{Zl}\p{Zp}]*$")
+    )]
     pub reference_id: String,
+    #[cfg_attr(feature = "openapi", schema(schema_with = super::operation_schema::operations))]
     pub operations: Vec<OperationBody>,
+    #[cfg_attr(
+        feature = "openapi",
+        schema(max_length = 1000, pattern = r"^[^\u0000-\u0008\u000B-\u001F\u007F-\u009F]*$")
+    )]
     pub description: Option<String>,
 }
 
@@ -113,6 +184,7 @@ pub struct TransactionBody {
 #[serde(deny_unknown_fields)]
 pub struct BatchBody {
     /// 1 to 8,000 independent transactions.
+    #[cfg_attr(feature = "openapi", schema(min_items = 1, max_items = 8000))]
     pub transactions: Vec<TransactionBody>,
 }
 
@@ -123,7 +195,7 @@ pub struct BatchBody {
 pub struct CreditLimitBody {
     /// How far below zero the balance may go: an integer count of the
     /// asset's smallest parts, from 0 to 2^62.
-    #[cfg_attr(feature = "openapi", schema(value_type = i64, minimum = 0))]
+    #[cfg_attr(feature = "openapi", schema(value_type = i64, minimum = 0, maximum = 4_611_686_018_427_387_904_i64))]
     pub credit_limit: Box<RawValue>,
 }
 
@@ -155,21 +227,38 @@ pub struct CreditLimitBody {
 pub struct OperationBody {
     #[serde(rename = "type")]
     pub kind: OperationType,
+    #[cfg_attr(feature = "openapi", schema(pattern = "^[1-9][0-9]{0,18}$"))]
     pub source: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(pattern = "^[1-9][0-9]{0,18}$"))]
     pub destination: Option<String>,
     /// A positive integer count of the asset's smallest parts.
     #[cfg_attr(feature = "openapi", schema(value_type = Option<i64>, minimum = 1))]
     pub amount: Option<Box<RawValue>>,
     /// The hold a Capture or Void works on.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 1, max_length = 30, pattern = r"^[^\p{Cc}\p{Cf}\p{Zl}\p{Zp}]*$")
+    )]
     pub hold: Option<String>,
     /// A Hold's id: 1-30 characters, unique in the project.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 1, max_length = 30, pattern = r"^[^\p{Cc}\p{Cf}\p{Zl}\p{Zp}]*$")
+    )]
     pub hold_id: Option<String>,
     /// When a Hold's reservation ends by itself, or when an Issue's value
     /// expires (it forms a lot): epoch milliseconds, in the future.
     pub expires_at: Option<i64>,
     /// A GrantItem's kind of thing (`"sword"`): 1-64 characters without
     /// control characters.
-    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 64))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            min_length = 1,
+            max_length = 64,
+            pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$"
+        )
+    )]
     pub item_type: Option<String>,
     /// A GrantItem's owner: a customer id, or null (or absent) for the
     /// project's stock.
@@ -178,7 +267,7 @@ pub struct OperationBody {
         deserialize_with = "nullable",
         skip_serializing_if = "Option::is_none"
     )]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, max_length = 64))]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, min_length = 1, max_length = 64, pattern = r"^[^\p{Cc}\p{Cf}\p{Zl}\p{Zp}]*$"))]
     pub customer_id: Option<Option<String>>,
     /// Any JSON value, at most 16 KiB (16,384 bytes) of JSON text as sent,
     /// nested at most 64 levels deep; kept exactly (numbers keep every digit).
@@ -191,10 +280,16 @@ pub struct OperationBody {
     pub properties: Option<Box<RawValue>>,
     /// A GrantItem's id for the new item: 1-64 characters without control or
     /// invisible characters, unique in the project.
-    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 64))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 1, max_length = 64, pattern = r"^[^\p{Cc}\p{Cf}\p{Zl}\p{Zp}]*$")
+    )]
     pub item_id: Option<String>,
     /// The item a TransferItem, ConsumeItem or SetItemProperties works on.
-    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 64))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 1, max_length = 64, pattern = r"^[^\p{Cc}\p{Cf}\p{Zl}\p{Zp}]*$")
+    )]
     pub item: Option<String>,
     /// Where a TransferItem moves the item: a customer id, or null for the
     /// project's stock. Required.
@@ -203,7 +298,7 @@ pub struct OperationBody {
         deserialize_with = "nullable",
         skip_serializing_if = "Option::is_none"
     )]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, max_length = 64))]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, min_length = 1, max_length = 64, pattern = r"^[^\p{Cc}\p{Cf}\p{Zl}\p{Zp}]*$"))]
     pub to: Option<Option<String>>,
     /// The owner the item must have now: a customer id, or null for the
     /// project's stock (absent: no check).
@@ -212,7 +307,7 @@ pub struct OperationBody {
         deserialize_with = "nullable",
         skip_serializing_if = "Option::is_none"
     )]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, max_length = 64))]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, min_length = 1, max_length = 64, pattern = r"^[^\p{Cc}\p{Cf}\p{Zl}\p{Zp}]*$"))]
     pub from: Option<Option<String>>,
 }
 
@@ -223,9 +318,14 @@ pub struct OperationBody {
 pub struct NewWebhookBody {
     /// `http` or `https`; not a loopback, private, link-local or metadata
     /// address (unless the server allows private networks).
+    #[cfg_attr(feature = "openapi", schema(pattern = "^[ \t]*[Hh][Tt][Tt][Pp][Ss]?://"))]
     pub url: String,
     /// The event types it receives; omitted or null: all (future types too).
     pub types: Option<Vec<String>>,
+    #[cfg_attr(
+        feature = "openapi",
+        schema(max_length = 1000, pattern = r"^[^\u0000-\u0008\u000B-\u001F\u007F-\u009F]*$")
+    )]
     pub description: Option<String>,
 }
 
@@ -235,6 +335,7 @@ pub struct NewWebhookBody {
 #[serde(deny_unknown_fields)]
 pub struct ReplayBody {
     /// Every matching event with a `seq` greater than this is sent again.
+    #[cfg_attr(feature = "openapi", schema(minimum = 0))]
     pub after: i64,
 }
 

@@ -63,7 +63,7 @@ pub async fn create_customer(
 
 /// Creates or updates the customer with this id.
 #[utoipa::path(put, path = "/api/v2/customers/{customerId}", tag = "customers", request_body = CustomerUpdateBody,
-    params(("customerId" = String, Path)),
+    params(("customerId" = String, Path, min_length = 1, max_length = 64, pattern = r"^[^\p{Cc}\p{Cf}\p{Zl}\p{Zp}]*$")),
     responses((status = 201, body = Customer), (status = 200, body = Customer), (status = "4XX", body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn put_customer(
@@ -92,7 +92,7 @@ pub async fn list_customers(
 
 /// One customer. A customer key reads only its own.
 #[utoipa::path(get, path = "/api/v2/customers/{customerId}", tag = "customers",
-    params(("customerId" = String, Path)),
+    params(("customerId" = String, Path, min_length = 1, max_length = 64, pattern = r"^[^\p{Cc}\p{Cf}\p{Zl}\p{Zp}]*$")),
     responses((status = 200, body = Customer), (status = "4XX", body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn get_customer(
@@ -106,7 +106,7 @@ pub async fn get_customer(
 
 /// Suspends a customer and all its open wallets.
 #[utoipa::path(post, path = "/api/v2/customers/{customerId}/suspend", tag = "customers",
-    params(("customerId" = String, Path)),
+    params(("customerId" = String, Path, min_length = 1, max_length = 64, pattern = r"^[^\p{Cc}\p{Cf}\p{Zl}\p{Zp}]*$")),
     responses((status = 200, body = Customer), (status = "4XX", body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn suspend_customer(
@@ -122,7 +122,7 @@ pub async fn suspend_customer(
 
 /// Makes a customer Active and opens exactly the listed wallets.
 #[utoipa::path(post, path = "/api/v2/customers/{customerId}/resume", tag = "customers", request_body = ResumeBody,
-    params(("customerId" = String, Path)),
+    params(("customerId" = String, Path, min_length = 1, max_length = 64, pattern = r"^[^\p{Cc}\p{Cf}\p{Zl}\p{Zp}]*$")),
     responses((status = 200, body = Customer), (status = "4XX", body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn resume_customer(
@@ -145,7 +145,7 @@ pub async fn resume_customer(
 
 /// Marks a customer Deleted; all its wallets must be Closed first.
 #[utoipa::path(delete, path = "/api/v2/customers/{customerId}", tag = "customers",
-    params(("customerId" = String, Path)),
+    params(("customerId" = String, Path, min_length = 1, max_length = 64, pattern = r"^[^\p{Cc}\p{Cf}\p{Zl}\p{Zp}]*$")),
     responses((status = 200, body = Customer), (status = "4XX", body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn delete_customer(
@@ -160,8 +160,9 @@ pub async fn delete_customer(
 }
 
 /// Mints a read-only key of this customer. The token is in this reply only.
+/// An `expiresAt` not in the future is a 400.
 #[utoipa::path(post, path = "/api/v2/customers/{customerId}/keys", tag = "customers", request_body = NewKeyBody,
-    params(("customerId" = String, Path)),
+    params(("customerId" = String, Path, min_length = 1, max_length = 64, pattern = r"^[^\p{Cc}\p{Cf}\p{Zl}\p{Zp}]*$")),
     responses((status = 201, body = CustomerKey), (status = "4XX", body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn create_key(
@@ -193,7 +194,7 @@ pub async fn create_key(
 }
 
 /// The customer's keys (never their tokens).
-#[utoipa::path(get, path = "/api/v2/customers/{customerId}/keys", tag = "customers", params(("customerId" = String, Path), PageQuery),
+#[utoipa::path(get, path = "/api/v2/customers/{customerId}/keys", tag = "customers", params(("customerId" = String, Path, min_length = 1, max_length = 64, pattern = r"^[^\p{Cc}\p{Cf}\p{Zl}\p{Zp}]*$"), PageQuery),
     responses((status = 200, body = CustomerKeyPage), (status = "4XX", body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn list_keys(
@@ -215,7 +216,7 @@ pub async fn list_keys(
 
 /// Revokes a customer key at once.
 #[utoipa::path(delete, path = "/api/v2/customers/{customerId}/keys/{keyId}", tag = "customers",
-    params(("customerId" = String, Path), ("keyId" = String, Path)),
+    params(("customerId" = String, Path, min_length = 1, max_length = 64, pattern = r"^[^\p{Cc}\p{Cf}\p{Zl}\p{Zp}]*$"), ("keyId" = String, Path, pattern = "^[A-Za-z0-9_-]{1,30}$")),
     responses((status = 204), (status = "4XX", body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn revoke_key(

@@ -116,7 +116,7 @@ fn reply(page: wallet_core::events::EventPage) -> HttpResponse {
 /// customer's events (its wallets, items and holds, itself) and the
 /// project's `asset.*` events.
 #[utoipa::path(get, path = "/api/v2/events/stream", tag = "events", params(StreamQuery,
-        ("Last-Event-ID" = Option<i64>, Header, description = "The last seq received: resume after it")),
+        ("Last-Event-ID" = Option<i64>, Header, nullable = false, minimum = 0, description = "The last seq received: resume after it")),
     responses(
         (status = 200, description = "A stream of events, as Server-Sent Events",
             content_type = "text/event-stream", body = StreamMessage,

@@ -24,7 +24,7 @@ fn wallet_id(auth: &Auth, path: &str) -> Result<WalletId, V2Error> {
 /// A hold. An access key reads any of its project's; a customer key only
 /// those of its own wallets (others, and missing ones, are the same 403).
 #[utoipa::path(get, path = "/api/v2/holds/{holdId}", tag = "holds",
-    params(("holdId" = String, Path)),
+    params(("holdId" = String, Path, min_length = 1, max_length = 30, pattern = r"^[^\p{Cc}\p{Cf}\p{Zl}\p{Zp}]*$")),
     responses((status = 200, body = Hold), (status = "4XX", body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn get_hold(
@@ -40,7 +40,7 @@ pub async fn get_hold(
 /// The holds of a wallet (as their source), newest first, of one status or
 /// all.
 #[utoipa::path(get, path = "/api/v2/wallets/{walletId}/holds", tag = "holds",
-    params(("walletId" = String, Path), HoldsQuery),
+    params(("walletId" = String, Path, pattern = "^[1-9][0-9]{0,18}$"), HoldsQuery),
     responses((status = 200, body = HoldPage), (status = "4XX", body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn list_wallet_holds(
@@ -59,7 +59,7 @@ pub async fn list_wallet_holds(
 /// The wallet's posted balance after every entry created at or before `at`
 /// (0 before its first).
 #[utoipa::path(get, path = "/api/v2/wallets/{walletId}/balance", tag = "holds",
-    params(("walletId" = String, Path), BalanceQuery),
+    params(("walletId" = String, Path, pattern = "^[1-9][0-9]{0,18}$"), BalanceQuery),
     responses((status = 200, body = BalanceAt), (status = "4XX", body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn balance_at(
@@ -81,7 +81,7 @@ pub async fn balance_at(
 /// the wallet already uses (`-(balance - held)`) is 409 `CONFLICT`.
 #[utoipa::path(put, path = "/api/v2/wallets/{walletId}/credit-limit", tag = "holds",
     request_body = CreditLimitBody,
-    params(("walletId" = String, Path)),
+    params(("walletId" = String, Path, pattern = "^[1-9][0-9]{0,18}$")),
     responses((status = 200, body = Wallet), (status = "4XX", body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn set_credit_limit(

@@ -22,7 +22,7 @@ fn item_id(auth: &Auth, path: &str) -> Result<ItemId, V2Error> {
 
 /// One item.
 #[utoipa::path(get, path = "/api/v2/items/{itemId}", tag = "items",
-    params(("itemId" = String, Path)),
+    params(("itemId" = String, Path, min_length = 1, max_length = 64, pattern = r"^[^\p{Cc}\p{Cf}\p{Zl}\p{Zp}]*$")),
     responses((status = 200, body = Item), (status = "4XX", body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn get_item(
@@ -37,7 +37,7 @@ pub async fn get_item(
 /// The items a customer owns now, oldest first, of one type or status or
 /// all. A customer key lists only its own customer's.
 #[utoipa::path(get, path = "/api/v2/customers/{customerId}/items", tag = "items",
-    params(("customerId" = String, Path), ItemsQuery),
+    params(("customerId" = String, Path, min_length = 1, max_length = 64, pattern = r"^[^\p{Cc}\p{Cf}\p{Zl}\p{Zp}]*$"), ItemsQuery),
     responses((status = 200, body = ItemPage), (status = "4XX", body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn list_customer_items(
@@ -76,7 +76,7 @@ pub async fn list_stock_items(
 /// property changes and its consumption. Readable by whoever may read the
 /// item now.
 #[utoipa::path(get, path = "/api/v2/items/{itemId}/history", tag = "items",
-    params(("itemId" = String, Path), PageQuery),
+    params(("itemId" = String, Path, min_length = 1, max_length = 64, pattern = r"^[^\p{Cc}\p{Cf}\p{Zl}\p{Zp}]*$"), PageQuery),
     responses((status = 200, body = ItemHistoryPage), (status = "4XX", body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn item_history(

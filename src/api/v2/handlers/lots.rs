@@ -15,7 +15,7 @@ use wallet_core::{Ledger, Missing};
 /// reads any wallet of its project; a customer key only its own (others,
 /// and missing ones, are the same 403).
 #[utoipa::path(get, path = "/api/v2/wallets/{walletId}/lots", tag = "lots",
-    params(("walletId" = String, Path), LotsQuery),
+    params(("walletId" = String, Path, pattern = "^[1-9][0-9]{0,18}$"), LotsQuery),
     responses((status = 200, body = LotPage), (status = "4XX", body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn list_wallet_lots(

@@ -58,7 +58,7 @@ pub async fn list_assets(
 
 /// One asset. Also with a customer key.
 #[utoipa::path(get, path = "/api/v2/assets/{assetId}", tag = "assets",
-    params(("assetId" = String, Path)),
+    params(("assetId" = String, Path, pattern = "^[1-9][0-9]{0,18}$")),
     responses((status = 200, body = Asset), (status = "4XX", body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn get_asset(
@@ -72,7 +72,7 @@ pub async fn get_asset(
 
 /// Renames an asset.
 #[utoipa::path(put, path = "/api/v2/assets/{assetId}/name", tag = "assets", request_body = NameBody,
-    params(("assetId" = String, Path)),
+    params(("assetId" = String, Path, pattern = "^[1-9][0-9]{0,18}$")),
     responses((status = 200, body = Asset), (status = "4XX", body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn rename_asset(
@@ -90,7 +90,7 @@ pub async fn rename_asset(
 
 /// Deletes an asset no wallet ever used (403 `ASSET_IS_USED` otherwise).
 #[utoipa::path(delete, path = "/api/v2/assets/{assetId}", tag = "assets",
-    params(("assetId" = String, Path)),
+    params(("assetId" = String, Path, pattern = "^[1-9][0-9]{0,18}$")),
     responses((status = 204), (status = "4XX", body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn delete_asset(

@@ -18,6 +18,8 @@ type Json<T> = crate::api::json::Object<T, V2Error>;
 /// Applies ordered operations all-or-nothing. 201 `Completed`; a recorded
 /// failure is the transaction with status `Failed` (409 or 400); a used
 /// `referenceId` is 409 `DuplicateReferenceId` with the stored transaction.
+/// Also a 400 for rules no schema can state: a transfer or hold between
+/// one wallet and itself, an `expiresAt` not in the future.
 #[utoipa::path(post, path = "/api/v2/transactions", tag = "transactions", request_body = TransactionBody,
     responses(
         (status = 201, body = Transaction),
@@ -124,7 +126,7 @@ pub async fn post_batch(
 
 /// A transaction's current state.
 #[utoipa::path(get, path = "/api/v2/transactions/{txId}", tag = "transactions",
-    params(("txId" = String, Path)),
+    params(("txId" = String, Path, pattern = "^[1-9][0-9]{0,18}$")),
     responses((status = 200, body = Transaction), (status = "4XX", body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn get_transaction(

@@ -83,7 +83,7 @@ pub async fn list_system_wallets(
 
 /// A wallet's balance and details. A customer key reads only its own wallets.
 #[utoipa::path(get, path = "/api/v2/wallets/{walletId}", tag = "wallets",
-    params(("walletId" = String, Path)),
+    params(("walletId" = String, Path, pattern = "^[1-9][0-9]{0,18}$")),
     responses((status = 200, body = Wallet), (status = "4XX", body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn get_wallet(
@@ -97,7 +97,7 @@ pub async fn get_wallet(
 
 /// A customer's wallets. A customer key reads only its own.
 #[utoipa::path(get, path = "/api/v2/customers/{customerId}/wallets", tag = "wallets",
-    params(("customerId" = String, Path), PageQuery),
+    params(("customerId" = String, Path, min_length = 1, max_length = 64, pattern = r"^[^\p{Cc}\p{Cf}\p{Zl}\p{Zp}]*$"), PageQuery),
     responses((status = 200, body = WalletPage), (status = "4XX", body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn list_customer_wallets(
@@ -130,7 +130,7 @@ pub async fn list_own_wallets(
 
 /// Renames a wallet. Also with the owner's customer key.
 #[utoipa::path(put, path = "/api/v2/wallets/{walletId}/name", tag = "wallets", request_body = NameBody,
-    params(("walletId" = String, Path)),
+    params(("walletId" = String, Path, pattern = "^[1-9][0-9]{0,18}$")),
     responses((status = 200, body = Wallet), (status = "4XX", body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn rename_wallet(
@@ -147,7 +147,7 @@ pub async fn rename_wallet(
 
 /// Describes a wallet. Also with the owner's customer key.
 #[utoipa::path(put, path = "/api/v2/wallets/{walletId}/description", tag = "wallets", request_body = DescriptionBody,
-    params(("walletId" = String, Path)),
+    params(("walletId" = String, Path, pattern = "^[1-9][0-9]{0,18}$")),
     responses((status = 200, body = Wallet), (status = "4XX", body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn describe_wallet(
@@ -165,7 +165,7 @@ pub async fn describe_wallet(
 
 /// Open ↔ Suspended; → Closed only at balance 0; Closed is final.
 #[utoipa::path(put, path = "/api/v2/wallets/{walletId}/status", tag = "wallets", request_body = StatusBody,
-    params(("walletId" = String, Path)),
+    params(("walletId" = String, Path, pattern = "^[1-9][0-9]{0,18}$")),
     responses((status = 200, body = Wallet), (status = "4XX", body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn set_wallet_status(
@@ -184,7 +184,7 @@ pub async fn set_wallet_status(
 
 /// A wallet's entries in `[from, to)`, newest first.
 #[utoipa::path(get, path = "/api/v2/wallets/{walletId}/entries", tag = "wallets",
-    params(("walletId" = String, Path), RangeQuery),
+    params(("walletId" = String, Path, pattern = "^[1-9][0-9]{0,18}$"), RangeQuery),
     responses((status = 200, body = EntryPage), (status = "4XX", body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn list_entries(

@@ -27,7 +27,9 @@ fn path_webhook(id: &str) -> Result<PublicId, V2Error> {
 }
 
 /// Registers an endpoint. It receives the events committed after it (older
-/// ones through replay). The reply is the only one with its `secret`.
+/// ones through replay). The reply is the only one with its `secret`. A
+/// 400 when the URL's host does not resolve, or resolves to a loopback,
+/// private, link-local or metadata address.
 #[utoipa::path(post, path = "/api/v2/webhooks", tag = "webhooks", request_body = NewWebhookBody,
     responses((status = 201, body = WebhookCreated), (status = "4XX", body = ErrorBody)),
     security(("bearer" = [])))]
@@ -99,7 +101,7 @@ pub async fn list_webhooks(auth: Auth, ledger: web::Data<Ledger>) -> Result<Http
 
 /// One webhook (never its secret).
 #[utoipa::path(get, path = "/api/v2/webhooks/{webhookId}", tag = "webhooks",
-    params(("webhookId" = String, Path)),
+    params(("webhookId" = String, Path, pattern = "^wh_[A-Za-z0-9_-]{0,27}$")),
     responses((status = 200, body = Webhook), (status = "4XX", body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn get_webhook(
@@ -114,7 +116,7 @@ pub async fn get_webhook(
 
 /// Deletes a webhook and its deliveries.
 #[utoipa::path(delete, path = "/api/v2/webhooks/{webhookId}", tag = "webhooks",
-    params(("webhookId" = String, Path)),
+    params(("webhookId" = String, Path, pattern = "^wh_[A-Za-z0-9_-]{0,27}$")),
     responses((status = 204), (status = "4XX", body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn delete_webhook(
@@ -130,7 +132,7 @@ pub async fn delete_webhook(
 /// A webhook's delivery attempts, newest first; the first page starts with
 /// the next attempt due (`Pending`) when an event waits.
 #[utoipa::path(get, path = "/api/v2/webhooks/{webhookId}/deliveries", tag = "webhooks",
-    params(("webhookId" = String, Path), DeliveriesQuery),
+    params(("webhookId" = String, Path, pattern = "^wh_[A-Za-z0-9_-]{0,27}$"), DeliveriesQuery),
     responses((status = 200, body = DeliveryPage), (status = "4XX", body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn list_deliveries(
@@ -157,7 +159,7 @@ pub async fn list_deliveries(
 /// Sends every matching event after `after` again, in order (the webhook's
 /// queue moves back to it).
 #[utoipa::path(post, path = "/api/v2/webhooks/{webhookId}/replay", tag = "webhooks",
-    params(("webhookId" = String, Path)), request_body = ReplayBody,
+    params(("webhookId" = String, Path, pattern = "^wh_[A-Za-z0-9_-]{0,27}$")), request_body = ReplayBody,
     responses((status = 202), (status = "4XX", body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn replay_webhook(

@@ -114,13 +114,19 @@ fn type_filter(value: Option<&str>) -> Result<Option<ItemType>, V2Error> {
 #[into_params(parameter_in = Query)]
 pub struct ItemsQuery {
     /// Only items of this type; default: all.
-    #[param(min_length = 1, max_length = 200)]
+    #[param(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$"
+    )]
     pub item_type: Option<String>,
     /// Only items of this status; default: all.
     pub status: Option<ItemStatus>,
     /// Page number, from 0.
+    #[param(value_type = Option<i64>, minimum = 0, maximum = 4_294_967_295_i64)]
     pub page: Option<u32>,
     /// 1-1000, default 20.
+    #[param(minimum = 1, maximum = 1000)]
     pub page_size: Option<u32>,
 }
 
@@ -160,13 +166,19 @@ pub struct StockQuery {
     #[param(inline)]
     pub owner: StockOwner,
     /// Only items of this type; default: all.
-    #[param(min_length = 1, max_length = 200)]
+    #[param(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$"
+    )]
     pub item_type: Option<String>,
     /// Only items of this status; default: all.
     pub status: Option<ItemStatus>,
     /// Page number, from 0.
+    #[param(value_type = Option<i64>, minimum = 0, maximum = 4_294_967_295_i64)]
     pub page: Option<u32>,
     /// 1-1000, default 20.
+    #[param(minimum = 1, maximum = 1000)]
     pub page_size: Option<u32>,
 }
 
