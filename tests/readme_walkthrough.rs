@@ -85,3 +85,51 @@ fn the_readme_walkthrough_runs_as_written() {
     let issues = out.matches(r#""type":"Issue","amount":1000"#).count();
     assert_eq!(issues, 1, "the retried top-up was applied once:\n{out}");
 }
+
+/// The block between `<!-- example:<name>:start -->` and its end marker,
+/// without its fence.
+fn example(readme: &str, name: &str) -> String {
+    let start = format!("<!-- example:{name}:start -->");
+    let end = format!("<!-- example:{name}:end -->");
+    let from = readme
+        .find(&start)
+        .unwrap_or_else(|| panic!("README has {start}"));
+    let to = readme.find(&end).unwrap_or_else(|| panic!("README has {end}"));
+    let block = &readme[from + start.len()..to];
+    let body = block.split_once("```").expect("a fenced block").1;
+    let body = body.split_once('\n').expect("the fence's language line").1;
+    body.rsplit_once("```").expect("the block is closed").0.to_owned()
+}
+
+/// The README's Rust and TypeScript examples are the client examples the
+/// tests run (`tests/api/rust_client.rs` runs `quickstart.rs`,
+/// `tests/sdk/typescript.rs` runs `npm run quickstart`), so what the README
+/// shows is what runs: each of its lines, in order, is a line of the file
+/// (the Rust excerpt is the function's body, one indent less).
+#[test]
+fn the_readme_client_examples_are_the_ones_the_tests_run() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(root.join("README.md")).expect("reading README.md");
+    for (name, file, indent) in [
+        ("rust", "crates/wallet-client/examples/quickstart.rs", "    "),
+        ("typescript", "clients/typescript/examples/quickstart.ts", ""),
+    ] {
+        let shown = example(&readme, name);
+        let source =
+            std::fs::read_to_string(root.join(file)).unwrap_or_else(|e| panic!("reading {file}: {e}"));
+        let indented: String = shown
+            .lines()
+            .map(|line| {
+                if line.is_empty() {
+                    "\n".to_owned()
+                } else {
+                    format!("{indent}{line}\n")
+                }
+            })
+            .collect();
+        assert!(
+            shown.lines().count() >= 10 && source.contains(&indented),
+            "the README's {name} example is not a part of {file} as written there:\n{shown}"
+        );
+    }
+}

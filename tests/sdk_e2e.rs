@@ -119,3 +119,50 @@ fn python_sdk_drives_every_method() {
     );
     println!("wallet-service check: {}", check.stderr.trim());
 }
+
+/// The README's Python example ("Three ways in"), as written: the config
+/// file `authority create` writes, then the block run by the SDK's Python.
+#[test]
+fn the_readme_python_example_runs_as_written() {
+    let manifest_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let python = sdk_python(manifest_dir);
+    let readme = std::fs::read_to_string(manifest_dir.join("README.md")).expect("reading README.md");
+    let (start, end) = ("<!-- example:python:start -->", "<!-- example:python:end -->");
+    let from = readme
+        .find(start)
+        .expect("README has the Python example's start marker");
+    let to = readme
+        .find(end)
+        .expect("README has the Python example's end marker");
+    let block = readme[from + start.len()..to]
+        .split_once("```python\n")
+        .expect("a ```python block")
+        .1
+        .rsplit_once("```")
+        .expect("the block is closed")
+        .0
+        .to_owned();
+
+    let tmp = tempfile::tempdir().expect("creating a temporary directory");
+    let db = tmp.path().join("wallet.db");
+    let mut server = Server::start(&db);
+    create_authority(&db, "my-game", server.port, &tmp.path().join("my-game.json"));
+    let run = run_with_timeout(
+        Command::new(&python)
+            .current_dir(tmp.path())
+            .env("PYTHONUNBUFFERED", "1")
+            .args(["-c", &block]),
+        E2E_TIMEOUT,
+    );
+    let logs = server.stop_and_collect_logs();
+    assert!(
+        run.ok(),
+        "the README's Python example failed:\n{}\n{logs}",
+        run.describe()
+    );
+    assert_eq!(
+        run.stdout.trim(),
+        "[{'user_id': 'bob', 'total': 70}]",
+        "what the README says it prints"
+    );
+}

@@ -17,6 +17,12 @@ use wallet_client::wire::{
 };
 use wallet_client::{ops, Client, Error, ItemsFilter, Paged, Paging, Posted, Range, RetryPolicy};
 
+/// The client's runnable example, the README's "Rust client (API v2)": its
+/// `main` only reads the command line, the walk-through is `quickstart`.
+#[allow(dead_code)]
+#[path = "../../crates/wallet-client/examples/quickstart.rs"]
+mod quickstart;
+
 /// A bound on anything that waits on the server, so a bug fails rather
 /// than hangs.
 async fn bounded<T>(what: &str, f: impl std::future::Future<Output = T>) -> T {
@@ -587,4 +593,17 @@ async fn the_event_stream_resumes_after_a_dropped_connection_without_losing_or_r
         "every event once, in order"
     );
     assert!(through.connections.load(Ordering::SeqCst) >= 2, "it reconnected");
+}
+
+#[tokio::test]
+async fn the_readme_example_runs_against_the_real_server() {
+    let app = spawn_app().await;
+    let key = app.access_key("default").await;
+    let balance = bounded("the quickstart", quickstart::quickstart(&app.address, &key))
+        .await
+        .unwrap_or_else(|e| panic!("the quickstart failed: {e}"));
+    assert_eq!(balance, 1_000, "10.00 in cents");
+    // It makes its own names: a second run on the same server works too.
+    let again = bounded("the quickstart again", quickstart::quickstart(&app.address, &key)).await;
+    assert_eq!(again.map_err(|e| e.to_string()), Ok(1_000));
 }

@@ -3,8 +3,10 @@
 //! `src/schema.d.ts` what openapi-typescript makes of it (else: stale, run
 //! `npm run generate`); `npm ci` installs the pinned tools, `tsc` type-checks
 //! the wrapper, and node's test runner drives a server started here on port
-//! 0 (`test/client.test.mjs`). Needs node and npm (and the npm registry, or
-//! its cache, for `npm ci`): without them the test fails, never skips.
+//! 0 (`test/client.test.mjs`), then the README's example runs
+//! (`npm run quickstart`, `examples/quickstart.ts`). Needs node and npm (and
+//! the npm registry, or its cache, for `npm ci`): without them the test
+//! fails, never skips.
 
 #![allow(clippy::unwrap_used)]
 
@@ -88,7 +90,22 @@ fn typescript_client_is_fresh_type_checks_and_drives_the_server() {
             .args(["--no-update-notifier", "test"]),
         NODE_TIMEOUT,
     );
+    // (d) The README's TypeScript example (`examples/quickstart.ts`), run as
+    // the README says.
+    let quickstart = run_with_timeout(
+        Command::new("npm")
+            .current_dir(&package)
+            .env("WALLET_BASE_URL", &base)
+            .env("WALLET_KEY", key.stdout.trim())
+            .args(["--no-update-notifier", "run", "-s", "quickstart"]),
+        NODE_TIMEOUT,
+    );
     let logs = server.stop_and_collect_logs();
+    assert!(
+        quickstart.ok() && quickstart.stdout.contains("balance: 1000 (available 1000)"),
+        "`npm run quickstart` (the README's TypeScript example) failed:\n{}\n{logs}",
+        quickstart.describe()
+    );
     assert!(
         tests.ok(),
         "the TypeScript client's tests failed:\n{}\n{logs}",

@@ -23,7 +23,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .next()
         .or_else(|| std::env::var("WALLET_KEY").ok())
         .ok_or("give the access key as the second argument or in WALLET_KEY")?;
-    let client = Client::new(&url, &key)?;
+    let balance = quickstart(&url, &key).await?;
+    println!("balance: {balance}");
+    Ok(())
+}
+
+/// The walk-through itself; returns the wallet's balance at the end (1000).
+/// `tests/api/rust_client.rs` runs it against the real server.
+pub async fn quickstart(url: &str, key: &str) -> Result<i64, Box<dyn std::error::Error>> {
+    let client = Client::new(url, key)?;
 
     // A fresh suffix, so the example can run again on the same server.
     let run = Client::new_reference_id()[3..9].to_uppercase();
@@ -69,6 +77,6 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
 
     let wallet = client.get_wallet(&wallet.id).await?;
-    println!("balance: {} (available {})", wallet.balance, wallet.available);
-    Ok(())
+    println!("available: {}", wallet.available);
+    Ok(wallet.balance)
 }
