@@ -30,6 +30,30 @@ struct Job {
     expect: u16,
 }
 
+/// `jobs` dealt round-robin into at most `clients` shares (at least one),
+/// each job with its index.
+fn shares<J>(jobs: Vec<J>, clients: usize) -> Vec<Vec<(usize, J)>> {
+    let clients = clients.clamp(1, jobs.len().max(1));
+    let mut shares: Vec<Vec<(usize, J)>> = (0..clients).map(|_| Vec::new()).collect();
+    for (i, job) in jobs.into_iter().enumerate() {
+        shares[i % clients].push((i, job));
+    }
+    shares
+}
+
+/// A share's task: its jobs' results, each with the job's index.
+type ShareTask<T> = tokio::task::JoinHandle<anyhow::Result<Vec<(usize, T)>>>;
+
+/// The shares' results, awaited, back in job order.
+async fn in_job_order<T>(tasks: Vec<ShareTask<T>>) -> anyhow::Result<Vec<T>> {
+    let mut results = Vec::new();
+    for task in tasks {
+        results.extend(task.await??);
+    }
+    results.sort_by_key(|(i, _)| *i);
+    Ok(results.into_iter().map(|(_, v)| v).collect())
+}
+
 /// Runs `jobs` over `clients` connections; returns the bodies in job order.
 async fn fan_out(
     endpoint: &Arc<Endpoint>,
@@ -37,12 +61,7 @@ async fn fan_out(
     clients: usize,
     jobs: Vec<Job>,
 ) -> anyhow::Result<Vec<Value>> {
-    let clients = clients.clamp(1, jobs.len().max(1));
-    let mut shares: Vec<Vec<(usize, Job)>> = (0..clients).map(|_| Vec::new()).collect();
-    for (i, job) in jobs.into_iter().enumerate() {
-        shares[i % clients].push((i, job));
-    }
-    let tasks: Vec<_> = shares
+    let tasks: Vec<_> = shares(jobs, clients)
         .into_iter()
         .map(|share| {
             let endpoint = Arc::clone(endpoint);
@@ -70,12 +89,7 @@ async fn fan_out(
             })
         })
         .collect();
-    let mut results = Vec::new();
-    for task in tasks {
-        results.extend(task.await??);
-    }
-    results.sort_by_key(|(i, _)| *i);
-    Ok(results.into_iter().map(|(_, v)| v).collect())
+    in_job_order(tasks).await
 }
 
 /// The API v2 client of the server `endpoint` names, with `access` (the
@@ -103,12 +117,7 @@ where
     F: Fn(Client, J) -> Fut + Clone + Send + 'static,
     Fut: Future<Output = Result<T, wallet_client::Error>> + Send,
 {
-    let clients = clients.clamp(1, jobs.len().max(1));
-    let mut shares: Vec<Vec<(usize, J)>> = (0..clients).map(|_| Vec::new()).collect();
-    for (i, job) in jobs.into_iter().enumerate() {
-        shares[i % clients].push((i, job));
-    }
-    let tasks: Vec<_> = shares
+    let tasks: Vec<_> = shares(jobs, clients)
         .into_iter()
         .map(|share| {
             let (client, call) = (client.clone(), call.clone());
@@ -121,12 +130,7 @@ where
             })
         })
         .collect();
-    let mut results = Vec::new();
-    for task in tasks {
-        results.extend(task.await??);
-    }
-    results.sort_by_key(|(i, _)| *i);
-    Ok(results.into_iter().map(|(_, v)| v).collect())
+    in_job_order(tasks).await
 }
 
 /// A wallet's numeric id, as the API writes it.

@@ -7,7 +7,7 @@ use super::{ok, operator};
 use crate::api::admin::auth::Admin;
 use crate::api::admin::error::AdminError;
 use crate::api::admin::session::{self, COOKIE};
-use crate::api::v2::handlers::events::{sse, StillAllowed};
+use crate::api::v2::handlers::events::{last_event_id, sse, StillAllowed};
 use crate::api::v2::types::{Customer, Item, Transaction};
 use crate::webhooks::Stopping;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -250,16 +250,7 @@ pub async fn stream(
     request: HttpRequest,
 ) -> Result<HttpResponse, AdminError> {
     let caller = operator(&ledger, &path).await?;
-    let last_event_id = match request.headers().get("last-event-id") {
-        None => None,
-        Some(value) => Some(
-            value
-                .to_str()
-                .ok()
-                .and_then(|v| v.trim().parse::<i64>().ok())
-                .ok_or_else(|| AdminError::bad_request("Last-Event-ID must be a seq (0 or more)"))?,
-        ),
-    };
+    let last_event_id = last_event_id(&request).map_err(AdminError::bad_request)?;
     let start = match last_event_id.or(query.after) {
         Some(a) if a < 0 => return Err(AdminError::bad_request("after must be 0 or more")),
         Some(a) => a,

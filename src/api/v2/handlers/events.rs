@@ -109,6 +109,21 @@ fn reply(page: wallet_core::events::EventPage) -> HttpResponse {
     })
 }
 
+/// The `Last-Event-ID` header of a stream's reconnect: absent, or a seq
+/// (0 or more); anything else is refused with the message given.
+pub fn last_event_id(request: &HttpRequest) -> Result<Option<i64>, &'static str> {
+    match request.headers().get("last-event-id") {
+        None => Ok(None),
+        Some(value) => value
+            .to_str()
+            .ok()
+            .and_then(|v| v.trim().parse::<i64>().ok())
+            .filter(|v| *v >= 0)
+            .map(Some)
+            .ok_or("Last-Event-ID must be a seq (0 or more)"),
+    }
+}
+
 /// Server-Sent Events: `id: <seq>`, `event: <type>`, `data: <event JSON>`
 /// per event, a `: keep-alive` comment every 15 s. Resumes after the
 /// `Last-Event-ID` header's `seq` (which wins over `after`); with neither,
@@ -132,17 +147,7 @@ pub async fn stream(
 ) -> Result<HttpResponse, V2Error> {
     let caller = auth.may(Action::StreamEvents)?.clone();
     let types = types(query.types.as_deref())?;
-    let last_event_id = match request.headers().get("last-event-id") {
-        None => None,
-        Some(value) => Some(
-            value
-                .to_str()
-                .ok()
-                .and_then(|v| v.trim().parse::<i64>().ok())
-                .filter(|v| *v >= 0)
-                .ok_or_else(|| V2Error::invalid("Last-Event-ID must be a seq (0 or more)"))?,
-        ),
-    };
+    let last_event_id = last_event_id(&request).map_err(V2Error::invalid)?;
     let start = match last_event_id.or(query.after) {
         Some(a) => after(Some(a))?,
         None => ledger.event_head(&caller).await?,
