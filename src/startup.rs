@@ -33,6 +33,9 @@ pub struct Application {
     settings: Settings,
     /// Turned `true` when the server stops: event streams and long-polls end.
     stopping: tokio::sync::watch::Sender<bool>,
+    /// SIGTERM and SIGINT, listened to from the start of `build`: one that
+    /// arrives while the database opens stops the server cleanly once built.
+    signals: ShutdownSignals,
 }
 
 /// Stops a running [`Application`]: tells its event streams and long-polls
@@ -76,14 +79,25 @@ impl Application {
     /// Opens the database, makes sure an admin password exists, and binds the
     /// listener; the server starts serving when `run_until_stopped` is awaited.
     pub async fn build(settings: &Settings) -> anyhow::Result<Self> {
+        // Before anything slow: from here on SIGTERM (systemd's stop) is a
+        // clean stop, never the default disposition's kill.
+        let signals = ShutdownSignals::listen();
+        log::info!(
+            "wallet-service {} starting (SIGTERM or SIGINT stops it cleanly)",
+            env!("CARGO_PKG_VERSION")
+        );
         settings.validate()?;
         let store = open_store(settings)?;
-        Self::build_on(settings, store).await
+        Self::build_with(settings, store, signals).await
     }
 
     /// As [`build`](Self::build), on a store the caller opened (a test wraps
     /// one to inject faults, for instance).
     pub async fn build_on(settings: &Settings, store: Store) -> anyhow::Result<Self> {
+        Self::build_with(settings, store, ShutdownSignals::listen()).await
+    }
+
+    async fn build_with(settings: &Settings, store: Store, signals: ShutdownSignals) -> anyhow::Result<Self> {
         settings.validate()?;
         let ledger = Ledger::new(store.clone());
         // Other processes' events ring this one's bell (PostgreSQL).
@@ -153,6 +167,7 @@ impl Application {
             webhooks,
             settings: settings.clone(),
             stopping,
+            signals,
         })
     }
 
@@ -188,8 +203,9 @@ impl Application {
             server: self.server.handle(),
             stopping: self.stopping.clone(),
         };
+        let shutdown = self.signals;
         let signals = tokio::spawn(async move {
-            wait_for_shutdown_signal().await;
+            shutdown.recv().await;
             log::info!("shutting down: finishing in-flight requests");
             handle.stop(true).await;
         });
@@ -277,24 +293,58 @@ pub fn open_sqlite(path: &Path) -> anyhow::Result<Store> {
     Ok(Store::new(Arc::new(backend)))
 }
 
-async fn wait_for_shutdown_signal() {
+/// SIGTERM and SIGINT, registered when made: a signal that arrives before
+/// [`recv`](Self::recv) is awaited is kept, not lost (nor fatal).
+struct ShutdownSignals {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
+    term: Option<tokio::signal::unix::Signal>,
+    #[cfg(unix)]
+    interrupt: Option<tokio::signal::unix::Signal>,
+}
+
+impl ShutdownSignals {
+    fn listen() -> Self {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{signal, SignalKind};
+            let listen = |kind: SignalKind, name: &str| match signal(kind) {
+                Ok(s) => Some(s),
+                Err(e) => {
+                    log::warn!("cannot listen for {name}: {e}");
+                    None
                 }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
+            };
+            Self {
+                term: listen(SignalKind::terminate(), "SIGTERM"),
+                interrupt: listen(SignalKind::interrupt(), "SIGINT"),
             }
         }
+        #[cfg(not(unix))]
+        {
+            Self {}
+        }
     }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
+
+    /// Until the first of them arrives (or has arrived since `listen`).
+    async fn recv(self) {
+        #[cfg(unix)]
+        {
+            async fn next(signal: Option<tokio::signal::unix::Signal>) {
+                match signal {
+                    Some(mut s) => {
+                        s.recv().await;
+                    }
+                    None => std::future::pending().await,
+                }
+            }
+            tokio::select! {
+                () = next(self.term) => {}
+                () = next(self.interrupt) => {}
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
     }
 }

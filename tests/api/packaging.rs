@@ -251,8 +251,8 @@ fn the_systemd_unit_is_hardened_and_systemd_accepts_it() {
         line.starts_with(&format!("wallet-service listening on http://{host}:")),
         "{line}"
     );
-    // Once it answers, its signal handler is in place (spawned before
-    // the server is awaited).
+    // Once it answers it serves (its signal handlers are in place from
+    // the start of its build: a_sigterm_during_start_up_… below).
     let port = line.trim().rsplit_once(':').unwrap().1;
     let health = answer(&format!("{host}:{port}"), "/api/v1/health");
     assert!(health.starts_with("HTTP/1.1 200"), "{health}");
@@ -293,4 +293,66 @@ fn the_systemd_unit_is_hardened_and_systemd_accepts_it() {
             String::from_utf8_lossy(&out.stderr)
         );
     }
+}
+
+/// systemd may stop the service at any moment of its start: a SIGTERM that
+/// arrives while the database opens (right after the first log line) is a
+/// clean stop once the server is up, exit status 0, never a kill by the
+/// signal's default disposition.
+#[test]
+fn a_sigterm_during_start_up_stops_the_server_cleanly() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = binary()
+        .args(["--db"])
+        .arg(dir.path().join("wallet.db"))
+        .args(["--listen", "127.0.0.1:0", "serve"])
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = std::io::BufReader::new(server.stderr.take().unwrap());
+    let mut seen = String::new();
+    loop {
+        let mut line = String::new();
+        let read = std::io::BufRead::read_line(&mut stderr, &mut line).unwrap();
+        assert!(read > 0, "the server ended before its first log line:\n{seen}");
+        seen.push_str(&line);
+        if line.contains("starting (SIGTERM or SIGINT stops it cleanly)") {
+            break;
+        }
+    }
+    let pid = i32::try_from(server.id()).unwrap();
+    let killed = Command::new("kill")
+        .args(["-s", "TERM", &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    // The rest of its log, read while it stops (bounded: the pipe closes
+    // when the process ends).
+    let rest = std::thread::spawn(move || {
+        let mut rest = String::new();
+        let _ = std::io::Read::read_to_string(&mut stderr, &mut rest);
+        rest
+    });
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let status = loop {
+        if let Some(status) = server.try_wait().unwrap() {
+            break status;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = server.kill();
+            panic!("the server did not stop within 60 s of SIGTERM");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    let rest = rest.join().unwrap();
+    assert!(
+        status.success(),
+        "a SIGTERM during start-up must be a clean stop, got {status:?}:\n{seen}{rest}"
+    );
+    assert!(
+        rest.contains("stopped"),
+        "it stopped the clean way:\n{seen}{rest}"
+    );
 }
