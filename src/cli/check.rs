@@ -7,7 +7,6 @@ use crate::startup;
 use clap::Args;
 use std::process::ExitCode;
 use wallet_core::check::CheckMode;
-use wallet_core::progress::Progress;
 use wallet_core::Ledger;
 
 #[derive(Args, Debug)]
@@ -22,9 +21,7 @@ pub async fn check(settings: &Settings, args: CheckArgs) -> anyhow::Result<ExitC
     let ledger = Ledger::new(startup::open_existing_store(settings)?);
     // One line per phase, on a terminal only: pipes and tests stay quiet.
     let reporter = Reporter::on_stderr("check");
-    let shown = reporter.clone();
-    let progress: Box<dyn FnMut(&str) + Send> = Box::new(move |phase: &str| shown.phase(phase, None));
-    let checked = ledger.check_from_checkpoint(args.full, progress).await;
+    let checked = ledger.check_from_checkpoint(args.full, reporter.clone()).await;
     reporter.finish();
     let (report, recorded) = checked?;
     println!("{}", serde_json::to_string_pretty(&report)?);

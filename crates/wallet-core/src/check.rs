@@ -97,15 +97,15 @@ impl CheckReport {
     }
 }
 
-/// Numbers a check's phases for its progress callback: `name (n/of)`.
+/// Numbers a check's phases for its progress report: `name (n/of)`.
 pub struct Phases<'p> {
     started: usize,
     of: usize,
-    progress: &'p mut dyn FnMut(&str),
+    progress: &'p dyn crate::progress::Progress,
 }
 
 impl<'p> Phases<'p> {
-    pub fn new(of: usize, progress: &'p mut dyn FnMut(&str)) -> Self {
+    pub fn new(of: usize, progress: &'p dyn crate::progress::Progress) -> Self {
         Self {
             started: 0,
             of,
@@ -116,7 +116,8 @@ impl<'p> Phases<'p> {
     /// Says the next phase, `name`, starts.
     pub fn start(&mut self, name: &str) {
         self.started += 1;
-        (self.progress)(&format!("{name} ({}/{})", self.started, self.of));
+        self.progress
+            .phase(&format!("{name} ({}/{})", self.started, self.of), None);
     }
 }
 

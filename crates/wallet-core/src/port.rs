@@ -496,15 +496,15 @@ pub trait ReadTx {
     // ---- whole-store ----
     /// Verifies every invariant on the whole store.
     fn check(&mut self) -> Result<CheckReport, StoreError> {
-        self.check_since(None, &mut |_| {})
+        self.check_since(None, &crate::progress::Quiet)
     }
     /// Verifies every invariant on the whole store (`from` None), or on what
-    /// came after the checkpoint `from`; calls `progress` as each phase
-    /// starts.
+    /// came after the checkpoint `from`; reports each phase's start to
+    /// `progress`.
     fn check_since(
         &mut self,
         from: Option<&Checkpoint>,
-        progress: &mut dyn FnMut(&str),
+        progress: &dyn crate::progress::Progress,
     ) -> Result<CheckReport, StoreError>;
     /// The last recorded checkpoint of `check`, if any.
     fn check_checkpoint(&mut self) -> Result<Option<Checkpoint>, StoreError>;

@@ -2,8 +2,8 @@
 //! a bench preload's wallets — reported to whoever shows it. The core and
 //! the backends only count; the command line decides whether anything is
 //! drawn (on a terminal) or not (on a pipe, in a test), so the work itself
-//! never writes to a terminal. `check` reports its phases through the same
-//! idea, a callback of phase names (`check::Phases`).
+//! never writes to a terminal. `check` reports its phases here too (numbered
+//! by `check::Phases`).
 
 use std::sync::Arc;
 

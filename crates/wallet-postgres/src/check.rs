@@ -385,16 +385,16 @@ const ASSET_NETS: &str = "
 
 /// Runs every check on `conn`, which the caller has put in one transaction.
 pub(crate) fn run(conn: &mut PgConn) -> DbResult<CheckReport> {
-    run_since(conn, None, &mut |_| {})
+    run_since(conn, None, &wallet_core::progress::Quiet)
 }
 
 /// Runs the checks on `conn`, which the caller has put in one transaction:
 /// all of them (`from` None), or what came after the checkpoint `from`.
-/// Calls `progress` as each phase starts.
+/// Reports each phase's start to `progress`.
 pub(crate) fn run_since(
     conn: &mut PgConn,
     from: Option<&Checkpoint>,
-    progress: &mut dyn FnMut(&str),
+    progress: &dyn wallet_core::progress::Progress,
 ) -> DbResult<CheckReport> {
     let (entry, transaction) = from.map_or((0, 0), |c| (c.entry_id, c.transaction_id));
     let mut phases = Phases::new(11, progress);

@@ -229,7 +229,7 @@ impl ReadTx for PgTx<'_> {
         v1_wallet_totals(project: &str, asset: AssetId, filter: &WalletTotalsFilter) -> Vec<WalletTotal> =
             v1::wallet_totals;
 
-        check_since(from: Option<&Checkpoint>, progress: &mut dyn FnMut(&str)) -> CheckReport =
+        check_since(from: Option<&Checkpoint>, progress: &dyn wallet_core::progress::Progress) -> CheckReport =
             check::run_since;
         check_checkpoint() -> Option<Checkpoint> = check::load_checkpoint;
         export_project(

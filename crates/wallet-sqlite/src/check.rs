@@ -151,16 +151,16 @@ const MAX_LISTED: usize = 100;
 
 /// Runs every check on `conn`, which the caller has put in one transaction.
 pub(crate) fn run(conn: &Connection) -> DbResult<CheckReport> {
-    run_since(conn, None, &mut |_| {})
+    run_since(conn, None, &wallet_core::progress::Quiet)
 }
 
 /// Runs the checks on `conn`, which the caller has put in one transaction:
 /// all of them (`from` None), or what came after the checkpoint `from`.
-/// Calls `progress` as each phase starts.
+/// Reports each phase's start to `progress`.
 pub(crate) fn run_since(
     conn: &Connection,
     from: Option<&Checkpoint>,
-    progress: &mut dyn FnMut(&str),
+    progress: &dyn wallet_core::progress::Progress,
 ) -> DbResult<CheckReport> {
     let (entry, transaction) = from.map_or((0, 0), |c| (c.entry_id, c.transaction_id));
     let count = |sql: &str| -> DbResult<i64> { Ok(conn.query_row(sql, [], |r| r.get(0))?) };

@@ -170,7 +170,7 @@ impl ReadTx for SqlTx<'_> {
         v1_inventory(project: &str, filter: &InventoryFilter) -> Vec<InventoryLine> = v1::inventory;
         v1_entry(entry: EntryId) -> Option<V1Entry> = v1::entry;
 
-        check_since(from: Option<&Checkpoint>, progress: &mut dyn FnMut(&str)) -> CheckReport = check::run_since;
+        check_since(from: Option<&Checkpoint>, progress: &dyn wallet_core::progress::Progress) -> CheckReport = check::run_since;
         check_checkpoint() -> Option<Checkpoint> = check::load_checkpoint;
         export_project(
             project: &str, sink: &mut dyn FnMut(DumpRecord) -> Result<(), StoreError>

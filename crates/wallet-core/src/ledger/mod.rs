@@ -68,19 +68,19 @@ impl Ledger {
     }
 
     /// `check` as the CLI runs it: from the last checkpoint unless `full`
-    /// (or there is none), calling `progress` per phase; a check that finds
+    /// (or there is none), reporting each phase to `progress`; a check that finds
     /// no violation records what it covered as the next checkpoint. Returns
     /// the report and whether the checkpoint was recorded.
     pub async fn check_from_checkpoint(
         &self,
         full: bool,
-        mut progress: Box<dyn FnMut(&str) + Send>,
+        progress: std::sync::Arc<dyn crate::progress::Progress>,
     ) -> Result<(CheckReport, bool), LedgerError> {
         let report = self
             .store
             .read(move |r| {
                 let from = if full { None } else { r.check_checkpoint()? };
-                Ok::<_, LedgerError>(r.check_since(from.as_ref(), &mut *progress)?)
+                Ok::<_, LedgerError>(r.check_since(from.as_ref(), &*progress)?)
             })
             .await?;
         let next = match &report.next {

@@ -17,7 +17,7 @@ async fn post(ledger: &Ledger, caller: &Caller, user: &str, amount: i64) {
 
 async fn check(ledger: &Ledger, full: bool) -> (CheckReport, bool) {
     ledger
-        .check_from_checkpoint(full, Box::new(|_: &str| {}))
+        .check_from_checkpoint(full, wallet_core::progress::quiet())
         .await
         .expect("checks")
 }
@@ -220,7 +220,7 @@ async fn a_checkpoint_is_not_recorded_past_an_entry_that_committed_after_the_sna
     let from = db.store.read(|r| r.check_checkpoint()).await.expect("reads");
     let report = db
         .store
-        .read(move |r| r.check_since(from.as_ref(), &mut |_| {}))
+        .read(move |r| r.check_since(from.as_ref(), &wallet_core::progress::Quiet))
         .await
         .expect("checks");
     assert!(report.is_ok(), "{report:#?}");

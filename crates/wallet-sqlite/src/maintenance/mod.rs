@@ -109,9 +109,7 @@ pub fn verify_reporting(path: &Path, progress: &dyn Progress) -> Result<CheckRep
     migrations::known_version(&conn)
         .map_err(|why| MaintenanceError::Invalid(format!("{} is {why}", path.display())))?;
     let tx = conn.unchecked_transaction()?;
-    Ok(check::run_since(&tx, None, &mut |phase| {
-        progress.phase(phase, None);
-    })?)
+    Ok(check::run_since(&tx, None, progress)?)
 }
 
 /// A database file held exclusively: no server and no other command can read

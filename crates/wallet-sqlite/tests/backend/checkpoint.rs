@@ -24,7 +24,7 @@ async fn post(ledger: &Ledger, caller: &Caller, user: &str, amount: i64) {
 
 async fn check(ledger: &Ledger, full: bool) -> (CheckReport, bool) {
     ledger
-        .check_from_checkpoint(full, Box::new(|_: &str| {}))
+        .check_from_checkpoint(full, wallet_core::progress::quiet())
         .await
         .expect("checks")
 }

@@ -121,7 +121,7 @@ impl ReadTx for FaultyTx<'_, '_> {
         v1_wallet_totals(project: &str, asset: AssetId, filter: &WalletTotalsFilter) -> Vec<WalletTotal>;
         v1_inventory(project: &str, filter: &InventoryFilter) -> Vec<InventoryLine>;
         v1_entry(entry: EntryId) -> Option<V1Entry>;
-        check_since(from: Option<&Checkpoint>, progress: &mut dyn FnMut(&str)) -> CheckReport;
+        check_since(from: Option<&Checkpoint>, progress: &dyn wallet_core::progress::Progress) -> CheckReport;
         check_checkpoint() -> Option<Checkpoint>;
         export_project(
             project: &str, sink: &mut dyn FnMut(DumpRecord) -> Result<(), StoreError>

@@ -56,14 +56,14 @@ async fn a_step_eight_database_keeps_every_row_through_step_nine_and_checks_from
     let ledger = Ledger::with_clock(Store::new(Arc::new(backend)), Arc::new(ManualClock::at(10)));
     let _ = caller(&ledger).await;
     let (first, recorded) = ledger
-        .check_from_checkpoint(false, Box::new(|_: &str| {}))
+        .check_from_checkpoint(false, wallet_core::progress::quiet())
         .await
         .unwrap();
     assert!(first.is_ok(), "{first:#?}");
     assert_eq!(first.mode, CheckMode::Full);
     assert!(recorded);
     let (second, _) = ledger
-        .check_from_checkpoint(false, Box::new(|_: &str| {}))
+        .check_from_checkpoint(false, wallet_core::progress::quiet())
         .await
         .unwrap();
     assert!(second.is_ok(), "{second:#?}");
